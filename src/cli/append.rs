@@ -1,0 +1,95 @@
+//! `pactlog append`: record a status change.
+
+use crate::cli::Context;
+use crate::cli::output::json;
+use crate::error::Error;
+use crate::event::{EventBody, StatusChange};
+use crate::limits;
+use crate::replay::Timeline;
+use crate::status::Status;
+use crate::store::AppendOptions;
+use crate::time::parse_date;
+
+/// Record that a pact entered a status on a date.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  pactlog append gsomia termination-notified --on 2019-08-23 \\\n    \
+    --source 'Yonhap: Seoul notifies Tokyo of GSOMIA termination' --url https://en.yna.co.kr/..."
+)]
+pub struct Args {
+    /// The pact: its id or an alias, in any case.
+    pact: String,
+    /// The new status, e.g. in-force, "termination notified", NORMALIZED.
+    status: String,
+    /// The date the status took effect: YYYY-MM-DD or today.
+    #[arg(long, value_name = "DATE")]
+    on: String,
+    /// Where it is reported: outlet and title.
+    #[arg(long)]
+    source: Option<String>,
+    /// A link to the source.
+    #[arg(long)]
+    url: Option<String>,
+    /// A remark to keep with the event.
+    #[arg(long)]
+    note: Option<String>,
+    /// Known only from reports, not yet officially confirmed.
+    #[arg(long)]
+    reported: bool,
+    /// Fail with exit code 3 unless the stream's last seq is N.
+    #[arg(long, value_name = "N")]
+    expect_seq: Option<u64>,
+    /// Record it even though the lifecycle does not allow it (it is stored as
+    /// forced, and `verify` lists it).
+    #[arg(long)]
+    force: bool,
+    /// Print the stored event as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Args {
+    pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        let status = Status::parse(&self.status)?;
+        let on = parse_date(&self.on, ctx.today)?;
+        let change = StatusChange {
+            status,
+            on,
+            source: optional(self.source.as_deref(), |s| {
+                limits::check_text("source", s, limits::SOURCE)
+            })?,
+            url: optional(self.url.as_deref(), limits::check_url)?,
+            note: optional(self.note.as_deref(), |s| {
+                limits::check_text("note", s, limits::TEXT)
+            })?,
+            reported: self.reported,
+            forced: self.force,
+        };
+        let id = ctx.store.resolve(&self.pact)?;
+        let options = AppendOptions {
+            expect_seq: self.expect_seq,
+        };
+        let event = ctx.store.append(&id, options, ctx.now, |stream| {
+            Timeline::new(&stream.events).check(&id, status, on, self.force)?;
+            Ok(EventBody::Status(change))
+        })?;
+        if self.json {
+            return json(ctx.out, &event);
+        }
+        let scheduled = if on > ctx.today { " (scheduled)" } else { "" };
+        writeln!(
+            ctx.out,
+            "{id}: {status} on {on}{scheduled}, recorded as seq {} ({})",
+            event.seq, event.id
+        )?;
+        Ok(())
+    }
+}
+
+/// Checks an optional field with `check` when it is given.
+pub(crate) fn optional(
+    value: Option<&str>,
+    check: impl Fn(&str) -> Result<String, Error>,
+) -> Result<Option<String>, Error> {
+    value.map(check).transpose()
+}

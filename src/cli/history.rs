@@ -1,0 +1,156 @@
+//! `pactlog history`: the status intervals of a pact, with its notes.
+
+use std::io::Write;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::cli::Context;
+use crate::cli::output::{Table, json, one_line, source_text};
+use crate::error::Error;
+use crate::pact::{Pact, PactId};
+use crate::replay::{Timeline, notes};
+use crate::status::Status;
+
+/// Show the status intervals of a pact, oldest first, with its notes.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  pactlog history gsomia")]
+pub struct Args {
+    /// The pact: its id or an alias, in any case.
+    pact: String,
+    /// Print the history as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct History<'a> {
+    pact: &'a PactId,
+    name: &'a str,
+    as_of: Option<String>,
+    intervals: Vec<IntervalOut<'a>>,
+    notes: Vec<NoteOut<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct IntervalOut<'a> {
+    status: Status,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+    event: Uuid,
+    source: Option<&'a str>,
+    url: Option<&'a str>,
+    reported: bool,
+    forced: bool,
+    scheduled: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct NoteOut<'a> {
+    on: NaiveDate,
+    text: &'a str,
+    source: Option<&'a str>,
+    url: Option<&'a str>,
+    event: Uuid,
+}
+
+impl Args {
+    pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        let id = ctx.store.resolve(&self.pact)?;
+        let stream = ctx.store.read(&id)?;
+        let timeline = Timeline::new(&stream.events);
+        let history = History {
+            pact: &stream.pact.id,
+            name: &stream.pact.name,
+            as_of: None,
+            intervals: timeline
+                .intervals()
+                .into_iter()
+                .map(|i| IntervalOut {
+                    status: i.entry.status(),
+                    from: i.from,
+                    to: i.to,
+                    event: i.entry.event.id,
+                    source: i.entry.change.source.as_deref(),
+                    url: i.entry.change.url.as_deref(),
+                    reported: i.entry.change.reported,
+                    forced: i.entry.change.forced,
+                    scheduled: i.from > ctx.today,
+                })
+                .collect(),
+            notes: notes(&stream.events)
+                .into_iter()
+                .map(|(event, note)| NoteOut {
+                    on: note.on,
+                    text: &note.text,
+                    source: note.source.as_deref(),
+                    url: note.url.as_deref(),
+                    event: event.id,
+                })
+                .collect(),
+        };
+        if self.json {
+            return json(ctx.out, &history);
+        }
+        write_text(ctx.out, &stream.pact, &history)?;
+        Ok(())
+    }
+}
+
+fn write_text(out: &mut dyn Write, pact: &Pact, history: &History<'_>) -> std::io::Result<()> {
+    writeln!(out, "{}  {}", pact.id, pact.name)?;
+    let mut about = Vec::new();
+    if !pact.aliases.is_empty() {
+        about.push(format!("aliases {}", pact.aliases.join(", ")));
+    }
+    if !pact.parties.is_empty() {
+        about.push(format!("parties {}", pact.parties.join(", ")));
+    }
+    if let Some(kind) = &pact.kind {
+        about.push(kind.clone());
+    }
+    if !about.is_empty() {
+        writeln!(out, "{}", about.join(" · "))?;
+    }
+    writeln!(out)?;
+    if history.intervals.is_empty() {
+        writeln!(out, "no status recorded")?;
+    } else {
+        let mut table = Table::default();
+        table.row(["FROM", "TO", "STATUS", "SOURCE"]);
+        for i in &history.intervals {
+            let mut status = i.status.to_string();
+            for (flag, word) in [
+                (i.scheduled, "scheduled"),
+                (i.reported, "reported"),
+                (i.forced, "forced"),
+            ] {
+                if flag {
+                    status.push_str(&format!(" [{word}]"));
+                }
+            }
+            table.row([
+                i.from.to_string(),
+                i.to.map_or_else(|| "…".to_owned(), |d| d.to_string()),
+                status,
+                source_text(i.source, i.url),
+            ]);
+        }
+        table.print(out, "")?;
+    }
+    if !history.notes.is_empty() {
+        writeln!(out)?;
+        let mut table = Table::default();
+        table.row(["NOTE ON", "TEXT", "SOURCE"]);
+        for n in &history.notes {
+            table.row([
+                n.on.to_string(),
+                one_line(n.text),
+                source_text(n.source, n.url),
+            ]);
+        }
+        table.print(out, "")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! `pactlog note`: record a dated annotation that changes no status.
+
+use crate::cli::Context;
+use crate::cli::append::optional;
+use crate::cli::output::json;
+use crate::error::Error;
+use crate::event::{EventBody, Note};
+use crate::limits;
+use crate::store::AppendOptions;
+use crate::time::parse_date;
+
+/// Record a dated, sourced note (a press report, an announcement) that
+/// changes no status.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  pactlog note gsomia 'Seoul announces it will terminate GSOMIA' \
+    --on 2019-08-22 --source 'Yonhap'"
+)]
+pub struct Args {
+    /// The pact: its id or an alias, in any case.
+    pact: String,
+    /// What happened.
+    text: String,
+    /// The date it is about: YYYY-MM-DD or today.
+    #[arg(long, value_name = "DATE")]
+    on: String,
+    /// Where it is reported: outlet and title.
+    #[arg(long)]
+    source: Option<String>,
+    /// A link to the source.
+    #[arg(long)]
+    url: Option<String>,
+    /// Fail with exit code 3 unless the stream's last seq is N.
+    #[arg(long, value_name = "N")]
+    expect_seq: Option<u64>,
+    /// Print the stored event as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Args {
+    pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        let note = Note {
+            on: parse_date(&self.on, ctx.today)?,
+            text: limits::check_text("note text", &self.text, limits::TEXT)?,
+            source: optional(self.source.as_deref(), |s| {
+                limits::check_text("source", s, limits::SOURCE)
+            })?,
+            url: optional(self.url.as_deref(), limits::check_url)?,
+        };
+        let id = ctx.store.resolve(&self.pact)?;
+        let options = AppendOptions {
+            expect_seq: self.expect_seq,
+        };
+        let on = note.on;
+        let event = ctx
+            .store
+            .append(&id, options, ctx.now, |_| Ok(EventBody::Note(note)))?;
+        if self.json {
+            return json(ctx.out, &event);
+        }
+        writeln!(
+            ctx.out,
+            "{id}: note on {on}, recorded as seq {} ({})",
+            event.seq, event.id
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+//! `pactlog register`: create a pact's stream.
+
+use crate::cli::Context;
+use crate::cli::output::json;
+use crate::error::Error;
+use crate::pact::{Pact, PactId};
+
+/// Register a new pact: create its stream with its name, aliases and parties.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  pactlog register gsomia --name \"Korea-Japan GSOMIA\" \
+    --alias GSOMIA --party KR --party JP --kind agreement"
+)]
+pub struct Args {
+    /// The pact's id: lowercase letters, digits and inner dashes (e.g. gsomia).
+    pact: String,
+    /// Its name.
+    #[arg(long)]
+    name: String,
+    /// Another name it answers to, matched case-insensitively (repeatable).
+    #[arg(long = "alias", value_name = "ALIAS")]
+    aliases: Vec<String>,
+    /// A party to it (repeatable), e.g. KR.
+    #[arg(long = "party", value_name = "PARTY")]
+    parties: Vec<String>,
+    /// What kind of pact it is: agreement, policy, ...
+    #[arg(long)]
+    kind: Option<String>,
+    /// A longer description.
+    #[arg(long)]
+    description: Option<String>,
+    /// Print the stored event as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Args {
+    pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        let pact = Pact {
+            id: PactId::parse(&self.pact)?,
+            name: self.name.clone(),
+            aliases: self.aliases.clone(),
+            parties: self.parties.clone(),
+            kind: self.kind.clone(),
+            description: self.description.clone(),
+        }
+        .validated()?;
+        let event = ctx.store.register(pact, ctx.now)?;
+        if self.json {
+            return json(ctx.out, &event);
+        }
+        let path = ctx.store.stream_path(&event.pact);
+        writeln!(ctx.out, "registered {} in {}", event.pact, path.display())?;
+        Ok(())
+    }
+}

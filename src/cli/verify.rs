@@ -1,0 +1,170 @@
+//! `pactlog verify`: check every stream's framing, format, seq, hash chain
+//! and lifecycle, and print each stream's head hash.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::cli::Context;
+use crate::cli::output::{Table, json};
+use crate::error::{Error, StreamProblem};
+use crate::event::Hash;
+use crate::pact::PactId;
+use crate::replay::Timeline;
+use crate::stream::Stream;
+
+/// Check streams (default: all): line format, seq, hash chain and
+/// lifecycle. Prints each stream's head hash; exits 1 on any problem.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  pactlog verify\n  pactlog verify gsomia --json")]
+pub struct Args {
+    /// The pacts to check (ids or aliases); all when none is given.
+    pacts: Vec<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The report, as `--json` prints it.
+#[derive(Debug, Serialize)]
+struct Report {
+    ok: bool,
+    streams: Vec<StreamReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct StreamReport {
+    pact: PactId,
+    file: String,
+    ok: bool,
+    events: Option<usize>,
+    head: Option<Hash>,
+    problems: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl Args {
+    pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        let ids = if self.pacts.is_empty() {
+            ctx.store.ids()?
+        } else {
+            self.pacts
+                .iter()
+                .map(|p| ctx.store.resolve(p))
+                .collect::<Result<_, _>>()?
+        };
+        let streams: Vec<StreamReport> = ids.into_iter().map(|id| check(ctx, id)).collect();
+        let failed = streams.iter().filter(|s| !s.ok).count();
+        let report = Report {
+            ok: failed == 0,
+            streams,
+        };
+        if self.json {
+            json(ctx.out, &report)?;
+        } else {
+            write_text(ctx.out, &report)?;
+        }
+        match failed {
+            0 => Ok(()),
+            count => Err(Error::StreamsFailed { count }),
+        }
+    }
+}
+
+fn check(ctx: &Context<'_>, id: PactId) -> StreamReport {
+    let path = ctx.store.stream_path(&id);
+    let mut report = StreamReport {
+        file: path.display().to_string(),
+        pact: id,
+        ok: false,
+        events: None,
+        head: None,
+        problems: Vec::new(),
+        warnings: Vec::new(),
+    };
+    match ctx.store.read(&report.pact) {
+        Ok(stream) => {
+            lifecycle(
+                &stream,
+                &report.file,
+                &mut report.problems,
+                &mut report.warnings,
+            );
+            report.events = Some(stream.events.len());
+            report.head = Some(stream.head);
+        }
+        Err(e) => {
+            let mut problem = e.to_string();
+            if let Some(hint) = e.hint() {
+                problem.push_str(&format!(" (hint: {hint})"));
+            }
+            report.problems.push(problem);
+        }
+    }
+    report.ok = report.problems.is_empty();
+    report
+}
+
+/// Lifecycle steps that no forced event explains are problems; every forced
+/// event is a warning. A line number equals the event's seq.
+fn lifecycle(stream: &Stream, file: &str, problems: &mut Vec<String>, warnings: &mut Vec<String>) {
+    let timeline = Timeline::new(&stream.events);
+    for step in timeline.lifecycle_breaks() {
+        if !step.forced {
+            let problem = StreamProblem::BreaksLifecycle {
+                from: step.before.map(|b| b.status()),
+                to: step.entry.status(),
+            };
+            problems.push(format!("{file}:{}: {problem}", step.entry.event.seq));
+        }
+    }
+    for entry in timeline.entries().iter().filter(|e| e.change.forced) {
+        warnings.push(format!(
+            "{file}:{}: {} on {} was recorded with --force",
+            entry.event.seq,
+            entry.status(),
+            entry.on()
+        ));
+    }
+}
+
+fn write_text(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    let mut table = Table::default();
+    for s in &report.streams {
+        match (&s.head, s.events) {
+            (Some(head), Some(events)) if s.ok => table.row([
+                "ok".to_owned(),
+                s.pact.to_string(),
+                format!("{events} events"),
+                format!("head {head}"),
+            ]),
+            _ => table.row(["FAILED".to_owned(), s.pact.to_string()]),
+        }
+    }
+    table.print(out, "")?;
+    for s in &report.streams {
+        for problem in &s.problems {
+            writeln!(out, "problem: {problem}")?;
+        }
+        for warning in &s.warnings {
+            writeln!(out, "warning: {warning}")?;
+        }
+    }
+    let failed = report.streams.iter().filter(|s| !s.ok).count();
+    let warnings: usize = report.streams.iter().map(|s| s.warnings.len()).sum();
+    writeln!(
+        out,
+        "{} checked, {} ok, {failed} failed, {warnings} {}",
+        plural(report.streams.len(), "stream"),
+        report.streams.len() - failed,
+        if warnings == 1 { "warning" } else { "warnings" }
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

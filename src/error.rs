@@ -1,0 +1,385 @@
+//! The library's one error type.
+//!
+//! Every I/O error names its path and every stream problem its `FILE:LINE`.
+//! Messages are lowercase with no trailing period; [`Error::hint`] says what to
+//! do next where that is known. The binary turns an error into an exit code
+//! in exactly one place.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+use crate::status::{Status, list_words};
+
+/// Everything that can go wrong in pactlog.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done: "read", "create", "lock", ...
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A stream file is damaged or not in the expected format.
+    #[error("{}:{line}: {problem}", path.display())]
+    Stream {
+        /// The stream file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong there.
+        problem: StreamProblem,
+    },
+    /// The store directory does not exist.
+    #[error("no store at {}", dir.display())]
+    NoStore {
+        /// The directory that was looked for.
+        dir: PathBuf,
+    },
+    /// No pact has this id or alias.
+    #[error("unknown pact '{query}'")]
+    UnknownPact {
+        /// What the user typed.
+        query: String,
+        /// The nearest id or alias, when one is close.
+        suggestion: Option<String>,
+    },
+    /// Not a pact id.
+    #[error("invalid pact id '{input}': {reason}")]
+    InvalidPactId {
+        /// What the user typed.
+        input: String,
+        /// Why it is not an id.
+        reason: &'static str,
+    },
+    /// Not a status of the vocabulary.
+    #[error("unknown status '{input}'")]
+    UnknownStatus {
+        /// What the user typed.
+        input: String,
+        /// The nearest status, when one is close.
+        suggestion: Option<Status>,
+    },
+    /// Not a date or time.
+    #[error("invalid {what} '{input}': {reason}")]
+    InvalidTime {
+        /// "date" or "time".
+        what: &'static str,
+        /// What the user typed.
+        input: String,
+        /// Why it was refused.
+        reason: String,
+        /// The accepted forms.
+        expected: &'static str,
+    },
+    /// A value the user gave is not acceptable.
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+    /// The status would break the lifecycle.
+    #[error("{0}")]
+    Lifecycle(#[from] LifecycleError),
+    /// A pact with this id is already registered.
+    #[error("pact '{id}' is already registered")]
+    AlreadyRegistered {
+        /// The id.
+        id: String,
+    },
+    /// An alias (or id) is already taken by another pact.
+    #[error("'{name}' is already a name of pact '{owner}'")]
+    NameTaken {
+        /// The alias or id asked for.
+        name: String,
+        /// The pact it belongs to.
+        owner: String,
+    },
+    /// `--expect-seq` did not match the stream's last seq.
+    #[error("conflict: expected the last seq of '{pact}' to be {expected}, but it is {actual}")]
+    Conflict {
+        /// The pact.
+        pact: String,
+        /// What the caller expected.
+        expected: u64,
+        /// What the stream holds.
+        actual: u64,
+    },
+    /// Some of several streams could not be read or verified; each was
+    /// reported as it was met.
+    #[error("{count} {} failed", if *count == 1 { "stream" } else { "streams" })]
+    StreamsFailed {
+        /// How many.
+        count: usize,
+    },
+}
+
+impl Error {
+    /// What to do next, when that is known.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Stream { problem, .. } => problem.hint(),
+            Error::NoStore { .. } => Some(
+                "register a pact to create it, or point --dir (or PACTLOG_DIR) at a store".into(),
+            ),
+            Error::UnknownPact {
+                suggestion: Some(s),
+                ..
+            } => Some(format!(
+                "did you mean '{s}'? (`pactlog list` shows every pact)"
+            )),
+            Error::UnknownPact { .. } => Some("`pactlog list` shows every pact".into()),
+            Error::InvalidPactId { .. } => Some(
+                "a pact id is 1 to 64 lowercase letters, digits and inner dashes, e.g. 'gsomia'"
+                    .into(),
+            ),
+            Error::UnknownStatus { suggestion, .. } => {
+                let all = list_words(&Status::ALL);
+                Some(match suggestion {
+                    Some(s) => format!("did you mean '{}'? statuses: {all}", s.as_str()),
+                    None => format!("statuses: {all}"),
+                })
+            }
+            Error::InvalidTime { expected, .. } => Some(format!("expected {expected}")),
+            Error::Invalid { hint, .. } => hint.clone(),
+            Error::Lifecycle(e) => Some(e.hint()),
+            Error::AlreadyRegistered { id } => Some(format!(
+                "`pactlog history {id}` shows what is recorded for it"
+            )),
+            Error::Conflict { .. } => Some(
+                "someone else appended first: read the stream again (`pactlog log`) and retry"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Whether this error is stdout having been closed by its reader
+    /// (`pactlog log x | head`), which is not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+    }
+
+    /// Wraps an I/O error with the action and path it came from.
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    /// Only for writing command output: stdout has no path of its own.
+    fn from(source: io::Error) -> Self {
+        Error::Io {
+            action: "write",
+            path: PathBuf::from("<stdout>"),
+            source,
+        }
+    }
+}
+
+/// What is wrong at one line of a stream file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamProblem {
+    /// The line is not a valid event.
+    Malformed(String),
+    /// The last line was cut short: a write was interrupted.
+    TornTail {
+        /// Why the line counts as torn.
+        why: &'static str,
+    },
+    /// The line's format version is newer than this program.
+    FutureVersion {
+        /// The version found.
+        found: u64,
+    },
+    /// The seq does not follow the previous line's.
+    SeqGap {
+        /// The seq that should be here.
+        expected: u64,
+        /// The seq found.
+        found: u64,
+    },
+    /// The hash link does not match the previous line.
+    ChainBroken,
+    /// The first line is not the pact's registration.
+    NotRegistered,
+    /// A registration after the first line.
+    RegisteredAgain,
+    /// The event belongs to another pact.
+    WrongPact {
+        /// The pact the file is named for.
+        expected: String,
+        /// The pact the line names.
+        found: String,
+    },
+    /// The recorded time goes backwards.
+    RecordedBackwards,
+    /// Two events share an id.
+    DuplicateId,
+    /// A status follows one the lifecycle does not allow it after, and
+    /// neither was recorded with `--force`.
+    BreaksLifecycle {
+        /// The status before (none: it is the first).
+        from: Option<Status>,
+        /// The status that may not follow it.
+        to: Status,
+    },
+}
+
+impl fmt::Display for StreamProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamProblem::Malformed(why) => write!(f, "malformed event: {why}"),
+            StreamProblem::TornTail { why } => {
+                write!(f, "the last line is torn ({why}): a write was interrupted")
+            }
+            StreamProblem::FutureVersion { found } => write!(
+                f,
+                "format version {found} is newer than this pactlog understands (version {})",
+                crate::event::FORMAT_VERSION
+            ),
+            StreamProblem::SeqGap { expected, found } => {
+                write!(
+                    f,
+                    "seq {found} where {expected} was expected (a line is missing or out of place)"
+                )
+            }
+            StreamProblem::ChainBroken => write!(
+                f,
+                "hash chain broken: 'prev' does not match the line before (it was changed, or a line was inserted or removed)"
+            ),
+            StreamProblem::NotRegistered => {
+                write!(f, "the first event of a stream must be its registration")
+            }
+            StreamProblem::RegisteredAgain => write!(f, "a second registration in the same stream"),
+            StreamProblem::WrongPact { expected, found } => write!(
+                f,
+                "the event belongs to pact '{found}', not '{expected}' as the file name says"
+            ),
+            StreamProblem::RecordedBackwards => {
+                write!(f, "recorded time is earlier than the line before")
+            }
+            StreamProblem::DuplicateId => write!(f, "event id already used earlier in the stream"),
+            StreamProblem::BreaksLifecycle { from, to } => match from {
+                Some(from) => write!(f, "{to} may not follow {from}, and neither was forced"),
+                None => write!(f, "a pact may not start as {to}, and it was not forced"),
+            },
+        }
+    }
+}
+
+impl StreamProblem {
+    fn hint(&self) -> Option<String> {
+        match self {
+            StreamProblem::TornTail { .. } => Some(
+                "the lines before it are intact; move the partial last line out of the file \
+                 (keep it beside the stream, e.g. as NAME.jsonl.torn) and run `pactlog verify`"
+                    .into(),
+            ),
+            StreamProblem::FutureVersion { .. } => {
+                Some("upgrade pactlog to read this store".into())
+            }
+            StreamProblem::Malformed(_)
+            | StreamProblem::ChainBroken
+            | StreamProblem::SeqGap { .. } => Some(
+                "event lines are never edited by hand; compare the file with its history in git"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// Why a status may not be recorded where it would fall in the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LifecycleError {
+    /// The status is already the one in force on that date.
+    #[error("'{pact}' is already {status} on {on} (since {since})")]
+    Repeat {
+        /// The pact.
+        pact: String,
+        /// The status.
+        status: Status,
+        /// The date asked for.
+        on: NaiveDate,
+        /// When that status took effect.
+        since: NaiveDate,
+    },
+    /// The status may not follow the one before it.
+    #[error("'{pact}' cannot go from {} to {to} on {on}", from_words(*from, *since))]
+    NotAllowed {
+        /// The pact.
+        pact: String,
+        /// The status before (none: nothing recorded yet).
+        from: Option<Status>,
+        /// Since when that status was in force.
+        since: Option<NaiveDate>,
+        /// The new status.
+        to: Status,
+        /// Its effective date.
+        on: NaiveDate,
+    },
+    /// A backfilled status would break the transition to the status after it.
+    #[error(
+        "'{pact}' cannot have {status} on {on}: the next recorded status, {next} on {next_on}, may not follow it"
+    )]
+    BreaksNext {
+        /// The pact.
+        pact: String,
+        /// The new status.
+        status: Status,
+        /// Its effective date.
+        on: NaiveDate,
+        /// The status recorded after it.
+        next: Status,
+        /// That status's effective date.
+        next_on: NaiveDate,
+    },
+}
+
+fn from_words(from: Option<Status>, since: Option<NaiveDate>) -> String {
+    match (from, since) {
+        (Some(s), Some(d)) => format!("{s} (since {d})"),
+        (Some(s), None) => s.to_string(),
+        (None, _) => "no status yet".into(),
+    }
+}
+
+impl LifecycleError {
+    fn hint(&self) -> String {
+        const FORCE: &str = "if the record really is so, add --force: the event is stored as forced and `verify` lists it";
+        match self {
+            LifecycleError::Repeat { .. } => {
+                "to record news that changes no status, use `pactlog note`".into()
+            }
+            LifecycleError::NotAllowed { from, .. } => {
+                let allowed = Status::allowed_after(*from);
+                let what = match from {
+                    Some(s) => format!("after {s}"),
+                    None => "first".into(),
+                };
+                format!("allowed {what}: {}; {FORCE}", list_words(allowed))
+            }
+            LifecycleError::BreaksNext { status, .. } => format!(
+                "allowed after {status}: {}; {FORCE}",
+                list_words(Status::allowed_after(Some(*status)))
+            ),
+        }
+    }
+}

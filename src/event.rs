@@ -1,0 +1,533 @@
+//! What one line of a stream holds, and how it is written and read.
+//!
+//! An [`Event`] is an immutable fact about one pact. On disk it is one line
+//! of JSON with its keys in a fixed order (see `docs/FORMAT.md`), written by
+//! [`Event::to_line`] and read back by [`Event::from_line`]. The line format
+//! is the contract with other tools; the in-memory types are not.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::StreamProblem;
+use crate::pact::{Pact, PactId};
+use crate::status::Status;
+
+/// The format version this program writes, and the newest it reads.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// One immutable fact in a pact's stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// The pact whose stream holds the event.
+    pub pact: PactId,
+    /// Its position in the stream: 1, 2, 3, ... with no gaps.
+    pub seq: u64,
+    /// A UUID v7, unique in the stream.
+    pub id: Uuid,
+    /// When it was appended (transaction time), to the microsecond.
+    pub recorded: DateTime<Utc>,
+    /// What happened.
+    pub body: EventBody,
+    /// The SHA-256 of the previous line's bytes; `None` on the first line.
+    pub prev: Option<Hash>,
+}
+
+/// What an event says, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventBody {
+    /// The pact was registered: the first event of every stream.
+    Registered(Pact),
+    /// The pact entered a status on an effective date.
+    Status(StatusChange),
+    /// A dated, sourced annotation that changes no status.
+    Note(Note),
+}
+
+/// The payload of a `status` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The status entered.
+    pub status: Status,
+    /// The date it took effect (valid time).
+    pub on: NaiveDate,
+    /// Where it is reported: outlet and title.
+    pub source: Option<String>,
+    /// A link to the source.
+    pub url: Option<String>,
+    /// A remark.
+    pub note: Option<String>,
+    /// Known only from reports, not official confirmation.
+    pub reported: bool,
+    /// Recorded with `--force` against the lifecycle.
+    pub forced: bool,
+}
+
+/// The payload of a `note` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// The date the note is about.
+    pub on: NaiveDate,
+    /// What happened.
+    pub text: String,
+    /// Where it is reported.
+    pub source: Option<String>,
+    /// A link to the source.
+    pub url: Option<String>,
+}
+
+impl EventBody {
+    /// The kind as stored: `registered`, `status` or `note`.
+    pub fn kind(&self) -> Kind {
+        match self {
+            EventBody::Registered(_) => Kind::Registered,
+            EventBody::Status(_) => Kind::Status,
+            EventBody::Note(_) => Kind::Note,
+        }
+    }
+}
+
+/// The kinds of event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// The first event of every stream.
+    Registered,
+    /// A status change.
+    Status,
+    /// An annotation.
+    Note,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Kind::Registered => "registered",
+            Kind::Status => "status",
+            Kind::Note => "note",
+        })
+    }
+}
+
+/// A SHA-256 digest, shown as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Hash([u8; 32]);
+
+impl Hash {
+    /// The SHA-256 of `bytes`.
+    pub fn of(bytes: &[u8]) -> Hash {
+        Hash(Sha256::digest(bytes).into())
+    }
+
+    /// Parses 64 hex digits (either case).
+    pub fn from_hex(text: &str) -> Option<Hash> {
+        let mut bytes = [0; 32];
+        hex::decode_to_slice(text, &mut bytes).ok()?;
+        Some(Hash(bytes))
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({self})")
+    }
+}
+
+impl Serialize for Hash {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Hash {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <Cow<'de, str>>::deserialize(deserializer)?;
+        Hash::from_hex(&text)
+            .ok_or_else(|| serde::de::Error::custom("a hash must be 64 hex digits"))
+    }
+}
+
+/// Truncates a clock reading to what a line stores: microseconds.
+pub fn to_recorded(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.trunc_subsecs(6)
+}
+
+mod recorded {
+    //! `recorded` is written as RFC 3339 UTC with exactly six fractional
+    //! digits, so that lines of one store all look alike.
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::borrow::Cow;
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&t.to_rfc3339_opts(SecondsFormat::Micros, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = <Cow<'de, str>>::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| serde::de::Error::custom(format!("recorded time '{text}': {e}")))
+    }
+}
+
+/// The line as stored: every field of every kind, in the order they are
+/// written. Optional fields are left out when absent.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Record<'a> {
+    v: u64,
+    pact: PactId,
+    seq: u64,
+    id: Uuid,
+    kind: Kind,
+    #[serde(with = "recorded")]
+    recorded: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aliases: Option<Cow<'a, [String]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parties: Option<Cow<'a, [String]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pact_kind: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<Status>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    note: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reported: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    forced: Option<bool>,
+    #[serde(default)]
+    prev: Option<Hash>,
+}
+
+/// Only the version, to tell "from the future" apart from "malformed".
+#[derive(Deserialize)]
+struct VersionProbe {
+    v: Option<u64>,
+}
+
+impl<'a> Record<'a> {
+    fn empty(event: &Event) -> Self {
+        Record {
+            v: FORMAT_VERSION,
+            pact: event.pact.clone(),
+            seq: event.seq,
+            id: event.id,
+            kind: event.body.kind(),
+            recorded: event.recorded,
+            name: None,
+            aliases: None,
+            parties: None,
+            pact_kind: None,
+            description: None,
+            status: None,
+            on: None,
+            text: None,
+            source: None,
+            url: None,
+            note: None,
+            reported: None,
+            forced: None,
+            prev: event.prev,
+        }
+    }
+
+    fn from_event(event: &'a Event) -> Self {
+        let mut r = Record::empty(event);
+        match &event.body {
+            EventBody::Registered(p) => {
+                r.name = Some(Cow::Borrowed(&p.name));
+                r.aliases = Some(Cow::Borrowed(&p.aliases));
+                r.parties = Some(Cow::Borrowed(&p.parties));
+                r.pact_kind = p.kind.as_deref().map(Cow::Borrowed);
+                r.description = p.description.as_deref().map(Cow::Borrowed);
+            }
+            EventBody::Status(s) => {
+                r.status = Some(s.status);
+                r.on = Some(s.on);
+                r.source = s.source.as_deref().map(Cow::Borrowed);
+                r.url = s.url.as_deref().map(Cow::Borrowed);
+                r.note = s.note.as_deref().map(Cow::Borrowed);
+                r.reported = Some(s.reported);
+                r.forced = Some(s.forced);
+            }
+            EventBody::Note(n) => {
+                r.on = Some(n.on);
+                r.text = Some(Cow::Borrowed(&n.text));
+                r.source = n.source.as_deref().map(Cow::Borrowed);
+                r.url = n.url.as_deref().map(Cow::Borrowed);
+            }
+        }
+        r
+    }
+
+    fn into_event(self) -> Result<Event, String> {
+        let kind = self.kind;
+        let body = match kind {
+            Kind::Registered => {
+                self.only(
+                    kind,
+                    &[
+                        self.status.is_some(),
+                        self.on.is_some(),
+                        self.text.is_some(),
+                        self.source.is_some(),
+                        self.url.is_some(),
+                        self.note.is_some(),
+                        self.reported.is_some(),
+                        self.forced.is_some(),
+                    ],
+                )?;
+                EventBody::Registered(Pact {
+                    id: self.pact.clone(),
+                    name: required(self.name, "name")?.into_owned(),
+                    aliases: self.aliases.map(Cow::into_owned).unwrap_or_default(),
+                    parties: self.parties.map(Cow::into_owned).unwrap_or_default(),
+                    kind: self.pact_kind.map(Cow::into_owned),
+                    description: self.description.map(Cow::into_owned),
+                })
+            }
+            Kind::Status => {
+                self.only(
+                    kind,
+                    &[
+                        self.name.is_some(),
+                        self.aliases.is_some(),
+                        self.parties.is_some(),
+                        self.pact_kind.is_some(),
+                        self.description.is_some(),
+                        self.text.is_some(),
+                    ],
+                )?;
+                EventBody::Status(StatusChange {
+                    status: required(self.status, "status")?,
+                    on: required(self.on, "on")?,
+                    source: self.source.map(Cow::into_owned),
+                    url: self.url.map(Cow::into_owned),
+                    note: self.note.map(Cow::into_owned),
+                    reported: self.reported.unwrap_or(false),
+                    forced: self.forced.unwrap_or(false),
+                })
+            }
+            Kind::Note => {
+                self.only(
+                    kind,
+                    &[
+                        self.name.is_some(),
+                        self.aliases.is_some(),
+                        self.parties.is_some(),
+                        self.pact_kind.is_some(),
+                        self.description.is_some(),
+                        self.status.is_some(),
+                        self.note.is_some(),
+                        self.reported.is_some(),
+                        self.forced.is_some(),
+                    ],
+                )?;
+                EventBody::Note(Note {
+                    on: required(self.on, "on")?,
+                    text: required(self.text, "text")?.into_owned(),
+                    source: self.source.map(Cow::into_owned),
+                    url: self.url.map(Cow::into_owned),
+                })
+            }
+        };
+        Ok(Event {
+            pact: self.pact,
+            seq: self.seq,
+            id: self.id,
+            recorded: self.recorded,
+            body,
+            prev: self.prev,
+        })
+    }
+
+    /// Refuses fields that belong to another kind of event.
+    fn only(&self, kind: Kind, foreign: &[bool]) -> Result<(), String> {
+        if foreign.iter().any(|present| *present) {
+            Err(format!(
+                "a {kind} event carries a field of another kind of event"
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn required<T>(value: Option<T>, field: &str) -> Result<T, String> {
+    value.ok_or_else(|| format!("missing field '{field}'"))
+}
+
+impl Event {
+    /// The event as one line of JSON, without the final LF.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self)
+            .expect("a record of strings, numbers and dates always serializes")
+    }
+
+    /// Reads one line (without its LF).
+    ///
+    /// # Errors
+    ///
+    /// [`StreamProblem::FutureVersion`] for a line of a newer format,
+    /// [`StreamProblem::Malformed`] for anything else that is not an event.
+    pub fn from_line(line: &[u8]) -> Result<Event, StreamProblem> {
+        let record: Record = match serde_json::from_slice(line) {
+            Ok(record) => record,
+            Err(e) => {
+                if let Ok(VersionProbe { v: Some(v) }) = serde_json::from_slice(line)
+                    && v > FORMAT_VERSION
+                {
+                    return Err(StreamProblem::FutureVersion { found: v });
+                }
+                return Err(StreamProblem::Malformed(json_error(&e)));
+            }
+        };
+        match record.v {
+            FORMAT_VERSION => record.into_event().map_err(StreamProblem::Malformed),
+            v if v > FORMAT_VERSION => Err(StreamProblem::FutureVersion { found: v }),
+            v => Err(StreamProblem::Malformed(format!(
+                "unknown format version {v}"
+            ))),
+        }
+    }
+
+    /// The status change this event records, if it is one.
+    pub fn status_change(&self) -> Option<&StatusChange> {
+        match &self.body {
+            EventBody::Status(change) => Some(change),
+            _ => None,
+        }
+    }
+
+    /// The note this event records, if it is one.
+    pub fn note(&self) -> Option<&Note> {
+        match &self.body {
+            EventBody::Note(note) => Some(note),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Event {
+    /// Serializes the event exactly as a stream line holds it.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Record::from_event(self).serialize(serializer)
+    }
+}
+
+/// serde_json's message without its "at line 1 column N" (the caller knows
+/// the line), but with the column.
+fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match text.strip_suffix(&suffix) {
+        Some(message) => format!("{message} (column {})", e.column()),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_event() -> Event {
+        Event {
+            pact: PactId::parse("gsomia").unwrap(),
+            seq: 2,
+            id: Uuid::parse_str("0193a0c4-1f00-7000-8000-000000000001").unwrap(),
+            recorded: DateTime::parse_from_rfc3339("2026-11-29T05:00:00.123456Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            body: EventBody::Status(StatusChange {
+                status: Status::InForce,
+                on: NaiveDate::from_ymd_opt(2016, 11, 23).unwrap(),
+                source: Some("Yonhap \"quoted\"".into()),
+                url: None,
+                note: Some("line\nbreak and \u{1b} escape".into()),
+                reported: false,
+                forced: false,
+            }),
+            prev: Some(Hash::of(b"previous line")),
+        }
+    }
+
+    #[test]
+    fn a_line_has_its_keys_in_the_documented_order_and_reads_back() {
+        let event = status_event();
+        let line = event.to_line();
+        assert!(
+            !line.contains('\n'),
+            "control characters are escaped: {line}"
+        );
+        let keys = [
+            "v", "pact", "seq", "id", "kind", "recorded", "status", "on", "source", "note",
+            "reported", "forced", "prev",
+        ];
+        let positions: Vec<usize> = keys
+            .iter()
+            .map(|k| line.find(&format!("\"{k}\":")).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{line}");
+        assert!(
+            line.contains("\"recorded\":\"2026-11-29T05:00:00.123456Z\""),
+            "{line}"
+        );
+        assert_eq!(Event::from_line(line.as_bytes()).unwrap(), event);
+    }
+
+    #[test]
+    fn a_newer_format_version_is_named_not_dropped() {
+        let line = status_event().to_line().replace("\"v\":1", "\"v\":2");
+        assert_eq!(
+            Event::from_line(line.as_bytes()),
+            Err(StreamProblem::FutureVersion { found: 2 })
+        );
+        let line = line.replace("\"kind\":\"status\"", "\"kind\":\"hologram\"");
+        assert_eq!(
+            Event::from_line(line.as_bytes()),
+            Err(StreamProblem::FutureVersion { found: 2 })
+        );
+    }
+
+    #[test]
+    fn fields_of_another_kind_are_refused() {
+        let line = status_event()
+            .to_line()
+            .replace("\"prev\"", "\"text\":\"x\",\"prev\"");
+        assert!(matches!(
+            Event::from_line(line.as_bytes()),
+            Err(StreamProblem::Malformed(_))
+        ));
+        let line = status_event()
+            .to_line()
+            .replace("\"status\":\"in_force\",", "");
+        match Event::from_line(line.as_bytes()) {
+            Err(StreamProblem::Malformed(m)) => assert_eq!(m, "missing field 'status'"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

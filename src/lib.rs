@@ -1,0 +1,73 @@
+//! pactlog keeps an append-only, sourced record of the status of agreements
+//! and policies, and answers "what was this pact's status on that date?".
+//!
+//! A tour of the library, in the order data flows through it:
+//!
+//! - [`PactId`] and [`Pact`]: a validated slug and the metadata a pact is
+//!   registered with.
+//! - [`Status`]: the vocabulary and the lifecycle of allowed transitions.
+//! - [`Event`]: one immutable fact, one line of a stream on disk.
+//! - [`Store`]: the directory of streams; reads check every line, appends
+//!   lock, validate, write once and `fsync`.
+//! - [`Timeline`]: the pure fold from events to the status on any date.
+//! - [`cli`]: the command line, a thin shell over the above.
+//!
+//! ```
+//! use chrono::{NaiveDate, Utc};
+//! use pactlog::{AppendOptions, EventBody, Pact, PactId, Status, StatusChange, Store, Timeline};
+//!
+//! # fn main() -> Result<(), pactlog::Error> {
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = Store::new(dir.path());
+//! let id = PactId::parse("gsomia")?;
+//! store.register(
+//!     Pact {
+//!         id: id.clone(),
+//!         name: "GSOMIA".into(),
+//!         aliases: vec![],
+//!         parties: vec!["KR".into(), "JP".into()],
+//!         kind: Some("agreement".into()),
+//!         description: None,
+//!     },
+//!     Utc::now(),
+//! )?;
+//! let on = NaiveDate::from_ymd_opt(2016, 11, 23).unwrap();
+//! store.append(&id, AppendOptions::default(), Utc::now(), |stream| {
+//!     Timeline::new(&stream.events).check(&id, Status::InForce, on, false)?;
+//!     Ok(EventBody::Status(StatusChange {
+//!         status: Status::InForce,
+//!         on,
+//!         source: Some("Yonhap".into()),
+//!         url: None,
+//!         note: None,
+//!         reported: false,
+//!         forced: false,
+//!     }))
+//! })?;
+//!
+//! let stream = store.read(&id)?;
+//! let timeline = Timeline::new(&stream.events);
+//! let day = NaiveDate::from_ymd_opt(2017, 1, 1).unwrap();
+//! assert_eq!(timeline.status_on(day).map(|e| e.status()), Some(Status::InForce));
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod cli;
+pub mod error;
+pub mod event;
+pub mod limits;
+pub mod pact;
+pub mod replay;
+pub mod status;
+pub mod store;
+pub mod stream;
+pub mod time;
+
+pub use error::{Error, LifecycleError, StreamProblem};
+pub use event::{Event, EventBody, Hash, Kind, Note, StatusChange};
+pub use pact::{Pact, PactId};
+pub use replay::{Entry, Interval, Timeline};
+pub use status::Status;
+pub use store::{AppendOptions, Store};
+pub use stream::Stream;

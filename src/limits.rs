@@ -1,0 +1,119 @@
+//! Bounds on what a person may type into a field, so that one event line
+//! stays small and readable and a label stays a label.
+//!
+//! Free text (names, notes, sources) may hold any character, control
+//! characters included: JSON escapes them, so they can never break the one
+//! event per line framing. Labels (aliases, parties, kinds) are single-line.
+
+use crate::error::Error;
+
+/// The longest pact name, in characters.
+pub const NAME: usize = 200;
+/// The longest pact description.
+pub const DESCRIPTION: usize = 4000;
+/// The longest label: alias, party or kind.
+pub const LABEL: usize = 64;
+/// The longest source (outlet and title).
+pub const SOURCE: usize = 500;
+/// The longest URL.
+pub const URL: usize = 2000;
+/// The longest note text or free-text remark.
+pub const TEXT: usize = 4000;
+
+/// Trims `value` and checks it is non-empty and at most `max` characters.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] naming `field`.
+pub fn check_text(field: &str, value: &str, max: usize) -> Result<String, Error> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(invalid(format!("{field} is empty")));
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(invalid(format!(
+            "{field} is {len} characters long; at most {max} are allowed"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+/// Checks a label: like [`check_text`] with [`LABEL`], and on one line with no
+/// control characters.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] naming `field`.
+pub fn check_label(field: &str, value: &str) -> Result<String, Error> {
+    let value = check_text(field, value, LABEL)?;
+    if value.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "{field} '{}' contains a control character or line break",
+            value.escape_debug()
+        )));
+    }
+    Ok(value)
+}
+
+/// Checks a source URL: an `http` or `https` address with no spaces.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] with a hint on the expected form.
+pub fn check_url(value: &str) -> Result<String, Error> {
+    let value = check_text("url", value, URL)?;
+    let has_scheme = ["http://", "https://"].iter().any(|scheme| {
+        value.len() > scheme.len()
+            && value
+                .get(..scheme.len())
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme))
+    });
+    if !has_scheme || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::Invalid {
+            message: format!("url '{}' is not a web address", value.escape_debug()),
+            hint: Some("give a full address such as https://example.org/article".into()),
+        });
+    }
+    Ok(value)
+}
+
+fn invalid(message: String) -> Error {
+    Error::Invalid {
+        message,
+        hint: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_trimmed_and_bounded() {
+        assert_eq!(check_text("name", "  GSOMIA ", NAME).unwrap(), "GSOMIA");
+        assert!(check_text("name", "   ", NAME).is_err());
+        assert!(check_text("name", &"x".repeat(NAME + 1), NAME).is_err());
+        assert_eq!(check_text("note", "a\u{7}b", TEXT).unwrap(), "a\u{7}b");
+    }
+
+    #[test]
+    fn labels_stay_on_one_line() {
+        assert!(check_label("alias", "GSOMIA").is_ok());
+        assert!(check_label("alias", "a\nb").is_err());
+    }
+
+    #[test]
+    fn urls_must_be_web_addresses() {
+        assert!(check_url("https://www.mofa.go.jp/").is_ok());
+        assert!(check_url("HTTP://example.org").is_ok());
+        for bad in [
+            "example.org",
+            "https://",
+            "https://a b",
+            "javascript:alert(1)",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
+}

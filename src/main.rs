@@ -1,0 +1,43 @@
+//! The `pactlog` binary: parse the arguments, run the command, and turn an
+//! error into an exit code, here and nowhere else.
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use chrono::{Local, Utc};
+use clap::Parser;
+use pactlog::cli::{Cli, Context, report};
+use pactlog::{Error, Store};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut err = io::stderr().lock();
+    let mut ctx = Context {
+        store: Store::new(cli.dir()),
+        today: Local::now().date_naive(),
+        now: Utc::now(),
+        out: &mut out,
+        err: &mut err,
+    };
+    let result = cli.run(&mut ctx).and_then(|()| Ok(out.flush()?));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            // Whatever was printed before the error still goes out.
+            let _ = out.flush();
+            report(&mut io::stderr(), &e);
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// 3 for a conflict with another writer, 1 for every other failure. (Usage
+/// errors exit with 2 from the argument parser.)
+fn exit_code(error: &Error) -> u8 {
+    match error {
+        Error::Conflict { .. } => 3,
+        _ => 1,
+    }
+}

@@ -1,0 +1,209 @@
+//! Replay: a pure fold from a stream's events to its timeline, and the
+//! questions a timeline answers.
+//!
+//! The timeline is the stream's `status` events ordered by (effective date,
+//! seq): a status takes effect on its own date, and of two on the same day the
+//! one appended later comes later. Folding does no I/O, reads no clock and
+//! validates nothing; [`Timeline::check`] validates a new status against the
+//! timeline before it is appended.
+
+use chrono::NaiveDate;
+
+use crate::error::LifecycleError;
+use crate::event::{Event, Note, StatusChange};
+use crate::pact::PactId;
+use crate::status::Status;
+
+/// One status event in its place in the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<'e> {
+    /// The event that recorded it.
+    pub event: &'e Event,
+    /// What it recorded.
+    pub change: &'e StatusChange,
+}
+
+impl Entry<'_> {
+    /// The status entered.
+    pub fn status(&self) -> Status {
+        self.change.status
+    }
+
+    /// The effective date.
+    pub fn on(&self) -> NaiveDate {
+        self.change.on
+    }
+
+    fn key(&self) -> (NaiveDate, u64) {
+        (self.change.on, self.event.seq)
+    }
+}
+
+/// A status and the dates it held: `from` inclusive, `to` exclusive (`None`:
+/// still holds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval<'e> {
+    /// The status event that opened the interval.
+    pub entry: Entry<'e>,
+    /// The first day of the status.
+    pub from: NaiveDate,
+    /// The day the next status took effect.
+    pub to: Option<NaiveDate>,
+}
+
+/// A pact's status events in timeline order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timeline<'e> {
+    entries: Vec<Entry<'e>>,
+}
+
+impl<'e> Timeline<'e> {
+    /// Folds events (in any order) into a timeline.
+    ///
+    /// ```
+    /// # use pactlog::{Timeline, Status};
+    /// let timeline = Timeline::new(&[]);
+    /// assert!(timeline.entries().is_empty());
+    /// ```
+    pub fn new(events: impl IntoIterator<Item = &'e Event>) -> Self {
+        events
+            .into_iter()
+            .fold(Timeline::default(), Timeline::apply)
+    }
+
+    /// Applies one event: a status event takes its place by (date, seq);
+    /// any other kind leaves the timeline as it is.
+    pub fn apply(mut self, event: &'e Event) -> Self {
+        if let Some(change) = event.status_change() {
+            let entry = Entry { event, change };
+            let at = self.entries.partition_point(|e| e.key() <= entry.key());
+            self.entries.insert(at, entry);
+        }
+        self
+    }
+
+    /// The status events, ordered by (effective date, seq).
+    pub fn entries(&self) -> &[Entry<'e>] {
+        &self.entries
+    }
+
+    /// The status in force on `date`: the last entry effective on or before
+    /// it. `None` before the first.
+    pub fn status_on(&self, date: NaiveDate) -> Option<Entry<'e>> {
+        let after = self.entries.partition_point(|e| e.on() <= date);
+        after.checked_sub(1).map(|i| self.entries[i])
+    }
+
+    /// The first entry effective after `date`: a change ahead.
+    pub fn next_after(&self, date: NaiveDate) -> Option<Entry<'e>> {
+        let after = self.entries.partition_point(|e| e.on() <= date);
+        self.entries.get(after).copied()
+    }
+
+    /// The intervals, oldest first. Two statuses on one day give the first a
+    /// zero-length interval (`from == to`): it is kept, since it happened.
+    pub fn intervals(&self) -> Vec<Interval<'e>> {
+        self.entries
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| Interval {
+                entry: *entry,
+                from: entry.on(),
+                to: self.entries.get(i + 1).map(Entry::on),
+            })
+            .collect()
+    }
+
+    /// Checks that `status` may be recorded effective `on` for `pact`: it
+    /// would come after every entry up to that date (a new event has the
+    /// highest seq), so it is checked against the entry before it and, for a
+    /// backfill, the entry after it. `force` lets it break the lifecycle, but
+    /// never repeat the status it follows.
+    ///
+    /// # Errors
+    ///
+    /// The [`LifecycleError`] naming the neighbour in the way.
+    pub fn check(
+        &self,
+        pact: &PactId,
+        status: Status,
+        on: NaiveDate,
+        force: bool,
+    ) -> Result<(), LifecycleError> {
+        let before = self.status_on(on);
+        if let Some(before) = before.filter(|b| b.status() == status) {
+            return Err(LifecycleError::Repeat {
+                pact: pact.to_string(),
+                status,
+                on,
+                since: before.on(),
+            });
+        }
+        if force {
+            return Ok(());
+        }
+        let from = before.map(|b| b.status());
+        if !Status::may_follow(from, status) {
+            return Err(LifecycleError::NotAllowed {
+                pact: pact.to_string(),
+                from,
+                since: before.map(|b| b.on()),
+                to: status,
+                on,
+            });
+        }
+        if let Some(next) = self.next_after(on)
+            && !Status::may_follow(Some(status), next.status())
+        {
+            return Err(LifecycleError::BreaksNext {
+                pact: pact.to_string(),
+                status,
+                on,
+                next: next.status(),
+                next_on: next.on(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Every step of the timeline that the lifecycle does not allow, with
+    /// the entry before it (`None`: it is the first). A step is excused when
+    /// either side was recorded with `--force`.
+    pub fn lifecycle_breaks(&self) -> Vec<LifecycleBreak<'e>> {
+        let mut before = None;
+        let mut breaks = Vec::new();
+        for entry in &self.entries {
+            let from = before.map(|b: &Entry<'e>| b.status());
+            if !Status::may_follow(from, entry.status()) {
+                breaks.push(LifecycleBreak {
+                    before: before.copied(),
+                    entry: *entry,
+                    forced: entry.change.forced || before.is_some_and(|b| b.change.forced),
+                });
+            }
+            before = Some(entry);
+        }
+        breaks
+    }
+}
+
+/// A step of a timeline that breaks the lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LifecycleBreak<'e> {
+    /// The entry before (`None`: nothing before).
+    pub before: Option<Entry<'e>>,
+    /// The entry that may not follow it.
+    pub entry: Entry<'e>,
+    /// Whether a forced event explains it.
+    pub forced: bool,
+}
+
+/// A stream's notes, ordered by (date, seq).
+pub fn notes(events: &[Event]) -> Vec<(&Event, &Note)> {
+    let mut notes: Vec<_> = events
+        .iter()
+        .filter_map(|e| e.note().map(|n| (e, n)))
+        .collect();
+    notes.sort_by_key(|(e, n)| (n.on, e.seq));
+    notes
+}

@@ -1,0 +1,287 @@
+//! The status vocabulary and the lifecycle that says which status may follow
+//! which.
+//!
+//! Statuses are stored in snake_case (`in_force`) and shown to people in
+//! words ("in force"). The command line accepts any case with `-`, `_` or a
+//! space between the words, so `In-Force`, `in force` and `IN_FORCE` are all
+//! [`Status::InForce`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// The status of a pact on some date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Proposed or under negotiation.
+    Proposed,
+    /// Signed, not yet in force.
+    Signed,
+    /// In force.
+    InForce,
+    /// A party has notified termination; the pact is still in force until the
+    /// notice takes effect.
+    TerminationNotified,
+    /// The effect of a termination notice (or of the pact) is suspended on
+    /// conditions.
+    ConditionallySuspended,
+    /// Back to normal after a suspension or a notice.
+    Normalized,
+    /// Suspended.
+    Suspended,
+    /// Terminated: final.
+    Terminated,
+    /// Expired: final.
+    Expired,
+    /// Withdrawn by a party.
+    Withdrawn,
+}
+
+impl Status {
+    /// Every status, in lifecycle order.
+    pub const ALL: [Status; 10] = [
+        Status::Proposed,
+        Status::Signed,
+        Status::InForce,
+        Status::TerminationNotified,
+        Status::ConditionallySuspended,
+        Status::Normalized,
+        Status::Suspended,
+        Status::Terminated,
+        Status::Expired,
+        Status::Withdrawn,
+    ];
+
+    /// The statuses a pact may start with, before any status is recorded.
+    pub const INITIAL: &'static [Status] = &[Status::Proposed, Status::Signed, Status::InForce];
+
+    /// The stored spelling, e.g. `termination_notified`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Proposed => "proposed",
+            Status::Signed => "signed",
+            Status::InForce => "in_force",
+            Status::TerminationNotified => "termination_notified",
+            Status::ConditionallySuspended => "conditionally_suspended",
+            Status::Normalized => "normalized",
+            Status::Suspended => "suspended",
+            Status::Terminated => "terminated",
+            Status::Expired => "expired",
+            Status::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// The status in words for people, e.g. `termination notified`.
+    pub fn words(self) -> &'static str {
+        match self {
+            Status::Proposed => "proposed",
+            Status::Signed => "signed",
+            Status::InForce => "in force",
+            Status::TerminationNotified => "termination notified",
+            Status::ConditionallySuspended => "conditionally suspended",
+            Status::Normalized => "normalized",
+            Status::Suspended => "suspended",
+            Status::Terminated => "terminated",
+            Status::Expired => "expired",
+            Status::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// The statuses allowed to follow `from` (`None`: nothing recorded yet).
+    ///
+    /// ```
+    /// use pactlog::Status;
+    /// assert!(Status::allowed_after(Some(Status::InForce)).contains(&Status::TerminationNotified));
+    /// assert!(Status::allowed_after(Some(Status::Terminated)).is_empty());
+    /// assert_eq!(Status::allowed_after(None), Status::INITIAL);
+    /// ```
+    pub fn allowed_after(from: Option<Status>) -> &'static [Status] {
+        use Status::*;
+        match from {
+            None => Status::INITIAL,
+            Some(Proposed) => &[Signed, InForce, Withdrawn],
+            Some(Signed) => &[InForce, Withdrawn, Expired],
+            Some(InForce) => &[
+                TerminationNotified,
+                ConditionallySuspended,
+                Suspended,
+                Terminated,
+                Expired,
+                Withdrawn,
+            ],
+            Some(TerminationNotified) => &[
+                ConditionallySuspended,
+                InForce,
+                Normalized,
+                Terminated,
+                Expired,
+                Withdrawn,
+            ],
+            Some(ConditionallySuspended) => &[
+                Normalized,
+                InForce,
+                TerminationNotified,
+                Terminated,
+                Withdrawn,
+            ],
+            Some(Suspended) => &[
+                InForce,
+                Normalized,
+                TerminationNotified,
+                Terminated,
+                Expired,
+                Withdrawn,
+            ],
+            Some(Normalized) => &[
+                TerminationNotified,
+                ConditionallySuspended,
+                Suspended,
+                Terminated,
+                Expired,
+                Withdrawn,
+            ],
+            Some(Withdrawn) => &[InForce, Signed],
+            Some(Terminated | Expired) => &[],
+        }
+    }
+
+    /// Whether the lifecycle allows `to` right after `from`.
+    pub fn may_follow(from: Option<Status>, to: Status) -> bool {
+        Status::allowed_after(from).contains(&to)
+    }
+
+    /// Parses a status as a person types it: any case, words separated by
+    /// `-`, `_` or spaces.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownStatus`], with the nearest status as a suggestion when
+    /// one is close.
+    pub fn parse(input: &str) -> Result<Status, Error> {
+        let normalized = normalize(input);
+        Status::ALL
+            .into_iter()
+            .find(|s| s.as_str() == normalized)
+            .ok_or_else(|| Error::UnknownStatus {
+                input: input.to_owned(),
+                suggestion: nearest(&normalized),
+            })
+    }
+}
+
+fn normalize(input: &str) -> String {
+    input
+        .trim()
+        .split(|c: char| c == '-' || c == '_' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+fn nearest(normalized: &str) -> Option<Status> {
+    Status::ALL
+        .into_iter()
+        .map(|s| (strsim::jaro_winkler(normalized, s.as_str()), s))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, s)| s)
+}
+
+impl fmt::Display for Status {
+    /// Shows the status in words; use [`Status::as_str`] for the stored form.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.words())
+    }
+}
+
+impl FromStr for Status {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::parse(s)
+    }
+}
+
+/// Lists statuses in words, comma separated: "signed, in force".
+pub fn list_words(statuses: &[Status]) -> String {
+    if statuses.is_empty() {
+        return "none".to_owned();
+    }
+    statuses
+        .iter()
+        .map(|s| s.words())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_every_spelling_a_person_types() {
+        for input in [
+            "in_force",
+            "in-force",
+            "In Force",
+            "IN_FORCE",
+            "  in   force ",
+            "in-Force",
+        ] {
+            assert_eq!(Status::parse(input).unwrap(), Status::InForce, "{input}");
+        }
+        assert_eq!(
+            Status::parse("Conditionally-Suspended").unwrap(),
+            Status::ConditionallySuspended
+        );
+    }
+
+    #[test]
+    fn every_status_round_trips_through_its_stored_and_spoken_forms() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()).unwrap(), status);
+            assert_eq!(Status::parse(status.words()).unwrap(), status);
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+        }
+    }
+
+    #[test]
+    fn an_unknown_status_suggests_the_nearest_one() {
+        match Status::parse("in forse") {
+            Err(Error::UnknownStatus { suggestion, .. }) => {
+                assert_eq!(suggestion, Some(Status::InForce))
+            }
+            other => panic!("expected an unknown status error, got {other:?}"),
+        }
+        match Status::parse("banana") {
+            Err(Error::UnknownStatus { suggestion, .. }) => assert_eq!(suggestion, None),
+            other => panic!("expected an unknown status error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_lifecycle_matches_the_contract_table() {
+        use Status::*;
+        assert!(Status::may_follow(None, Signed));
+        assert!(!Status::may_follow(None, Terminated));
+        assert!(Status::may_follow(Some(InForce), TerminationNotified));
+        assert!(Status::may_follow(
+            Some(TerminationNotified),
+            ConditionallySuspended
+        ));
+        assert!(Status::may_follow(Some(ConditionallySuspended), Normalized));
+        assert!(!Status::may_follow(Some(ConditionallySuspended), Expired));
+        assert!(Status::may_follow(Some(Withdrawn), Signed));
+        for s in Status::ALL {
+            assert!(!Status::may_follow(Some(s), s), "{s} may not repeat");
+            assert!(!Status::may_follow(Some(Terminated), s));
+            assert!(!Status::may_follow(Some(Expired), s));
+        }
+    }
+}

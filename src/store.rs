@@ -1,0 +1,280 @@
+//! The store: a directory with one JSON Lines stream per pact.
+//!
+//! Appending is the only write. An append takes an exclusive lock on the
+//! stream file, re-reads and checks the whole stream, lets the caller
+//! validate the new event against it, writes the line in one `write` and
+//! `fsync`s before it returns. Registering a pact writes the new stream under
+//! a temporary name, links it into place (so a stream never exists half
+//! written) and `fsync`s the directory. Nothing rewrites or removes a line.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::Error;
+use crate::event::{Event, EventBody, to_recorded};
+use crate::pact::{Pact, PactId};
+use crate::stream::Stream;
+
+/// The extension of stream files.
+pub const STREAM_EXTENSION: &str = "jsonl";
+
+/// A directory of streams. Creating one does no I/O.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+/// What an append asks of the stream besides validation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppendOptions {
+    /// Fail with [`Error::Conflict`] unless the stream's last seq is this.
+    pub expect_seq: Option<u64>,
+}
+
+impl Store {
+    /// A store in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Store {
+        Store { dir: dir.into() }
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The path of a pact's stream.
+    pub fn stream_path(&self, id: &PactId) -> PathBuf {
+        self.dir.join(format!("{id}.{STREAM_EXTENSION}"))
+    }
+
+    /// The ids of every stream in the store, sorted. Files that are not
+    /// `<valid-id>.jsonl` are not streams and are left out.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoStore`] when the directory does not exist, [`Error::Io`]
+    /// when it cannot be listed.
+    pub fn ids(&self) -> Result<Vec<PactId>, Error> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::NoStore {
+                    dir: self.dir.clone(),
+                });
+            }
+            Err(e) => return Err(Error::io("list", &self.dir)(e)),
+        };
+        let mut ids = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(Error::io("list", &self.dir))?;
+            let name = entry.file_name();
+            let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".jsonl")) else {
+                continue;
+            };
+            if let Ok(id) = PactId::parse(stem) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Reads and checks a whole stream.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Stream`] with the line of the first problem, [`Error::Io`]
+    /// when the file cannot be read.
+    pub fn read(&self, id: &PactId) -> Result<Stream, Error> {
+        let path = self.stream_path(id);
+        let bytes = fs::read(&path).map_err(Error::io("read", &path))?;
+        self.parse(id, &path, &bytes)
+    }
+
+    fn parse(&self, id: &PactId, path: &Path, bytes: &[u8]) -> Result<Stream, Error> {
+        Stream::parse(id, bytes).map_err(|(line, problem)| Error::Stream {
+            path: path.to_owned(),
+            line,
+            problem,
+        })
+    }
+
+    /// Reads only a stream's registration (its first line), to resolve
+    /// names without reading whole streams.
+    fn registration(&self, id: &PactId) -> Result<Pact, Error> {
+        let path = self.stream_path(id);
+        let file = File::open(&path).map_err(Error::io("read", &path))?;
+        let mut first = Vec::new();
+        BufReader::new(file)
+            .read_until(b'\n', &mut first)
+            .map_err(Error::io("read", &path))?;
+        let stream = self.parse(id, &path, &first)?;
+        Ok(stream.pact)
+    }
+
+    /// Finds the pact that `query` names: its id or an alias, in any case.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownPact`] with the nearest name as a suggestion.
+    pub fn resolve(&self, query: &str) -> Result<PactId, Error> {
+        let folded = query.trim().to_lowercase();
+        if let Ok(id) = PactId::parse(&folded)
+            && self.stream_path(&id).is_file()
+        {
+            return Ok(id);
+        }
+        let pacts = self.registrations()?;
+        if let Some(pact) = pacts.iter().find(|p| p.answers_to(&folded)) {
+            return Ok(pact.id.clone());
+        }
+        let suggestion = pacts
+            .iter()
+            .flat_map(|p| p.names().map(move |name| (name, &p.id)))
+            .map(|(name, id)| (strsim::jaro_winkler(&folded, &name), id))
+            .filter(|(score, _)| *score >= 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, id)| id.to_string());
+        Err(Error::UnknownPact {
+            query: query.to_owned(),
+            suggestion,
+        })
+    }
+
+    /// Every readable registration in the store. A stream whose first line
+    /// cannot be read answers to no name, and stays for `verify` to report.
+    fn registrations(&self) -> Result<Vec<Pact>, Error> {
+        Ok(self
+            .ids()?
+            .iter()
+            .filter_map(|id| self.registration(id).ok())
+            .collect())
+    }
+
+    /// Registers a pact: creates its stream with the registration event.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyRegistered`] when the stream exists,
+    /// [`Error::NameTaken`] when the id or an alias is a name of another pact.
+    pub fn register(&self, pact: Pact, now: DateTime<Utc>) -> Result<Event, Error> {
+        fs::create_dir_all(&self.dir).map_err(Error::io("create", &self.dir))?;
+        let dir = File::open(&self.dir).map_err(Error::io("open", &self.dir))?;
+        dir.lock().map_err(Error::io("lock", &self.dir))?;
+        let path = self.stream_path(&pact.id);
+        if path.exists() {
+            return Err(Error::AlreadyRegistered {
+                id: pact.id.to_string(),
+            });
+        }
+        let others = self.registrations()?;
+        for name in pact.names() {
+            if let Some(owner) = others.iter().find(|o| o.answers_to(&name)) {
+                return Err(Error::NameTaken {
+                    name,
+                    owner: owner.id.to_string(),
+                });
+            }
+        }
+        let event = Event {
+            pact: pact.id.clone(),
+            seq: 1,
+            id: Uuid::now_v7(),
+            recorded: to_recorded(now),
+            body: EventBody::Registered(pact),
+            prev: None,
+        };
+        let temp = self.dir.join(format!(
+            ".{}.{STREAM_EXTENSION}.{}.tmp",
+            event.pact,
+            std::process::id()
+        ));
+        let written = write_new_stream(&temp, &path, &event);
+        // The temporary name is ours alone; it goes whether or not the link worked.
+        let _ = fs::remove_file(&temp);
+        written?;
+        dir.sync_all().map_err(Error::io("sync", &self.dir))?;
+        Ok(event)
+    }
+
+    /// Appends the event that `decide` makes from the stream as it stands
+    /// once locked. `decide` validates against the stream; the store assigns
+    /// the seq, id, recorded time and hash link.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownPact`] when there is no such stream, [`Error::Stream`]
+    /// when it is damaged, [`Error::Conflict`] when `expect_seq` does not
+    /// match, and whatever `decide` returns.
+    pub fn append(
+        &self,
+        id: &PactId,
+        options: AppendOptions,
+        now: DateTime<Utc>,
+        decide: impl FnOnce(&Stream) -> Result<EventBody, Error>,
+    ) -> Result<Event, Error> {
+        let path = self.stream_path(id);
+        let mut file = match OpenOptions::new().read(true).append(true).open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::UnknownPact {
+                    query: id.to_string(),
+                    suggestion: None,
+                });
+            }
+            Err(e) => return Err(Error::io("open", &path)(e)),
+        };
+        file.lock().map_err(Error::io("lock", &path))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(Error::io("read", &path))?;
+        let stream = self.parse(id, &path, &bytes)?;
+        let last = stream.last_seq();
+        if let Some(expected) = options.expect_seq
+            && expected != last
+        {
+            return Err(Error::Conflict {
+                pact: id.to_string(),
+                expected,
+                actual: last,
+            });
+        }
+        let body = decide(&stream)?;
+        let latest = stream.events.last().map(|e| e.recorded);
+        let event = Event {
+            pact: id.clone(),
+            seq: last + 1,
+            id: Uuid::now_v7(),
+            recorded: to_recorded(now).max(latest.unwrap_or_default()),
+            body,
+            prev: Some(stream.head),
+        };
+        let mut line = event.to_line();
+        line.push('\n');
+        file.write_all(line.as_bytes())
+            .map_err(Error::io("append to", &path))?;
+        file.sync_data().map_err(Error::io("sync", &path))?;
+        Ok(event)
+    }
+}
+
+/// Writes the first line of a stream under `temp`, syncs it, and links it
+/// to `path`, which must not exist.
+fn write_new_stream(temp: &Path, path: &Path, event: &Event) -> Result<(), Error> {
+    let mut file = File::create(temp).map_err(Error::io("create", temp))?;
+    let mut line = event.to_line();
+    line.push('\n');
+    file.write_all(line.as_bytes())
+        .map_err(Error::io("write", temp))?;
+    file.sync_all().map_err(Error::io("sync", temp))?;
+    fs::hard_link(temp, path).map_err(|e| match e.kind() {
+        io::ErrorKind::AlreadyExists => Error::AlreadyRegistered {
+            id: event.pact.to_string(),
+        },
+        _ => Error::io("create", path)(e),
+    })
+}
