@@ -264,6 +264,8 @@ impl<'a> Record<'a> {
                 r.parties = Some(Cow::Borrowed(&p.parties));
                 r.pact_kind = p.kind.as_deref().map(Cow::Borrowed);
                 r.description = p.description.as_deref().map(Cow::Borrowed);
+                r.source = p.source.as_deref().map(Cow::Borrowed);
+                r.url = p.url.as_deref().map(Cow::Borrowed);
             }
             EventBody::Status(s) => {
                 r.status = Some(s.status);
@@ -294,8 +296,6 @@ impl<'a> Record<'a> {
                         self.status.is_some(),
                         self.on.is_some(),
                         self.text.is_some(),
-                        self.source.is_some(),
-                        self.url.is_some(),
                         self.note.is_some(),
                         self.reported.is_some(),
                         self.forced.is_some(),
@@ -308,6 +308,8 @@ impl<'a> Record<'a> {
                     parties: self.parties.map(Cow::into_owned).unwrap_or_default(),
                     kind: self.pact_kind.map(Cow::into_owned),
                     description: self.description.map(Cow::into_owned),
+                    source: self.source.map(Cow::into_owned),
+                    url: self.url.map(Cow::into_owned),
                 })
             }
             Kind::Status => {

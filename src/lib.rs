@@ -28,6 +28,8 @@
 //!         parties: vec!["KR".into(), "JP".into()],
 //!         kind: Some("agreement".into()),
 //!         description: None,
+//!         source: None,
+//!         url: None,
 //!     },
 //!     Utc::now(),
 //! )?;

@@ -89,6 +89,10 @@ pub struct Pact {
     pub kind: Option<String>,
     /// A longer description.
     pub description: Option<String>,
+    /// Where the name and description come from: outlet and title.
+    pub source: Option<String>,
+    /// A link to that source.
+    pub url: Option<String>,
 }
 
 impl Pact {
@@ -112,6 +116,12 @@ impl Pact {
         }
         if let Some(description) = &mut self.description {
             *description = limits::check_text("description", description, limits::DESCRIPTION)?;
+        }
+        if let Some(source) = &mut self.source {
+            *source = limits::check_text("source", source, limits::SOURCE)?;
+        }
+        if let Some(url) = &mut self.url {
+            *url = limits::check_url(url)?;
         }
         let mut seen = Vec::new();
         for alias in &self.aliases {
@@ -167,6 +177,8 @@ mod tests {
             parties: vec![],
             kind: None,
             description: None,
+            source: None,
+            url: None,
         };
         assert!(pact.answers_to("gsomia"));
         assert!(pact.answers_to("Gsomia"));

@@ -140,17 +140,14 @@ fn write_text(out: &mut dyn Write, pact: &Pact, history: &History<'_>) -> std::i
         table.print(out, "")?;
     }
     if !history.notes.is_empty() {
-        writeln!(out)?;
-        let mut table = Table::default();
-        table.row(["NOTE ON", "TEXT", "SOURCE"]);
+        writeln!(out, "\nNOTES")?;
         for n in &history.notes {
-            table.row([
-                n.on.to_string(),
-                one_line(n.text),
-                source_text(n.source, n.url),
-            ]);
+            writeln!(out, "{}  {}", n.on, one_line(n.text))?;
+            let source = source_text(n.source, n.url);
+            if !source.is_empty() {
+                writeln!(out, "{:10}  {source}", "")?;
+            }
         }
-        table.print(out, "")?;
     }
     Ok(())
 }

@@ -77,6 +77,8 @@ fn write_event(out: &mut dyn Write, event: &Event) -> std::io::Result<()> {
             optional("parties", Some(parties.as_str()).filter(|s| !s.is_empty()));
             optional("kind", pact.kind.as_deref());
             optional("about", pact.description.as_deref());
+            optional("source", pact.source.as_deref());
+            optional("url", pact.url.as_deref());
         }
         EventBody::Status(change) => {
             let mut status = format!("{} on {}", change.status, change.on);

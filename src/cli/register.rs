@@ -29,6 +29,12 @@ pub struct Args {
     /// A longer description.
     #[arg(long)]
     description: Option<String>,
+    /// Where the name and description come from: outlet and title.
+    #[arg(long)]
+    source: Option<String>,
+    /// A link to that source.
+    #[arg(long)]
+    url: Option<String>,
     /// Print the stored event as JSON.
     #[arg(long)]
     json: bool,
@@ -43,6 +49,8 @@ impl Args {
             parties: self.parties.clone(),
             kind: self.kind.clone(),
             description: self.description.clone(),
+            source: self.source.clone(),
+            url: self.url.clone(),
         }
         .validated()?;
         let event = ctx.store.register(pact, ctx.now)?;

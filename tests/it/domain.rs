@@ -1,0 +1,1 @@
+//! Domain tests of the lifecycle and replay, as given / when / then.

@@ -1,0 +1,127 @@
+//! A small fluent harness: a fresh temporary store per test, arguments in,
+//! exact stdout, stderr and exit code out.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A temporary store directory that `pactlog` runs against.
+pub struct Store {
+    dir: tempfile::TempDir,
+}
+
+/// What one run of `pactlog` printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl Store {
+    /// An empty store (the directory exists, with no streams).
+    pub fn new() -> Store {
+        Store {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    /// A store holding a copy of the shipped `events/`.
+    pub fn shipped() -> Store {
+        let store = Store::new();
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+        for entry in std::fs::read_dir(shipped).expect("events/ is readable") {
+            let path = entry.expect("an entry").path();
+            if path.extension().is_some_and(|e| e == "jsonl") {
+                std::fs::copy(&path, store.path().join(path.file_name().expect("a name")))
+                    .expect("copy a stream");
+            }
+        }
+        store
+    }
+
+    /// The store directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The stream file of a pact.
+    pub fn stream(&self, id: &str) -> PathBuf {
+        self.path().join(format!("{id}.jsonl"))
+    }
+
+    /// Runs `pactlog --dir STORE ARGS...`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_pactlog"))
+            .arg("--dir")
+            .arg(self.path())
+            .args(args)
+            .env_remove("PACTLOG_DIR")
+            .output()
+            .expect("pactlog runs");
+        Run::from(output)
+    }
+
+    /// Runs a command that must succeed, and returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let run = self.run(args);
+        assert_eq!(run.code, 0, "pactlog {args:?} failed: {}", run.stderr);
+        run.stdout
+    }
+
+    /// Runs a command that must succeed with `--json`, and returns the JSON.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let stdout = self.ok(&args);
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("pactlog {args:?} printed no JSON ({e}): {stdout}"))
+    }
+
+    /// Every file in the store with its bytes, to compare before and after.
+    pub fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
+        std::fs::read_dir(self.path())
+            .expect("the store is readable")
+            .map(|entry| {
+                let path = entry.expect("an entry").path();
+                let name = path.file_name().expect("a name").to_string_lossy().into_owned();
+                (name, std::fs::read(&path).expect("a readable file"))
+            })
+            .collect()
+    }
+
+    /// Registers `gsomia` (alias GSOMIA) and records its history up to the
+    /// conditional suspension.
+    pub fn with_gsomia(self) -> Store {
+        self.ok(&[
+            "register", "gsomia", "--name", "Korea-Japan GSOMIA", "--alias", "GSOMIA", "--party",
+            "KR", "--party", "JP", "--kind", "agreement",
+        ]);
+        self.ok(&["append", "gsomia", "in_force", "--on", "2016-11-23", "--source", "Kyodo"]);
+        self.ok(&["note", "gsomia", "Seoul announces termination", "--on", "2019-08-22"]);
+        self.ok(&["append", "gsomia", "termination_notified", "--on", "2019-08-23"]);
+        self.ok(&["append", "gsomia", "conditionally_suspended", "--on", "2019-11-22"]);
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Run {
+        Run {
+            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+            code: output.status.code().expect("pactlog exited, not killed"),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the run failed with `code`, printed an `error:` line and no
+    /// panic, and returns its stderr.
+    pub fn fails(self, code: i32) -> String {
+        assert_eq!(self.code, code, "expected exit {code}; stderr: {}", self.stderr);
+        assert!(self.stderr.starts_with("error: "), "{}", self.stderr);
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+        self.stderr
+    }
+}

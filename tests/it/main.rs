@@ -1,0 +1,6 @@
+//! pactlog's integration tests: one binary, driving the real `pactlog`
+//! binary (and the library, for the domain tests) in temporary stores.
+
+mod domain;
+mod harness;
+mod readme;
