@@ -335,6 +335,20 @@ pub enum LifecycleError {
         /// Its effective date.
         on: NaiveDate,
     },
+    /// A backfilled status equals the status recorded after it.
+    #[error(
+        "'{pact}' cannot have {status} on {on}: the next recorded status is {status} too, on {next_on}"
+    )]
+    RepeatsNext {
+        /// The pact.
+        pact: String,
+        /// The status.
+        status: Status,
+        /// The date asked for.
+        on: NaiveDate,
+        /// The next status's date.
+        next_on: NaiveDate,
+    },
     /// A backfilled status would break the transition to the status after it.
     #[error(
         "'{pact}' cannot have {status} on {on}: the next recorded status, {next} on {next_on}, may not follow it"
@@ -365,8 +379,8 @@ impl LifecycleError {
     fn hint(&self) -> String {
         const FORCE: &str = "if the record really is so, add --force: the event is stored as forced and `verify` lists it";
         match self {
-            LifecycleError::Repeat { .. } => {
-                "to record news that changes no status, use `pactlog note`".into()
+            LifecycleError::Repeat { .. } | LifecycleError::RepeatsNext { .. } => {
+                "a status cannot follow itself; to record news that changes no status, use `pactlog note`".into()
             }
             LifecycleError::NotAllowed { from, .. } => {
                 let allowed = Status::allowed_after(*from);

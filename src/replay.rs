@@ -118,7 +118,7 @@ impl<'e> Timeline<'e> {
     /// would come after every entry up to that date (a new event has the
     /// highest seq), so it is checked against the entry before it and, for a
     /// backfill, the entry after it. `force` lets it break the lifecycle, but
-    /// never repeat the status it follows.
+    /// never repeat a neighbour's status.
     ///
     /// # Errors
     ///
@@ -139,6 +139,15 @@ impl<'e> Timeline<'e> {
                 since: before.on(),
             });
         }
+        let next = self.next_after(on);
+        if let Some(next) = next.filter(|n| n.status() == status) {
+            return Err(LifecycleError::RepeatsNext {
+                pact: pact.to_string(),
+                status,
+                on,
+                next_on: next.on(),
+            });
+        }
         if force {
             return Ok(());
         }
@@ -152,7 +161,7 @@ impl<'e> Timeline<'e> {
                 on,
             });
         }
-        if let Some(next) = self.next_after(on)
+        if let Some(next) = next
             && !Status::may_follow(Some(status), next.status())
         {
             return Err(LifecycleError::BreaksNext {
