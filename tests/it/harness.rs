@@ -29,14 +29,7 @@ impl Store {
     /// A store holding a copy of the shipped `events/`.
     pub fn shipped() -> Store {
         let store = Store::new();
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
-        for entry in std::fs::read_dir(shipped).expect("events/ is readable") {
-            let path = entry.expect("an entry").path();
-            if path.extension().is_some_and(|e| e == "jsonl") {
-                std::fs::copy(&path, store.path().join(path.file_name().expect("a name")))
-                    .expect("copy a stream");
-            }
-        }
+        copy_shipped(store.path());
         store
     }
 
@@ -84,7 +77,11 @@ impl Store {
             .expect("the store is readable")
             .map(|entry| {
                 let path = entry.expect("an entry").path();
-                let name = path.file_name().expect("a name").to_string_lossy().into_owned();
+                let name = path
+                    .file_name()
+                    .expect("a name")
+                    .to_string_lossy()
+                    .into_owned();
                 (name, std::fs::read(&path).expect("a readable file"))
             })
             .collect()
@@ -94,14 +91,62 @@ impl Store {
     /// conditional suspension.
     pub fn with_gsomia(self) -> Store {
         self.ok(&[
-            "register", "gsomia", "--name", "Korea-Japan GSOMIA", "--alias", "GSOMIA", "--party",
-            "KR", "--party", "JP", "--kind", "agreement",
+            "register",
+            "gsomia",
+            "--name",
+            "Korea-Japan GSOMIA",
+            "--alias",
+            "GSOMIA",
+            "--party",
+            "KR",
+            "--party",
+            "JP",
+            "--kind",
+            "agreement",
         ]);
-        self.ok(&["append", "gsomia", "in_force", "--on", "2016-11-23", "--source", "Kyodo"]);
-        self.ok(&["note", "gsomia", "Seoul announces termination", "--on", "2019-08-22"]);
-        self.ok(&["append", "gsomia", "termination_notified", "--on", "2019-08-23"]);
-        self.ok(&["append", "gsomia", "conditionally_suspended", "--on", "2019-11-22"]);
+        self.ok(&[
+            "append",
+            "gsomia",
+            "in_force",
+            "--on",
+            "2016-11-23",
+            "--source",
+            "Kyodo",
+        ]);
+        self.ok(&[
+            "note",
+            "gsomia",
+            "Seoul announces termination",
+            "--on",
+            "2019-08-22",
+        ]);
+        self.ok(&[
+            "append",
+            "gsomia",
+            "termination_notified",
+            "--on",
+            "2019-08-23",
+        ]);
+        self.ok(&[
+            "append",
+            "gsomia",
+            "conditionally_suspended",
+            "--on",
+            "2019-11-22",
+        ]);
         self
+    }
+}
+
+/// Copies the streams of the shipped `events/` into `dir`.
+pub fn copy_shipped(dir: &Path) {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    for entry in std::fs::read_dir(shipped).expect("events/ is readable") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            std::fs::copy(&path, dir.join(path.file_name().expect("a name")))
+                .expect("copy a stream");
+        }
     }
 }
 
@@ -119,7 +164,11 @@ impl Run {
     /// Asserts the run failed with `code`, printed an `error:` line and no
     /// panic, and returns its stderr.
     pub fn fails(self, code: i32) -> String {
-        assert_eq!(self.code, code, "expected exit {code}; stderr: {}", self.stderr);
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}; stderr: {}",
+            self.stderr
+        );
         assert!(self.stderr.starts_with("error: "), "{}", self.stderr);
         assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
         self.stderr
