@@ -232,6 +232,8 @@ pub enum StreamProblem {
     RecordedBackwards,
     /// Two events share an id.
     DuplicateId,
+    /// A retraction that does not withdraw an earlier, retractable event.
+    BadRetraction(&'static str),
     /// A status follows one the lifecycle does not allow it after, and
     /// neither was recorded with `--force`.
     BreaksLifecycle {
@@ -276,6 +278,7 @@ impl fmt::Display for StreamProblem {
                 write!(f, "recorded time is earlier than the line before")
             }
             StreamProblem::DuplicateId => write!(f, "event id already used earlier in the stream"),
+            StreamProblem::BadRetraction(why) => write!(f, "invalid retraction: {why}"),
             StreamProblem::BreaksLifecycle { from, to } => match from {
                 Some(from) => write!(f, "{to} may not follow {from}, and neither was forced"),
                 None => write!(f, "a pact may not start as {to}, and it was not forced"),
@@ -349,6 +352,19 @@ pub enum LifecycleError {
         /// The next status's date.
         next_on: NaiveDate,
     },
+    /// Retracting an event would leave two neighbours the lifecycle does not
+    /// allow together.
+    #[error("retracting event {target} would leave {after} right after {}", before.as_deref().unwrap_or("nothing"))]
+    RetractionBreaks {
+        /// The pact.
+        pact: String,
+        /// The event to retract.
+        target: uuid::Uuid,
+        /// The status before it, described.
+        before: Option<String>,
+        /// The status after it, described.
+        after: String,
+    },
     /// A backfilled status would break the transition to the status after it.
     #[error(
         "'{pact}' cannot have {status} on {on}: the next recorded status, {next} on {next_on}, may not follow it"
@@ -389,6 +405,9 @@ impl LifecycleError {
                     None => "first".into(),
                 };
                 format!("allowed {what}: {}; {FORCE}", list_words(allowed))
+            }
+            LifecycleError::RetractionBreaks { .. } => {
+                "retract the later event first, or record what really happened as a new status".into()
             }
             LifecycleError::BreaksNext { status, .. } => format!(
                 "allowed after {status}: {}; {FORCE}",

@@ -46,6 +46,8 @@ pub enum EventBody {
     Status(StatusChange),
     /// A dated, sourced annotation that changes no status.
     Note(Note),
+    /// An earlier event of the stream is withdrawn as recorded in error.
+    Retraction(Retraction),
 }
 
 /// The payload of a `status` event.
@@ -80,13 +82,23 @@ pub struct Note {
     pub url: Option<String>,
 }
 
+/// The payload of a `retraction` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retraction {
+    /// The id of the event withdrawn.
+    pub target: Uuid,
+    /// Why it is withdrawn.
+    pub reason: String,
+}
+
 impl EventBody {
-    /// The kind as stored: `registered`, `status` or `note`.
+    /// The kind as stored: `registered`, `status`, `note` or `retraction`.
     pub fn kind(&self) -> Kind {
         match self {
             EventBody::Registered(_) => Kind::Registered,
             EventBody::Status(_) => Kind::Status,
             EventBody::Note(_) => Kind::Note,
+            EventBody::Retraction(_) => Kind::Retraction,
         }
     }
 }
@@ -101,6 +113,8 @@ pub enum Kind {
     Status,
     /// An annotation.
     Note,
+    /// The withdrawal of an earlier event.
+    Retraction,
 }
 
 impl fmt::Display for Kind {
@@ -109,6 +123,7 @@ impl fmt::Display for Kind {
             Kind::Registered => "registered",
             Kind::Status => "status",
             Kind::Note => "note",
+            Kind::Retraction => "retraction",
         })
     }
 }
@@ -219,6 +234,10 @@ struct Record<'a> {
     reported: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     forced: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    target: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<Cow<'a, str>>,
     #[serde(default)]
     prev: Option<Hash>,
 }
@@ -251,6 +270,8 @@ impl<'a> Record<'a> {
             note: None,
             reported: None,
             forced: None,
+            target: None,
+            reason: None,
             prev: event.prev,
         }
     }
@@ -282,80 +303,95 @@ impl<'a> Record<'a> {
                 r.source = n.source.as_deref().map(Cow::Borrowed);
                 r.url = n.url.as_deref().map(Cow::Borrowed);
             }
+            EventBody::Retraction(x) => {
+                r.target = Some(x.target);
+                r.reason = Some(Cow::Borrowed(&x.reason));
+            }
         }
         r
     }
 
+    /// The kind-specific fields that are present, by name.
+    fn present_fields(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name.is_some()),
+            ("aliases", self.aliases.is_some()),
+            ("parties", self.parties.is_some()),
+            ("pact_kind", self.pact_kind.is_some()),
+            ("description", self.description.is_some()),
+            ("status", self.status.is_some()),
+            ("on", self.on.is_some()),
+            ("text", self.text.is_some()),
+            ("source", self.source.is_some()),
+            ("url", self.url.is_some()),
+            ("note", self.note.is_some()),
+            ("reported", self.reported.is_some()),
+            ("forced", self.forced.is_some()),
+            ("target", self.target.is_some()),
+            ("reason", self.reason.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect()
+    }
+
     fn into_event(self) -> Result<Event, String> {
-        let kind = self.kind;
-        let body = match kind {
-            Kind::Registered => {
-                self.only(
-                    kind,
-                    &[
-                        self.status.is_some(),
-                        self.on.is_some(),
-                        self.text.is_some(),
-                        self.note.is_some(),
-                        self.reported.is_some(),
-                        self.forced.is_some(),
-                    ],
-                )?;
-                EventBody::Registered(Pact {
-                    id: self.pact.clone(),
-                    name: required(self.name, "name")?.into_owned(),
-                    aliases: self.aliases.map(Cow::into_owned).unwrap_or_default(),
-                    parties: self.parties.map(Cow::into_owned).unwrap_or_default(),
-                    kind: self.pact_kind.map(Cow::into_owned),
-                    description: self.description.map(Cow::into_owned),
-                    source: self.source.map(Cow::into_owned),
-                    url: self.url.map(Cow::into_owned),
-                })
-            }
-            Kind::Status => {
-                self.only(
-                    kind,
-                    &[
-                        self.name.is_some(),
-                        self.aliases.is_some(),
-                        self.parties.is_some(),
-                        self.pact_kind.is_some(),
-                        self.description.is_some(),
-                        self.text.is_some(),
-                    ],
-                )?;
-                EventBody::Status(StatusChange {
-                    status: required(self.status, "status")?,
-                    on: required(self.on, "on")?,
-                    source: self.source.map(Cow::into_owned),
-                    url: self.url.map(Cow::into_owned),
-                    note: self.note.map(Cow::into_owned),
-                    reported: self.reported.unwrap_or(false),
-                    forced: self.forced.unwrap_or(false),
-                })
-            }
-            Kind::Note => {
-                self.only(
-                    kind,
-                    &[
-                        self.name.is_some(),
-                        self.aliases.is_some(),
-                        self.parties.is_some(),
-                        self.pact_kind.is_some(),
-                        self.description.is_some(),
-                        self.status.is_some(),
-                        self.note.is_some(),
-                        self.reported.is_some(),
-                        self.forced.is_some(),
-                    ],
-                )?;
-                EventBody::Note(Note {
-                    on: required(self.on, "on")?,
-                    text: required(self.text, "text")?.into_owned(),
-                    source: self.source.map(Cow::into_owned),
-                    url: self.url.map(Cow::into_owned),
-                })
-            }
+        let allowed: &[&str] = match self.kind {
+            Kind::Registered => &[
+                "name",
+                "aliases",
+                "parties",
+                "pact_kind",
+                "description",
+                "source",
+                "url",
+            ],
+            Kind::Status => &[
+                "status", "on", "source", "url", "note", "reported", "forced",
+            ],
+            Kind::Note => &["on", "text", "source", "url"],
+            Kind::Retraction => &["target", "reason"],
+        };
+        if let Some(field) = self
+            .present_fields()
+            .into_iter()
+            .find(|f| !allowed.contains(f))
+        {
+            return Err(format!(
+                "field '{field}' does not belong on a {} event",
+                self.kind
+            ));
+        }
+        let body = match self.kind {
+            Kind::Registered => EventBody::Registered(Pact {
+                id: self.pact.clone(),
+                name: required(self.name, "name")?.into_owned(),
+                aliases: self.aliases.map(Cow::into_owned).unwrap_or_default(),
+                parties: self.parties.map(Cow::into_owned).unwrap_or_default(),
+                kind: self.pact_kind.map(Cow::into_owned),
+                description: self.description.map(Cow::into_owned),
+                source: self.source.map(Cow::into_owned),
+                url: self.url.map(Cow::into_owned),
+            }),
+            Kind::Status => EventBody::Status(StatusChange {
+                status: required(self.status, "status")?,
+                on: required(self.on, "on")?,
+                source: self.source.map(Cow::into_owned),
+                url: self.url.map(Cow::into_owned),
+                note: self.note.map(Cow::into_owned),
+                reported: self.reported.unwrap_or(false),
+                forced: self.forced.unwrap_or(false),
+            }),
+            Kind::Note => EventBody::Note(Note {
+                on: required(self.on, "on")?,
+                text: required(self.text, "text")?.into_owned(),
+                source: self.source.map(Cow::into_owned),
+                url: self.url.map(Cow::into_owned),
+            }),
+            Kind::Retraction => EventBody::Retraction(Retraction {
+                target: required(self.target, "target")?,
+                reason: required(self.reason, "reason")?.into_owned(),
+            }),
         };
         Ok(Event {
             pact: self.pact,
@@ -365,17 +401,6 @@ impl<'a> Record<'a> {
             body,
             prev: self.prev,
         })
-    }
-
-    /// Refuses fields that belong to another kind of event.
-    fn only(&self, kind: Kind, foreign: &[bool]) -> Result<(), String> {
-        if foreign.iter().any(|present| *present) {
-            Err(format!(
-                "a {kind} event carries a field of another kind of event"
-            ))
-        } else {
-            Ok(())
-        }
     }
 }
 

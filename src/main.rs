@@ -1,7 +1,7 @@
 //! The `pactlog` binary: parse the arguments, run the command, and turn an
 //! error into an exit code, here and nowhere else.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 use chrono::{Local, Utc};
@@ -17,6 +17,8 @@ fn main() -> ExitCode {
         store: Store::new(cli.dir()),
         today: Local::now().date_naive(),
         now: Utc::now(),
+        color: io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         out: &mut out,
         err: &mut err,
     };

@@ -1,16 +1,24 @@
 //! Replay: a pure fold from a stream's events to its timeline, and the
 //! questions a timeline answers.
 //!
-//! The timeline is the stream's `status` events ordered by (effective date,
-//! seq): a status takes effect on its own date, and of two on the same day the
-//! one appended later comes later. Folding does no I/O, reads no clock and
-//! validates nothing; [`Timeline::check`] validates a new status against the
-//! timeline before it is appended.
+//! The timeline is the stream's `status` events that no retraction withdrew,
+//! ordered by (effective date, seq): a status takes effect on its own date,
+//! and of two on the same day the one appended later comes later. Folding does
+//! no I/O, reads no clock and validates nothing; [`Timeline::check`] validates
+//! a new status against the timeline before it is appended, and
+//! [`check_retraction`] a retraction.
+//!
+//! What the record said at a past time T is the same fold over the events
+//! recorded at or before T ([`as_of`]): recorded times never decrease along a
+//! stream, so those events are a prefix of it.
 
-use chrono::NaiveDate;
+use std::collections::HashMap;
 
-use crate::error::LifecycleError;
-use crate::event::{Event, Note, StatusChange};
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::error::{Error, LifecycleError};
+use crate::event::{Event, EventBody, Note, Retraction, StatusChange};
 use crate::pact::PactId;
 use crate::status::Status;
 
@@ -71,13 +79,19 @@ impl<'e> Timeline<'e> {
             .fold(Timeline::default(), Timeline::apply)
     }
 
-    /// Applies one event: a status event takes its place by (date, seq);
-    /// any other kind leaves the timeline as it is.
+    /// Applies one event: a status event takes its place by (date, seq), a
+    /// retraction removes its target; other kinds change nothing.
     pub fn apply(mut self, event: &'e Event) -> Self {
-        if let Some(change) = event.status_change() {
-            let entry = Entry { event, change };
-            let at = self.entries.partition_point(|e| e.key() <= entry.key());
-            self.entries.insert(at, entry);
+        match &event.body {
+            EventBody::Status(change) => {
+                let entry = Entry { event, change };
+                let at = self.entries.partition_point(|e| e.key() <= entry.key());
+                self.entries.insert(at, entry);
+            }
+            EventBody::Retraction(retraction) => {
+                self.entries.retain(|e| e.event.id != retraction.target);
+            }
+            EventBody::Registered(_) | EventBody::Note(_) => {}
         }
         self
     }
@@ -207,12 +221,102 @@ pub struct LifecycleBreak<'e> {
     pub forced: bool,
 }
 
-/// A stream's notes, ordered by (date, seq).
+/// The events of a stream (in append order) that were recorded at or before
+/// `as_of`; all of them for `None`.
+pub fn as_of(events: &[Event], as_of: Option<DateTime<Utc>>) -> &[Event] {
+    match as_of {
+        Some(t) => &events[..events.partition_point(|e| e.recorded <= t)],
+        None => events,
+    }
+}
+
+/// The retractions among `events`, by the id of the event each withdraws.
+pub fn retractions(events: &[Event]) -> HashMap<Uuid, (&Event, &Retraction)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Retraction(r) => Some((r.target, (e, r))),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A stream's notes that no retraction withdrew, ordered by (date, seq).
 pub fn notes(events: &[Event]) -> Vec<(&Event, &Note)> {
+    let retracted = retractions(events);
     let mut notes: Vec<_> = events
         .iter()
+        .filter(|e| !retracted.contains_key(&e.id))
         .filter_map(|e| e.note().map(|n| (e, n)))
         .collect();
     notes.sort_by_key(|(e, n)| (n.on, e.seq));
     notes
+}
+
+/// Checks that event `target` of a stream may be retracted: it exists, is
+/// not the registration nor a retraction, is not retracted already, and the
+/// timeline without it still keeps the lifecycle.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] for a target that cannot be retracted, and
+/// [`LifecycleError::RetractionBreaks`] naming the events in the way.
+pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result<(), Error> {
+    let invalid = |message: String, hint: Option<String>| Error::Invalid { message, hint };
+    let Some(event) = events.iter().find(|e| e.id == target) else {
+        return Err(invalid(
+            format!("'{pact}' has no event {target}"),
+            Some(format!(
+                "`pactlog log {pact}` lists its events with their ids"
+            )),
+        ));
+    };
+    match &event.body {
+        EventBody::Registered(_) => {
+            return Err(invalid(
+                format!(
+                    "event {target} is the registration of '{pact}', which cannot be retracted"
+                ),
+                None,
+            ));
+        }
+        EventBody::Retraction(_) => {
+            return Err(invalid(
+                format!("event {target} is itself a retraction, which cannot be retracted"),
+                Some("record what really happened as a new event instead".into()),
+            ));
+        }
+        EventBody::Status(_) | EventBody::Note(_) => {}
+    }
+    if let Some((by, retraction)) = retractions(events).get(&target) {
+        return Err(invalid(
+            format!(
+                "event {target} is already retracted, by event {} (seq {}): {}",
+                by.id, by.seq, retraction.reason
+            ),
+            None,
+        ));
+    }
+    let timeline = Timeline::new(events);
+    let Some(at) = timeline.entries.iter().position(|e| e.event.id == target) else {
+        return Ok(());
+    };
+    let before = at.checked_sub(1).map(|i| timeline.entries[i]);
+    let Some(after) = timeline.entries.get(at + 1).copied() else {
+        return Ok(());
+    };
+    let from = before.map(|b| b.status());
+    let excused = after.change.forced || before.is_some_and(|b| b.change.forced);
+    let repeats = from == Some(after.status());
+    if repeats || !(excused || Status::may_follow(from, after.status())) {
+        let side = |e: Entry<'_>| format!("{} on {} (event {})", e.status(), e.on(), e.event.id);
+        return Err(LifecycleError::RetractionBreaks {
+            pact: pact.to_string(),
+            target,
+            before: before.map(side),
+            after: side(after),
+        }
+        .into());
+    }
+    Ok(())
 }

@@ -4,10 +4,12 @@
 //! This is pure: bytes in, events or the first problem (with its line) out.
 //! [`crate::store`] does the file I/O around it.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+
+use uuid::Uuid;
 
 use crate::error::StreamProblem;
-use crate::event::{Event, EventBody, Hash};
+use crate::event::{Event, EventBody, Hash, Kind};
 use crate::pact::{Pact, PactId};
 
 /// A stream that was read and checked from end to end.
@@ -34,7 +36,7 @@ impl Stream {
     /// The 1-based line of the first problem and what it is.
     pub fn parse(id: &PactId, bytes: &[u8]) -> Result<Stream, (usize, StreamProblem)> {
         let mut events: Vec<Event> = Vec::new();
-        let mut ids = HashSet::new();
+        let mut seen = Seen::default();
         let mut prev_hash: Option<Hash> = None;
         let mut rest = bytes;
         let mut line_no = 0;
@@ -72,10 +74,8 @@ impl Stream {
                 Err(problem) => return Err((line_no, problem)),
             };
             check_line(id, &event, events.last(), prev_hash)
+                .and_then(|()| seen.record(&event))
                 .map_err(|problem| (line_no, problem))?;
-            if !ids.insert(event.id) {
-                return Err((line_no, StreamProblem::DuplicateId));
-            }
             prev_hash = Some(Hash::of(line));
             events.push(event);
         }
@@ -86,6 +86,32 @@ impl Stream {
         match prev_hash {
             Some(head) => Ok(Stream { pact, events, head }),
             None => Err((1, StreamProblem::NotRegistered)),
+        }
+    }
+}
+
+/// The kind of every event id met so far, and whether it was retracted, to
+/// refuse duplicate ids and retractions that do not fit.
+#[derive(Default)]
+struct Seen {
+    events: HashMap<Uuid, (Kind, bool)>,
+}
+
+impl Seen {
+    fn record(&mut self, event: &Event) -> Result<(), StreamProblem> {
+        if let EventBody::Retraction(retraction) = &event.body {
+            let bad = |why| Err(StreamProblem::BadRetraction(why));
+            match self.events.get_mut(&retraction.target) {
+                None => return bad("its target is not an earlier event of the stream"),
+                Some((Kind::Registered, _)) => return bad("it retracts the registration"),
+                Some((Kind::Retraction, _)) => return bad("it retracts a retraction"),
+                Some((_, true)) => return bad("its target is already retracted"),
+                Some((_, retracted)) => *retracted = true,
+            }
+        }
+        match self.events.insert(event.id, (event.body.kind(), false)) {
+            Some(_) => Err(StreamProblem::DuplicateId),
+            None => Ok(()),
         }
     }
 }

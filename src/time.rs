@@ -1,6 +1,8 @@
-//! Dates as people type them on the command line.
+//! Dates and times as people type them on the command line: effective
+//! dates (valid time) and the recorded times that `--as-of` takes
+//! (transaction time).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use crate::error::Error;
 
@@ -46,9 +48,87 @@ pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, Error> {
         .map_err(|_| invalid("there is no such day in the calendar".into()))
 }
 
+const WHEN_FORMS: &str = "an RFC 3339 time such as 2026-02-05T09:30:00Z, \
+    or a date as YYYY-MM-DD (meaning the end of that day, UTC)";
+
+/// A recorded time to replay as of, with the text it was given as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsOf {
+    /// What the user typed, echoed in JSON output.
+    pub input: String,
+    /// The instant: events recorded at or before it count.
+    pub at: DateTime<Utc>,
+}
+
+/// Parses a WHEN: an RFC 3339 timestamp, or a date (`YYYY-MM-DD` or
+/// `today`), which means the end of that day, UTC.
+///
+/// ```
+/// let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+/// let when = pactlog::time::parse_when("2020-01-01", today).unwrap();
+/// assert_eq!(when.at.to_rfc3339(), "2020-01-01T23:59:59.999999+00:00");
+/// let when = pactlog::time::parse_when("2020-01-01T09:00:00+09:00", today).unwrap();
+/// assert_eq!(when.at.to_rfc3339(), "2020-01-01T00:00:00+00:00");
+/// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidTime`] naming the accepted forms.
+pub fn parse_when(input: &str, today: NaiveDate) -> Result<AsOf, Error> {
+    let text = input.trim();
+    let at = if text.len() > 10 {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| Error::InvalidTime {
+                what: "time",
+                input: input.to_owned(),
+                reason: e.to_string(),
+                expected: WHEN_FORMS,
+            })?
+    } else {
+        let date = parse_date(text, today).map_err(|_| Error::InvalidTime {
+            what: "time",
+            input: input.to_owned(),
+            reason: "neither an RFC 3339 time nor a date".into(),
+            expected: WHEN_FORMS,
+        })?;
+        let end = NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).expect("a valid time");
+        date.and_time(end).and_utc()
+    };
+    Ok(AsOf {
+        input: text.to_owned(),
+        at,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn when_is_a_timestamp_or_the_end_of_a_day() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        assert_eq!(
+            parse_when("today", today).unwrap().at.to_rfc3339(),
+            "2026-11-29T23:59:59.999999+00:00"
+        );
+        assert_eq!(
+            parse_when("2026-11-29T05:00:00.5Z", today)
+                .unwrap()
+                .at
+                .to_rfc3339(),
+            "2026-11-29T05:00:00.500+00:00"
+        );
+        for bad in [
+            "yesterday",
+            "2026-11-29 05:00",
+            "2026-11-29T25:00:00Z",
+            "2026-02-30",
+            "1700000000",
+        ] {
+            assert!(parse_when(bad, today).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn only_real_days_in_iso_form_are_dates() {

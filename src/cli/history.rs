@@ -6,11 +6,12 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::Context;
-use crate::cli::output::{Table, json, one_line, source_text};
+use crate::cli::output::{Table, dim, head_line, json, one_line, source_text};
+use crate::cli::{AsOfArg, Context};
 use crate::error::Error;
+use crate::event::Hash;
 use crate::pact::{Pact, PactId};
-use crate::replay::{Timeline, notes};
+use crate::replay::{Timeline, as_of, notes};
 use crate::status::Status;
 
 /// Show the status intervals of a pact, oldest first, with its notes.
@@ -19,6 +20,8 @@ use crate::status::Status;
 pub struct Args {
     /// The pact: its id or an alias, in any case.
     pact: String,
+    #[command(flatten)]
+    as_of: AsOfArg,
     /// Print the history as JSON.
     #[arg(long)]
     json: bool,
@@ -31,6 +34,7 @@ struct History<'a> {
     as_of: Option<String>,
     intervals: Vec<IntervalOut<'a>>,
     notes: Vec<NoteOut<'a>>,
+    head: Hash,
 }
 
 #[derive(Debug, Serialize)]
@@ -57,13 +61,15 @@ struct NoteOut<'a> {
 
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        let when = self.as_of.parse(ctx.today)?;
         let id = ctx.store.resolve(&self.pact)?;
         let stream = ctx.store.read(&id)?;
-        let timeline = Timeline::new(&stream.events);
+        let events = as_of(&stream.events, when.as_ref().map(|w| w.at));
+        let timeline = Timeline::new(events);
         let history = History {
             pact: &stream.pact.id,
             name: &stream.pact.name,
-            as_of: None,
+            as_of: when.map(|w| w.input),
             intervals: timeline
                 .intervals()
                 .into_iter()
@@ -79,7 +85,7 @@ impl Args {
                     scheduled: i.from > ctx.today,
                 })
                 .collect(),
-            notes: notes(&stream.events)
+            notes: notes(events)
                 .into_iter()
                 .map(|(event, note)| NoteOut {
                     on: note.on,
@@ -89,11 +95,14 @@ impl Args {
                     event: event.id,
                 })
                 .collect(),
+            head: stream.head,
         };
         if self.json {
             return json(ctx.out, &history);
         }
         write_text(ctx.out, &stream.pact, &history)?;
+        let head = head_line(&history.head, history.as_of.as_deref());
+        writeln!(ctx.out, "\n{}", dim(ctx.color, &head))?;
         Ok(())
     }
 }

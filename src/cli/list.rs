@@ -3,11 +3,12 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::cli::Context;
-use crate::cli::output::{Table, json, report};
+use crate::cli::output::{Table, dim, json};
+use crate::cli::{AsOfArg, Context, read_streams, streams_failed};
 use crate::error::Error;
+use crate::event::Hash;
 use crate::pact::PactId;
-use crate::replay::Timeline;
+use crate::replay::{Timeline, as_of};
 use crate::status::Status;
 use crate::time::parse_date;
 
@@ -22,6 +23,8 @@ pub struct Args {
     /// Only pacts in this status on that date.
     #[arg(long, value_name = "STATUS")]
     status: Option<String>,
+    #[command(flatten)]
+    as_of: AsOfArg,
     /// Print the list as JSON.
     #[arg(long)]
     json: bool,
@@ -33,27 +36,28 @@ struct Row {
     name: String,
     status: Option<Status>,
     since: Option<NaiveDate>,
+    scheduled: bool,
+    head: Hash,
 }
 
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
         let on = parse_date(&self.on, ctx.today)?;
         let wanted = self.status.as_deref().map(Status::parse).transpose()?;
+        let when = self.as_of.parse(ctx.today)?;
+        let ids = ctx.store.ids()?;
+        let (streams, failed) = read_streams(ctx, &ids);
         let mut rows = Vec::new();
-        let mut failed = 0;
-        for id in ctx.store.ids()? {
-            let stream = match ctx.store.read(&id) {
-                Ok(stream) => stream,
-                Err(e) => {
-                    report(ctx.err, &e);
-                    failed += 1;
-                    continue;
-                }
-            };
-            let current = Timeline::new(&stream.events).status_on(on);
+        let mut heads = Vec::new();
+        for stream in streams {
+            let events = as_of(&stream.events, when.as_ref().map(|w| w.at));
+            let current = Timeline::new(events).status_on(on);
+            heads.push(format!("{} {}", stream.pact.id, stream.head));
             let row = Row {
                 status: current.map(|e| e.status()),
                 since: current.map(|e| e.on()),
+                scheduled: current.is_some_and(|e| e.on() > ctx.today),
+                head: stream.head,
                 pact: stream.pact.id,
                 name: stream.pact.name,
             };
@@ -76,18 +80,24 @@ impl Args {
             let mut table = Table::default();
             table.row(["PACT", "STATUS", "SINCE", "NAME"]);
             for row in &rows {
+                let scheduled = if row.scheduled { " [scheduled]" } else { "" };
                 table.row([
                     row.pact.to_string(),
-                    row.status.map_or("-".to_owned(), |s| s.to_string()),
+                    row.status
+                        .map_or("-".to_owned(), |s| format!("{s}{scheduled}")),
                     row.since.map_or("-".to_owned(), |d| d.to_string()),
                     row.name.clone(),
                 ]);
             }
             table.print(ctx.out, "")?;
         }
-        match failed {
-            0 => Ok(()),
-            count => Err(Error::StreamsFailed { count }),
+        if !self.json && !heads.is_empty() {
+            let as_of = when
+                .map(|w| format!(" (as of {})", w.input))
+                .unwrap_or_default();
+            let line = format!("heads{as_of}: {}", heads.join(", "));
+            writeln!(ctx.out, "{}", dim(ctx.color, &line))?;
         }
+        streams_failed(failed)
     }
 }

@@ -4,17 +4,21 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::cli::Context;
 use crate::cli::output::{Table, json, one_line};
+use crate::cli::{AsOfArg, Context};
 use crate::error::Error;
-use crate::event::{Event, EventBody};
+use crate::event::{Event, EventBody, Retraction};
+use crate::replay::{as_of, retractions};
 
-/// Show a pact's raw events in the order they were appended.
+/// Show a pact's raw events in the order they were appended, retracted ones
+/// marked with the reason.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  pactlog log gsomia")]
+#[command(after_help = "Examples:\n  pactlog log gsomia\n  pactlog log gsomia --as-of 2026-01-31")]
 pub struct Args {
     /// The pact: its id or an alias, in any case.
     pact: String,
+    #[command(flatten)]
+    as_of: AsOfArg,
     /// Print the events as a JSON array.
     #[arg(long)]
     json: bool,
@@ -31,33 +35,43 @@ struct LogEntry<'a> {
 
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        let when = self.as_of.parse(ctx.today)?;
         let id = ctx.store.resolve(&self.pact)?;
         let stream = ctx.store.read(&id)?;
+        let events = as_of(&stream.events, when.map(|w| w.at));
+        let retracted = retractions(events);
         if self.json {
-            let entries: Vec<LogEntry> = stream
-                .events
+            let entries: Vec<LogEntry> = events
                 .iter()
                 .map(|event| LogEntry {
                     event,
-                    retracted: false,
+                    retracted: retracted.contains_key(&event.id),
                 })
                 .collect();
             return json(ctx.out, &entries);
         }
-        for (i, event) in stream.events.iter().enumerate() {
+        for (i, event) in events.iter().enumerate() {
             if i > 0 {
                 writeln!(ctx.out)?;
             }
-            write_event(ctx.out, event)?;
+            write_event(ctx.out, event, retracted.get(&event.id))?;
         }
         Ok(())
     }
 }
 
-fn write_event(out: &mut dyn Write, event: &Event) -> std::io::Result<()> {
+fn write_event(
+    out: &mut dyn Write,
+    event: &Event,
+    retracted_by: Option<&(&Event, &Retraction)>,
+) -> std::io::Result<()> {
+    let mark = match retracted_by {
+        Some((by, _)) => format!("  RETRACTED by #{}", by.seq),
+        None => String::new(),
+    };
     writeln!(
         out,
-        "#{}  {}  recorded {}",
+        "#{}  {}  recorded {}{mark}",
         event.seq,
         event.body.kind(),
         event.recorded.format("%Y-%m-%dT%H:%M:%S%.6fZ")
@@ -98,6 +112,13 @@ fn write_event(out: &mut dyn Write, event: &Event) -> std::io::Result<()> {
             optional("source", note.source.as_deref());
             optional("url", note.url.as_deref());
         }
+        EventBody::Retraction(retraction) => {
+            optional("retracts", Some(&retraction.target.to_string()));
+            optional("reason", Some(&retraction.reason));
+        }
+    }
+    if let Some((_, retraction)) = retracted_by {
+        optional("retracted", Some(&retraction.reason));
     }
     fields.print(out, "    ")
 }

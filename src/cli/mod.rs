@@ -9,15 +9,21 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::error::Error;
+use crate::pact::PactId;
 use crate::store::Store;
+use crate::stream::Stream;
+use crate::time::{AsOf, parse_when};
 
 mod append;
+mod changes;
+mod errata;
 mod history;
 mod list;
 mod log;
 mod note;
 mod output;
 mod register;
+mod retract;
 mod status;
 mod verify;
 
@@ -47,11 +53,60 @@ enum Command {
     Register(register::Args),
     Append(append::Args),
     Note(note::Args),
+    Retract(retract::Args),
     Status(status::Args),
     History(history::Args),
     Log(log::Args),
     List(list::Args),
+    Changes(changes::Args),
+    Errata(errata::Args),
     Verify(verify::Args),
+}
+
+/// `--as-of WHEN`, shared by the commands that read the past.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AsOfArg {
+    /// Answer from the events recorded at or before WHEN, with only the
+    /// retractions recorded by then: an RFC 3339 time, or a date (the end of
+    /// that day, UTC).
+    #[arg(long = "as-of", value_name = "WHEN")]
+    as_of: Option<String>,
+}
+
+impl AsOfArg {
+    /// The parsed time, if one was given.
+    pub(crate) fn parse(&self, today: NaiveDate) -> Result<Option<AsOf>, Error> {
+        self.as_of
+            .as_deref()
+            .map(|w| parse_when(w, today))
+            .transpose()
+    }
+}
+
+/// Reads the streams of `ids`, reporting each that cannot be read on
+/// standard error and going on with the rest. Returns the streams read and
+/// how many failed.
+pub(crate) fn read_streams(ctx: &mut Context<'_>, ids: &[PactId]) -> (Vec<Stream>, usize) {
+    let mut streams = Vec::with_capacity(ids.len());
+    let mut failed = 0;
+    for id in ids {
+        match ctx.store.read(id) {
+            Ok(stream) => streams.push(stream),
+            Err(e) => {
+                report(ctx.err, &e);
+                failed += 1;
+            }
+        }
+    }
+    (streams, failed)
+}
+
+/// The error that ends a command that went on past `failed` broken streams.
+pub(crate) fn streams_failed(failed: usize) -> Result<(), Error> {
+    match failed {
+        0 => Ok(()),
+        count => Err(Error::StreamsFailed { count }),
+    }
 }
 
 /// What a command runs with: the store, the clock, and where output goes.
@@ -62,6 +117,8 @@ pub struct Context<'a> {
     pub today: NaiveDate,
     /// The time an append records.
     pub now: DateTime<Utc>,
+    /// Whether standard output takes colour and dim text.
+    pub color: bool,
     /// Standard output.
     pub out: &'a mut dyn Write,
     /// Standard error, for reports on streams that a command skips.
@@ -85,10 +142,13 @@ impl Cli {
             Command::Register(args) => args.run(ctx),
             Command::Append(args) => args.run(ctx),
             Command::Note(args) => args.run(ctx),
+            Command::Retract(args) => args.run(ctx),
             Command::Status(args) => args.run(ctx),
             Command::History(args) => args.run(ctx),
             Command::Log(args) => args.run(ctx),
             Command::List(args) => args.run(ctx),
+            Command::Changes(args) => args.run(ctx),
+            Command::Errata(args) => args.run(ctx),
             Command::Verify(args) => args.run(ctx),
         }
     }

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::event::Hash;
 
 /// Writes `error: ...` and, where one helps, `hint: ...` to `w`.
 pub fn report(w: &mut dyn Write, error: &Error) {
@@ -65,6 +66,24 @@ impl Table {
             writeln!(out, "{}", line.trim_end())?;
         }
         Ok(())
+    }
+}
+
+/// The line that lets a reader reproduce an answer later: the head hash of
+/// the stream it came from, and the recorded time it was asked as of.
+pub fn head_line(head: &Hash, as_of: Option<&str>) -> String {
+    match as_of {
+        Some(when) => format!("head {head} (as of {when})"),
+        None => format!("head {head}"),
+    }
+}
+
+/// `text` dimmed with an ANSI escape when `color` is on.
+pub fn dim(color: bool, text: &str) -> String {
+    if color {
+        format!("\x1b[2m{text}\x1b[0m")
+    } else {
+        text.to_owned()
     }
 }
 

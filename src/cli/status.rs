@@ -6,11 +6,12 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::Context;
-use crate::cli::output::{json, source_text};
+use crate::cli::output::{dim, head_line, json, source_text};
+use crate::cli::{AsOfArg, Context};
 use crate::error::Error;
+use crate::event::Hash;
 use crate::pact::PactId;
-use crate::replay::{Entry, Timeline};
+use crate::replay::{Entry, Timeline, as_of};
 use crate::status::Status;
 use crate::time::parse_date;
 
@@ -23,6 +24,8 @@ pub struct Args {
     /// The date to ask about: YYYY-MM-DD or today.
     #[arg(long, value_name = "DATE", default_value = "today")]
     on: String,
+    #[command(flatten)]
+    as_of: AsOfArg,
     /// Print the answer as JSON.
     #[arg(long)]
     json: bool,
@@ -44,6 +47,7 @@ struct Answer<'a> {
     forced: Option<bool>,
     scheduled: bool,
     next: Option<Next>,
+    head: Hash,
 }
 
 /// The first change after the date asked about.
@@ -57,9 +61,10 @@ struct Next {
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
         let on = parse_date(&self.on, ctx.today)?;
+        let when = self.as_of.parse(ctx.today)?;
         let id = ctx.store.resolve(&self.pact)?;
         let stream = ctx.store.read(&id)?;
-        let timeline = Timeline::new(&stream.events);
+        let timeline = Timeline::new(as_of(&stream.events, when.as_ref().map(|w| w.at)));
         let current = timeline.status_on(on);
         let next = timeline.next_after(on);
         let change = current.map(|e| e.change);
@@ -67,7 +72,7 @@ impl Args {
             pact: &stream.pact.id,
             name: &stream.pact.name,
             on,
-            as_of: None,
+            as_of: when.map(|w| w.input),
             status: current.map(|e| e.status()),
             since: current.map(|e| e.on()),
             event: current.map(|e| e.event.id),
@@ -81,11 +86,14 @@ impl Args {
                 on: e.on(),
                 scheduled: e.on() > ctx.today,
             }),
+            head: stream.head,
         };
         if self.json {
             return json(ctx.out, &answer);
         }
         write_text(ctx.out, &answer, current, next, ctx.today)?;
+        let head = head_line(&answer.head, answer.as_of.as_deref());
+        writeln!(ctx.out, "{}", dim(ctx.color, &head))?;
         Ok(())
     }
 }
@@ -104,6 +112,9 @@ fn write_text(
     };
     let Some(current) = current else {
         let first = match next {
+            Some(n) if n.on() > today => {
+                format!(" (the first, {}, is scheduled for {})", n.status(), n.on())
+            }
             Some(n) => format!(" (the first, {}, is on {})", n.status(), n.on()),
             None => String::new(),
         };
@@ -135,5 +146,6 @@ fn write_text(
     if !source.is_empty() {
         writeln!(out, "  source  {source}")?;
     }
-    writeln!(out, "  event   {}", current.event.id)
+    writeln!(out, "  event   {}", current.event.id)?;
+    Ok(())
 }

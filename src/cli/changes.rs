@@ -1,0 +1,109 @@
+//! `pactlog changes`: the status changes of every pact effective in a range
+//! of dates.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::cli::output::{Table, dim, json};
+use crate::cli::{AsOfArg, Context, read_streams, streams_failed};
+use crate::error::Error;
+use crate::pact::PactId;
+use crate::replay::{Timeline, as_of};
+use crate::status::Status;
+use crate::time::parse_date;
+
+/// List every status change of every pact effective from one date to
+/// another (both included), by date then pact.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  pactlog changes --from 2019-01-01 --to 2019-12-31\n  \
+    pactlog changes --from 2019-01-01 --to 2023-12-31 --as-of 2026-01-31 --json"
+)]
+pub struct Args {
+    /// The first day: YYYY-MM-DD or today.
+    #[arg(long, value_name = "DATE")]
+    from: String,
+    /// The last day: YYYY-MM-DD or today.
+    #[arg(long, value_name = "DATE")]
+    to: String,
+    #[command(flatten)]
+    as_of: AsOfArg,
+    /// Print the changes as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Change {
+    pact: PactId,
+    on: NaiveDate,
+    from_status: Option<Status>,
+    to_status: Status,
+    event: Uuid,
+    scheduled: bool,
+    #[serde(skip)]
+    seq: u64,
+}
+
+impl Args {
+    pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        let from = parse_date(&self.from, ctx.today)?;
+        let to = parse_date(&self.to, ctx.today)?;
+        if from > to {
+            return Err(Error::Invalid {
+                message: format!("--from {from} is after --to {to}"),
+                hint: Some("give the earlier date as --from".into()),
+            });
+        }
+        let when = self.as_of.parse(ctx.today)?;
+        let ids = ctx.store.ids()?;
+        let (streams, failed) = read_streams(ctx, &ids);
+        let mut changes = Vec::new();
+        for stream in &streams {
+            let timeline = Timeline::new(as_of(&stream.events, when.as_ref().map(|w| w.at)));
+            let mut before = None;
+            for entry in timeline.entries() {
+                if (from..=to).contains(&entry.on()) {
+                    changes.push(Change {
+                        pact: stream.pact.id.clone(),
+                        on: entry.on(),
+                        from_status: before,
+                        to_status: entry.status(),
+                        event: entry.event.id,
+                        scheduled: entry.on() > ctx.today,
+                        seq: entry.event.seq,
+                    });
+                }
+                before = Some(entry.status());
+            }
+        }
+        changes.sort_by(|a, b| (a.on, &a.pact, a.seq).cmp(&(b.on, &b.pact, b.seq)));
+        if self.json {
+            json(ctx.out, &changes)?;
+        } else if changes.is_empty() {
+            writeln!(ctx.out, "no status changes from {from} to {to}")?;
+        } else {
+            let mut table = Table::default();
+            table.row(["ON", "PACT", "FROM", "TO"]);
+            for c in &changes {
+                let scheduled = if c.scheduled { " [scheduled]" } else { "" };
+                table.row([
+                    c.on.to_string(),
+                    c.pact.to_string(),
+                    c.from_status.map_or("-".to_owned(), |s| s.to_string()),
+                    format!("{}{scheduled}", c.to_status),
+                ]);
+            }
+            table.print(ctx.out, "")?;
+            if let Some(when) = &when {
+                writeln!(
+                    ctx.out,
+                    "{}",
+                    dim(ctx.color, &format!("as of {}", when.input))
+                )?;
+            }
+        }
+        streams_failed(failed)
+    }
+}

@@ -1,0 +1,65 @@
+//! `pactlog retract`: withdraw an event that was recorded in error.
+
+use uuid::Uuid;
+
+use crate::cli::Context;
+use crate::cli::output::json;
+use crate::error::Error;
+use crate::event::{EventBody, Retraction};
+use crate::limits;
+use crate::replay::check_retraction;
+use crate::store::AppendOptions;
+
+/// Withdraw an event of a pact that was recorded in error, with the reason.
+/// The event stays in the log, marked; from now on it no longer counts.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  pactlog retract gsomia 01a225c3-2b0f-73e8-9031-a6a8d1d4c9a7 \
+    --reason 'notice suspended'"
+)]
+pub struct Args {
+    /// The pact: its id or an alias, in any case.
+    pact: String,
+    /// The id of the event to withdraw (`pactlog log PACT` shows the ids).
+    event_id: String,
+    /// Why it is withdrawn.
+    #[arg(long)]
+    reason: String,
+    /// Fail with exit code 3 unless the stream's last seq is N.
+    #[arg(long, value_name = "N")]
+    expect_seq: Option<u64>,
+    /// Print the stored event as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Args {
+    pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        let target = Uuid::parse_str(self.event_id.trim()).map_err(|_| Error::Invalid {
+            message: format!("invalid event id '{}'", self.event_id),
+            hint: Some(format!(
+                "an event id is a UUID such as 01a225c3-2b0f-73e8-9031-a6a8d1d4c9a7; \
+                 `pactlog log {}` shows them",
+                self.pact
+            )),
+        })?;
+        let reason = limits::check_text("reason", &self.reason, limits::TEXT)?;
+        let id = ctx.store.resolve(&self.pact)?;
+        let options = AppendOptions {
+            expect_seq: self.expect_seq,
+        };
+        let event = ctx.store.append(&id, options, ctx.now, |stream| {
+            check_retraction(&id, &stream.events, target)?;
+            Ok(EventBody::Retraction(Retraction { target, reason }))
+        })?;
+        if self.json {
+            return json(ctx.out, &event);
+        }
+        writeln!(
+            ctx.out,
+            "{id}: retracted event {target}, recorded as seq {} ({})",
+            event.seq, event.id
+        )?;
+        Ok(())
+    }
+}
