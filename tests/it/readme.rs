@@ -1,7 +1,10 @@
 //! The README's commands and examples still work: its two set-up commands
-//! are the ones CI runs, and every `console` example, run in order against a
-//! copy of the shipped record, prints what the README says it prints.
+//! are the ones CI runs, and every `console` example, run in order by bash
+//! against a copy of the shipped record, prints what the README says it
+//! prints. A line `$ NAME=VALUE` sets a shell variable for the lines after
+//! it, as it would in a reader's shell.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
@@ -79,6 +82,15 @@ fn every_console_example_prints_what_the_readme_shows() {
     let work = work.path();
     std::fs::create_dir(work.join("events")).expect("an events directory");
     copy_shipped(&work.join("events"));
+    let bin = Path::new(env!("CARGO_BIN_EXE_pactlog"))
+        .parent()
+        .expect("the binary's directory");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut vars = BTreeMap::new();
     let examples = blocks(&readme(), "console");
     assert!(examples.len() >= 4, "the README has its examples");
     let mut ran = 0;
@@ -92,16 +104,30 @@ fn every_console_example_prints_what_the_readme_shows() {
             while let Some(out) = lines.next_if(|l| !l.starts_with("$ ")) {
                 expected.push(out.as_str());
             }
-            let words = shlex::split(command).expect("a well-quoted command");
-            assert_eq!(words[0], "pactlog", "{command}");
+            let assignment = command
+                .split_once('=')
+                .filter(|(name, _)| name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+            let script = match assignment {
+                Some((name, _)) => format!("{command}; printf %s \"${name}\""),
+                None => command.to_owned(),
+            };
             let run = Run::from(
-                Command::new(env!("CARGO_BIN_EXE_pactlog"))
-                    .args(&words[1..])
+                Command::new("bash")
+                    .args(["-c", &script])
                     .current_dir(work)
                     .env_remove("PACTLOG_DIR")
+                    .env("PATH", &path)
+                    .envs(&vars)
                     .output()
-                    .expect("pactlog runs"),
+                    .expect("bash runs"),
             );
+            if let Some((name, _)) = assignment {
+                assert_eq!(run.code, 0, "$ {command}: {}", run.stderr);
+                assert!(expected.is_empty(), "$ {command} shows output");
+                vars.insert(name.to_owned(), run.stdout);
+                continue;
+            }
+            assert!(command.starts_with("pactlog "), "{command}");
             let printed = format!("{}{}", run.stdout, run.stderr);
             let actual: Vec<&str> = printed.lines().collect();
             let same = actual.len() == expected.len()
