@@ -3,8 +3,11 @@
 //! error. They use the library directly, with no files.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use pactlog::event::Retraction;
+use pactlog::replay::{as_of, check_retraction};
 use pactlog::{
-    Event, EventBody, Hash, LifecycleError, Pact, PactId, Status, StatusChange, Stream, Timeline,
+    Error, Event, EventBody, Hash, LifecycleError, Pact, PactId, Status, StatusChange, Stream,
+    Timeline,
 };
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -52,16 +55,41 @@ fn status_body(status: Status, on: NaiveDate, forced: bool) -> EventBody {
     })
 }
 
+/// The recorded time of the event with `seq`: one second apart.
+fn recorded(seq: u64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(1_700_000_000 + seq as i64, 0).expect("a valid time")
+}
+
 fn event(seq: u64, body: EventBody) -> Event {
     Event {
         pact: id(),
         seq,
         id: Uuid::from_u128(seq as u128),
-        recorded: DateTime::<Utc>::from_timestamp(1_700_000_000 + seq as i64, 0)
-            .expect("a valid time"),
+        recorded: recorded(seq),
         body,
         prev: None,
     }
+}
+
+/// Appends a retraction of the event with seq `target`, after checking it.
+fn when_retracting(events: &mut Vec<Event>, target: u64) -> Result<(), Error> {
+    let target = Uuid::from_u128(target as u128);
+    check_retraction(&id(), events, target)?;
+    let seq = events.len() as u64 + 1;
+    events.push(event(
+        seq,
+        EventBody::Retraction(Retraction {
+            target,
+            reason: "recorded in error".into(),
+        }),
+    ));
+    Ok(())
+}
+
+fn status_on_as_of(events: &[Event], on: &str, seq: u64) -> Option<Status> {
+    Timeline::new(as_of(events, Some(recorded(seq))))
+        .status_on(date(on))
+        .map(|e| e.status())
 }
 
 /// When `status` on `on` is appended: the check, and the timeline after it
@@ -335,6 +363,124 @@ fn notes_change_no_status() {
     assert_eq!(Timeline::new(&events).entries().len(), 1);
 }
 
+#[test]
+fn given_a_scheduled_termination_when_it_is_retracted_then_it_counts_only_until_the_retraction() {
+    let mut events = given(&[
+        (InForce, "2016-11-23"),
+        (TerminationNotified, "2019-08-23"),
+        (Terminated, "2019-11-23"),
+    ]);
+    let seq = events.len() as u64 + 1;
+    events.push(event(
+        seq,
+        status_body(ConditionallySuspended, date("2019-11-22"), false),
+    ));
+    when_retracting(&mut events, 4).unwrap();
+    assert_eq!(status_on_as_of(&events, "2020-01-01", 4), Some(Terminated));
+    assert_eq!(status_on_as_of(&events, "2020-01-01", 5), Some(Terminated));
+    assert_eq!(
+        status_on_as_of(&events, "2020-01-01", 6),
+        Some(ConditionallySuspended)
+    );
+    assert_eq!(
+        status_on(&events, "2020-01-01"),
+        Some(ConditionallySuspended)
+    );
+    assert_eq!(status_on_as_of(&events, "2020-01-01", 1), None);
+}
+
+#[test]
+fn given_a_backfill_when_a_later_status_is_retracted_afterwards_then_each_time_sees_its_own_history()
+ {
+    // recorded: in force (2), terminated (3); then a backfilled notice (4);
+    // then the termination is retracted (5).
+    let mut events = given(&[(InForce, "2016-11-23"), (Terminated, "2020-01-01")]);
+    when_appending(&events, TerminationNotified, "2019-08-23", false).unwrap();
+    events.push(event(
+        4,
+        status_body(TerminationNotified, date("2019-08-23"), false),
+    ));
+    when_retracting(&mut events, 3).unwrap();
+    assert_eq!(status_on_as_of(&events, "2019-09-01", 3), Some(InForce));
+    assert_eq!(
+        status_on_as_of(&events, "2019-09-01", 4),
+        Some(TerminationNotified)
+    );
+    assert_eq!(status_on_as_of(&events, "2021-01-01", 4), Some(Terminated));
+    assert_eq!(
+        status_on_as_of(&events, "2021-01-01", 5),
+        Some(TerminationNotified)
+    );
+}
+
+#[test]
+fn given_two_statuses_on_one_day_when_the_later_is_retracted_then_the_earlier_holds_that_day() {
+    let mut events = given(&[(Signed, "2016-11-23"), (InForce, "2016-11-23")]);
+    when_retracting(&mut events, 3).unwrap();
+    assert_eq!(status_on(&events, "2016-11-23"), Some(Signed));
+    assert_eq!(status_on_as_of(&events, "2016-11-23", 3), Some(InForce));
+}
+
+#[test]
+fn given_one_status_when_it_is_retracted_then_nothing_is_recorded_any_more() {
+    let mut events = given(&[(InForce, "2016-11-23")]);
+    when_retracting(&mut events, 2).unwrap();
+    assert_eq!(status_on(&events, "2020-01-01"), None);
+    assert!(Timeline::new(&events).entries().is_empty());
+    assert_eq!(status_on_as_of(&events, "2020-01-01", 2), Some(InForce));
+    // and a new first status may be recorded
+    assert!(when_appending(&events, Signed, "2016-01-01", false).is_ok());
+}
+
+#[test]
+fn given_a_middle_status_when_retracting_it_would_break_the_lifecycle_then_the_events_in_the_way_are_named()
+ {
+    let mut events = given(&[
+        (Signed, "2015-01-01"),
+        (InForce, "2016-01-01"),
+        (Suspended, "2019-01-01"),
+    ]);
+    match when_retracting(&mut events, 3) {
+        Err(Error::Lifecycle(LifecycleError::RetractionBreaks { before, after, .. })) => {
+            assert_eq!(
+                before.as_deref(),
+                Some(format!("signed on 2015-01-01 (event {})", Uuid::from_u128(2)).as_str())
+            );
+            assert_eq!(
+                after,
+                format!("suspended on 2019-01-01 (event {})", Uuid::from_u128(4))
+            );
+        }
+        other => panic!("expected the retraction to be refused, got {other:?}"),
+    }
+    assert_eq!(events.len(), 4, "nothing was appended");
+    // a retraction that would leave a status repeated is refused too
+    let mut events = given(&[
+        (InForce, "2016-01-01"),
+        (Suspended, "2019-01-01"),
+        (InForce, "2020-01-01"),
+    ]);
+    assert!(when_retracting(&mut events, 3).is_err());
+}
+
+#[test]
+fn registrations_retractions_unknown_and_retracted_events_cannot_be_retracted() {
+    let mut events = given(&[(InForce, "2016-11-23"), (Suspended, "2019-01-01")]);
+    for target in [1, 99] {
+        assert!(matches!(
+            when_retracting(&mut events, target),
+            Err(Error::Invalid { .. })
+        ));
+    }
+    when_retracting(&mut events, 3).unwrap();
+    for target in [3, 4] {
+        assert!(matches!(
+            when_retracting(&mut events, target),
+            Err(Error::Invalid { .. })
+        ));
+    }
+}
+
 /// Chains events into the bytes of a stream file, as the store writes them.
 fn to_stream_bytes(events: &mut [Event]) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -349,12 +495,19 @@ fn to_stream_bytes(events: &mut [Event]) -> Vec<u8> {
     bytes
 }
 
-/// Appends that the check allows, from random `(status, day offset)` tries.
+/// Appends that the checks allow, from random tries: `(status, day offset,
+/// force)`, where a status index past the vocabulary tries to retract an
+/// earlier event instead.
 fn appended(tries: &[(usize, u16, bool)]) -> Vec<Event> {
     let mut events = given(&[]);
     let start = date("2000-01-01");
     for &(status, day, force) in tries {
-        let status = Status::ALL[status % Status::ALL.len()];
+        if status >= Status::ALL.len() {
+            let target = 1 + u64::from(day) % events.len() as u64;
+            let _ = when_retracting(&mut events, target);
+            continue;
+        }
+        let status = Status::ALL[status];
         let on = start + chrono::Days::new(u64::from(day));
         if Timeline::new(&events)
             .check(&id(), status, on, force)
@@ -368,7 +521,7 @@ fn appended(tries: &[(usize, u16, bool)]) -> Vec<Event> {
 }
 
 fn tries() -> impl Strategy<Value = Vec<(usize, u16, bool)>> {
-    prop::collection::vec((0..10usize, 0..3000u16, prop::bool::weighted(0.1)), 0..40)
+    prop::collection::vec((0..13usize, 0..3000u16, prop::bool::weighted(0.1)), 0..40)
 }
 
 proptest! {
@@ -385,14 +538,43 @@ proptest! {
     }
 
     #[test]
-    fn replay_does_not_depend_on_the_order_events_are_folded(tries in tries(), seed in any::<u64>()) {
+    fn replay_as_of_the_latest_recorded_time_is_plain_replay(tries in tries()) {
         let events = appended(&tries);
-        let mut shuffled: Vec<&Event> = events.iter().collect();
+        let latest = events.last().map(|e| e.recorded);
+        prop_assert_eq!(Timeline::new(as_of(&events, latest)), Timeline::new(&events));
+        let far_future = DateTime::<Utc>::from_timestamp(4_000_000_000, 0);
+        prop_assert_eq!(Timeline::new(as_of(&events, far_future)), Timeline::new(&events));
+    }
+
+    #[test]
+    fn as_of_answers_never_depend_on_events_recorded_later(tries in tries(), cut in any::<prop::sample::Index>(), day in 0..3200u16) {
+        // What the full stream says as of the time of event k is what the
+        // stream said when event k was its last.
+        let events = appended(&tries);
+        let k = cut.index(events.len());
+        let then = &events[..=k];
+        let on = date("2000-01-01") + chrono::Days::new(u64::from(day));
+        let full = Timeline::new(as_of(&events, Some(events[k].recorded)));
+        prop_assert_eq!(&full, &Timeline::new(then));
+        prop_assert_eq!(
+            full.status_on(on).map(|e| e.event.id),
+            Timeline::new(then).status_on(on).map(|e| e.event.id)
+        );
+    }
+
+    #[test]
+    fn replay_does_not_depend_on_the_order_events_are_folded(tries in tries(), seed in any::<u64>()) {
+        // A retraction applies to the event it names, so it stays after it;
+        // the rest may come in any order.
+        let events = appended(&tries);
+        let is_retraction = |e: &&Event| matches!(e.body, EventBody::Retraction(_));
+        let mut shuffled: Vec<&Event> = events.iter().filter(|e| !is_retraction(e)).collect();
         let mut rng = seed;
         for i in (1..shuffled.len()).rev() {
             rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             shuffled.swap(i, (rng >> 33) as usize % (i + 1));
         }
+        shuffled.extend(events.iter().filter(is_retraction));
         prop_assert_eq!(Timeline::new(&events), Timeline::new(shuffled));
     }
 
@@ -400,8 +582,16 @@ proptest! {
     fn status_on_is_the_last_status_effective_by_that_day(tries in tries(), day in 0..3200u16) {
         let events = appended(&tries);
         let on = date("2000-01-01") + chrono::Days::new(u64::from(day));
+        let retracted: Vec<Uuid> = events
+            .iter()
+            .filter_map(|e| match &e.body {
+                EventBody::Retraction(r) => Some(r.target),
+                _ => None,
+            })
+            .collect();
         let naive = events
             .iter()
+            .filter(|e| !retracted.contains(&e.id))
             .filter_map(|e| e.status_change().map(|c| ((c.on, e.seq), c.status)))
             .filter(|((d, _), _)| *d <= on)
             .max_by_key(|(key, _)| *key)
