@@ -232,6 +232,8 @@ pub enum StreamProblem {
     RecordedBackwards,
     /// Two events share an id.
     DuplicateId,
+    /// A line longer than any pactlog writes.
+    LineTooLong,
     /// A retraction that does not withdraw an earlier, retractable event.
     BadRetraction(&'static str),
     /// A status follows one the lifecycle does not allow it after, and
@@ -279,6 +281,11 @@ impl fmt::Display for StreamProblem {
             }
             StreamProblem::DuplicateId => write!(f, "event id already used earlier in the stream"),
             StreamProblem::BadRetraction(why) => write!(f, "invalid retraction: {why}"),
+            StreamProblem::LineTooLong => write!(
+                f,
+                "line longer than {} KiB: not written by pactlog, refused unread",
+                crate::stream::MAX_LINE / 1024
+            ),
             StreamProblem::BreaksLifecycle { from, to } => match from {
                 Some(from) => write!(f, "{to} may not follow {from}, and neither was forced"),
                 None => write!(f, "a pact may not start as {to}, and it was not forced"),

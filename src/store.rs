@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::error::Error;
 use crate::event::{Event, EventBody, to_recorded};
 use crate::pact::{Pact, PactId};
-use crate::stream::Stream;
+use crate::stream::{MAX_LINE, ReadError, Stream};
 
 /// The extension of stream files.
 pub const STREAM_EXTENSION: &str = "jsonl";
@@ -91,29 +91,21 @@ impl Store {
     /// when the file cannot be read.
     pub fn read(&self, id: &PactId) -> Result<Stream, Error> {
         let path = self.stream_path(id);
-        let bytes = fs::read(&path).map_err(Error::io("read", &path))?;
-        self.parse(id, &path, &bytes)
-    }
-
-    fn parse(&self, id: &PactId, path: &Path, bytes: &[u8]) -> Result<Stream, Error> {
-        Stream::parse(id, bytes).map_err(|(line, problem)| Error::Stream {
-            path: path.to_owned(),
-            line,
-            problem,
-        })
+        let file = open_stream(&path, OpenOptions::new().read(true))?;
+        read_stream(id, &path, BufReader::new(file))
     }
 
     /// Reads only a stream's registration (its first line), to resolve
     /// names without reading whole streams.
     fn registration(&self, id: &PactId) -> Result<Pact, Error> {
         let path = self.stream_path(id);
-        let file = File::open(&path).map_err(Error::io("read", &path))?;
+        let file = open_stream(&path, OpenOptions::new().read(true))?;
         let mut first = Vec::new();
         BufReader::new(file)
+            .take(MAX_LINE as u64 + 1)
             .read_until(b'\n', &mut first)
             .map_err(Error::io("read", &path))?;
-        let stream = self.parse(id, &path, &first)?;
-        Ok(stream.pact)
+        Ok(read_stream(id, &path, first.as_slice())?.pact)
     }
 
     /// Finds the pact that `query` names: its id or an alias, in any case.
@@ -218,21 +210,9 @@ impl Store {
         decide: impl FnOnce(&Stream) -> Result<EventBody, Error>,
     ) -> Result<Event, Error> {
         let path = self.stream_path(id);
-        let mut file = match OpenOptions::new().read(true).append(true).open(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(Error::UnknownPact {
-                    query: id.to_string(),
-                    suggestion: None,
-                });
-            }
-            Err(e) => return Err(Error::io("open", &path)(e)),
-        };
+        let mut file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
         file.lock().map_err(Error::io("lock", &path))?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .map_err(Error::io("read", &path))?;
-        let stream = self.parse(id, &path, &bytes)?;
+        let stream = read_stream(id, &path, BufReader::new(&file))?;
         let last = stream.last_seq();
         if let Some(expected) = options.expect_seq
             && expected != last
@@ -260,6 +240,39 @@ impl Store {
         file.sync_data().map_err(Error::io("sync", &path))?;
         Ok(event)
     }
+}
+
+/// Opens a stream file without following a symbolic link: a link in the
+/// store could make pactlog read or append to a file outside it.
+fn open_stream(path: &Path, options: &mut OpenOptions) -> Result<File, Error> {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW);
+    options.open(path).map_err(|e| {
+        let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        if link {
+            Error::Invalid {
+                message: format!("{} is a symbolic link", path.display()),
+                hint: Some(
+                    "pactlog does not follow links in the store; put the stream file itself there"
+                        .into(),
+                ),
+            }
+        } else {
+            Error::io("open", path)(e)
+        }
+    })
+}
+
+/// Reads and checks a stream from `input`, naming `path` in any error.
+fn read_stream(id: &PactId, path: &Path, input: impl BufRead) -> Result<Stream, Error> {
+    Stream::read(id, input).map_err(|e| match e {
+        ReadError::At(line, problem) => Error::Stream {
+            path: path.to_owned(),
+            line,
+            problem,
+        },
+        ReadError::Io(e) => Error::io("read", path)(e),
+    })
 }
 
 /// Writes the first line of a stream under `temp`, syncs it, and links it

@@ -1,10 +1,13 @@
 //! Reading a stream's bytes into events, checking everything a reader must:
 //! framing, format, seq, the hash chain, recorded time and ownership.
 //!
-//! This is pure: bytes in, events or the first problem (with its line) out.
-//! [`crate::store`] does the file I/O around it.
+//! Lines are read one at a time and no line longer than [`MAX_LINE`] is ever
+//! held in memory, so a hostile file cannot make a reader load megabytes of
+//! one line. [`crate::store`] opens the files; [`Stream::parse`] reads bytes
+//! already in memory.
 
 use std::collections::HashMap;
+use std::io::{self, BufRead, Read};
 
 use uuid::Uuid;
 
@@ -35,57 +38,117 @@ impl Stream {
     ///
     /// The 1-based line of the first problem and what it is.
     pub fn parse(id: &PactId, bytes: &[u8]) -> Result<Stream, (usize, StreamProblem)> {
-        let mut events: Vec<Event> = Vec::new();
-        let mut seen = Seen::default();
-        let mut prev_hash: Option<Hash> = None;
-        let mut rest = bytes;
-        let mut line_no = 0;
-        if bytes.is_empty() {
-            return Err((
-                1,
-                StreamProblem::TornTail {
-                    why: "the file is empty",
-                },
-            ));
+        Stream::read(id, bytes).map_err(|e| match e {
+            ReadError::At(line, problem) => (line, problem),
+            // Reading from memory cannot fail.
+            ReadError::Io(e) => (0, StreamProblem::Malformed(e.to_string())),
+        })
+    }
+
+    /// Reads and checks the stream of pact `id` line by line, never holding
+    /// more than one line of at most [`MAX_LINE`] bytes beyond the events.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadError::At`] the 1-based line of the first problem, or
+    /// [`ReadError::Io`] when reading fails.
+    pub fn read(id: &PactId, mut input: impl BufRead) -> Result<Stream, ReadError> {
+        let mut checker = Checker::new(id);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let limit = MAX_LINE as u64 + 1;
+            let n = (&mut input).take(limit).read_until(b'\n', &mut line)?;
+            if n == 0 {
+                break;
+            }
+            let at = checker.events.len() + 1;
+            if line.last() == Some(&b'\n') {
+                line.pop();
+            } else if line.len() > MAX_LINE {
+                return Err(ReadError::At(at, StreamProblem::LineTooLong));
+            } else {
+                let why = "no final newline";
+                return Err(ReadError::At(at, StreamProblem::TornTail { why }));
+            }
+            let last = input.fill_buf()?.is_empty();
+            checker
+                .line(&line, last)
+                .map_err(|problem| ReadError::At(at, problem))?;
         }
-        while !rest.is_empty() {
-            line_no += 1;
-            let Some(end) = rest.iter().position(|&b| b == b'\n') else {
-                return Err((
-                    line_no,
-                    StreamProblem::TornTail {
-                        why: "no final newline",
-                    },
-                ));
-            };
-            let line = &rest[..end];
-            rest = &rest[end + 1..];
-            let last = rest.is_empty();
-            let event = match Event::from_line(line) {
-                Ok(event) => event,
-                Err(StreamProblem::Malformed(_)) if last => {
-                    return Err((
-                        line_no,
-                        StreamProblem::TornTail {
-                            why: "it does not parse",
-                        },
-                    ));
-                }
-                Err(problem) => return Err((line_no, problem)),
-            };
-            check_line(id, &event, events.last(), prev_hash)
-                .and_then(|()| seen.record(&event))
-                .map_err(|problem| (line_no, problem))?;
-            prev_hash = Some(Hash::of(line));
-            events.push(event);
+        checker
+            .finish()
+            .map_err(|problem| ReadError::At(1, problem))
+    }
+}
+
+/// The longest line a reader accepts, in bytes. The limits on text fields
+/// keep every line pactlog writes far below it.
+pub const MAX_LINE: usize = 256 * 1024;
+
+/// Why a stream could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// A problem at a 1-based line.
+    At(usize, StreamProblem),
+    /// Reading the file failed.
+    Io(io::Error),
+}
+
+impl From<io::Error> for ReadError {
+    fn from(e: io::Error) -> Self {
+        ReadError::Io(e)
+    }
+}
+
+/// Checks lines one after the other, keeping what the next line is checked
+/// against.
+struct Checker<'a> {
+    id: &'a PactId,
+    events: Vec<Event>,
+    seen: Seen,
+    prev_hash: Option<Hash>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(id: &'a PactId) -> Self {
+        Checker {
+            id,
+            events: Vec::new(),
+            seen: Seen::default(),
+            prev_hash: None,
         }
-        let pact = match events.first().map(|e| &e.body) {
-            Some(EventBody::Registered(pact)) => pact.clone(),
-            _ => return Err((1, StreamProblem::NotRegistered)),
+    }
+
+    /// Checks one line (without its LF); `last` says no bytes follow it.
+    fn line(&mut self, line: &[u8], last: bool) -> Result<(), StreamProblem> {
+        let event = match Event::from_line(line) {
+            Ok(event) => event,
+            Err(StreamProblem::Malformed(_)) if last => {
+                let why = "it does not parse";
+                return Err(StreamProblem::TornTail { why });
+            }
+            Err(problem) => return Err(problem),
         };
-        match prev_hash {
-            Some(head) => Ok(Stream { pact, events, head }),
-            None => Err((1, StreamProblem::NotRegistered)),
+        check_line(self.id, &event, self.events.last(), self.prev_hash)?;
+        self.seen.record(&event)?;
+        self.prev_hash = Some(Hash::of(line));
+        self.events.push(event);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Stream, StreamProblem> {
+        let Some(head) = self.prev_hash else {
+            let why = "the file is empty";
+            return Err(StreamProblem::TornTail { why });
+        };
+        match self.events.first().map(|e| &e.body) {
+            Some(EventBody::Registered(pact)) => Ok(Stream {
+                pact: pact.clone(),
+                events: self.events,
+                head,
+            }),
+            _ => Err(StreamProblem::NotRegistered),
         }
     }
 }
