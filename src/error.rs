@@ -49,6 +49,8 @@ pub enum Error {
         query: String,
         /// The nearest id or alias, when one is close.
         suggestion: Option<String>,
+        /// How many streams could not be read to look for it.
+        unreadable: usize,
     },
     /// Not a pact id.
     #[error("invalid pact id '{input}': {reason}")]
@@ -131,12 +133,26 @@ impl Error {
                 "register a pact to create it, or point --dir (or PACTLOG_DIR) at a store".into(),
             ),
             Error::UnknownPact {
-                suggestion: Some(s),
+                suggestion,
+                unreadable,
                 ..
-            } => Some(format!(
-                "did you mean '{s}'? (`pactlog list` shows every pact)"
-            )),
-            Error::UnknownPact { .. } => Some("`pactlog list` shows every pact".into()),
+            } => {
+                let mut hint = match suggestion {
+                    Some(s) => format!("did you mean '{s}'? (`pactlog list` shows every pact)"),
+                    None => "`pactlog list` shows every pact".into(),
+                };
+                if *unreadable > 0 {
+                    hint.push_str(&format!(
+                        "; {unreadable} damaged {} could not be searched: run `pactlog verify`",
+                        if *unreadable == 1 {
+                            "stream"
+                        } else {
+                            "streams"
+                        }
+                    ));
+                }
+                Some(hint)
+            }
             Error::InvalidPactId { .. } => Some(
                 "a pact id is 1 to 64 lowercase letters, digits and inner dashes, e.g. 'gsomia'"
                     .into(),
@@ -151,6 +167,9 @@ impl Error {
             Error::InvalidTime { expected, .. } => Some(format!("expected {expected}")),
             Error::Invalid { hint, .. } => hint.clone(),
             Error::Lifecycle(e) => Some(e.hint()),
+            Error::NameTaken { owner, .. } => Some(format!(
+                "aliases are unique across the store: choose another (`pactlog history {owner}` shows the pact that has it)"
+            )),
             Error::AlreadyRegistered { id } => Some(format!(
                 "`pactlog history {id}` shows what is recorded for it"
             )),

@@ -120,7 +120,7 @@ impl Store {
         {
             return Ok(id);
         }
-        let pacts = self.registrations()?;
+        let (pacts, unreadable) = self.registrations()?;
         if let Some(pact) = pacts.iter().find(|p| p.answers_to(&folded)) {
             return Ok(pact.id.clone());
         }
@@ -134,17 +134,22 @@ impl Store {
         Err(Error::UnknownPact {
             query: query.to_owned(),
             suggestion,
+            unreadable: unreadable.len(),
         })
     }
 
-    /// Every readable registration in the store. A stream whose first line
-    /// cannot be read answers to no name, and stays for `verify` to report.
-    fn registrations(&self) -> Result<Vec<Pact>, Error> {
-        Ok(self
-            .ids()?
-            .iter()
-            .filter_map(|id| self.registration(id).ok())
-            .collect())
+    /// Every registration in the store, and the errors of the streams whose
+    /// first line cannot be read: those answer to no name until repaired.
+    fn registrations(&self) -> Result<(Vec<Pact>, Vec<Error>), Error> {
+        let mut pacts = Vec::new();
+        let mut unreadable = Vec::new();
+        for id in self.ids()? {
+            match self.registration(&id) {
+                Ok(pact) => pacts.push(pact),
+                Err(e) => unreadable.push(e),
+            }
+        }
+        Ok((pacts, unreadable))
     }
 
     /// Registers a pact: creates its stream with the registration event.
@@ -163,11 +168,18 @@ impl Store {
                 id: pact.id.to_string(),
             });
         }
-        let others = self.registrations()?;
-        for name in pact.names() {
-            if let Some(owner) = others.iter().find(|o| o.answers_to(&name)) {
+        let (others, unreadable) = self.registrations()?;
+        // A name of an unreadable stream cannot be checked: refuse rather
+        // than risk an alias that two pacts answer to.
+        if let Some(e) = unreadable.into_iter().next() {
+            return Err(e);
+        }
+        let names =
+            std::iter::once(pact.id.as_str()).chain(pact.aliases.iter().map(String::as_str));
+        for name in names {
+            if let Some(owner) = others.iter().find(|o| o.answers_to(name)) {
                 return Err(Error::NameTaken {
-                    name,
+                    name: name.to_owned(),
                     owner: owner.id.to_string(),
                 });
             }

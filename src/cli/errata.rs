@@ -198,7 +198,7 @@ fn write_text(ctx: &mut Context<'_>, errata: &Errata<'_>) -> std::io::Result<()>
         if n > 0 {
             writeln!(ctx.out)?;
         }
-        writeln!(ctx.out, "{}  {}", p.pact, p.name)?;
+        writeln!(ctx.out, "{}  {}", p.pact, one_line(p.name))?;
         for i in &p.removed {
             writeln!(ctx.out, "  removed  {}  {}", span(i.from, i.to), i.status)?;
         }

@@ -108,16 +108,16 @@ impl Args {
 }
 
 fn write_text(out: &mut dyn Write, pact: &Pact, history: &History<'_>) -> std::io::Result<()> {
-    writeln!(out, "{}  {}", pact.id, pact.name)?;
+    writeln!(out, "{}  {}", pact.id, one_line(&pact.name))?;
     let mut about = Vec::new();
     if !pact.aliases.is_empty() {
-        about.push(format!("aliases {}", pact.aliases.join(", ")));
+        about.push(format!("aliases {}", one_line(&pact.aliases.join(", "))));
     }
     if !pact.parties.is_empty() {
-        about.push(format!("parties {}", pact.parties.join(", ")));
+        about.push(format!("parties {}", one_line(&pact.parties.join(", "))));
     }
     if let Some(kind) = &pact.kind {
-        about.push(kind.clone());
+        about.push(one_line(kind));
     }
     if !about.is_empty() {
         writeln!(out, "{}", about.join(" · "))?;

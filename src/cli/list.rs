@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::cli::output::{Table, dim, json};
+use crate::cli::output::{Table, dim, json, one_line};
 use crate::cli::{AsOfArg, Context, read_streams, streams_failed};
 use crate::error::Error;
 use crate::event::Hash;
@@ -86,7 +86,7 @@ impl Args {
                     row.status
                         .map_or("-".to_owned(), |s| format!("{s}{scheduled}")),
                     row.since.map_or("-".to_owned(), |d| d.to_string()),
-                    row.name.clone(),
+                    one_line(&row.name),
                 ]);
             }
             table.print(ctx.out, "")?;

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::output::{dim, head_line, json, source_text};
+use crate::cli::output::{dim, head_line, json, one_line, source_text};
 use crate::cli::{AsOfArg, Context};
 use crate::error::Error;
 use crate::event::Hash;
@@ -141,7 +141,7 @@ fn write_text(
         current.status(),
         current.on()
     )?;
-    writeln!(out, "  name    {}", answer.name)?;
+    writeln!(out, "  name    {}", one_line(answer.name))?;
     let source = source_text(answer.source, answer.url);
     if !source.is_empty() {
         writeln!(out, "  source  {source}")?;

@@ -13,13 +13,21 @@ use crate::pact::PactId;
 use crate::replay::Timeline;
 use crate::stream::Stream;
 
-/// Check streams (default: all): line format, seq, hash chain and
-/// lifecycle. Prints each stream's head hash; exits 1 on any problem.
+/// Check streams (default: all): line format, seq, hash chain, retractions
+/// and lifecycle. Prints each stream's head hash; exits 1 on any problem.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  pactlog verify\n  pactlog verify gsomia --json")]
+#[command(
+    after_help = "Examples:\n  pactlog verify\n  pactlog verify gsomia --json\n  \
+    pactlog verify gsomia --head 54c4650565ed13976210c5b5a74b6b1a4bef8841939e225754c1159b644a8721"
+)]
 pub struct Args {
     /// The pacts to check (ids or aliases); all when none is given.
     pacts: Vec<String>,
+    /// The head hash that `verify` printed earlier for the one stream
+    /// checked: it must still be the hash of a line of it, which covers the
+    /// last line the chain cannot.
+    #[arg(long, value_name = "HASH")]
+    head: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -45,7 +53,8 @@ struct StreamReport {
 
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
-        let ids = if self.pacts.is_empty() {
+        let pinned = self.head.as_deref().map(parse_head).transpose()?;
+        let ids: Vec<PactId> = if self.pacts.is_empty() {
             ctx.store.ids()?
         } else {
             self.pacts
@@ -53,7 +62,13 @@ impl Args {
                 .map(|p| ctx.store.resolve(p))
                 .collect::<Result<_, _>>()?
         };
-        let streams: Vec<StreamReport> = ids.into_iter().map(|id| check(ctx, id)).collect();
+        if pinned.is_some() && ids.len() != 1 {
+            return Err(Error::Invalid {
+                message: format!("--head pins one stream, but {} are checked", ids.len()),
+                hint: Some("name the pact: pactlog verify PACT --head HASH".into()),
+            });
+        }
+        let streams: Vec<StreamReport> = ids.into_iter().map(|id| check(ctx, id, pinned)).collect();
         let failed = streams.iter().filter(|s| !s.ok).count();
         let report = Report {
             ok: failed == 0,
@@ -71,7 +86,14 @@ impl Args {
     }
 }
 
-fn check(ctx: &Context<'_>, id: PactId) -> StreamReport {
+fn parse_head(text: &str) -> Result<Hash, Error> {
+    Hash::from_hex(text.trim()).ok_or_else(|| Error::Invalid {
+        message: format!("invalid head hash '{text}'"),
+        hint: Some("a head hash is the 64 hex digits that `pactlog verify` prints".into()),
+    })
+}
+
+fn check(ctx: &Context<'_>, id: PactId, pinned: Option<Hash>) -> StreamReport {
     let path = ctx.store.stream_path(&id);
     let mut report = StreamReport {
         file: path.display().to_string(),
@@ -90,6 +112,10 @@ fn check(ctx: &Context<'_>, id: PactId) -> StreamReport {
                 &mut report.problems,
                 &mut report.warnings,
             );
+            if let Some(pinned) = pinned {
+                let (problems, warnings) = (&mut report.problems, &mut report.warnings);
+                check_pinned(&stream, pinned, &report.file, problems, warnings);
+            }
             report.events = Some(stream.events.len());
             report.head = Some(stream.head);
         }
@@ -103,6 +129,35 @@ fn check(ctx: &Context<'_>, id: PactId) -> StreamReport {
     }
     report.ok = report.problems.is_empty();
     report
+}
+
+/// The pinned head must be the hash of a line of the stream: the last one,
+/// or an earlier one when events were appended since it was pinned. Line k's
+/// hash is the `prev` of line k + 1, which the chain has checked.
+fn check_pinned(
+    stream: &Stream,
+    pinned: Hash,
+    file: &str,
+    problems: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    if stream.head == pinned {
+        return;
+    }
+    match stream.events.iter().position(|e| e.prev == Some(pinned)) {
+        Some(line) => warnings.push(format!(
+            "{file}:{line}: the pinned head is this line; {} appended after it",
+            match stream.events.len() - line {
+                1 => "1 event was".to_owned(),
+                n => format!("{n} events were"),
+            }
+        )),
+        None => problems.push(format!(
+            "{file}:{}: the pinned head {pinned} is not the hash of any line: \
+             the line it pinned was changed or removed",
+            stream.events.len()
+        )),
+    }
 }
 
 /// Lifecycle steps that no forced event explains are problems; every forced
