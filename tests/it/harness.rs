@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use pactlog::Hash;
+
 /// A temporary store directory that `pactlog` runs against.
 pub struct Store {
     dir: tempfile::TempDir,
@@ -87,6 +89,39 @@ impl Store {
             .collect()
     }
 
+    /// The lines of a pact's stream, without their LFs.
+    pub fn lines(&self, id: &str) -> Vec<String> {
+        let text = std::fs::read_to_string(self.stream(id)).expect("a readable stream");
+        text.lines().map(str::to_owned).collect()
+    }
+
+    /// The SHA-256 of a stream's last line (without its LF): its head.
+    pub fn head(&self, id: &str) -> String {
+        let lines = self.lines(id);
+        let last = lines.last().expect("a stream has a line");
+        Hash::of(last.as_bytes()).to_string()
+    }
+
+    /// Runs a command that must fail with `code` and leave every file of
+    /// the store as it was; returns its stderr with [`Store::redact`].
+    pub fn refuses(&self, args: &[&str], code: i32) -> String {
+        let before = self.snapshot();
+        let stderr = self.run(args).fails(code);
+        assert_eq!(
+            self.snapshot(),
+            before,
+            "pactlog {args:?} changed the store"
+        );
+        self.redact(&stderr)
+    }
+
+    /// `text` with what varies from run to run replaced: the store's path
+    /// by `[store]`, event ids by `[id]`, hashes by `[hash]` and recorded
+    /// times by `[recorded]`.
+    pub fn redact(&self, text: &str) -> String {
+        redact(&text.replace(&self.path().display().to_string(), "[store]"))
+    }
+
     /// Registers `gsomia` (alias GSOMIA) and records its history up to the
     /// conditional suspension.
     pub fn with_gsomia(self) -> Store {
@@ -136,6 +171,59 @@ impl Store {
         ]);
         self
     }
+}
+
+/// A `pactlog` command with no `--dir` and no `PACTLOG_DIR`, for tests of
+/// how the store is chosen.
+pub fn pactlog() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pactlog"));
+    command.env_remove("PACTLOG_DIR");
+    command
+}
+
+/// `text` with event ids (UUIDs) replaced by `[id]`, SHA-256 hex digests by
+/// `[hash]` and recorded times by `[recorded]`.
+pub fn redact(text: &str) -> String {
+    // In a shape, `h` is a lowercase hex digit, `d` a decimal digit, and any
+    // other character stands for itself.
+    const SHAPES: [(&str, &str); 3] = [
+        ("hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh", "[id]"),
+        (
+            "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh",
+            "[hash]",
+        ),
+        ("dddd-dd-ddTdd:dd:dd.ddddddZ", "[recorded]"),
+    ];
+    let fits = |b: u8, shape: u8| match shape {
+        b'h' => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        b'd' => b.is_ascii_digit(),
+        _ => b == shape,
+    };
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    'scan: while at < bytes.len() {
+        let after_word = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
+        for (shape, placeholder) in SHAPES {
+            let end = at + shape.len();
+            if after_word
+                && end <= bytes.len()
+                && bytes[at..end]
+                    .iter()
+                    .zip(shape.bytes())
+                    .all(|(&b, s)| fits(b, s))
+                && bytes.get(end).is_none_or(|b| !b.is_ascii_alphanumeric())
+            {
+                out.push_str(placeholder);
+                at = end;
+                continue 'scan;
+            }
+        }
+        let len = text[at..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&text[at..at + len]);
+        at += len;
+    }
+    out
 }
 
 /// Copies the streams of the shipped `events/` into `dir`.

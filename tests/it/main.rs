@@ -1,6 +1,10 @@
 //! pactlog's integration tests: one binary, driving the real `pactlog`
 //! binary (and the library, for the domain tests) in temporary stores.
 
+mod bad_input;
+mod commands;
+mod corruption;
 mod domain;
 mod harness;
 mod readme;
+mod time;

@@ -1,0 +1,339 @@
+//! Damaged streams: for each kind of damage, `verify` exits 1 naming
+//! `FILE:LINE` and what is wrong, and the readers (`status`, `history`)
+//! refuse to answer from the stream with the same `FILE:LINE`, changing
+//! nothing.
+
+use insta::assert_snapshot;
+
+use crate::harness::Store;
+
+/// `with_gsomia`: 1 registered, 2 in force, 3 note, 4 termination notified,
+/// 5 conditionally suspended.
+const LINES: usize = 5;
+
+/// Rewrites the stream of `gsomia` as `edit` changes its bytes.
+fn damage(store: &Store, edit: impl FnOnce(&mut Vec<u8>)) {
+    let path = store.stream("gsomia");
+    let mut bytes = std::fs::read(&path).expect("the stream");
+    edit(&mut bytes);
+    std::fs::write(&path, bytes).expect("write the stream");
+}
+
+/// The byte range of line `n` (1-based), without its LF.
+fn line_range(bytes: &[u8], n: usize) -> std::ops::Range<usize> {
+    let mut start = 0;
+    for _ in 1..n {
+        start += bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .expect("a line")
+            + 1;
+    }
+    let end = bytes[start..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |at| start + at);
+    start..end
+}
+
+/// Replaces line `n` of `gsomia` (not its LF) with `line`.
+fn replace_line(store: &Store, n: usize, line: &str) {
+    damage(store, |bytes| {
+        let range = line_range(bytes, n);
+        bytes.splice(range, line.bytes());
+    });
+}
+
+/// Asserts that `verify` fails naming `at` (`gsomia.jsonl:LINE: ...`), that
+/// `status` and `history` refuse with the same `error:` line, and that none
+/// of them changes the store. Returns verify's report and status's error.
+fn refused_at(store: &Store, at: &str) -> (String, String) {
+    let before = store.snapshot();
+    let verify = store.run(&["verify"]);
+    let report = store.redact(&verify.stdout);
+    let stderr = verify.fails(1);
+    assert!(
+        report.contains(&format!("problem: [store]/{at}")),
+        "verify should name {at}: {report}"
+    );
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAILED") && l.contains("gsomia")),
+        "{report}"
+    );
+    assert_eq!(stderr, "error: 1 stream failed\n");
+    let status = store.refuses(&["status", "gsomia", "--on", "2020-01-01"], 1);
+    assert!(
+        status.starts_with(&format!("error: [store]/{at}")),
+        "status should name {at}: {status}"
+    );
+    let history = store.refuses(&["history", "GSOMIA"], 1);
+    assert_eq!(
+        history, status,
+        "history and status report the same problem"
+    );
+    assert_eq!(store.snapshot(), before);
+    (report, status)
+}
+
+#[test]
+fn a_line_that_is_not_json_in_the_middle() {
+    let store = Store::new().with_gsomia();
+    replace_line(&store, 3, "this is not JSON");
+    let (report, status) = refused_at(&store, "gsomia.jsonl:3: malformed event");
+    assert_snapshot!(report, @r"
+    FAILED  gsomia
+    problem: [store]/gsomia.jsonl:3: malformed event: expected ident (column 2) (hint: event lines are never edited by hand; compare the file with its history in git)
+    1 stream checked, 0 ok, 1 failed, 0 warnings
+    ");
+    assert_snapshot!(status, @r"
+    error: [store]/gsomia.jsonl:3: malformed event: expected ident (column 2)
+    hint: event lines are never edited by hand; compare the file with its history in git
+    ");
+}
+
+#[test]
+fn one_flipped_byte_in_a_middle_line_breaks_the_chain_at_the_next_line() {
+    let store = Store::new().with_gsomia();
+    damage(&store, |bytes| {
+        let line = line_range(bytes, 3);
+        let text = &bytes[line.clone()];
+        let at = line.start
+            + text
+                .windows(5)
+                .position(|w| w == b"Seoul")
+                .expect("the note's text");
+        bytes[at] ^= 0x20; // "Seoul" becomes "seoul": still a valid event
+    });
+    let (_, status) = refused_at(&store, "gsomia.jsonl:4: hash chain broken");
+    assert_snapshot!(status, @r"
+    error: [store]/gsomia.jsonl:4: hash chain broken: 'prev' does not match the line before (it was changed, or a line was inserted or removed)
+    hint: event lines are never edited by hand; compare the file with its history in git
+    ");
+}
+
+#[test]
+fn a_removed_middle_line_is_a_gap_in_seq() {
+    let store = Store::new().with_gsomia();
+    damage(&store, |bytes| {
+        let line = line_range(bytes, 3);
+        bytes.drain(line.start..=line.end);
+    });
+    let (_, status) = refused_at(&store, "gsomia.jsonl:3: seq 4 where 3 was expected");
+    assert_snapshot!(status, @r"
+    error: [store]/gsomia.jsonl:3: seq 4 where 3 was expected (a line is missing or out of place)
+    hint: event lines are never edited by hand; compare the file with its history in git
+    ");
+}
+
+#[test]
+fn a_torn_last_line_says_a_write_was_interrupted_and_how_to_recover() {
+    let store = Store::new().with_gsomia();
+    damage(&store, |bytes| {
+        let last = line_range(bytes, LINES);
+        bytes.truncate(last.start + (last.end - last.start) / 2);
+    });
+    let (_, status) = refused_at(&store, "gsomia.jsonl:5: the last line is torn");
+    assert_snapshot!(status, @r"
+    error: [store]/gsomia.jsonl:5: the last line is torn (no final newline): a write was interrupted
+    hint: the lines before it are intact; move the partial last line out of the file (keep it beside the stream, e.g. as NAME.jsonl.torn) and run `pactlog verify`
+    ");
+}
+
+#[test]
+fn a_last_line_without_its_final_newline_is_torn() {
+    let store = Store::new().with_gsomia();
+    damage(&store, |bytes| {
+        assert_eq!(bytes.pop(), Some(b'\n'));
+    });
+    let (_, status) = refused_at(&store, "gsomia.jsonl:5: the last line is torn");
+    assert!(status.contains("a write was interrupted"), "{status}");
+}
+
+#[test]
+fn an_unparsable_last_line_is_torn() {
+    let store = Store::new().with_gsomia();
+    replace_line(&store, LINES, r#"{"v":1,"pact":"gsomia","seq":5,"id""#);
+    let (_, status) = refused_at(&store, "gsomia.jsonl:5: the last line is torn");
+    assert_snapshot!(status, @r"
+    error: [store]/gsomia.jsonl:5: the last line is torn (it does not parse): a write was interrupted
+    hint: the lines before it are intact; move the partial last line out of the file (keep it beside the stream, e.g. as NAME.jsonl.torn) and run `pactlog verify`
+    ");
+}
+
+#[test]
+fn a_format_version_from_the_future_is_named_not_dropped() {
+    let store = Store::new().with_gsomia();
+    let last = store.lines("gsomia")[LINES - 1].replace(r#""v":1,"#, r#""v":2,"#);
+    replace_line(&store, LINES, &last);
+    let (_, status) = refused_at(&store, "gsomia.jsonl:5: format version 2");
+    assert_snapshot!(status, @r"
+    error: [store]/gsomia.jsonl:5: format version 2 is newer than this pactlog understands (version 1)
+    hint: upgrade pactlog to read this store
+    ");
+}
+
+#[test]
+fn append_refuses_to_write_after_a_torn_last_line() {
+    let store = Store::new().with_gsomia();
+    damage(&store, |bytes| {
+        bytes.truncate(bytes.len() - 20);
+    });
+    let stderr = store.refuses(&["append", "gsomia", "normalized", "--on", "2023-03-21"], 1);
+    assert!(
+        stderr.starts_with("error: [store]/gsomia.jsonl:5: the last line is torn"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn verify_finds_one_flipped_byte_in_a_copy_of_the_shipped_record() {
+    let store = Store::shipped();
+    let healthy = store.run(&["verify"]);
+    assert_eq!(
+        healthy.code, 0,
+        "the shipped record verifies: {}",
+        healthy.stdout
+    );
+    let streams = healthy
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("ok"))
+        .count();
+    damage(&store, |bytes| {
+        let line = line_range(bytes, 2);
+        let at = line.start
+            + bytes[line]
+                .windows(6)
+                .position(|w| w == b"Signed")
+                .expect("the signing note");
+        bytes[at] ^= 0x20;
+    });
+    let run = store.run(&["verify"]);
+    let report = store.redact(&run.stdout);
+    run.fails(1);
+    assert!(
+        report.contains("problem: [store]/gsomia.jsonl:3: hash chain broken"),
+        "{report}"
+    );
+    assert_eq!(
+        report.lines().filter(|l| l.starts_with("ok")).count(),
+        streams - 1,
+        "the other streams are still checked: {report}"
+    );
+    store.refuses(&["status", "gsomia", "--on", "2020-01-01"], 1);
+}
+
+#[test]
+fn list_reports_a_broken_stream_on_stderr_and_still_lists_the_healthy_ones() {
+    let store = Store::new().with_gsomia();
+    store.ok(&["register", "white-list", "--name", "White list"]);
+    store.ok(&["append", "white-list", "in_force", "--on", "2019-07-01"]);
+    store.ok(&["register", "apec", "--name", "APEC pledge"]);
+    replace_line(&store, 3, "this is not JSON");
+    let before = store.snapshot();
+    let run = store.run(&["list", "--on", "2020-01-01"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_snapshot!(store.redact(&run.stderr), @r"
+    error: [store]/gsomia.jsonl:3: malformed event: expected ident (column 2)
+    hint: event lines are never edited by hand; compare the file with its history in git
+    error: 1 stream failed
+    ");
+    assert_snapshot!(store.redact(&run.stdout), @r"
+    PACT        STATUS    SINCE       NAME
+    apec        -         -           APEC pledge
+    white-list  in force  2019-07-01  White list
+    heads: apec [hash], white-list [hash]
+    ");
+    let json = store.run(&["list", "--on", "2020-01-01", "--json"]);
+    assert_eq!(json.code, 1);
+    let rows: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let pacts: Vec<&serde_json::Value> = rows
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|r| &r["pact"])
+        .collect();
+    assert_eq!(pacts, ["apec", "white-list"]);
+    assert_eq!(store.snapshot(), before);
+}
+
+#[test]
+fn a_pinned_head_survives_appends_but_not_a_removed_last_line() {
+    let store = Store::new().with_gsomia();
+    let head = store.head("gsomia");
+    store.ok(&["note", "gsomia", "later news", "--on", "2020-01-01"]);
+    let run = store.run(&["verify", "gsomia", "--head", &head]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = store.lines("gsomia").len();
+    assert!(
+        run.stdout.contains(&format!(
+            "gsomia.jsonl:{}: the pinned head is this line; 1 event was appended after it",
+            lines - 1
+        )),
+        "{}",
+        run.stdout
+    );
+
+    // remove the last two lines: the pinned line is gone
+    let text = store.lines("gsomia")[..lines - 2].join("\n") + "\n";
+    std::fs::write(store.stream("gsomia"), text).expect("write the stream");
+    assert_eq!(
+        store.run(&["verify", "gsomia"]).code,
+        0,
+        "the chain alone cannot tell"
+    );
+    let run = store.run(&["verify", "gsomia", "--head", &head]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains(&format!(
+            "gsomia.jsonl:{}: the pinned head {head} is not the hash of any line",
+            lines - 2
+        )),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn head_pins_exactly_one_stream_and_is_64_hex_digits() {
+    let store = Store::shipped();
+    let head = store.head("gsomia");
+    let stderr = store.refuses(&["verify", "--head", &head], 1);
+    assert!(
+        stderr.starts_with("error: --head pins one stream, but 3 are checked"),
+        "{stderr}"
+    );
+    let stderr = store.refuses(&["verify", "gsomia", "--head", "abc"], 1);
+    assert!(
+        stderr.starts_with("error: invalid head hash 'abc'"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_damaged_registration_is_named_not_taken_for_a_free_alias() {
+    let store = Store::shipped();
+    let path = store.stream("jp-kr-white-list");
+    let text = std::fs::read_to_string(&path).expect("the stream");
+    std::fs::write(&path, text.replacen("\"v\":1", "\"v\":7", 1)).expect("write");
+    let stderr = store.refuses(&["status", "White-List"], 1);
+    assert!(
+        stderr.starts_with("error: unknown pact 'White-List'"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 damaged stream could not be searched: run `pactlog verify`"),
+        "{stderr}"
+    );
+    let stderr = store.refuses(
+        &["register", "other", "--name", "O", "--alias", "white-list"],
+        1,
+    );
+    assert!(
+        stderr.contains("jp-kr-white-list.jsonl:1: format version 7 is newer"),
+        "{stderr}"
+    );
+}
