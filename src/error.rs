@@ -253,6 +253,8 @@ pub enum StreamProblem {
     DuplicateId,
     /// A line longer than any pactlog writes.
     LineTooLong,
+    /// The line's CRC does not match its bytes.
+    ChecksumMismatch,
     /// A retraction that does not withdraw an earlier, retractable event.
     BadRetraction(&'static str),
     /// A status follows one the lifecycle does not allow it after, and
@@ -300,6 +302,10 @@ impl fmt::Display for StreamProblem {
             }
             StreamProblem::DuplicateId => write!(f, "event id already used earlier in the stream"),
             StreamProblem::BadRetraction(why) => write!(f, "invalid retraction: {why}"),
+            StreamProblem::ChecksumMismatch => write!(
+                f,
+                "checksum mismatch: the line was changed after it was written"
+            ),
             StreamProblem::LineTooLong => write!(
                 f,
                 "line longer than {} KiB: not written by pactlog, refused unread",
@@ -325,6 +331,7 @@ impl StreamProblem {
                 Some("upgrade pactlog to read this store".into())
             }
             StreamProblem::Malformed(_)
+            | StreamProblem::ChecksumMismatch
             | StreamProblem::ChainBroken
             | StreamProblem::SeqGap { .. } => Some(
                 "event lines are never edited by hand; compare the file with its history in git"

@@ -240,6 +240,48 @@ struct Record<'a> {
     reason: Option<Cow<'a, str>>,
     #[serde(default)]
     prev: Option<Hash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    crc: Option<Crc>,
+}
+
+/// The CRC-32 of a line without its `crc` member, shown as 8 lowercase hex
+/// digits. It catches a changed byte anywhere in the line, the last line
+/// included, which the hash chain alone cannot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Crc(u32);
+
+/// Every line ends with this and 8 hex digits and `"}`.
+const CRC_KEY: &str = ",\"crc\":\"";
+/// The length of the `,"crc":"xxxxxxxx"}` that ends every line.
+const CRC_SUFFIX_LEN: usize = CRC_KEY.len() + 8 + 2;
+
+impl Crc {
+    /// The CRC of a line's JSON without its `crc` member: `body` is the line
+    /// up to the member, and the object's closing brace follows it.
+    fn of(body: &[u8]) -> Crc {
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(body);
+        hasher.update(b"}");
+        Crc(hasher.finalize())
+    }
+}
+
+impl Serialize for Crc {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{:08x}", self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Crc {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <Cow<'de, str>>::deserialize(deserializer)?;
+        let valid = text.len() == 8 && text.bytes().all(|b| b.is_ascii_hexdigit());
+        valid
+            .then(|| u32::from_str_radix(&text, 16).ok())
+            .flatten()
+            .map(Crc)
+            .ok_or_else(|| serde::de::Error::custom("a crc must be 8 hex digits"))
+    }
 }
 
 /// Only the version, to tell "from the future" apart from "malformed".
@@ -273,6 +315,7 @@ impl<'a> Record<'a> {
             target: None,
             reason: None,
             prev: event.prev,
+            crc: None,
         }
     }
 
@@ -409,10 +452,12 @@ fn required<T>(value: Option<T>, field: &str) -> Result<T, String> {
 }
 
 impl Event {
-    /// The event as one line of JSON, without the final LF.
+    /// The event as one line of JSON, without the final LF: the record's
+    /// members in their fixed order, then its `crc`.
     pub fn to_line(&self) -> String {
-        serde_json::to_string(self)
-            .expect("a record of strings, numbers and dates always serializes")
+        let record = serde_json::to_string(&Record::from_event(self))
+            .expect("a record of strings, numbers and dates always serializes");
+        seal(&record)
     }
 
     /// Reads one line (without its LF).
@@ -434,7 +479,10 @@ impl Event {
             }
         };
         match record.v {
-            FORMAT_VERSION => record.into_event().map_err(StreamProblem::Malformed),
+            FORMAT_VERSION => {
+                check_crc(line, record.crc)?;
+                record.into_event().map_err(StreamProblem::Malformed)
+            }
             v if v > FORMAT_VERSION => Err(StreamProblem::FutureVersion { found: v }),
             v => Err(StreamProblem::Malformed(format!(
                 "unknown format version {v}"
@@ -460,10 +508,47 @@ impl Event {
 }
 
 impl Serialize for Event {
-    /// Serializes the event exactly as a stream line holds it.
+    /// Serializes the event exactly as a stream line holds it, `crc`
+    /// included.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Record::from_event(self).serialize(serializer)
+        let mut record = Record::from_event(self);
+        let line = serde_json::to_string(&record).map_err(serde::ser::Error::custom)?;
+        record.crc = Some(Crc::of(&line.as_bytes()[..line.len() - 1]));
+        record.serialize(serializer)
     }
+}
+
+/// Ends a line: takes the JSON object of an event without its `crc` member
+/// (compact, ending in `}`) and adds the member, with the CRC-32 of the
+/// object as given. Tools that write streams can use it.
+///
+/// ```
+/// let line = pactlog::event::seal(r#"{"v":1}"#);
+/// // the CRC-32 (IEEE) of `{"v":1}`
+/// assert_eq!(line, r#"{"v":1,"crc":"84dbe73d"}"#);
+/// ```
+pub fn seal(object: &str) -> String {
+    let body = object.strip_suffix('}').unwrap_or(object);
+    let crc = Crc::of(body.as_bytes());
+    format!("{body}{CRC_KEY}{:08x}\"}}", crc.0)
+}
+
+/// Checks that the line ends with its `crc` member and that the CRC matches
+/// the rest of the line.
+fn check_crc(line: &[u8], crc: Option<Crc>) -> Result<(), StreamProblem> {
+    let Some(crc) = crc else {
+        return Err(StreamProblem::Malformed("missing field 'crc'".into()));
+    };
+    let body_len = line.len().saturating_sub(CRC_SUFFIX_LEN);
+    if !line[body_len..].starts_with(CRC_KEY.as_bytes()) || !line.ends_with(b"\"}") {
+        return Err(StreamProblem::Malformed(
+            "'crc' must be the last member, with no space around it".into(),
+        ));
+    }
+    if Crc::of(&line[..body_len]) != crc {
+        return Err(StreamProblem::ChecksumMismatch);
+    }
+    Ok(())
 }
 
 /// serde_json's message without its "at line 1 column N" (the caller knows
@@ -540,18 +625,38 @@ mod tests {
         );
     }
 
+    /// A line edited in a test, with its crc made right again.
+    fn edited(line: &str, from: &str, to: &str) -> String {
+        let object = &line[..line.len() - CRC_SUFFIX_LEN];
+        seal(&format!("{}}}", object.replace(from, to)))
+    }
+
+    #[test]
+    fn a_changed_byte_anywhere_fails_the_checksum() {
+        let line = status_event().to_line();
+        let changed = line.replacen("2016-11-23", "2016-11-24", 1);
+        assert_eq!(
+            Event::from_line(changed.as_bytes()),
+            Err(StreamProblem::ChecksumMismatch)
+        );
+        let resealed = edited(&line, "2016-11-23", "2016-11-24");
+        assert!(Event::from_line(resealed.as_bytes()).is_ok());
+    }
+
     #[test]
     fn fields_of_another_kind_are_refused() {
-        let line = status_event()
-            .to_line()
-            .replace("\"prev\"", "\"text\":\"x\",\"prev\"");
-        assert!(matches!(
-            Event::from_line(line.as_bytes()),
-            Err(StreamProblem::Malformed(_))
-        ));
-        let line = status_event()
-            .to_line()
-            .replace("\"status\":\"in_force\",", "");
+        let line = edited(
+            &status_event().to_line(),
+            "\"prev\"",
+            "\"text\":\"x\",\"prev\"",
+        );
+        match Event::from_line(line.as_bytes()) {
+            Err(StreamProblem::Malformed(m)) => {
+                assert_eq!(m, "field 'text' does not belong on a status event")
+            }
+            other => panic!("{other:?}"),
+        }
+        let line = edited(&status_event().to_line(), "\"status\":\"in_force\",", "");
         match Event::from_line(line.as_bytes()) {
             Err(StreamProblem::Malformed(m)) => assert_eq!(m, "missing field 'status'"),
             other => panic!("{other:?}"),

@@ -18,7 +18,7 @@ use crate::stream::Stream;
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  pactlog verify\n  pactlog verify gsomia --json\n  \
-    pactlog verify gsomia --head 54c4650565ed13976210c5b5a74b6b1a4bef8841939e225754c1159b644a8721"
+    pactlog verify gsomia --head 1e099d6537319d8e9403a92b73ab10e6ffd77a3868c9080c3833eb4741ef610c"
 )]
 pub struct Args {
     /// The pacts to check (ids or aliases); all when none is given.

@@ -10,7 +10,7 @@ use pactlog::{Event, EventBody, Hash, Note};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::harness::{Store, pactlog};
+use crate::harness::{Store, pactlog, sealed_crc};
 
 /// `with_gsomia`, then its normalization with every option an append takes.
 fn normalized_gsomia() -> (Store, Value) {
@@ -100,6 +100,7 @@ fn register_json_prints_the_stored_line_with_every_field() {
             "source": "UPI",
             "url": "https://www.upi.com/x",
             "prev": null,
+            "crc": sealed_crc(&lines[0]),
         })
     );
 }
@@ -136,6 +137,7 @@ fn append_json_prints_the_stored_line_with_every_option() {
             "reported": true,
             "forced": false,
             "prev": Hash::of(lines[4].as_bytes()).to_string(),
+            "crc": sealed_crc(&lines[5]),
         })
     );
 }
@@ -212,6 +214,7 @@ fn note_json_prints_the_stored_line_and_changes_no_status() {
             "source": "Korea Times",
             "url": "https://www.koreatimes.co.kr/x",
             "prev": Hash::of(lines[4].as_bytes()).to_string(),
+            "crc": sealed_crc(&lines[5]),
         })
     );
     let status = store.json(&["status", "gsomia", "--on", "2023-12-31"]);
@@ -719,15 +722,17 @@ fn verify_head_pins_the_last_line_which_the_chain_cannot_cover() {
     let store = Store::new().with_gsomia();
     let head = store.head("gsomia");
     store.ok(&["verify", "gsomia", "--head", &head]);
-    let path = store.stream("gsomia");
-    let text = std::fs::read_to_string(&path).expect("the stream");
-    let at = text.rfind(r#""on":"2019-11-22""#).expect("the last status");
-    let changed = format!("{}{}", &text[..at], text[at..].replacen("-22", "-21", 1));
-    std::fs::write(&path, changed).expect("write the stream");
+    // a deliberate edit of the last line, checksum redone: the chain and the
+    // checksum cannot tell, only the pinned head can
+    let mut lines = store.lines("gsomia");
+    let last = lines.last_mut().expect("a last line");
+    let (object, _) = last.rsplit_once(",\"crc\":").expect("a crc");
+    *last = pactlog::event::seal(&format!("{}}}", object.replace("2019-11-22", "2019-11-21")));
+    std::fs::write(store.stream("gsomia"), lines.join("\n") + "\n").expect("write the stream");
     assert_eq!(
         store.json(&["verify", "gsomia"])["ok"],
         true,
-        "a changed last line keeps the chain"
+        "a resealed last line keeps the chain"
     );
     let run = store.run(&["verify", "gsomia", "--head", &head]);
     let said = format!("{}{}", run.stdout, run.stderr);

@@ -94,7 +94,7 @@ fn a_line_that_is_not_json_in_the_middle() {
 }
 
 #[test]
-fn one_flipped_byte_in_a_middle_line_breaks_the_chain_at_the_next_line() {
+fn one_flipped_byte_in_a_middle_line_fails_its_checksum() {
     let store = Store::new().with_gsomia();
     damage(&store, |bytes| {
         let line = line_range(bytes, 3);
@@ -106,6 +106,20 @@ fn one_flipped_byte_in_a_middle_line_breaks_the_chain_at_the_next_line() {
                 .expect("the note's text");
         bytes[at] ^= 0x20; // "Seoul" becomes "seoul": still a valid event
     });
+    let (_, status) = refused_at(&store, "gsomia.jsonl:3: checksum mismatch");
+    assert_snapshot!(status, @r"
+    error: [store]/gsomia.jsonl:3: checksum mismatch: the line was changed after it was written
+    hint: event lines are never edited by hand; compare the file with its history in git
+    ");
+}
+
+#[test]
+fn a_middle_line_edited_with_its_checksum_redone_breaks_the_chain_at_the_next_line() {
+    let store = Store::new().with_gsomia();
+    let mut lines = store.lines("gsomia");
+    let (object, _) = lines[2].rsplit_once(",\"crc\":").expect("a crc");
+    lines[2] = pactlog::event::seal(&format!("{}}}", object.replace("Seoul", "Tokyo")));
+    std::fs::write(store.stream("gsomia"), lines.join("\n") + "\n").expect("write");
     let (_, status) = refused_at(&store, "gsomia.jsonl:4: hash chain broken");
     assert_snapshot!(status, @r"
     error: [store]/gsomia.jsonl:4: hash chain broken: 'prev' does not match the line before (it was changed, or a line was inserted or removed)
@@ -214,7 +228,7 @@ fn verify_finds_one_flipped_byte_in_a_copy_of_the_shipped_record() {
     let report = store.redact(&run.stdout);
     run.fails(1);
     assert!(
-        report.contains("problem: [store]/gsomia.jsonl:3: hash chain broken"),
+        report.contains("problem: [store]/gsomia.jsonl:2: checksum mismatch"),
         "{report}"
     );
     assert_eq!(
@@ -223,6 +237,32 @@ fn verify_finds_one_flipped_byte_in_a_copy_of_the_shipped_record() {
         "the other streams are still checked: {report}"
     );
     store.refuses(&["status", "gsomia", "--on", "2020-01-01"], 1);
+}
+
+#[test]
+fn any_flipped_bit_in_any_line_of_the_shipped_record_is_found_at_that_line() {
+    let pristine = Store::shipped();
+    for name in pristine.snapshot().keys() {
+        let id = name.trim_end_matches(".jsonl");
+        let lines = pristine.lines(id).len();
+        for n in 1..=lines {
+            for offset in [0.0, 0.5, 0.97] {
+                let store = Store::shipped();
+                let mut bytes = std::fs::read(store.stream(id)).expect("the stream");
+                let line = line_range(&bytes, n);
+                let at = line.start + ((line.end - line.start) as f64 * offset) as usize;
+                bytes[at] ^= 0x01;
+                std::fs::write(store.stream(id), &bytes).expect("write");
+                let run = store.run(&["verify"]);
+                assert_eq!(run.code, 1, "{id} line {n} byte {at}: {}", run.stdout);
+                assert!(
+                    run.stdout.contains(&format!("{name}:{n}: ")),
+                    "{id} line {n} byte {at}: {}",
+                    run.stdout
+                );
+            }
+        }
+    }
 }
 
 #[test]

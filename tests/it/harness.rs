@@ -226,6 +226,16 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// The `crc` of a stream line, after checking it is the CRC that
+/// [`pactlog::event::seal`] gives the rest of the line.
+pub fn sealed_crc(line: &str) -> String {
+    let (object, crc) = line
+        .rsplit_once(",\"crc\":\"")
+        .expect("a line ends with its crc");
+    assert_eq!(pactlog::event::seal(&format!("{object}}}")), line);
+    crc.trim_end_matches("\"}").to_owned()
+}
+
 /// Copies the streams of the shipped `events/` into `dir`.
 pub fn copy_shipped(dir: &Path) {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");

@@ -456,6 +456,7 @@ fn verify_refuses_a_hand_written_retraction_of_the_registration() {
         "recorded": "2030-01-01T00:00:00.000000Z", "target": registration, "reason": "x",
         "prev": pactlog::Hash::of(last.as_bytes()).to_string(),
     });
+    let line = pactlog::event::seal(&line.to_string());
     let mut bytes = std::fs::read(store.stream("gsomia")).unwrap();
     bytes.extend_from_slice(format!("{line}\n").as_bytes());
     // one more line after it, so it is not the (forgivable) torn tail
@@ -463,8 +464,9 @@ fn verify_refuses_a_hand_written_retraction_of_the_registration() {
         "v": 1, "pact": "gsomia", "seq": log.as_array().unwrap().len() + 2,
         "id": "01a225c3-2b0f-73e8-9031-a6a8d1d4c9a8", "kind": "note",
         "recorded": "2030-01-01T00:00:00.000000Z", "on": "2020-01-01", "text": "x",
-        "prev": pactlog::Hash::of(line.to_string().as_bytes()).to_string(),
+        "prev": pactlog::Hash::of(line.as_bytes()).to_string(),
     });
+    let next = pactlog::event::seal(&next.to_string());
     bytes.extend_from_slice(format!("{next}\n").as_bytes());
     std::fs::write(store.stream("gsomia"), bytes).unwrap();
     let run = store.run(&["verify"]);
