@@ -36,6 +36,16 @@ pub enum Error {
         /// What is wrong there.
         problem: StreamProblem,
     },
+    /// `repair` met damage that is not a torn last line.
+    #[error("cannot repair {}:{line}: {problem}", path.display())]
+    NotRepairable {
+        /// The stream file.
+        path: PathBuf,
+        /// The line of the damage.
+        line: usize,
+        /// What is wrong there.
+        problem: StreamProblem,
+    },
     /// The store directory does not exist.
     #[error("no store at {}", dir.display())]
     NoStore {
@@ -128,7 +138,24 @@ impl Error {
     /// What to do next, when that is known.
     pub fn hint(&self) -> Option<String> {
         match self {
+            Error::Stream {
+                path,
+                problem: StreamProblem::TornTail { .. },
+                ..
+            } => {
+                let pact = path.file_stem().map(|s| s.to_string_lossy());
+                Some(format!(
+                    "the lines before it are intact: `pactlog repair {}` moves the torn line \
+                     into a file beside the stream",
+                    pact.as_deref().unwrap_or("PACT")
+                ))
+            }
             Error::Stream { problem, .. } => problem.hint(),
+            Error::NotRepairable { .. } => Some(
+                "repair only moves a torn last line aside; this damage needs a person: \
+                 compare the file with its history in git (git log -p)"
+                    .into(),
+            ),
             Error::NoStore { .. } => Some(
                 "register a pact to create it, or point --dir (or PACTLOG_DIR) at a store".into(),
             ),
@@ -322,11 +349,6 @@ impl fmt::Display for StreamProblem {
 impl StreamProblem {
     fn hint(&self) -> Option<String> {
         match self {
-            StreamProblem::TornTail { .. } => Some(
-                "the lines before it are intact; move the partial last line out of the file \
-                 (keep it beside the stream, e.g. as NAME.jsonl.torn) and run `pactlog verify`"
-                    .into(),
-            ),
             StreamProblem::FutureVersion { .. } => {
                 Some("upgrade pactlog to read this store".into())
             }

@@ -8,13 +8,13 @@
 //! written) and `fsync`s the directory. Nothing rewrites or removes a line.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::error::Error;
+use crate::error::{Error, StreamProblem};
 use crate::event::{Event, EventBody, to_recorded};
 use crate::pact::{Pact, PactId};
 use crate::stream::{MAX_LINE, ReadError, Stream};
@@ -252,6 +252,112 @@ impl Store {
         file.sync_data().map_err(Error::io("sync", &path))?;
         Ok(event)
     }
+}
+
+/// What `repair` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Repair {
+    /// The stream was intact: nothing was changed.
+    Intact {
+        /// How many events it holds.
+        events: usize,
+    },
+    /// A torn last line was moved into a quarantine file.
+    Repaired {
+        /// The line that was torn.
+        line: usize,
+        /// How many bytes were moved.
+        bytes: u64,
+        /// Where they are now.
+        quarantine: PathBuf,
+        /// How many events the stream holds now; 0 when the torn line was
+        /// the registration, and the empty stream file was removed.
+        events: usize,
+    },
+}
+
+impl Store {
+    /// Repairs a stream whose last line was torn by an interrupted write:
+    /// under the stream's lock, the torn bytes are written to a quarantine
+    /// file beside the stream (`<id>.jsonl.torn-<time>`, never read as a
+    /// stream) and synced, and only then cut from the stream. Any other
+    /// damage is left for a person to look at.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotRepairable`] when the damage is not a torn last line,
+    /// [`Error::Io`] when a file cannot be read or written.
+    pub fn repair(&self, id: &PactId, now: DateTime<Utc>) -> Result<Repair, Error> {
+        let path = self.stream_path(id);
+        let file = open_stream(&path, OpenOptions::new().read(true).write(true))?;
+        file.lock().map_err(Error::io("lock", &path))?;
+        let (line, problem) = match Stream::read(id, BufReader::new(&file)) {
+            Ok(stream) => {
+                return Ok(Repair::Intact {
+                    events: stream.events.len(),
+                });
+            }
+            Err(ReadError::Io(e)) => return Err(Error::io("read", &path)(e)),
+            Err(ReadError::At(line, problem)) => (line, problem),
+        };
+        if !matches!(problem, StreamProblem::TornTail { .. }) {
+            return Err(Error::NotRepairable {
+                path,
+                line,
+                problem,
+            });
+        }
+        let keep = offset_of_line(&file, line).map_err(Error::io("read", &path))?;
+        let mut tail = Vec::new();
+        (&file)
+            .seek(SeekFrom::Start(keep))
+            .and_then(|_| (&file).read_to_end(&mut tail))
+            .map_err(Error::io("read", &path))?;
+        let quarantine = self.dir.join(format!(
+            "{id}.{STREAM_EXTENSION}.torn-{}",
+            to_recorded(now).format("%Y%m%dT%H%M%S%.6fZ")
+        ));
+        let mut kept = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&quarantine)
+            .map_err(Error::io("create", &quarantine))?;
+        kept.write_all(&tail)
+            .and_then(|()| kept.sync_all())
+            .map_err(Error::io("write", &quarantine))?;
+        file.set_len(keep)
+            .and_then(|()| file.sync_all())
+            .map_err(Error::io("truncate", &path))?;
+        if keep == 0 {
+            fs::remove_file(&path).map_err(Error::io("remove the empty", &path))?;
+        }
+        File::open(&self.dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(Error::io("sync", &self.dir))?;
+        let events = if keep == 0 {
+            0
+        } else {
+            self.read(id)?.events.len()
+        };
+        Ok(Repair::Repaired {
+            line,
+            bytes: tail.len() as u64,
+            quarantine,
+            events,
+        })
+    }
+}
+
+/// The byte offset where 1-based line `line` starts.
+fn offset_of_line(file: &File, line: usize) -> io::Result<u64> {
+    let mut reader = BufReader::new(file);
+    reader.seek(SeekFrom::Start(0))?;
+    let mut offset = 0;
+    for _ in 1..line {
+        let mut skipped = Vec::new();
+        offset += reader.read_until(b'\n', &mut skipped)? as u64;
+    }
+    Ok(offset)
 }
 
 /// Opens a stream file without following a symbolic link: a link in the

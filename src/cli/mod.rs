@@ -23,6 +23,7 @@ mod log;
 mod note;
 mod output;
 mod register;
+mod repair;
 mod retract;
 mod status;
 mod verify;
@@ -61,6 +62,7 @@ enum Command {
     Changes(changes::Args),
     Errata(errata::Args),
     Verify(verify::Args),
+    Repair(repair::Args),
 }
 
 /// `--as-of WHEN`, shared by the commands that read the past.
@@ -150,6 +152,7 @@ impl Cli {
             Command::Changes(args) => args.run(ctx),
             Command::Errata(args) => args.run(ctx),
             Command::Verify(args) => args.run(ctx),
+            Command::Repair(args) => args.run(ctx),
         }
     }
 }

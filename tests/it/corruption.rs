@@ -151,7 +151,7 @@ fn a_torn_last_line_says_a_write_was_interrupted_and_how_to_recover() {
     let (_, status) = refused_at(&store, "gsomia.jsonl:5: the last line is torn");
     assert_snapshot!(status, @r"
     error: [store]/gsomia.jsonl:5: the last line is torn (no final newline): a write was interrupted
-    hint: the lines before it are intact; move the partial last line out of the file (keep it beside the stream, e.g. as NAME.jsonl.torn) and run `pactlog verify`
+    hint: the lines before it are intact: `pactlog repair gsomia` moves the torn line into a file beside the stream
     ");
 }
 
@@ -172,7 +172,7 @@ fn an_unparsable_last_line_is_torn() {
     let (_, status) = refused_at(&store, "gsomia.jsonl:5: the last line is torn");
     assert_snapshot!(status, @r"
     error: [store]/gsomia.jsonl:5: the last line is torn (it does not parse): a write was interrupted
-    hint: the lines before it are intact; move the partial last line out of the file (keep it beside the stream, e.g. as NAME.jsonl.torn) and run `pactlog verify`
+    hint: the lines before it are intact: `pactlog repair gsomia` moves the torn line into a file beside the stream
     ");
 }
 

@@ -1,0 +1,95 @@
+//! `pactlog repair`: move a torn last line aside, never deleting a byte.
+
+use serde::Serialize;
+
+use crate::cli::Context;
+use crate::cli::output::json;
+use crate::error::Error;
+use crate::pact::PactId;
+use crate::store::Repair;
+
+/// Repair a stream whose last line was torn by an interrupted write: the
+/// torn bytes move into a quarantine file beside the stream, which then
+/// verifies. Any other damage is refused and left for a person.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  pactlog repair gsomia")]
+pub struct Args {
+    /// The pact: its id (an alias works while the first line is readable).
+    pact: String,
+    /// Print what was done as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    pact: PactId,
+    repaired: bool,
+    line: Option<usize>,
+    bytes: Option<u64>,
+    quarantine: Option<String>,
+    events: usize,
+}
+
+impl Args {
+    pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        let id = match PactId::parse(&self.pact.trim().to_lowercase()) {
+            Ok(id) if ctx.store.stream_path(&id).exists() => id,
+            _ => ctx.store.resolve(&self.pact)?,
+        };
+        let outcome = ctx.store.repair(&id, ctx.now)?;
+        let report = match &outcome {
+            Repair::Intact { events } => Report {
+                pact: id,
+                repaired: false,
+                line: None,
+                bytes: None,
+                quarantine: None,
+                events: *events,
+            },
+            Repair::Repaired {
+                line,
+                bytes,
+                quarantine,
+                events,
+            } => Report {
+                pact: id,
+                repaired: true,
+                line: Some(*line),
+                bytes: Some(*bytes),
+                quarantine: Some(quarantine.display().to_string()),
+                events: *events,
+            },
+        };
+        if self.json {
+            return json(ctx.out, &report);
+        }
+        let pact = &report.pact;
+        match (&report.quarantine, report.line, report.bytes) {
+            (Some(quarantine), Some(line), Some(bytes)) => {
+                writeln!(
+                    ctx.out,
+                    "{pact}: moved the torn line {line} ({bytes} bytes) to {quarantine}"
+                )?;
+                if report.events == 0 {
+                    writeln!(
+                        ctx.out,
+                        "{pact}: the stream held no complete event and was removed; register the pact again"
+                    )?;
+                } else {
+                    writeln!(
+                        ctx.out,
+                        "{pact}: the stream verifies, {} events",
+                        report.events
+                    )?;
+                }
+            }
+            _ => writeln!(
+                ctx.out,
+                "{pact}: intact, nothing to repair ({} events)",
+                report.events
+            )?,
+        }
+        Ok(())
+    }
+}
