@@ -159,6 +159,12 @@ impl Store {
     /// [`Error::AlreadyRegistered`] when the stream exists,
     /// [`Error::NameTaken`] when the id or an alias is a name of another pact.
     pub fn register(&self, pact: Pact, now: DateTime<Utc>) -> Result<Event, Error> {
+        if self.dir.exists() && !self.dir.is_dir() {
+            return Err(Error::Invalid {
+                message: format!("the store {} is not a directory", self.dir.display()),
+                hint: Some("point --dir (or PACTLOG_DIR) at the store directory".into()),
+            });
+        }
         fs::create_dir_all(&self.dir).map_err(Error::io("create", &self.dir))?;
         let dir = File::open(&self.dir).map_err(Error::io("open", &self.dir))?;
         dir.lock().map_err(Error::io("lock", &self.dir))?;

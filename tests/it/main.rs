@@ -7,4 +7,5 @@ mod corruption;
 mod domain;
 mod harness;
 mod readme;
+mod reliability;
 mod time;
