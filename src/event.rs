@@ -138,8 +138,11 @@ impl Hash {
         Hash(Sha256::digest(bytes).into())
     }
 
-    /// Parses 64 hex digits (either case).
+    /// Parses 64 lowercase hex digits, the one way a hash is written.
     pub fn from_hex(text: &str) -> Option<Hash> {
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            return None;
+        }
         let mut bytes = [0; 32];
         hex::decode_to_slice(text, &mut bytes).ok()?;
         Some(Hash(bytes))
@@ -275,12 +278,17 @@ impl Serialize for Crc {
 impl<'de> Deserialize<'de> for Crc {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <Cow<'de, str>>::deserialize(deserializer)?;
-        let valid = text.len() == 8 && text.bytes().all(|b| b.is_ascii_hexdigit());
+        // lowercase only: one value, one spelling, so no byte can change
+        // unnoticed
+        let valid = text.len() == 8
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         valid
             .then(|| u32::from_str_radix(&text, 16).ok())
             .flatten()
             .map(Crc)
-            .ok_or_else(|| serde::de::Error::custom("a crc must be 8 hex digits"))
+            .ok_or_else(|| serde::de::Error::custom("a crc must be 8 lowercase hex digits"))
     }
 }
 

@@ -87,7 +87,7 @@ impl Args {
 }
 
 fn parse_head(text: &str) -> Result<Hash, Error> {
-    Hash::from_hex(text.trim()).ok_or_else(|| Error::Invalid {
+    Hash::from_hex(&text.trim().to_ascii_lowercase()).ok_or_else(|| Error::Invalid {
         message: format!("invalid head hash '{text}'"),
         hint: Some("a head hash is the 64 hex digits that `pactlog verify` prints".into()),
     })

@@ -634,6 +634,26 @@ proptest! {
     }
 
     #[test]
+    fn any_one_change_to_a_valid_stream_is_refused(
+        tries in tries(),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+        how in 0..3u8,
+    ) {
+        let mut events = appended(&tries);
+        let mut bytes = to_stream_bytes(&mut events);
+        let i = at.index(bytes.len());
+        match how {
+            0 => bytes[i] ^= byte.max(1),
+            1 => bytes.insert(i, byte),
+            _ => {
+                bytes.remove(i);
+            }
+        }
+        prop_assert!(Stream::parse(&id(), &bytes).is_err());
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic_the_reader(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         let _ = Stream::parse(&id(), &bytes);
     }
