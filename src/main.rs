@@ -6,19 +6,25 @@ use std::process::ExitCode;
 
 use chrono::{Local, Utc};
 use clap::Parser;
+use pactlog::cli::style::wants_color;
 use pactlog::cli::{Cli, Context, report};
 use pactlog::{Error, Store};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let no_color = std::env::var_os("NO_COLOR");
+    let force = std::env::var_os("CLICOLOR_FORCE");
+    let color = |terminal: bool| wants_color(terminal, no_color.as_deref(), force.as_deref());
+    let err_color = color(io::stderr().is_terminal());
     let mut out = BufWriter::new(io::stdout().lock());
     let mut err = io::stderr().lock();
     let mut ctx = Context {
         store: Store::new(cli.dir()),
         today: Local::now().date_naive(),
         now: Utc::now(),
-        color: io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        color: color(io::stdout().is_terminal()),
+        err_color,
+        pretty: cli.pretty(),
         out: &mut out,
         err: &mut err,
     };
@@ -29,7 +35,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // Whatever was printed before the error still goes out.
             let _ = out.flush();
-            report(&mut io::stderr(), &e);
+            report(&mut io::stderr(), &e, err_color);
             ExitCode::from(exit_code(&e))
         }
     }

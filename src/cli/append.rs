@@ -1,7 +1,6 @@
 //! `pactlog append`: record a status change.
 
 use crate::cli::Context;
-use crate::cli::output::json;
 use crate::error::Error;
 use crate::event::{EventBody, StatusChange};
 use crate::limits;
@@ -74,7 +73,7 @@ impl Args {
             Ok(EventBody::Status(change))
         })?;
         if self.json {
-            return json(ctx.out, &event);
+            return ctx.json(&event);
         }
         let scheduled = if on > ctx.today { " (scheduled)" } else { "" };
         writeln!(

@@ -5,7 +5,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::output::{Table, dim, json};
+use crate::cli::output::{Cell, Table, dim};
+use crate::cli::style;
 use crate::cli::{AsOfArg, Context, read_streams, streams_failed};
 use crate::error::Error;
 use crate::pact::PactId;
@@ -80,22 +81,26 @@ impl Args {
         }
         changes.sort_by(|a, b| (a.on, &a.pact, a.seq).cmp(&(b.on, &b.pact, b.seq)));
         if self.json {
-            json(ctx.out, &changes)?;
+            ctx.json(&changes)?;
         } else if changes.is_empty() {
             writeln!(ctx.out, "no status changes from {from} to {to}")?;
         } else {
-            let mut table = Table::default();
-            table.row(["ON", "PACT", "FROM", "TO"]);
+            let mut table = Table::with_header(&["ON", "PACT", "FROM", "TO"]);
             for c in &changes {
                 let scheduled = if c.scheduled { " [scheduled]" } else { "" };
                 table.row([
-                    c.on.to_string(),
-                    c.pact.to_string(),
-                    c.from_status.map_or("-".to_owned(), |s| s.to_string()),
-                    format!("{}{scheduled}", c.to_status),
+                    Cell::from(c.on.to_string()),
+                    Cell::from(c.pact.to_string()),
+                    c.from_status.map_or(Cell::from("-"), |s| {
+                        Cell::styled(s.to_string(), style::status(s))
+                    }),
+                    Cell::styled(
+                        format!("{}{scheduled}", c.to_status),
+                        style::status(c.to_status),
+                    ),
                 ]);
             }
-            table.print(ctx.out, "")?;
+            table.print(ctx.out, "", ctx.color)?;
             if let Some(when) = &when {
                 writeln!(
                     ctx.out,

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::output::{dim, json, one_line};
+use crate::cli::output::{dim, one_line};
 use crate::cli::{Context, read_streams, streams_failed};
 use crate::error::Error;
 use crate::event::{Event, EventBody};
@@ -124,7 +124,7 @@ impl Args {
             pacts,
         };
         if self.json {
-            json(ctx.out, &errata)?;
+            ctx.json(&errata)?;
         } else {
             write_text(ctx, &errata)?;
         }

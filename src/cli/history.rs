@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::output::{Table, dim, head_line, json, one_line, source_text};
+use crate::cli::output::{Cell, Table, dim, head_line, one_line, source_text};
+use crate::cli::style;
 use crate::cli::{AsOfArg, Context};
 use crate::error::Error;
 use crate::event::Hash;
@@ -98,16 +99,21 @@ impl Args {
             head: stream.head,
         };
         if self.json {
-            return json(ctx.out, &history);
+            return ctx.json(&history);
         }
-        write_text(ctx.out, &stream.pact, &history)?;
+        write_text(ctx.out, &stream.pact, &history, ctx.color)?;
         let head = head_line(&history.head, history.as_of.as_deref());
         writeln!(ctx.out, "\n{}", dim(ctx.color, &head))?;
         Ok(())
     }
 }
 
-fn write_text(out: &mut dyn Write, pact: &Pact, history: &History<'_>) -> std::io::Result<()> {
+fn write_text(
+    out: &mut dyn Write,
+    pact: &Pact,
+    history: &History<'_>,
+    color: bool,
+) -> std::io::Result<()> {
     writeln!(out, "{}  {}", pact.id, one_line(&pact.name))?;
     let mut about = Vec::new();
     if !pact.aliases.is_empty() {
@@ -126,8 +132,7 @@ fn write_text(out: &mut dyn Write, pact: &Pact, history: &History<'_>) -> std::i
     if history.intervals.is_empty() {
         writeln!(out, "no status recorded")?;
     } else {
-        let mut table = Table::default();
-        table.row(["FROM", "TO", "STATUS", "SOURCE"]);
+        let mut table = Table::with_header(&["FROM", "TO", "STATUS", "SOURCE"]);
         for i in &history.intervals {
             let mut status = i.status.to_string();
             for (flag, word) in [
@@ -140,16 +145,16 @@ fn write_text(out: &mut dyn Write, pact: &Pact, history: &History<'_>) -> std::i
                 }
             }
             table.row([
-                i.from.to_string(),
-                i.to.map_or_else(|| "…".to_owned(), |d| d.to_string()),
-                status,
-                source_text(i.source, i.url),
+                Cell::from(i.from.to_string()),
+                Cell::from(i.to.map_or_else(|| "…".to_owned(), |d| d.to_string())),
+                Cell::styled(status, style::status(i.status)),
+                Cell::from(source_text(i.source, i.url)),
             ]);
         }
-        table.print(out, "")?;
+        table.print(out, "", color)?;
     }
     if !history.notes.is_empty() {
-        writeln!(out, "\nNOTES")?;
+        writeln!(out, "\n{}", style::paint(color, style::HEADER, "NOTES"))?;
         for n in &history.notes {
             writeln!(out, "{}  {}", n.on, one_line(n.text))?;
             let source = source_text(n.source, n.url);

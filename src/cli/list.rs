@@ -3,7 +3,8 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::cli::output::{Table, dim, json, one_line};
+use crate::cli::output::{Cell, Table, dim, one_line};
+use crate::cli::style;
 use crate::cli::{AsOfArg, Context, read_streams, streams_failed};
 use crate::error::Error;
 use crate::event::Hash;
@@ -66,7 +67,7 @@ impl Args {
             }
         }
         if self.json {
-            json(ctx.out, &rows)?;
+            ctx.json(&rows)?;
         } else if rows.is_empty() {
             match wanted {
                 Some(status) => writeln!(ctx.out, "no pact is {status} on {on}")?,
@@ -77,19 +78,19 @@ impl Args {
                 )?,
             }
         } else {
-            let mut table = Table::default();
-            table.row(["PACT", "STATUS", "SINCE", "NAME"]);
+            let mut table = Table::with_header(&["PACT", "STATUS", "SINCE", "NAME"]);
             for row in &rows {
                 let scheduled = if row.scheduled { " [scheduled]" } else { "" };
                 table.row([
-                    row.pact.to_string(),
-                    row.status
-                        .map_or("-".to_owned(), |s| format!("{s}{scheduled}")),
-                    row.since.map_or("-".to_owned(), |d| d.to_string()),
-                    one_line(&row.name),
+                    Cell::from(row.pact.to_string()),
+                    row.status.map_or(Cell::from("-"), |s| {
+                        Cell::styled(format!("{s}{scheduled}"), style::status(s))
+                    }),
+                    Cell::from(row.since.map_or("-".to_owned(), |d| d.to_string())),
+                    Cell::from(one_line(&row.name)),
                 ]);
             }
-            table.print(ctx.out, "")?;
+            table.print(ctx.out, "", ctx.color)?;
         }
         if !self.json && !heads.is_empty() {
             let as_of = when

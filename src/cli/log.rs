@@ -4,7 +4,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::cli::output::{Table, json, one_line};
+use crate::cli::output::{Table, one_line};
 use crate::cli::{AsOfArg, Context};
 use crate::error::Error;
 use crate::event::{Event, EventBody, Retraction};
@@ -48,7 +48,7 @@ impl Args {
                     retracted: retracted.contains_key(&event.id),
                 })
                 .collect();
-            return json(ctx.out, &entries);
+            return ctx.json(&entries);
         }
         for (i, event) in events.iter().enumerate() {
             if i > 0 {
@@ -120,5 +120,5 @@ fn write_event(
     if let Some((_, retraction)) = retracted_by {
         optional("retracted", Some(&retraction.reason));
     }
-    fields.print(out, "    ")
+    fields.print(out, "    ", false)
 }

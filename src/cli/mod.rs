@@ -26,6 +26,7 @@ mod register;
 mod repair;
 mod retract;
 mod status;
+pub mod style;
 mod verify;
 
 pub use output::report;
@@ -44,6 +45,10 @@ pub struct Cli {
         value_name = "DIR"
     )]
     dir: PathBuf,
+
+    /// Indent JSON output for reading, instead of one compact line.
+    #[arg(long, global = true)]
+    pretty: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -95,7 +100,7 @@ pub(crate) fn read_streams(ctx: &mut Context<'_>, ids: &[PactId]) -> (Vec<Stream
         match ctx.store.read(id) {
             Ok(stream) => streams.push(stream),
             Err(e) => {
-                report(ctx.err, &e);
+                report(ctx.err, &e, ctx.err_color);
                 failed += 1;
             }
         }
@@ -121,16 +126,32 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
     /// Whether standard output takes colour and dim text.
     pub color: bool,
+    /// Whether standard error takes colour.
+    pub err_color: bool,
+    /// Whether JSON is indented for people rather than one compact line.
+    pub pretty: bool,
     /// Standard output.
     pub out: &'a mut dyn Write,
     /// Standard error, for reports on streams that a command skips.
     pub err: &'a mut dyn Write,
 }
 
+impl Context<'_> {
+    /// Writes `value` as JSON to standard output, compact or `--pretty`.
+    pub(crate) fn json(&mut self, value: &impl serde::Serialize) -> Result<(), Error> {
+        output::json(self.out, value, self.pretty)
+    }
+}
+
 impl Cli {
     /// The store directory the arguments name.
     pub fn dir(&self) -> &std::path::Path {
         &self.dir
+    }
+
+    /// Whether `--pretty` was given.
+    pub fn pretty(&self) -> bool {
+        self.pretty
     }
 
     /// Runs the command.

@@ -2,7 +2,6 @@
 
 use crate::cli::Context;
 use crate::cli::append::optional;
-use crate::cli::output::json;
 use crate::error::Error;
 use crate::event::{EventBody, Note};
 use crate::limits;
@@ -57,7 +56,7 @@ impl Args {
             .store
             .append(&id, options, ctx.now, |_| Ok(EventBody::Note(note)))?;
         if self.json {
-            return json(ctx.out, &event);
+            return ctx.json(&event);
         }
         writeln!(
             ctx.out,

@@ -5,65 +5,117 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use anstyle::Style;
+
+use crate::cli::style;
 use crate::error::Error;
 use crate::event::Hash;
 
-/// Writes `error: ...` and, where one helps, `hint: ...` to `w`.
-pub fn report(w: &mut dyn Write, error: &Error) {
+/// Writes `error: ...` and, where one helps, `hint: ...` to `w`, the labels
+/// in colour when `color` is on.
+pub fn report(w: &mut dyn Write, error: &Error, color: bool) {
     // If stderr itself is gone there is nowhere left to say so.
-    let _ = writeln!(w, "error: {error}");
+    let _ = writeln!(w, "{} {error}", style::paint(color, style::ERROR, "error:"));
     if let Some(hint) = error.hint() {
-        let _ = writeln!(w, "hint: {hint}");
+        let _ = writeln!(w, "{} {hint}", style::paint(color, style::HINT, "hint:"));
     }
 }
 
-/// Writes `value` as one line of compact JSON.
-pub fn json(out: &mut dyn Write, value: &impl Serialize) -> Result<(), Error> {
-    serde_json::to_writer(&mut *out, value).map_err(io::Error::from)?;
+/// Writes `value` as JSON: one compact line, or indented when `pretty`.
+pub fn json(out: &mut dyn Write, value: &impl Serialize, pretty: bool) -> Result<(), Error> {
+    if pretty {
+        serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::from)?;
+    } else {
+        serde_json::to_writer(&mut *out, value).map_err(io::Error::from)?;
+    }
     writeln!(out)?;
     Ok(())
 }
 
+/// One cell of a [`Table`]: its text and the style it is shown in.
+#[derive(Debug, Clone, Default)]
+pub struct Cell {
+    text: String,
+    style: Style,
+}
+
+impl Cell {
+    /// A cell shown in `style` when colour is on.
+    pub fn styled(text: impl Into<String>, style: Style) -> Cell {
+        Cell {
+            text: text.into(),
+            style,
+        }
+    }
+}
+
+impl From<String> for Cell {
+    fn from(text: String) -> Cell {
+        Cell {
+            text,
+            style: Style::new(),
+        }
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(text: &str) -> Cell {
+        Cell::from(text.to_owned())
+    }
+}
+
 /// Rows of cells printed with every column but the last padded to the
-/// widest cell, two spaces apart.
+/// widest cell, two spaces apart. Widths count the text, never the colour.
 #[derive(Debug, Default)]
 pub struct Table {
-    rows: Vec<Vec<String>>,
+    rows: Vec<Vec<Cell>>,
 }
 
 impl Table {
+    /// A table whose first row is `header`, shown bold.
+    pub fn with_header(header: &[&str]) -> Table {
+        let mut table = Table::default();
+        table.row(header.iter().map(|h| Cell::styled(*h, style::HEADER)));
+        table
+    }
+
     /// Adds a row.
-    pub fn row<I, S>(&mut self, cells: I)
+    pub fn row<I, C>(&mut self, cells: I)
     where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
+        I: IntoIterator<Item = C>,
+        C: Into<Cell>,
     {
         self.rows.push(cells.into_iter().map(Into::into).collect());
     }
 
-    /// Prints the rows, each line prefixed by `indent`.
-    pub fn print(&self, out: &mut dyn Write, indent: &str) -> io::Result<()> {
+    /// Prints the rows, each line prefixed by `indent`, in colour when
+    /// `color` is on.
+    pub fn print(&self, out: &mut dyn Write, indent: &str, color: bool) -> io::Result<()> {
         let columns = self.rows.iter().map(Vec::len).max().unwrap_or(0);
         let widths: Vec<usize> = (0..columns)
             .map(|c| {
                 self.rows
                     .iter()
                     .filter_map(|r| r.get(c))
-                    .map(|cell| cell.chars().count())
+                    .map(|cell| cell.text.chars().count())
                     .max()
                     .unwrap_or(0)
             })
             .collect();
         for row in &self.rows {
             let mut line = String::from(indent);
-            for (c, cell) in row.iter().enumerate() {
-                line.push_str(cell);
-                if c + 1 < row.len() {
-                    let pad = widths[c] - cell.chars().count() + 2;
+            let last = row
+                .iter()
+                .rposition(|c| !c.text.is_empty())
+                .map_or(0, |i| i + 1);
+            for (c, cell) in row[..last].iter().enumerate() {
+                line.push_str(&style::paint(color, cell.style, &cell.text));
+                if c + 1 < last {
+                    let pad = widths[c] - cell.text.chars().count() + 2;
                     line.extend(std::iter::repeat_n(' ', pad));
                 }
             }
-            writeln!(out, "{}", line.trim_end())?;
+            writeln!(out, "{line}")?;
         }
         Ok(())
     }
@@ -78,13 +130,9 @@ pub fn head_line(head: &Hash, as_of: Option<&str>) -> String {
     }
 }
 
-/// `text` dimmed with an ANSI escape when `color` is on.
+/// `text` dimmed when `color` is on.
 pub fn dim(color: bool, text: &str) -> String {
-    if color {
-        format!("\x1b[2m{text}\x1b[0m")
-    } else {
-        text.to_owned()
-    }
+    style::paint(color, style::DIM, text)
 }
 
 /// A source as one piece of text: the source, then the URL in angle

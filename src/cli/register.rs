@@ -1,7 +1,6 @@
 //! `pactlog register`: create a pact's stream.
 
 use crate::cli::Context;
-use crate::cli::output::json;
 use crate::error::Error;
 use crate::pact::{Pact, PactId};
 
@@ -55,7 +54,7 @@ impl Args {
         .validated()?;
         let event = ctx.store.register(pact, ctx.now)?;
         if self.json {
-            return json(ctx.out, &event);
+            return ctx.json(&event);
         }
         let path = ctx.store.stream_path(&event.pact);
         writeln!(ctx.out, "registered {} in {}", event.pact, path.display())?;

@@ -3,7 +3,6 @@
 use serde::Serialize;
 
 use crate::cli::Context;
-use crate::cli::output::json;
 use crate::error::Error;
 use crate::pact::PactId;
 use crate::store::Repair;
@@ -62,7 +61,7 @@ impl Args {
             },
         };
         if self.json {
-            return json(ctx.out, &report);
+            return ctx.json(&report);
         }
         let pact = &report.pact;
         match (&report.quarantine, report.line, report.bytes) {

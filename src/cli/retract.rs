@@ -3,7 +3,6 @@
 use uuid::Uuid;
 
 use crate::cli::Context;
-use crate::cli::output::json;
 use crate::error::Error;
 use crate::event::{EventBody, Retraction};
 use crate::limits;
@@ -53,7 +52,7 @@ impl Args {
             Ok(EventBody::Retraction(Retraction { target, reason }))
         })?;
         if self.json {
-            return json(ctx.out, &event);
+            return ctx.json(&event);
         }
         writeln!(
             ctx.out,

@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::output::{dim, head_line, json, one_line, source_text};
-use crate::cli::{AsOfArg, Context};
+use crate::cli::output::{dim, head_line, one_line, source_text};
+use crate::cli::{AsOfArg, Context, style};
 use crate::error::Error;
 use crate::event::Hash;
 use crate::pact::PactId;
@@ -89,9 +89,9 @@ impl Args {
             head: stream.head,
         };
         if self.json {
-            return json(ctx.out, &answer);
+            return ctx.json(&answer);
         }
-        write_text(ctx.out, &answer, current, next, ctx.today)?;
+        write_text(ctx.out, &answer, current, next, ctx.today, ctx.color)?;
         let head = head_line(&answer.head, answer.as_of.as_deref());
         writeln!(ctx.out, "{}", dim(ctx.color, &head))?;
         Ok(())
@@ -104,6 +104,7 @@ fn write_text(
     current: Option<Entry<'_>>,
     next: Option<Entry<'_>>,
     today: NaiveDate,
+    color: bool,
 ) -> std::io::Result<()> {
     let (pact, on) = (answer.pact, answer.on);
     let ahead = match next.filter(|n| n.on() > today) {
@@ -135,10 +136,14 @@ fn write_text(
     } else {
         format!(" [{}]", flags.join(", "))
     };
+    let status = style::paint(
+        color,
+        style::status(current.status()),
+        current.status().words(),
+    );
     writeln!(
         out,
-        "{pact} on {on}: {}{flags} since {}{ahead}",
-        current.status(),
+        "{pact} on {on}: {status}{flags} since {}{ahead}",
         current.on()
     )?;
     writeln!(out, "  name    {}", one_line(answer.name))?;

@@ -6,11 +6,13 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::cli::Context;
-use crate::cli::output::{Table, json};
+use crate::cli::output::{Cell, Table};
+use crate::cli::style;
 use crate::error::{Error, StreamProblem};
 use crate::event::Hash;
 use crate::pact::PactId;
 use crate::replay::Timeline;
+use crate::status::Status;
 use crate::stream::Stream;
 
 /// Check streams (default: all): line format, seq, hash chain, retractions
@@ -75,9 +77,9 @@ impl Args {
             streams,
         };
         if self.json {
-            json(ctx.out, &report)?;
+            ctx.json(&report)?;
         } else {
-            write_text(ctx.out, &report)?;
+            write_text(ctx.out, &report, ctx.color)?;
         }
         match failed {
             0 => Ok(()),
@@ -183,20 +185,23 @@ fn lifecycle(stream: &Stream, file: &str, problems: &mut Vec<String>, warnings: 
     }
 }
 
-fn write_text(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+fn write_text(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Result<()> {
     let mut table = Table::default();
     for s in &report.streams {
         match (&s.head, s.events) {
             (Some(head), Some(events)) if s.ok => table.row([
-                "ok".to_owned(),
-                s.pact.to_string(),
-                format!("{events} events"),
-                format!("head {head}"),
+                Cell::styled("ok", style::status(Status::InForce)),
+                Cell::from(s.pact.to_string()),
+                Cell::from(format!("{events} events")),
+                Cell::from(format!("head {head}")),
             ]),
-            _ => table.row(["FAILED".to_owned(), s.pact.to_string()]),
+            _ => table.row([
+                Cell::styled("FAILED", style::ERROR),
+                Cell::from(s.pact.to_string()),
+            ]),
         }
     }
-    table.print(out, "")?;
+    table.print(out, "", color)?;
     for s in &report.streams {
         for problem in &s.problems {
             writeln!(out, "problem: {problem}")?;
