@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::output::{Cell, Table, dim};
+use crate::cli::output::{Cell, Table, csv, dim};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, read_streams, streams_failed};
 use crate::error::Error;
@@ -14,8 +14,10 @@ use crate::replay::{Timeline, as_of};
 use crate::status::Status;
 use crate::time::parse_date;
 
-/// List every status change of every pact effective from one date to
-/// another (both included), by date then pact.
+/// List the status changes of all pacts in a range of dates.
+///
+/// Every change effective from --from to --to (both included), by date
+/// then pact, with the status before and after.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  pactlog changes --from 2019-01-01 --to 2019-12-31\n  \
@@ -31,8 +33,11 @@ pub struct Args {
     #[command(flatten)]
     as_of: AsOfArg,
     /// Print the changes as JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// Print the changes as CSV, with a header row.
+    #[arg(long)]
+    csv: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -82,6 +87,16 @@ impl Args {
         changes.sort_by(|a, b| (a.on, &a.pact, a.seq).cmp(&(b.on, &b.pact, b.seq)));
         if self.json {
             ctx.json(&changes)?;
+        } else if self.csv {
+            let columns = [
+                "pact",
+                "on",
+                "from_status",
+                "to_status",
+                "event",
+                "scheduled",
+            ];
+            csv(ctx.out, &columns, &changes)?;
         } else if changes.is_empty() {
             writeln!(ctx.out, "no status changes from {from} to {to}")?;
         } else {

@@ -16,9 +16,11 @@ use crate::replay::{Interval, Timeline, as_of};
 use crate::status::Status;
 use crate::time::parse_when;
 
-/// Show how each pact's history as recorded at --until (default: now)
-/// differs from its history as recorded at --since: intervals added, removed
-/// or changed, and the events and reasons that caused it.
+/// Show how the recorded history changed between two recorded times.
+///
+/// For each pact, how its history as recorded at --until (default: now)
+/// differs from its history as recorded at --since: intervals added,
+/// removed or changed, and the events and reasons that caused it.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog errata --since 2026-01-31\n  \
     pactlog errata --since 2026-01-31T12:00:00Z --until 2026-02-28 gsomia --json")]

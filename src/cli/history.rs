@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::output::{Cell, Table, dim, head_line, one_line, source_text};
+use crate::cli::output::{Cell, Table, csv, dim, head_line, one_line, source_text};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context};
 use crate::error::Error;
@@ -24,8 +24,11 @@ pub struct Args {
     #[command(flatten)]
     as_of: AsOfArg,
     /// Print the history as JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// Print the status intervals as CSV, with a header row.
+    #[arg(long)]
+    csv: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -100,6 +103,20 @@ impl Args {
         };
         if self.json {
             return ctx.json(&history);
+        }
+        if self.csv {
+            let columns = [
+                "status",
+                "from",
+                "to",
+                "event",
+                "source",
+                "url",
+                "reported",
+                "forced",
+                "scheduled",
+            ];
+            return csv(ctx.out, &columns, &history.intervals);
         }
         write_text(ctx.out, &stream.pact, &history, ctx.color)?;
         let head = head_line(&history.head, history.as_of.as_deref());

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::cli::output::{Cell, Table, dim, one_line};
+use crate::cli::output::{Cell, Table, csv, dim, one_line};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, read_streams, streams_failed};
 use crate::error::Error;
@@ -27,8 +27,11 @@ pub struct Args {
     #[command(flatten)]
     as_of: AsOfArg,
     /// Print the list as JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// Print the list as CSV, with a header row.
+    #[arg(long)]
+    csv: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -68,6 +71,9 @@ impl Args {
         }
         if self.json {
             ctx.json(&rows)?;
+        } else if self.csv {
+            let columns = ["pact", "name", "status", "since", "scheduled", "head"];
+            csv(ctx.out, &columns, &rows)?;
         } else if rows.is_empty() {
             match wanted {
                 Some(status) => writeln!(ctx.out, "no pact is {status} on {on}")?,
@@ -92,7 +98,7 @@ impl Args {
             }
             table.print(ctx.out, "", ctx.color)?;
         }
-        if !self.json && !heads.is_empty() {
+        if !self.json && !self.csv && !heads.is_empty() {
             let as_of = when
                 .map(|w| format!(" (as of {})", w.input))
                 .unwrap_or_default();

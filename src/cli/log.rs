@@ -10,8 +10,9 @@ use crate::error::Error;
 use crate::event::{Event, EventBody, Retraction};
 use crate::replay::{as_of, retractions};
 
-/// Show a pact's raw events in the order they were appended, retracted ones
-/// marked with the reason.
+/// Show a pact's raw events in append order.
+///
+/// Retracted events are marked, with the reason.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog log gsomia\n  pactlog log gsomia --as-of 2026-01-31")]
 pub struct Args {

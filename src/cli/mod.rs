@@ -25,6 +25,7 @@ mod output;
 mod register;
 mod repair;
 mod retract;
+mod shell;
 mod status;
 pub mod style;
 mod verify;
@@ -68,6 +69,8 @@ enum Command {
     Errata(errata::Args),
     Verify(verify::Args),
     Repair(repair::Args),
+    Completions(shell::Completions),
+    Man(shell::Man),
 }
 
 /// `--as-of WHEN`, shared by the commands that read the past.
@@ -174,6 +177,8 @@ impl Cli {
             Command::Errata(args) => args.run(ctx),
             Command::Verify(args) => args.run(ctx),
             Command::Repair(args) => args.run(ctx),
+            Command::Completions(args) => args.run(ctx),
+            Command::Man(args) => args.run(ctx),
         }
     }
 }

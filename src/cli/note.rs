@@ -8,8 +8,10 @@ use crate::limits;
 use crate::store::AppendOptions;
 use crate::time::parse_date;
 
-/// Record a dated, sourced note (a press report, an announcement) that
-/// changes no status.
+/// Record a dated note that changes no status.
+///
+/// A press report, an announcement: sourced and dated, shown with the
+/// history.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  pactlog note gsomia 'Seoul announces it will terminate GSOMIA' \

@@ -64,6 +64,25 @@ impl From<&str> for Cell {
     }
 }
 
+/// Writes `rows` as CSV (RFC 4180 quoting) under the header `columns`, which
+/// names the rows' fields in order. The header is written even when there
+/// are no rows.
+pub fn csv<T: Serialize>(out: &mut dyn Write, columns: &[&str], rows: &[T]) -> Result<(), Error> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(out);
+    let to_io = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    };
+    writer.write_record(columns).map_err(to_io)?;
+    for row in rows {
+        writer.serialize(row).map_err(to_io)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
 /// Rows of cells printed with every column but the last padded to the
 /// widest cell, two spaces apart. Widths count the text, never the colour.
 #[derive(Debug, Default)]

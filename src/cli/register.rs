@@ -4,7 +4,7 @@ use crate::cli::Context;
 use crate::error::Error;
 use crate::pact::{Pact, PactId};
 
-/// Register a new pact: create its stream with its name, aliases and parties.
+/// Register a new pact, creating its stream.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  pactlog register gsomia --name \"Korea-Japan GSOMIA\" \

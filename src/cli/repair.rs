@@ -7,9 +7,11 @@ use crate::error::Error;
 use crate::pact::PactId;
 use crate::store::Repair;
 
-/// Repair a stream whose last line was torn by an interrupted write: the
-/// torn bytes move into a quarantine file beside the stream, which then
-/// verifies. Any other damage is refused and left for a person.
+/// Move a torn last line aside, into a file beside the stream.
+///
+/// A write that was interrupted leaves a torn last line; its bytes move into
+/// a quarantine file beside the stream, which then verifies. Any other
+/// damage is refused and left for a person.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  pactlog repair gsomia")]
 pub struct Args {

@@ -15,8 +15,10 @@ use crate::replay::Timeline;
 use crate::status::Status;
 use crate::stream::Stream;
 
-/// Check streams (default: all): line format, seq, hash chain, retractions
-/// and lifecycle. Prints each stream's head hash; exits 1 on any problem.
+/// Check streams and print their head hashes.
+///
+/// Checks every stream (or those named): line format, checksums, seq, hash
+/// chain, retractions and lifecycle. Exits 1 on any problem.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  pactlog verify\n  pactlog verify gsomia --json\n  \
