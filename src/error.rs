@@ -187,7 +187,7 @@ impl Error {
             Error::UnknownStatus { suggestion, .. } => {
                 let all = list_words(&Status::ALL);
                 Some(match suggestion {
-                    Some(s) => format!("did you mean '{}'? statuses: {all}", s.as_str()),
+                    Some(s) => format!("did you mean '{s}'? statuses: {all}"),
                     None => format!("statuses: {all}"),
                 })
             }
@@ -299,7 +299,11 @@ impl fmt::Display for StreamProblem {
         match self {
             StreamProblem::Malformed(why) => write!(f, "malformed event: {why}"),
             StreamProblem::TornTail { why } => {
-                write!(f, "the last line is torn ({why}): a write was interrupted")
+                write!(f, "the last line is torn ({why}): a write was interrupted")?;
+                if why.contains("parse") {
+                    write!(f, ", or the line was damaged")?;
+                }
+                Ok(())
             }
             StreamProblem::FutureVersion { found } => write!(
                 f,

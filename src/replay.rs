@@ -144,49 +144,10 @@ impl<'e> Timeline<'e> {
         on: NaiveDate,
         force: bool,
     ) -> Result<(), LifecycleError> {
-        let before = self.status_on(on);
-        if let Some(before) = before.filter(|b| b.status() == status) {
-            return Err(LifecycleError::Repeat {
-                pact: pact.to_string(),
-                status,
-                on,
-                since: before.on(),
-            });
-        }
-        let next = self.next_after(on);
-        if let Some(next) = next.filter(|n| n.status() == status) {
-            return Err(LifecycleError::RepeatsNext {
-                pact: pact.to_string(),
-                status,
-                on,
-                next_on: next.on(),
-            });
-        }
-        if force {
-            return Ok(());
-        }
-        let from = before.map(|b| b.status());
-        if !Status::may_follow(from, status) {
-            return Err(LifecycleError::NotAllowed {
-                pact: pact.to_string(),
-                from,
-                since: before.map(|b| b.on()),
-                to: status,
-                on,
-            });
-        }
-        if let Some(next) = next
-            && !Status::may_follow(Some(status), next.status())
-        {
-            return Err(LifecycleError::BreaksNext {
-                pact: pact.to_string(),
-                status,
-                on,
-                next: next.status(),
-                next_on: next.on(),
-            });
-        }
-        Ok(())
+        let side = |e: Entry<'_>| (e.status(), e.on());
+        let before = self.status_on(on).map(side);
+        let next = self.next_after(on).map(side);
+        check_between(pact, before, next, status, on, force)
     }
 
     /// Every step of the timeline that the lifecycle does not allow, with
@@ -208,6 +169,66 @@ impl<'e> Timeline<'e> {
         }
         breaks
     }
+}
+
+/// Checks that `status` effective `on` may stand between the timeline
+/// entries `before` and `next` (each a status and its date; `None` at either
+/// end). This is the whole of the lifecycle rule for a new status, kept
+/// apart from any timeline so that a batch of appends can be checked
+/// against timelines it builds itself.
+///
+/// # Errors
+///
+/// The [`LifecycleError`] naming the neighbour in the way.
+pub fn check_between(
+    pact: &PactId,
+    before: Option<(Status, NaiveDate)>,
+    next: Option<(Status, NaiveDate)>,
+    status: Status,
+    on: NaiveDate,
+    force: bool,
+) -> Result<(), LifecycleError> {
+    if let Some((_, since)) = before.filter(|b| b.0 == status) {
+        return Err(LifecycleError::Repeat {
+            pact: pact.to_string(),
+            status,
+            on,
+            since,
+        });
+    }
+    if let Some((_, next_on)) = next.filter(|n| n.0 == status) {
+        return Err(LifecycleError::RepeatsNext {
+            pact: pact.to_string(),
+            status,
+            on,
+            next_on,
+        });
+    }
+    if force {
+        return Ok(());
+    }
+    let from = before.map(|b| b.0);
+    if !Status::may_follow(from, status) {
+        return Err(LifecycleError::NotAllowed {
+            pact: pact.to_string(),
+            from,
+            since: before.map(|b| b.1),
+            to: status,
+            on,
+        });
+    }
+    if let Some((next, next_on)) = next
+        && !Status::may_follow(Some(status), next)
+    {
+        return Err(LifecycleError::BreaksNext {
+            pact: pact.to_string(),
+            status,
+            on,
+            next,
+            next_on,
+        });
+    }
+    Ok(())
 }
 
 /// A step of a timeline that breaks the lifecycle.

@@ -7,6 +7,7 @@
 //! a temporary name, links it into place (so a stream never exists half
 //! written) and `fsync`s the directory. Nothing rewrites or removes a line.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -159,6 +160,38 @@ impl Store {
     /// [`Error::AlreadyRegistered`] when the stream exists,
     /// [`Error::NameTaken`] when the id or an alias is a name of another pact.
     pub fn register(&self, pact: Pact, now: DateTime<Utc>) -> Result<Event, Error> {
+        let _lock = self.lock_dir()?;
+        let path = self.stream_path(&pact.id);
+        if path.exists() {
+            return Err(Error::AlreadyRegistered {
+                id: pact.id.to_string(),
+            });
+        }
+        let names = self.names()?;
+        names.check_free(&pact)?;
+        let event = Event {
+            pact: pact.id.clone(),
+            seq: 1,
+            id: Uuid::now_v7(),
+            recorded: to_recorded(now),
+            body: EventBody::Registered(pact),
+            prev: None,
+        };
+        let mut line = event.to_line();
+        line.push('\n');
+        self.create_streams(&[(event.pact.clone(), line.into_bytes())])?;
+        Ok(event)
+    }
+
+    /// Creates the store directory if needed and takes its exclusive lock,
+    /// which every writer that creates streams holds: registrations and
+    /// imports. The lock goes with the returned file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when the store path is not a directory,
+    /// [`Error::Io`] when it cannot be created or locked.
+    pub fn lock_dir(&self) -> Result<File, Error> {
         if self.dir.exists() && !self.dir.is_dir() {
             return Err(Error::Invalid {
                 message: format!("the store {} is not a directory", self.dir.display()),
@@ -168,47 +201,82 @@ impl Store {
         fs::create_dir_all(&self.dir).map_err(Error::io("create", &self.dir))?;
         let dir = File::open(&self.dir).map_err(Error::io("open", &self.dir))?;
         dir.lock().map_err(Error::io("lock", &self.dir))?;
-        let path = self.stream_path(&pact.id);
-        if path.exists() {
-            return Err(Error::AlreadyRegistered {
-                id: pact.id.to_string(),
-            });
-        }
-        let (others, unreadable) = self.registrations()?;
-        // A name of an unreadable stream cannot be checked: refuse rather
-        // than risk an alias that two pacts answer to.
+        Ok(dir)
+    }
+
+    /// Every name (id and aliases, lowercased) of every stream, read from the
+    /// registrations.
+    ///
+    /// # Errors
+    ///
+    /// The first unreadable registration: its names cannot be checked.
+    pub fn names(&self) -> Result<Names, Error> {
+        let (pacts, unreadable) = self.registrations()?;
         if let Some(e) = unreadable.into_iter().next() {
             return Err(e);
         }
-        let names =
-            std::iter::once(pact.id.as_str()).chain(pact.aliases.iter().map(String::as_str));
-        for name in names {
-            if let Some(owner) = others.iter().find(|o| o.answers_to(name)) {
-                return Err(Error::NameTaken {
-                    name: name.to_owned(),
-                    owner: owner.id.to_string(),
-                });
-            }
+        let mut names = Names::default();
+        for pact in &pacts {
+            names.add(pact);
         }
-        let event = Event {
-            pact: pact.id.clone(),
-            seq: 1,
-            id: Uuid::now_v7(),
-            recorded: to_recorded(now),
-            body: EventBody::Registered(pact),
-            prev: None,
+        Ok(names)
+    }
+
+    /// Creates new streams with their whole contents, all durable before it
+    /// returns: each is written under a temporary name, the file system is
+    /// synced once, then each is hard-linked into place (which fails if the
+    /// name exists) and the directory is synced. Call it holding
+    /// [`Store::lock_dir`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyRegistered`] when a stream exists already,
+    /// [`Error::Io`] when a file cannot be written.
+    pub fn create_streams(&self, streams: &[(PactId, Vec<u8>)]) -> Result<(), Error> {
+        let temp = |id: &PactId| {
+            self.dir.join(format!(
+                ".{id}.{STREAM_EXTENSION}.{}.tmp",
+                std::process::id()
+            ))
         };
-        let temp = self.dir.join(format!(
-            ".{}.{STREAM_EXTENSION}.{}.tmp",
-            event.pact,
-            std::process::id()
-        ));
-        let written = write_new_stream(&temp, &path, &event);
-        // The temporary name is ours alone; it goes whether or not the link worked.
-        let _ = fs::remove_file(&temp);
-        written?;
-        dir.sync_all().map_err(Error::io("sync", &self.dir))?;
-        Ok(event)
+        let result = (|| {
+            for (id, bytes) in streams {
+                let path = temp(id);
+                fs::write(&path, bytes).map_err(Error::io("write", &path))?;
+            }
+            sync_filesystem(&self.dir)?;
+            for (id, _) in streams {
+                fs::hard_link(temp(id), self.stream_path(id)).map_err(|e| match e.kind() {
+                    io::ErrorKind::AlreadyExists => Error::AlreadyRegistered { id: id.to_string() },
+                    _ => Error::io("create", self.stream_path(id))(e),
+                })?;
+            }
+            File::open(&self.dir)
+                .and_then(|dir| dir.sync_all())
+                .map_err(Error::io("sync", &self.dir))
+        })();
+        // The temporary names are ours alone; they go whether or not the
+        // links were made.
+        for (id, _) in streams {
+            let _ = fs::remove_file(temp(id));
+        }
+        result
+    }
+
+    /// Opens a stream for appending: takes its exclusive lock, then reads
+    /// and checks it. Appends written to the returned file while it is held
+    /// cannot interleave with any other writer's.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Stream`] when the stream is damaged, [`Error::Io`] when it
+    /// cannot be opened, locked or read.
+    pub fn open_for_append(&self, id: &PactId) -> Result<(File, Stream), Error> {
+        let path = self.stream_path(id);
+        let file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
+        file.lock().map_err(Error::io("lock", &path))?;
+        let stream = read_stream(id, &path, BufReader::new(&file))?;
+        Ok((file, stream))
     }
 
     /// Appends the event that `decide` makes from the stream as it stands
@@ -228,9 +296,7 @@ impl Store {
         decide: impl FnOnce(&Stream) -> Result<EventBody, Error>,
     ) -> Result<Event, Error> {
         let path = self.stream_path(id);
-        let mut file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
-        file.lock().map_err(Error::io("lock", &path))?;
-        let stream = read_stream(id, &path, BufReader::new(&file))?;
+        let (mut file, stream) = self.open_for_append(id)?;
         let last = stream.last_seq();
         if let Some(expected) = options.expect_seq
             && expected != last
@@ -276,6 +342,9 @@ pub enum Repair {
         bytes: u64,
         /// Where they are now.
         quarantine: PathBuf,
+        /// Whether the moved line ended with a newline: a complete line that
+        /// does not parse is more likely damage than an interrupted write.
+        complete: bool,
         /// How many events the stream holds now; 0 when the torn line was
         /// the registration, and the empty stream file was removed.
         events: usize,
@@ -348,6 +417,7 @@ impl Store {
         Ok(Repair::Repaired {
             line,
             bytes: tail.len() as u64,
+            complete: tail.ends_with(b"\n"),
             quarantine,
             events,
         })
@@ -399,19 +469,51 @@ fn read_stream(id: &PactId, path: &Path, input: impl BufRead) -> Result<Stream, 
     })
 }
 
-/// Writes the first line of a stream under `temp`, syncs it, and links it
-/// to `path`, which must not exist.
-fn write_new_stream(temp: &Path, path: &Path, event: &Event) -> Result<(), Error> {
-    let mut file = File::create(temp).map_err(Error::io("create", temp))?;
-    let mut line = event.to_line();
-    line.push('\n');
-    file.write_all(line.as_bytes())
-        .map_err(Error::io("write", temp))?;
-    file.sync_all().map_err(Error::io("sync", temp))?;
-    fs::hard_link(temp, path).map_err(|e| match e.kind() {
-        io::ErrorKind::AlreadyExists => Error::AlreadyRegistered {
-            id: event.pact.to_string(),
-        },
-        _ => Error::io("create", path)(e),
-    })
+/// Makes everything written to the file system that holds `dir` durable,
+/// with one `syncfs`: cheaper than an `fsync` per file when a batch writes
+/// many.
+pub fn sync_filesystem(dir: &Path) -> Result<(), Error> {
+    let handle = File::open(dir).map_err(Error::io("open", dir))?;
+    rustix::fs::syncfs(&handle)
+        .map_err(io::Error::from)
+        .map_err(Error::io("sync", dir))
+}
+
+/// The names that pacts answer to, lowercased, with the pact that has each.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    owners: HashMap<String, PactId>,
+}
+
+impl Names {
+    /// Adds a pact's id and aliases.
+    pub fn add(&mut self, pact: &Pact) {
+        for name in pact.names() {
+            self.owners.insert(name, pact.id.clone());
+        }
+    }
+
+    /// The pact that `query` names, in any case.
+    pub fn get(&self, query: &str) -> Option<&PactId> {
+        self.owners.get(&query.trim().to_lowercase())
+    }
+
+    /// Checks that none of a new pact's names is taken.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NameTaken`] with the name as given and its owner.
+    pub fn check_free(&self, pact: &Pact) -> Result<(), Error> {
+        let names =
+            std::iter::once(pact.id.as_str()).chain(pact.aliases.iter().map(String::as_str));
+        for name in names {
+            if let Some(owner) = self.get(name) {
+                return Err(Error::NameTaken {
+                    name: name.to_owned(),
+                    owner: owner.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
 }

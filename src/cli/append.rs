@@ -76,9 +76,10 @@ impl Args {
             return ctx.json(&event);
         }
         let scheduled = if on > ctx.today { " (scheduled)" } else { "" };
+        let forced = if self.force { ", forced" } else { "" };
         writeln!(
             ctx.out,
-            "{id}: {status} on {on}{scheduled}, recorded as seq {} ({})",
+            "{id}: {status} on {on}{scheduled}, recorded as seq {}{forced} ({})",
             event.seq, event.id
         )?;
         Ok(())

@@ -8,11 +8,11 @@ use uuid::Uuid;
 
 use crate::cli::output::{Cell, Table, csv, dim, head_line, one_line, source_text};
 use crate::cli::style;
-use crate::cli::{AsOfArg, Context};
+use crate::cli::{AsOfArg, Context, visible};
 use crate::error::Error;
 use crate::event::Hash;
 use crate::pact::{Pact, PactId};
-use crate::replay::{Timeline, as_of, notes};
+use crate::replay::{Timeline, notes};
 use crate::status::Status;
 
 /// Show the status intervals of a pact, oldest first, with its notes.
@@ -49,6 +49,7 @@ struct IntervalOut<'a> {
     event: Uuid,
     source: Option<&'a str>,
     url: Option<&'a str>,
+    note: Option<&'a str>,
     reported: bool,
     forced: bool,
     scheduled: bool,
@@ -68,7 +69,7 @@ impl Args {
         let when = self.as_of.parse(ctx.today)?;
         let id = ctx.store.resolve(&self.pact)?;
         let stream = ctx.store.read(&id)?;
-        let events = as_of(&stream.events, when.as_ref().map(|w| w.at));
+        let events = visible(&stream, when.as_ref())?;
         let timeline = Timeline::new(events);
         let history = History {
             pact: &stream.pact.id,
@@ -84,6 +85,7 @@ impl Args {
                     event: i.entry.event.id,
                     source: i.entry.change.source.as_deref(),
                     url: i.entry.change.url.as_deref(),
+                    note: i.entry.change.note.as_deref(),
                     reported: i.entry.change.reported,
                     forced: i.entry.change.forced,
                     scheduled: i.from > ctx.today,
@@ -112,6 +114,7 @@ impl Args {
                 "event",
                 "source",
                 "url",
+                "note",
                 "reported",
                 "forced",
                 "scheduled",
@@ -169,6 +172,18 @@ fn write_text(
             ]);
         }
         table.print(out, "", color)?;
+    }
+    let remarks: Vec<_> = history
+        .intervals
+        .iter()
+        .filter(|i| i.note.is_some())
+        .collect();
+    if !remarks.is_empty() {
+        writeln!(out, "\n{}", style::paint(color, style::HEADER, "REMARKS"))?;
+        for i in remarks {
+            let note = one_line(i.note.unwrap_or_default());
+            writeln!(out, "{}  {}: {note}", i.from, i.status)?;
+        }
     }
     if !history.notes.is_empty() {
         writeln!(out, "\n{}", style::paint(color, style::HEADER, "NOTES"))?;

@@ -55,6 +55,10 @@ impl Args {
         let mut heads = Vec::new();
         for stream in streams {
             let events = as_of(&stream.events, when.as_ref().map(|w| w.at));
+            if events.is_empty() {
+                // not registered yet as of then: the record did not know it
+                continue;
+            }
             let current = Timeline::new(events).status_on(on);
             heads.push(format!("{} {}", stream.pact.id, stream.head));
             let row = Row {

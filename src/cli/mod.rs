@@ -9,7 +9,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::error::Error;
+use crate::event::Event;
 use crate::pact::PactId;
+use crate::replay::as_of;
 use crate::store::Store;
 use crate::stream::Stream;
 use crate::time::{AsOf, parse_when};
@@ -90,6 +92,31 @@ impl AsOfArg {
             .as_deref()
             .map(|w| parse_when(w, today))
             .transpose()
+    }
+}
+
+/// The events of `stream` recorded by `when` (all without it).
+///
+/// # Errors
+///
+/// [`Error::Invalid`] when the pact was not registered yet at `when`: the
+/// record did not know it then.
+pub(crate) fn visible<'s>(stream: &'s Stream, when: Option<&AsOf>) -> Result<&'s [Event], Error> {
+    let events = as_of(&stream.events, when.map(|w| w.at));
+    match (events.is_empty(), when) {
+        (true, Some(when)) => Err(Error::Invalid {
+            message: format!(
+                "'{}' was not registered yet as of {}",
+                stream.pact.id, when.input
+            ),
+            hint: stream.events.first().map(|e| {
+                format!(
+                    "it was registered at {}",
+                    e.recorded.format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                )
+            }),
+        }),
+        _ => Ok(events),
     }
 }
 

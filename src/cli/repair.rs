@@ -29,6 +29,8 @@ struct Report {
     line: Option<usize>,
     bytes: Option<u64>,
     quarantine: Option<String>,
+    /// Whether the moved line was complete (ended with a newline).
+    complete: Option<bool>,
     events: usize,
 }
 
@@ -46,12 +48,14 @@ impl Args {
                 line: None,
                 bytes: None,
                 quarantine: None,
+                complete: None,
                 events: *events,
             },
             Repair::Repaired {
                 line,
                 bytes,
                 quarantine,
+                complete,
                 events,
             } => Report {
                 pact: id,
@@ -59,6 +63,7 @@ impl Args {
                 line: Some(*line),
                 bytes: Some(*bytes),
                 quarantine: Some(quarantine.display().to_string()),
+                complete: Some(*complete),
                 events: *events,
             },
         };
@@ -72,6 +77,14 @@ impl Args {
                     ctx.out,
                     "{pact}: moved the torn line {line} ({bytes} bytes) to {quarantine}"
                 )?;
+                if report.complete == Some(true) {
+                    writeln!(
+                        ctx.out,
+                        "{pact}: warning: that line ended with a newline, so it may be a damaged \
+                         event rather than an interrupted write: look at it before you rely on the \
+                         stream (git log -p shows what it was)"
+                    )?;
+                }
                 if report.events == 0 {
                     writeln!(
                         ctx.out,

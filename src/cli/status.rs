@@ -7,11 +7,11 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::output::{dim, head_line, one_line, source_text};
-use crate::cli::{AsOfArg, Context, style};
+use crate::cli::{AsOfArg, Context, style, visible};
 use crate::error::Error;
 use crate::event::Hash;
 use crate::pact::PactId;
-use crate::replay::{Entry, Timeline, as_of};
+use crate::replay::{Entry, Timeline};
 use crate::status::Status;
 use crate::time::parse_date;
 
@@ -43,6 +43,7 @@ struct Answer<'a> {
     event: Option<Uuid>,
     source: Option<&'a str>,
     url: Option<&'a str>,
+    note: Option<&'a str>,
     reported: Option<bool>,
     forced: Option<bool>,
     scheduled: bool,
@@ -64,7 +65,7 @@ impl Args {
         let when = self.as_of.parse(ctx.today)?;
         let id = ctx.store.resolve(&self.pact)?;
         let stream = ctx.store.read(&id)?;
-        let timeline = Timeline::new(as_of(&stream.events, when.as_ref().map(|w| w.at)));
+        let timeline = Timeline::new(visible(&stream, when.as_ref())?);
         let current = timeline.status_on(on);
         let next = timeline.next_after(on);
         let change = current.map(|e| e.change);
@@ -78,6 +79,7 @@ impl Args {
             event: current.map(|e| e.event.id),
             source: change.and_then(|c| c.source.as_deref()),
             url: change.and_then(|c| c.url.as_deref()),
+            note: change.and_then(|c| c.note.as_deref()),
             reported: change.map(|c| c.reported),
             forced: change.map(|c| c.forced),
             scheduled: current.is_some_and(|e| e.on() > ctx.today),
@@ -150,6 +152,9 @@ fn write_text(
     let source = source_text(answer.source, answer.url);
     if !source.is_empty() {
         writeln!(out, "  source  {source}")?;
+    }
+    if let Some(note) = answer.note {
+        writeln!(out, "  note    {}", one_line(note))?;
     }
     writeln!(out, "  event   {}", current.event.id)?;
     Ok(())

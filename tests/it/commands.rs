@@ -334,6 +334,7 @@ fn status_text_is_in_words_with_iso_dates_and_the_source() {
     gsomia on 2023-06-01: normalized [reported] since 2023-03-21
       name    Korea-Japan GSOMIA
       source  MOFA: withdrawal of the 2019 notes <https://www.mofa.go.jp/a_o/na/kr/page1e_000001.html>
+      note    both notes withdrawn in writing
       event   [id]
     head [hash]
     ");
@@ -476,6 +477,9 @@ fn history_text_is_an_aligned_table_in_words_with_notes() {
     2019-08-23  2019-11-22  termination notified
     2019-11-22  2023-03-21  conditionally suspended
     2023-03-21  …           normalized [reported]    MOFA: withdrawal of the 2019 notes <https://www.mofa.go.jp/a_o/na/kr/page1e_000001.html>
+
+    REMARKS
+    2023-03-21  normalized: both notes withdrawn in writing
 
     NOTES
     2019-08-22  Seoul announces termination

@@ -171,7 +171,7 @@ fn an_unparsable_last_line_is_torn() {
     replace_line(&store, LINES, r#"{"v":1,"pact":"gsomia","seq":5,"id""#);
     let (_, status) = refused_at(&store, "gsomia.jsonl:5: the last line is torn");
     assert_snapshot!(status, @r"
-    error: [store]/gsomia.jsonl:5: the last line is torn (it does not parse): a write was interrupted
+    error: [store]/gsomia.jsonl:5: the last line is torn (it does not parse): a write was interrupted, or the line was damaged
     hint: the lines before it are intact: `pactlog repair gsomia` moves the torn line into a file beside the stream
     ");
 }

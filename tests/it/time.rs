@@ -113,7 +113,21 @@ fn status_as_of_each_recorded_time_gives_what_the_record_said_then() {
     // a date means the end of that day, UTC: everything recorded today
     let today = Utc::now().date_naive().to_string();
     assert_eq!(status("2016-11-10", Some(&today)), json!("signed"));
-    assert_eq!(status("2020-01-01", Some("2020-01-01")), Value::Null);
+    // before the pact was registered, the record did not know it
+    let stderr = s
+        .store
+        .run(&["status", "gsomia", "--as-of", "2020-01-01"])
+        .fails(1);
+    assert!(
+        stderr.starts_with(
+            "error: 'gsomia' was not registered yet as of 2020-01-01\nhint: it was registered at "
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        s.store.json(&["list", "--as-of", "2020-01-01"]),
+        serde_json::json!([])
+    );
     let answer = status_as_of(&s.store, "2020-01-01", Some(&s.t1));
     assert_eq!(answer["as_of"], json!(s.t1));
     assert_eq!(answer["since"], json!("2019-11-23"));
