@@ -193,6 +193,8 @@ fn write_text(ctx: &mut Context<'_>, errata: &Errata<'_>) -> std::io::Result<()>
             errata.since
         );
     }
+    let today = ctx.today;
+    let scheduled = |from: NaiveDate| if from > today { " [scheduled]" } else { "" };
     let span = |from: NaiveDate, to: Option<NaiveDate>| {
         format!("{from} → {}", to.map_or("…".to_owned(), |d| d.to_string()))
     };
@@ -202,10 +204,22 @@ fn write_text(ctx: &mut Context<'_>, errata: &Errata<'_>) -> std::io::Result<()>
         }
         writeln!(ctx.out, "{}  {}", p.pact, one_line(p.name))?;
         for i in &p.removed {
-            writeln!(ctx.out, "  removed  {}  {}", span(i.from, i.to), i.status)?;
+            let mark = scheduled(i.from);
+            writeln!(
+                ctx.out,
+                "  removed  {}  {}{mark}",
+                span(i.from, i.to),
+                i.status
+            )?;
         }
         for i in &p.added {
-            writeln!(ctx.out, "  added    {}  {}", span(i.from, i.to), i.status)?;
+            let mark = scheduled(i.from);
+            writeln!(
+                ctx.out,
+                "  added    {}  {}{mark}",
+                span(i.from, i.to),
+                i.status
+            )?;
         }
         for c in &p.changed {
             writeln!(

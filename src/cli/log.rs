@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::cli::output::{Table, one_line};
@@ -55,7 +56,7 @@ impl Args {
             if i > 0 {
                 writeln!(ctx.out)?;
             }
-            write_event(ctx.out, event, retracted.get(&event.id))?;
+            write_event(ctx.out, event, retracted.get(&event.id), ctx.today)?;
         }
         Ok(())
     }
@@ -65,6 +66,7 @@ fn write_event(
     out: &mut dyn Write,
     event: &Event,
     retracted_by: Option<&(&Event, &Retraction)>,
+    today: NaiveDate,
 ) -> std::io::Result<()> {
     let mark = match retracted_by {
         Some((by, _)) => format!("  RETRACTED by #{}", by.seq),
@@ -97,6 +99,9 @@ fn write_event(
         }
         EventBody::Status(change) => {
             let mut status = format!("{} on {}", change.status, change.on);
+            if change.on > today {
+                status.push_str(" [scheduled]");
+            }
             if change.reported {
                 status.push_str(" [reported]");
             }
