@@ -26,6 +26,16 @@ pub enum Error {
         /// The underlying error.
         source: io::Error,
     },
+    /// A row of an import file is refused; nothing was written.
+    #[error("{file}:{line}: {source}")]
+    Row {
+        /// The import file.
+        file: String,
+        /// The 1-based line of the row.
+        line: u64,
+        /// What is wrong with it.
+        source: Box<Error>,
+    },
     /// A stream file is damaged or not in the expected format.
     #[error("{}:{line}: {problem}", path.display())]
     Stream {
@@ -151,6 +161,10 @@ impl Error {
                 ))
             }
             Error::Stream { problem, .. } => problem.hint(),
+            // in a file, --force is a column
+            Error::Row { source, .. } => source
+                .hint()
+                .map(|h| h.replace("add --force", "set the row's forced column to true")),
             Error::NotRepairable { .. } => Some(
                 "repair only moves a torn last line aside; this damage needs a person: \
                  compare the file with its history in git (git log -p)"

@@ -58,6 +58,7 @@
 pub mod cli;
 pub mod error;
 pub mod event;
+pub mod import;
 pub mod limits;
 pub mod pact;
 pub mod replay;

@@ -96,6 +96,22 @@ impl Store {
         read_stream(id, &path, BufReader::new(file))
     }
 
+    /// Reads a stream's bytes, after checking them as [`Store::read`] does:
+    /// what `export` writes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::read`].
+    pub fn read_bytes(&self, id: &PactId) -> Result<Vec<u8>, Error> {
+        let path = self.stream_path(id);
+        let mut file = open_stream(&path, OpenOptions::new().read(true))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(Error::io("read", &path))?;
+        read_stream(id, &path, bytes.as_slice())?;
+        Ok(bytes)
+    }
+
     /// Reads only a stream's registration (its first line), to resolve
     /// names without reading whole streams.
     fn registration(&self, id: &PactId) -> Result<Pact, Error> {
@@ -122,19 +138,16 @@ impl Store {
             return Ok(id);
         }
         let (pacts, unreadable) = self.registrations()?;
-        if let Some(pact) = pacts.iter().find(|p| p.answers_to(&folded)) {
-            return Ok(pact.id.clone());
+        let mut names = Names::default();
+        for pact in &pacts {
+            names.add(pact);
         }
-        let suggestion = pacts
-            .iter()
-            .flat_map(|p| p.names().map(move |name| (name, &p.id)))
-            .map(|(name, id)| (strsim::jaro_winkler(&folded, &name), id))
-            .filter(|(score, _)| *score >= 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, id)| id.to_string());
+        if let Some(id) = names.get(&folded) {
+            return Ok(id.clone());
+        }
         Err(Error::UnknownPact {
             query: query.to_owned(),
-            suggestion,
+            suggestion: names.nearest(&folded),
             unreadable: unreadable.len(),
         })
     }
@@ -496,6 +509,17 @@ impl Names {
     /// The pact that `query` names, in any case.
     pub fn get(&self, query: &str) -> Option<&PactId> {
         self.owners.get(&query.trim().to_lowercase())
+    }
+
+    /// The name nearest to `query`, when one is close: for "did you mean".
+    pub fn nearest(&self, query: &str) -> Option<String> {
+        let query = query.trim().to_lowercase();
+        self.owners
+            .iter()
+            .map(|(name, id)| (strsim::jaro_winkler(&query, name), id))
+            .filter(|(score, _)| *score >= 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, id)| id.to_string())
     }
 
     /// Checks that none of a new pact's names is taken.

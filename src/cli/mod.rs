@@ -19,7 +19,9 @@ use crate::time::{AsOf, parse_when};
 mod append;
 mod changes;
 mod errata;
+mod export;
 mod history;
+mod import;
 mod list;
 mod log;
 mod note;
@@ -71,6 +73,8 @@ enum Command {
     Errata(errata::Args),
     Verify(verify::Args),
     Repair(repair::Args),
+    Import(import::Args),
+    Export(export::Args),
     Completions(shell::Completions),
     Man(shell::Man),
 }
@@ -204,6 +208,8 @@ impl Cli {
             Command::Errata(args) => args.run(ctx),
             Command::Verify(args) => args.run(ctx),
             Command::Repair(args) => args.run(ctx),
+            Command::Import(args) => args.run(ctx),
+            Command::Export(args) => args.run(ctx),
             Command::Completions(args) => args.run(ctx),
             Command::Man(args) => args.run(ctx),
         }

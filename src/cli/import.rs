@@ -1,0 +1,161 @@
+//! `pactlog import`: a spreadsheet's CSV, or the JSON Lines of `export`, in
+//! one all-or-nothing batch.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal};
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::cli::Context;
+use crate::error::Error;
+use crate::import::{plan_csv, plan_jsonl, read_csv};
+
+/// Import status changes from CSV, or streams from JSON Lines.
+///
+/// CSV has a header row with `pact,status,on` and optionally
+/// `source,url,note,reported,forced,name`; each row is checked exactly like
+/// `append`. JSON Lines is what `export` writes, and recreates streams that
+/// do not exist yet, byte for byte. Either way, a bad row means nothing is
+/// written.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  pactlog import treaties.csv --create-pacts\n  \
+    pactlog --dir copy import backup.jsonl\n  cat rows.csv | pactlog import - --format csv"
+)]
+pub struct Args {
+    /// The file to import, or - for standard input.
+    file: String,
+    /// Register the pacts a CSV names that do not exist yet (name: the
+    /// `name` column, or the id).
+    #[arg(long)]
+    create_pacts: bool,
+    /// The input format; by default from the file's extension (.csv, .jsonl)
+    /// or its first byte.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Print what was imported as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The formats `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Serialize)]
+struct Summary {
+    file: String,
+    format: &'static str,
+    events: usize,
+    pacts: usize,
+    created: usize,
+}
+
+/// Imports of more rows than this show progress on a terminal.
+const PROGRESS_FROM: usize = 10_000;
+
+impl Args {
+    pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        let mut input: Box<dyn BufRead> = if self.file == "-" {
+            Box::new(BufReader::new(std::io::stdin().lock()))
+        } else {
+            let file = File::open(&self.file).map_err(Error::io("open", &self.file))?;
+            Box::new(BufReader::with_capacity(1 << 16, file))
+        };
+        let format = match self.format {
+            Some(format) => format,
+            None => sniff(&self.file, &mut input)?,
+        };
+        let label = if self.file == "-" {
+            "<stdin>"
+        } else {
+            &self.file
+        };
+        let batch = match format {
+            Format::Jsonl => plan_jsonl(&ctx.store, label, input)?,
+            Format::Csv => {
+                let rows = read_csv(label, input, ctx.today)?;
+                let bar = (rows.len() >= PROGRESS_FROM && std::io::stderr().is_terminal())
+                    .then(|| progress_bar(rows.len()));
+                let mut tick = |done: usize| {
+                    if let Some(bar) = &bar
+                        && done % 1024 == 0
+                    {
+                        bar.set_position(done as u64);
+                    }
+                };
+                let batch = plan_csv(
+                    &ctx.store,
+                    label,
+                    &rows,
+                    self.create_pacts,
+                    ctx.now,
+                    &mut tick,
+                );
+                if let Some(bar) = bar {
+                    bar.finish_and_clear();
+                }
+                batch?
+            }
+        };
+        let summary = Summary {
+            file: label.to_owned(),
+            format: match format {
+                Format::Csv => "csv",
+                Format::Jsonl => "jsonl",
+            },
+            events: batch.events,
+            pacts: batch.pacts,
+            created: batch.created,
+        };
+        batch.commit(&ctx.store)?;
+        if self.json {
+            return ctx.json(&summary);
+        }
+        writeln!(
+            ctx.out,
+            "imported {} {} into {} {} ({} new) from {}",
+            summary.events,
+            if summary.events == 1 {
+                "event"
+            } else {
+                "events"
+            },
+            summary.pacts,
+            if summary.pacts == 1 { "pact" } else { "pacts" },
+            summary.created,
+            summary.file
+        )?;
+        Ok(())
+    }
+}
+
+/// The format from the file's extension, or else from its first byte that is
+/// not white space: `{` starts JSON Lines.
+fn sniff(file: &str, input: &mut Box<dyn BufRead>) -> Result<Format, Error> {
+    match Path::new(file).extension().and_then(|e| e.to_str()) {
+        Some("csv") => return Ok(Format::Csv),
+        Some("jsonl" | "ndjson") => return Ok(Format::Jsonl),
+        _ => {}
+    }
+    let buffer = input.fill_buf().map_err(Error::io("read", file))?;
+    let first = buffer.iter().find(|b| !b.is_ascii_whitespace());
+    Ok(if first == Some(&b'{') {
+        Format::Jsonl
+    } else {
+        Format::Csv
+    })
+}
+
+fn progress_bar(rows: usize) -> ProgressBar {
+    let bar = ProgressBar::new(rows as u64);
+    if let Ok(style) = ProgressStyle::with_template("checking {bar:30} {pos}/{len} rows {eta}") {
+        bar.set_style(style);
+    }
+    bar
+}
