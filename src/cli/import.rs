@@ -84,7 +84,7 @@ impl Args {
                     .then(|| progress_bar(rows.len()));
                 let mut tick = |done: usize| {
                     if let Some(bar) = &bar
-                        && done % 1024 == 0
+                        && done.is_multiple_of(1024)
                     {
                         bar.set_position(done as u64);
                     }
