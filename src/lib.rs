@@ -55,6 +55,7 @@
 //! # }
 //! ```
 
+pub mod chart;
 pub mod cli;
 pub mod error;
 pub mod event;

@@ -32,6 +32,7 @@ mod retract;
 mod shell;
 mod status;
 pub mod style;
+mod timeline;
 mod verify;
 
 pub use output::report;
@@ -75,6 +76,7 @@ enum Command {
     Repair(repair::Args),
     Import(import::Args),
     Export(export::Args),
+    Timeline(timeline::Args),
     Completions(shell::Completions),
     Man(shell::Man),
 }
@@ -210,6 +212,7 @@ impl Cli {
             Command::Repair(args) => args.run(ctx),
             Command::Import(args) => args.run(ctx),
             Command::Export(args) => args.run(ctx),
+            Command::Timeline(args) => args.run(ctx),
             Command::Completions(args) => args.run(ctx),
             Command::Man(args) => args.run(ctx),
         }

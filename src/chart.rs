@@ -1,0 +1,509 @@
+//! The timeline picture: one band per pact, one coloured segment per status
+//! interval, markers for notes, a legend and a dated axis, as SVG, or as a
+//! self-contained HTML page with the SVG and a table of the events.
+//!
+//! A [`Chart`] is built from replayed timelines (pure), then written by a
+//! small SVG writer that escapes every text it embeds. Colours come from the
+//! Okabe–Ito palette, which readers with the common colour-vision
+//! deficiencies can tell apart; every segment also carries its status in
+//! words (inside it when it fits, and in its tooltip), so colour is never
+//! the only cue.
+
+use std::fmt::Write as _;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::event::{Event, Note};
+use crate::pact::Pact;
+use crate::replay::{Timeline, notes};
+use crate::status::Status;
+
+/// One pact's band.
+#[derive(Debug, Clone)]
+pub struct Band {
+    /// The pact.
+    pub pact: Pact,
+    /// Its status intervals, oldest first.
+    pub segments: Vec<Segment>,
+    /// Its notes.
+    pub notes: Vec<Marker>,
+}
+
+/// One status interval.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    /// The status.
+    pub status: Status,
+    /// The first day.
+    pub from: NaiveDate,
+    /// The day the next status took effect; `None` while it holds.
+    pub to: Option<NaiveDate>,
+    /// Whether it begins after today.
+    pub scheduled: bool,
+    /// Where it is reported.
+    pub source: Option<String>,
+    /// A link to the source.
+    pub url: Option<String>,
+}
+
+/// A note on a band.
+#[derive(Debug, Clone)]
+pub struct Marker {
+    /// Its date.
+    pub on: NaiveDate,
+    /// What it says.
+    pub text: String,
+    /// Where it is reported.
+    pub source: Option<String>,
+    /// A link to the source.
+    pub url: Option<String>,
+}
+
+/// Everything the picture shows.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// The bands, top to bottom.
+    pub bands: Vec<Band>,
+    /// The first day shown.
+    pub from: NaiveDate,
+    /// The last day shown.
+    pub to: NaiveDate,
+    /// Today: open intervals run to the end, scheduled ones are hatched.
+    pub today: NaiveDate,
+}
+
+impl Band {
+    /// The band of a pact from its (visible) events.
+    pub fn new(pact: &Pact, events: &[Event], today: NaiveDate) -> Band {
+        let timeline = Timeline::new(events);
+        Band {
+            pact: pact.clone(),
+            segments: timeline
+                .intervals()
+                .iter()
+                .map(|i| Segment {
+                    status: i.entry.status(),
+                    from: i.from,
+                    to: i.to,
+                    scheduled: i.from > today,
+                    source: i.entry.change.source.clone(),
+                    url: i.entry.change.url.clone(),
+                })
+                .collect(),
+            notes: notes(events)
+                .into_iter()
+                .map(|(_, n): (&Event, &Note)| Marker {
+                    on: n.on,
+                    text: n.text.clone(),
+                    source: n.source.clone(),
+                    url: n.url.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Chart {
+    /// A chart of `bands`, from `from` to `to` when given, else from the
+    /// year of the first date shown to the end of the year after the last
+    /// (today included).
+    pub fn new(
+        bands: Vec<Band>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        today: NaiveDate,
+    ) -> Chart {
+        let dates = bands.iter().flat_map(|b| {
+            b.segments
+                .iter()
+                .flat_map(|s| [Some(s.from), s.to])
+                .flatten()
+                .chain(b.notes.iter().map(|n| n.on))
+        });
+        let (first, last) = dates.fold((today, today), |(lo, hi), d| (lo.min(d), hi.max(d)));
+        let start_of = |year| NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(first);
+        let from = from.unwrap_or_else(|| start_of(first.year()));
+        let to = to
+            .unwrap_or_else(|| start_of(last.year() + 1))
+            .max(from.succ_opt().unwrap_or(from));
+        Chart {
+            bands,
+            from,
+            to,
+            today,
+        }
+    }
+}
+
+/// The fill of a status: the Okabe–Ito palette, plus greys and indigo for
+/// the statuses before and after a pact's life.
+pub fn fill(status: Status) -> &'static str {
+    match status {
+        Status::Proposed => "#BBBBBB",
+        Status::Signed => "#56B4E9",
+        Status::InForce => "#009E73",
+        Status::TerminationNotified => "#E69F00",
+        Status::ConditionallySuspended => "#F0E442",
+        Status::Normalized => "#0072B2",
+        Status::Suspended => "#CC79A7",
+        Status::Terminated => "#D55E00",
+        Status::Expired => "#555555",
+        Status::Withdrawn => "#332288",
+    }
+}
+
+/// Whether text on `status`'s fill is better white than black.
+fn light_text(status: Status) -> bool {
+    matches!(
+        status,
+        Status::Normalized | Status::Terminated | Status::Expired | Status::Withdrawn
+    )
+}
+
+/// Escapes text for XML and HTML, attributes included.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // XML 1.0 allows no other control characters
+            c if c.is_control() && !matches!(c, '\n' | '\t') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const WIDTH: f64 = 1100.0;
+const LABEL: f64 = 260.0;
+const RIGHT: f64 = 30.0;
+const TOP: f64 = 40.0;
+const BAND: f64 = 30.0;
+const GAP: f64 = 22.0;
+
+impl Chart {
+    fn x(&self, date: NaiveDate) -> f64 {
+        let span = (self.to - self.from).num_days().max(1) as f64;
+        let at = (date - self.from)
+            .num_days()
+            .clamp(0, (self.to - self.from).num_days()) as f64;
+        LABEL + at / span * (WIDTH - LABEL - RIGHT)
+    }
+
+    fn legend_statuses(&self) -> Vec<Status> {
+        Status::ALL
+            .into_iter()
+            .filter(|s| {
+                self.bands
+                    .iter()
+                    .any(|b| b.segments.iter().any(|g| g.status == *s))
+            })
+            .collect()
+    }
+
+    /// The chart as a standalone SVG document.
+    pub fn svg(&self) -> String {
+        let bands_height = self.bands.len() as f64 * (BAND + GAP);
+        let axis_y = TOP + bands_height;
+        let legend_y = axis_y + 44.0;
+        let height = legend_y + 40.0;
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12" role="img" aria-labelledby="chart-title">"##
+        );
+        let _ = write!(
+            s,
+            r##"<title id="chart-title">Status of {} from {} to {}</title>"##,
+            escape(
+                &self
+                    .bands
+                    .iter()
+                    .map(|b| b.pact.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            self.from,
+            self.to
+        );
+        s.push_str(r##"<defs><pattern id="scheduled" patternUnits="userSpaceOnUse" width="8" height="8" patternTransform="rotate(45)"><rect width="8" height="8" fill="#FFFFFF" fill-opacity="0.55"/><line x1="0" y1="0" x2="0" y2="8" stroke="#000000" stroke-width="3" stroke-opacity="0.45"/></pattern></defs>"##);
+        s.push_str(r##"<rect width="100%" height="100%" fill="#FFFFFF"/>"##);
+        self.write_axis(&mut s, axis_y);
+        for (i, band) in self.bands.iter().enumerate() {
+            self.write_band(&mut s, band, TOP + i as f64 * (BAND + GAP));
+        }
+        if self.today >= self.from && self.today <= self.to {
+            let x = self.x(self.today);
+            let _ = write!(
+                s,
+                r##"<g class="today"><line x1="{x:.1}" y1="{}" x2="{x:.1}" y2="{axis_y}" stroke="#000000" stroke-dasharray="4 3"/><text x="{x:.1}" y="{}" text-anchor="middle">today</text></g>"##,
+                TOP - 14.0,
+                TOP - 18.0
+            );
+        }
+        self.write_legend(&mut s, legend_y);
+        s.push_str("</svg>\n");
+        s
+    }
+
+    fn write_axis(&self, s: &mut String, y: f64) {
+        let _ = write!(
+            s,
+            r##"<g class="axis"><line x1="{LABEL}" y1="{y}" x2="{}" y2="{y}" stroke="#333333"/>"##,
+            WIDTH - RIGHT
+        );
+        let years = self.to.year() - self.from.year();
+        let step = match years {
+            0..=12 => 1,
+            13..=30 => 2,
+            31..=60 => 5,
+            _ => 10,
+        };
+        let mut year = self.from.year();
+        while year <= self.to.year() {
+            if let Some(tick) =
+                NaiveDate::from_ymd_opt(year, 1, 1).filter(|d| *d >= self.from && *d <= self.to)
+                && year % step == 0
+            {
+                let x = self.x(tick);
+                let _ = write!(
+                    s,
+                    r##"<line x1="{x:.1}" y1="{}" x2="{x:.1}" y2="{}" stroke="#CCCCCC"/><line x1="{x:.1}" y1="{y}" x2="{x:.1}" y2="{}" stroke="#333333"/><text class="tick" x="{x:.1}" y="{}" text-anchor="middle">{year}</text>"##,
+                    TOP - 6.0,
+                    y,
+                    y + 5.0,
+                    y + 18.0
+                );
+            }
+            year += 1;
+        }
+        s.push_str("</g>");
+    }
+
+    fn write_band(&self, s: &mut String, band: &Band, y: f64) {
+        let id = escape(band.pact.id.as_str());
+        let _ = write!(s, r##"<g class="band" data-pact="{id}">"##);
+        let name: String = band.pact.name.chars().take(38).collect();
+        let name = if name.len() < band.pact.name.len() {
+            format!("{name}…")
+        } else {
+            name
+        };
+        let _ = write!(
+            s,
+            r##"<text class="label" x="8" y="{}" font-weight="bold">{id}</text><text class="name" x="8" y="{}" fill="#555555" font-size="10">{}</text>"##,
+            y + 12.0,
+            y + 25.0,
+            escape(&name)
+        );
+        let _ = write!(
+            s,
+            r##"<rect x="{LABEL}" y="{y}" width="{:.1}" height="{BAND}" fill="#F4F4F4"/>"##,
+            WIDTH - LABEL - RIGHT
+        );
+        for segment in &band.segments {
+            self.write_segment(s, band, segment, y);
+        }
+        for note in &band.notes {
+            if note.on < self.from || note.on > self.to {
+                continue;
+            }
+            let x = self.x(note.on);
+            let tip = format!(
+                "{}: note on {}: {}{}",
+                band.pact.id,
+                note.on,
+                note.text,
+                note.source
+                    .as_deref()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default()
+            );
+            let _ = write!(
+                s,
+                r##"<path class="note" data-on="{}" d="M{x:.1} {} l5 -7 h-10 z" fill="#000000"><title>{}</title></path>"##,
+                note.on,
+                y + BAND + 8.0,
+                escape(&tip)
+            );
+        }
+        s.push_str("</g>");
+    }
+
+    fn write_segment(&self, s: &mut String, band: &Band, segment: &Segment, y: f64) {
+        let end = segment.to.unwrap_or(self.to).min(self.to);
+        if end < self.from || segment.from > self.to {
+            return;
+        }
+        let (x1, x2) = (self.x(segment.from), self.x(end));
+        let width = (x2 - x1).max(1.5);
+        let status = segment.status;
+        let tip = format!(
+            "{}: {}{} from {} {}{}",
+            band.pact.id,
+            status,
+            if segment.scheduled {
+                " (scheduled)"
+            } else {
+                ""
+            },
+            segment.from,
+            segment
+                .to
+                .map_or("until now".to_owned(), |d| format!("to {d}")),
+            segment
+                .source
+                .as_deref()
+                .map(|s| format!(" — {s}"))
+                .unwrap_or_default()
+        );
+        let _ = write!(
+            s,
+            r##"<g class="segment" data-status="{}" data-from="{}" data-to="{}" data-scheduled="{}"><title>{}</title><rect x="{x1:.1}" y="{y}" width="{width:.1}" height="{BAND}" fill="{}"/>"##,
+            status.as_str(),
+            segment.from,
+            segment.to.map(|d| d.to_string()).unwrap_or_default(),
+            segment.scheduled,
+            escape(&tip),
+            fill(status)
+        );
+        if segment.scheduled {
+            let _ = write!(
+                s,
+                r##"<rect x="{x1:.1}" y="{y}" width="{width:.1}" height="{BAND}" fill="url(#scheduled)" stroke="#000000" stroke-dasharray="3 2"/>"##
+            );
+        }
+        let words = status.words();
+        if width > words.len() as f64 * 6.6 + 8.0 {
+            let color = if light_text(status) {
+                "#FFFFFF"
+            } else {
+                "#000000"
+            };
+            let _ = write!(
+                s,
+                r##"<text x="{:.1}" y="{}" fill="{color}" font-size="11">{words}</text>"##,
+                x1 + 4.0,
+                y + 19.0
+            );
+        }
+        s.push_str("</g>");
+    }
+
+    fn write_legend(&self, s: &mut String, y: f64) {
+        s.push_str(r##"<g class="legend">"##);
+        let mut x = LABEL;
+        for status in self.legend_statuses() {
+            let _ = write!(
+                s,
+                r##"<rect x="{x}" y="{}" width="14" height="14" fill="{}" stroke="#333333" stroke-width="0.5"/><text x="{}" y="{y}">{}</text>"##,
+                y - 11.0,
+                fill(status),
+                x + 18.0,
+                status.words()
+            );
+            x += 30.0 + status.words().len() as f64 * 6.2;
+        }
+        if self
+            .bands
+            .iter()
+            .any(|b| b.segments.iter().any(|g| g.scheduled))
+        {
+            let _ = write!(
+                s,
+                r##"<rect x="{x}" y="{}" width="14" height="14" fill="url(#scheduled)" stroke="#000000" stroke-dasharray="3 2"/><text x="{}" y="{y}">scheduled</text>"##,
+                y - 11.0,
+                x + 18.0
+            );
+            x += 90.0;
+        }
+        let _ = write!(
+            s,
+            r##"<path d="M{} {} l5 -7 h-10 z" fill="#000000"/><text x="{}" y="{y}">note</text>"##,
+            x + 7.0,
+            y + 1.0,
+            x + 18.0
+        );
+        s.push_str("</g>");
+    }
+
+    /// A self-contained HTML page: the SVG, then a table of every interval
+    /// and note with its source as a link. Nothing is loaded from the
+    /// network.
+    pub fn html(&self) -> String {
+        let mut s =
+            String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+        let title = format!(
+            "pactlog timeline: {}",
+            self.bands
+                .iter()
+                .map(|b| b.pact.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let _ = writeln!(s, "<title>{}</title>", escape(&title));
+        s.push_str("<style>\nbody { font-family: sans-serif; margin: 2em; color: #222; }\nfigure { margin: 0 0 2em 0; }\ntable { border-collapse: collapse; font-size: 14px; }\nth, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #ddd; vertical-align: top; }\nth { background: #f4f4f4; }
+td:nth-child(2) { white-space: nowrap; }\n.swatch { display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.4em; vertical-align: -0.1em; border: 1px solid #333; }\n.segment:hover rect, .note:hover { opacity: 0.75; }\n</style>\n</head>\n<body>\n");
+        let _ = writeln!(s, "<h1>{}</h1>", escape(&title));
+        let _ = writeln!(
+            s,
+            "<p>From {} to {}; today is {}. Hover over a segment or a note for details; hatched segments are scheduled.</p>",
+            self.from, self.to, self.today
+        );
+        s.push_str("<figure id=\"timeline\">\n");
+        s.push_str(&self.svg());
+        s.push_str("</figure>\n<table id=\"events\">\n<thead><tr><th>pact</th><th>date</th><th>event</th><th>source</th></tr></thead>\n<tbody>\n");
+        let mut rows: Vec<(NaiveDate, &str, String, Option<&str>, Option<&str>)> = Vec::new();
+        for band in &self.bands {
+            for g in &band.segments {
+                let what = format!(
+                    "<span class=\"swatch\" style=\"background:{}\"></span>{}{}",
+                    fill(g.status),
+                    escape(g.status.words()),
+                    if g.scheduled { " (scheduled)" } else { "" }
+                );
+                rows.push((
+                    g.from,
+                    band.pact.id.as_str(),
+                    what,
+                    g.source.as_deref(),
+                    g.url.as_deref(),
+                ));
+            }
+            for n in &band.notes {
+                rows.push((
+                    n.on,
+                    band.pact.id.as_str(),
+                    format!("note: {}", escape(&n.text)),
+                    n.source.as_deref(),
+                    n.url.as_deref(),
+                ));
+            }
+        }
+        rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        for (on, pact, what, source, url) in rows {
+            // only web links become links, whatever a hand-edited stream holds
+            let url = url.filter(|u| {
+                let u = u.to_ascii_lowercase();
+                u.starts_with("https://") || u.starts_with("http://")
+            });
+            let source = match (source, url) {
+                (Some(s), Some(u)) => format!("<a href=\"{}\">{}</a>", escape(u), escape(s)),
+                (None, Some(u)) => format!("<a href=\"{}\">{}</a>", escape(u), escape(u)),
+                (Some(s), None) => escape(s),
+                (None, None) => String::new(),
+            };
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td>{on}</td><td>{what}</td><td>{source}</td></tr>",
+                escape(pact)
+            );
+        }
+        s.push_str("</tbody>\n</table>\n</body>\n</html>\n");
+        s
+    }
+}

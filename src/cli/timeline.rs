@@ -1,0 +1,94 @@
+//! `pactlog timeline`: a picture of the status intervals, as SVG or as a
+//! self-contained HTML page.
+
+use std::path::PathBuf;
+
+use crate::chart::{Band, Chart};
+use crate::cli::{AsOfArg, Context, read_streams, streams_failed, visible};
+use crate::error::Error;
+use crate::time::parse_date;
+
+/// Draw the status intervals of pacts (default: all) as SVG or HTML.
+///
+/// One band per pact, one coloured segment per status, notes as markers,
+/// scheduled statuses hatched; the HTML page adds a table of every event
+/// with its source as a link, and needs nothing from the network.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  pactlog timeline gsomia --svg gsomia.svg\n  \
+    pactlog timeline --from 2015-01-01 --to 2025-01-01 --html timeline.html"
+)]
+#[command(group(clap::ArgGroup::new("output").required(true).multiple(true).args(["svg", "html"])))]
+pub struct Args {
+    /// The pacts to draw (ids or aliases); all when none is given.
+    pacts: Vec<String>,
+    /// The first day shown: YYYY-MM-DD (default: the start of the first
+    /// year with an event).
+    #[arg(long, value_name = "DATE")]
+    from: Option<String>,
+    /// The last day shown (default: the end of the year of the last event,
+    /// or of today).
+    #[arg(long, value_name = "DATE")]
+    to: Option<String>,
+    #[command(flatten)]
+    as_of: AsOfArg,
+    /// Write the SVG picture to FILE (- for standard output).
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Write a self-contained HTML page to FILE (- for standard output).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+}
+
+impl Args {
+    pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        let from = self
+            .from
+            .as_deref()
+            .map(|d| parse_date(d, ctx.today))
+            .transpose()?;
+        let to = self
+            .to
+            .as_deref()
+            .map(|d| parse_date(d, ctx.today))
+            .transpose()?;
+        if let (Some(from), Some(to)) = (from, to)
+            && from >= to
+        {
+            return Err(Error::Invalid {
+                message: format!("--from {from} is not before --to {to}"),
+                hint: Some("give the earlier date as --from".into()),
+            });
+        }
+        let when = self.as_of.parse(ctx.today)?;
+        let ids = if self.pacts.is_empty() {
+            ctx.store.ids()?
+        } else {
+            self.pacts
+                .iter()
+                .map(|p| ctx.store.resolve(p))
+                .collect::<Result<_, _>>()?
+        };
+        let (streams, failed) = read_streams(ctx, &ids);
+        let mut bands = Vec::new();
+        for stream in &streams {
+            match visible(stream, when.as_ref()) {
+                Ok(events) => bands.push(Band::new(&stream.pact, events, ctx.today)),
+                // a pact not registered yet then is simply not drawn
+                Err(_) if self.pacts.is_empty() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let chart = Chart::new(bands, from, to, ctx.today);
+        for (path, text) in [(&self.svg, chart.svg()), (&self.html, chart.html())] {
+            let Some(path) = path else { continue };
+            if path.as_os_str() == "-" {
+                ctx.out.write_all(text.as_bytes())?;
+            } else {
+                std::fs::write(path, text).map_err(Error::io("write", path))?;
+                writeln!(ctx.out, "wrote {}", path.display())?;
+            }
+        }
+        streams_failed(failed)
+    }
+}
