@@ -457,7 +457,7 @@ td:nth-child(2) { white-space: nowrap; }\n.swatch { display: inline-block; width
         s.push_str("<figure id=\"timeline\">\n");
         s.push_str(&self.svg());
         s.push_str("</figure>\n<table id=\"events\">\n<thead><tr><th>pact</th><th>date</th><th>event</th><th>source</th></tr></thead>\n<tbody>\n");
-        let mut rows: Vec<(NaiveDate, &str, String, Option<&str>, Option<&str>)> = Vec::new();
+        let mut rows: Vec<TableRow<'_>> = Vec::new();
         for band in &self.bands {
             for g in &band.segments {
                 let what = format!(
