@@ -135,6 +135,16 @@ impl Chart {
     }
 }
 
+/// One row of the HTML page's table of events.
+struct TableRow<'a> {
+    on: NaiveDate,
+    pact: &'a str,
+    /// Already HTML.
+    what: String,
+    source: Option<&'a str>,
+    url: Option<&'a str>,
+}
+
 /// The fill of a status: the Okabe–Ito palette, plus greys and indigo for
 /// the statuses before and after a pact's life.
 pub fn fill(status: Status) -> &'static str {
@@ -466,26 +476,33 @@ td:nth-child(2) { white-space: nowrap; }\n.swatch { display: inline-block; width
                     escape(g.status.words()),
                     if g.scheduled { " (scheduled)" } else { "" }
                 );
-                rows.push((
-                    g.from,
-                    band.pact.id.as_str(),
+                rows.push(TableRow {
+                    on: g.from,
+                    pact: band.pact.id.as_str(),
                     what,
-                    g.source.as_deref(),
-                    g.url.as_deref(),
-                ));
+                    source: g.source.as_deref(),
+                    url: g.url.as_deref(),
+                });
             }
             for n in &band.notes {
-                rows.push((
-                    n.on,
-                    band.pact.id.as_str(),
-                    format!("note: {}", escape(&n.text)),
-                    n.source.as_deref(),
-                    n.url.as_deref(),
-                ));
+                rows.push(TableRow {
+                    on: n.on,
+                    pact: band.pact.id.as_str(),
+                    what: format!("note: {}", escape(&n.text)),
+                    source: n.source.as_deref(),
+                    url: n.url.as_deref(),
+                });
             }
         }
-        rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        for (on, pact, what, source, url) in rows {
+        rows.sort_by(|a, b| (a.on, a.pact).cmp(&(b.on, b.pact)));
+        for TableRow {
+            on,
+            pact,
+            what,
+            source,
+            url,
+        } in rows
+        {
             // only web links become links, whatever a hand-edited stream holds
             let url = url.filter(|u| {
                 let u = u.to_ascii_lowercase();
