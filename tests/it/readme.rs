@@ -82,6 +82,13 @@ fn every_console_example_prints_what_the_readme_shows() {
     let work = work.path();
     std::fs::create_dir(work.join("events")).expect("an events directory");
     copy_shipped(&work.join("events"));
+    std::fs::create_dir(work.join("examples")).expect("an examples directory");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    for entry in std::fs::read_dir(examples).expect("examples/ is readable") {
+        let path = entry.expect("an entry").path();
+        let name = path.file_name().expect("a name");
+        std::fs::copy(&path, work.join("examples").join(name)).expect("copy an example");
+    }
     let bin = Path::new(env!("CARGO_BIN_EXE_pactlog"))
         .parent()
         .expect("the binary's directory");
