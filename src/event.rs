@@ -169,7 +169,7 @@ impl Serialize for Hash {
 
 impl<'de> Deserialize<'de> for Hash {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <Cow<'de, str>>::deserialize(deserializer)?;
+        let text = Text::deserialize(deserializer)?;
         Hash::from_hex(&text)
             .ok_or_else(|| serde::de::Error::custom("a hash must be 64 hex digits"))
     }
@@ -185,17 +185,73 @@ mod recorded {
     //! digits, so that lines of one store all look alike.
     use chrono::{DateTime, SecondsFormat, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
-    use std::borrow::Cow;
 
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&t.to_rfc3339_opts(SecondsFormat::Micros, true))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        let text = <Cow<'de, str>>::deserialize(d)?;
+        let text = super::Text::deserialize(d)?;
         DateTime::parse_from_rfc3339(&text)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| serde::de::Error::custom(format!("recorded time '{text}': {e}")))
+            .map_err(|e| serde::de::Error::custom(format!("recorded time '{}': {e}", &*text)))
+    }
+}
+
+/// Text read from a line: borrowed from it when it holds no escapes, so
+/// that reading a stream copies no text it does not keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Text<'a>(Cow<'a, str>);
+
+impl Text<'_> {
+    fn into_owned(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl<'a> From<&'a str> for Text<'a> {
+    fn from(text: &'a str) -> Self {
+        Text(Cow::Borrowed(text))
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for Text<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = Text<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Visitor(std::marker::PhantomData))
     }
 }
 
@@ -205,42 +261,43 @@ mod recorded {
 #[serde(deny_unknown_fields)]
 struct Record<'a> {
     v: u64,
-    pact: PactId,
+    #[serde(borrow)]
+    pact: Text<'a>,
     seq: u64,
     id: Uuid,
     kind: Kind,
     #[serde(with = "recorded")]
     recorded: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    name: Option<Text<'a>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     aliases: Option<Cow<'a, [String]>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     parties: Option<Cow<'a, [String]>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pact_kind: Option<Cow<'a, str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    description: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pact_kind: Option<Text<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    description: Option<Text<'a>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     status: Option<Status>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     on: Option<NaiveDate>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    source: Option<Cow<'a, str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    url: Option<Cow<'a, str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    note: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    text: Option<Text<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    source: Option<Text<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    url: Option<Text<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    note: Option<Text<'a>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reported: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     forced: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     target: Option<Uuid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    reason: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    reason: Option<Text<'a>>,
     #[serde(default)]
     prev: Option<Hash>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -277,7 +334,7 @@ impl Serialize for Crc {
 
 impl<'de> Deserialize<'de> for Crc {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <Cow<'de, str>>::deserialize(deserializer)?;
+        let text = Text::deserialize(deserializer)?;
         // lowercase only: one value, one spelling, so no byte can change
         // unnoticed
         let valid = text.len() == 8
@@ -299,10 +356,10 @@ struct VersionProbe {
 }
 
 impl<'a> Record<'a> {
-    fn empty(event: &Event) -> Self {
+    fn empty(event: &'a Event) -> Self {
         Record {
             v: FORMAT_VERSION,
-            pact: event.pact.clone(),
+            pact: Text::from(event.pact.as_str()),
             seq: event.seq,
             id: event.id,
             kind: event.body.kind(),
@@ -331,32 +388,32 @@ impl<'a> Record<'a> {
         let mut r = Record::empty(event);
         match &event.body {
             EventBody::Registered(p) => {
-                r.name = Some(Cow::Borrowed(&p.name));
+                r.name = Some(Text::from(p.name.as_str()));
                 r.aliases = Some(Cow::Borrowed(&p.aliases));
                 r.parties = Some(Cow::Borrowed(&p.parties));
-                r.pact_kind = p.kind.as_deref().map(Cow::Borrowed);
-                r.description = p.description.as_deref().map(Cow::Borrowed);
-                r.source = p.source.as_deref().map(Cow::Borrowed);
-                r.url = p.url.as_deref().map(Cow::Borrowed);
+                r.pact_kind = p.kind.as_deref().map(Text::from);
+                r.description = p.description.as_deref().map(Text::from);
+                r.source = p.source.as_deref().map(Text::from);
+                r.url = p.url.as_deref().map(Text::from);
             }
             EventBody::Status(s) => {
                 r.status = Some(s.status);
                 r.on = Some(s.on);
-                r.source = s.source.as_deref().map(Cow::Borrowed);
-                r.url = s.url.as_deref().map(Cow::Borrowed);
-                r.note = s.note.as_deref().map(Cow::Borrowed);
+                r.source = s.source.as_deref().map(Text::from);
+                r.url = s.url.as_deref().map(Text::from);
+                r.note = s.note.as_deref().map(Text::from);
                 r.reported = Some(s.reported);
                 r.forced = Some(s.forced);
             }
             EventBody::Note(n) => {
                 r.on = Some(n.on);
-                r.text = Some(Cow::Borrowed(&n.text));
-                r.source = n.source.as_deref().map(Cow::Borrowed);
-                r.url = n.url.as_deref().map(Cow::Borrowed);
+                r.text = Some(Text::from(n.text.as_str()));
+                r.source = n.source.as_deref().map(Text::from);
+                r.url = n.url.as_deref().map(Text::from);
             }
             EventBody::Retraction(x) => {
                 r.target = Some(x.target);
-                r.reason = Some(Cow::Borrowed(&x.reason));
+                r.reason = Some(Text::from(x.reason.as_str()));
             }
         }
         r
@@ -387,6 +444,7 @@ impl<'a> Record<'a> {
     }
 
     fn into_event(self) -> Result<Event, String> {
+        let pact = PactId::parse(&self.pact).map_err(|e| e.to_string())?;
         let allowed: &[&str] = match self.kind {
             Kind::Registered => &[
                 "name",
@@ -415,29 +473,29 @@ impl<'a> Record<'a> {
         }
         let body = match self.kind {
             Kind::Registered => EventBody::Registered(Pact {
-                id: self.pact.clone(),
+                id: pact.clone(),
                 name: required(self.name, "name")?.into_owned(),
                 aliases: self.aliases.map(Cow::into_owned).unwrap_or_default(),
                 parties: self.parties.map(Cow::into_owned).unwrap_or_default(),
-                kind: self.pact_kind.map(Cow::into_owned),
-                description: self.description.map(Cow::into_owned),
-                source: self.source.map(Cow::into_owned),
-                url: self.url.map(Cow::into_owned),
+                kind: self.pact_kind.map(Text::into_owned),
+                description: self.description.map(Text::into_owned),
+                source: self.source.map(Text::into_owned),
+                url: self.url.map(Text::into_owned),
             }),
             Kind::Status => EventBody::Status(StatusChange {
                 status: required(self.status, "status")?,
                 on: required(self.on, "on")?,
-                source: self.source.map(Cow::into_owned),
-                url: self.url.map(Cow::into_owned),
-                note: self.note.map(Cow::into_owned),
+                source: self.source.map(Text::into_owned),
+                url: self.url.map(Text::into_owned),
+                note: self.note.map(Text::into_owned),
                 reported: self.reported.unwrap_or(false),
                 forced: self.forced.unwrap_or(false),
             }),
             Kind::Note => EventBody::Note(Note {
                 on: required(self.on, "on")?,
                 text: required(self.text, "text")?.into_owned(),
-                source: self.source.map(Cow::into_owned),
-                url: self.url.map(Cow::into_owned),
+                source: self.source.map(Text::into_owned),
+                url: self.url.map(Text::into_owned),
             }),
             Kind::Retraction => EventBody::Retraction(Retraction {
                 target: required(self.target, "target")?,
@@ -445,7 +503,7 @@ impl<'a> Record<'a> {
             }),
         };
         Ok(Event {
-            pact: self.pact,
+            pact,
             seq: self.seq,
             id: self.id,
             recorded: self.recorded,

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::cli::output::{Cell, Table, csv, dim, one_line};
 use crate::cli::style;
-use crate::cli::{AsOfArg, Context, read_streams, streams_failed};
+use crate::cli::{AsOfArg, Context, map_streams, streams_failed};
 use crate::error::Error;
 use crate::event::Hash;
 use crate::pact::PactId;
@@ -50,29 +50,34 @@ impl Args {
         let wanted = self.status.as_deref().map(Status::parse).transpose()?;
         let when = self.as_of.parse(ctx.today)?;
         let ids = ctx.store.ids()?;
-        let (streams, failed) = read_streams(ctx, &ids);
-        let mut rows = Vec::new();
-        let mut heads = Vec::new();
-        for stream in streams {
-            let events = as_of(&stream.events, when.as_ref().map(|w| w.at));
-            if events.is_empty() {
-                // not registered yet as of then: the record did not know it
-                continue;
-            }
+        let today = ctx.today;
+        let at = when.as_ref().map(|w| w.at);
+        let (answers, failed) = map_streams(ctx, &ids, |stream| {
+            let events = as_of(&stream.events, at);
+            // a pact not registered yet then is not listed: the record did
+            // not know it
+            let registered = !events.is_empty();
             let current = Timeline::new(events).status_on(on);
-            heads.push(format!("{} {}", stream.pact.id, stream.head));
             let row = Row {
                 status: current.map(|e| e.status()),
                 since: current.map(|e| e.on()),
-                scheduled: current.is_some_and(|e| e.on() > ctx.today),
+                scheduled: current.is_some_and(|e| e.on() > today),
                 head: stream.head,
                 pact: stream.pact.id,
                 name: stream.pact.name,
             };
-            if wanted.is_none() || row.status == wanted {
-                rows.push(row);
-            }
-        }
+            (registered, row)
+        });
+        let heads: Vec<String> = answers
+            .iter()
+            .filter(|(registered, _)| *registered)
+            .map(|(_, row)| format!("{} {}", row.pact, row.head))
+            .collect();
+        let rows: Vec<Row> = answers
+            .into_iter()
+            .filter(|(registered, row)| *registered && (wanted.is_none() || row.status == wanted))
+            .map(|(_, row)| row)
+            .collect();
         if self.json {
             ctx.json(&rows)?;
         } else if self.csv {

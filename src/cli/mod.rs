@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
@@ -130,18 +131,65 @@ pub(crate) fn visible<'s>(stream: &'s Stream, when: Option<&AsOf>) -> Result<&'s
 /// standard error and going on with the rest. Returns the streams read and
 /// how many failed.
 pub(crate) fn read_streams(ctx: &mut Context<'_>, ids: &[PactId]) -> (Vec<Stream>, usize) {
-    let mut streams = Vec::with_capacity(ids.len());
+    map_streams(ctx, ids, |stream| stream)
+}
+
+/// Reads the streams of `ids` on every core, one stream at a time per core,
+/// and keeps only what `f` makes of each: so a command over a whole store
+/// holds one stream per core in memory, never the store. Results come back
+/// in the order of `ids`; each stream that cannot be read is reported on
+/// standard error, in that order too, and counted.
+pub(crate) fn map_streams<T: Send>(
+    ctx: &mut Context<'_>,
+    ids: &[PactId],
+    f: impl Fn(Stream) -> T + Sync,
+) -> (Vec<T>, usize) {
+    let store = &ctx.store;
+    let slots = par_map(ids, |id| store.read(id).map(&f));
+    let mut results = Vec::with_capacity(slots.len());
     let mut failed = 0;
-    for id in ids {
-        match ctx.store.read(id) {
-            Ok(stream) => streams.push(stream),
+    for result in slots {
+        match result {
+            Ok(value) => results.push(value),
             Err(e) => {
                 report(ctx.err, &e, ctx.err_color);
                 failed += 1;
             }
         }
     }
-    (streams, failed)
+    (results, failed)
+}
+
+/// `f` of every item, computed on every core, in the order of `items`.
+pub(crate) fn par_map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len().max(1));
+    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, f(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, value)| value).collect()
 }
 
 /// The error that ends a command that went on past `failed` broken streams.

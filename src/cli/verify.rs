@@ -5,14 +5,15 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::cli::Context;
 use crate::cli::output::{Cell, Table};
 use crate::cli::style;
+use crate::cli::{Context, par_map};
 use crate::error::{Error, StreamProblem};
 use crate::event::Hash;
 use crate::pact::PactId;
 use crate::replay::Timeline;
 use crate::status::Status;
+use crate::store::Store;
 use crate::stream::Stream;
 
 /// Check streams and print their head hashes.
@@ -72,7 +73,8 @@ impl Args {
                 hint: Some("name the pact: pactlog verify PACT --head HASH".into()),
             });
         }
-        let streams: Vec<StreamReport> = ids.into_iter().map(|id| check(ctx, id, pinned)).collect();
+        let store = &ctx.store;
+        let streams: Vec<StreamReport> = par_map(&ids, |id| check(store, id.clone(), pinned));
         let failed = streams.iter().filter(|s| !s.ok).count();
         let report = Report {
             ok: failed == 0,
@@ -97,8 +99,8 @@ fn parse_head(text: &str) -> Result<Hash, Error> {
     })
 }
 
-fn check(ctx: &Context<'_>, id: PactId, pinned: Option<Hash>) -> StreamReport {
-    let path = ctx.store.stream_path(&id);
+fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> StreamReport {
+    let path = store.stream_path(&id);
     let mut report = StreamReport {
         file: path.display().to_string(),
         pact: id,
@@ -108,7 +110,7 @@ fn check(ctx: &Context<'_>, id: PactId, pinned: Option<Hash>) -> StreamReport {
         problems: Vec::new(),
         warnings: Vec::new(),
     };
-    match ctx.store.read(&report.pact) {
+    match store.read(&report.pact) {
         Ok(stream) => {
             lifecycle(
                 &stream,
