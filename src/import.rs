@@ -189,7 +189,9 @@ pub struct Batch {
     pub pacts: usize,
     /// How many of the pacts are new.
     pub created: usize,
-    _dir_lock: File,
+    /// The store directory's lock; `None` while the directory does not
+    /// exist yet, so that a refused import leaves no directory behind.
+    dir_lock: Option<File>,
 }
 
 impl Batch {
@@ -201,6 +203,10 @@ impl Batch {
     ///
     /// [`Error::Io`] when a file cannot be written.
     pub fn commit(self, store: &Store) -> Result<(), Error> {
+        let _lock = match self.dir_lock {
+            Some(lock) => lock,
+            None => store.lock_dir()?,
+        };
         for (mut file, lines) in self.append {
             file.write_all(&lines)
                 .map_err(Error::io("append to", store.dir()))?;
@@ -211,6 +217,24 @@ impl Batch {
             // also syncs the appends above
             store.create_streams(&self.create)
         }
+    }
+}
+
+/// The store directory's lock, when the directory exists; an import into a
+/// store that does not exist yet creates it only when it commits.
+fn lock_existing(store: &Store) -> Result<Option<File>, Error> {
+    if store.dir().exists() {
+        store.lock_dir().map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// The names taken in the store: none when it does not exist yet.
+fn known_names(store: &Store, dir_lock: &Option<File>) -> Result<Names, Error> {
+    match dir_lock {
+        Some(_) => store.names(),
+        None => Ok(Names::default()),
     }
 }
 
@@ -263,8 +287,8 @@ pub fn plan_csv(
     now: DateTime<Utc>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Batch, Error> {
-    let dir_lock = store.lock_dir()?;
-    let names = store.names()?;
+    let dir_lock = lock_existing(store)?;
+    let names = known_names(store, &dir_lock)?;
     let mut order: Vec<PactId> = Vec::new();
     let mut building: HashMap<PactId, Building> = HashMap::new();
     let mut created = 0;
@@ -334,7 +358,7 @@ pub fn plan_csv(
         events: rows.len(),
         pacts: order.len(),
         created,
-        _dir_lock: dir_lock,
+        dir_lock,
     };
     for id in order {
         let stream = building.remove(&id).expect("every pact in order is built");
@@ -400,8 +424,8 @@ fn unknown_pact(names: &Names, query: &str, create_pacts: bool) -> Error {
 ///
 /// [`Error::Row`] naming the input line of the first problem.
 pub fn plan_jsonl(store: &Store, file: &str, input: impl BufRead) -> Result<Batch, Error> {
-    let dir_lock = store.lock_dir()?;
-    let mut names = store.names()?;
+    let dir_lock = lock_existing(store)?;
+    let mut names = known_names(store, &dir_lock)?;
     let at = |line: u64, source: Error| Error::Row {
         file: file.to_owned(),
         line,
@@ -425,6 +449,10 @@ pub fn plan_jsonl(store: &Store, file: &str, input: impl BufRead) -> Result<Batc
         }
         number += 1;
         let body = line.strip_suffix(b"\n").unwrap_or(&line);
+        if body.iter().all(u8::is_ascii_whitespace) {
+            // a blank line, such as one left at the end by an editor
+            continue;
+        }
         if body.len() > MAX_LINE {
             return Err(at(
                 number,
@@ -474,7 +502,7 @@ pub fn plan_jsonl(store: &Store, file: &str, input: impl BufRead) -> Result<Batc
         create,
         append: Vec::new(),
         events,
-        _dir_lock: dir_lock,
+        dir_lock,
     })
 }
 

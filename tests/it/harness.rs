@@ -272,3 +272,78 @@ impl Run {
         self.stderr
     }
 }
+
+impl Store {
+    /// Runs `pactlog --dir STORE ARGS...` with `input` on its standard input.
+    pub fn run_with_stdin(&self, args: &[&str], input: &[u8]) -> Run {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pactlog"))
+            .arg("--dir")
+            .arg(self.path())
+            .args(args)
+            .env_remove("PACTLOG_DIR")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("pactlog runs");
+        let mut stdin = child.stdin.take().expect("a piped stdin");
+        stdin.write_all(input).expect("pactlog reads its input");
+        drop(stdin);
+        Run::from(child.wait_with_output().expect("pactlog runs"))
+    }
+
+    /// Runs `pactlog --dir STORE ARGS...` with extra environment variables.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_pactlog"))
+            .arg("--dir")
+            .arg(self.path())
+            .args(args)
+            .env_remove("PACTLOG_DIR")
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .envs(env.iter().copied())
+            .output()
+            .expect("pactlog runs");
+        Run::from(output)
+    }
+}
+
+/// Files a test hands to `pactlog` (CSV to import, pictures it writes), in
+/// a temporary directory of their own, outside every store.
+pub struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    /// An empty directory.
+    pub fn new() -> Files {
+        Files {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    /// The path of `name` in the directory, as an argument.
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    /// Writes `name` and returns its path, as an argument.
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> String {
+        let path = self.path(name);
+        std::fs::write(&path, bytes).expect("write an input file");
+        path
+    }
+
+    /// Reads `name` as text.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).expect("a readable file")
+    }
+
+    /// `text` with the directory's path (and its separator) removed, so that
+    /// a file is named as `name`.
+    pub fn redact(&self, text: &str) -> String {
+        let dir = format!("{}{}", self.dir.path().display(), std::path::MAIN_SEPARATOR);
+        text.replace(&dir, "")
+    }
+}

@@ -6,6 +6,8 @@ mod commands;
 mod corruption;
 mod domain;
 mod harness;
+mod pictures;
 mod readme;
 mod reliability;
 mod time;
+mod transfer;

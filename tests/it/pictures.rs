@@ -1,0 +1,942 @@
+//! What pactlog shows beyond its own text: the timeline as SVG and HTML
+//! (parsed back with an XML and an HTML parser), CSV for spreadsheets, shell
+//! completions and the man page, and terminal manners (colour only where it
+//! helps, indented JSON on request).
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Duration, Local};
+use pactlog::{Event, EventBody};
+use scraper::{Html, Selector};
+use serde_json::Value;
+
+use crate::harness::{Files, Store, pactlog};
+
+/// Text that would break markup or scripts if it were pasted in raw.
+const HOSTILE: &str = "<script>alert(1)</script>&\"q\"']]>";
+
+/// A day far enough ahead to be scheduled whenever the tests run.
+fn in_a_year() -> String {
+    (Local::now().date_naive() + Duration::days(400)).to_string()
+}
+
+/// The shipped record, a scheduled expiry of the white list (lifted again
+/// in 2023, so it may expire), and a pact whose name, source and note are
+/// hostile text.
+fn pictured() -> Store {
+    let store = Store::shipped();
+    store.ok(&[
+        "append",
+        "jp-kr-white-list",
+        "expired",
+        "--on",
+        &in_a_year(),
+        "--source",
+        "a scheduled expiry",
+    ]);
+    store.ok(&["register", "hostile", "--name", HOSTILE]);
+    store.ok(&[
+        "append",
+        "hostile",
+        "signed",
+        "--on",
+        "2017-05-01",
+        "--source",
+        HOSTILE,
+    ]);
+    store.ok(&[
+        "append",
+        "hostile",
+        "in_force",
+        "--on",
+        "2018-05-01",
+        "--source",
+        "a plain source",
+        "--url",
+        "https://example.org/a?b=1&c=\"2\"",
+    ]);
+    store.ok(&[
+        "note",
+        "hostile",
+        HOSTILE,
+        "--on",
+        "2020-05-01",
+        "--source",
+        HOSTILE,
+    ]);
+    store
+}
+
+const PACTS: [&str; 4] = [
+    "gsomia",
+    "hostile",
+    "jp-kr-three-materials",
+    "jp-kr-white-list",
+];
+
+/// The `(status, from, to)` of a pact's intervals, `to` empty for the open
+/// one, and the dates of its notes, from `history --json`.
+fn history(store: &Store, pact: &str) -> (Vec<(String, String, String)>, Vec<String>) {
+    let history = store.json(&["history", pact]);
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let intervals = history["intervals"]
+        .as_array()
+        .expect("intervals")
+        .iter()
+        .map(|i| (text(&i["status"]), text(&i["from"]), text(&i["to"])))
+        .collect();
+    let notes = history["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .map(|n| text(&n["on"]))
+        .collect();
+    (intervals, notes)
+}
+
+fn has_class(node: &roxmltree::Node<'_, '_>, class: &str) -> bool {
+    node.attribute("class")
+        .is_some_and(|c| c.split_whitespace().any(|c| c == class))
+}
+
+fn with_class<'a, 'i>(
+    node: roxmltree::Node<'a, 'i>,
+    name: &'a str,
+    class: &'a str,
+) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> + 'a {
+    node.descendants()
+        .filter(move |n| n.tag_name().name() == name && has_class(n, class))
+}
+
+/// Every text node under `node`, joined.
+fn text_of(node: roxmltree::Node<'_, '_>) -> String {
+    node.descendants()
+        .filter(roxmltree::Node::is_text)
+        .filter_map(|n| n.text())
+        .collect()
+}
+
+#[test]
+fn the_svg_has_a_band_per_pact_and_a_segment_per_interval_as_history_gives_them() {
+    let store = pictured();
+    let files = Files::new();
+    let svg = files.path("timeline.svg");
+    let stdout = store.ok(&["timeline", "--svg", &svg]);
+    assert_eq!(files.redact(&stdout), "wrote timeline.svg\n");
+    let text = files.read("timeline.svg");
+    let doc = roxmltree::Document::parse(&text).expect("the SVG is well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert_eq!(
+        root.tag_name().namespace(),
+        Some("http://www.w3.org/2000/svg")
+    );
+
+    let bands: Vec<_> = with_class(root, "g", "band").collect();
+    let drawn: Vec<_> = bands
+        .iter()
+        .filter_map(|b| b.attribute("data-pact"))
+        .collect();
+    assert_eq!(drawn, PACTS);
+    for band in &bands {
+        let pact = band.attribute("data-pact").expect("a pact");
+        let (intervals, notes) = history(&store, pact);
+        let segments: Vec<_> = with_class(*band, "g", "segment")
+            .map(|g| {
+                let attr = |a| g.attribute(a).unwrap_or_else(|| panic!("{pact}: no {a}"));
+                (
+                    attr("data-status").to_owned(),
+                    attr("data-from").to_owned(),
+                    attr("data-to").to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(segments, intervals, "{pact}");
+        let markers: Vec<_> = with_class(*band, "path", "note")
+            .map(|n| n.attribute("data-on").expect("a date").to_owned())
+            .collect();
+        assert_eq!(markers, notes, "{pact}");
+        // the band is labelled with the pact's id
+        let label = with_class(*band, "text", "label").next().expect("a label");
+        assert_eq!(text_of(label), pact);
+    }
+
+    // a legend with every status drawn, the hatching and the note marker
+    let legend = with_class(root, "g", "legend").next().expect("a legend");
+    let legend_text: Vec<_> = legend
+        .descendants()
+        .filter(|n| n.tag_name().name() == "text")
+        .map(text_of)
+        .collect();
+    for word in [
+        "signed",
+        "in force",
+        "termination notified",
+        "conditionally suspended",
+        "normalized",
+        "suspended",
+        "expired",
+        "scheduled",
+        "note",
+    ] {
+        assert!(
+            legend_text.iter().any(|t| t == word),
+            "{word}: {legend_text:?}"
+        );
+    }
+    assert!(
+        !legend_text.iter().any(|t| t == "withdrawn"),
+        "{legend_text:?}"
+    );
+
+    // year ticks, evenly stepped, from the first year with an event
+    let ticks: Vec<i32> = with_class(root, "text", "tick")
+        .map(|t| text_of(t).parse().expect("a year"))
+        .collect();
+    assert_eq!(ticks.first(), Some(&2016), "{ticks:?}");
+    let last = Local::now().date_naive() + Duration::days(400);
+    assert!(
+        *ticks.last().expect("a tick") >= last.year() - 1,
+        "{ticks:?}"
+    );
+    let step = ticks[1] - ticks[0];
+    assert!(ticks.windows(2).all(|w| w[1] - w[0] == step), "{ticks:?}");
+}
+
+#[test]
+fn a_scheduled_status_is_hatched_and_no_other() {
+    let store = pictured();
+    let svg = store.ok(&["timeline", "--svg", "-"]);
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    let root = doc.root_element();
+    let pattern = root
+        .descendants()
+        .find(|n| n.tag_name().name() == "pattern")
+        .expect("a hatching pattern");
+    assert_eq!(pattern.attribute("id"), Some("scheduled"));
+    let hatched = |g: &roxmltree::Node<'_, '_>| {
+        g.descendants().any(|n| {
+            n.tag_name().name() == "rect" && n.attribute("fill") == Some("url(#scheduled)")
+        })
+    };
+    let segments: Vec<_> = with_class(root, "g", "segment").collect();
+    let scheduled: Vec<_> = segments
+        .iter()
+        .filter(|g| g.attribute("data-scheduled") == Some("true"))
+        .collect();
+    assert_eq!(scheduled.len(), 1);
+    assert_eq!(scheduled[0].attribute("data-status"), Some("expired"));
+    assert_eq!(
+        scheduled[0].attribute("data-from"),
+        Some(in_a_year().as_str())
+    );
+    assert!(hatched(scheduled[0]));
+    let title = scheduled[0]
+        .children()
+        .find(|n| n.tag_name().name() == "title")
+        .expect("a tooltip");
+    assert!(text_of(title).contains("(scheduled)"), "{}", text_of(title));
+    for g in segments
+        .iter()
+        .filter(|g| g.attribute("data-scheduled") != Some("true"))
+    {
+        assert_eq!(g.attribute("data-scheduled"), Some("false"));
+        assert!(!hatched(g), "{:?}", g.attribute("data-from"));
+    }
+}
+
+#[test]
+fn hostile_text_is_escaped_in_the_svg_and_comes_back_as_text() {
+    let store = pictured();
+    let svg = store.ok(&["timeline", "hostile", "--svg", "-"]);
+    let doc = roxmltree::Document::parse(&svg).expect("hostile text leaves the SVG well-formed");
+    assert!(!doc.descendants().any(|n| n.tag_name().name() == "script"));
+    assert!(!svg.contains("<script"), "{svg}");
+    let root = doc.root_element();
+    let band = with_class(root, "g", "band").next().expect("a band");
+    let name = with_class(band, "text", "name").next().expect("the name");
+    assert_eq!(text_of(name), HOSTILE);
+    let titles: Vec<String> = band
+        .descendants()
+        .filter(|n| n.tag_name().name() == "title")
+        .map(text_of)
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .any(|t| t == &format!("hostile: note on 2020-05-01: {HOSTILE} ({HOSTILE})")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.iter().any(|t| t.ends_with(&format!(" — {HOSTILE}"))),
+        "{titles:?}"
+    );
+}
+
+#[test]
+fn from_and_to_limit_the_axis() {
+    let store = pictured();
+    let svg = store.ok(&[
+        "timeline",
+        "gsomia",
+        "--from",
+        "2015-01-01",
+        "--to",
+        "2025-01-01",
+        "--svg",
+        "-",
+    ]);
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    let root = doc.root_element();
+    let ticks: Vec<String> = with_class(root, "text", "tick").map(text_of).collect();
+    let years: Vec<String> = (2015..=2025).map(|y| y.to_string()).collect();
+    assert_eq!(ticks, years);
+    // one band: only the pact asked for
+    assert_eq!(with_class(root, "g", "band").count(), 1);
+
+    // a window inside the record: only the intervals that reach into it
+    let svg = store.ok(&[
+        "timeline",
+        "gsomia",
+        "--from",
+        "2019-01-01",
+        "--to",
+        "2021-01-01",
+        "--svg",
+        "-",
+    ]);
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    let root = doc.root_element();
+    let ticks: Vec<String> = with_class(root, "text", "tick").map(text_of).collect();
+    assert_eq!(ticks, ["2019", "2020", "2021"]);
+    let statuses: Vec<_> = with_class(root, "g", "segment")
+        .filter_map(|g| g.attribute("data-status"))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "in_force",
+            "termination_notified",
+            "conditionally_suspended"
+        ]
+    );
+    let notes: Vec<_> = with_class(root, "path", "note")
+        .filter_map(|n| n.attribute("data-on"))
+        .collect();
+    assert_eq!(notes, ["2019-08-22"]);
+}
+
+#[test]
+fn from_after_to_is_refused() {
+    let store = pictured();
+    let files = Files::new();
+    let svg = files.path("timeline.svg");
+    let stderr = store.refuses(
+        &[
+            "timeline",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2019-01-01",
+            "--svg",
+            &svg,
+        ],
+        1,
+    );
+    assert_eq!(
+        stderr,
+        "error: --from 2020-01-01 is not before --to 2019-01-01\n\
+         hint: give the earlier date as --from\n"
+    );
+    assert!(!std::path::Path::new(&svg).exists());
+    // and a timeline needs somewhere to draw
+    store.refuses(&["timeline"], 2);
+}
+
+#[test]
+fn svg_dash_writes_the_same_picture_to_standard_output() {
+    let store = pictured();
+    let files = Files::new();
+    let svg = files.path("timeline.svg");
+    store.ok(&["timeline", "--svg", &svg]);
+    assert_eq!(
+        store.ok(&["timeline", "--svg", "-"]),
+        files.read("timeline.svg")
+    );
+}
+
+/// The HTML timeline of `pictured`, with the white list's last note's URL
+/// hand-edited into a `javascript:` address (which `note --url` refuses).
+fn html_page() -> (Store, String) {
+    let store = pictured();
+    store.ok(&[
+        "note",
+        "hostile",
+        "a note with a link",
+        "--on",
+        "2021-05-01",
+        "--source",
+        "a sly source",
+        "--url",
+        "https://example.org/sly",
+    ]);
+    let mut lines = store.lines("hostile");
+    let last = lines.last_mut().expect("a line");
+    let mut event = Event::from_line(last.as_bytes()).expect("a stored event");
+    match &mut event.body {
+        EventBody::Note(note) => note.url = Some("javascript:alert(1)".into()),
+        other => panic!("not a note: {other:?}"),
+    }
+    *last = event.to_line();
+    std::fs::write(store.stream("hostile"), lines.join("\n") + "\n").expect("edit the stream");
+    assert_eq!(
+        store.run(&["verify", "hostile"]).code,
+        0,
+        "the edit is sealed"
+    );
+    let files = Files::new();
+    let html = files.path("timeline.html");
+    let stdout = store.ok(&["timeline", "--html", &html]);
+    assert_eq!(files.redact(&stdout), "wrote timeline.html\n");
+    let page = files.read("timeline.html");
+    (store, page)
+}
+
+fn select(s: &str) -> Selector {
+    Selector::parse(s).expect("a selector")
+}
+
+#[test]
+fn the_html_page_holds_the_svg_and_a_table_of_intervals_and_notes_with_links() {
+    let (store, page) = html_page();
+    let html = Html::parse_document(&page);
+    assert!(html.errors.is_empty(), "{:?}", html.errors);
+    let svg: Vec<_> = html.select(&select("figure svg")).collect();
+    assert_eq!(svg.len(), 1, "the SVG is inline");
+    assert_eq!(svg[0].select(&select("g.band")).count(), PACTS.len());
+
+    // a row per interval and note, with its pact and date
+    let mut expected = Vec::new();
+    for pact in PACTS {
+        let (intervals, notes) = history(&store, pact);
+        for (_, from, _) in intervals {
+            expected.push((from, pact.to_owned()));
+        }
+        for on in notes {
+            expected.push((on, pact.to_owned()));
+        }
+    }
+    expected.sort();
+    let rows: Vec<_> = html.select(&select("table#events tbody tr")).collect();
+    let cell = select("td");
+    let got: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            let cells: Vec<String> = r.select(&cell).map(|c| c.text().collect()).collect();
+            (cells[1].clone(), cells[0].clone())
+        })
+        .collect();
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(got, sorted, "by date, then pact");
+    assert_eq!(got, expected);
+
+    // sources are links, but only to web addresses
+    let mut links = BTreeMap::new();
+    let mut anchors_seen = 0;
+    for row in &rows {
+        let cells: Vec<_> = row.select(&cell).collect();
+        let source = cells[3];
+        let text: String = source.text().collect();
+        let anchors: Vec<_> = source.select(&select("a")).collect();
+        match anchors.as_slice() {
+            [] => {}
+            [a] => {
+                anchors_seen += 1;
+                links.insert(
+                    text.clone(),
+                    a.value().attr("href").expect("an href").to_owned(),
+                );
+            }
+            more => panic!("{} links in one cell", more.len()),
+        }
+        if text == "a sly source" {
+            assert!(anchors.is_empty(), "a javascript: URL became a link");
+        }
+    }
+    assert_eq!(links["a plain source"], "https://example.org/a?b=1&c=\"2\"");
+    assert!(
+        links
+            .values()
+            .all(|u| u.starts_with("https://") || u.starts_with("http://"))
+    );
+    // every shipped event with a URL is linked
+    let shipped_urls = page.matches("<a href=\"http").count();
+    assert_eq!(shipped_urls, anchors_seen);
+    assert!(anchors_seen > 10, "{links:?}");
+}
+
+#[test]
+fn the_html_page_loads_nothing_from_the_network_and_escapes_hostile_text() {
+    let (_store, page) = html_page();
+    let html = Html::parse_document(&page);
+    assert_eq!(html.select(&select("script")).count(), 0);
+    assert_eq!(html.select(&select("link")).count(), 0);
+    assert_eq!(
+        html.select(&select("iframe, img, object, embed")).count(),
+        0
+    );
+    assert_eq!(html.select(&select("[src]")).count(), 0);
+    assert!(!page.contains("src="), "no src attribute anywhere");
+    assert!(!page.contains("@import") && !page.contains("url(http"));
+    // the only links are the sources' in the table
+    let table_links = html.select(&select("table#events a[href]")).count();
+    assert_eq!(html.select(&select("[href]")).count(), table_links);
+    assert!(!page.contains("xlink:href"));
+
+    // the hostile text comes back as text: in the band's name, the table's
+    // name-free cells, the note and the source
+    let name = html
+        .select(&select("g.band[data-pact=\"hostile\"] text.name"))
+        .next()
+        .expect("the hostile band's name");
+    assert_eq!(name.text().collect::<String>(), HOSTILE);
+    let cells: Vec<String> = html
+        .select(&select("table#events td"))
+        .map(|c| c.text().collect())
+        .collect();
+    assert!(cells.contains(&format!("note: {HOSTILE}")), "{cells:?}");
+    assert!(cells.contains(&HOSTILE.to_owned()), "{cells:?}");
+    let title = html.select(&select("title")).next().expect("a page title");
+    assert!(
+        title
+            .text()
+            .collect::<String>()
+            .starts_with("pactlog timeline: ")
+    );
+}
+
+#[test]
+fn history_list_and_changes_print_csv_that_parses_back() {
+    let store = pictured();
+    let tricky = "Comma, \"quote\"\nand a second line";
+    store.ok(&["register", "tricky", "--name", tricky]);
+    store.ok(&[
+        "append",
+        "tricky",
+        "proposed",
+        "--on",
+        "2015-01-01",
+        "--source",
+        tricky,
+        "--note",
+        "x,\"y\"\r\nz",
+    ]);
+    let read = |out: &str| -> (Vec<String>, Vec<Vec<String>>) {
+        let mut reader = csv::Reader::from_reader(out.as_bytes());
+        let headers = reader
+            .headers()
+            .expect("a header row")
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let records = reader
+            .records()
+            .map(|r| {
+                r.expect("an RFC 4180 record")
+                    .iter()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .collect();
+        (headers, records)
+    };
+    let cell = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+
+    // history: one row per interval, the fields of --json
+    let columns = [
+        "status",
+        "from",
+        "to",
+        "event",
+        "source",
+        "url",
+        "note",
+        "reported",
+        "forced",
+        "scheduled",
+    ];
+    for pact in ["tricky", "gsomia", "jp-kr-white-list"] {
+        let (headers, records) = read(&store.ok(&["history", pact, "--csv"]));
+        assert_eq!(headers, columns);
+        let json = store.json(&["history", pact]);
+        let expected: Vec<Vec<String>> = json["intervals"]
+            .as_array()
+            .expect("intervals")
+            .iter()
+            .map(|i| columns.iter().map(|c| cell(&i[c])).collect())
+            .collect();
+        assert_eq!(records, expected, "{pact}");
+    }
+    let (_, records) = read(&store.ok(&["history", "tricky", "--csv"]));
+    assert_eq!(records[0][4], tricky);
+    assert_eq!(records[0][6], "x,\"y\"\r\nz");
+
+    // list: one row per pact
+    let columns = ["pact", "name", "status", "since", "scheduled", "head"];
+    for on in ["2020-01-01", "today"] {
+        let (headers, records) = read(&store.ok(&["list", "--on", on, "--csv"]));
+        assert_eq!(headers, columns);
+        let json = store.json(&["list", "--on", on]);
+        let expected: Vec<Vec<String>> = json
+            .as_array()
+            .expect("pacts")
+            .iter()
+            .map(|p| columns.iter().map(|c| cell(&p[c])).collect())
+            .collect();
+        assert_eq!(records, expected, "{on}");
+        assert!(records.iter().any(|r| r[1] == tricky), "{records:?}");
+    }
+    // a filter that matches nothing still prints the header
+    assert_eq!(
+        store.ok(&["list", "--status", "withdrawn", "--csv"]),
+        "pact,name,status,since,scheduled,head\n"
+    );
+
+    // changes: one row per change
+    let columns = [
+        "pact",
+        "on",
+        "from_status",
+        "to_status",
+        "event",
+        "scheduled",
+    ];
+    let (headers, records) = read(&store.ok(&[
+        "changes",
+        "--from",
+        "2015-01-01",
+        "--to",
+        "2030-12-31",
+        "--csv",
+    ]));
+    assert_eq!(headers, columns);
+    let json = store.json(&["changes", "--from", "2015-01-01", "--to", "2030-12-31"]);
+    let expected: Vec<Vec<String>> = json
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| columns.iter().map(|k| cell(&c[k])).collect())
+        .collect();
+    assert_eq!(records, expected);
+    assert!(records.len() > 10);
+}
+
+#[test]
+fn csv_with_json_is_a_usage_error() {
+    let store = pictured();
+    for args in [
+        &["history", "gsomia", "--csv", "--json"][..],
+        &["list", "--json", "--csv"],
+        &[
+            "changes",
+            "--from",
+            "2019-01-01",
+            "--to",
+            "2019-12-31",
+            "--csv",
+            "--json",
+        ],
+    ] {
+        let stderr = store.refuses(args, 2);
+        assert!(
+            stderr.contains("'--csv' cannot be used with '--json'")
+                || stderr.contains("'--json' cannot be used with '--csv'"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// The subcommands `pactlog --help` lists, `help` aside.
+fn subcommands() -> Vec<String> {
+    let help = pactlog().arg("--help").output().expect("pactlog runs");
+    let help = String::from_utf8(help.stdout).expect("UTF-8");
+    let list = help
+        .split("Commands:\n")
+        .nth(1)
+        .expect("a list of commands")
+        .split("\n\n")
+        .next()
+        .expect("the list");
+    let names: Vec<String> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(names.len() >= 17, "{names:?}");
+    names
+}
+
+#[test]
+fn completions_for_every_shell_mention_the_subcommands() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = pactlog()
+            .args(["completions", shell])
+            .output()
+            .expect("pactlog runs");
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).expect("UTF-8");
+        assert!(!script.trim().is_empty(), "{shell}");
+        for command in subcommands() {
+            assert!(script.contains(&command), "{shell}: {command}");
+        }
+    }
+    let out = pactlog()
+        .args(["completions", "tcsh"])
+        .output()
+        .expect("pactlog runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bash_completion_loads_and_completes_subcommands_and_flags() {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_pactlog"))
+        .parent()
+        .expect("a directory")
+        .display()
+        .to_string();
+    let bash = |script: &str| -> String {
+        let out = std::process::Command::new("bash")
+            .arg("--norc")
+            .arg("-c")
+            .arg(script)
+            .env(
+                "PATH",
+                format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
+            )
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let registered = bash("source <(pactlog completions bash); complete -p pactlog");
+    assert!(registered.contains("-F _pactlog"), "{registered}");
+    assert!(registered.trim_end().ends_with(" pactlog"), "{registered}");
+
+    let complete = |words: &str, current: usize, cur: &str, prev: &str| -> Vec<String> {
+        let out = bash(&format!(
+            "source <(pactlog completions bash)\n\
+             COMP_WORDS=({words}); COMP_CWORD={current}\n\
+             COMP_LINE=\"${{COMP_WORDS[*]}}\"; COMP_POINT=${{#COMP_LINE}}\n\
+             _pactlog pactlog '{cur}' '{prev}'\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\""
+        ));
+        out.lines().map(str::to_owned).collect()
+    };
+    assert_eq!(complete("pactlog sta", 1, "sta", "pactlog"), ["status"]);
+    let shells = complete("pactlog completions ''", 2, "", "completions");
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        assert!(shells.contains(&shell.to_owned()), "{shell}: {shells:?}");
+    }
+    assert_eq!(
+        complete("pactlog import --cr", 2, "--cr", "import"),
+        ["--create-pacts"]
+    );
+}
+
+#[test]
+fn man_prints_a_roff_page() {
+    let out = pactlog().arg("man").output().expect("pactlog runs");
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(
+        page.lines().any(|l| l.starts_with(".TH pactlog 1")),
+        "{}",
+        &page[..page.len().min(400)]
+    );
+    assert!(page.contains(".SH NAME"));
+    for command in subcommands() {
+        assert!(page.contains(&command), "{command}");
+    }
+}
+
+#[test]
+fn every_subcommand_help_shows_an_example() {
+    for command in subcommands() {
+        let out = pactlog()
+            .args([command.as_str(), "--help"])
+            .output()
+            .expect("pactlog runs");
+        assert!(out.status.success(), "{command}");
+        let help = String::from_utf8(out.stdout).expect("UTF-8");
+        let example = help
+            .split_once("Example")
+            .unwrap_or_else(|| panic!("{command} --help has no example:\n{help}"))
+            .1;
+        assert!(
+            example.contains(&format!("pactlog {command}"))
+                || example.contains(&format!("pactlog --dir copy {command}")),
+            "{command}: {help}"
+        );
+    }
+}
+
+/// Commands across the CLI, reads and renderings, in a store `pictured`.
+const READS: [&[&str]; 14] = [
+    &["list"],
+    &["list", "--json"],
+    &["list", "--csv"],
+    &["status", "gsomia"],
+    &["status", "gsomia", "--json"],
+    &["history", "gsomia"],
+    &["history", "gsomia", "--csv"],
+    &["log", "gsomia"],
+    &["changes", "--from", "2015-01-01", "--to", "2030-12-31"],
+    &["errata", "--since", "2000-01-01"],
+    &["verify"],
+    &["export"],
+    &["export", "--csv"],
+    &["timeline", "--svg", "-"],
+];
+
+const ESC: &str = "\x1b[";
+
+#[test]
+fn piped_output_has_no_escape_codes() {
+    let store = pictured();
+    for args in READS {
+        let run = store.run_with_env(args, &[]);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(!run.stdout.contains(ESC), "{args:?}: {}", run.stdout);
+        assert!(!run.stderr.contains(ESC), "{args:?}: {}", run.stderr);
+    }
+    let run = store.run_with_env(&["status", "gsomi"], &[]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    assert!(!run.stderr.contains(ESC), "{}", run.stderr);
+    let run = store.run_with_env(&["status"], &[]);
+    assert_eq!(run.code, 2);
+    assert!(!run.stderr.contains(ESC), "{}", run.stderr);
+}
+
+#[test]
+fn clicolor_force_colours_statuses_and_errors_unless_no_color_is_set() {
+    let store = pictured();
+    let force = [("CLICOLOR_FORCE", "1")];
+    for args in [&["list"][..], &["status", "gsomia"], &["history", "gsomia"]] {
+        let run = store.run_with_env(args, &force);
+        assert_eq!(run.code, 0, "{args:?}");
+        assert!(run.stdout.contains(ESC), "{args:?}: {}", run.stdout);
+        // the colour never changes the words
+        assert_eq!(
+            strip(&run.stdout),
+            store.run_with_env(args, &[]).stdout,
+            "{args:?}"
+        );
+        let run = store.run_with_env(args, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+        assert!(!run.stdout.contains(ESC), "{args:?}: {}", run.stdout);
+    }
+    // what scripts and other programs read stays plain
+    for args in READS.iter().filter(|a| {
+        a.iter()
+            .any(|w| ["--json", "--csv", "export", "timeline"].contains(w))
+    }) {
+        let run = store.run_with_env(args, &force);
+        assert!(!run.stdout.contains(ESC), "{args:?}: {}", run.stdout);
+    }
+
+    let run = store.run_with_env(&["status", "gsomi"], &force);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.starts_with(ESC), "{:?}", run.stderr);
+    let (label, rest) = run.stderr.split_once("error:").expect("an error label");
+    assert!(
+        label.starts_with(ESC) && rest.starts_with(ESC),
+        "{:?}",
+        run.stderr
+    );
+    assert_eq!(
+        strip(&run.stderr),
+        store.run_with_env(&["status", "gsomi"], &[]).stderr
+    );
+    let run = store.run_with_env(
+        &["status", "gsomi"],
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")],
+    );
+    assert!(!run.stderr.contains(ESC), "{:?}", run.stderr);
+}
+
+/// `text` without its ANSI SGR sequences.
+fn strip(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(ESC) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + ESC.len()..];
+        let end = after.find('m').expect("an SGR sequence ends with m");
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn pretty_json_is_indented_and_the_same_value_as_compact_json() {
+    let store = pictured();
+    for args in [
+        &["list", "--json"][..],
+        &["status", "gsomia", "--json"],
+        &["history", "gsomia", "--json"],
+        &["log", "gsomia", "--json"],
+        &[
+            "changes",
+            "--from",
+            "2015-01-01",
+            "--to",
+            "2030-12-31",
+            "--json",
+        ],
+    ] {
+        let compact = store.ok(args);
+        assert_eq!(compact.lines().count(), 1, "{args:?}");
+        let mut pretty_args = vec!["--pretty"];
+        pretty_args.extend_from_slice(args);
+        let pretty = store.ok(&pretty_args);
+        assert!(pretty.lines().count() > 3, "{args:?}: {pretty}");
+        assert!(
+            pretty.lines().nth(1).is_some_and(|l| l.starts_with("  ")),
+            "{args:?}"
+        );
+        let parse = |s: &str| serde_json::from_str::<Value>(s).expect("JSON");
+        assert_eq!(parse(&pretty), parse(&compact), "{args:?}");
+        // --pretty is global: after the subcommand too
+        let mut after = args.to_vec();
+        after.push("--pretty");
+        assert_eq!(store.ok(&after), pretty, "{args:?}");
+    }
+}
+
+#[test]
+fn control_characters_in_text_leave_the_svg_and_html_well_formed() {
+    let store = Store::new();
+    store.ok(&["register", "bell", "--name", "bell\u{7} and \u{1b}[31mred"]);
+    store.ok(&["note", "bell", "tab\there\u{1}", "--on", "2020-01-01"]);
+    let svg = store.ok(&["timeline", "--svg", "-"]);
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    let name = with_class(doc.root_element(), "text", "name")
+        .next()
+        .expect("the name");
+    assert!(text_of(name).starts_with("bell"), "{}", text_of(name));
+    assert!(!svg.contains('\u{1b}') && !svg.contains('\u{7}') && !svg.contains('\u{1}'));
+    let html = store.ok(&["timeline", "--html", "-"]);
+    assert!(Html::parse_document(&html).errors.is_empty());
+    assert!(!html.contains('\u{1b}'));
+}

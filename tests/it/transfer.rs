@@ -1,0 +1,775 @@
+//! `import` and `export`: a spreadsheet's CSV in, all or nothing, and the
+//! store out again as JSON Lines (recreated byte for byte) or as CSV.
+
+use insta::assert_snapshot;
+use pactlog::Event;
+use serde_json::{Value, json};
+
+use crate::harness::{Files, Run, Store, pactlog};
+
+/// Two independent arms-control histories, as an analyst's spreadsheet
+/// would hold them: a `name` column, quoted fields with commas and quotes,
+/// `reported` as yes/no in any case, statuses written for people, and the
+/// two pacts' rows interleaved.
+const TREATIES_CSV: &str = r#"pact,name,status,on,source,url,note,reported
+inf,"Treaty on the Elimination of Intermediate-Range and Shorter-Range Missiles (""INF Treaty"")",signed,1987-12-08,"U.S. State Department, ""INF Treaty"": text and history",https://2009-2017.state.gov/t/avc/trty/102360.htm,"Signed in Washington by Reagan and Gorbachev, at the summit",no
+inf,,in force,1988-06-01,"State Department, ""Moscow summit""",,instruments of ratification exchanged in Moscow,no
+new-start,"Treaty on Measures for the Further Reduction and Limitation of Strategic Offensive Arms (""New START"")",signed,2010-04-08,"White House, ""Signing of the New START Treaty""",https://obamawhitehouse.archives.gov/the-press-office/2010/04/08/,"Prague, by Obama and Medvedev",No
+new-start,,In-Force,2011-02-05,"U.S. State Department, New START",,,NO
+inf,,termination_notified,2019-02-02,"Pompeo, ""U.S. Intends to Withdraw from the INF Treaty""",https://2017-2021.state.gov/u-s-intends-to-withdraw-from-the-inf-treaty-february-2-2019/,six months' notice under Article XV,yes
+inf,,Terminated,2019-08-02,"Reuters, ""U.S. exits Cold War-era nuclear treaty""",,,Yes
+new-start,,suspended,2023-02-21,"Putin, address to the Federal Assembly",,Russia suspends its participation; it does not withdraw,YES
+"#;
+
+/// What `history --json` gives for each interval: status, from, to, source,
+/// url, note and reported.
+fn intervals(store: &Store, pact: &str) -> Vec<Value> {
+    store.json(&["history", pact])["intervals"]
+        .as_array()
+        .expect("intervals")
+        .iter()
+        .map(|i| {
+            json!({
+                "status": i["status"], "from": i["from"], "to": i["to"],
+                "source": i["source"], "url": i["url"], "note": i["note"],
+                "reported": i["reported"],
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_spreadsheet_of_two_treaties_imports_with_create_pacts() {
+    let store = Store::new();
+    let files = Files::new();
+    let csv = files.write("treaties.csv", TREATIES_CSV);
+    let summary = store.json(&["import", &csv, "--create-pacts"]);
+    assert_eq!(
+        summary,
+        json!({"file": csv, "format": "csv", "events": 7, "pacts": 2, "created": 2})
+    );
+
+    let inf = store.json(&["history", "inf"]);
+    assert_eq!(
+        inf["name"],
+        "Treaty on the Elimination of Intermediate-Range and Shorter-Range Missiles (\"INF Treaty\")"
+    );
+    assert_eq!(
+        intervals(&store, "inf"),
+        [
+            json!({"status": "signed", "from": "1987-12-08", "to": "1988-06-01",
+                "source": "U.S. State Department, \"INF Treaty\": text and history",
+                "url": "https://2009-2017.state.gov/t/avc/trty/102360.htm",
+                "note": "Signed in Washington by Reagan and Gorbachev, at the summit",
+                "reported": false}),
+            json!({"status": "in_force", "from": "1988-06-01", "to": "2019-02-02",
+                "source": "State Department, \"Moscow summit\"", "url": null,
+                "note": "instruments of ratification exchanged in Moscow", "reported": false}),
+            json!({"status": "termination_notified", "from": "2019-02-02", "to": "2019-08-02",
+                "source": "Pompeo, \"U.S. Intends to Withdraw from the INF Treaty\"",
+                "url": "https://2017-2021.state.gov/u-s-intends-to-withdraw-from-the-inf-treaty-february-2-2019/",
+                "note": "six months' notice under Article XV", "reported": true}),
+            json!({"status": "terminated", "from": "2019-08-02", "to": null,
+                "source": "Reuters, \"U.S. exits Cold War-era nuclear treaty\"", "url": null,
+                "note": null, "reported": true}),
+        ]
+    );
+    assert_eq!(
+        store.json(&["history", "new-start"])["name"],
+        "Treaty on Measures for the Further Reduction and Limitation of Strategic Offensive Arms (\"New START\")"
+    );
+    assert_eq!(
+        intervals(&store, "new-start"),
+        [
+            json!({"status": "signed", "from": "2010-04-08", "to": "2011-02-05",
+                "source": "White House, \"Signing of the New START Treaty\"",
+                "url": "https://obamawhitehouse.archives.gov/the-press-office/2010/04/08/",
+                "note": "Prague, by Obama and Medvedev", "reported": false}),
+            json!({"status": "in_force", "from": "2011-02-05", "to": "2023-02-21",
+                "source": "U.S. State Department, New START", "url": null, "note": null,
+                "reported": false}),
+            json!({"status": "suspended", "from": "2023-02-21", "to": null,
+                "source": "Putin, address to the Federal Assembly", "url": null,
+                "note": "Russia suspends its participation; it does not withdraw",
+                "reported": true}),
+        ]
+    );
+
+    // each pact's rows are its stream, in file order, after its registration
+    let kinds: Vec<_> = store
+        .json(&["log", "inf"])
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            (
+                e["seq"].as_u64().expect("seq"),
+                e["kind"].as_str().expect("kind").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (1, "registered"),
+            (2, "status"),
+            (3, "status"),
+            (4, "status"),
+            (5, "status")
+        ]
+        .map(|(seq, kind)| (seq, kind.to_owned()))
+    );
+    assert_eq!(
+        store.json(&["status", "inf", "--on", "2019-05-01"])["status"],
+        "termination_notified"
+    );
+    assert_eq!(
+        store.json(&["status", "new-start", "--on", "2023-02-21"])["status"],
+        "suspended"
+    );
+    let verify = store.run(&["verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+    assert!(
+        verify
+            .stdout
+            .contains("2 streams checked, 2 ok, 0 failed, 0 warnings"),
+        "{}",
+        verify.stdout
+    );
+}
+
+#[test]
+fn import_prints_what_it_did_for_people() {
+    let store = Store::new();
+    let files = Files::new();
+    let csv = files.write("treaties.csv", TREATIES_CSV);
+    let stdout = store.ok(&["import", &csv, "--create-pacts"]);
+    assert_eq!(
+        files.redact(&stdout),
+        "imported 7 events into 2 pacts (2 new) from treaties.csv\n"
+    );
+}
+
+/// `inf-treaty` (alias INF), signed and in force.
+fn registered_inf() -> Store {
+    let store = Store::new();
+    store.ok(&[
+        "register",
+        "inf-treaty",
+        "--name",
+        "INF Treaty",
+        "--alias",
+        "INF",
+    ]);
+    store.ok(&["append", "inf-treaty", "signed", "--on", "1987-12-08"]);
+    store.ok(&["append", "inf-treaty", "in_force", "--on", "1988-06-01"]);
+    store
+}
+
+#[test]
+fn rows_append_to_existing_pacts_named_by_id_or_alias_in_any_case_and_may_backfill() {
+    let store = registered_inf();
+    let files = Files::new();
+    // the termination first, then the notice before it: a backfill between
+    // the stored in_force and the row above it
+    let csv = files.write(
+        "later.csv",
+        "pact,status,on,source\n\
+         Inf,terminated,2019-08-02,Reuters\n\
+         INF-TREATY,termination notified,2019-02-02,State Department\n",
+    );
+    let summary = store.json(&["import", &csv]);
+    assert_eq!(summary["events"], 2);
+    assert_eq!(summary["pacts"], 1);
+    assert_eq!(summary["created"], 0);
+    let statuses: Vec<_> = intervals(&store, "inf")
+        .iter()
+        .map(|i| (i["status"].clone(), i["from"].clone(), i["to"].clone()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (json!("signed"), json!("1987-12-08"), json!("1988-06-01")),
+            (json!("in_force"), json!("1988-06-01"), json!("2019-02-02")),
+            (
+                json!("termination_notified"),
+                json!("2019-02-02"),
+                json!("2019-08-02")
+            ),
+            (json!("terminated"), json!("2019-08-02"), Value::Null),
+        ]
+    );
+    // appended in file order, to the stream that was there
+    let log = store.json(&["log", "INF"]);
+    let seqs: Vec<_> = log
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| (e["seq"].as_u64().expect("seq"), e["status"].clone()))
+        .collect();
+    assert_eq!(seqs[3], (4, json!("terminated")));
+    assert_eq!(seqs[4], (5, json!("termination_notified")));
+    assert_eq!(store.run(&["verify"]).code, 0);
+    // the alias did not become a pact of its own
+    assert_eq!(store.json(&["list"]).as_array().expect("pacts").len(), 1);
+}
+
+#[test]
+fn a_row_is_validated_against_the_rows_before_it_not_only_the_store() {
+    // each last row is fine against the store alone (in force since 1988),
+    // and wrong only after the rows above it
+    let cases = [
+        (
+            "inf,suspended,2019-05-01",
+            "error: backfill.csv:4: 'inf-treaty' cannot go from termination notified (since 2019-02-02) to suspended on 2019-05-01\n\
+             hint: allowed after termination notified: conditionally suspended, in force, normalized, terminated, expired, withdrawn; if the record really is so, set the row's forced column to true: the event is stored as forced and `verify` lists it\n",
+        ),
+        (
+            "inf,withdrawn,2019-05-01",
+            "error: backfill.csv:4: 'inf-treaty' cannot have withdrawn on 2019-05-01: the next recorded status, terminated on 2019-08-02, may not follow it\n\
+             hint: allowed after withdrawn: in force, signed; if the record really is so, set the row's forced column to true: the event is stored as forced and `verify` lists it\n",
+        ),
+        (
+            "INF,terminated,2019-09-01",
+            "error: backfill.csv:4: 'inf-treaty' is already terminated on 2019-09-01 (since 2019-08-02)\n\
+             hint: a status cannot follow itself; to record news that changes no status, use `pactlog note`\n",
+        ),
+    ];
+    for (last, expected) in cases {
+        let store = registered_inf();
+        let files = Files::new();
+        let good = "pact,status,on\n\
+                    Inf,terminated,2019-08-02\n\
+                    INF-TREATY,termination notified,2019-02-02\n";
+        let csv = files.write("backfill.csv", format!("{good}{last}\n"));
+        let stderr = store.refuses(&["import", &csv], 1);
+        assert_eq!(files.redact(&stderr), expected, "{last}");
+        // a transition the lifecycle forbids is taken when the row says it
+        // is forced, and verify lists it; a repeated status never is
+        let forced = files.write(
+            "forced.csv",
+            format!(
+                "pact,status,on,forced\n\
+                 Inf,terminated,2019-08-02,\n\
+                 INF-TREATY,termination notified,2019-02-02,no\n\
+                 {last},true\n"
+            ),
+        );
+        if last.contains("terminated") {
+            store.refuses(&["import", &forced], 1);
+        } else {
+            store.ok(&["import", &forced]);
+            let verify = store.run(&["verify"]);
+            assert!(
+                verify.stdout.contains(", 1 warning"),
+                "{last}: {}",
+                verify.stdout
+            );
+        }
+    }
+}
+
+/// Rows that are fine: they register `new-start` (with --create-pacts) and
+/// take `inf-treaty` up to its termination notice. Lines 2 to 4.
+const GOOD_ROWS: &str = "pact,status,on,source,reported\n\
+                         new-start,signed,2010-04-08,\"White House, \"\"Prague\"\"\",no\n\
+                         inf,in_force,1988-06-01,State Department,no\n\
+                         INF,termination_notified,2019-02-02,Pompeo,yes\n";
+
+/// `inf-treaty` (alias INF), only signed.
+fn signed_inf() -> Store {
+    let store = Store::new();
+    store.ok(&[
+        "register",
+        "inf-treaty",
+        "--name",
+        "INF Treaty",
+        "--alias",
+        "INF",
+    ]);
+    store.ok(&["append", "inf-treaty", "signed", "--on", "1987-12-08"]);
+    store
+}
+
+#[test]
+fn a_file_whose_last_row_is_bad_changes_nothing_and_names_that_row() {
+    let long_source = "x".repeat(501);
+    let cases: Vec<(String, String)> = vec![
+        (
+            "inf,signed,2019-08-02,Reuters,no".into(),
+            "error: rows.csv:5: 'inf-treaty' cannot go from termination notified (since 2019-02-02) to signed on 2019-08-02\n\
+             hint: allowed after termination notified: conditionally suspended, in force, normalized, terminated, expired, withdrawn; if the record really is so, set the row's forced column to true: the event is stored as forced and `verify` lists it\n".into(),
+        ),
+        (
+            "inf,dissolved,2019-08-02,Reuters,no".into(),
+            "error: rows.csv:5: unknown status 'dissolved'\n\
+             hint: statuses: proposed, signed, in force, termination notified, conditionally suspended, normalized, suspended, terminated, expired, withdrawn\n".into(),
+        ),
+        (
+            "inf,terminated,2019-02-30,Reuters,no".into(),
+            "error: rows.csv:5: invalid date '2019-02-30': there is no such day in the calendar\n\
+             hint: expected a date as YYYY-MM-DD (e.g. 2019-08-23) or 'today'\n".into(),
+        ),
+        (
+            "inf,terminated,2019-08-02,Reuters,maybe".into(),
+            "error: rows.csv:5: 'reported' is 'maybe', not yes or no\n\
+             hint: use true/false, yes/no or 1/0, or leave it empty for no\n".into(),
+        ),
+        (
+            "inf,terminated,2019-08-02,Reuters".into(),
+            "error: rows.csv:5: the row has 4 fields where the header has 5\n".into(),
+        ),
+        (
+            "inf,terminated,2019-08-02,Reuters,no,extra".into(),
+            "error: rows.csv:5: the row has 6 fields where the header has 5\n".into(),
+        ),
+        (
+            format!("inf,terminated,2019-08-02,{long_source},no"),
+            "error: rows.csv:5: source is 501 characters long; at most 500 are allowed\n".into(),
+        ),
+        (
+            "inf,terminated,2019-08-02,Reuters,no,".into(),
+            "error: rows.csv:5: the row has 6 fields where the header has 5\n".into(),
+        ),
+        (
+            "Bad Name!,signed,2019-08-02,Reuters,no".into(),
+            "error: rows.csv:5: invalid pact id 'bad name!': only lowercase letters, digits and '-' are allowed\n\
+             hint: a pact id is 1 to 64 lowercase letters, digits and inner dashes, e.g. 'gsomia'\n".into(),
+        ),
+    ];
+    for (last, expected) in cases {
+        let store = signed_inf();
+        let files = Files::new();
+        let good = files.write("good.csv", GOOD_ROWS);
+        let rows = files.write("rows.csv", format!("{GOOD_ROWS}{last}\n"));
+        let stderr = store.refuses(&["import", &rows, "--create-pacts"], 1);
+        assert_eq!(files.redact(&stderr), expected, "{last}");
+        assert!(!store.stream("new-start").exists(), "{last}");
+        // without the last row, the same file is taken
+        store.ok(&["import", &good, "--create-pacts"]);
+        assert_eq!(
+            store.json(&["status", "inf"])["status"],
+            "termination_notified"
+        );
+    }
+}
+
+#[test]
+fn a_bad_row_after_a_quoted_field_spanning_lines_is_named_by_its_own_line() {
+    let store = signed_inf();
+    let files = Files::new();
+    let rows = files.write(
+        "rows.csv",
+        "pact,status,on,note\n\
+         inf,in_force,1988-06-01,\"ratified,\nthen \"\"exchanged\"\"\nin Moscow\"\n\
+         inf,signed,2019-02-02,\n",
+    );
+    let stderr = store.refuses(&["import", &rows], 1);
+    assert!(
+        files.redact(&stderr).starts_with(
+            "error: rows.csv:5: 'inf-treaty' cannot go from in force (since 1988-06-01) to signed"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_pact_without_create_pacts_is_refused_on_its_row() {
+    let store = signed_inf();
+    let files = Files::new();
+    let rows = files.write(
+        "rows.csv",
+        "pact,status,on\n\
+         inf,in_force,1988-06-01\n\
+         INF,termination_notified,2019-02-02\n\
+         new-start,signed,2010-04-08\n",
+    );
+    assert_snapshot!(files.redact(&store.refuses(&["import", &rows], 1)), @r"
+    error: rows.csv:4: unknown pact 'new-start'
+    hint: register it first, or pass --create-pacts to register the pacts the file names
+    ");
+    let rows = files.write(
+        "near.csv",
+        "pact,status,on\n\
+         inf,in_force,1988-06-01\n\
+         inf-treat,termination_notified,2019-02-02\n",
+    );
+    let stderr = files.redact(&store.refuses(&["import", &rows], 1));
+    assert!(
+        stderr.starts_with(
+            "error: near.csv:3: unknown pact 'inf-treat'\nhint: did you mean 'inf-treaty'?"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_header_without_a_required_column_or_with_an_unknown_one_is_refused_on_line_1() {
+    let store = signed_inf();
+    let files = Files::new();
+    let unknown = files.write(
+        "unknown.csv",
+        "pact,status,on,colour\ninf,in_force,1988-06-01,red\n",
+    );
+    assert_snapshot!(files.redact(&store.refuses(&["import", &unknown], 1)), @r"
+    error: unknown.csv:1: unknown column 'colour'
+    hint: the columns are: pact, status, on, source, url, note, reported, forced, name, event, recorded
+    ");
+    let missing = files.write("missing.csv", "pact,status,source\ninf,in_force,State\n");
+    assert_snapshot!(files.redact(&store.refuses(&["import", &missing], 1)), @r"
+    error: missing.csv:1: the header has no 'on' column
+    hint: the first row names the columns: pact,status,on and optionally source,url,note,reported,forced,name
+    ");
+}
+
+#[test]
+fn a_spreadsheet_csv_with_a_byte_order_mark_and_crlf_lines_imports() {
+    let store = Store::new();
+    let files = Files::new();
+    let csv = files.write(
+        "excel.csv",
+        "\u{feff}pact,status,on,source\r\ninf,signed,1987-12-08,\"State, US\"\r\ninf,in_force,1988-06-01,State\r\n",
+    );
+    store.ok(&["import", &csv, "--create-pacts"]);
+    let got = intervals(&store, "inf");
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0]["source"], "State, US");
+    assert_eq!(got[1]["source"], "State");
+}
+
+/// The shipped record, plus a note on GSOMIA and the retraction of the
+/// white list's last status.
+fn shipped_with_a_retraction_and_a_note() -> Store {
+    let store = Store::shipped();
+    store.ok(&[
+        "note",
+        "gsomia",
+        "Seoul and Tokyo hold their first \"2+2\" talks, in a while",
+        "--on",
+        "2024-01-10",
+        "--source",
+        "Yonhap",
+    ]);
+    let log = store.json(&["log", "jp-kr-white-list"]);
+    let last_status = log
+        .as_array()
+        .expect("events")
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "status")
+        .expect("a status event")["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    store.ok(&[
+        "retract",
+        "jp-kr-white-list",
+        &last_status,
+        "--reason",
+        "recorded in error",
+    ]);
+    store
+}
+
+#[test]
+fn export_then_import_into_an_empty_store_recreates_every_stream_byte_for_byte() {
+    let store = shipped_with_a_retraction_and_a_note();
+    let export = store.ok(&["export"]);
+    let lines: usize = ["gsomia", "jp-kr-three-materials", "jp-kr-white-list"]
+        .iter()
+        .map(|id| store.lines(id).len())
+        .sum();
+    assert_eq!(export.lines().count(), lines);
+    let files = Files::new();
+    let jsonl = files.write("backup.jsonl", &export);
+
+    let copy = Store::new();
+    let summary = copy.json(&["import", &jsonl]);
+    assert_eq!(
+        summary,
+        json!({"file": jsonl, "format": "jsonl", "events": lines, "pacts": 3, "created": 3})
+    );
+    // the same files, byte for byte, and nothing else
+    assert_eq!(copy.snapshot(), store.snapshot());
+    assert_eq!(copy.run(&["verify"]).code, 0);
+    for id in ["gsomia", "jp-kr-three-materials", "jp-kr-white-list"] {
+        assert_eq!(copy.head(id), store.head(id));
+        assert_eq!(copy.json(&["history", id]), store.json(&["history", id]));
+    }
+
+    // again: every stream exists now
+    let stderr = copy.refuses(&["import", &jsonl], 1);
+    assert_snapshot!(files.redact(&stderr), @r"
+    error: backup.jsonl:1: pact 'gsomia' already has a stream in the store
+    hint: JSON Lines import only creates streams; import into an empty store, or import a CSV to add events
+    ");
+}
+
+#[test]
+fn a_json_lines_import_may_hold_the_streams_in_any_order_and_interleaved() {
+    let store = shipped_with_a_retraction_and_a_note();
+    let export = store.ok(&["export"]);
+    // the streams back to front, and one pact's lines between another's
+    let mut lines: Vec<&str> = export.lines().collect();
+    lines.reverse();
+    let mut by_pact: Vec<Vec<&str>> = Vec::new();
+    for line in lines {
+        let event = Event::from_line(line.as_bytes()).expect("an exported line");
+        match by_pact
+            .iter_mut()
+            .find(|p| Event::from_line(p[0].as_bytes()).expect("a line").pact == event.pact)
+        {
+            Some(pact) => pact.insert(0, line),
+            None => by_pact.push(vec![line]),
+        }
+    }
+    let mut mixed = Vec::new();
+    let longest = by_pact.iter().map(Vec::len).max().unwrap_or(0);
+    for i in 0..longest {
+        for pact in &by_pact {
+            if let Some(line) = pact.get(i) {
+                mixed.push(*line);
+            }
+        }
+    }
+    assert_ne!(mixed.join("\n") + "\n", export);
+    let files = Files::new();
+    let jsonl = files.write("mixed.jsonl", mixed.join("\n") + "\n");
+    let copy = Store::new();
+    copy.ok(&["import", &jsonl]);
+    assert_eq!(copy.snapshot(), store.snapshot());
+}
+
+#[test]
+fn a_json_lines_file_with_a_changed_or_misplaced_line_is_refused_naming_it() {
+    let store = shipped_with_a_retraction_and_a_note();
+    let export = store.ok(&["export"]);
+    let lines: Vec<&str> = export.lines().collect();
+    assert!(lines[3].contains("\"pact\":\"gsomia\"") && lines[4].contains("\"pact\":\"gsomia\""));
+    let files = Files::new();
+    let copy = Store::new();
+
+    // one flipped byte in line 5: a digit of its seq
+    let mut flipped = export.clone().into_bytes();
+    let start: usize = lines[..4].iter().map(|l| l.len() + 1).sum();
+    let at = start + lines[4].find("\"seq\":").expect("a seq") + 6;
+    flipped[at] ^= 0x01;
+    let flipped = files.write("flipped.jsonl", flipped);
+    assert_snapshot!(files.redact(&copy.refuses(&["import", &flipped], 1)), @"error: flipped.jsonl:5: checksum mismatch: the line was changed after it was written");
+
+    // a middle line edited with its checksum made good: the chain breaks at
+    // the line after it
+    let mut event = Event::from_line(lines[4].as_bytes()).expect("an exported line");
+    event.recorded += chrono::Duration::microseconds(1);
+    let mut edited: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+    edited[4] = event.to_line();
+    let edited = files.write("edited.jsonl", edited.join("\n") + "\n");
+    let stderr = files.redact(&copy.refuses(&["import", &edited], 1));
+    assert!(stderr.starts_with("error: edited.jsonl:6: "), "{stderr}");
+
+    // two lines of one pact swapped
+    let mut swapped = lines.clone();
+    swapped.swap(3, 4);
+    let swapped = files.write("swapped.jsonl", swapped.join("\n") + "\n");
+    assert_snapshot!(files.redact(&copy.refuses(&["import", &swapped], 1)), @"error: swapped.jsonl:4: seq 5 where 4 was expected (a line is missing or out of place)");
+
+    assert!(copy.snapshot().is_empty(), "nothing was written");
+}
+
+#[test]
+fn export_csv_has_one_row_per_status_in_force_in_the_record_with_the_pact_name() {
+    let store = shipped_with_a_retraction_and_a_note();
+    let name = "Hostile, \"quoted\"\nand multi-line name";
+    store.ok(&["register", "hostile", "--name", name]);
+    store.ok(&[
+        "append",
+        "hostile",
+        "signed",
+        "--on",
+        "2001-02-03",
+        "--source",
+        "A, \"B\"\nC",
+        "--note",
+        "line one\r\nline two",
+        "--reported",
+    ]);
+    let out = store.ok(&["export", "--csv"]);
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    let headers = reader.headers().expect("a header row").clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        [
+            "pact", "name", "status", "on", "source", "url", "note", "reported", "forced", "event",
+            "recorded"
+        ]
+    );
+    let records: Vec<csv::StringRecord> = reader
+        .records()
+        .map(|r| r.expect("an RFC 4180 record"))
+        .collect();
+    let ids = [
+        "gsomia",
+        "hostile",
+        "jp-kr-three-materials",
+        "jp-kr-white-list",
+    ];
+    let mut expected = Vec::new();
+    for id in ids {
+        let history = store.json(&["history", id]);
+        for interval in history["intervals"].as_array().expect("intervals") {
+            expected.push(vec![
+                id.to_owned(),
+                history["name"].as_str().expect("a name").to_owned(),
+                interval["status"].as_str().expect("a status").to_owned(),
+                interval["from"].as_str().expect("a date").to_owned(),
+                interval["source"].as_str().unwrap_or_default().to_owned(),
+                interval["url"].as_str().unwrap_or_default().to_owned(),
+                interval["note"].as_str().unwrap_or_default().to_owned(),
+                interval["reported"].to_string(),
+                interval["forced"].to_string(),
+                interval["event"].as_str().expect("an id").to_owned(),
+            ]);
+        }
+    }
+    let got: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| r.iter().take(10).map(str::to_owned).collect())
+        .collect();
+    assert_eq!(got, expected);
+    // the retracted white-list restoration is not there
+    assert!(
+        !got.iter()
+            .any(|r| r[0] == "jp-kr-white-list" && r[3] == "2023-07-21")
+    );
+    let hostile = got
+        .iter()
+        .find(|r| r[0] == "hostile")
+        .expect("the hostile row");
+    assert_eq!(hostile[1], name);
+    assert_eq!(hostile[4], "A, \"B\"\nC");
+    assert_eq!(hostile[6], "line one\r\nline two");
+    assert_eq!(hostile[7], "true");
+
+    // and the CSV imports into an empty store, reproducing every pact's
+    // statuses, dates, sources and name
+    let files = Files::new();
+    let csv = files.write("statuses.csv", &out);
+    let copy = Store::new();
+    copy.ok(&["import", &csv, "--create-pacts"]);
+    for id in ids {
+        assert_eq!(intervals(&copy, id), intervals(&store, id), "{id}");
+        assert_eq!(
+            copy.json(&["history", id])["name"],
+            store.json(&["history", id])["name"]
+        );
+    }
+    assert_eq!(copy.run(&["verify"]).code, 0);
+}
+
+#[test]
+fn import_dash_reads_standard_input() {
+    let store = Store::new();
+    let run = store.run_with_stdin(
+        &["import", "-", "--format", "csv", "--create-pacts"],
+        b"pact,status,on\nnew-start,signed,2010-04-08\nnew-start,in_force,2011-02-05\n",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "imported 2 events into 1 pact (1 new) from <stdin>\n"
+    );
+    // with no name column, the name is the id
+    assert_eq!(store.json(&["history", "new-start"])["name"], "new-start");
+
+    // a bad row on standard input is named as <stdin>
+    let before = store.snapshot();
+    let run = store.run_with_stdin(
+        &["import", "-", "--format", "csv"],
+        b"pact,status,on\nnew-start,suspended,2023-02-21\nnew-start,signed,2024-01-01\n",
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .starts_with("error: <stdin>:3: 'new-start' cannot go from suspended"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(store.snapshot(), before);
+}
+
+#[test]
+fn the_format_is_sniffed_from_the_extension_or_the_first_byte() {
+    let source = shipped_with_a_retraction_and_a_note();
+    let export = source.ok(&["export"]);
+    let csv = "pact,status,on\nnew-start,signed,2010-04-08\n";
+    let files = Files::new();
+    for (name, contents, format) in [
+        ("backup.jsonl", export.as_str(), "jsonl"),
+        ("backup.ndjson", export.as_str(), "jsonl"),
+        ("backup", export.as_str(), "jsonl"),
+        ("backup.txt", export.as_str(), "jsonl"),
+        ("rows.csv", csv, "csv"),
+        ("rows", csv, "csv"),
+        ("rows.txt", csv, "csv"),
+    ] {
+        let store = Store::new();
+        let path = files.write(name, contents);
+        let summary = store.json(&["import", &path, "--create-pacts"]);
+        assert_eq!(summary["format"], format, "{name}");
+    }
+    // from standard input, by the first byte
+    let store = Store::new();
+    let run = store.run_with_stdin(&["import", "-", "--json"], export.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(summary["format"], "jsonl");
+    assert_eq!(store.snapshot(), source.snapshot());
+    let store = Store::new();
+    let run = store.run_with_stdin(&["import", "-", "--json", "--create-pacts"], csv.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(summary["format"], "csv");
+    // --format overrides the extension
+    let store = Store::new();
+    let odd = files.write("odd.csv", &export);
+    assert_eq!(
+        store.json(&["import", &odd, "--format", "jsonl"])["format"],
+        "jsonl"
+    );
+}
+
+#[test]
+fn a_refused_import_into_a_store_that_does_not_exist_leaves_no_store_behind() {
+    let files = Files::new();
+    let store = Store::new();
+    let missing = store.path().join("typo");
+    // a lifecycle error on line 3, and a stream without its registration
+    let csv = files.write(
+        "rows.csv",
+        "pact,status,on\ninf,signed,1987-12-08\ninf,signed,1988-01-01\n",
+    );
+    let export = Store::shipped().ok(&["export"]);
+    let jsonl = files.write(
+        "backup.jsonl",
+        export.lines().skip(1).collect::<Vec<_>>().join("\n") + "\n",
+    );
+    for (args, line) in [
+        ([csv.as_str(), "--create-pacts"], 3),
+        ([jsonl.as_str(), "--"], 1),
+    ] {
+        let output = pactlog()
+            .arg("--dir")
+            .arg(&missing)
+            .arg("import")
+            .args(args)
+            .output()
+            .expect("pactlog runs");
+        let stderr = Run::from(output).fails(1);
+        assert!(stderr.contains(&format!(":{line}: ")), "{stderr}");
+        assert!(
+            !missing.exists(),
+            "a refused import created the store directory {}",
+            missing.display()
+        );
+    }
+}
