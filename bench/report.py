@@ -1,0 +1,100 @@
+"""Writes BENCHMARKS.md from the results of bench/run.
+
+Usage: report.py RESULTS_DIR PACTS EVENTS CSV STORE
+"""
+
+import datetime
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+results, pacts, events, csv, store = sys.argv[1:6]
+results = Path(results)
+
+
+def medians(name):
+    data = json.loads((results / f"{name}.json").read_text())
+    return [r["median"] for r in data["results"]]
+
+
+def rss(name):
+    path = results / f"{name}.rss"
+    return int(path.read_text().split()[-1]) if path.exists() else None
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def cpu():
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def memory():
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal"):
+            return f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+    return "?"
+
+
+store_bytes = sum(p.stat().st_size for p in Path(store).glob("*.jsonl"))
+rows = []
+b1 = medians("b1")
+rows.append(("B1 `status P --on D --json`", b1[0], "SQLite indexed point query", b1[1], "≤ 1.0"))
+b2 = medians("b2")
+rows.append(("B2 `list --on D --json`, cold", b2[0], "SQLite, one indexed lookup per pact", b2[1], "≤ 1.0"))
+b2jq = medians("b2jq")
+rows.append(("B2 `list --on D --json`, cold", b2[0], "jq over the JSON Lines", b2jq[0], "≤ 0.05"))
+b3 = medians("b3")
+rows.append(("B3 `verify`", b3[0], "`openssl dgst -sha256` of the stream files", b3[1], "≤ 2.0"))
+b4 = medians("b4")
+rows.append(("B4 `import` of the CSV", b4[0], "sqlite3 `.import` and index", b4[1], "≤ 1.5"))
+b5 = medians("b5")
+rows.append(("B5 one durable append (`note`)", b5[0], "one SQLite INSERT, synchronous=FULL", b5[1], "≤ 1.0"))
+
+out = []
+out.append("# Benchmarks\n")
+out.append(
+    "Made by `bench/run` (see `bench/README.md`): each command is a whole process, "
+    "timed by hyperfine; the figures are medians of the same run, and a ratio is "
+    "pactlog's median divided by the comparator's.\n"
+)
+out.append(f"- Date: {datetime.date.today().isoformat()}")
+out.append(f"- Machine: {os.cpu_count()} cores ({cpu()}), {memory()} of memory, {platform.system()} {platform.release()}")
+out.append(
+    f"- Data: {int(pacts):,} pacts × {int(events):,} status events = {int(pacts) * int(events):,} events; "
+    f"the store holds {store_bytes / 1e6:.0f} MB of JSON Lines, the CSV {Path(csv).stat().st_size / 1e6:.0f} MB\n"
+)
+out.append("| benchmark | pactlog | comparator | comparator time | ratio | target | met |")
+out.append("| --- | --- | --- | --- | --- | --- | --- |")
+for name, ours, comparator, theirs, target in rows:
+    ratio = ours / theirs
+    limit = float(target.split()[-1])
+    out.append(
+        f"| {name} | {ms(ours)} | {comparator} | {ms(theirs)} | {ratio:.2f} | {target} | {'yes' if ratio <= limit else 'no'} |"
+    )
+out.append("")
+out.append("Peak memory (maximum resident set) of each pactlog command:\n")
+out.append("| command | peak memory | target |")
+out.append("| --- | --- | --- |")
+for name, label, target in [
+    ("b1", "B1 `status`", "< 64 MiB"),
+    ("b2", "B2 `list`", "< 64 MiB"),
+    ("b3", "B3 `verify`", ""),
+    ("b4", "B4 `import`", ""),
+    ("b5", "B5 `note`", ""),
+]:
+    kib = rss(name)
+    if kib is not None:
+        out.append(f"| {label} | {kib / 1024:.1f} MiB | {target} |")
+out.append("")
+notes = Path(__file__).with_name("NOTES.md")
+if notes.exists():
+    out.append(notes.read_text().strip())
+    out.append("")
+print("\n".join(out))
