@@ -20,6 +20,9 @@ use crate::event::{Event, EventBody, to_recorded};
 use crate::pact::{Pact, PactId};
 use crate::stream::{MAX_LINE, ReadError, Stream};
 
+/// How much of a stream file one read takes.
+const READ_BUFFER: usize = 64 * 1024;
+
 /// The extension of stream files.
 pub const STREAM_EXTENSION: &str = "jsonl";
 
@@ -93,7 +96,7 @@ impl Store {
     pub fn read(&self, id: &PactId) -> Result<Stream, Error> {
         let path = self.stream_path(id);
         let file = open_stream(&path, OpenOptions::new().read(true))?;
-        read_stream(id, &path, BufReader::new(file))
+        read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, file))
     }
 
     /// Reads a stream's bytes, after checking them as [`Store::read`] does:
@@ -288,7 +291,7 @@ impl Store {
         let path = self.stream_path(id);
         let file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
         file.lock().map_err(Error::io("lock", &path))?;
-        let stream = read_stream(id, &path, BufReader::new(&file))?;
+        let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, &file))?;
         Ok((file, stream))
     }
 
