@@ -138,6 +138,16 @@ impl Hash {
         Hash(Sha256::digest(bytes).into())
     }
 
+    /// The digest's bytes.
+    pub fn to_bytes(self) -> [u8; 32] {
+        self.0
+    }
+
+    /// A digest from its bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Hash {
+        Hash(bytes)
+    }
+
     /// Parses 64 lowercase hex digits, the one way a hash is written.
     pub fn from_hex(text: &str) -> Option<Hash> {
         if text.bytes().any(|b| b.is_ascii_uppercase()) {

@@ -55,6 +55,7 @@
 //! # }
 //! ```
 
+pub mod cache;
 pub mod chart;
 pub mod cli;
 pub mod error;
@@ -62,6 +63,7 @@ pub mod event;
 pub mod import;
 pub mod limits;
 pub mod pact;
+pub mod par;
 pub mod replay;
 pub mod status;
 pub mod store;

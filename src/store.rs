@@ -99,6 +99,20 @@ impl Store {
         read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, file))
     }
 
+    /// Reads and checks a whole stream, with the file's length as it was
+    /// when opened: the key of its [`crate::cache::Summary`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::read`].
+    pub fn read_sized(&self, id: &PactId) -> Result<(Stream, u64), Error> {
+        let path = self.stream_path(id);
+        let file = open_stream(&path, OpenOptions::new().read(true))?;
+        let len = file.metadata().map_err(Error::io("read", &path))?.len();
+        let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, file))?;
+        Ok((stream, len))
+    }
+
     /// Reads a stream's bytes, after checking them as [`Store::read`] does:
     /// what `export` writes.
     ///

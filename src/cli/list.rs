@@ -3,13 +3,13 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::cache::Cache;
 use crate::cli::output::{Cell, Table, csv, dim, one_line};
 use crate::cli::style;
-use crate::cli::{AsOfArg, Context, map_streams, streams_failed};
+use crate::cli::{AsOfArg, Context, report, streams_failed};
 use crate::error::Error;
 use crate::event::Hash;
 use crate::pact::PactId;
-use crate::replay::{Timeline, as_of};
 use crate::status::Status;
 use crate::time::parse_date;
 
@@ -50,34 +50,44 @@ impl Args {
         let wanted = self.status.as_deref().map(Status::parse).transpose()?;
         let when = self.as_of.parse(ctx.today)?;
         let ids = ctx.store.ids()?;
-        let today = ctx.today;
         let at = when.as_ref().map(|w| w.at);
-        let (answers, failed) = map_streams(ctx, &ids, |stream| {
-            let events = as_of(&stream.events, at);
+        let today = ctx.today;
+        let mut cache = Cache::load(&ctx.store);
+        let answers = cache.map(&ctx.store, &ids, |summary| {
             // a pact not registered yet then is not listed: the record did
             // not know it
-            let registered = !events.is_empty();
-            let current = Timeline::new(events).status_on(on);
-            let row = Row {
-                status: current.map(|e| e.status()),
-                since: current.map(|e| e.on()),
-                scheduled: current.is_some_and(|e| e.on() > today),
-                head: stream.head,
-                pact: stream.pact.id,
-                name: stream.pact.name,
-            };
-            (registered, row)
+            let current = summary.status_on(on, at);
+            summary.registered_by(at).then(|| Row {
+                pact: summary.id.clone(),
+                name: summary.name.clone(),
+                status: current.map(|c| c.0),
+                since: current.map(|c| c.1),
+                scheduled: current.is_some_and(|c| c.1 > today),
+                head: summary.head(),
+            })
         });
-        let heads: Vec<String> = answers
+        let mut failed = 0;
+        let mut rows = Vec::new();
+        for answer in answers {
+            match answer {
+                Ok(Some(row)) => rows.push(row),
+                Ok(None) => {}
+                Err(e) => {
+                    report(ctx.err, &e, ctx.err_color);
+                    failed += 1;
+                }
+            }
+        }
+        cache.retain(&ids);
+        // a command that meets a broken stream fails, and changes no file
+        if failed == 0 {
+            cache.save(&ctx.store);
+        }
+        let heads: Vec<String> = rows
             .iter()
-            .filter(|(registered, _)| *registered)
-            .map(|(_, row)| format!("{} {}", row.pact, row.head))
+            .map(|r| format!("{} {}", r.pact, r.head))
             .collect();
-        let rows: Vec<Row> = answers
-            .into_iter()
-            .filter(|(registered, row)| *registered && (wanted.is_none() || row.status == wanted))
-            .map(|(_, row)| row)
-            .collect();
+        rows.retain(|row| wanted.is_none() || row.status == wanted);
         if self.json {
             ctx.json(&rows)?;
         } else if self.csv {

@@ -4,7 +4,6 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
@@ -145,7 +144,7 @@ pub(crate) fn map_streams<T: Send>(
     f: impl Fn(Stream) -> T + Sync,
 ) -> (Vec<T>, usize) {
     let store = &ctx.store;
-    let slots = par_map(ids, |id| store.read(id).map(&f));
+    let slots = crate::par::map(ids, |id| store.read(id).map(&f));
     let mut results = Vec::with_capacity(slots.len());
     let mut failed = 0;
     for result in slots {
@@ -158,38 +157,6 @@ pub(crate) fn map_streams<T: Send>(
         }
     }
     (results, failed)
-}
-
-/// `f` of every item, computed on every core, in the order of `items`.
-pub(crate) fn par_map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> {
-    let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(items.len().max(1));
-    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        done.push((i, f(item)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, value)| value).collect()
 }
 
 /// The error that ends a command that went on past `failed` broken streams.

@@ -5,12 +5,13 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::cli::Context;
 use crate::cli::output::{Cell, Table};
 use crate::cli::style;
-use crate::cli::{Context, par_map};
 use crate::error::{Error, StreamProblem};
 use crate::event::Hash;
 use crate::pact::PactId;
+use crate::par;
 use crate::replay::Timeline;
 use crate::status::Status;
 use crate::store::Store;
@@ -74,7 +75,7 @@ impl Args {
             });
         }
         let store = &ctx.store;
-        let streams: Vec<StreamReport> = par_map(&ids, |id| check(store, id.clone(), pinned));
+        let streams: Vec<StreamReport> = par::map(&ids, |id| check(store, id.clone(), pinned));
         let failed = streams.iter().filter(|s| !s.ok).count();
         let report = Report {
             ok: failed == 0,

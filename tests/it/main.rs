@@ -2,6 +2,7 @@
 //! binary (and the library, for the domain tests) in temporary stores.
 
 mod bad_input;
+mod cache;
 mod commands;
 mod corruption;
 mod domain;

@@ -1,0 +1,152 @@
+//! The derived cache behind `list`: a shortcut that never changes an answer.
+//! A stale entry is noticed and recomputed, a damaged or missing cache is
+//! rebuilt, and `verify` never relies on it.
+
+use crate::harness::Store;
+
+const CACHE: &str = ".pactlog-cache";
+
+fn list(store: &Store, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["list", "--on", "2020-01-01"];
+    args.extend_from_slice(extra);
+    store.json(&args)
+}
+
+#[test]
+fn list_keeps_a_cache_beside_the_streams_and_answers_the_same_with_it() {
+    let store = Store::shipped();
+    let cold = list(&store, &[]);
+    let cache = store.path().join(CACHE);
+    assert!(cache.exists(), "list writes the cache");
+    let warm = list(&store, &[]);
+    assert_eq!(cold, warm);
+    std::fs::remove_file(&cache).expect("remove the cache");
+    assert_eq!(
+        list(&store, &[]),
+        cold,
+        "deleting the cache changes no answer"
+    );
+    assert!(
+        !store.ok(&["verify"]).contains(CACHE),
+        "the cache is not a stream"
+    );
+}
+
+#[test]
+fn a_stale_entry_is_noticed_and_recomputed() {
+    let store = Store::new().with_gsomia();
+    let before = list(&store, &[]);
+    assert_eq!(before[0]["status"], "conditionally_suspended");
+    store.ok(&["append", "gsomia", "normalized", "--on", "2019-12-01"]);
+    let after = list(&store, &[]);
+    assert_eq!(after[0]["status"], "normalized");
+    assert_eq!(after[0]["since"], "2019-12-01");
+    assert_eq!(after[0]["head"], store.head("gsomia"));
+    // a retraction is an append too
+    let id = store.json(&["status", "gsomia", "--on", "2020-01-01"])["event"]
+        .as_str()
+        .expect("an event id")
+        .to_owned();
+    store.ok(&["retract", "gsomia", &id, "--reason", "recorded in error"]);
+    assert_eq!(list(&store, &[])[0]["status"], "conditionally_suspended");
+}
+
+#[test]
+fn a_damaged_or_foreign_cache_is_ignored_and_rebuilt() {
+    let store = Store::shipped();
+    let truth = list(&store, &[]);
+    let cache = store.path().join(CACHE);
+    for garbage in [
+        &b""[..],
+        b"not a cache at all",
+        &[0xff; 4096],
+        &[3, 0, 0, 0, 1],
+    ] {
+        std::fs::write(&cache, garbage).expect("damage the cache");
+        assert_eq!(list(&store, &[]), truth, "{garbage:?}");
+        assert_ne!(
+            std::fs::read(&cache).expect("the cache"),
+            garbage,
+            "rebuilt"
+        );
+    }
+    // a cache copied from another store answers nothing for this one
+    let other = Store::new().with_gsomia();
+    list(&other, &[]);
+    std::fs::copy(other.path().join(CACHE), &cache).expect("copy a foreign cache");
+    assert_eq!(list(&store, &[]), truth);
+}
+
+#[test]
+fn answers_as_of_a_past_time_come_out_the_same_from_the_cache() {
+    let store = Store::new().with_gsomia();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let then = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let wrong = store.json(&["append", "gsomia", "normalized", "--on", "2019-12-01"]);
+    store.ok(&[
+        "retract",
+        "gsomia",
+        wrong["id"].as_str().expect("an id"),
+        "--reason",
+        "too early",
+    ]);
+    store.ok(&["append", "gsomia", "normalized", "--on", "2023-03-21"]);
+    for when in [then.as_str(), "2100-01-01"] {
+        for on in ["2019-12-15", "2024-01-01"] {
+            let from_streams = store.json(&["status", "gsomia", "--on", on, "--as-of", when]);
+            for _ in 0..2 {
+                // once building the cache, once from it
+                let listed = store.json(&["list", "--on", on, "--as-of", when]);
+                assert_eq!(
+                    listed[0]["status"], from_streams["status"],
+                    "{on} as of {when}"
+                );
+                assert_eq!(
+                    listed[0]["since"], from_streams["since"],
+                    "{on} as of {when}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_failing_list_writes_no_cache_and_verify_never_trusts_it() {
+    let store = Store::new().with_gsomia();
+    store.ok(&["register", "other", "--name", "Other"]);
+    let mut lines = store.lines("other");
+    lines[0].push_str(" damaged");
+    std::fs::write(store.stream("other"), lines.join("\n") + "\n").expect("damage");
+    let before = store.snapshot();
+    assert_eq!(store.run(&["list"]).code, 1);
+    assert_eq!(
+        store.snapshot(),
+        before,
+        "nothing written, not even the cache"
+    );
+
+    // an edit in the middle that keeps the length and the last line: the
+    // cache's key cannot see it, verify does
+    let store = Store::new().with_gsomia();
+    list(&store, &[]);
+    let mut bytes = std::fs::read(store.stream("gsomia")).expect("the stream");
+    let at = bytes
+        .windows(5)
+        .position(|w| w == b"Seoul")
+        .expect("the note");
+    bytes[at] = b's';
+    std::fs::write(store.stream("gsomia"), bytes).expect("edit");
+    let verify = store.run(&["verify"]);
+    assert_eq!(verify.code, 1);
+    assert!(
+        verify.stdout.contains("gsomia.jsonl:3: checksum mismatch"),
+        "{}",
+        verify.stdout
+    );
+    assert_eq!(
+        store.run(&["status", "gsomia"]).code,
+        1,
+        "single-stream reads read the stream"
+    );
+}
