@@ -46,10 +46,13 @@ store_bytes = sum(p.stat().st_size for p in Path(store).glob("*.jsonl"))
 rows = []
 b1 = medians("b1")
 rows.append(("B1 `status P --on D --json`", b1[0], "SQLite indexed point query", b1[1], "≤ 1.0"))
-b2 = medians("b2")
-rows.append(("B2 `list --on D --json`, cold", b2[0], "SQLite, one indexed lookup per pact", b2[1], "≤ 1.0"))
-b2jq = medians("b2jq")
-rows.append(("B2 `list --on D --json`, cold", b2[0], "jq over the JSON Lines", b2jq[0], "≤ 0.05"))
+b2cold = medians("b2cold")[0]
+b2warm = medians("b2warm")[0]
+b2sqlite = medians("b2sqlite")[0]
+b2jq = medians("b2jq")[0]
+rows.append(("B2 `list --on D --json`, cold cache", b2cold, "SQLite, one indexed lookup per pact", b2sqlite, "≤ 1.0"))
+rows.append(("B2 `list --on D --json`, cold cache", b2cold, "jq over the JSON Lines", b2jq, "≤ 0.05"))
+rows.append(("B2 `list --on D --json`, warm cache", b2warm, "SQLite, one indexed lookup per pact", b2sqlite, "≤ 0.1"))
 b3 = medians("b3")
 rows.append(("B3 `verify`", b3[0], "`openssl dgst -sha256` of the stream files", b3[1], "≤ 2.0"))
 b4 = medians("b4")
@@ -84,7 +87,8 @@ out.append("| command | peak memory | target |")
 out.append("| --- | --- | --- |")
 for name, label, target in [
     ("b1", "B1 `status`", "< 64 MiB"),
-    ("b2", "B2 `list`", "< 64 MiB"),
+    ("b2cold", "B2 `list`, cold cache", "< 64 MiB"),
+    ("b2warm", "B2 `list`, warm cache", "< 64 MiB"),
     ("b3", "B3 `verify`", ""),
     ("b4", "B4 `import`", ""),
     ("b5", "B5 `note`", ""),

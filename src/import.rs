@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -251,6 +252,18 @@ struct Building {
 }
 
 impl Building {
+    /// A copy to build on, without the file (which stays with the plan).
+    fn fork(&self) -> Building {
+        Building {
+            existing: None,
+            lines: self.lines.clone(),
+            last_seq: self.last_seq,
+            last_hash: self.last_hash,
+            last_recorded: self.last_recorded,
+            steps: self.steps.clone(),
+        }
+    }
+
     fn append(&mut self, id: &PactId, body: EventBody, now: DateTime<Utc>) -> Event {
         let event = Event {
             pact: id.clone(),
@@ -285,89 +298,139 @@ pub fn plan_csv(
     rows: &[Row],
     create_pacts: bool,
     now: DateTime<Utc>,
-    progress: &mut dyn FnMut(usize),
+    progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Batch, Error> {
     let dir_lock = lock_existing(store)?;
     let names = known_names(store, &dir_lock)?;
-    let mut order: Vec<PactId> = Vec::new();
-    let mut building: HashMap<PactId, Building> = HashMap::new();
-    let mut created = 0;
     let at = |line: u64, source: Error| Error::Row {
         file: file.to_owned(),
         line,
         source: Box::new(source),
     };
-    for (done, row) in rows.iter().enumerate() {
+    // First, in file order: which pact each row is about, each pact's stream
+    // as it stands (locked), and the rows of each pact. A row naming no
+    // pact stops this, and only the rows before it go on to be checked.
+    let mut groups: Vec<(PactId, Building, Vec<&Row>)> = Vec::new();
+    let mut index: HashMap<PactId, usize> = HashMap::new();
+    let mut created = 0;
+    let mut first_error: Option<(u64, Error)> = None;
+    for row in rows {
         let id = match names.get(&row.pact) {
-            Some(id) => id.clone(),
+            Some(id) => Ok(id.clone()),
             None => PactId::parse(&row.pact.trim().to_lowercase())
                 .ok()
-                .filter(|id| create_pacts || building.contains_key(id))
-                .ok_or_else(|| unknown_pact(&names, &row.pact, create_pacts))
-                .map_err(|e| at(row.line, e))?,
+                .filter(|id| create_pacts || index.contains_key(id))
+                .ok_or_else(|| unknown_pact(&names, &row.pact, create_pacts)),
         };
-        if !building.contains_key(&id) {
-            let start = match names.get(id.as_str()) {
-                Some(_) => existing(store, &id).map_err(|e| at(row.line, e))?,
-                None => {
-                    created += 1;
-                    let pact = Pact {
-                        id: id.clone(),
-                        name: row.name.clone().unwrap_or_else(|| id.to_string()),
-                        aliases: Vec::new(),
-                        parties: Vec::new(),
-                        kind: None,
-                        description: None,
-                        source: None,
-                        url: None,
-                    };
-                    let mut new = Building {
-                        existing: None,
-                        lines: Vec::new(),
-                        last_seq: 0,
-                        last_hash: None,
-                        last_recorded: DateTime::<Utc>::MIN_UTC,
-                        steps: Vec::new(),
-                    };
-                    new.append(&id, EventBody::Registered(pact), now);
-                    new
-                }
-            };
-            order.push(id.clone());
-            building.insert(id.clone(), start);
+        let id = match id {
+            Ok(id) => id,
+            Err(e) => {
+                first_error = Some((row.line, e));
+                break;
+            }
+        };
+        let slot = match index.get(&id) {
+            Some(slot) => *slot,
+            None => {
+                let start = match names.get(id.as_str()) {
+                    Some(_) => match existing(store, &id) {
+                        Ok(start) => start,
+                        Err(e) => {
+                            first_error = Some((row.line, e));
+                            break;
+                        }
+                    },
+                    None => {
+                        created += 1;
+                        new_pact(&id, row, now)
+                    }
+                };
+                groups.push((id.clone(), start, Vec::new()));
+                index.insert(id, groups.len() - 1);
+                groups.len() - 1
+            }
+        };
+        groups[slot].2.push(row);
+    }
+    // Then each pact's rows, checked against the timeline the rows before
+    // them leave, on every core: pacts are independent of each other.
+    let done = AtomicUsize::new(0);
+    let built = crate::par::map(&groups, |(id, start, rows)| {
+        let mut stream = start.fork();
+        for row in rows {
+            let on = row.change.on;
+            let split = stream.steps.partition_point(|s| s.0 <= on);
+            let side = |s: &(NaiveDate, u64, Status)| (s.2, s.0);
+            let before = split.checked_sub(1).map(|i| side(&stream.steps[i]));
+            let next = stream.steps.get(split).map(side);
+            check_between(id, before, next, row.change.status, on, row.change.forced)
+                .map_err(|e| (row.line, Error::from(e)))?;
+            let event = stream.append(id, EventBody::Status(row.change.clone()), now);
+            stream
+                .steps
+                .insert(split, (on, event.seq, row.change.status));
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1);
         }
-        let stream = building
-            .get_mut(&id)
-            .expect("every pact met is being built");
-        let on = row.change.on;
-        let split = stream.steps.partition_point(|s| s.0 <= on);
-        let side = |s: &(NaiveDate, u64, Status)| (s.2, s.0);
-        let before = split.checked_sub(1).map(|i| side(&stream.steps[i]));
-        let next = stream.steps.get(split).map(side);
-        check_between(&id, before, next, row.change.status, on, row.change.forced)
-            .map_err(|e| at(row.line, e.into()))?;
-        let event = stream.append(&id, EventBody::Status(row.change.clone()), now);
-        stream
-            .steps
-            .insert(split, (on, event.seq, row.change.status));
-        progress(done + 1);
+        Ok(stream)
+    });
+    // The first bad row in the file is the one to name.
+    let refused = built
+        .iter()
+        .filter_map(|b| b.as_ref().err())
+        .min_by_key(|(line, _)| *line);
+    match (refused, first_error) {
+        (Some((line, _)), Some((first, e))) if first < *line => return Err(at(first, e)),
+        (Some(_), _) => {
+            let (line, e) = built
+                .into_iter()
+                .filter_map(Result::err)
+                .min_by_key(|(line, _)| *line)
+                .expect("a refused row");
+            return Err(at(line, e));
+        }
+        (None, Some((line, e))) => return Err(at(line, e)),
+        (None, None) => {}
     }
     let mut batch = Batch {
         create: Vec::new(),
         append: Vec::new(),
         events: rows.len(),
-        pacts: order.len(),
+        pacts: groups.len(),
         created,
         dir_lock,
     };
-    for id in order {
-        let stream = building.remove(&id).expect("every pact in order is built");
-        match stream.existing {
+    for ((id, start, _), stream) in groups.into_iter().zip(built) {
+        let stream = stream.map_err(|(line, e)| at(line, e))?;
+        match start.existing {
             Some(file) => batch.append.push((file, stream.lines)),
             None => batch.create.push((id, stream.lines)),
         }
     }
     Ok(batch)
+}
+
+/// A new pact's stream, its registration the first line.
+fn new_pact(id: &PactId, row: &Row, now: DateTime<Utc>) -> Building {
+    let pact = Pact {
+        id: id.clone(),
+        name: row.name.clone().unwrap_or_else(|| id.to_string()),
+        aliases: Vec::new(),
+        parties: Vec::new(),
+        kind: None,
+        description: None,
+        source: None,
+        url: None,
+    };
+    let mut new = Building {
+        existing: None,
+        lines: Vec::new(),
+        last_seq: 0,
+        last_hash: None,
+        last_recorded: DateTime::<Utc>::MIN_UTC,
+        steps: Vec::new(),
+    };
+    new.append(id, EventBody::Registered(pact), now);
+    new
 }
 
 /// An existing stream, locked and replayed, ready to take lines.

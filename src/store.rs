@@ -270,6 +270,8 @@ impl Store {
             ))
         };
         let result = (|| {
+            // one after the other: creating files in one directory from
+            // several threads only makes them wait on its lock
             for (id, bytes) in streams {
                 let path = temp(id);
                 fs::write(&path, bytes).map_err(Error::io("write", &path))?;

@@ -82,21 +82,14 @@ impl Args {
                 let rows = read_csv(label, input, ctx.today)?;
                 let bar = (rows.len() >= PROGRESS_FROM && std::io::stderr().is_terminal())
                     .then(|| progress_bar(rows.len()));
-                let mut tick = |done: usize| {
+                let tick = |done: usize| {
                     if let Some(bar) = &bar
                         && done.is_multiple_of(1024)
                     {
                         bar.set_position(done as u64);
                     }
                 };
-                let batch = plan_csv(
-                    &ctx.store,
-                    label,
-                    &rows,
-                    self.create_pacts,
-                    ctx.now,
-                    &mut tick,
-                );
+                let batch = plan_csv(&ctx.store, label, &rows, self.create_pacts, ctx.now, &tick);
                 if let Some(bar) = bar {
                     bar.finish_and_clear();
                 }
