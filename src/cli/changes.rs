@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::cli::output::{Cell, Table, csv, dim};
 use crate::cli::style;
-use crate::cli::{AsOfArg, Context, read_streams, streams_failed};
+use crate::cli::{AsOfArg, Context, TableFormat, read_streams, streams_failed};
 use crate::error::Error;
 use crate::pact::PactId;
 use crate::replay::{Timeline, as_of};
@@ -32,12 +32,8 @@ pub struct Args {
     to: String,
     #[command(flatten)]
     as_of: AsOfArg,
-    /// Print the changes as JSON.
-    #[arg(long, conflicts_with = "csv")]
-    json: bool,
-    /// Print the changes as CSV, with a header row.
-    #[arg(long)]
-    csv: bool,
+    #[command(flatten)]
+    format: TableFormat,
 }
 
 #[derive(Debug, Serialize)]
@@ -85,9 +81,9 @@ impl Args {
             }
         }
         changes.sort_by(|a, b| (a.on, &a.pact, a.seq).cmp(&(b.on, &b.pact, b.seq)));
-        if self.json {
+        if self.format.json {
             ctx.json(&changes)?;
-        } else if self.csv {
+        } else if self.format.csv {
             let columns = [
                 "pact",
                 "on",

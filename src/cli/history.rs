@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::cli::output::{Cell, Table, csv, dim, head_line, one_line, source_text};
 use crate::cli::style;
-use crate::cli::{AsOfArg, Context, visible};
+use crate::cli::{AsOfArg, Context, TableFormat, visible};
 use crate::error::Error;
 use crate::event::Hash;
 use crate::pact::{Pact, PactId};
@@ -23,12 +23,8 @@ pub struct Args {
     pact: String,
     #[command(flatten)]
     as_of: AsOfArg,
-    /// Print the history as JSON.
-    #[arg(long, conflicts_with = "csv")]
-    json: bool,
-    /// Print the status intervals as CSV, with a header row.
-    #[arg(long)]
-    csv: bool,
+    #[command(flatten)]
+    format: TableFormat,
 }
 
 #[derive(Debug, Serialize)]
@@ -103,10 +99,10 @@ impl Args {
                 .collect(),
             head: stream.head,
         };
-        if self.json {
+        if self.format.json {
             return ctx.json(&history);
         }
-        if self.csv {
+        if self.format.csv {
             let columns = [
                 "status",
                 "from",

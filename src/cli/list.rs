@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::cache::Cache;
 use crate::cli::output::{Cell, Table, csv, dim, one_line};
 use crate::cli::style;
-use crate::cli::{AsOfArg, Context, report, streams_failed};
+use crate::cli::{AsOfArg, Context, TableFormat, report, streams_failed};
 use crate::error::Error;
 use crate::event::Hash;
 use crate::pact::PactId;
@@ -26,12 +26,8 @@ pub struct Args {
     status: Option<String>,
     #[command(flatten)]
     as_of: AsOfArg,
-    /// Print the list as JSON.
-    #[arg(long, conflicts_with = "csv")]
-    json: bool,
-    /// Print the list as CSV, with a header row.
-    #[arg(long)]
-    csv: bool,
+    #[command(flatten)]
+    format: TableFormat,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,9 +84,9 @@ impl Args {
             .map(|r| format!("{} {}", r.pact, r.head))
             .collect();
         rows.retain(|row| wanted.is_none() || row.status == wanted);
-        if self.json {
+        if self.format.json {
             ctx.json(&rows)?;
-        } else if self.csv {
+        } else if self.format.csv {
             let columns = ["pact", "name", "status", "since", "scheduled", "head"];
             csv(ctx.out, &columns, &rows)?;
         } else if rows.is_empty() {
@@ -117,7 +113,7 @@ impl Args {
             }
             table.print(ctx.out, "", ctx.color)?;
         }
-        if !self.json && !self.csv && !heads.is_empty() {
+        if !self.format.json && !self.format.csv && !heads.is_empty() {
             let as_of = when
                 .map(|w| format!(" (as of {})", w.input))
                 .unwrap_or_default();

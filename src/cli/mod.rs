@@ -167,6 +167,17 @@ pub(crate) fn streams_failed(failed: usize) -> Result<(), Error> {
     }
 }
 
+/// `--json` or `--csv`, for the commands whose answer is a table.
+#[derive(Debug, clap::Args)]
+pub(crate) struct TableFormat {
+    /// Print the answer as JSON.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// Print the answer as CSV, with a header row (RFC 4180 quoting).
+    #[arg(long)]
+    csv: bool,
+}
+
 /// What a command runs with: the store, the clock, and where output goes.
 pub struct Context<'a> {
     /// The store the command works on.
