@@ -9,7 +9,14 @@
 //! - [`Event`]: one immutable fact, one line of a stream on disk.
 //! - [`Store`]: the directory of streams; reads check every line, appends
 //!   lock, validate, write once and `fsync`.
-//! - [`Timeline`]: the pure fold from events to the status on any date.
+//! - [`Timeline`]: the pure fold from events to the status on any date;
+//!   [`replay`] also answers as of a past recorded time and checks
+//!   retractions.
+//! - [`import`]: batches of CSV rows or JSON Lines, checked whole before a
+//!   byte is written.
+//! - [`chart`]: the timeline picture, as SVG or a self-contained HTML page.
+//! - [`cache`]: each stream's timeline, kept beside the streams for
+//!   whole-store questions; [`par`] spreads such work over the cores.
 //! - [`cli`]: the command line, a thin shell over the above.
 //!
 //! ```
