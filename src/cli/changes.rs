@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::cli::output::{Cell, Table, csv, dim};
 use crate::cli::style;
-use crate::cli::{AsOfArg, Context, TableFormat, read_streams, streams_failed};
+use crate::cli::{AsOfArg, Context, TableFormat, map_streams, streams_failed};
 use crate::error::Error;
 use crate::pact::PactId;
 use crate::replay::{Timeline, as_of};
@@ -60,11 +60,12 @@ impl Args {
         }
         let when = self.as_of.parse(ctx.today)?;
         let ids = ctx.store.ids()?;
-        let (streams, failed) = read_streams(ctx, &ids);
-        let mut changes = Vec::new();
-        for stream in &streams {
-            let timeline = Timeline::new(as_of(&stream.events, when.as_ref().map(|w| w.at)));
+        let (today, at) = (ctx.today, when.as_ref().map(|w| w.at));
+        // one stream at a time per core, keeping only its changes
+        let (per_stream, failed) = map_streams(ctx, &ids, |stream| {
+            let timeline = Timeline::new(as_of(&stream.events, at));
             let mut before = None;
+            let mut changes = Vec::new();
             for entry in timeline.entries() {
                 if (from..=to).contains(&entry.on()) {
                     changes.push(Change {
@@ -73,13 +74,15 @@ impl Args {
                         from_status: before,
                         to_status: entry.status(),
                         event: entry.event.id,
-                        scheduled: entry.on() > ctx.today,
+                        scheduled: entry.on() > today,
                         seq: entry.event.seq,
                     });
                 }
                 before = Some(entry.status());
             }
-        }
+            changes
+        });
+        let mut changes: Vec<Change> = per_stream.into_iter().flatten().collect();
         changes.sort_by(|a, b| (a.on, &a.pact, a.seq).cmp(&(b.on, &b.pact, b.seq)));
         if self.format.json {
             ctx.json(&changes)?;
