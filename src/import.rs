@@ -480,13 +480,18 @@ fn unknown_pact(names: &Names, query: &str, create_pacts: bool) -> Error {
 }
 
 /// Plans a JSON Lines import: the lines of `export`, each stream recreated
-/// byte for byte. Only streams that do not exist yet may be imported, and
+/// byte for byte; `progress` is told how many lines are read. Only streams that do not exist yet may be imported, and
 /// each must check as a whole (chain, seq, checksums), with names free.
 ///
 /// # Errors
 ///
 /// [`Error::Row`] naming the input line of the first problem.
-pub fn plan_jsonl(store: &Store, file: &str, input: impl BufRead) -> Result<Batch, Error> {
+pub fn plan_jsonl(
+    store: &Store,
+    file: &str,
+    input: impl BufRead,
+    progress: &dyn Fn(usize),
+) -> Result<Batch, Error> {
     let dir_lock = lock_existing(store)?;
     let mut names = known_names(store, &dir_lock)?;
     let at = |line: u64, source: Error| Error::Row {
@@ -511,6 +516,7 @@ pub fn plan_jsonl(store: &Store, file: &str, input: impl BufRead) -> Result<Batc
             break;
         }
         number += 1;
+        progress(number as usize);
         let body = line.strip_suffix(b"\n").unwrap_or(&line);
         if body.iter().all(u8::is_ascii_whitespace) {
             // a blank line, such as one left at the end by an editor

@@ -77,7 +77,30 @@ impl Args {
             &self.file
         };
         let batch = match format {
-            Format::Jsonl => plan_jsonl(&ctx.store, label, input)?,
+            Format::Jsonl => {
+                // the number of lines is not known ahead: a counter
+                let bar = std::io::stderr().is_terminal().then(|| {
+                    let bar = ProgressBar::new_spinner();
+                    if let Ok(style) =
+                        ProgressStyle::with_template("checking {spinner} {pos} lines")
+                    {
+                        bar.set_style(style);
+                    }
+                    bar
+                });
+                let tick = |done: usize| {
+                    if let Some(bar) = &bar
+                        && done.is_multiple_of(PROGRESS_FROM)
+                    {
+                        bar.set_position(done as u64);
+                    }
+                };
+                let batch = plan_jsonl(&ctx.store, label, input, &tick);
+                if let Some(bar) = bar {
+                    bar.finish_and_clear();
+                }
+                batch?
+            }
             Format::Csv => {
                 let rows = read_csv(label, input, ctx.today)?;
                 let bar = (rows.len() >= PROGRESS_FROM && std::io::stderr().is_terminal())
