@@ -18,7 +18,9 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
+#[cfg(not(unix))]
+use std::io::{Read, Seek, SeekFrom};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -299,6 +301,18 @@ impl Cache {
     }
 }
 
+/// Reads `buf.len()` bytes at `offset`, without moving the file's position.
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(mut file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(buf)
+}
+
 /// A stream file's length and the hash of its last line, read from its end.
 ///
 /// # Errors
@@ -306,15 +320,13 @@ impl Cache {
 /// [`Error::Io`] when the file cannot be read.
 pub fn tail_key(store: &Store, id: &PactId) -> Result<(u64, Hash), Error> {
     let path = store.stream_path(id);
-    let mut file = File::open(&path).map_err(Error::io("open", &path))?;
+    let file = File::open(&path).map_err(Error::io("open", &path))?;
     let len = file.metadata().map_err(Error::io("read", &path))?.len();
     let mut window = 1024_u64;
     loop {
         let start = len.saturating_sub(window);
-        let mut tail = Vec::with_capacity((len - start) as usize);
-        file.seek(SeekFrom::Start(start))
-            .and_then(|_| (&mut file).take(len - start).read_to_end(&mut tail))
-            .map_err(Error::io("read", &path))?;
+        let mut tail = vec![0; (len - start) as usize];
+        read_exact_at(&file, &mut tail, start).map_err(Error::io("read", &path))?;
         let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
         match body.iter().rposition(|&b| b == b'\n') {
             Some(at) => return Ok((len, Hash::of(&body[at + 1..]))),
