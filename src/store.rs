@@ -169,6 +169,20 @@ impl Store {
         })
     }
 
+    /// The pacts a command names (ids or aliases), or every pact in the
+    /// store when it names none.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::ids`] and [`Store::resolve`].
+    pub fn select(&self, queries: &[String]) -> Result<Vec<PactId>, Error> {
+        if queries.is_empty() {
+            self.ids()
+        } else {
+            queries.iter().map(|q| self.resolve(q)).collect()
+        }
+    }
+
     /// Every registration in the store, and the errors of the streams whose
     /// first line cannot be read: those answer to no name until repaired.
     fn registrations(&self) -> Result<(Vec<Pact>, Vec<Error>), Error> {

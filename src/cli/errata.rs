@@ -103,14 +103,7 @@ impl Args {
                 hint: Some("give the earlier recorded time as --since".into()),
             });
         }
-        let ids = if self.pacts.is_empty() {
-            ctx.store.ids()?
-        } else {
-            self.pacts
-                .iter()
-                .map(|p| ctx.store.resolve(p))
-                .collect::<Result<_, _>>()?
-        };
+        let ids = ctx.store.select(&self.pacts)?;
         let (streams, failed) = read_streams(ctx, &ids);
         let pacts = streams
             .iter()

@@ -61,14 +61,7 @@ impl Args {
             });
         }
         let when = self.as_of.parse(ctx.today)?;
-        let ids = if self.pacts.is_empty() {
-            ctx.store.ids()?
-        } else {
-            self.pacts
-                .iter()
-                .map(|p| ctx.store.resolve(p))
-                .collect::<Result<_, _>>()?
-        };
+        let ids = ctx.store.select(&self.pacts)?;
         let (streams, failed) = read_streams(ctx, &ids);
         let mut bands = Vec::new();
         for stream in &streams {
@@ -80,8 +73,10 @@ impl Args {
             }
         }
         let chart = Chart::new(bands, from, to, ctx.today);
-        for (path, text) in [(&self.svg, chart.svg()), (&self.html, chart.html())] {
+        let svg: fn(&Chart) -> String = Chart::svg;
+        for (path, render) in [(&self.svg, svg), (&self.html, Chart::html)] {
             let Some(path) = path else { continue };
+            let text = render(&chart);
             if path.as_os_str() == "-" {
                 ctx.out.write_all(text.as_bytes())?;
             } else {

@@ -60,14 +60,7 @@ struct StreamReport {
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
         let pinned = self.head.as_deref().map(parse_head).transpose()?;
-        let ids: Vec<PactId> = if self.pacts.is_empty() {
-            ctx.store.ids()?
-        } else {
-            self.pacts
-                .iter()
-                .map(|p| ctx.store.resolve(p))
-                .collect::<Result<_, _>>()?
-        };
+        let ids = ctx.store.select(&self.pacts)?;
         if pinned.is_some() && ids.len() != 1 {
             return Err(Error::Invalid {
                 message: format!("--head pins one stream, but {} are checked", ids.len()),
