@@ -26,7 +26,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::event::{EventBody, Hash};
+use crate::event::{Fact, Hash, What};
 use crate::pact::PactId;
 use crate::status::Status;
 use crate::store::Store;
@@ -108,42 +108,36 @@ mod micros {
 impl Summary {
     /// The summary of a stream that was read and checked whole, `len` bytes
     /// long.
-    pub fn of(stream: &Stream, len: u64) -> Summary {
-        let mut retracted: HashMap<uuid::Uuid, DateTime<Utc>> = HashMap::new();
+    pub fn of(stream: &Stream<Fact>, len: u64) -> Summary {
+        // a stream of more than four billion events is not one pactlog can
+        // read in the first place
+        let seq = |seq: u64| u32::try_from(seq).unwrap_or(u32::MAX);
+        let retracted_at: HashMap<uuid::Uuid, i64> = stream
+            .events
+            .iter()
+            .filter_map(|e| match e.what {
+                What::Retraction { target } => Some((target, e.recorded.timestamp_micros())),
+                _ => None,
+            })
+            .collect();
+        let mut steps = Vec::with_capacity(stream.events.len());
+        let mut retracted = Vec::new();
         for event in &stream.events {
-            if let EventBody::Retraction(r) = &event.body {
-                retracted.insert(r.target, event.recorded);
+            // every status event, retracted ones included
+            if let What::Status { status, on, .. } = event.what {
+                steps.push(Step {
+                    on,
+                    seq: seq(event.seq),
+                    status,
+                    recorded: event.recorded.timestamp_micros(),
+                });
+                if let Some(&at) = retracted_at.get(&event.id) {
+                    retracted.push((seq(event.seq), at));
+                }
             }
         }
-        // every status event, retracted ones included, in (date, seq) order
-        let mut steps: Vec<Step> = stream
-            .events
-            .iter()
-            .filter_map(|e| {
-                e.status_change().map(|c| Step {
-                    on: c.on,
-                    // a stream of more than four billion events is not one
-                    // pactlog can read in the first place
-                    seq: u32::try_from(e.seq).unwrap_or(u32::MAX),
-                    status: c.status,
-                    recorded: e.recorded.timestamp_micros(),
-                })
-            })
-            .collect();
         steps.sort_by_key(|s| (s.on, s.seq));
         steps.shrink_to_fit();
-        let retracted: Vec<(u32, i64)> = stream
-            .events
-            .iter()
-            .filter(|e| e.status_change().is_some())
-            .filter_map(|e| {
-                let at = retracted.get(&e.id)?;
-                Some((
-                    u32::try_from(e.seq).unwrap_or(u32::MAX),
-                    at.timestamp_micros(),
-                ))
-            })
-            .collect();
         Summary {
             id: stream.pact.id.clone(),
             name: stream.pact.name.clone(),
@@ -247,7 +241,7 @@ impl Cache {
         let this = &*self;
         let done = crate::par::map(ids, |id| match this.fresh(store, id) {
             Some(summary) => Ok((f(summary), None)),
-            None => store.read_sized(id).map(|(stream, len)| {
+            None => store.read_facts(id).map(|(stream, len)| {
                 let summary = Summary::of(&stream, len);
                 (f(&summary), Some(summary))
             }),

@@ -86,8 +86,8 @@ impl Band {
                     from: i.from,
                     to: i.to,
                     scheduled: i.from > today,
-                    source: i.entry.change.source.clone(),
-                    url: i.entry.change.url.clone(),
+                    source: i.entry.change().source.clone(),
+                    url: i.entry.change().url.clone(),
                 })
                 .collect(),
             notes: notes(events)

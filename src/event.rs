@@ -91,6 +91,84 @@ pub struct Retraction {
     pub reason: String,
 }
 
+/// What replay and the checks of a stream need of an event: everything but
+/// its text. Reading a whole store builds these rather than [`Event`]s, so
+/// that no text is copied that no answer shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fact {
+    /// The event's position in the stream.
+    pub seq: u64,
+    /// Its id.
+    pub id: Uuid,
+    /// When it was appended.
+    pub recorded: DateTime<Utc>,
+    /// The SHA-256 of the previous line; `None` on the first line.
+    pub prev: Option<Hash>,
+    /// What it does to the timeline.
+    pub what: What,
+}
+
+/// An event's kind, with the fields replay reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum What {
+    /// The registration.
+    Registered,
+    /// A status entered on a date, perhaps with `--force`.
+    Status {
+        /// The status entered.
+        status: Status,
+        /// The effective date.
+        on: NaiveDate,
+        /// Recorded with `--force` against the lifecycle.
+        forced: bool,
+    },
+    /// A note about a date.
+    Note {
+        /// The date the note is about.
+        on: NaiveDate,
+    },
+    /// The withdrawal of the event `target`.
+    Retraction {
+        /// The id of the event withdrawn.
+        target: Uuid,
+    },
+}
+
+impl What {
+    /// The kind as stored.
+    pub fn kind(&self) -> Kind {
+        match self {
+            What::Registered => Kind::Registered,
+            What::Status { .. } => Kind::Status,
+            What::Note { .. } => Kind::Note,
+            What::Retraction { .. } => Kind::Retraction,
+        }
+    }
+}
+
+impl Event {
+    /// The event without its text.
+    pub fn fact(&self) -> Fact {
+        let what = match &self.body {
+            EventBody::Registered(_) => What::Registered,
+            EventBody::Status(s) => What::Status {
+                status: s.status,
+                on: s.on,
+                forced: s.forced,
+            },
+            EventBody::Note(n) => What::Note { on: n.on },
+            EventBody::Retraction(r) => What::Retraction { target: r.target },
+        };
+        Fact {
+            seq: self.seq,
+            id: self.id,
+            recorded: self.recorded,
+            prev: self.prev,
+            what,
+        }
+    }
+}
+
 impl EventBody {
     /// The kind as stored: `registered`, `status`, `note` or `retraction`.
     pub fn kind(&self) -> Kind {
@@ -202,9 +280,97 @@ mod recorded {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         let text = super::Text::deserialize(d)?;
+        if let Some(t) = super::written::time(text.as_bytes()) {
+            return Ok(t);
+        }
         DateTime::parse_from_rfc3339(&text)
             .map(|t| t.with_timezone(&Utc))
             .map_err(|e| serde::de::Error::custom(format!("recorded time '{}': {e}", &*text)))
+    }
+}
+
+mod on {
+    //! `on` is an ISO 8601 date, `YYYY-MM-DD`.
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        let text = super::Text::deserialize(d)?;
+        if let Some(day) = super::written::date(text.as_bytes()) {
+            return Ok(Some(day));
+        }
+        text.parse()
+            .map(Some)
+            .map_err(|e| serde::de::Error::custom(format!("date '{}': {e}", &*text)))
+    }
+}
+
+mod written {
+    //! Reading dates and times in exactly the layout pactlog writes them,
+    //! which is what nearly every line holds: a quick path that builds them
+    //! with chrono's constructors. Any other spelling (or an impossible day
+    //! or time) returns `None`, and chrono's own parser then reads it or says
+    //! what is wrong, so the path changes what is accepted in nothing.
+    use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+
+    /// The number in `digits`, when all of them are ASCII digits.
+    fn number(digits: &[u8]) -> Option<u32> {
+        digits.iter().try_fold(0_u32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn date(text: &[u8]) -> Option<NaiveDate> {
+        let [_, _, _, _, b'-', _, _, b'-', _, _] = text else {
+            return None;
+        };
+        let year = i32::try_from(number(&text[..4])?).ok()?;
+        NaiveDate::from_ymd_opt(year, number(&text[5..7])?, number(&text[8..])?)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the form of `recorded`.
+    pub fn time(text: &[u8]) -> Option<DateTime<Utc>> {
+        let [
+            _,
+            _,
+            _,
+            _,
+            _,
+            _,
+            _,
+            _,
+            _,
+            _,
+            b'T',
+            _,
+            _,
+            b':',
+            _,
+            _,
+            b':',
+            _,
+            _,
+            b'.',
+            _,
+            _,
+            _,
+            _,
+            _,
+            _,
+            b'Z',
+        ] = text
+        else {
+            return None;
+        };
+        let day = date(&text[..10])?;
+        let time = NaiveTime::from_hms_micro_opt(
+            number(&text[11..13])?,
+            number(&text[14..16])?,
+            number(&text[17..19])?,
+            number(&text[20..26])?,
+        )?;
+        Some(day.and_time(time).and_utc())
     }
 }
 
@@ -269,7 +435,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 /// written. Optional fields are left out when absent.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Record<'a> {
+pub(crate) struct Record<'a> {
     v: u64,
     #[serde(borrow)]
     pact: Text<'a>,
@@ -290,7 +456,11 @@ struct Record<'a> {
     description: Option<Text<'a>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     status: Option<Status>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "on::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
     on: Option<NaiveDate>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     text: Option<Text<'a>>,
@@ -429,9 +599,59 @@ impl<'a> Record<'a> {
         r
     }
 
-    /// The kind-specific fields that are present, by name.
-    fn present_fields(&self) -> Vec<&'static str> {
-        [
+    /// Reads a line (without its LF) as a record, checking all that can be
+    /// checked of one line alone: JSON, version, checksum, and that the
+    /// kind has its fields and no others.
+    ///
+    /// # Errors
+    ///
+    /// [`StreamProblem::FutureVersion`] for a line of a newer format,
+    /// [`StreamProblem::ChecksumMismatch`] for a line whose `crc` does not
+    /// match, [`StreamProblem::Malformed`] for anything else that is not an
+    /// event.
+    pub(crate) fn parse(line: &'a [u8]) -> Result<Record<'a>, StreamProblem> {
+        // One pass checks the whole line's UTF-8, so that serde_json need
+        // not check each string again.
+        let parsed = match std::str::from_utf8(line) {
+            Ok(text) => serde_json::from_str::<Record>(text).map_err(|e| json_error(&e)),
+            Err(e) => Err(format!(
+                "the line is not valid UTF-8 (column {})",
+                e.valid_up_to() + 1
+            )),
+        };
+        let record = match parsed {
+            Ok(record) => record,
+            Err(message) => {
+                if let Ok(VersionProbe { v: Some(v) }) = serde_json::from_slice(line)
+                    && v > FORMAT_VERSION
+                {
+                    return Err(StreamProblem::FutureVersion { found: v });
+                }
+                return Err(StreamProblem::Malformed(message));
+            }
+        };
+        match record.v {
+            FORMAT_VERSION => {
+                check_crc(line, record.crc)?;
+                record.check_fields().map_err(StreamProblem::Malformed)?;
+                Ok(record)
+            }
+            v if v > FORMAT_VERSION => Err(StreamProblem::FutureVersion { found: v }),
+            v => Err(StreamProblem::Malformed(format!(
+                "unknown format version {v}"
+            ))),
+        }
+    }
+
+    /// The pact id the line names, as written.
+    pub(crate) fn pact(&self) -> &str {
+        &self.pact
+    }
+
+    /// Checks that the kind's required fields are present, and no field of
+    /// another kind.
+    fn check_fields(&self) -> Result<(), String> {
+        let present = [
             ("name", self.name.is_some()),
             ("aliases", self.aliases.is_some()),
             ("parties", self.parties.is_some()),
@@ -447,51 +667,101 @@ impl<'a> Record<'a> {
             ("forced", self.forced.is_some()),
             ("target", self.target.is_some()),
             ("reason", self.reason.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(name, present)| present.then_some(name))
-        .collect()
-    }
-
-    fn into_event(self) -> Result<Event, String> {
-        let pact = PactId::parse(&self.pact).map_err(|e| e.to_string())?;
-        let allowed: &[&str] = match self.kind {
-            Kind::Registered => &[
-                "name",
-                "aliases",
-                "parties",
-                "pact_kind",
-                "description",
-                "source",
-                "url",
-            ],
-            Kind::Status => &[
-                "status", "on", "source", "url", "note", "reported", "forced",
-            ],
-            Kind::Note => &["on", "text", "source", "url"],
-            Kind::Retraction => &["target", "reason"],
+        ];
+        let (allowed, required): (&[&str], &[&str]) = match self.kind {
+            Kind::Registered => (
+                &[
+                    "name",
+                    "aliases",
+                    "parties",
+                    "pact_kind",
+                    "description",
+                    "source",
+                    "url",
+                ],
+                &["name"],
+            ),
+            Kind::Status => (
+                &[
+                    "status", "on", "source", "url", "note", "reported", "forced",
+                ],
+                &["status", "on"],
+            ),
+            Kind::Note => (&["on", "text", "source", "url"], &["on", "text"]),
+            Kind::Retraction => (&["target", "reason"], &["target", "reason"]),
         };
-        if let Some(field) = self
-            .present_fields()
-            .into_iter()
-            .find(|f| !allowed.contains(f))
+        if let Some((field, _)) = present
+            .iter()
+            .find(|(f, there)| *there && !allowed.contains(f))
         {
             return Err(format!(
                 "field '{field}' does not belong on a {} event",
                 self.kind
             ));
         }
+        if let Some((field, _)) = present
+            .iter()
+            .find(|(f, there)| !*there && required.contains(f))
+        {
+            return Err(format!("missing field '{field}'"));
+        }
+        Ok(())
+    }
+
+    /// The registration's pact, with its text copied.
+    pub(crate) fn registered_pact(&self, id: PactId) -> Result<Pact, String> {
+        Ok(Pact {
+            id,
+            name: required(self.name.as_deref(), "name")?.to_owned(),
+            aliases: self
+                .aliases
+                .as_deref()
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
+            parties: self
+                .parties
+                .as_deref()
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
+            kind: self.pact_kind.as_deref().map(str::to_owned),
+            description: self.description.as_deref().map(str::to_owned),
+            source: self.source.as_deref().map(str::to_owned),
+            url: self.url.as_deref().map(str::to_owned),
+        })
+    }
+
+    /// The event without its text. [`Record::parse`] has checked that the
+    /// kind's fields are there.
+    pub(crate) fn fact(&self) -> Result<Fact, String> {
+        let what = match self.kind {
+            Kind::Registered => What::Registered,
+            Kind::Status => What::Status {
+                status: required(self.status, "status")?,
+                on: required(self.on, "on")?,
+                forced: self.forced.unwrap_or(false),
+            },
+            Kind::Note => What::Note {
+                on: required(self.on, "on")?,
+            },
+            Kind::Retraction => What::Retraction {
+                target: required(self.target, "target")?,
+            },
+        };
+        Ok(Fact {
+            seq: self.seq,
+            id: self.id,
+            recorded: self.recorded,
+            prev: self.prev,
+            what,
+        })
+    }
+
+    /// The whole event, its text copied. [`Record::parse`] has checked that
+    /// the kind's fields are there.
+    pub(crate) fn into_event(self) -> Result<Event, String> {
+        let pact = PactId::parse(&self.pact).map_err(|e| e.to_string())?;
         let body = match self.kind {
-            Kind::Registered => EventBody::Registered(Pact {
-                id: pact.clone(),
-                name: required(self.name, "name")?.into_owned(),
-                aliases: self.aliases.map(Cow::into_owned).unwrap_or_default(),
-                parties: self.parties.map(Cow::into_owned).unwrap_or_default(),
-                kind: self.pact_kind.map(Text::into_owned),
-                description: self.description.map(Text::into_owned),
-                source: self.source.map(Text::into_owned),
-                url: self.url.map(Text::into_owned),
-            }),
+            Kind::Registered => EventBody::Registered(self.registered_pact(pact.clone())?),
             Kind::Status => EventBody::Status(StatusChange {
                 status: required(self.status, "status")?,
                 on: required(self.on, "on")?,
@@ -543,27 +813,9 @@ impl Event {
     /// [`StreamProblem::FutureVersion`] for a line of a newer format,
     /// [`StreamProblem::Malformed`] for anything else that is not an event.
     pub fn from_line(line: &[u8]) -> Result<Event, StreamProblem> {
-        let record: Record = match serde_json::from_slice(line) {
-            Ok(record) => record,
-            Err(e) => {
-                if let Ok(VersionProbe { v: Some(v) }) = serde_json::from_slice(line)
-                    && v > FORMAT_VERSION
-                {
-                    return Err(StreamProblem::FutureVersion { found: v });
-                }
-                return Err(StreamProblem::Malformed(json_error(&e)));
-            }
-        };
-        match record.v {
-            FORMAT_VERSION => {
-                check_crc(line, record.crc)?;
-                record.into_event().map_err(StreamProblem::Malformed)
-            }
-            v if v > FORMAT_VERSION => Err(StreamProblem::FutureVersion { found: v }),
-            v => Err(StreamProblem::Malformed(format!(
-                "unknown format version {v}"
-            ))),
-        }
+        Record::parse(line)?
+            .into_event()
+            .map_err(StreamProblem::Malformed)
     }
 
     /// The status change this event records, if it is one.

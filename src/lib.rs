@@ -78,7 +78,7 @@ pub mod stream;
 pub mod time;
 
 pub use error::{Error, LifecycleError, StreamProblem};
-pub use event::{Event, EventBody, Hash, Kind, Note, StatusChange};
+pub use event::{Event, EventBody, Fact, Hash, Kind, Note, StatusChange, What};
 pub use pact::{Pact, PactId};
 pub use replay::{Entry, Interval, Timeline};
 pub use status::Status;

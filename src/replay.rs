@@ -18,62 +18,133 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::error::{Error, LifecycleError};
-use crate::event::{Event, EventBody, Note, Retraction, StatusChange};
+use crate::event::{Event, EventBody, Fact, Note, Retraction, StatusChange, What};
 use crate::pact::PactId;
 use crate::status::Status;
 
-/// One status event in its place in the timeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry<'e> {
-    /// The event that recorded it.
-    pub event: &'e Event,
-    /// What it recorded.
-    pub change: &'e StatusChange,
+/// What replay reads of an event: an [`Event`], or a [`Fact`] (an event
+/// without its text) when a whole store is read.
+pub trait Replayable {
+    /// The event without its text.
+    fn fact(&self) -> Fact;
 }
 
-impl Entry<'_> {
+impl Replayable for Event {
+    fn fact(&self) -> Fact {
+        Event::fact(self)
+    }
+}
+
+impl Replayable for Fact {
+    fn fact(&self) -> Fact {
+        *self
+    }
+}
+
+/// One status event in its place in the timeline.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Entry<'e, E = Event> {
+    /// The event that recorded it.
+    pub event: &'e E,
+    seq: u64,
+    id: Uuid,
+    status: Status,
+    on: NaiveDate,
+    forced: bool,
+}
+
+impl<E> Clone for Entry<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for Entry<'_, E> {}
+
+impl<'e, E> Entry<'e, E> {
     /// The status entered.
     pub fn status(&self) -> Status {
-        self.change.status
+        self.status
     }
 
     /// The effective date.
     pub fn on(&self) -> NaiveDate {
-        self.change.on
+        self.on
+    }
+
+    /// The event's seq.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The event's id.
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// Whether it was recorded with `--force`.
+    pub fn forced(&self) -> bool {
+        self.forced
     }
 
     fn key(&self) -> (NaiveDate, u64) {
-        (self.change.on, self.event.seq)
+        (self.on, self.seq)
+    }
+}
+
+impl<'e> Entry<'e, Event> {
+    /// What the event recorded, its text included.
+    pub fn change(&self) -> &'e StatusChange {
+        self.event
+            .status_change()
+            .expect("a timeline holds only status events")
     }
 }
 
 /// A status and the dates it held: `from` inclusive, `to` exclusive (`None`:
 /// still holds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Interval<'e> {
+#[derive(Debug, PartialEq, Eq)]
+pub struct Interval<'e, E = Event> {
     /// The status event that opened the interval.
-    pub entry: Entry<'e>,
+    pub entry: Entry<'e, E>,
     /// The first day of the status.
     pub from: NaiveDate,
     /// The day the next status took effect.
     pub to: Option<NaiveDate>,
 }
 
-/// A pact's status events in timeline order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Timeline<'e> {
-    entries: Vec<Entry<'e>>,
+impl<E> Clone for Interval<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
 }
 
-impl<'e> Timeline<'e> {
+impl<E> Copy for Interval<'_, E> {}
+
+/// A pact's status events in timeline order.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Timeline<'e, E = Event> {
+    entries: Vec<Entry<'e, E>>,
+}
+
+impl<E> Default for Timeline<'_, E> {
+    fn default() -> Self {
+        Timeline {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<'e, E: Replayable> Timeline<'e, E> {
     /// Folds events (in any order) into a timeline.
     ///
     /// ```
-    /// # use pactlog::{Timeline, Status};
-    /// let timeline = Timeline::new(&[]);
+    /// # use pactlog::{Event, Timeline};
+    /// let events: Vec<Event> = Vec::new();
+    /// let timeline = Timeline::new(&events);
     /// assert!(timeline.entries().is_empty());
     /// ```
-    pub fn new(events: impl IntoIterator<Item = &'e Event>) -> Self {
+    pub fn new(events: impl IntoIterator<Item = &'e E>) -> Self {
         events
             .into_iter()
             .fold(Timeline::default(), Timeline::apply)
@@ -81,42 +152,50 @@ impl<'e> Timeline<'e> {
 
     /// Applies one event: a status event takes its place by (date, seq), a
     /// retraction removes its target; other kinds change nothing.
-    pub fn apply(mut self, event: &'e Event) -> Self {
-        match &event.body {
-            EventBody::Status(change) => {
-                let entry = Entry { event, change };
+    pub fn apply(mut self, event: &'e E) -> Self {
+        let fact = event.fact();
+        match fact.what {
+            What::Status { status, on, forced } => {
+                let entry = Entry {
+                    event,
+                    seq: fact.seq,
+                    id: fact.id,
+                    status,
+                    on,
+                    forced,
+                };
                 let at = self.entries.partition_point(|e| e.key() <= entry.key());
                 self.entries.insert(at, entry);
             }
-            EventBody::Retraction(retraction) => {
-                self.entries.retain(|e| e.event.id != retraction.target);
+            What::Retraction { target } => {
+                self.entries.retain(|e| e.id != target);
             }
-            EventBody::Registered(_) | EventBody::Note(_) => {}
+            What::Registered | What::Note { .. } => {}
         }
         self
     }
 
     /// The status events, ordered by (effective date, seq).
-    pub fn entries(&self) -> &[Entry<'e>] {
+    pub fn entries(&self) -> &[Entry<'e, E>] {
         &self.entries
     }
 
     /// The status in force on `date`: the last entry effective on or before
     /// it. `None` before the first.
-    pub fn status_on(&self, date: NaiveDate) -> Option<Entry<'e>> {
+    pub fn status_on(&self, date: NaiveDate) -> Option<Entry<'e, E>> {
         let after = self.entries.partition_point(|e| e.on() <= date);
         after.checked_sub(1).map(|i| self.entries[i])
     }
 
     /// The first entry effective after `date`: a change ahead.
-    pub fn next_after(&self, date: NaiveDate) -> Option<Entry<'e>> {
+    pub fn next_after(&self, date: NaiveDate) -> Option<Entry<'e, E>> {
         let after = self.entries.partition_point(|e| e.on() <= date);
         self.entries.get(after).copied()
     }
 
     /// The intervals, oldest first. Two statuses on one day give the first a
     /// zero-length interval (`from == to`): it is kept, since it happened.
-    pub fn intervals(&self) -> Vec<Interval<'e>> {
+    pub fn intervals(&self) -> Vec<Interval<'e, E>> {
         self.entries
             .iter()
             .enumerate()
@@ -144,7 +223,7 @@ impl<'e> Timeline<'e> {
         on: NaiveDate,
         force: bool,
     ) -> Result<(), LifecycleError> {
-        let side = |e: Entry<'_>| (e.status(), e.on());
+        let side = |e: Entry<'_, E>| (e.status(), e.on());
         let before = self.status_on(on).map(side);
         let next = self.next_after(on).map(side);
         check_between(pact, before, next, status, on, force)
@@ -153,16 +232,16 @@ impl<'e> Timeline<'e> {
     /// Every step of the timeline that the lifecycle does not allow, with
     /// the entry before it (`None`: it is the first). A step is excused when
     /// either side was recorded with `--force`.
-    pub fn lifecycle_breaks(&self) -> Vec<LifecycleBreak<'e>> {
+    pub fn lifecycle_breaks(&self) -> Vec<LifecycleBreak<'e, E>> {
         let mut before = None;
         let mut breaks = Vec::new();
         for entry in &self.entries {
-            let from = before.map(|b: &Entry<'e>| b.status());
+            let from = before.map(|b: &Entry<'e, E>| b.status());
             if !Status::may_follow(from, entry.status()) {
                 breaks.push(LifecycleBreak {
                     before: before.copied(),
                     entry: *entry,
-                    forced: entry.change.forced || before.is_some_and(|b| b.change.forced),
+                    forced: entry.forced || before.is_some_and(|b| b.forced),
                 });
             }
             before = Some(entry);
@@ -232,21 +311,21 @@ pub fn check_between(
 }
 
 /// A step of a timeline that breaks the lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LifecycleBreak<'e> {
+#[derive(Debug, PartialEq, Eq)]
+pub struct LifecycleBreak<'e, E = Event> {
     /// The entry before (`None`: nothing before).
-    pub before: Option<Entry<'e>>,
+    pub before: Option<Entry<'e, E>>,
     /// The entry that may not follow it.
-    pub entry: Entry<'e>,
+    pub entry: Entry<'e, E>,
     /// Whether a forced event explains it.
     pub forced: bool,
 }
 
 /// The events of a stream (in append order) that were recorded at or before
 /// `as_of`; all of them for `None`.
-pub fn as_of(events: &[Event], as_of: Option<DateTime<Utc>>) -> &[Event] {
+pub fn as_of<E: Replayable>(events: &[E], as_of: Option<DateTime<Utc>>) -> &[E] {
     match as_of {
-        Some(t) => &events[..events.partition_point(|e| e.recorded <= t)],
+        Some(t) => &events[..events.partition_point(|e| e.fact().recorded <= t)],
         None => events,
     }
 }
@@ -319,7 +398,7 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
         ));
     }
     let timeline = Timeline::new(events);
-    let Some(at) = timeline.entries.iter().position(|e| e.event.id == target) else {
+    let Some(at) = timeline.entries.iter().position(|e| e.id == target) else {
         return Ok(());
     };
     let before = at.checked_sub(1).map(|i| timeline.entries[i]);
@@ -327,7 +406,7 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
         return Ok(());
     };
     let from = before.map(|b| b.status());
-    let excused = after.change.forced || before.is_some_and(|b| b.change.forced);
+    let excused = after.forced || before.is_some_and(|b| b.forced);
     let repeats = from == Some(after.status());
     if repeats || !(excused || Status::may_follow(from, after.status())) {
         let side = |e: Entry<'_>| format!("{} on {} (event {})", e.status(), e.on(), e.event.id);

@@ -16,9 +16,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::{Error, StreamProblem};
-use crate::event::{Event, EventBody, to_recorded};
+use crate::event::{Event, EventBody, Fact, to_recorded};
 use crate::pact::{Pact, PactId};
-use crate::stream::{MAX_LINE, ReadError, Stream};
+use crate::stream::{FromRecord, MAX_LINE, ReadError, Stream};
 
 /// How much of a stream file one read takes.
 const READ_BUFFER: usize = 64 * 1024;
@@ -94,18 +94,30 @@ impl Store {
     /// [`Error::Stream`] with the line of the first problem, [`Error::Io`]
     /// when the file cannot be read.
     pub fn read(&self, id: &PactId) -> Result<Stream, Error> {
+        self.read_as(id)
+    }
+
+    /// Reads and checks a whole stream, as [`crate::event::Event`]s or as
+    /// [`Fact`]s.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::read`].
+    pub fn read_as<E: FromRecord>(&self, id: &PactId) -> Result<Stream<E>, Error> {
         let path = self.stream_path(id);
         let file = open_stream(&path, OpenOptions::new().read(true))?;
         read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, file))
     }
 
-    /// Reads and checks a whole stream, with the file's length as it was
-    /// when opened: the key of its [`crate::cache::Summary`].
+    /// Reads and checks a whole stream as [`Fact`]s, the events without
+    /// their text, with the file's length as it was when opened: what
+    /// questions about a whole store read, and the key of a
+    /// [`crate::cache::Summary`].
     ///
     /// # Errors
     ///
     /// As [`Store::read`].
-    pub fn read_sized(&self, id: &PactId) -> Result<(Stream, u64), Error> {
+    pub fn read_facts(&self, id: &PactId) -> Result<(Stream<Fact>, u64), Error> {
         let path = self.stream_path(id);
         let file = open_stream(&path, OpenOptions::new().read(true))?;
         let len = file.metadata().map_err(Error::io("read", &path))?.len();
@@ -125,7 +137,7 @@ impl Store {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .map_err(Error::io("read", &path))?;
-        read_stream(id, &path, bytes.as_slice())?;
+        read_stream::<Fact>(id, &path, bytes.as_slice())?;
         Ok(bytes)
     }
 
@@ -139,7 +151,7 @@ impl Store {
             .take(MAX_LINE as u64 + 1)
             .read_until(b'\n', &mut first)
             .map_err(Error::io("read", &path))?;
-        Ok(read_stream(id, &path, first.as_slice())?.pact)
+        Ok(read_stream::<Fact>(id, &path, first.as_slice())?.pact)
     }
 
     /// Finds the pact that `query` names: its id or an alias, in any case.
@@ -412,7 +424,7 @@ impl Store {
         let path = self.stream_path(id);
         let file = open_stream(&path, OpenOptions::new().read(true).write(true))?;
         file.lock().map_err(Error::io("lock", &path))?;
-        let (line, problem) = match Stream::read(id, BufReader::new(&file)) {
+        let (line, problem) = match Stream::<Fact>::read(id, BufReader::new(&file)) {
             Ok(stream) => {
                 return Ok(Repair::Intact {
                     events: stream.events.len(),
@@ -504,7 +516,11 @@ fn open_stream(path: &Path, options: &mut OpenOptions) -> Result<File, Error> {
 }
 
 /// Reads and checks a stream from `input`, naming `path` in any error.
-fn read_stream(id: &PactId, path: &Path, input: impl BufRead) -> Result<Stream, Error> {
+fn read_stream<E: FromRecord>(
+    id: &PactId,
+    path: &Path,
+    input: impl BufRead,
+) -> Result<Stream<E>, Error> {
     Stream::read(id, input).map_err(|e| match e {
         ReadError::At(line, problem) => Error::Stream {
             path: path.to_owned(),

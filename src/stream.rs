@@ -12,18 +12,49 @@ use std::io::{self, BufRead, Read};
 use uuid::Uuid;
 
 use crate::error::StreamProblem;
-use crate::event::{Event, EventBody, Hash, Kind};
+use crate::event::{Event, Fact, Hash, Kind, Record, What};
 use crate::pact::{Pact, PactId};
 
-/// A stream that was read and checked from end to end.
+/// A stream that was read and checked from end to end: its events as
+/// [`Event`]s, or as [`Fact`]s (the events without their text) for
+/// questions about a whole store. Both are checked alike.
 #[derive(Debug, Clone)]
-pub struct Stream {
+pub struct Stream<E = Event> {
     /// The pact as registered by the first event.
     pub pact: Pact,
     /// Every event, in append order (`events[0]` is the registration).
-    pub events: Vec<Event>,
+    pub events: Vec<E>,
     /// The SHA-256 of the last line: pin it to detect a changed last line.
     pub head: Hash,
+}
+
+/// What a stream's events are read as: [`Event`] or [`Fact`].
+pub trait FromRecord: sealed::FromRecord {}
+
+impl FromRecord for Event {}
+impl FromRecord for Fact {}
+
+mod sealed {
+    use crate::event::{Event, Fact};
+
+    /// Builds an event of a line that was checked: from its fact, or by
+    /// copying its text (`event`).
+    pub trait FromRecord: Sized {
+        fn build(fact: Fact, event: impl FnOnce() -> Result<Event, String>)
+        -> Result<Self, String>;
+    }
+
+    impl FromRecord for Event {
+        fn build(_: Fact, event: impl FnOnce() -> Result<Event, String>) -> Result<Self, String> {
+            event()
+        }
+    }
+
+    impl FromRecord for Fact {
+        fn build(fact: Fact, _: impl FnOnce() -> Result<Event, String>) -> Result<Self, String> {
+            Ok(fact)
+        }
+    }
 }
 
 impl Stream {
@@ -38,13 +69,15 @@ impl Stream {
     ///
     /// The 1-based line of the first problem and what it is.
     pub fn parse(id: &PactId, bytes: &[u8]) -> Result<Stream, (usize, StreamProblem)> {
-        Stream::read(id, bytes).map_err(|e| match e {
+        Stream::<Event>::read(id, bytes).map_err(|e| match e {
             ReadError::At(line, problem) => (line, problem),
             // Reading from memory cannot fail.
             ReadError::Io(e) => (0, StreamProblem::Malformed(e.to_string())),
         })
     }
+}
 
+impl<E: FromRecord> Stream<E> {
     /// Reads and checks the stream of pact `id` line by line, never holding
     /// more than one line of at most [`MAX_LINE`] bytes beyond the events.
     ///
@@ -52,7 +85,7 @@ impl Stream {
     ///
     /// [`ReadError::At`] the 1-based line of the first problem, or
     /// [`ReadError::Io`] when reading fails.
-    pub fn read(id: &PactId, mut input: impl BufRead) -> Result<Stream, ReadError> {
+    pub fn read(id: &PactId, mut input: impl BufRead) -> Result<Stream<E>, ReadError> {
         let mut checker = Checker::new(id);
         let mut line = Vec::new();
         loop {
@@ -62,7 +95,7 @@ impl Stream {
             if n == 0 {
                 break;
             }
-            let at = checker.events.len() + 1;
+            let at = checker.lines + 1;
             if line.last() == Some(&b'\n') {
                 line.pop();
             } else if line.len() > MAX_LINE {
@@ -103,18 +136,24 @@ impl From<io::Error> for ReadError {
 
 /// Checks lines one after the other, keeping what the next line is checked
 /// against.
-struct Checker<'a> {
+struct Checker<'a, E> {
     id: &'a PactId,
-    events: Vec<Event>,
+    lines: usize,
+    pact: Option<Pact>,
+    events: Vec<E>,
+    last: Option<Fact>,
     seen: Seen,
     prev_hash: Option<Hash>,
 }
 
-impl<'a> Checker<'a> {
+impl<'a, E: FromRecord> Checker<'a, E> {
     fn new(id: &'a PactId) -> Self {
         Checker {
             id,
+            lines: 0,
+            pact: None,
             events: Vec::new(),
+            last: None,
             seen: Seen::default(),
             prev_hash: None,
         }
@@ -122,33 +161,49 @@ impl<'a> Checker<'a> {
 
     /// Checks one line (without its LF); `last` says no bytes follow it.
     fn line(&mut self, line: &[u8], last: bool) -> Result<(), StreamProblem> {
-        let event = match Event::from_line(line) {
-            Ok(event) => event,
+        let record = match Record::parse(line) {
+            Ok(record) => record,
             Err(StreamProblem::Malformed(_)) if last => {
                 let why = "it does not parse";
                 return Err(StreamProblem::TornTail { why });
             }
             Err(problem) => return Err(problem),
         };
-        check_line(self.id, &event, self.events.last(), self.prev_hash)?;
-        self.seen.record(&event)?;
+        if record.pact() != self.id.as_str() {
+            // an id that is not one is malformed; a valid one is another pact's
+            PactId::parse(record.pact()).map_err(|e| StreamProblem::Malformed(e.to_string()))?;
+            return Err(StreamProblem::WrongPact {
+                expected: self.id.to_string(),
+                found: record.pact().to_owned(),
+            });
+        }
+        let fact = record.fact().map_err(StreamProblem::Malformed)?;
+        check_line(&fact, self.last.as_ref(), self.prev_hash)?;
+        self.seen.record(&fact)?;
+        if fact.what == What::Registered {
+            let pact = record.registered_pact(self.id.clone());
+            self.pact = Some(pact.map_err(StreamProblem::Malformed)?);
+        }
+        self.events
+            .push(E::build(fact, || record.into_event()).map_err(StreamProblem::Malformed)?);
         self.prev_hash = Some(Hash::of(line));
-        self.events.push(event);
+        self.last = Some(fact);
+        self.lines += 1;
         Ok(())
     }
 
-    fn finish(self) -> Result<Stream, StreamProblem> {
+    fn finish(self) -> Result<Stream<E>, StreamProblem> {
         let Some(head) = self.prev_hash else {
             let why = "the file is empty";
             return Err(StreamProblem::TornTail { why });
         };
-        match self.events.first().map(|e| &e.body) {
-            Some(EventBody::Registered(pact)) => Ok(Stream {
-                pact: pact.clone(),
+        match self.pact {
+            Some(pact) => Ok(Stream {
+                pact,
                 events: self.events,
                 head,
             }),
-            _ => Err(StreamProblem::NotRegistered),
+            None => Err(StreamProblem::NotRegistered),
         }
     }
 }
@@ -161,10 +216,10 @@ struct Seen {
 }
 
 impl Seen {
-    fn record(&mut self, event: &Event) -> Result<(), StreamProblem> {
-        if let EventBody::Retraction(retraction) = &event.body {
+    fn record(&mut self, fact: &Fact) -> Result<(), StreamProblem> {
+        if let What::Retraction { target } = fact.what {
             let bad = |why| Err(StreamProblem::BadRetraction(why));
-            match self.events.get_mut(&retraction.target) {
+            match self.events.get_mut(&target) {
                 None => return bad("its target is not an earlier event of the stream"),
                 Some((Kind::Registered, _)) => return bad("it retracts the registration"),
                 Some((Kind::Retraction, _)) => return bad("it retracts a retraction"),
@@ -172,7 +227,7 @@ impl Seen {
                 Some((_, retracted)) => *retracted = true,
             }
         }
-        match self.events.insert(event.id, (event.body.kind(), false)) {
+        match self.events.insert(fact.id, (fact.what.kind(), false)) {
             Some(_) => Err(StreamProblem::DuplicateId),
             None => Ok(()),
         }
@@ -180,34 +235,27 @@ impl Seen {
 }
 
 fn check_line(
-    id: &PactId,
-    event: &Event,
-    before: Option<&Event>,
+    fact: &Fact,
+    before: Option<&Fact>,
     prev_hash: Option<Hash>,
 ) -> Result<(), StreamProblem> {
-    if &event.pact != id {
-        return Err(StreamProblem::WrongPact {
-            expected: id.to_string(),
-            found: event.pact.to_string(),
-        });
-    }
     let expected_seq = before.map_or(1, |b| b.seq + 1);
-    if event.seq != expected_seq {
+    if fact.seq != expected_seq {
         return Err(StreamProblem::SeqGap {
             expected: expected_seq,
-            found: event.seq,
+            found: fact.seq,
         });
     }
-    if event.prev != prev_hash {
+    if fact.prev != prev_hash {
         return Err(StreamProblem::ChainBroken);
     }
-    let registration = matches!(event.body, EventBody::Registered(_));
+    let registration = fact.what == What::Registered;
     match (before, registration) {
         (None, false) => return Err(StreamProblem::NotRegistered),
         (Some(_), true) => return Err(StreamProblem::RegisteredAgain),
         _ => {}
     }
-    if before.is_some_and(|b| event.recorded < b.recorded) {
+    if before.is_some_and(|b| fact.recorded < b.recorded) {
         return Err(StreamProblem::RecordedBackwards);
     }
     Ok(())

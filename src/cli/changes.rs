@@ -9,9 +9,11 @@ use crate::cli::output::{Cell, Table, csv, dim};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, map_streams, streams_failed};
 use crate::error::Error;
+use crate::event::Fact;
 use crate::pact::PactId;
 use crate::replay::{Timeline, as_of};
 use crate::status::Status;
+use crate::stream::Stream;
 use crate::time::parse_date;
 
 /// List the status changes of all pacts in a range of dates.
@@ -62,7 +64,7 @@ impl Args {
         let ids = ctx.store.ids()?;
         let (today, at) = (ctx.today, when.as_ref().map(|w| w.at));
         // one stream at a time per core, keeping only its changes
-        let (per_stream, failed) = map_streams(ctx, &ids, |stream| {
+        let (per_stream, failed) = map_streams(ctx, &ids, |stream: Stream<Fact>| {
             let timeline = Timeline::new(as_of(&stream.events, at));
             let mut before = None;
             let mut changes = Vec::new();

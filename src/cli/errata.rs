@@ -84,7 +84,7 @@ impl<'a> From<&Interval<'a>> for IntervalOut<'a> {
             from: i.from,
             to: i.to,
             event: i.entry.event.id,
-            source: i.entry.change.source.as_deref(),
+            source: i.entry.change().source.as_deref(),
         }
     }
 }

@@ -68,7 +68,7 @@ impl Args {
         let mut rows = Vec::new();
         for stream in &streams {
             for entry in Timeline::new(&stream.events).entries() {
-                let change = entry.change;
+                let change = entry.change();
                 rows.push(Row {
                     pact: &stream.pact.id,
                     name: &stream.pact.name,

@@ -13,7 +13,7 @@ use crate::event::Event;
 use crate::pact::PactId;
 use crate::replay::as_of;
 use crate::store::Store;
-use crate::stream::Stream;
+use crate::stream::{FromRecord, Stream};
 use crate::time::{AsOf, parse_when};
 
 mod append;
@@ -130,7 +130,7 @@ pub(crate) fn visible<'s>(stream: &'s Stream, when: Option<&AsOf>) -> Result<&'s
 /// standard error and going on with the rest. Returns the streams read and
 /// how many failed.
 pub(crate) fn read_streams(ctx: &mut Context<'_>, ids: &[PactId]) -> (Vec<Stream>, usize) {
-    map_streams(ctx, ids, |stream| stream)
+    map_streams(ctx, ids, |stream: Stream| stream)
 }
 
 /// Reads the streams of `ids` on every core, one stream at a time per core,
@@ -138,13 +138,13 @@ pub(crate) fn read_streams(ctx: &mut Context<'_>, ids: &[PactId]) -> (Vec<Stream
 /// holds one stream per core in memory, never the store. Results come back
 /// in the order of `ids`; each stream that cannot be read is reported on
 /// standard error, in that order too, and counted.
-pub(crate) fn map_streams<T: Send>(
+pub(crate) fn map_streams<E: FromRecord, T: Send>(
     ctx: &mut Context<'_>,
     ids: &[PactId],
-    f: impl Fn(Stream) -> T + Sync,
+    f: impl Fn(Stream<E>) -> T + Sync,
 ) -> (Vec<T>, usize) {
     let store = &ctx.store;
-    let slots = crate::par::map(ids, |id| store.read(id).map(&f));
+    let slots = crate::par::map(ids, |id| store.read_as(id).map(&f));
     let mut results = Vec::with_capacity(slots.len());
     let mut failed = 0;
     for result in slots {

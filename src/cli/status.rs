@@ -68,7 +68,7 @@ impl Args {
         let timeline = Timeline::new(visible(&stream, when.as_ref())?);
         let current = timeline.status_on(on);
         let next = timeline.next_after(on);
-        let change = current.map(|e| e.change);
+        let change = current.map(|e| e.change());
         let answer = Answer {
             pact: &stream.pact.id,
             name: &stream.pact.name,
@@ -127,10 +127,10 @@ fn write_text(
     if answer.scheduled {
         flags.push("scheduled");
     }
-    if current.change.reported {
+    if current.change().reported {
         flags.push("reported");
     }
-    if current.change.forced {
+    if current.change().forced {
         flags.push("forced");
     }
     let flags = if flags.is_empty() {

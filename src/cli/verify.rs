@@ -9,7 +9,7 @@ use crate::cli::Context;
 use crate::cli::output::{Cell, Table};
 use crate::cli::style;
 use crate::error::{Error, StreamProblem};
-use crate::event::Hash;
+use crate::event::{Fact, Hash};
 use crate::pact::PactId;
 use crate::par;
 use crate::replay::Timeline;
@@ -104,8 +104,8 @@ fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> StreamReport {
         problems: Vec::new(),
         warnings: Vec::new(),
     };
-    match store.read(&report.pact) {
-        Ok(stream) => {
+    match store.read_facts(&report.pact) {
+        Ok((stream, _)) => {
             lifecycle(
                 &stream,
                 &report.file,
@@ -135,7 +135,7 @@ fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> StreamReport {
 /// or an earlier one when events were appended since it was pinned. Line k's
 /// hash is the `prev` of line k + 1, which the chain has checked.
 fn check_pinned(
-    stream: &Stream,
+    stream: &Stream<Fact>,
     pinned: Hash,
     file: &str,
     problems: &mut Vec<String>,
@@ -162,7 +162,12 @@ fn check_pinned(
 
 /// Lifecycle steps that no forced event explains are problems; every forced
 /// event is a warning. A line number equals the event's seq.
-fn lifecycle(stream: &Stream, file: &str, problems: &mut Vec<String>, warnings: &mut Vec<String>) {
+fn lifecycle(
+    stream: &Stream<Fact>,
+    file: &str,
+    problems: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
     let timeline = Timeline::new(&stream.events);
     for step in timeline.lifecycle_breaks() {
         if !step.forced {
@@ -173,7 +178,7 @@ fn lifecycle(stream: &Stream, file: &str, problems: &mut Vec<String>, warnings: 
             problems.push(format!("{file}:{}: {problem}", step.entry.event.seq));
         }
     }
-    for entry in timeline.entries().iter().filter(|e| e.change.forced) {
+    for entry in timeline.entries().iter().filter(|e| e.forced()) {
         warnings.push(format!(
             "{file}:{}: {} on {} was recorded with --force",
             entry.event.seq,
