@@ -228,18 +228,23 @@ impl Hash {
 
     /// Parses 64 lowercase hex digits, the one way a hash is written.
     pub fn from_hex(text: &str) -> Option<Hash> {
-        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        // every byte is looked at, with no early exit, so that the check
+        // runs on whole vectors of bytes
+        let upper = text
+            .bytes()
+            .fold(false, |upper, b| upper | b.is_ascii_uppercase());
+        if upper {
             return None;
         }
         let mut bytes = [0; 32];
-        hex::decode_to_slice(text, &mut bytes).ok()?;
+        const_hex::decode_to_slice(text, &mut bytes).ok()?;
         Some(Hash(bytes))
     }
 }
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&hex::encode(self.0))
+        f.pad(&const_hex::encode(self.0))
     }
 }
 
@@ -651,59 +656,71 @@ impl<'a> Record<'a> {
     /// Checks that the kind's required fields are present, and no field of
     /// another kind.
     fn check_fields(&self) -> Result<(), String> {
+        // one bit per kind-specific field, in the order of `FIELDS`
         let present = [
-            ("name", self.name.is_some()),
-            ("aliases", self.aliases.is_some()),
-            ("parties", self.parties.is_some()),
-            ("pact_kind", self.pact_kind.is_some()),
-            ("description", self.description.is_some()),
-            ("status", self.status.is_some()),
-            ("on", self.on.is_some()),
-            ("text", self.text.is_some()),
-            ("source", self.source.is_some()),
-            ("url", self.url.is_some()),
-            ("note", self.note.is_some()),
-            ("reported", self.reported.is_some()),
-            ("forced", self.forced.is_some()),
-            ("target", self.target.is_some()),
-            ("reason", self.reason.is_some()),
-        ];
-        let (allowed, required): (&[&str], &[&str]) = match self.kind {
+            self.name.is_some(),
+            self.aliases.is_some(),
+            self.parties.is_some(),
+            self.pact_kind.is_some(),
+            self.description.is_some(),
+            self.status.is_some(),
+            self.on.is_some(),
+            self.text.is_some(),
+            self.source.is_some(),
+            self.url.is_some(),
+            self.note.is_some(),
+            self.reported.is_some(),
+            self.forced.is_some(),
+            self.target.is_some(),
+            self.reason.is_some(),
+        ]
+        .iter()
+        .enumerate()
+        .fold(0_u16, |mask, (bit, &there)| {
+            mask | (u16::from(there) << bit)
+        });
+        let (allowed, required) = match self.kind {
             Kind::Registered => (
-                &[
-                    "name",
-                    "aliases",
-                    "parties",
-                    "pact_kind",
-                    "description",
-                    "source",
-                    "url",
-                ],
-                &["name"],
+                const {
+                    fields(&[
+                        "name",
+                        "aliases",
+                        "parties",
+                        "pact_kind",
+                        "description",
+                        "source",
+                        "url",
+                    ])
+                },
+                const { fields(&["name"]) },
             ),
             Kind::Status => (
-                &[
-                    "status", "on", "source", "url", "note", "reported", "forced",
-                ],
-                &["status", "on"],
+                const {
+                    fields(&[
+                        "status", "on", "source", "url", "note", "reported", "forced",
+                    ])
+                },
+                const { fields(&["status", "on"]) },
             ),
-            Kind::Note => (&["on", "text", "source", "url"], &["on", "text"]),
-            Kind::Retraction => (&["target", "reason"], &["target", "reason"]),
+            Kind::Note => (
+                const { fields(&["on", "text", "source", "url"]) },
+                const { fields(&["on", "text"]) },
+            ),
+            Kind::Retraction => (
+                const { fields(&["target", "reason"]) },
+                const { fields(&["target", "reason"]) },
+            ),
         };
-        if let Some((field, _)) = present
-            .iter()
-            .find(|(f, there)| *there && !allowed.contains(f))
-        {
+        let first = |mask: u16| FIELDS[mask.trailing_zeros() as usize];
+        if present & !allowed != 0 {
             return Err(format!(
-                "field '{field}' does not belong on a {} event",
+                "field '{}' does not belong on a {} event",
+                first(present & !allowed),
                 self.kind
             ));
         }
-        if let Some((field, _)) = present
-            .iter()
-            .find(|(f, there)| !*there && required.contains(f))
-        {
-            return Err(format!("missing field '{field}'"));
+        if required & !present != 0 {
+            return Err(format!("missing field '{}'", first(required & !present)));
         }
         Ok(())
     }
@@ -791,6 +808,56 @@ impl<'a> Record<'a> {
             prev: self.prev,
         })
     }
+}
+
+/// The kind-specific fields, in the order they are written.
+const FIELDS: [&str; 15] = [
+    "name",
+    "aliases",
+    "parties",
+    "pact_kind",
+    "description",
+    "status",
+    "on",
+    "text",
+    "source",
+    "url",
+    "note",
+    "reported",
+    "forced",
+    "target",
+    "reason",
+];
+
+/// The mask of the named fields, one bit each in the order of [`FIELDS`]:
+/// computed when compiled.
+const fn fields(names: &[&str]) -> u16 {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < names.len() {
+        let mut bit = 0;
+        while !same(FIELDS[bit], names[i]) {
+            bit += 1;
+        }
+        mask |= 1 << bit;
+        i += 1;
+    }
+    mask
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 fn required<T>(value: Option<T>, field: &str) -> Result<T, String> {

@@ -89,6 +89,20 @@ impl<E: FromRecord> Stream<E> {
         let mut checker = Checker::new(id);
         let mut line = Vec::new();
         loop {
+            // A line that ends inside the reader's buffer, with more bytes
+            // after it, is checked where it lies, without a copy.
+            let buffered = input.fill_buf()?;
+            if let Some(end) = memchr::memchr(b'\n', buffered)
+                && end + 1 < buffered.len()
+                && end <= MAX_LINE
+            {
+                let at = checker.lines + 1;
+                checker
+                    .line(&buffered[..end], false)
+                    .map_err(|problem| ReadError::At(at, problem))?;
+                input.consume(end + 1);
+                continue;
+            }
             line.clear();
             let limit = MAX_LINE as u64 + 1;
             let n = (&mut input).take(limit).read_until(b'\n', &mut line)?;
