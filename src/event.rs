@@ -1057,4 +1057,49 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    proptest::proptest! {
+        /// The quick path for dates in the written layout gives what
+        /// chrono's parser gives, or leaves the text to it.
+        #[test]
+        fn written_dates_read_as_chrono_reads_them(
+            y in 0_u32..10_000, m in 0_u32..14, d in 0_u32..33,
+        ) {
+            let text = format!("{y:04}-{m:02}-{d:02}");
+            let quick = written::date(text.as_bytes());
+            proptest::prop_assert_eq!(quick, text.parse::<NaiveDate>().ok());
+        }
+
+        #[test]
+        fn written_times_read_as_chrono_reads_them(
+            day in 0_i32..3_000_000,
+            h in 0_u32..26, mi in 0_u32..62, s in 0_u32..62, micros in 0_u32..1_000_000,
+        ) {
+            let date = NaiveDate::from_num_days_from_ce_opt(day).unwrap();
+            let text = format!("{date}T{h:02}:{mi:02}:{s:02}.{micros:06}Z");
+            let chrono = DateTime::parse_from_rfc3339(&text).ok().map(|t| t.with_timezone(&Utc));
+            match written::time(text.as_bytes()) {
+                Some(quick) => proptest::prop_assert_eq!(Some(quick), chrono),
+                // a leap second, or no time at all: chrono decides
+                None => proptest::prop_assert!(chrono.is_none() || s == 60),
+            }
+        }
+    }
+
+    #[test]
+    fn a_recorded_time_in_another_rfc_3339_spelling_still_reads() {
+        let line = status_event().to_line();
+        let other = edited(
+            &line,
+            "2026-11-29T05:00:00.123456Z",
+            "2026-11-29T14:00:00.123456+09:00",
+        );
+        let event = Event::from_line(other.as_bytes()).unwrap();
+        assert_eq!(event.recorded, status_event().recorded);
+        let bad = edited(&line, "2016-11-23", "2016-02-30");
+        match Event::from_line(bad.as_bytes()) {
+            Err(StreamProblem::Malformed(m)) => assert!(m.contains("2016-02-30"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -274,3 +274,61 @@ fn check_line(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::BufReader;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const GSOMIA: &[u8] = include_bytes!("../events/gsomia.jsonl");
+
+    /// What a read gives, in a form two reads can be compared by.
+    fn outcome<E: std::fmt::Debug>(read: Result<Stream<E>, ReadError>) -> String {
+        match read {
+            Ok(stream) => format!("{:?} {:?} {}", stream.pact, stream.events, stream.head),
+            Err(ReadError::At(line, problem)) => format!("line {line}: {problem:?}"),
+            Err(ReadError::Io(e)) => format!("io: {e}"),
+        }
+    }
+
+    proptest! {
+        /// Lines are checked in the reader's buffer when they fit and copied
+        /// when they do not: the answer, or the first problem and its line,
+        /// must not depend on where the buffer's edges fall.
+        #[test]
+        fn a_read_does_not_depend_on_the_buffer_size(
+            capacity in 1_usize..2048,
+            cut in 0..GSOMIA.len(),
+            flip in proptest::option::of((0..GSOMIA.len(), 1_u8..=255)),
+        ) {
+            let id = PactId::parse("gsomia").unwrap();
+            let mut bytes = GSOMIA[..cut.max(GSOMIA.len() / 2)].to_vec();
+            if let Some((at, mask)) = flip && at < bytes.len() {
+                bytes[at] ^= mask;
+            }
+            let whole = outcome(Stream::<Event>::read(&id, bytes.as_slice()));
+            let small = outcome(Stream::<Event>::read(
+                &id,
+                BufReader::with_capacity(capacity, bytes.as_slice()),
+            ));
+            prop_assert_eq!(&whole, &small);
+            let facts = Stream::<Fact>::read(&id, BufReader::with_capacity(capacity, bytes.as_slice()));
+            prop_assert_eq!(whole.starts_with("line"), facts.is_err());
+        }
+    }
+
+    #[test]
+    fn facts_are_the_events_without_their_text() {
+        let id = PactId::parse("gsomia").unwrap();
+        let events = Stream::<Event>::read(&id, GSOMIA).unwrap();
+        let facts = Stream::<Fact>::read(&id, GSOMIA).unwrap();
+        assert_eq!(events.head, facts.head);
+        assert_eq!(events.pact, facts.pact);
+        let expected: Vec<Fact> = events.events.iter().map(Event::fact).collect();
+        assert_eq!(facts.events, expected);
+        assert!(facts.events.len() > 5);
+    }
+}
