@@ -11,6 +11,15 @@
 //! either the old file or the new one; any entry either holds is checked
 //! against its stream before use.
 //!
+//! Checking the key means reading each stream's last line. To spare even
+//! that, an entry also keeps the stream file's [`Stamp`] (its length, inode,
+//! and change and modification times, from one `stat`): while the file
+//! still has that stamp it has not been written since its head was read.
+//! A write changes the change time (no tool can set it back), so a stamp is
+//! only kept for a file last changed more than [`SETTLED`] before, when no
+//! write can share its time; a file changed more recently has its last
+//! line read again, as a file whose stamp differs does.
+//!
 //! What the key cannot see: an edit in the middle of a stream that keeps
 //! its length and its last line. `verify` reads every line and always finds
 //! that; the cache trusts that a stream whose length and head it has seen
@@ -21,8 +30,9 @@ use std::fs::{self, File};
 use std::io::Write;
 #[cfg(not(unix))]
 use std::io::{Read, Seek, SeekFrom};
+use std::time::{Duration, SystemTime};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -35,7 +45,7 @@ use crate::stream::{MAX_LINE, Stream};
 /// The cache file's name in the store directory.
 pub const FILE: &str = ".pactlog-cache";
 /// Bumped whenever [`Summary`] changes shape: an older cache is rebuilt.
-const VERSION: u32 = 3;
+const VERSION: u32 = 5;
 
 /// What a whole-store question needs of one stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +58,9 @@ pub struct Summary {
     pub len: u64,
     /// The stream's head hash: the other half.
     pub head: [u8; 32],
+    /// The stream file's stamp when its head was last read, if the file had
+    /// settled by then.
+    pub stamp: Option<Stamp>,
     /// When the pact was registered.
     #[serde(with = "micros")]
     pub registered: DateTime<Utc>,
@@ -58,6 +71,51 @@ pub struct Summary {
     pub retracted: Vec<(u32, i64)>,
 }
 
+/// What one `stat` of a stream file tells of its contents: while it is the
+/// same, the file has not been written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    len: u64,
+    dev: u64,
+    ino: u64,
+    ctime: (i64, i64),
+    mtime: (i64, i64),
+}
+
+/// How long a file must have gone unchanged before its stamp is kept: far
+/// more than the tick of any file system's clock, so that no later write
+/// can leave the same change time.
+pub const SETTLED: Duration = Duration::from_secs(2);
+
+impl Stamp {
+    /// The stamp of a file with metadata `meta`, as seen at `now`; `None`
+    /// when the file changed too recently for its stamp to be trusted, or
+    /// on systems without change times.
+    pub fn of(meta: &fs::Metadata, now: SystemTime) -> Option<Stamp> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let changed = SystemTime::UNIX_EPOCH
+                + Duration::new(
+                    u64::try_from(meta.ctime()).ok()?,
+                    u32::try_from(meta.ctime_nsec()).ok()?,
+                );
+            (changed + SETTLED < now).then(|| Stamp {
+                len: meta.len(),
+                dev: meta.dev(),
+                ino: meta.ino(),
+                ctime: (meta.ctime(), meta.ctime_nsec()),
+                mtime: (meta.mtime(), meta.mtime_nsec()),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (meta, now);
+            None
+        }
+    }
+}
+
 /// One status event of a [`Summary`], in 24 bytes: a million of them fit
 /// in a few tens of megabytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,30 +124,22 @@ pub struct Step {
     pub recorded: i64,
     /// The event's seq.
     pub seq: u32,
-    /// The effective date.
-    #[serde(with = "days")]
-    pub on: NaiveDate,
+    /// The effective date, in days from 0001-01-01 (day 1): compared as a
+    /// number, with no date built when the cache is loaded.
+    pub on: i32,
     /// The status.
     pub status: Status,
 }
 
-// The cache stores dates and times as integers: compact, and quick to read
-// back (a million steps are a few megabytes).
-mod days {
-    use chrono::{Datelike, NaiveDate};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_i32(d.num_days_from_ce())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
-        let days = i32::deserialize(d)?;
-        NaiveDate::from_num_days_from_ce_opt(days)
-            .ok_or_else(|| serde::de::Error::custom("a day out of range"))
+impl Step {
+    /// The effective date.
+    pub fn on(&self) -> NaiveDate {
+        NaiveDate::from_num_days_from_ce_opt(self.on).unwrap_or(NaiveDate::MIN)
     }
 }
 
+// The cache stores dates and times as integers: compact, and quick to read
+// back (a million steps are a few megabytes).
 mod micros {
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
@@ -108,7 +158,7 @@ mod micros {
 impl Summary {
     /// The summary of a stream that was read and checked whole, `len` bytes
     /// long.
-    pub fn of(stream: &Stream<Fact>, len: u64) -> Summary {
+    pub fn of(stream: &Stream<Fact>, len: u64, stamp: Option<Stamp>) -> Summary {
         // a stream of more than four billion events is not one pactlog can
         // read in the first place
         let seq = |seq: u64| u32::try_from(seq).unwrap_or(u32::MAX);
@@ -126,7 +176,7 @@ impl Summary {
             // every status event, retracted ones included
             if let What::Status { status, on, .. } = event.what {
                 steps.push(Step {
-                    on,
+                    on: on.num_days_from_ce(),
                     seq: seq(event.seq),
                     status,
                     recorded: event.recorded.timestamp_micros(),
@@ -143,6 +193,7 @@ impl Summary {
             name: stream.pact.name.clone(),
             len,
             head: stream.head.to_bytes(),
+            stamp,
             registered: stream
                 .events
                 .first()
@@ -177,26 +228,92 @@ impl Summary {
                 .any(|&(target, when)| target == seq && when <= at)
         };
         let visible = |s: &&Step| s.recorded <= at && !retracted_by(s.seq);
-        let end = self.steps.partition_point(|s| s.on <= on);
+        let day = on.num_days_from_ce();
+        let end = self.steps.partition_point(|s| s.on <= day);
         self.steps[..end]
             .iter()
             .rev()
             .find(visible)
-            .map(|s| (s.status, s.on))
+            .map(|s| (s.status, s.on()))
     }
 }
 
-/// The cache as loaded: summaries by pact, and whether any changed.
+/// A stream's new stamp, when its last line had to be read to know its
+/// entry fresh.
+type Restamp = Option<Option<Stamp>>;
+
+/// What reading a stream taught the cache.
+enum Learned {
+    /// A new summary.
+    Summary(Summary),
+    /// A new stamp for the entry.
+    Stamp(Option<Stamp>),
+}
+
+/// The cache as loaded: summaries in the order of their pacts' ids, and
+/// whether any changed.
 #[derive(Debug, Default)]
 pub struct Cache {
-    entries: HashMap<PactId, Summary>,
+    entries: Vec<Summary>,
     changed: bool,
 }
 
+/// The start of the cache file: the format's version, then the length of
+/// each of the parts that follow. Each part is a run of summaries, in the
+/// order of their pacts' ids, and parts are decoded on every core.
 #[derive(Serialize, Deserialize)]
-struct CacheFile {
+struct Header {
     version: u32,
-    summaries: Vec<Summary>,
+    parts: Vec<u64>,
+}
+
+/// How many parts the summaries are written in: enough to keep every core
+/// busy while the cache is decoded.
+const PARTS: usize = 16;
+
+fn encode(summaries: &[Summary]) -> Option<Vec<u8>> {
+    let size = summaries.len().div_ceil(PARTS).max(1);
+    let parts: Vec<Vec<u8>> = summaries
+        .chunks(size)
+        .map(postcard::to_stdvec)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let header = Header {
+        version: VERSION,
+        parts: parts.iter().map(|p| p.len() as u64).collect(),
+    };
+    let mut bytes = postcard::to_stdvec(&header).ok()?;
+    for part in parts {
+        bytes.extend_from_slice(&part);
+    }
+    Some(bytes)
+}
+
+/// The summaries a cache file holds; `None` when it is of another version
+/// or does not decode.
+fn decode(bytes: &[u8]) -> Option<Vec<Summary>> {
+    let (header, mut rest) = postcard::take_from_bytes::<Header>(bytes).ok()?;
+    if header.version != VERSION {
+        return None;
+    }
+    let mut parts = Vec::with_capacity(header.parts.len());
+    for &len in &header.parts {
+        let len = usize::try_from(len).ok().filter(|&len| len <= rest.len())?;
+        let (part, after) = rest.split_at(len);
+        parts.push(part);
+        rest = after;
+    }
+    if !rest.is_empty() {
+        return None;
+    }
+    let decoded = crate::par::map(&parts, |part| {
+        postcard::from_bytes::<Vec<Summary>>(part).ok()
+    });
+    let mut summaries = Vec::new();
+    for part in decoded {
+        summaries.extend(part?);
+    }
+    Some(summaries)
 }
 
 impl Cache {
@@ -206,14 +323,8 @@ impl Cache {
         let path = store.dir().join(FILE);
         let entries = fs::read(&path)
             .ok()
-            .and_then(|bytes| postcard::from_bytes::<CacheFile>(&bytes).ok())
-            .filter(|file| file.version == VERSION)
-            .map(|file| {
-                file.summaries
-                    .into_iter()
-                    .map(|s| (s.id.clone(), s))
-                    .collect()
-            })
+            .and_then(|bytes| decode(&bytes))
+            .filter(|summaries| summaries.is_sorted_by(|a, b| a.id < b.id))
             .unwrap_or_default();
         Cache {
             entries,
@@ -222,11 +333,20 @@ impl Cache {
     }
 
     /// The cached summary of `id` if the stream still has its length and
-    /// head: checked by reading only the stream's last line.
-    pub fn fresh(&self, store: &Store, id: &PactId) -> Option<&Summary> {
-        let cached = self.entries.get(id)?;
+    /// head: known from its stamp, or by reading its last line (the new
+    /// stamp is then returned, to be kept).
+    fn fresh(&self, store: &Store, id: &PactId, now: SystemTime) -> Option<(&Summary, Restamp)> {
+        let cached = self.get(id)?;
+        let meta = fs::symlink_metadata(store.stream_path(id)).ok()?;
+        let stamp = Stamp::of(&meta, now);
+        if stamp.is_some() && stamp == cached.stamp {
+            return Some((cached, None));
+        }
         let (len, head) = tail_key(store, id).ok()?;
-        (len == cached.len && head.to_bytes() == cached.head).then_some(cached)
+        // the stamp was taken before the last line was read: a write in
+        // between leaves a stamp that the next run finds changed
+        let fresh = len == cached.len && head.to_bytes() == cached.head;
+        fresh.then_some((cached, Some(stamp)))
     }
 
     /// The summary of each stream of `ids`, fresh from the cache or read from
@@ -239,32 +359,58 @@ impl Cache {
         f: impl Fn(&Summary) -> T + Sync,
     ) -> Vec<Result<T, Error>> {
         let this = &*self;
-        let done = crate::par::map(ids, |id| match this.fresh(store, id) {
-            Some(summary) => Ok((f(summary), None)),
-            None => store.read_facts(id).map(|(stream, len)| {
-                let summary = Summary::of(&stream, len);
-                (f(&summary), Some(summary))
+        let now = SystemTime::now();
+        let done = crate::par::map(ids, |id| match this.fresh(store, id, now) {
+            Some((summary, restamp)) => Ok((f(summary), restamp.map(Learned::Stamp))),
+            None => store.read_facts(id).map(|(stream, meta)| {
+                let summary = Summary::of(&stream, meta.len(), Stamp::of(&meta, now));
+                (f(&summary), Some(Learned::Summary(summary)))
             }),
         });
         let mut results = Vec::with_capacity(done.len());
-        for result in done {
-            results.push(result.map(|(value, computed)| {
-                if let Some(summary) = computed {
-                    self.entries.insert(summary.id.clone(), summary);
-                    self.changed = true;
+        let mut learned_any = Vec::new();
+        for (id, result) in ids.iter().zip(done) {
+            results.push(result.map(|(value, learned)| {
+                if let Some(learned) = learned {
+                    learned_any.push((id, learned));
                 }
                 value
             }));
         }
+        for (id, learned) in learned_any {
+            match (self.position(id), learned) {
+                (Ok(at), Learned::Summary(summary)) => self.entries[at] = summary,
+                (Err(at), Learned::Summary(summary)) => self.entries.insert(at, summary),
+                (Ok(at), Learned::Stamp(stamp)) if self.entries[at].stamp != stamp => {
+                    self.entries[at].stamp = stamp;
+                }
+                (_, Learned::Stamp(_)) => continue,
+            }
+            self.changed = true;
+        }
         results
     }
 
-    /// Forgets the entries of streams that are gone.
+    /// Where the entry of `id` is, or would be.
+    fn position(&self, id: &PactId) -> Result<usize, usize> {
+        self.entries.binary_search_by(|s| s.id.cmp(id))
+    }
+
+    fn get(&self, id: &PactId) -> Option<&Summary> {
+        self.position(id).ok().map(|at| &self.entries[at])
+    }
+
+    /// Forgets the entries of streams that are gone: `ids` are the store's
+    /// streams, in order, as [`Store::ids`] gives them.
     pub fn retain(&mut self, ids: &[PactId]) {
-        let before = self.entries.len();
-        let keep: std::collections::HashSet<&PactId> = ids.iter().collect();
-        self.entries.retain(|id, _| keep.contains(id));
-        self.changed |= self.entries.len() != before;
+        let same = self.entries.len() == ids.len()
+            && self.entries.iter().zip(ids).all(|(s, id)| s.id == *id);
+        if !same {
+            let before = self.entries.len();
+            self.entries
+                .retain(|s| ids.binary_search_by(|id| id.cmp(&s.id)).is_ok());
+            self.changed |= self.entries.len() != before;
+        }
     }
 
     /// Writes the cache back if it changed: to a temporary file renamed over
@@ -274,20 +420,15 @@ impl Cache {
         if !self.changed {
             return;
         }
-        let mut summaries: Vec<Summary> = self.entries.into_values().collect();
-        summaries.sort_by(|a, b| a.id.cmp(&b.id));
-        let file = CacheFile {
-            version: VERSION,
-            summaries,
+        let Some(bytes) = encode(&self.entries) else {
+            return;
         };
         let temp = store
             .dir()
             .join(format!("{FILE}.{}.tmp", std::process::id()));
-        let written = File::create(&temp).ok().and_then(|out| {
-            let mut out = std::io::BufWriter::new(out);
-            postcard::to_io(&file, &mut out).ok()?;
-            out.flush().ok()
-        });
+        let written = File::create(&temp)
+            .ok()
+            .and_then(|mut out| out.write_all(&bytes).ok());
         if written.is_some() && fs::rename(&temp, store.dir().join(FILE)).is_ok() {
             return;
         }
@@ -331,5 +472,35 @@ pub fn tail_key(store: &Store, id: &PactId) -> Result<(u64, Hash), Error> {
             }
             None => window *= 4,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    #[test]
+    fn a_file_changed_just_now_gets_no_stamp_and_a_write_changes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.jsonl");
+        fs::write(&path, b"one line\n").unwrap();
+        let now = SystemTime::now();
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!(Stamp::of(&meta, now), None, "not settled yet");
+        let later = now + SETTLED + Duration::from_secs(1);
+        let stamp = Stamp::of(&meta, later).expect("settled by then");
+        assert_eq!(Stamp::of(&fs::metadata(&path).unwrap(), later), Some(stamp));
+
+        // a write of the same length, one clock tick later
+        std::thread::sleep(Duration::from_millis(20));
+        let mut file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.write_all(b"One").unwrap();
+        drop(file);
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!(meta.len(), 9);
+        assert_ne!(Stamp::of(&meta, later), Some(stamp));
     }
 }

@@ -110,19 +110,19 @@ impl Store {
     }
 
     /// Reads and checks a whole stream as [`Fact`]s, the events without
-    /// their text, with the file's length as it was when opened: what
-    /// questions about a whole store read, and the key of a
-    /// [`crate::cache::Summary`].
+    /// their text, with the file's metadata as it was when opened (before
+    /// any line was read): what questions about a whole store read, and the
+    /// key of a [`crate::cache::Summary`].
     ///
     /// # Errors
     ///
     /// As [`Store::read`].
-    pub fn read_facts(&self, id: &PactId) -> Result<(Stream<Fact>, u64), Error> {
+    pub fn read_facts(&self, id: &PactId) -> Result<(Stream<Fact>, fs::Metadata), Error> {
         let path = self.stream_path(id);
         let file = open_stream(&path, OpenOptions::new().read(true))?;
-        let len = file.metadata().map_err(Error::io("read", &path))?.len();
+        let meta = file.metadata().map_err(Error::io("read", &path))?;
         let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, file))?;
-        Ok((stream, len))
+        Ok((stream, meta))
     }
 
     /// Reads a stream's bytes, after checking them as [`Store::read`] does:

@@ -45,10 +45,18 @@ impl Args {
         let on = parse_date(&self.on, ctx.today)?;
         let wanted = self.status.as_deref().map(Status::parse).transpose()?;
         let when = self.as_of.parse(ctx.today)?;
-        let ids = ctx.store.ids()?;
+        // the store's streams are listed while the cache is read
+        let (ids, mut cache) = std::thread::scope(|scope| {
+            let cache = scope.spawn(|| Cache::load(&ctx.store));
+            let ids = ctx.store.ids();
+            let cache = cache
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (ids, cache)
+        });
+        let ids = ids?;
         let at = when.as_ref().map(|w| w.at);
         let today = ctx.today;
-        let mut cache = Cache::load(&ctx.store);
         let answers = cache.map(&ctx.store, &ids, |summary| {
             // a pact not registered yet then is not listed: the record did
             // not know it

@@ -150,3 +150,28 @@ fn a_failing_list_writes_no_cache_and_verify_never_trusts_it() {
         "single-stream reads read the stream"
     );
 }
+
+/// Once a stream has gone unchanged for a while, the cache keeps its
+/// stamp (length, inode and times) and stops reading its last line; any
+/// write after that changes the stamp, and the stream is looked at again.
+#[test]
+fn a_settled_stream_written_again_is_looked_at_again() {
+    let store = Store::new().with_gsomia();
+    // past the two seconds after which a stream's stamp is kept
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let stamped = list(&store, &[]);
+    assert_eq!(stamped[0]["status"], "conditionally_suspended");
+    assert_eq!(list(&store, &[]), stamped, "answered from the stamp");
+
+    // the last line changed in place, its length kept: the stamp differs,
+    // the last line is read, and the damage is found
+    let mut lines = store.lines("gsomia");
+    let last = lines.last_mut().expect("a last line");
+    let at = last.find("\"crc\":\"").expect("a crc") + 7;
+    let digit = if &last[at..=at] == "0" { "1" } else { "0" };
+    last.replace_range(at..=at, digit);
+    std::fs::write(store.stream("gsomia"), lines.join("\n") + "\n").expect("edit");
+    let run = store.run(&["list", "--on", "2020-01-01", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("gsomia.jsonl"), "{}", run.stderr);
+}
