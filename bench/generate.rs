@@ -1,8 +1,14 @@
 //! Writes a deterministic benchmark history as an import CSV: N pacts with
 //! M status events each, every step allowed by the lifecycle, with sources,
-//! links and notes of realistic length (about 390 bytes a stored line).
+//! links and notes of realistic length (about 390 bytes a stored line);
+//! and, when asked, the same events as a pactlog store and as a SQLite
+//! database.
 //!
-//!     cargo run --release --example generate -- --pacts 20000 --events 50 --out bench/data/events.csv
+//!     cargo run --release --example generate -- --pacts 20000 --events 50 \
+//!         --out bench/data/events.csv --store bench/data/store --db bench/data/events.db
+//!
+//! The store is made by `pactlog import` of the CSV (the same code, run in
+//! this process), the database by `sqlite3` running `bench/sqlite.sql`.
 //!
 //! The same seed gives the same file, byte for byte. The columns are those of
 //! `pactlog import` (`pact,name,status,on,source,url,note`); the rows of one
@@ -11,6 +17,8 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use chrono::{Days, NaiveDate};
 
@@ -69,6 +77,8 @@ fn main() {
     let mut events: u64 = 50;
     let mut seed: u64 = 42;
     let mut out = String::from("bench/data/events.csv");
+    let mut store = None;
+    let mut db = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next().unwrap_or_else(|| usage(&arg));
@@ -77,6 +87,8 @@ fn main() {
             "--events" => events = value.parse().unwrap_or_else(|_| usage(&arg)),
             "--seed" => seed = value.parse().unwrap_or_else(|_| usage(&arg)),
             "--out" => out = value,
+            "--store" => store = Some(value),
+            "--db" => db = Some(value),
             _ => usage(&arg),
         }
     }
@@ -136,11 +148,71 @@ fn main() {
         }
     }
     w.flush().expect("flush the CSV");
+    drop(w);
+    if let Some(store) = store {
+        write_store(&out, &store);
+    }
+    if let Some(db) = db {
+        write_db(&out, &db);
+    }
+}
+
+/// `pactlog --dir STORE import CSV --create-pacts`, into a new store.
+fn write_store(csv: &str, store: &str) {
+    if Path::new(store).exists() {
+        fail(&format!("{store} exists; remove it first"));
+    }
+    let args = ["pactlog", "--dir", store, "import", csv, "--create-pacts"];
+    let cli = <pactlog::cli::Cli as clap::Parser>::parse_from(args);
+    let (mut out, mut err) = (std::io::sink(), std::io::stderr());
+    let mut ctx = pactlog::cli::Context {
+        store: pactlog::Store::new(cli.dir()),
+        today: chrono::Local::now().date_naive(),
+        now: chrono::Utc::now(),
+        color: false,
+        err_color: false,
+        pretty: false,
+        out: &mut out,
+        err: &mut err,
+    };
+    if let Err(e) = cli.run(&mut ctx) {
+        fail(&format!("import into {store}: {e}"));
+    }
+}
+
+/// A new SQLite database at `db` holding the CSV's rows, made by `sqlite3`
+/// with `bench/sqlite.sql`.
+fn write_db(csv: &str, db: &str) {
+    let template = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/sqlite.sql");
+    let sql =
+        std::fs::read_to_string(template).unwrap_or_else(|e| fail(&format!("{template}: {e}")));
+    let _ = std::fs::remove_file(db);
+    let mut sqlite = Command::new("sqlite3")
+        .arg(db)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| fail(&format!("run sqlite3: {e}")));
+    let mut input = sqlite.stdin.take().expect("a pipe to sqlite3");
+    input
+        .write_all(sql.replace("@CSV@", csv).as_bytes())
+        .unwrap_or_else(|e| fail(&format!("write to sqlite3: {e}")));
+    drop(input);
+    let status = sqlite
+        .wait()
+        .unwrap_or_else(|e| fail(&format!("sqlite3: {e}")));
+    if !status.success() {
+        fail(&format!("sqlite3 failed making {db}"));
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1);
 }
 
 fn usage(arg: &str) -> ! {
     eprintln!(
-        "error: bad argument '{arg}'\nusage: generate [--pacts N] [--events M] [--seed S] [--out FILE.csv]"
+        "error: bad argument '{arg}'\nusage: generate [--pacts N] [--events M] [--seed S] [--out FILE.csv] [--store DIR] [--db FILE.db]"
     );
     std::process::exit(2);
 }
