@@ -39,13 +39,13 @@ use crate::error::Error;
 use crate::event::{Fact, Hash, What};
 use crate::pact::PactId;
 use crate::status::Status;
-use crate::store::Store;
+use crate::store::{STREAM_EXTENSION, Store};
 use crate::stream::{MAX_LINE, Stream};
 
 /// The cache file's name in the store directory.
 pub const FILE: &str = ".pactlog-cache";
 /// Bumped whenever [`Summary`] changes shape: an older cache is rebuilt.
-const VERSION: u32 = 5;
+const VERSION: u32 = 6;
 
 /// What a whole-store question needs of one stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,7 +66,8 @@ pub struct Summary {
     pub registered: DateTime<Utc>,
     /// Every status event ever recorded, in timeline order.
     pub steps: Vec<Step>,
-    /// The seqs of the status events that a retraction withdrew, with the
+    /// The places in `steps` of the status events that a retraction
+    /// withdrew, with the
     /// time of the retraction (microseconds since 1970, UTC).
     pub retracted: Vec<(u32, i64)>,
 }
@@ -95,18 +96,14 @@ impl Stamp {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
-            let changed = SystemTime::UNIX_EPOCH
-                + Duration::new(
-                    u64::try_from(meta.ctime()).ok()?,
-                    u32::try_from(meta.ctime_nsec()).ok()?,
-                );
-            (changed + SETTLED < now).then(|| Stamp {
+            Stamp {
                 len: meta.len(),
                 dev: meta.dev(),
                 ino: meta.ino(),
                 ctime: (meta.ctime(), meta.ctime_nsec()),
                 mtime: (meta.mtime(), meta.mtime_nsec()),
-            })
+            }
+            .settled(now)
         }
         #[cfg(not(unix))]
         {
@@ -114,16 +111,81 @@ impl Stamp {
             None
         }
     }
+
+    /// The stamp of the file `name` in the directory `dir`, from one `stat`
+    /// that does not follow a link; `None` for anything but a settled
+    /// regular file.
+    #[cfg(unix)]
+    fn at(dir: &rustix::fd::OwnedFd, name: &str, now: SystemTime) -> Option<Stamp> {
+        use rustix::fs::{AtFlags, FileType, statat};
+        let stat = statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).ok()?;
+        if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+            return None;
+        }
+        #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
+        Stamp {
+            len: u64::try_from(stat.st_size).ok()?,
+            dev: stat.st_dev as u64,
+            ino: stat.st_ino as u64,
+            ctime: (stat.st_ctime as i64, stat.st_ctime_nsec as i64),
+            mtime: (stat.st_mtime as i64, stat.st_mtime_nsec as i64),
+        }
+        .settled(now)
+    }
+
+    /// The stamp, if its file last changed more than [`SETTLED`] before
+    /// `now`.
+    fn settled(self, now: SystemTime) -> Option<Stamp> {
+        let changed = SystemTime::UNIX_EPOCH
+            + Duration::new(
+                u64::try_from(self.ctime.0).ok()?,
+                u32::try_from(self.ctime.1).ok()?,
+            );
+        (changed + SETTLED < now).then_some(self)
+    }
 }
 
-/// One status event of a [`Summary`], in 24 bytes: a million of them fit
+/// The store's directory, open, so that each stream is looked up by its
+/// name alone.
+struct Dir {
+    #[cfg(unix)]
+    fd: Option<rustix::fd::OwnedFd>,
+}
+
+impl Dir {
+    fn open(store: &Store) -> Dir {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags, open};
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            Dir {
+                fd: open(store.dir(), flags, Mode::empty()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = store;
+            Dir {}
+        }
+    }
+
+    /// The stamp of the stream of `id`, if it has settled.
+    fn stamp(&self, store: &Store, id: &PactId, now: SystemTime) -> Option<Stamp> {
+        #[cfg(unix)]
+        if let Some(fd) = &self.fd {
+            return Stamp::at(fd, &format!("{id}.{STREAM_EXTENSION}"), now);
+        }
+        let meta = fs::symlink_metadata(store.stream_path(id)).ok()?;
+        Stamp::of(&meta, now)
+    }
+}
+
+/// One status event of a [`Summary`], in 16 bytes: a million of them fit
 /// in a few tens of megabytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// When it was recorded, in microseconds since 1970 (UTC).
     pub recorded: i64,
-    /// The event's seq.
-    pub seq: u32,
     /// The effective date, in days from 0001-01-01 (day 1): compared as a
     /// number, with no date built when the cache is loaded.
     pub on: i32,
@@ -159,9 +221,6 @@ impl Summary {
     /// The summary of a stream that was read and checked whole, `len` bytes
     /// long.
     pub fn of(stream: &Stream<Fact>, len: u64, stamp: Option<Stamp>) -> Summary {
-        // a stream of more than four billion events is not one pactlog can
-        // read in the first place
-        let seq = |seq: u64| u32::try_from(seq).unwrap_or(u32::MAX);
         let retracted_at: HashMap<uuid::Uuid, i64> = stream
             .events
             .iter()
@@ -170,24 +229,32 @@ impl Summary {
                 _ => None,
             })
             .collect();
-        let mut steps = Vec::with_capacity(stream.events.len());
-        let mut retracted = Vec::new();
-        for event in &stream.events {
-            // every status event, retracted ones included
-            if let What::Status { status, on, .. } = event.what {
-                steps.push(Step {
-                    on: on.num_days_from_ce(),
-                    seq: seq(event.seq),
-                    status,
-                    recorded: event.recorded.timestamp_micros(),
-                });
-                if let Some(&at) = retracted_at.get(&event.id) {
-                    retracted.push((seq(event.seq), at));
-                }
-            }
-        }
-        steps.sort_by_key(|s| (s.on, s.seq));
-        steps.shrink_to_fit();
+        // every status event, retracted ones included, in (date, seq) order
+        let mut status: Vec<(u64, Step, Option<i64>)> = stream
+            .events
+            .iter()
+            .filter_map(|event| match event.what {
+                What::Status { status, on, .. } => Some((
+                    event.seq,
+                    Step {
+                        on: on.num_days_from_ce(),
+                        status,
+                        recorded: event.recorded.timestamp_micros(),
+                    },
+                    retracted_at.get(&event.id).copied(),
+                )),
+                _ => None,
+            })
+            .collect();
+        status.sort_by_key(|(seq, step, _)| (step.on, *seq));
+        let steps = status.iter().map(|s| s.1).collect();
+        let retracted = status
+            .iter()
+            .enumerate()
+            // a stream of more than four billion events is not one pactlog
+            // can read in the first place
+            .filter_map(|(at, s)| Some((u32::try_from(at).ok()?, s.2?)))
+            .collect();
         Summary {
             id: stream.pact.id.clone(),
             name: stream.pact.name.clone(),
@@ -222,19 +289,17 @@ impl Summary {
         as_of: Option<DateTime<Utc>>,
     ) -> Option<(Status, NaiveDate)> {
         let at = as_of.map_or(i64::MAX, |t| t.timestamp_micros());
-        let retracted_by = |seq: u32| {
+        let retracted = |i: usize| {
             self.retracted
                 .iter()
-                .any(|&(target, when)| target == seq && when <= at)
+                .any(|&(target, when)| target as usize == i && when <= at)
         };
-        let visible = |s: &&Step| s.recorded <= at && !retracted_by(s.seq);
         let day = on.num_days_from_ce();
         let end = self.steps.partition_point(|s| s.on <= day);
-        self.steps[..end]
-            .iter()
+        (0..end)
             .rev()
-            .find(visible)
-            .map(|s| (s.status, s.on()))
+            .find(|&i| self.steps[i].recorded <= at && !retracted(i))
+            .map(|i| (self.steps[i].status, self.steps[i].on()))
     }
 }
 
@@ -289,25 +354,33 @@ fn encode(summaries: &[Summary]) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
-/// The summaries a cache file holds; `None` when it is of another version
-/// or does not decode.
-fn decode(bytes: &[u8]) -> Option<Vec<Summary>> {
-    let (header, mut rest) = postcard::take_from_bytes::<Header>(bytes).ok()?;
+/// The longest header read: a version and [`PARTS`] lengths take far less.
+const HEADER_MAX: u64 = 1024;
+
+/// The summaries the cache file `file` holds; `None` when it is of another
+/// version or does not decode. Each core reads and decodes one part at a
+/// time, so the file is never held whole.
+fn decode(file: &File) -> Option<Vec<Summary>> {
+    let len = file.metadata().ok()?.len();
+    let mut start = vec![0; usize::try_from(len.min(HEADER_MAX)).ok()?];
+    read_exact_at(file, &mut start, 0).ok()?;
+    let (header, rest) = postcard::take_from_bytes::<Header>(&start).ok()?;
     if header.version != VERSION {
         return None;
     }
+    let mut offset = (start.len() - rest.len()) as u64;
     let mut parts = Vec::with_capacity(header.parts.len());
-    for &len in &header.parts {
-        let len = usize::try_from(len).ok().filter(|&len| len <= rest.len())?;
-        let (part, after) = rest.split_at(len);
-        parts.push(part);
-        rest = after;
+    for &part in &header.parts {
+        parts.push((offset, usize::try_from(part).ok()?));
+        offset = offset.checked_add(part)?;
     }
-    if !rest.is_empty() {
+    if offset != len {
         return None;
     }
-    let decoded = crate::par::map(&parts, |part| {
-        postcard::from_bytes::<Vec<Summary>>(part).ok()
+    let decoded = crate::par::map(&parts, |&(offset, len)| {
+        let mut bytes = vec![0; len];
+        read_exact_at(file, &mut bytes, offset).ok()?;
+        postcard::from_bytes::<Vec<Summary>>(&bytes).ok()
     });
     let mut summaries = Vec::new();
     for part in decoded {
@@ -321,9 +394,9 @@ impl Cache {
     /// empty cache.
     pub fn load(store: &Store) -> Cache {
         let path = store.dir().join(FILE);
-        let entries = fs::read(&path)
+        let entries = File::open(&path)
             .ok()
-            .and_then(|bytes| decode(&bytes))
+            .and_then(|file| decode(&file))
             .filter(|summaries| summaries.is_sorted_by(|a, b| a.id < b.id))
             .unwrap_or_default();
         Cache {
@@ -335,10 +408,15 @@ impl Cache {
     /// The cached summary of `id` if the stream still has its length and
     /// head: known from its stamp, or by reading its last line (the new
     /// stamp is then returned, to be kept).
-    fn fresh(&self, store: &Store, id: &PactId, now: SystemTime) -> Option<(&Summary, Restamp)> {
+    fn fresh(
+        &self,
+        store: &Store,
+        dir: &Dir,
+        id: &PactId,
+        now: SystemTime,
+    ) -> Option<(&Summary, Restamp)> {
         let cached = self.get(id)?;
-        let meta = fs::symlink_metadata(store.stream_path(id)).ok()?;
-        let stamp = Stamp::of(&meta, now);
+        let stamp = dir.stamp(store, id, now);
         if stamp.is_some() && stamp == cached.stamp {
             return Some((cached, None));
         }
@@ -360,7 +438,8 @@ impl Cache {
     ) -> Vec<Result<T, Error>> {
         let this = &*self;
         let now = SystemTime::now();
-        let done = crate::par::map(ids, |id| match this.fresh(store, id, now) {
+        let dir = Dir::open(store);
+        let done = crate::par::map(ids, |id| match this.fresh(store, &dir, id, now) {
             Some((summary, restamp)) => Ok((f(summary), restamp.map(Learned::Stamp))),
             None => store.read_facts(id).map(|(stream, meta)| {
                 let summary = Summary::of(&stream, meta.len(), Stamp::of(&meta, now));

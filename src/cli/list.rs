@@ -87,10 +87,14 @@ impl Args {
         if failed == 0 {
             cache.save(&ctx.store);
         }
-        let heads: Vec<String> = rows
-            .iter()
-            .map(|r| format!("{} {}", r.pact, r.head))
-            .collect();
+        let text = !self.format.json && !self.format.csv;
+        let heads: Vec<String> = match text {
+            true => rows
+                .iter()
+                .map(|r| format!("{} {}", r.pact, r.head))
+                .collect(),
+            false => Vec::new(),
+        };
         rows.retain(|row| wanted.is_none() || row.status == wanted);
         if self.format.json {
             ctx.json(&rows)?;
@@ -121,7 +125,7 @@ impl Args {
             }
             table.print(ctx.out, "", ctx.color)?;
         }
-        if !self.format.json && !self.format.csv && !heads.is_empty() {
+        if text && !heads.is_empty() {
             let as_of = when
                 .map(|w| format!(" (as of {})", w.input))
                 .unwrap_or_default();
