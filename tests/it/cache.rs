@@ -84,6 +84,9 @@ fn answers_as_of_a_past_time_come_out_the_same_from_the_cache() {
     let then = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     std::thread::sleep(std::time::Duration::from_millis(20));
     let wrong = store.json(&["append", "gsomia", "normalized", "--on", "2019-12-01"]);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let between = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    std::thread::sleep(std::time::Duration::from_millis(20));
     store.ok(&[
         "retract",
         "gsomia",
@@ -92,7 +95,19 @@ fn answers_as_of_a_past_time_come_out_the_same_from_the_cache() {
         "too early",
     ]);
     store.ok(&["append", "gsomia", "normalized", "--on", "2023-03-21"]);
-    for when in [then.as_str(), "2100-01-01"] {
+    let seen = store.json(&[
+        "status",
+        "gsomia",
+        "--on",
+        "2019-12-15",
+        "--as-of",
+        &between,
+    ]);
+    assert_eq!(
+        seen["status"], "normalized",
+        "the wrong event, not yet retracted"
+    );
+    for when in [then.as_str(), between.as_str(), "2100-01-01"] {
         for on in ["2019-12-15", "2024-01-01"] {
             let from_streams = store.json(&["status", "gsomia", "--on", on, "--as-of", when]);
             for _ in 0..2 {
