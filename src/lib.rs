@@ -6,10 +6,13 @@
 //! - [`PactId`] and [`Pact`]: a validated slug and the metadata a pact is
 //!   registered with.
 //! - [`Status`]: the vocabulary and the lifecycle of allowed transitions.
-//! - [`Event`]: one immutable fact, one line of a stream on disk.
-//! - [`Store`]: the directory of streams; reads check every line, appends
-//!   lock, validate, write once and `fsync`.
-//! - [`Timeline`]: the pure fold from events to the status on any date;
+//! - [`Event`]: one immutable fact, one line of a stream on disk; a [`Fact`]
+//!   is an event without its text, what whole-store questions read.
+//! - [`Store`]: the directory of streams; reads check every line (into a
+//!   [`Stream`] of events or of facts), appends lock, validate, write once
+//!   and `fsync`.
+//! - [`Timeline`]: the pure fold from events (or facts) to the status on any
+//!   date;
 //!   [`replay`] also answers as of a past recorded time and checks
 //!   retractions.
 //! - [`import`]: batches of CSV rows or JSON Lines, checked whole before a
