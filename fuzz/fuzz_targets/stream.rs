@@ -1,13 +1,18 @@
 //! Fuzzes the stream reader and replay: any bytes as the stream file of a
 //! pact. Reading must return events or an error value, never panic, and
 //! whatever it accepts must replay, answer and re-check without panicking.
+//! Reading the same bytes as facts (events without their text) must give
+//! the same verdict, and the cache's summary of them the same answers as
+//! replaying the events, as of any time.
 
 #![no_main]
 
 use chrono::NaiveDate;
 use libfuzzer_sys::fuzz_target;
+use pactlog::cache::Summary;
 use pactlog::replay::{as_of, check_retraction, notes, retractions};
-use pactlog::{PactId, Status, Stream, Timeline};
+use pactlog::stream::ReadError;
+use pactlog::{Event, Fact, PactId, Status, Stream, Timeline};
 
 fuzz_target!(|data: &[u8]| {
     // the pact the first line names, so that real streams make good seeds
@@ -19,9 +24,29 @@ fuzz_target!(|data: &[u8]| {
             Err(_) => return,
         },
     };
-    let Ok(stream) = Stream::parse(&id, data) else {
-        return;
+    let parsed = Stream::parse(&id, data);
+    let facts = Stream::<Fact>::read(&id, data);
+    let (stream, facts) = match (parsed, facts) {
+        (Ok(stream), Ok(facts)) => (stream, facts),
+        (Err(e), Err(ReadError::At(line, problem))) => {
+            assert_eq!(e, (line, problem), "events and facts fail alike");
+            return;
+        }
+        (events, facts) => panic!("events {:?}, facts {:?}", events.is_ok(), facts.is_ok()),
     };
+    let expected: Vec<Fact> = stream.events.iter().map(Event::fact).collect();
+    assert_eq!(facts.events, expected);
+    assert_eq!(facts.head, stream.head);
+    let summary = Summary::of(&facts, data.len() as u64, None);
+    let times = std::iter::once(None).chain(stream.events.iter().map(|e| Some(e.recorded)));
+    for t in times {
+        let timeline = Timeline::new(as_of(&stream.events, t));
+        let dates = timeline.entries().iter().map(|e| e.on());
+        for date in dates.chain([NaiveDate::MIN, NaiveDate::MAX]) {
+            let replayed = timeline.status_on(date).map(|e| (e.status(), e.on()));
+            assert_eq!(summary.status_on(date, t), replayed, "{date} as of {t:?}");
+        }
+    }
     for event in &stream.events {
         // a line we accepted writes back to a line we accept
         let line = event.to_line();
