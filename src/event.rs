@@ -614,6 +614,7 @@ impl<'a> Record<'a> {
     /// [`StreamProblem::ChecksumMismatch`] for a line whose `crc` does not
     /// match, [`StreamProblem::Malformed`] for anything else that is not an
     /// event.
+    #[inline]
     pub(crate) fn parse(line: &'a [u8]) -> Result<Record<'a>, StreamProblem> {
         // One pass checks the whole line's UTF-8, so that serde_json need
         // not check each string again.
