@@ -43,21 +43,21 @@ pub const CSV_COLUMNS: [&str; 11] = [
 /// One row of an import CSV, as read; the pact cell is read when the row is
 /// routed to its pact.
 #[derive(Debug, Deserialize)]
-struct CsvRecord {
-    status: String,
-    on: String,
-    #[serde(default)]
-    source: Option<String>,
-    #[serde(default)]
-    url: Option<String>,
-    #[serde(default)]
-    note: Option<String>,
-    #[serde(default)]
-    reported: Option<String>,
-    #[serde(default)]
-    forced: Option<String>,
-    #[serde(default)]
-    name: Option<String>,
+struct CsvRecord<'a> {
+    status: &'a str,
+    on: &'a str,
+    #[serde(default, borrow)]
+    source: Option<&'a str>,
+    #[serde(default, borrow)]
+    url: Option<&'a str>,
+    #[serde(default, borrow)]
+    note: Option<&'a str>,
+    #[serde(default, borrow)]
+    reported: Option<&'a str>,
+    #[serde(default, borrow)]
+    forced: Option<&'a str>,
+    #[serde(default, borrow)]
+    name: Option<&'a str>,
 }
 
 /// A checked CSV row.
@@ -108,22 +108,27 @@ fn parse_row(record: &ByteRecord, headers: &ByteRecord, today: NaiveDate) -> Res
     check_row(row, today)
 }
 
-fn check_row(row: CsvRecord, today: NaiveDate) -> Result<Row, Error> {
-    let present = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-    let text = |field: &str, v: Option<String>, max| {
+fn check_row(row: CsvRecord<'_>, today: NaiveDate) -> Result<Row, Error> {
+    fn present(v: Option<&str>) -> Option<&str> {
+        v.filter(|s| !s.trim().is_empty())
+    }
+    let text = |field: &str, v: Option<&str>, max| {
         present(v)
-            .map(|v| limits::check_text(field, &v, max))
+            .map(|v| limits::check_text(field, v, max))
             .transpose()
+    };
+    // the status as stored, as most files write it, needs no normalizing
+    let status = match Status::ALL.into_iter().find(|s| s.as_str() == row.status) {
+        Some(status) => status,
+        None => Status::parse(row.status)?,
     };
     Ok(Row {
         name: text("name", row.name, limits::NAME)?,
         change: StatusChange {
-            status: Status::parse(&row.status)?,
-            on: parse_date(&row.on, today)?,
+            status,
+            on: date(row.on, today)?,
             source: text("source", row.source, limits::SOURCE)?,
-            url: present(row.url)
-                .map(|u| limits::check_url(&u))
-                .transpose()?,
+            url: present(row.url).map(limits::check_url).transpose()?,
             note: text("note", row.note, limits::TEXT)?,
             reported: flag("reported", row.reported)?,
             forced: flag("forced", row.forced)?,
@@ -131,8 +136,32 @@ fn check_row(row: CsvRecord, today: NaiveDate) -> Result<Row, Error> {
     })
 }
 
+/// A date cell: `YYYY-MM-DD` read directly, anything else as
+/// [`parse_date`] reads it (which also explains what is wrong).
+fn date(text: &str, today: NaiveDate) -> Result<NaiveDate, Error> {
+    let b = text.as_bytes();
+    let shaped = b.len() == 10
+        && b.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    let number = |digits: &[u8]| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'));
+    shaped
+        .then(|| {
+            let year = i32::try_from(number(&b[..4])).ok()?;
+            NaiveDate::from_ymd_opt(year, number(&b[5..7]), number(&b[8..]))
+        })
+        .flatten()
+        .map_or_else(|| parse_date(text, today), Ok)
+}
+
 /// A yes/no cell: `true`/`false`, `yes`/`no`, `1`/`0`, in any case, or empty.
-fn flag(column: &str, value: Option<String>) -> Result<bool, Error> {
+fn flag(column: &str, value: Option<&str>) -> Result<bool, Error> {
+    match value.unwrap_or_default() {
+        "" | "false" | "no" | "0" => return Ok(false),
+        "true" | "yes" | "1" => return Ok(true),
+        _ => {}
+    }
     let text = value.unwrap_or_default().trim().to_lowercase();
     match text.as_str() {
         "" | "false" | "no" | "0" => Ok(false),
@@ -245,11 +274,11 @@ impl Building {
             body,
             prev: self.last_hash,
         };
-        let line = event.to_line();
-        self.last_hash = Some(Hash::of(line.as_bytes()));
+        let start = self.lines.len();
+        event.write_line(&mut self.lines);
+        self.last_hash = Some(Hash::of(&self.lines[start..]));
         self.last_seq = event.seq;
         self.last_recorded = event.recorded;
-        self.lines.extend_from_slice(line.as_bytes());
         self.lines.push(b'\n');
         event.seq
     }
