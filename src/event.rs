@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::io::Write;
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -256,7 +257,9 @@ impl fmt::Debug for Hash {
 
 impl Serialize for Hash {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        let mut text = [0; 64];
+        hex::encode_to_slice(self.0, &mut text).expect("32 bytes are 64 hex digits");
+        serializer.serialize_str(std::str::from_utf8(&text).expect("hex digits are ASCII"))
     }
 }
 
@@ -276,11 +279,31 @@ pub fn to_recorded(now: DateTime<Utc>) -> DateTime<Utc> {
 mod recorded {
     //! `recorded` is written as RFC 3339 UTC with exactly six fractional
     //! digits, so that lines of one store all look alike.
-    use chrono::{DateTime, SecondsFormat, Utc};
+    use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&t.to_rfc3339_opts(SecondsFormat::Micros, true))
+        let (year, nanos) = (t.year(), t.nanosecond());
+        if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+            // a year of more than four digits, or a leap second
+            return s.collect_str(&t.to_rfc3339_opts(SecondsFormat::Micros, true));
+        }
+        // what `to_rfc3339_opts` writes, without formatting machinery
+        let mut text = *b"0000-00-00T00:00:00.000000Z";
+        let mut put = |end: usize, width: usize, mut value: u32| {
+            for digit in text[end - width..end].iter_mut().rev() {
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(4, 4, year.unsigned_abs());
+        put(7, 2, t.month());
+        put(10, 2, t.day());
+        put(13, 2, t.hour());
+        put(16, 2, t.minute());
+        put(19, 2, t.second());
+        put(26, 6, nanos / 1000);
+        s.serialize_str(std::str::from_utf8(&text).expect("digits are ASCII"))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
@@ -869,9 +892,22 @@ impl Event {
     /// The event as one line of JSON, without the final LF: the record's
     /// members in their fixed order, then its `crc`.
     pub fn to_line(&self) -> String {
-        let record = serde_json::to_string(&Record::from_event(self))
+        let mut line = Vec::with_capacity(512);
+        self.write_line(&mut line);
+        String::from_utf8(line).expect("JSON is UTF-8")
+    }
+
+    /// Appends the event's line, without the final LF, to `out`: what
+    /// [`Event::to_line`] returns, without allocating a line of its own.
+    pub fn write_line(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        serde_json::to_writer(&mut *out, &Record::from_event(self))
             .expect("a record of strings, numbers and dates always serializes");
-        seal(&record)
+        // sealed in place, as `seal` does
+        let closing = out.pop();
+        debug_assert_eq!(closing, Some(b'}'));
+        let crc = Crc::of(&out[start..]);
+        write!(out, "{CRC_KEY}{:08x}\"}}", crc.0).expect("writing to memory cannot fail");
     }
 
     /// Reads one line (without its LF).
@@ -1005,6 +1041,40 @@ mod tests {
             "{line}"
         );
         assert_eq!(Event::from_line(line.as_bytes()).unwrap(), event);
+    }
+
+    #[test]
+    fn a_line_writes_times_and_hashes_as_chrono_and_hex_do() {
+        // lines are written without chrono's formatting, hex's String or a
+        // String of their own: the bytes must not change
+        let mut event = status_event();
+        let at = |y, mo, d, h, mi, s, micro| {
+            NaiveDate::from_ymd_opt(y, mo, d)
+                .and_then(|d| d.and_hms_micro_opt(h, mi, s, micro))
+                .unwrap()
+                .and_utc()
+        };
+        let times = [
+            at(2026, 11, 29, 5, 0, 0, 123_456),
+            at(1, 2, 3, 4, 5, 6, 0),
+            at(9999, 12, 31, 23, 59, 59, 999_999),
+            // five digits of year, and a leap second: as chrono writes them
+            at(10000, 1, 1, 0, 0, 0, 1),
+            at(2016, 12, 31, 23, 59, 59, 1_250_000),
+        ];
+        for recorded in times {
+            event.recorded = recorded;
+            let line = event.to_line();
+            let time = recorded.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            assert!(
+                line.contains(&format!("\"recorded\":\"{time}\",")),
+                "{line}"
+            );
+            let prev = hex::encode(event.prev.unwrap().to_bytes());
+            assert!(line.contains(&format!("\"prev\":\"{prev}\",")), "{line}");
+            let object = serde_json::to_string(&Record::from_event(&event)).unwrap();
+            assert_eq!(line, seal(&object));
+        }
     }
 
     #[test]

@@ -2,19 +2,23 @@
 //! status events, or the JSON Lines that `export` writes, recreated byte for
 //! byte.
 //!
-//! An import is all-or-nothing: it is planned in full first (every row
-//! validated exactly as `append` would, against the timelines as the earlier
-//! rows leave them) and nothing is written unless every row passes. It holds
-//! the store directory's lock throughout, and each existing stream's lock
-//! from the moment that stream is read, so no other writer can change what
-//! was validated.
+//! An import is all-or-nothing: every row is validated exactly as `append`
+//! would, against the timelines as the earlier rows leave them, and nothing
+//! is put in place unless every row passes. New streams are written as their
+//! rows are checked, out of sight in a [`Staging`], and removed if a row is
+//! refused; lines for existing streams are held until [`Batch::commit`]. An
+//! import holds the store directory's lock throughout, and each existing
+//! stream's lock from the moment that stream is read, so no other writer can
+//! change what was validated.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, Read, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use csv::{ByteRecord, StringRecord};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -24,7 +28,7 @@ use crate::limits;
 use crate::pact::{Pact, PactId};
 use crate::replay::{Timeline, check_between};
 use crate::status::Status;
-use crate::store::{Names, Store, sync_filesystem};
+use crate::store::{Names, Staging, Store, sync_filesystem};
 use crate::stream::{MAX_LINE, Stream};
 use crate::time::parse_date;
 
@@ -36,111 +40,95 @@ pub const CSV_COLUMNS: [&str; 11] = [
     "recorded",
 ];
 
-/// One row of an import CSV, as read.
+/// One row of an import CSV, as read; the pact cell is read when the row is
+/// routed to its pact.
 #[derive(Debug, Deserialize)]
-struct CsvRecord {
-    pact: String,
-    status: String,
-    on: String,
-    #[serde(default)]
-    source: Option<String>,
-    #[serde(default)]
-    url: Option<String>,
-    #[serde(default)]
-    note: Option<String>,
-    #[serde(default)]
-    reported: Option<String>,
-    #[serde(default)]
-    forced: Option<String>,
-    #[serde(default)]
-    name: Option<String>,
+struct CsvRecord<'a> {
+    status: &'a str,
+    on: &'a str,
+    #[serde(default, borrow)]
+    source: Option<&'a str>,
+    #[serde(default, borrow)]
+    url: Option<&'a str>,
+    #[serde(default, borrow)]
+    note: Option<&'a str>,
+    #[serde(default, borrow)]
+    reported: Option<&'a str>,
+    #[serde(default, borrow)]
+    forced: Option<&'a str>,
+    #[serde(default, borrow)]
+    name: Option<&'a str>,
 }
 
-/// A validated CSV row.
-#[derive(Debug, Clone)]
-pub struct Row {
-    /// The line it came from, for errors.
-    pub line: u64,
-    /// The pact as written: an id or alias.
-    pub pact: String,
+/// A checked CSV row.
+#[derive(Debug)]
+struct Row {
     /// The name to register a new pact with.
-    pub name: Option<String>,
+    name: Option<String>,
     /// The status change it records.
-    pub change: StatusChange,
+    change: StatusChange,
 }
 
-/// Reads and checks every row of an import CSV.
-///
-/// # Errors
-///
-/// [`Error::Row`] naming the line and what is wrong with it: a missing or
-/// unknown column, an unknown status, a date that is not a day, a field over
-/// its limit.
-pub fn read_csv(file: &str, input: impl Read, today: NaiveDate) -> Result<Vec<Row>, Error> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let at = |line: u64, source: Error| Error::Row {
-        file: file.to_owned(),
-        line,
-        source: Box::new(source),
-    };
-    let headers = reader.headers().map_err(|e| at(1, csv_error(&e)))?.clone();
+/// Reads the header row and checks its columns.
+fn read_headers<R: Read>(reader: &mut csv::Reader<R>) -> Result<StringRecord, Error> {
+    let headers = reader.headers().map_err(|e| csv_error(&e))?.clone();
     for column in &headers {
         if !CSV_COLUMNS.contains(&column) {
-            return Err(at(
-                1,
-                Error::Invalid {
-                    message: format!("unknown column '{column}'"),
-                    hint: Some(format!("the columns are: {}", CSV_COLUMNS.join(", "))),
-                },
-            ));
+            return Err(Error::Invalid {
+                message: format!("unknown column '{column}'"),
+                hint: Some(format!("the columns are: {}", CSV_COLUMNS.join(", "))),
+            });
         }
     }
     for required in ["pact", "status", "on"] {
         if !headers.iter().any(|h| h == required) {
-            return Err(at(
-                1,
-                Error::Invalid {
-                    message: format!("the header has no '{required}' column"),
-                    hint: Some("the first row names the columns: pact,status,on and optionally source,url,note,reported,forced,name".into()),
-                },
-            ));
+            return Err(Error::Invalid {
+                message: format!("the header has no '{required}' column"),
+                hint: Some("the first row names the columns: pact,status,on and optionally source,url,note,reported,forced,name".into()),
+            });
         }
     }
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, csv::Position::line);
-            at(line, csv_error(&e))
-        })?;
-        let line = record.position().map_or(0, csv::Position::line);
-        let row: CsvRecord = record
-            .deserialize(Some(&headers))
-            .map_err(|e| at(line, csv_error(&e)))?;
-        rows.push(check_row(line, row, today).map_err(|e| at(line, e))?);
-    }
-    Ok(rows)
+    Ok(headers)
 }
 
-fn check_row(line: u64, row: CsvRecord, today: NaiveDate) -> Result<Row, Error> {
-    let present = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-    let text = |field: &str, v: Option<String>, max| {
+/// Reads and checks one row: its fields, not yet its place in a timeline.
+fn parse_row(record: &ByteRecord, headers: &ByteRecord, today: NaiveDate) -> Result<Row, Error> {
+    // as a `StringRecord` checks it, field by field
+    let utf8 =
+        record.as_slice().is_ascii() || record.iter().all(|f| std::str::from_utf8(f).is_ok());
+    if !utf8 {
+        return Err(Error::Invalid {
+            message: "the row is not valid UTF-8".to_owned(),
+            hint: None,
+        });
+    }
+    let row: CsvRecord = record
+        .deserialize(Some(headers))
+        .map_err(|e| csv_error(&e))?;
+    check_row(row, today)
+}
+
+fn check_row(row: CsvRecord<'_>, today: NaiveDate) -> Result<Row, Error> {
+    fn present(v: Option<&str>) -> Option<&str> {
+        v.filter(|s| !s.trim().is_empty())
+    }
+    let text = |field: &str, v: Option<&str>, max| {
         present(v)
-            .map(|v| limits::check_text(field, &v, max))
+            .map(|v| limits::check_text(field, v, max))
             .transpose()
     };
+    // the status as stored, as most files write it, needs no normalizing
+    let status = match Status::ALL.into_iter().find(|s| s.as_str() == row.status) {
+        Some(status) => status,
+        None => Status::parse(row.status)?,
+    };
     Ok(Row {
-        line,
-        pact: row.pact,
         name: text("name", row.name, limits::NAME)?,
         change: StatusChange {
-            status: Status::parse(&row.status)?,
-            on: parse_date(&row.on, today)?,
+            status,
+            on: date(row.on, today)?,
             source: text("source", row.source, limits::SOURCE)?,
-            url: present(row.url)
-                .map(|u| limits::check_url(&u))
-                .transpose()?,
+            url: present(row.url).map(limits::check_url).transpose()?,
             note: text("note", row.note, limits::TEXT)?,
             reported: flag("reported", row.reported)?,
             forced: flag("forced", row.forced)?,
@@ -148,8 +136,32 @@ fn check_row(line: u64, row: CsvRecord, today: NaiveDate) -> Result<Row, Error> 
     })
 }
 
+/// A date cell: `YYYY-MM-DD` read directly, anything else as
+/// [`parse_date`] reads it (which also explains what is wrong).
+fn date(text: &str, today: NaiveDate) -> Result<NaiveDate, Error> {
+    let b = text.as_bytes();
+    let shaped = b.len() == 10
+        && b.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    let number = |digits: &[u8]| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'));
+    shaped
+        .then(|| {
+            let year = i32::try_from(number(&b[..4])).ok()?;
+            NaiveDate::from_ymd_opt(year, number(&b[5..7]), number(&b[8..]))
+        })
+        .flatten()
+        .map_or_else(|| parse_date(text, today), Ok)
+}
+
 /// A yes/no cell: `true`/`false`, `yes`/`no`, `1`/`0`, in any case, or empty.
-fn flag(column: &str, value: Option<String>) -> Result<bool, Error> {
+fn flag(column: &str, value: Option<&str>) -> Result<bool, Error> {
+    match value.unwrap_or_default() {
+        "" | "false" | "no" | "0" => return Ok(false),
+        "true" | "yes" | "1" => return Ok(true),
+        _ => {}
+    }
     let text = value.unwrap_or_default().trim().to_lowercase();
     match text.as_str() {
         "" | "false" | "no" | "0" => Ok(false),
@@ -180,8 +192,8 @@ fn csv_error(e: &csv::Error) -> Error {
 /// valid until [`Batch::commit`].
 #[derive(Debug)]
 pub struct Batch {
-    /// New streams with their whole contents.
-    create: Vec<(PactId, Vec<u8>)>,
+    /// The new streams, written but not yet in place.
+    staging: Option<Staging>,
     /// Lines for existing streams, with each stream's file, locked.
     append: Vec<(File, Vec<u8>)>,
     /// How many events the batch records.
@@ -196,27 +208,28 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Writes the batch: one write per stream, and everything durable
-    /// (one file system sync, then the new streams linked into place and the
-    /// directory synced) before it returns.
+    /// Writes the batch: one write per existing stream, and everything
+    /// durable (one file system sync, then the new streams put in place and
+    /// the directory synced) before it returns.
     ///
     /// # Errors
     ///
     /// [`Error::Io`] when a file cannot be written.
     pub fn commit(self, store: &Store) -> Result<(), Error> {
         let _lock = match self.dir_lock {
-            Some(lock) => lock,
-            None => store.lock_dir()?,
+            Some(lock) => Some(lock),
+            // staging makes the store when it did not exist
+            None if self.staging.is_some() => None,
+            None => Some(store.lock_dir()?),
         };
         for (mut file, lines) in self.append {
             file.write_all(&lines)
                 .map_err(Error::io("append to", store.dir()))?;
         }
-        if self.create.is_empty() {
-            sync_filesystem(store.dir())
-        } else {
+        match self.staging {
             // also syncs the appends above
-            store.create_streams(&self.create)
+            Some(staging) => staging.commit(store),
+            None => sync_filesystem(store.dir()),
         }
     }
 }
@@ -242,7 +255,7 @@ fn known_names(store: &Store, dir_lock: &Option<File>) -> Result<Names, Error> {
 /// A pact's stream as the batch builds it.
 struct Building {
     existing: Option<File>,
-    /// The lines to write (the whole stream for a new pact).
+    /// The lines not yet written (for a new pact, those not yet staged).
     lines: Vec<u8>,
     last_seq: u64,
     last_hash: Option<Hash>,
@@ -252,19 +265,7 @@ struct Building {
 }
 
 impl Building {
-    /// A copy to build on, without the file (which stays with the plan).
-    fn fork(&self) -> Building {
-        Building {
-            existing: None,
-            lines: self.lines.clone(),
-            last_seq: self.last_seq,
-            last_hash: self.last_hash,
-            last_recorded: self.last_recorded,
-            steps: self.steps.clone(),
-        }
-    }
-
-    fn append(&mut self, id: &PactId, body: EventBody, now: DateTime<Utc>) -> Event {
+    fn append(&mut self, id: &PactId, body: EventBody, now: DateTime<Utc>) -> u64 {
         let event = Event {
             pact: id.clone(),
             seq: self.last_seq + 1,
@@ -273,147 +274,432 @@ impl Building {
             body,
             prev: self.last_hash,
         };
-        let line = event.to_line();
-        self.last_hash = Some(Hash::of(line.as_bytes()));
+        let start = self.lines.len();
+        event.write_line(&mut self.lines);
+        self.last_hash = Some(Hash::of(&self.lines[start..]));
         self.last_seq = event.seq;
         self.last_recorded = event.recorded;
-        self.lines.extend_from_slice(line.as_bytes());
         self.lines.push(b'\n');
-        event
+        event.seq
     }
 }
 
-/// Plans a CSV import: resolves each row's pact (registering unknown ones
-/// when `create_pacts`), validates every row against the timeline the rows
-/// before it leave, and builds every line. `progress` is told how many rows
-/// are done.
+/// Rows sent to a worker at a time.
+const JOB_ROWS: usize = 256;
+
+/// The bytes of new streams' lines a worker holds before it writes them out.
+const HOLD: usize = 1 << 20;
+
+/// A row on its way to the worker that checks its pact's rows.
+struct Job {
+    /// The line it starts on, for errors.
+    line: u64,
+    /// The pact's place among the worker's pacts.
+    slot: usize,
+    /// The pact's id, on the first row of that pact.
+    first: Option<PactId>,
+    record: ByteRecord,
+}
+
+/// What the workers share.
+struct Checker<'a> {
+    store: &'a Store,
+    staging: &'a Staging,
+    names: &'a Names,
+    headers: &'a StringRecord,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    /// The line of the first bad row found so far: rows after it need no
+    /// check.
+    first_bad: &'a AtomicU64,
+}
+
+/// What one worker did.
+#[derive(Default)]
+struct Outcome {
+    /// The first of its rows that is refused.
+    refused: Option<(u64, Error)>,
+    /// An error writing a new stream.
+    failed: Option<Error>,
+    /// Lines for existing streams, with each stream's file, locked.
+    append: Vec<(File, Vec<u8>)>,
+    events: usize,
+    pacts: usize,
+    created: usize,
+}
+
+/// A pact's stream on a worker.
+struct Pending {
+    id: PactId,
+    stream: Building,
+    /// Whether its file has been begun.
+    staged: bool,
+}
+
+impl Checker<'_> {
+    /// Checks the rows of the pacts given to this worker, in file order, and
+    /// writes the new streams out as their lines pile up.
+    /// The rows' records go back on `used`, to be read into again.
+    fn work(&self, jobs: Receiver<Vec<Job>>, used: Sender<Vec<Job>>) -> Outcome {
+        let mut out = Outcome::default();
+        let mut pacts: Vec<Pending> = Vec::new();
+        // the new streams with lines not yet written, and how many bytes
+        let mut unwritten: Vec<usize> = Vec::new();
+        let mut held = 0;
+        for mut jobs in jobs {
+            for job in &mut jobs {
+                if out.refused.is_some() || out.failed.is_some() {
+                    break;
+                }
+                let line = job.line;
+                if line > self.first_bad.load(Ordering::Relaxed) {
+                    break;
+                }
+                match self.check(&mut pacts, &mut unwritten, job) {
+                    Ok(added) => {
+                        held += added;
+                        out.events += 1;
+                    }
+                    Err(e) => {
+                        self.first_bad.fetch_min(line, Ordering::Relaxed);
+                        out.refused = Some((line, e));
+                    }
+                }
+            }
+            let _ = used.send(jobs);
+            if held >= HOLD && out.refused.is_none() {
+                if let Err(e) = self.write_out(&mut pacts, &mut unwritten) {
+                    // nothing more to check: the import fails
+                    self.first_bad.store(0, Ordering::Relaxed);
+                    out.failed = Some(e);
+                }
+                held = 0;
+            }
+        }
+        if out.refused.is_none()
+            && out.failed.is_none()
+            && let Err(e) = self.write_out(&mut pacts, &mut unwritten)
+        {
+            out.failed = Some(e);
+        }
+        out.pacts = pacts.len();
+        for pending in pacts {
+            match pending.stream.existing {
+                Some(file) => out.append.push((file, pending.stream.lines)),
+                None => out.created += 1,
+            }
+        }
+        out
+    }
+
+    /// Checks one row against its pact's timeline and builds its line;
+    /// returns how many bytes of new streams' lines it added.
+    fn check(
+        &self,
+        pacts: &mut Vec<Pending>,
+        unwritten: &mut Vec<usize>,
+        job: &mut Job,
+    ) -> Result<usize, Error> {
+        let row = parse_row(&job.record, self.headers.as_byte_record(), self.today)?;
+        if let Some(id) = job.first.take() {
+            let stream = match self.names.get(id.as_str()) {
+                Some(_) => existing(self.store, &id)?,
+                None => Building {
+                    existing: None,
+                    lines: Vec::new(),
+                    last_seq: 0,
+                    last_hash: None,
+                    last_recorded: DateTime::<Utc>::MIN_UTC,
+                    steps: Vec::new(),
+                },
+            };
+            pacts.push(Pending {
+                id,
+                stream,
+                staged: false,
+            });
+        }
+        let Pending { id, stream, .. } = &mut pacts[job.slot];
+        let before = stream.lines.len();
+        if stream.last_seq == 0 {
+            register(id, stream, row.name, self.now);
+        }
+        let change = row.change;
+        let (on, status) = (change.on, change.status);
+        let split = stream.steps.partition_point(|s| s.0 <= on);
+        let side = |s: &(NaiveDate, u64, Status)| (s.2, s.0);
+        let previous = split.checked_sub(1).map(|i| side(&stream.steps[i]));
+        let next = stream.steps.get(split).map(side);
+        check_between(id, previous, next, status, on, change.forced)?;
+        let seq = stream.append(id, EventBody::Status(change), self.now);
+        stream.steps.insert(split, (on, seq, status));
+        if stream.existing.is_some() {
+            return Ok(0);
+        }
+        if before == 0 {
+            unwritten.push(job.slot);
+        }
+        Ok(stream.lines.len() - before)
+    }
+
+    /// Writes the lines held for new streams to their staged files.
+    fn write_out(&self, pacts: &mut [Pending], unwritten: &mut Vec<usize>) -> Result<(), Error> {
+        for slot in unwritten.drain(..) {
+            let pending = &mut pacts[slot];
+            let lines = std::mem::take(&mut pending.stream.lines);
+            self.staging.write(&pending.id, &lines, !pending.staged)?;
+            pending.staged = true;
+        }
+        Ok(())
+    }
+}
+
+/// Plans a CSV import: reads the rows, resolves each row's pact
+/// (registering unknown ones when `create_pacts`), validates every row
+/// against the timeline the rows before it leave, and writes the new
+/// streams out of sight. The rows are read here and checked on every core,
+/// each pact's rows by one worker in file order. `progress` is told how many
+/// bytes of the input are read.
 ///
 /// # Errors
 ///
-/// [`Error::Row`] for the first row that `append` would refuse, or an error
-/// reading the store.
+/// [`Error::Row`] for the first row in the file that `append` would refuse
+/// or that is malformed, or an error reading the store or writing the new
+/// streams.
 pub fn plan_csv(
     store: &Store,
     file: &str,
-    rows: &[Row],
+    input: impl Read,
     create_pacts: bool,
     now: DateTime<Utc>,
-    progress: &(dyn Fn(usize) + Sync),
+    today: NaiveDate,
+    progress: &dyn Fn(u64),
 ) -> Result<Batch, Error> {
-    let dir_lock = lock_existing(store)?;
-    let names = known_names(store, &dir_lock)?;
     let at = |line: u64, source: Error| Error::Row {
         file: file.to_owned(),
         line,
         source: Box::new(source),
     };
-    // First, in file order: which pact each row is about, each pact's stream
-    // as it stands (locked), and the rows of each pact. A row naming no
-    // pact stops this, and only the rows before it go on to be checked.
-    let mut groups: Vec<(PactId, Building, Vec<&Row>)> = Vec::new();
-    let mut index: HashMap<PactId, usize> = HashMap::new();
-    let mut created = 0;
-    let mut first_error: Option<(u64, Error)> = None;
-    for row in rows {
-        let id = match names.get(&row.pact) {
-            Some(id) => Ok(id.clone()),
-            None => PactId::parse(&row.pact.trim().to_lowercase())
-                .ok()
-                .filter(|id| create_pacts || index.contains_key(id))
-                .ok_or_else(|| unknown_pact(&names, &row.pact, create_pacts)),
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let headers = read_headers(&mut reader).map_err(|e| at(1, e))?;
+    let dir_lock = lock_existing(store)?;
+    let names = known_names(store, &dir_lock)?;
+    let staging = store.stage(dir_lock.is_some())?;
+    let first_bad = AtomicU64::new(u64::MAX);
+    let checker = Checker {
+        store,
+        staging: &staging,
+        names: &names,
+        headers: &headers,
+        today,
+        now,
+        first_bad: &first_bad,
+    };
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let (unreadable, outcomes) = std::thread::scope(|scope| {
+        let (give_back, used) = channel();
+        let (senders, handles): (Vec<_>, Vec<_>) = (0..workers)
+            .map(|_| {
+                let (sender, jobs) = sync_channel(4);
+                let checker = &checker;
+                let give_back = give_back.clone();
+                (sender, scope.spawn(move || checker.work(jobs, give_back)))
+            })
+            .collect();
+        drop(give_back);
+        let mut router = Router {
+            names: &names,
+            create_pacts,
+            index: HashMap::new(),
+            pacts: vec![0; workers],
+            last: None,
         };
-        let id = match id {
-            Ok(id) => id,
-            Err(e) => {
-                first_error = Some((row.line, e));
-                break;
-            }
-        };
-        let slot = match index.get(&id) {
-            Some(slot) => *slot,
-            None => {
-                let start = match names.get(id.as_str()) {
-                    Some(_) => match existing(store, &id) {
-                        Ok(start) => start,
-                        Err(e) => {
-                            first_error = Some((row.line, e));
-                            break;
-                        }
-                    },
-                    None => {
-                        created += 1;
-                        new_pact(&id, row, now)
-                    }
-                };
-                groups.push((id.clone(), start, Vec::new()));
-                index.insert(id, groups.len() - 1);
-                groups.len() - 1
-            }
-        };
-        groups[slot].2.push(row);
-    }
-    // Then each pact's rows, checked against the timeline the rows before
-    // them leave, on every core: pacts are independent of each other.
-    let done = AtomicUsize::new(0);
-    let built = crate::par::map(&groups, |(id, start, rows)| {
-        let mut stream = start.fork();
-        for row in rows {
-            let on = row.change.on;
-            let split = stream.steps.partition_point(|s| s.0 <= on);
-            let side = |s: &(NaiveDate, u64, Status)| (s.2, s.0);
-            let before = split.checked_sub(1).map(|i| side(&stream.steps[i]));
-            let next = stream.steps.get(split).map(side);
-            check_between(id, before, next, row.change.status, on, row.change.forced)
-                .map_err(|e| (row.line, Error::from(e)))?;
-            let event = stream.append(id, EventBody::Status(row.change.clone()), now);
-            stream
-                .steps
-                .insert(split, (on, event.seq, row.change.status));
-            progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-        }
-        Ok(stream)
+        let unreadable = route_rows(
+            &mut reader,
+            &mut router,
+            &checker,
+            (&senders, &used),
+            progress,
+        );
+        drop(senders);
+        let outcomes: Vec<Outcome> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
+        (unreadable, outcomes)
     });
-    // The first bad row in the file is the one to name.
-    let refused = built
-        .iter()
-        .filter_map(|b| b.as_ref().err())
-        .min_by_key(|(line, _)| *line);
-    match (refused, first_error) {
-        (Some((line, _)), Some((first, e))) if first < *line => return Err(at(first, e)),
-        (Some(_), _) => {
-            let (line, e) = built
-                .into_iter()
-                .filter_map(Result::err)
-                .min_by_key(|(line, _)| *line)
-                .expect("a refused row");
-            return Err(at(line, e));
-        }
-        (None, Some((line, e))) => return Err(at(line, e)),
-        (None, None) => {}
-    }
     let mut batch = Batch {
-        create: Vec::new(),
+        staging: None,
         append: Vec::new(),
-        events: rows.len(),
-        pacts: groups.len(),
-        created,
+        events: 0,
+        pacts: 0,
+        created: 0,
         dir_lock,
     };
-    for ((id, start, _), stream) in groups.into_iter().zip(built) {
-        let stream = stream.map_err(|(line, e)| at(line, e))?;
-        match start.existing {
-            Some(file) => batch.append.push((file, stream.lines)),
-            None => batch.create.push((id, stream.lines)),
+    // The first bad row in the file is the one to name.
+    let mut refused = unreadable;
+    for outcome in outcomes {
+        if let Some(e) = outcome.failed {
+            return Err(e);
         }
+        if let Some((line, e)) = outcome.refused
+            && refused.as_ref().is_none_or(|(first, _)| line < *first)
+        {
+            refused = Some((line, e));
+        }
+        batch.append.extend(outcome.append);
+        batch.events += outcome.events;
+        batch.pacts += outcome.pacts;
+        batch.created += outcome.created;
     }
+    if let Some((line, e)) = refused {
+        return Err(at(line, e));
+    }
+    batch.staging = Some(staging);
     Ok(batch)
 }
 
-/// A new pact's stream, its registration the first line.
-fn new_pact(id: &PactId, row: &Row, now: DateTime<Utc>) -> Building {
+/// Which worker checks each pact's rows, and the pact's place there.
+struct Router<'a> {
+    names: &'a Names,
+    create_pacts: bool,
+    /// Every pact met so far: its worker and its slot on that worker.
+    index: HashMap<PactId, (usize, usize)>,
+    /// How many pacts each worker has.
+    pacts: Vec<usize>,
+    /// The pact cell of the row before, and where it went: rows of one pact
+    /// usually come together.
+    last: Option<(Vec<u8>, usize, usize)>,
+}
+
+impl Router<'_> {
+    /// The worker and slot for a row's pact cell, and the pact's id when it
+    /// is met for the first time.
+    fn route(&mut self, cell: &[u8]) -> Result<(usize, usize, Option<PactId>), Error> {
+        if let Some((last, worker, slot)) = &self.last
+            && last.as_slice() == cell
+        {
+            return Ok((*worker, *slot, None));
+        }
+        let query = std::str::from_utf8(cell).map_err(|_| Error::Invalid {
+            message: "the row is not valid UTF-8".to_owned(),
+            hint: None,
+        })?;
+        let id = match self.names.get(query) {
+            Some(id) => id.clone(),
+            None => PactId::parse(&query.trim().to_lowercase())
+                .ok()
+                .filter(|id| self.create_pacts || self.index.contains_key(id))
+                .ok_or_else(|| unknown_pact(self.names, query, self.create_pacts))?,
+        };
+        let (worker, slot, first) = match self.index.get(&id) {
+            Some(&(worker, slot)) => (worker, slot, None),
+            None => {
+                // round robin: pacts are about the same size
+                let worker = self.index.len() % self.pacts.len();
+                let slot = self.pacts[worker];
+                self.pacts[worker] += 1;
+                self.index.insert(id.clone(), (worker, slot));
+                (worker, slot, Some(id))
+            }
+        };
+        let mut last = self.last.take().map(|l| l.0).unwrap_or_default();
+        last.clear();
+        last.extend_from_slice(cell);
+        self.last = Some((last, worker, slot));
+        Ok((worker, slot, first))
+    }
+}
+
+/// Reads every row and sends it to the worker for its pact, until the end
+/// of the input or a row after the first refused one. Returns the first row
+/// that cannot be read or names no pact.
+fn route_rows<R: Read>(
+    reader: &mut csv::Reader<R>,
+    router: &mut Router<'_>,
+    checker: &Checker<'_>,
+    (senders, used): (&[SyncSender<Vec<Job>>], &Receiver<Vec<Job>>),
+    progress: &dyn Fn(u64),
+) -> Option<(u64, Error)> {
+    let pact = checker
+        .headers
+        .iter()
+        .position(|h| h == "pact")
+        .expect("the header has a pact column");
+    let mut queued: Vec<Vec<Job>> = senders
+        .iter()
+        .map(|_| Vec::with_capacity(JOB_ROWS))
+        .collect();
+    // records the workers are done with, to read into again: memory is
+    // allocated and freed by the same thread
+    let mut spare: Vec<ByteRecord> = Vec::new();
+    let mut rows: u64 = 0;
+    let failure = loop {
+        if spare.is_empty() {
+            spare.extend(used.try_iter().flatten().map(|job| job.record));
+        }
+        let mut record = spare.pop().unwrap_or_default();
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break None,
+            Err(e) => {
+                let line = e.position().map_or(0, csv::Position::line);
+                break Some((line, csv_error(&e)));
+            }
+        }
+        let (line, byte) = record.position().map_or((0, 0), |p| (p.line(), p.byte()));
+        if line > checker.first_bad.load(Ordering::Relaxed) {
+            break None;
+        }
+        rows += 1;
+        if rows.is_multiple_of(1024) {
+            progress(byte);
+        }
+        let (worker, slot, first) = match router.route(record.get(pact).unwrap_or_default()) {
+            Ok(to) => to,
+            Err(e) => {
+                // a row that is malformed besides is refused for that
+                let e = parse_row(&record, checker.headers.as_byte_record(), checker.today)
+                    .err()
+                    .unwrap_or(e);
+                break Some((line, e));
+            }
+        };
+        queued[worker].push(Job {
+            line,
+            slot,
+            first,
+            record,
+        });
+        if queued[worker].len() == JOB_ROWS {
+            let jobs = std::mem::replace(&mut queued[worker], Vec::with_capacity(JOB_ROWS));
+            if senders[worker].send(jobs).is_err() {
+                // the worker is gone: its panic is what to report
+                break None;
+            }
+        }
+    };
+    for (sender, jobs) in senders.iter().zip(queued) {
+        if !jobs.is_empty() {
+            let _ = sender.send(jobs);
+        }
+    }
+    if let Some((line, _)) = &failure {
+        checker.first_bad.fetch_min(*line, Ordering::Relaxed);
+    }
+    failure
+}
+
+/// Puts a new pact's registration, its stream's first line, in `stream`.
+fn register(id: &PactId, stream: &mut Building, name: Option<String>, now: DateTime<Utc>) {
     let pact = Pact {
         id: id.clone(),
-        name: row.name.clone().unwrap_or_else(|| id.to_string()),
+        name: name.unwrap_or_else(|| id.to_string()),
         aliases: Vec::new(),
         parties: Vec::new(),
         kind: None,
@@ -421,16 +707,7 @@ fn new_pact(id: &PactId, row: &Row, now: DateTime<Utc>) -> Building {
         source: None,
         url: None,
     };
-    let mut new = Building {
-        existing: None,
-        lines: Vec::new(),
-        last_seq: 0,
-        last_hash: None,
-        last_recorded: DateTime::<Utc>::MIN_UTC,
-        steps: Vec::new(),
-    };
-    new.append(id, EventBody::Registered(pact), now);
-    new
+    stream.append(id, EventBody::Registered(pact), now);
 }
 
 /// An existing stream, locked and replayed, ready to take lines.
@@ -537,7 +814,7 @@ pub fn plan_jsonl(
         bytes.push(b'\n');
         lines.push(number);
     }
-    let mut create = Vec::new();
+    let staging = store.stage(dir_lock.is_some())?;
     let mut events = 0;
     for id in &order {
         let (bytes, lines) = streams.remove(id).expect("every pact in order has lines");
@@ -563,12 +840,12 @@ pub fn plan_jsonl(
             .map_err(|e| at(lines[0], e))?;
         names.add(&stream.pact);
         events += stream.events.len();
-        create.push((id.clone(), bytes));
+        staging.write(id, &bytes, true)?;
     }
     Ok(Batch {
-        pacts: create.len(),
-        created: create.len(),
-        create,
+        pacts: order.len(),
+        created: order.len(),
+        staging: Some(staging),
         append: Vec::new(),
         events,
         dir_lock,

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -381,6 +382,211 @@ impl Store {
             .map_err(Error::io("append to", &path))?;
         file.sync_data().map_err(Error::io("sync", &path))?;
         Ok(event)
+    }
+}
+
+/// New streams written out of sight while an import is checked, put in
+/// place only when it commits, and removed if it does not.
+///
+/// Into a store that exists, each new stream is written under a hidden
+/// temporary name in the store directory and hard-linked to its final name
+/// at commit, as [`Store::create_streams`] does. Into a store that does not
+/// exist yet, the streams are written under their final names in a hidden
+/// directory beside it, which is renamed to the store's name at commit: the
+/// store appears whole or not at all, with no link per stream. Whatever was
+/// not put in place is removed when the staging is dropped, so a refused
+/// import leaves nothing behind.
+#[derive(Debug)]
+pub struct Staging {
+    /// The directory the streams are written in.
+    path: PathBuf,
+    /// `path`, open, to create files in without resolving it each time.
+    dir: File,
+    /// Whether `path` is a directory of its own that becomes the store.
+    whole: bool,
+    /// The streams begun, whose files are ours to remove.
+    begun: Mutex<Vec<PactId>>,
+    /// Set once `path` has become the store.
+    placed: bool,
+}
+
+impl Store {
+    /// Starts staging new streams: in the store directory when `exists`
+    /// (call it holding [`Store::lock_dir`]), else in a hidden directory
+    /// beside where the store will be, so that nothing is created at the
+    /// store's path until [`Staging::commit`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the staging directory cannot be created or opened.
+    pub fn stage(&self, exists: bool) -> Result<Staging, Error> {
+        if exists {
+            let dir = File::open(&self.dir).map_err(Error::io("open", &self.dir))?;
+            return Ok(Staging {
+                path: self.dir.clone(),
+                dir,
+                whole: false,
+                begun: Mutex::new(Vec::new()),
+                placed: false,
+            });
+        }
+        // the nearest directory that exists above the store
+        let above = self
+            .dir
+            .ancestors()
+            .skip(1)
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .find(|p| p.is_dir())
+            .unwrap_or(Path::new("."));
+        let name = self
+            .dir
+            .file_name()
+            .map_or("store".into(), |n| n.to_string_lossy());
+        let path = above.join(format!(".{name}.pactlog-import-{}", std::process::id()));
+        match fs::create_dir(&path) {
+            // left by a crashed import of a process with our id
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                fs::remove_dir_all(&path)
+                    .and_then(|()| fs::create_dir(&path))
+                    .map_err(Error::io("create", &path))?;
+            }
+            other => other.map_err(Error::io("create", &path))?,
+        }
+        let staging = Staging {
+            dir: File::open(&path).map_err(Error::io("open", &path))?,
+            path,
+            whole: true,
+            begun: Mutex::new(Vec::new()),
+            placed: false,
+        };
+        Ok(staging)
+    }
+}
+
+impl Staging {
+    /// The name a stream is staged under.
+    fn name(&self, id: &PactId) -> String {
+        if self.whole {
+            format!("{id}.{STREAM_EXTENSION}")
+        } else {
+            format!(".{id}.{STREAM_EXTENSION}.{}.tmp", std::process::id())
+        }
+    }
+
+    /// Writes the first `bytes` of a new stream when `begin`, else adds them
+    /// to the end of the stream begun before.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn write(&self, id: &PactId, bytes: &[u8], begin: bool) -> Result<(), Error> {
+        use rustix::fs::{Mode, OFlags};
+        let name = self.name(id);
+        let how = if begin {
+            OFlags::CREATE | OFlags::TRUNC
+        } else {
+            OFlags::APPEND
+        };
+        let path = || self.path.join(&name);
+        let file = rustix::fs::openat(
+            &self.dir,
+            name.as_str(),
+            OFlags::WRONLY | OFlags::CLOEXEC | how,
+            Mode::from_bits_truncate(0o666),
+        )
+        .map_err(|e| Error::io("write", path())(e.into()))?;
+        if begin {
+            self.begun
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(id.clone());
+        }
+        File::from(file)
+            .write_all(bytes)
+            .map_err(Error::io("write", path()))
+    }
+
+    /// Makes the staged streams durable (one file system sync, which also
+    /// covers anything else written before it) and puts them in place, then
+    /// syncs the directory that names them. Into a store that existed, call
+    /// it holding [`Store::lock_dir`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyRegistered`] when a stream exists already,
+    /// [`Error::Io`] when a file cannot be synced or linked.
+    pub fn commit(mut self, store: &Store) -> Result<(), Error> {
+        rustix::fs::syncfs(&self.dir).map_err(|e| Error::io("sync", &self.path)(e.into()))?;
+        if !self.whole {
+            return self.link_into(store);
+        }
+        let target = store.dir();
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let renamed = fs::create_dir_all(parent).is_ok()
+            && rustix::fs::renameat_with(
+                rustix::fs::CWD,
+                &self.path,
+                rustix::fs::CWD,
+                target,
+                rustix::fs::RenameFlags::NOREPLACE,
+            )
+            .is_ok();
+        if !renamed {
+            // the store was created meanwhile, or this file system cannot
+            // rename without replacing: link the streams in one by one
+            let _lock = store.lock_dir()?;
+            return self.link_into(store);
+        }
+        self.placed = true;
+        File::open(parent)
+            .and_then(|dir| dir.sync_all())
+            .map_err(Error::io("sync", parent))
+    }
+
+    /// Hard-links every staged stream to its name in the store, after
+    /// checking that none of them exists, and syncs the store directory.
+    fn link_into(&self, store: &Store) -> Result<(), Error> {
+        let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(id) = begun.iter().find(|id| store.stream_path(id).exists()) {
+            return Err(Error::AlreadyRegistered { id: id.to_string() });
+        }
+        for id in begun.iter() {
+            fs::hard_link(self.path.join(self.name(id)), store.stream_path(id)).map_err(
+                |e| match e.kind() {
+                    io::ErrorKind::AlreadyExists => Error::AlreadyRegistered { id: id.to_string() },
+                    _ => Error::io("create", store.stream_path(id))(e),
+                },
+            )?;
+        }
+        File::open(store.dir())
+            .and_then(|dir| dir.sync_all())
+            .map_err(Error::io("sync", store.dir()))
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if self.placed {
+            return;
+        }
+        if self.whole {
+            let _ = fs::remove_dir_all(&self.path);
+        } else {
+            let begun =
+                std::mem::take(self.begun.get_mut().unwrap_or_else(PoisonError::into_inner));
+            for id in &begun {
+                let _ = fs::remove_file(self.path.join(self.name(id)));
+            }
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::cli::Context;
 use crate::error::Error;
-use crate::import::{plan_csv, plan_jsonl, read_csv};
+use crate::import::{plan_csv, plan_jsonl};
 
 /// Import status changes from CSV, or streams from JSON Lines.
 ///
@@ -56,8 +56,11 @@ struct Summary {
     created: usize,
 }
 
-/// Imports of more rows than this show progress on a terminal.
+/// A JSON Lines import's progress moves on every this many lines.
 const PROGRESS_FROM: usize = 10_000;
+
+/// CSV files of more bytes than this show progress on a terminal.
+const PROGRESS_BYTES: u64 = 1 << 20;
 
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
@@ -102,17 +105,29 @@ impl Args {
                 batch?
             }
             Format::Csv => {
-                let rows = read_csv(label, input, ctx.today)?;
-                let bar = (rows.len() >= PROGRESS_FROM && std::io::stderr().is_terminal())
-                    .then(|| progress_bar(rows.len()));
-                let tick = |done: usize| {
-                    if let Some(bar) = &bar
-                        && done.is_multiple_of(1024)
-                    {
-                        bar.set_position(done as u64);
+                // the rows are checked as they are read: progress in bytes
+                let size = (self.file != "-")
+                    .then(|| std::fs::metadata(&self.file).ok())
+                    .flatten()
+                    .map(|m| m.len());
+                let bar = std::io::stderr()
+                    .is_terminal()
+                    .then_some(size)
+                    .and_then(progress_bar);
+                let tick = |bytes: u64| {
+                    if let Some(bar) = &bar {
+                        bar.set_position(bytes);
                     }
                 };
-                let batch = plan_csv(&ctx.store, label, &rows, self.create_pacts, ctx.now, &tick);
+                let batch = plan_csv(
+                    &ctx.store,
+                    label,
+                    input,
+                    self.create_pacts,
+                    ctx.now,
+                    ctx.today,
+                    &tick,
+                );
                 if let Some(bar) = bar {
                     bar.finish_and_clear();
                 }
@@ -168,10 +183,19 @@ fn sniff(file: &str, input: &mut Box<dyn BufRead>) -> Result<Format, Error> {
     })
 }
 
-fn progress_bar(rows: usize) -> ProgressBar {
-    let bar = ProgressBar::new(rows as u64);
-    if let Ok(style) = ProgressStyle::with_template("checking {bar:30} {pos}/{len} rows {eta}") {
+/// A bar over the input's size, or a counter of bytes when the size is not
+/// known; none for an input too small to wait for.
+fn progress_bar(size: Option<u64>) -> Option<ProgressBar> {
+    let (bar, template) = match size {
+        Some(size) if size < PROGRESS_BYTES => return None,
+        Some(size) => (
+            ProgressBar::new(size),
+            "checking {bar:30} {bytes}/{total_bytes} {eta}",
+        ),
+        None => (ProgressBar::new_spinner(), "checking {spinner} {bytes}"),
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
-    bar
+    Some(bar)
 }

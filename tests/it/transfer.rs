@@ -821,3 +821,53 @@ fn of_several_bad_rows_in_different_pacts_the_first_in_the_file_is_named() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_refused_import_removes_the_new_streams_it_had_begun_writing() {
+    // megabytes of new streams, written out while the rows are checked, and
+    // a bad row at the very end
+    let files = Files::new();
+    let note = "n".repeat(1000);
+    let mut csv = String::from("pact,status,on,note\n");
+    for i in 0..2500 {
+        csv += &format!("p{i},signed,2000-01-01,{note}\np{i},in_force,2001-01-01,{note}\n");
+    }
+    let good = files.write("good.csv", &csv);
+    csv += "p0,signed,2002-01-01,\n";
+    let bad = files.write("bad.csv", &csv);
+    // into a store that exists: every file as it was, no hidden ones
+    let store = Store::new();
+    let stderr = files.redact(&store.refuses(&["import", &bad, "--create-pacts"], 1));
+    assert!(
+        stderr.starts_with("error: bad.csv:5002: 'p0' cannot go from in force"),
+        "{stderr}"
+    );
+    // into a store that does not exist: nothing at its path, nothing beside
+    let parent = Store::new();
+    let missing = parent.path().join("new");
+    let import = |file: &str| {
+        pactlog()
+            .arg("--dir")
+            .arg(&missing)
+            .args(["import", file, "--create-pacts"])
+            .output()
+            .expect("pactlog runs")
+    };
+    let stderr = Run::from(import(&bad)).fails(1);
+    assert!(stderr.contains("bad.csv:5002: "), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(parent.path())
+        .expect("a readable directory")
+        .map(|e| e.expect("an entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // and without the bad row, the store is there whole, with nothing else
+    let run = Run::from(import(&good));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let left: Vec<_> = std::fs::read_dir(parent.path())
+        .expect("a readable directory")
+        .map(|e| e.expect("an entry").file_name())
+        .collect();
+    assert_eq!(left, ["new"]);
+    let streams = std::fs::read_dir(&missing).expect("the store").count();
+    assert_eq!(streams, 2500);
+}
