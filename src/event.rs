@@ -258,7 +258,7 @@ impl fmt::Debug for Hash {
 impl Serialize for Hash {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut text = [0; 64];
-        hex::encode_to_slice(self.0, &mut text).expect("32 bytes are 64 hex digits");
+        const_hex::encode_to_slice(self.0, &mut text).expect("32 bytes are 64 hex digits");
         serializer.serialize_str(std::str::from_utf8(&text).expect("hex digits are ASCII"))
     }
 }
@@ -1070,7 +1070,7 @@ mod tests {
                 line.contains(&format!("\"recorded\":\"{time}\",")),
                 "{line}"
             );
-            let prev = hex::encode(event.prev.unwrap().to_bytes());
+            let prev = const_hex::encode(event.prev.unwrap().to_bytes());
             assert!(line.contains(&format!("\"prev\":\"{prev}\",")), "{line}");
             let object = serde_json::to_string(&Record::from_event(&event)).unwrap();
             assert_eq!(line, seal(&object));
