@@ -45,7 +45,7 @@ use crate::stream::{MAX_LINE, Stream};
 /// The cache file's name in the store directory.
 pub const FILE: &str = ".pactlog-cache";
 /// Bumped whenever [`Summary`] changes shape: an older cache is rebuilt.
-const VERSION: u32 = 6;
+const VERSION: u32 = 7;
 
 /// What a whole-store question needs of one stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +65,7 @@ pub struct Summary {
     #[serde(with = "micros")]
     pub registered: DateTime<Utc>,
     /// Every status event ever recorded, in timeline order.
+    #[serde(with = "steps")]
     pub steps: Vec<Step>,
     /// The places in `steps` of the status events that a retraction
     /// withdrew, with the
@@ -202,6 +203,62 @@ impl Step {
 
 // The cache stores dates and times as integers: compact, and quick to read
 // back (a million steps are a few megabytes).
+
+mod steps {
+    //! A summary's steps, each stored as its differences from the step
+    //! before: neighbouring steps are days and moments apart, so each takes a
+    //! few bytes, and the whole cache reads back quickly.
+    use serde::de::{SeqAccess, Visitor};
+    use serde::ser::SerializeSeq;
+    use serde::{Deserializer, Serializer};
+
+    use super::Step;
+    use crate::status::Status;
+
+    pub fn serialize<S: Serializer>(steps: &[Step], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(steps.len()))?;
+        let (mut on, mut recorded) = (0_i32, 0_i64);
+        for step in steps {
+            let delta = (
+                step.on.wrapping_sub(on),
+                step.status,
+                step.recorded.wrapping_sub(recorded),
+            );
+            seq.serialize_element(&delta)?;
+            (on, recorded) = (step.on, step.recorded);
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Step>, D::Error> {
+        struct Steps;
+        impl<'de> Visitor<'de> for Steps {
+            type Value = Vec<Step>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence of steps")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Step>, A::Error> {
+                let mut steps = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+                let (mut on, mut recorded) = (0_i32, 0_i64);
+                while let Some((d_on, status, d_recorded)) =
+                    seq.next_element::<(i32, Status, i64)>()?
+                {
+                    on = on.wrapping_add(d_on);
+                    recorded = recorded.wrapping_add(d_recorded);
+                    steps.push(Step {
+                        recorded,
+                        on,
+                        status,
+                    });
+                }
+                Ok(steps)
+            }
+        }
+        d.deserialize_seq(Steps)
+    }
+}
 mod micros {
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
@@ -408,14 +465,14 @@ impl Cache {
     /// The cached summary of `id` if the stream still has its length and
     /// head: known from its stamp, or by reading its last line (the new
     /// stamp is then returned, to be kept).
-    fn fresh(
-        &self,
+    fn fresh<'c>(
+        cached: Option<&'c Summary>,
         store: &Store,
         dir: &Dir,
         id: &PactId,
         now: SystemTime,
-    ) -> Option<(&Summary, Restamp)> {
-        let cached = self.get(id)?;
+    ) -> Option<(&'c Summary, Restamp)> {
+        let cached = cached?;
         let stamp = dir.stamp(store, id, now);
         if stamp.is_some() && stamp == cached.stamp {
             return Some((cached, None));
@@ -436,15 +493,17 @@ impl Cache {
         ids: &[PactId],
         f: impl Fn(&Summary) -> T + Sync,
     ) -> Vec<Result<T, Error>> {
-        let this = &*self;
         let now = SystemTime::now();
         let dir = Dir::open(store);
-        let done = crate::par::map(ids, |id| match this.fresh(store, &dir, id, now) {
-            Some((summary, restamp)) => Ok((f(summary), restamp.map(Learned::Stamp))),
-            None => store.read_facts(id).map(|(stream, meta)| {
-                let summary = Summary::of(&stream, meta.len(), Stamp::of(&meta, now));
-                (f(&summary), Some(Learned::Summary(summary)))
-            }),
+        let work = self.align(ids);
+        let done = crate::par::map(&work, |&(id, cached)| {
+            match Cache::fresh(cached, store, &dir, id, now) {
+                Some((summary, restamp)) => Ok((f(summary), restamp.map(Learned::Stamp))),
+                None => store.read_facts(id).map(|(stream, meta)| {
+                    let summary = Summary::of(&stream, meta.len(), Stamp::of(&meta, now));
+                    (f(&summary), Some(Learned::Summary(summary)))
+                }),
+            }
         });
         let mut results = Vec::with_capacity(done.len());
         let mut learned_any = Vec::new();
@@ -468,6 +527,24 @@ impl Cache {
             self.changed = true;
         }
         results
+    }
+
+    /// Each of `ids` with its entry, if it has one: the entries and, nearly
+    /// always, the ids are in order, so one walk through both pairs them.
+    fn align<'a>(&self, ids: &'a [PactId]) -> Vec<(&'a PactId, Option<&Summary>)> {
+        let mut entries = self.entries.iter().peekable();
+        let mut last: Option<&PactId> = None;
+        ids.iter()
+            .map(|id| {
+                if last.is_some_and(|last| last > id) {
+                    // out of order: look it up
+                    return (id, self.get(id));
+                }
+                last = Some(id);
+                while entries.next_if(|s| s.id < *id).is_some() {}
+                (id, entries.next_if(|s| s.id == *id))
+            })
+            .collect()
     }
 
     /// Where the entry of `id` is, or would be.

@@ -3,21 +3,29 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// How many items a core takes at a time.
+const CHUNK: usize = 16;
+
 /// `f` of every item, computed on every core, in the order of `items`.
 pub fn map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> {
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
-        .min(items.len().max(1));
-    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
+        .min(items.len().div_ceil(CHUNK).max(1));
+    let mut done: Vec<(usize, Vec<T>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        done.push((i, f(item)));
+                        let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                        let Some(chunk) = items.get(start..items.len().min(start + CHUNK)) else {
+                            break;
+                        };
+                        if chunk.is_empty() {
+                            break;
+                        }
+                        done.push((start, chunk.iter().map(&f).collect()));
                     }
                     done
                 })
@@ -31,6 +39,20 @@ pub fn map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> 
             })
             .collect()
     });
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, value)| value).collect()
+    done.sort_unstable_by_key(|(start, _)| *start);
+    done.into_iter().flat_map(|(_, values)| values).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_item_is_mapped_once_in_order() {
+        for n in [0, 1, 15, 16, 17, 1000] {
+            let items: Vec<usize> = (0..n).collect();
+            assert_eq!(
+                super::map(&items, |i| i * 2),
+                (0..n).map(|i| i * 2).collect::<Vec<_>>()
+            );
+        }
+    }
 }
