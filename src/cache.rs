@@ -659,4 +659,34 @@ mod tests {
         assert_eq!(meta.len(), 9);
         assert_ne!(Stamp::of(&meta, later), Some(stamp));
     }
+
+    proptest::proptest! {
+        /// Steps are stored as differences from the step before; any steps,
+        /// in any order and with any values, read back as they were.
+        #[test]
+        fn summaries_read_back_as_written(
+            raw in proptest::collection::vec((proptest::num::i64::ANY, proptest::num::i32::ANY, 0_usize..Status::ALL.len()), 0..60),
+        ) {
+            let steps: Vec<Step> = raw
+                .into_iter()
+                .map(|(recorded, on, status)| Step { recorded, on, status: Status::ALL[status] })
+                .collect();
+            let summary = Summary {
+                id: PactId::parse("p").unwrap(),
+                name: "P".into(),
+                len: 1,
+                head: [7; 32],
+                stamp: None,
+                registered: DateTime::<Utc>::MIN_UTC,
+                steps,
+                retracted: vec![(0, 5)],
+            };
+            let bytes = encode(std::slice::from_ref(&summary)).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(FILE);
+            fs::write(&path, bytes).unwrap();
+            let read = decode(&File::open(&path).unwrap()).unwrap();
+            proptest::prop_assert_eq!(read, vec![summary]);
+        }
+    }
 }
