@@ -23,12 +23,16 @@ pub fn report(w: &mut dyn Write, error: &Error, color: bool) {
 
 /// Writes `value` as JSON: one compact line, or indented when `pretty`.
 pub fn json(out: &mut dyn Write, value: &impl Serialize, pretty: bool) -> Result<(), Error> {
-    if pretty {
-        serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::from)?;
+    // built whole, then written in one go: serializing straight into `out`
+    // would make a call through it for every piece of every value
+    let mut text = if pretty {
+        serde_json::to_vec_pretty(value)
     } else {
-        serde_json::to_writer(&mut *out, value).map_err(io::Error::from)?;
+        serde_json::to_vec(value)
     }
-    writeln!(out)?;
+    .map_err(io::Error::from)?;
+    text.push(b'\n');
+    out.write_all(&text)?;
     Ok(())
 }
 
