@@ -23,16 +23,16 @@ pub fn report(w: &mut dyn Write, error: &Error, color: bool) {
 
 /// Writes `value` as JSON: one compact line, or indented when `pretty`.
 pub fn json(out: &mut dyn Write, value: &impl Serialize, pretty: bool) -> Result<(), Error> {
-    // built whole, then written in one go: serializing straight into `out`
-    // would make a call through it for every piece of every value
-    let mut text = if pretty {
-        serde_json::to_vec_pretty(value)
+    // a buffer of a known type in front of `out`, so that the many small
+    // writes of serializing are not each a call through `out`
+    let mut buffer = io::BufWriter::with_capacity(64 * 1024, &mut *out);
+    if pretty {
+        serde_json::to_writer_pretty(&mut buffer, value).map_err(io::Error::from)?;
     } else {
-        serde_json::to_vec(value)
+        serde_json::to_writer(&mut buffer, value).map_err(io::Error::from)?;
     }
-    .map_err(io::Error::from)?;
-    text.push(b'\n');
-    out.write_all(&text)?;
+    writeln!(buffer)?;
+    buffer.flush()?;
     Ok(())
 }
 
