@@ -393,7 +393,9 @@ struct Header {
 /// busy while the cache is decoded.
 const PARTS: usize = 16;
 
-fn encode(summaries: &[Summary]) -> Option<Vec<u8>> {
+/// Writes the cache file of `summaries` to `out`: the header, then the
+/// parts as they were encoded (never the whole file in one buffer).
+fn encode(summaries: &[Summary], out: &mut impl Write) -> Option<()> {
     let size = summaries.len().div_ceil(PARTS).max(1);
     let parts: Vec<Vec<u8>> = summaries
         .chunks(size)
@@ -404,11 +406,11 @@ fn encode(summaries: &[Summary]) -> Option<Vec<u8>> {
         version: VERSION,
         parts: parts.iter().map(|p| p.len() as u64).collect(),
     };
-    let mut bytes = postcard::to_stdvec(&header).ok()?;
+    out.write_all(&postcard::to_stdvec(&header).ok()?).ok()?;
     for part in parts {
-        bytes.extend_from_slice(&part);
+        out.write_all(&part).ok()?;
     }
-    Some(bytes)
+    out.flush().ok()
 }
 
 /// The longest header read: a version and [`PARTS`] lengths take far less.
@@ -576,15 +578,12 @@ impl Cache {
         if !self.changed {
             return;
         }
-        let Some(bytes) = encode(&self.entries) else {
-            return;
-        };
         let temp = store
             .dir()
             .join(format!("{FILE}.{}.tmp", std::process::id()));
         let written = File::create(&temp)
             .ok()
-            .and_then(|mut out| out.write_all(&bytes).ok());
+            .and_then(|mut out| encode(&self.entries, &mut out));
         if written.is_some() && fs::rename(&temp, store.dir().join(FILE)).is_ok() {
             return;
         }
@@ -681,7 +680,8 @@ mod tests {
                 steps,
                 retracted: vec![(0, 5)],
             };
-            let bytes = encode(std::slice::from_ref(&summary)).unwrap();
+            let mut bytes = Vec::new();
+            encode(std::slice::from_ref(&summary), &mut bytes).unwrap();
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join(FILE);
             fs::write(&path, bytes).unwrap();
