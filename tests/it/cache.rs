@@ -176,7 +176,13 @@ fn a_settled_stream_written_again_is_looked_at_again() {
     std::thread::sleep(std::time::Duration::from_millis(2200));
     let stamped = list(&store, &[]);
     assert_eq!(stamped[0]["status"], "conditionally_suspended");
+    let cache = std::fs::read(store.path().join(CACHE)).expect("the cache");
     assert_eq!(list(&store, &[]), stamped, "answered from the stamp");
+    assert_eq!(
+        std::fs::read(store.path().join(CACHE)).expect("the cache"),
+        cache,
+        "the stamp one stat sees is the stamp kept: nothing to rewrite"
+    );
 
     // the last line changed in place, its length kept: the stamp differs,
     // the last line is read, and the damage is found
