@@ -3,7 +3,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// How many items a core takes at a time.
+/// The most items a core takes at a time: few enough that the cores finish
+/// together, many enough that they seldom meet to take more.
 const CHUNK: usize = 16;
 
 /// `f` of every item, computed on every core, in the order of `items`.
@@ -11,21 +12,24 @@ pub fn map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> 
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
-        .min(items.len().div_ceil(CHUNK).max(1));
+        .min(items.len())
+        .max(1);
+    // each core takes about a quarter of its share at most at a time
+    let chunk = (items.len() / (4 * workers)).clamp(1, CHUNK);
     let mut done: Vec<(usize, Vec<T>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
-                        let start = next.fetch_add(CHUNK, Ordering::Relaxed);
-                        let Some(chunk) = items.get(start..items.len().min(start + CHUNK)) else {
+                        let start = next.fetch_add(chunk, Ordering::Relaxed);
+                        let Some(part) = items.get(start..items.len().min(start + chunk)) else {
                             break;
                         };
-                        if chunk.is_empty() {
+                        if part.is_empty() {
                             break;
                         }
-                        done.push((start, chunk.iter().map(&f).collect()));
+                        done.push((start, part.iter().map(&f).collect()));
                     }
                     done
                 })
@@ -45,6 +49,27 @@ pub fn map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_few_items_are_shared_between_the_cores() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::{Duration, Instant};
+        if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
+            return;
+        }
+        // each call waits to see the other begun: only two cores at once
+        // can both see it
+        let begun = AtomicUsize::new(0);
+        let both = super::map(&[0, 1], |_| {
+            begun.fetch_add(1, Ordering::SeqCst);
+            let start = Instant::now();
+            while begun.load(Ordering::SeqCst) < 2 && start.elapsed() < Duration::from_secs(5) {
+                std::thread::yield_now();
+            }
+            begun.load(Ordering::SeqCst) == 2
+        });
+        assert_eq!(both, [true, true]);
+    }
+
     #[test]
     fn every_item_is_mapped_once_in_order() {
         for n in [0, 1, 15, 16, 17, 1000] {
