@@ -45,7 +45,7 @@ use crate::stream::{MAX_LINE, Stream};
 /// The cache file's name in the store directory.
 pub const FILE: &str = ".pactlog-cache";
 /// Bumped whenever [`Summary`] changes shape: an older cache is rebuilt.
-const VERSION: u32 = 7;
+const VERSION: u32 = 8;
 
 /// What a whole-store question needs of one stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -380,18 +380,23 @@ pub struct Cache {
     changed: bool,
 }
 
-/// The start of the cache file: the format's version, then the length of
-/// each of the parts that follow. Each part is a run of summaries, in the
-/// order of their pacts' ids, and parts are decoded on every core.
+/// The start of the cache file: the format's version, then the length and
+/// CRC-32 of each of the parts that follow. Each part is a run of
+/// summaries, in the order of their pacts' ids. A part whose bytes do not
+/// match its CRC was damaged, and the cache is not used.
 #[derive(Serialize, Deserialize)]
 struct Header {
     version: u32,
-    parts: Vec<u64>,
+    parts: Vec<(u64, u32)>,
 }
 
-/// How many parts the summaries are written in: enough to keep every core
-/// busy while the cache is decoded.
+/// How many parts the summaries are written in, so that the file is read
+/// and checked a part at a time, never whole.
 const PARTS: usize = 16;
+
+/// The longest part read (a part of a store of half a billion events): a
+/// longer one is not one pactlog wrote, and the cache is not used.
+const PART_MAX: u64 = 256 << 20;
 
 /// Writes the cache file of `summaries` to `out`: the header, then the
 /// parts as they were encoded (never the whole file in one buffer).
@@ -404,7 +409,10 @@ fn encode(summaries: &[Summary], out: &mut impl Write) -> Option<()> {
         .ok()?;
     let header = Header {
         version: VERSION,
-        parts: parts.iter().map(|p| p.len() as u64).collect(),
+        parts: parts
+            .iter()
+            .map(|p| (p.len() as u64, crc32fast::hash(p)))
+            .collect(),
     };
     out.write_all(&postcard::to_stdvec(&header).ok()?).ok()?;
     for part in parts {
@@ -417,8 +425,8 @@ fn encode(summaries: &[Summary], out: &mut impl Write) -> Option<()> {
 const HEADER_MAX: u64 = 1024;
 
 /// The summaries the cache file `file` holds; `None` when it is of another
-/// version or does not decode. Each core reads and decodes one part at a
-/// time, so the file is never held whole.
+/// version, damaged, or does not decode. It is read a part at a time, into
+/// one buffer.
 fn decode(file: &File) -> Option<Vec<Summary>> {
     let len = file.metadata().ok()?.len();
     let mut start = vec![0; usize::try_from(len.min(HEADER_MAX)).ok()?];
@@ -428,24 +436,27 @@ fn decode(file: &File) -> Option<Vec<Summary>> {
         return None;
     }
     let mut offset = (start.len() - rest.len()) as u64;
-    let mut parts = Vec::with_capacity(header.parts.len());
-    for &part in &header.parts {
-        parts.push((offset, usize::try_from(part).ok()?));
-        offset = offset.checked_add(part)?;
-    }
-    if offset != len {
-        return None;
-    }
-    let decoded = crate::par::map(&parts, |&(offset, len)| {
-        let mut bytes = vec![0; len];
-        read_exact_at(file, &mut bytes, offset).ok()?;
-        postcard::from_bytes::<Vec<Summary>>(&bytes).ok()
-    });
     let mut summaries = Vec::new();
-    for part in decoded {
-        summaries.extend(part?);
+    let mut bytes = Vec::new();
+    for &(part, crc) in &header.parts {
+        if part > PART_MAX || offset.checked_add(part)? > len {
+            return None;
+        }
+        bytes.clear();
+        bytes.try_reserve_exact(usize::try_from(part).ok()?).ok()?;
+        bytes.resize(usize::try_from(part).ok()?, 0);
+        read_exact_at(file, &mut bytes, offset).ok()?;
+        if crc32fast::hash(&bytes) != crc {
+            return None;
+        }
+        let (decoded, rest) = postcard::take_from_bytes::<Vec<Summary>>(&bytes).ok()?;
+        if !rest.is_empty() {
+            return None;
+        }
+        summaries.extend(decoded);
+        offset += part;
     }
-    Some(summaries)
+    (offset == len).then_some(summaries)
 }
 
 impl Cache {
@@ -657,6 +668,25 @@ mod tests {
         let meta = fs::metadata(&path).unwrap();
         assert_eq!(meta.len(), 9);
         assert_ne!(Stamp::of(&meta, later), Some(stamp));
+    }
+
+    #[test]
+    fn a_cache_claiming_a_huge_part_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        for claimed in [64 << 30, PART_MAX + 1] {
+            let header = Header {
+                version: VERSION,
+                parts: vec![(claimed, 0)],
+            };
+            let bytes = postcard::to_stdvec(&header).unwrap();
+            fs::write(&path, &bytes).unwrap();
+            // as long as it claims to be, without taking the space
+            let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+            file.set_len(bytes.len() as u64 + claimed).unwrap();
+            drop(file);
+            assert_eq!(decode(&File::open(&path).unwrap()), None);
+        }
     }
 
     proptest::proptest! {

@@ -70,6 +70,16 @@ fn a_damaged_or_foreign_cache_is_ignored_and_rebuilt() {
             "rebuilt"
         );
     }
+    // a cache that still decodes after a byte of it changed: the change is
+    // found, wherever it is, and the cache is not used
+    list(&store, &[]);
+    let good = std::fs::read(&cache).expect("the cache");
+    for at in (0..good.len()).step_by(good.len().div_ceil(40)) {
+        let mut damaged = good.clone();
+        damaged[at] ^= 0x02;
+        std::fs::write(&cache, &damaged).expect("damage the cache");
+        assert_eq!(list(&store, &[]), truth, "byte {at} changed");
+    }
     // a cache copied from another store answers nothing for this one
     let other = Store::new().with_gsomia();
     list(&other, &[]);
