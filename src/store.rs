@@ -454,9 +454,10 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 fs::remove_dir_all(&path)
                     .and_then(|()| fs::create_dir(&path))
-                    .map_err(Error::io("create", &path))?;
+                    .map_err(Error::io("create", &self.dir))?;
             }
-            other => other.map_err(Error::io("create", &path))?,
+            // named as the store: the staging directory is ours, not the user's
+            other => other.map_err(Error::io("create", &self.dir))?,
         }
         let staging = Staging {
             dir: File::open(&path).map_err(Error::io("open", &path))?,
@@ -547,9 +548,9 @@ impl Staging {
             return self.link_into(store);
         }
         self.placed = true;
-        File::open(parent)
-            .and_then(|dir| dir.sync_all())
-            .map_err(Error::io("sync", parent))
+        // the rename, and any directories made above the store, are durable
+        // only once synced too: one more file system sync covers them all
+        sync_filesystem(parent)
     }
 
     /// Hard-links every staged stream to its name in the store, after

@@ -836,12 +836,14 @@ fn a_refused_import_removes_the_new_streams_it_had_begun_writing() {
     csv += "p0,signed,2002-01-01,\n";
     let bad = files.write("bad.csv", &csv);
     // into a store that exists: every file as it was, no hidden ones
-    let store = Store::new();
+    let store = Store::new().with_gsomia();
+    let before = store.snapshot();
     let stderr = files.redact(&store.refuses(&["import", &bad, "--create-pacts"], 1));
     assert!(
         stderr.starts_with("error: bad.csv:5002: 'p0' cannot go from in force"),
         "{stderr}"
     );
+    assert_eq!(store.snapshot(), before);
     // into a store that does not exist: nothing at its path, nothing beside
     let parent = Store::new();
     let missing = parent.path().join("new");
@@ -870,4 +872,29 @@ fn a_refused_import_removes_the_new_streams_it_had_begun_writing() {
     assert_eq!(left, ["new"]);
     let streams = std::fs::read_dir(&missing).expect("the store").count();
     assert_eq!(streams, 2500);
+
+    // a store whose parent directories do not exist yet either
+    let parent = Store::new();
+    let deep = parent.path().join("a").join("b").join("store");
+    let import = |file: &str| {
+        pactlog()
+            .arg("--dir")
+            .arg(&deep)
+            .args(["import", file, "--create-pacts"])
+            .output()
+            .expect("pactlog runs")
+    };
+    Run::from(import(&bad)).fails(1);
+    let left = std::fs::read_dir(parent.path())
+        .expect("a readable directory")
+        .count();
+    assert_eq!(left, 0, "nothing made for a refused import");
+    let run = Run::from(import(&good));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let left: Vec<_> = std::fs::read_dir(parent.path())
+        .expect("a readable directory")
+        .map(|e| e.expect("an entry").file_name())
+        .collect();
+    assert_eq!(left, ["a"]);
+    assert_eq!(std::fs::read_dir(&deep).expect("the store").count(), 2500);
 }
