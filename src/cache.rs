@@ -15,10 +15,12 @@
 //! that, an entry also keeps the stream file's [`Stamp`] (its length, inode,
 //! and change and modification times, from one `stat`): while the file
 //! still has that stamp it has not been written since its head was read.
-//! A write changes the change time (no tool can set it back), so a stamp is
-//! only kept for a file last changed more than [`SETTLED`] before, when no
-//! write can share its time; a file changed more recently has its last
-//! line read again, as a file whose stamp differs does.
+//! On a local file system a write changes the change time (no tool can set
+//! it back), so a stamp is only kept for a file last changed more than
+//! [`SETTLED`] before, when no write can share its time; a file changed
+//! more recently has its last line read again, as a file whose stamp
+//! differs does. On network and user-space file systems, where a `stat` may
+//! answer from a cache or show a change time a tool set, no stamp is kept.
 //!
 //! What the key cannot see: an edit in the middle of a stream that keeps
 //! its length and its last line. `verify` reads every line and always finds
@@ -147,10 +149,11 @@ impl Stamp {
 }
 
 /// The store's directory, open, so that each stream is looked up by its
-/// name alone.
+/// name alone; and whether stamps can be trusted on its file system.
 struct Dir {
     #[cfg(unix)]
     fd: Option<rustix::fd::OwnedFd>,
+    stamps: bool,
 }
 
 impl Dir {
@@ -159,25 +162,66 @@ impl Dir {
         {
             use rustix::fs::{Mode, OFlags, open};
             let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-            Dir {
-                fd: open(store.dir(), flags, Mode::empty()).ok(),
-            }
+            let fd = open(store.dir(), flags, Mode::empty()).ok();
+            let stamps = fd.as_ref().is_some_and(trusts_change_times);
+            Dir { fd, stamps }
         }
         #[cfg(not(unix))]
         {
             let _ = store;
-            Dir {}
+            Dir { stamps: false }
         }
     }
 
-    /// The stamp of the stream of `id`, if it has settled.
-    fn stamp(&self, store: &Store, id: &PactId, now: SystemTime) -> Option<Stamp> {
+    /// The stamp of the stream of `id`, if it has settled and stamps can be
+    /// trusted here.
+    fn stamp(&self, id: &PactId, now: SystemTime) -> Option<Stamp> {
+        if !self.stamps {
+            return None;
+        }
         #[cfg(unix)]
         if let Some(fd) = &self.fd {
             return Stamp::at(fd, &format!("{id}.{STREAM_EXTENSION}"), now);
         }
-        let meta = fs::symlink_metadata(store.stream_path(id)).ok()?;
-        Stamp::of(&meta, now)
+        let _ = (id, now);
+        None
+    }
+
+    /// The stamp of a stream just read, with the metadata it had when
+    /// opened, if stamps can be trusted here.
+    fn stamp_of(&self, meta: &fs::Metadata, now: SystemTime) -> Option<Stamp> {
+        self.stamps.then(|| Stamp::of(meta, now)).flatten()
+    }
+}
+
+/// Whether the file system the directory `fd` is on is one where every
+/// write to a file changes its change time and a `stat` shows the file as
+/// it is: the local file systems below. On a network or user-space file
+/// system a `stat` may answer from a cache, or show a change time a tool
+/// set, so there the cache always reads a stream's last line.
+#[cfg(unix)]
+fn trusts_change_times(fd: &rustix::fd::OwnedFd) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(fs) = rustix::fs::fstatfs(fd) else {
+            return false;
+        };
+        #[allow(clippy::unnecessary_cast)]
+        let kind = fs.f_type as i64;
+        #[allow(clippy::unnecessary_cast)]
+        let local = [
+            libc::EXT4_SUPER_MAGIC as i64,
+            libc::XFS_SUPER_MAGIC as i64,
+            libc::BTRFS_SUPER_MAGIC as i64,
+            libc::F2FS_SUPER_MAGIC as i64,
+            libc::TMPFS_MAGIC as i64,
+        ];
+        local.contains(&kind)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = fd;
+        false
     }
 }
 
@@ -486,7 +530,7 @@ impl Cache {
         now: SystemTime,
     ) -> Option<(&'c Summary, Restamp)> {
         let cached = cached?;
-        let stamp = dir.stamp(store, id, now);
+        let stamp = dir.stamp(id, now);
         if stamp.is_some() && stamp == cached.stamp {
             return Some((cached, None));
         }
@@ -513,7 +557,7 @@ impl Cache {
             match Cache::fresh(cached, store, &dir, id, now) {
                 Some((summary, restamp)) => Ok((f(summary), restamp.map(Learned::Stamp))),
                 None => store.read_facts(id).map(|(stream, meta)| {
-                    let summary = Summary::of(&stream, meta.len(), Stamp::of(&meta, now));
+                    let summary = Summary::of(&stream, meta.len(), dir.stamp_of(&meta, now));
                     (f(&summary), Some(Learned::Summary(summary)))
                 }),
             }
