@@ -550,7 +550,17 @@ impl Cache {
         ids: &[PactId],
         f: impl Fn(&Summary) -> T + Sync,
     ) -> Vec<Result<T, Error>> {
-        let now = SystemTime::now();
+        self.map_at(store, ids, SystemTime::now(), f)
+    }
+
+    /// [`Cache::map`], with the clock read at `now`.
+    fn map_at<T: Send>(
+        &mut self,
+        store: &Store,
+        ids: &[PactId],
+        now: SystemTime,
+        f: impl Fn(&Summary) -> T + Sync,
+    ) -> Vec<Result<T, Error>> {
         let dir = Dir::open(store);
         let work = self.align(ids);
         let done = crate::par::map(&work, |&(id, cached)| {
@@ -712,6 +722,38 @@ mod tests {
         let meta = fs::metadata(&path).unwrap();
         assert_eq!(meta.len(), 9);
         assert_ne!(Stamp::of(&meta, later), Some(stamp));
+    }
+
+    #[test]
+    fn settled_streams_are_stamped_and_then_answered_from_the_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let pact = crate::Pact {
+            id: PactId::parse("p").unwrap(),
+            name: "P".into(),
+            aliases: vec![],
+            parties: vec![],
+            kind: None,
+            description: None,
+            source: None,
+            url: None,
+        };
+        store.register(pact, chrono::Utc::now()).unwrap();
+        let ids = store.ids().unwrap();
+        if !trusts_change_times(&Dir::open(&store).fd.unwrap()) {
+            return; // no stamps on this file system
+        }
+        let later = SystemTime::now() + SETTLED + Duration::from_secs(1);
+        let mut cache = Cache::default();
+        cache.map_at(&store, &ids, later, |_| ());
+        assert!(cache.entries[0].stamp.is_some(), "stamped when read");
+        cache.changed = false;
+        cache.map_at(&store, &ids, later, |_| ());
+        assert!(!cache.changed, "answered from the stamp, nothing learned");
+        // a stamp taken too soon is not kept
+        let mut soon = Cache::default();
+        soon.map_at(&store, &ids, SystemTime::now(), |_| ());
+        assert_eq!(soon.entries[0].stamp, None);
     }
 
     #[test]
