@@ -844,57 +844,39 @@ fn a_refused_import_removes_the_new_streams_it_had_begun_writing() {
         "{stderr}"
     );
     assert_eq!(store.snapshot(), before);
-    // into a store that does not exist: nothing at its path, nothing beside
-    let parent = Store::new();
-    let missing = parent.path().join("new");
-    let import = |file: &str| {
-        pactlog()
-            .arg("--dir")
-            .arg(&missing)
-            .args(["import", file, "--create-pacts"])
-            .output()
-            .expect("pactlog runs")
+    // into a store that does not exist, even its parent directories:
+    // nothing at its path, nothing beside it
+    let names = |dir: &std::path::Path| -> Vec<_> {
+        std::fs::read_dir(dir)
+            .expect("a readable directory")
+            .map(|e| e.expect("an entry").file_name())
+            .collect()
     };
-    let stderr = Run::from(import(&bad)).fails(1);
-    assert!(stderr.contains("bad.csv:5002: "), "{stderr}");
-    let left: Vec<_> = std::fs::read_dir(parent.path())
-        .expect("a readable directory")
-        .map(|e| e.expect("an entry").file_name())
-        .collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
-    // and without the bad row, the store is there whole, with nothing else
-    let run = Run::from(import(&good));
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let left: Vec<_> = std::fs::read_dir(parent.path())
-        .expect("a readable directory")
-        .map(|e| e.expect("an entry").file_name())
-        .collect();
-    assert_eq!(left, ["new"]);
-    let streams = std::fs::read_dir(&missing).expect("the store").count();
-    assert_eq!(streams, 2500);
-
-    // a store whose parent directories do not exist yet either
-    let parent = Store::new();
-    let deep = parent.path().join("a").join("b").join("store");
-    let import = |file: &str| {
-        pactlog()
-            .arg("--dir")
-            .arg(&deep)
-            .args(["import", file, "--create-pacts"])
-            .output()
-            .expect("pactlog runs")
-    };
-    Run::from(import(&bad)).fails(1);
-    let left = std::fs::read_dir(parent.path())
-        .expect("a readable directory")
-        .count();
-    assert_eq!(left, 0, "nothing made for a refused import");
-    let run = Run::from(import(&good));
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let left: Vec<_> = std::fs::read_dir(parent.path())
-        .expect("a readable directory")
-        .map(|e| e.expect("an entry").file_name())
-        .collect();
-    assert_eq!(left, ["a"]);
-    assert_eq!(std::fs::read_dir(&deep).expect("the store").count(), 2500);
+    for (path, top) in [(&["new"][..], "new"), (&["a", "b", "store"][..], "a")] {
+        let parent = Store::new();
+        let target = path
+            .iter()
+            .fold(parent.path().to_owned(), |p, part| p.join(part));
+        let import = |file: &str| {
+            let output = pactlog()
+                .arg("--dir")
+                .arg(&target)
+                .args(["import", file, "--create-pacts"])
+                .output()
+                .expect("pactlog runs");
+            Run::from(output)
+        };
+        let stderr = import(&bad).fails(1);
+        assert!(stderr.contains("bad.csv:5002: "), "{stderr}");
+        assert!(
+            names(parent.path()).is_empty(),
+            "left behind: {:?}",
+            names(parent.path())
+        );
+        // and without the bad row, the store is there whole, with nothing else
+        let run = import(&good);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(names(parent.path()), [top]);
+        assert_eq!(names(&target).len(), 2500);
+    }
 }
