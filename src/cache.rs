@@ -194,6 +194,30 @@ impl Dir {
     }
 }
 
+/// The stamps of a store's streams, taken at one moment: what
+/// [`Cache::map`] checks its entries against. They are taken apart from the
+/// cache so that a caller can take them while the cache is read.
+pub struct Stamps {
+    dir: Dir,
+    now: SystemTime,
+    stamps: Vec<Option<Stamp>>,
+}
+
+impl Stamps {
+    /// One `stat` of each stream of `ids`, now (none where stamps cannot be
+    /// trusted).
+    pub fn take(store: &Store, ids: &[PactId]) -> Stamps {
+        Stamps::take_at(store, ids, SystemTime::now())
+    }
+
+    /// [`Stamps::take`], with the clock read at `now`.
+    fn take_at(store: &Store, ids: &[PactId], now: SystemTime) -> Stamps {
+        let dir = Dir::open(store);
+        let stamps = ids.iter().map(|id| dir.stamp(id, now)).collect();
+        Stamps { dir, now, stamps }
+    }
+}
+
 /// Whether the file system the directory `fd` is on is one where every
 /// write to a file changes its change time and a `stat` shows the file as
 /// it is: the local file systems below. On a network or user-space file
@@ -525,12 +549,10 @@ impl Cache {
     fn fresh<'c>(
         cached: Option<&'c Summary>,
         store: &Store,
-        dir: &Dir,
         id: &PactId,
-        now: SystemTime,
+        stamp: Option<Stamp>,
     ) -> Option<(&'c Summary, Restamp)> {
         let cached = cached?;
-        let stamp = dir.stamp(id, now);
         if stamp.is_some() && stamp == cached.stamp {
             return Some((cached, None));
         }
@@ -541,33 +563,29 @@ impl Cache {
         fresh.then_some((cached, Some(stamp)))
     }
 
-    /// The summary of each stream of `ids`, fresh from the cache or read from
-    /// the stream, handed to `f` on every core; the cache learns the
-    /// summaries it lacked. Returns what `f` made of each, in order.
+    /// The summary of each stream of `ids`, fresh from the cache (its entry
+    /// checked against the stream's stamp in `stamps`, taken for the same
+    /// `ids`) or read from the stream, handed to `f` on every core; the
+    /// cache learns the summaries it lacked. Returns what `f` made of each,
+    /// in order.
     pub fn map<T: Send>(
         &mut self,
         store: &Store,
         ids: &[PactId],
+        stamps: &Stamps,
         f: impl Fn(&Summary) -> T + Sync,
     ) -> Vec<Result<T, Error>> {
-        self.map_at(store, ids, SystemTime::now(), f)
-    }
-
-    /// [`Cache::map`], with the clock read at `now`.
-    fn map_at<T: Send>(
-        &mut self,
-        store: &Store,
-        ids: &[PactId],
-        now: SystemTime,
-        f: impl Fn(&Summary) -> T + Sync,
-    ) -> Vec<Result<T, Error>> {
-        let dir = Dir::open(store);
-        let work = self.align(ids);
-        let done = crate::par::map(&work, |&(id, cached)| {
-            match Cache::fresh(cached, store, &dir, id, now) {
+        let Stamps { dir, now, stamps } = stamps;
+        let work: Vec<_> = self
+            .align(ids)
+            .into_iter()
+            .zip(stamps.iter().chain(std::iter::repeat(&None)))
+            .collect();
+        let done = crate::par::map(&work, |&((id, cached), &stamp)| {
+            match Cache::fresh(cached, store, id, stamp) {
                 Some((summary, restamp)) => Ok((f(summary), restamp.map(Learned::Stamp))),
                 None => store.read_facts(id).map(|(stream, meta)| {
-                    let summary = Summary::of(&stream, meta.len(), dir.stamp_of(&meta, now));
+                    let summary = Summary::of(&stream, meta.len(), dir.stamp_of(&meta, *now));
                     (f(&summary), Some(Learned::Summary(summary)))
                 }),
             }
@@ -745,14 +763,14 @@ mod tests {
         }
         let later = SystemTime::now() + SETTLED + Duration::from_secs(1);
         let mut cache = Cache::default();
-        cache.map_at(&store, &ids, later, |_| ());
+        cache.map(&store, &ids, &Stamps::take_at(&store, &ids, later), |_| ());
         assert!(cache.entries[0].stamp.is_some(), "stamped when read");
         cache.changed = false;
-        cache.map_at(&store, &ids, later, |_| ());
+        cache.map(&store, &ids, &Stamps::take_at(&store, &ids, later), |_| ());
         assert!(!cache.changed, "answered from the stamp, nothing learned");
         // a stamp taken too soon is not kept
         let mut soon = Cache::default();
-        soon.map_at(&store, &ids, SystemTime::now(), |_| ());
+        soon.map(&store, &ids, &Stamps::take(&store, &ids), |_| ());
         assert_eq!(soon.entries[0].stamp, None);
     }
 

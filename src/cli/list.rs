@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::cache::Cache;
+use crate::cache::{Cache, Stamps};
 use crate::cli::output::{Cell, Table, csv, dim, one_line};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, report, streams_failed};
@@ -45,19 +45,23 @@ impl Args {
         let on = parse_date(&self.on, ctx.today)?;
         let wanted = self.status.as_deref().map(Status::parse).transpose()?;
         let when = self.as_of.parse(ctx.today)?;
-        // the store's streams are listed while the cache is read
-        let (ids, mut cache) = std::thread::scope(|scope| {
+        // the store's streams are listed, and each looked at once, while the
+        // cache is read
+        let (listed, mut cache) = std::thread::scope(|scope| {
             let cache = scope.spawn(|| Cache::load(&ctx.store));
-            let ids = ctx.store.ids();
+            let listed = ctx.store.ids().map(|ids| {
+                let stamps = Stamps::take(&ctx.store, &ids);
+                (ids, stamps)
+            });
             let cache = cache
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (ids, cache)
+            (listed, cache)
         });
-        let ids = ids?;
+        let (ids, stamps) = listed?;
         let at = when.as_ref().map(|w| w.at);
         let today = ctx.today;
-        let answers = cache.map(&ctx.store, &ids, |summary| {
+        let answers = cache.map(&ctx.store, &ids, &stamps, |summary| {
             // a pact not registered yet then is not listed: the record did
             // not know it
             let current = summary.status_on(on, at);
