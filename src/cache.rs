@@ -6,7 +6,8 @@
 //! `.jsonl`), holds for each stream a [`Summary`] keyed on the stream file's
 //! length and head hash, and is only ever a shortcut: an entry whose stream
 //! no longer has that length and head is recomputed from the stream, a
-//! cache that cannot be read is rebuilt, and deleting it changes no answer.
+//! cache that cannot be read, or a part of which does not match its CRC-32,
+//! is rebuilt, and deleting it changes no answer.
 //! It is replaced whole, by a rename, so concurrent readers and writers see
 //! either the old file or the new one; any entry either holds is checked
 //! against its stream before use.
