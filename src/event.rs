@@ -324,7 +324,7 @@ mod on {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
         let text = super::Text::deserialize(d)?;
-        if let Some(day) = super::written::date(text.as_bytes()) {
+        if let Some(day) = crate::time::ymd(text.as_bytes()) {
             return Ok(Some(day));
         }
         text.parse()
@@ -339,23 +339,9 @@ mod written {
     //! with chrono's constructors. Any other spelling (or an impossible day
     //! or time) returns `None`, and chrono's own parser then reads it or says
     //! what is wrong, so the path changes what is accepted in nothing.
-    use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+    use chrono::{DateTime, NaiveTime, Utc};
 
-    /// The number in `digits`, when all of them are ASCII digits.
-    fn number(digits: &[u8]) -> Option<u32> {
-        digits.iter().try_fold(0_u32, |n, &b| {
-            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
-        })
-    }
-
-    /// `YYYY-MM-DD`.
-    pub fn date(text: &[u8]) -> Option<NaiveDate> {
-        let [_, _, _, _, b'-', _, _, b'-', _, _] = text else {
-            return None;
-        };
-        let year = i32::try_from(number(&text[..4])?).ok()?;
-        NaiveDate::from_ymd_opt(year, number(&text[5..7])?, number(&text[8..])?)
-    }
+    use crate::time::{digits as number, ymd};
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the form of `recorded`.
     pub fn time(text: &[u8]) -> Option<DateTime<Utc>> {
@@ -391,7 +377,7 @@ mod written {
         else {
             return None;
         };
-        let day = date(&text[..10])?;
+        let day = ymd(&text[..10])?;
         let time = NaiveTime::from_hms_micro_opt(
             number(&text[11..13])?,
             number(&text[14..16])?,
@@ -1137,7 +1123,7 @@ mod tests {
             y in 0_u32..10_000, m in 0_u32..14, d in 0_u32..33,
         ) {
             let text = format!("{y:04}-{m:02}-{d:02}");
-            let quick = written::date(text.as_bytes());
+            let quick = crate::time::ymd(text.as_bytes());
             proptest::prop_assert_eq!(quick, text.parse::<NaiveDate>().ok());
         }
 

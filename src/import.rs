@@ -117,16 +117,11 @@ fn check_row(row: CsvRecord<'_>, today: NaiveDate) -> Result<Row, Error> {
             .map(|v| limits::check_text(field, v, max))
             .transpose()
     };
-    // the status as stored, as most files write it, needs no normalizing
-    let status = match Status::ALL.into_iter().find(|s| s.as_str() == row.status) {
-        Some(status) => status,
-        None => Status::parse(row.status)?,
-    };
     Ok(Row {
         name: text("name", row.name, limits::NAME)?,
         change: StatusChange {
-            status,
-            on: date(row.on, today)?,
+            status: Status::parse(row.status)?,
+            on: parse_date(row.on, today)?,
             source: text("source", row.source, limits::SOURCE)?,
             url: present(row.url).map(limits::check_url).transpose()?,
             note: text("note", row.note, limits::TEXT)?,
@@ -136,40 +131,19 @@ fn check_row(row: CsvRecord<'_>, today: NaiveDate) -> Result<Row, Error> {
     })
 }
 
-/// A date cell: `YYYY-MM-DD` read directly, anything else as
-/// [`parse_date`] reads it (which also explains what is wrong).
-fn date(text: &str, today: NaiveDate) -> Result<NaiveDate, Error> {
-    let b = text.as_bytes();
-    let shaped = b.len() == 10
-        && b.iter().enumerate().all(|(i, b)| match i {
-            4 | 7 => *b == b'-',
-            _ => b.is_ascii_digit(),
-        });
-    let number = |digits: &[u8]| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'));
-    shaped
-        .then(|| {
-            let year = i32::try_from(number(&b[..4])).ok()?;
-            NaiveDate::from_ymd_opt(year, number(&b[5..7]), number(&b[8..]))
-        })
-        .flatten()
-        .map_or_else(|| parse_date(text, today), Ok)
-}
-
 /// A yes/no cell: `true`/`false`, `yes`/`no`, `1`/`0`, in any case, or empty.
 fn flag(column: &str, value: Option<&str>) -> Result<bool, Error> {
-    match value.unwrap_or_default() {
-        "" | "false" | "no" | "0" => return Ok(false),
-        "true" | "yes" | "1" => return Ok(true),
-        _ => {}
-    }
-    let text = value.unwrap_or_default().trim().to_lowercase();
-    match text.as_str() {
-        "" | "false" | "no" | "0" => Ok(false),
-        "true" | "yes" | "1" => Ok(true),
-        _ => Err(Error::Invalid {
-            message: format!("'{column}' is '{text}', not yes or no"),
+    let text = value.unwrap_or_default().trim();
+    let is = |words: &[&str]| words.iter().any(|w| text.eq_ignore_ascii_case(w));
+    if is(&["", "false", "no", "0"]) {
+        Ok(false)
+    } else if is(&["true", "yes", "1"]) {
+        Ok(true)
+    } else {
+        Err(Error::Invalid {
+            message: format!("'{column}' is '{}', not yes or no", text.to_lowercase()),
             hint: Some("use true/false, yes/no or 1/0, or leave it empty for no".into()),
-        }),
+        })
     }
 }
 

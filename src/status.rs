@@ -162,6 +162,10 @@ impl Status {
     /// [`Error::UnknownStatus`], with the nearest status as a suggestion when
     /// one is close.
     pub fn parse(input: &str) -> Result<Status, Error> {
+        // as stored, the way most input writes it: nothing to normalize
+        if let Some(status) = Status::ALL.into_iter().find(|s| s.as_str() == input) {
+            return Ok(status);
+        }
         let normalized = normalize(input);
         Status::ALL
             .into_iter()

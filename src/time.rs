@@ -30,22 +30,41 @@ pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, Error> {
     if text.eq_ignore_ascii_case("today") {
         return Ok(today);
     }
-    let shaped = text.len() == 10
-        && text.bytes().enumerate().all(|(i, b)| match i {
-            4 | 7 => b == b'-',
-            _ => b.is_ascii_digit(),
-        });
-    let invalid = |reason: String| Error::InvalidTime {
+    let invalid = |reason: &str| Error::InvalidTime {
         what: "date",
         input: input.to_owned(),
-        reason,
+        reason: reason.to_owned(),
         expected: DATE_FORMS,
     };
-    if !shaped {
-        return Err(invalid("not in the form YYYY-MM-DD".into()));
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| invalid("there is no such day in the calendar".into()))
+    let Some((year, month, day)) = ymd_digits(text.as_bytes()) else {
+        return Err(invalid("not in the form YYYY-MM-DD"));
+    };
+    NaiveDate::from_ymd_opt(year, month, day)
+        .ok_or_else(|| invalid("there is no such day in the calendar"))
+}
+
+/// The year, month and day of exactly `YYYY-MM-DD` (ASCII digits), not yet
+/// checked against the calendar.
+fn ymd_digits(text: &[u8]) -> Option<(i32, u32, u32)> {
+    let [_, _, _, _, b'-', _, _, b'-', _, _] = text else {
+        return None;
+    };
+    let year = i32::try_from(digits(&text[..4])?).ok()?;
+    Some((year, digits(&text[5..7])?, digits(&text[8..])?))
+}
+
+/// The day that exactly `YYYY-MM-DD` names, if it is one: how stream lines
+/// and import files write dates, read without chrono's general parser.
+pub(crate) fn ymd(text: &[u8]) -> Option<NaiveDate> {
+    let (year, month, day) = ymd_digits(text)?;
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
+/// The number `text` writes, when it is all ASCII digits.
+pub(crate) fn digits(text: &[u8]) -> Option<u32> {
+    text.iter().try_fold(0_u32, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
 }
 
 const WHEN_FORMS: &str = "an RFC 3339 time such as 2026-02-05T09:30:00Z, \
