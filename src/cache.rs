@@ -71,8 +71,8 @@ pub struct Summary {
     #[serde(with = "steps")]
     pub steps: Vec<Step>,
     /// The places in `steps` of the status events that a retraction
-    /// withdrew, with the
-    /// time of the retraction (microseconds since 1970, UTC).
+    /// withdrew, with the time of the retraction (microseconds since 1970,
+    /// UTC).
     pub retracted: Vec<(u32, i64)>,
 }
 
@@ -270,9 +270,6 @@ impl Step {
     }
 }
 
-// The cache stores dates and times as integers: compact, and quick to read
-// back (a million steps are a few megabytes).
-
 mod steps {
     //! A summary's steps, each stored as its differences from the step
     //! before: neighbouring steps are days and moments apart, so each takes a
@@ -328,7 +325,10 @@ mod steps {
         d.deserialize_seq(Steps)
     }
 }
+
 mod micros {
+    //! A time as an integer, microseconds since 1970 (UTC): compact, and
+    //! quick to read back.
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -428,10 +428,6 @@ impl Summary {
             .map(|i| (self.steps[i].status, self.steps[i].on()))
     }
 }
-
-/// A stream's new stamp, when its last line had to be read to know its
-/// entry fresh.
-type Restamp = Option<Option<Stamp>>;
 
 /// What reading a stream taught the cache.
 enum Learned {
@@ -545,14 +541,14 @@ impl Cache {
     }
 
     /// The cached summary of `id` if the stream still has its length and
-    /// head: known from its stamp, or by reading its last line (the new
-    /// stamp is then returned, to be kept).
+    /// head: known from its stamp, or by reading its last line (the stream's
+    /// new stamp is then learned, to be kept).
     fn fresh<'c>(
         cached: Option<&'c Summary>,
         store: &Store,
         id: &PactId,
         stamp: Option<Stamp>,
-    ) -> Option<(&'c Summary, Restamp)> {
+    ) -> Option<(&'c Summary, Option<Learned>)> {
         let cached = cached?;
         if stamp.is_some() && stamp == cached.stamp {
             return Some((cached, None));
@@ -561,7 +557,7 @@ impl Cache {
         // the stamp was taken before the last line was read: a write in
         // between leaves a stamp that the next run finds changed
         let fresh = len == cached.len && head.to_bytes() == cached.head;
-        fresh.then_some((cached, Some(stamp)))
+        fresh.then_some((cached, Some(Learned::Stamp(stamp))))
     }
 
     /// The summary of each stream of `ids`, fresh from the cache (its entry
@@ -584,7 +580,7 @@ impl Cache {
             .collect();
         let done = crate::par::map(&work, |&((id, cached), &stamp)| {
             match Cache::fresh(cached, store, id, stamp) {
-                Some((summary, restamp)) => Ok((f(summary), restamp.map(Learned::Stamp))),
+                Some((summary, learned)) => Ok((f(summary), learned)),
                 None => store.read_facts(id).map(|(stream, meta)| {
                     let summary = Summary::of(&stream, meta.len(), dir.stamp_of(&meta, *now));
                     (f(&summary), Some(Learned::Summary(summary)))

@@ -96,7 +96,7 @@ impl<E: FromRecord> Stream<E> {
                 && end + 1 < buffered.len()
                 && end <= MAX_LINE
             {
-                let at = checker.lines + 1;
+                let at = checker.events.len() + 1;
                 checker
                     .line(&buffered[..end], false)
                     .map_err(|problem| ReadError::At(at, problem))?;
@@ -109,7 +109,7 @@ impl<E: FromRecord> Stream<E> {
             if n == 0 {
                 break;
             }
-            let at = checker.lines + 1;
+            let at = checker.events.len() + 1;
             if line.last() == Some(&b'\n') {
                 line.pop();
             } else if line.len() > MAX_LINE {
@@ -152,7 +152,6 @@ impl From<io::Error> for ReadError {
 /// against.
 struct Checker<'a, E> {
     id: &'a PactId,
-    lines: usize,
     pact: Option<Pact>,
     events: Vec<E>,
     last: Option<Fact>,
@@ -164,7 +163,6 @@ impl<'a, E: FromRecord> Checker<'a, E> {
     fn new(id: &'a PactId) -> Self {
         Checker {
             id,
-            lines: 0,
             pact: None,
             events: Vec::new(),
             last: None,
@@ -209,7 +207,6 @@ impl<'a, E: FromRecord> Checker<'a, E> {
             .push(E::build(fact, || record.into_event()).map_err(StreamProblem::Malformed)?);
         self.prev_hash = Some(Hash::of(line));
         self.last = Some(fact);
-        self.lines += 1;
         Ok(())
     }
 
