@@ -889,11 +889,7 @@ impl Event {
         let start = out.len();
         serde_json::to_writer(&mut *out, &Record::from_event(self))
             .expect("a record of strings, numbers and dates always serializes");
-        // sealed in place, as `seal` does
-        let closing = out.pop();
-        debug_assert_eq!(closing, Some(b'}'));
-        let crc = Crc::of(&out[start..]);
-        write!(out, "{CRC_KEY}{:08x}\"}}", crc.0).expect("writing to memory cannot fail");
+        seal_in_place(out, start);
     }
 
     /// Reads one line (without its LF).
@@ -946,9 +942,18 @@ impl Serialize for Event {
 /// assert_eq!(line, r#"{"v":1,"crc":"84dbe73d"}"#);
 /// ```
 pub fn seal(object: &str) -> String {
-    let body = object.strip_suffix('}').unwrap_or(object);
-    let crc = Crc::of(body.as_bytes());
-    format!("{body}{CRC_KEY}{:08x}\"}}", crc.0)
+    let mut line = object.as_bytes().to_vec();
+    seal_in_place(&mut line, 0);
+    String::from_utf8(line).expect("the object was text, and the member is ASCII")
+}
+
+/// [`seal`], on the object that `out[start..]` holds.
+fn seal_in_place(out: &mut Vec<u8>, start: usize) {
+    if out.last() == Some(&b'}') {
+        out.pop();
+    }
+    let crc = Crc::of(&out[start..]);
+    write!(out, "{CRC_KEY}{:08x}\"}}", crc.0).expect("writing to memory cannot fail");
 }
 
 /// Checks that the line ends with its `crc` member and that the CRC matches

@@ -236,7 +236,9 @@ impl Store {
         };
         let mut line = event.to_line();
         line.push('\n');
-        self.create_streams(&[(event.pact.clone(), line.into_bytes())])?;
+        let staging = self.stage(true)?;
+        staging.write(&event.pact, line.as_bytes(), true)?;
+        staging.commit(self)?;
         Ok(event)
     }
 
@@ -277,49 +279,6 @@ impl Store {
             names.add(pact);
         }
         Ok(names)
-    }
-
-    /// Creates new streams with their whole contents, all durable before it
-    /// returns: each is written under a temporary name, the file system is
-    /// synced once, then each is hard-linked into place (which fails if the
-    /// name exists) and the directory is synced. Call it holding
-    /// [`Store::lock_dir`].
-    ///
-    /// # Errors
-    ///
-    /// [`Error::AlreadyRegistered`] when a stream exists already,
-    /// [`Error::Io`] when a file cannot be written.
-    pub fn create_streams(&self, streams: &[(PactId, Vec<u8>)]) -> Result<(), Error> {
-        let temp = |id: &PactId| {
-            self.dir.join(format!(
-                ".{id}.{STREAM_EXTENSION}.{}.tmp",
-                std::process::id()
-            ))
-        };
-        let result = (|| {
-            // one after the other: creating files in one directory from
-            // several threads only makes them wait on its lock
-            for (id, bytes) in streams {
-                let path = temp(id);
-                fs::write(&path, bytes).map_err(Error::io("write", &path))?;
-            }
-            sync_filesystem(&self.dir)?;
-            for (id, _) in streams {
-                fs::hard_link(temp(id), self.stream_path(id)).map_err(|e| match e.kind() {
-                    io::ErrorKind::AlreadyExists => Error::AlreadyRegistered { id: id.to_string() },
-                    _ => Error::io("create", self.stream_path(id))(e),
-                })?;
-            }
-            File::open(&self.dir)
-                .and_then(|dir| dir.sync_all())
-                .map_err(Error::io("sync", &self.dir))
-        })();
-        // The temporary names are ours alone; they go whether or not the
-        // links were made.
-        for (id, _) in streams {
-            let _ = fs::remove_file(temp(id));
-        }
-        result
     }
 
     /// Opens a stream for appending: takes its exclusive lock, then reads
@@ -385,17 +344,18 @@ impl Store {
     }
 }
 
-/// New streams written out of sight while an import is checked, put in
-/// place only when it commits, and removed if it does not.
+/// New streams written out of sight while an import is checked (or a pact
+/// registered), put in place only when it commits, and removed if it does
+/// not.
 ///
 /// Into a store that exists, each new stream is written under a hidden
 /// temporary name in the store directory and hard-linked to its final name
-/// at commit, as [`Store::create_streams`] does. Into a store that does not
-/// exist yet, the streams are written under their final names in a hidden
-/// directory beside it, which is renamed to the store's name at commit: the
-/// store appears whole or not at all, with no link per stream. Whatever was
-/// not put in place is removed when the staging is dropped, so a refused
-/// import leaves nothing behind.
+/// at commit, so that a stream never exists half written. Into a store that
+/// does not exist yet, the streams are written under their final names in a
+/// hidden directory beside it, which is renamed to the store's name at
+/// commit: the store appears whole or not at all, with no link per stream.
+/// Whatever was not put in place is removed when the staging is dropped, so
+/// a refused import leaves nothing behind.
 #[derive(Debug)]
 pub struct Staging {
     /// The directory the streams are written in.
