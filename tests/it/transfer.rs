@@ -778,48 +778,49 @@ fn a_refused_import_into_a_store_that_does_not_exist_leaves_no_store_behind() {
 fn of_several_bad_rows_in_different_pacts_the_first_in_the_file_is_named() {
     // pacts are checked side by side; the error is still the first bad row
     let store = Store::new();
-    let files = Files::new();
-    let rows = files.write(
-        "rows.csv",
-        "pact,status,on\n\
-         a,signed,2000-01-01\n\
-         b,signed,2000-01-01\n\
-         b,terminated,2001-01-01\n\
-         a,terminated,2001-01-01\n\
-         c,in_force,2002-01-01\n\
-         zz z,in_force,2002-01-01\n",
-    );
-    let stderr = files.redact(&store.refuses(&["import", &rows, "--create-pacts"], 1));
-    assert!(
-        stderr.starts_with("error: rows.csv:4: 'b' cannot go from signed"),
-        "{stderr}"
-    );
-    // an unknown pact before a lifecycle break in another pact is the first
     store.ok(&["register", "a", "--name", "A"]);
-    let rows = files.write(
-        "early.csv",
-        "pact,status,on\n\
-         a,signed,2000-01-01\n\
-         nope,signed,2000-01-01\n\
-         a,terminated,2001-01-01\n",
-    );
-    let stderr = files.redact(&store.refuses(&["import", &rows], 1));
-    assert!(
-        stderr.starts_with("error: early.csv:3: unknown pact 'nope'"),
-        "{stderr}"
-    );
-    let rows = files.write(
-        "late.csv",
-        "pact,status,on\n\
-         a,signed,2000-01-01\n\
-         a,terminated,2001-01-01\n\
-         nope,signed,2000-01-01\n",
-    );
-    let stderr = files.redact(&store.refuses(&["import", &rows], 1));
-    assert!(
-        stderr.starts_with("error: late.csv:3: 'a' cannot go from signed"),
-        "{stderr}"
-    );
+    let files = Files::new();
+    let cases = [
+        (
+            "rows.csv",
+            "pact,status,on\n\
+             a,signed,2000-01-01\n\
+             b,signed,2000-01-01\n\
+             b,terminated,2001-01-01\n\
+             a,terminated,2001-01-01\n\
+             c,in_force,2002-01-01\n\
+             zz z,in_force,2002-01-01\n",
+            "error: rows.csv:4: 'b' cannot go from signed",
+        ),
+        // an unknown pact before a lifecycle break in another pact is the
+        // first, and after it, the second
+        (
+            "early.csv",
+            "pact,status,on\n\
+             a,signed,2000-01-01\n\
+             nope,signed,2000-01-01\n\
+             a,terminated,2001-01-01\n",
+            "error: early.csv:3: unknown pact 'nope'",
+        ),
+        (
+            "late.csv",
+            "pact,status,on\n\
+             a,signed,2000-01-01\n\
+             a,terminated,2001-01-01\n\
+             nope,signed,2000-01-01\n",
+            "error: late.csv:3: 'a' cannot go from signed",
+        ),
+    ];
+    for (name, rows, expected) in cases {
+        let rows = files.write(name, rows);
+        let mut args = vec!["import", rows.as_str()];
+        if name == "rows.csv" {
+            // new pacts b and c, besides a
+            args.push("--create-pacts");
+        }
+        let stderr = files.redact(&store.refuses(&args, 1));
+        assert!(stderr.starts_with(expected), "{stderr}");
+    }
 }
 
 #[test]
