@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::cache::{Cache, Stamps};
 use crate::cli::output::{Cell, Table, csv, dim, one_line};
 use crate::cli::style;
-use crate::cli::{AsOfArg, Context, TableFormat, report, streams_failed};
+use crate::cli::{AsOfArg, Context, TableFormat, reported, streams_failed};
 use crate::error::Error;
 use crate::event::Hash;
 use crate::pact::PactId;
@@ -74,30 +74,20 @@ impl Args {
                 head: summary.head(),
             })
         });
-        let mut failed = 0;
-        let mut rows = Vec::new();
-        for answer in answers {
-            match answer {
-                Ok(Some(row)) => rows.push(row),
-                Ok(None) => {}
-                Err(e) => {
-                    report(ctx.err, &e, ctx.err_color);
-                    failed += 1;
-                }
-            }
-        }
+        let (answers, failed) = reported(ctx, answers);
+        let mut rows: Vec<Row> = answers.into_iter().flatten().collect();
         cache.retain(&ids);
         // a command that meets a broken stream fails, and changes no file
         if failed == 0 {
             cache.save(&ctx.store);
         }
         let text = !self.format.json && !self.format.csv;
-        let heads: Vec<String> = match text {
-            true => rows
-                .iter()
+        let heads: Vec<String> = if text {
+            rows.iter()
                 .map(|r| format!("{} {}", r.pact, r.head))
-                .collect(),
-            false => Vec::new(),
+                .collect()
+        } else {
+            Vec::new()
         };
         rows.retain(|row| wanted.is_none() || row.status == wanted);
         if self.format.json {

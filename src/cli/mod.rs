@@ -145,18 +145,27 @@ pub(crate) fn map_streams<E: FromRecord, T: Send>(
 ) -> (Vec<T>, usize) {
     let store = &ctx.store;
     let slots = crate::par::map(ids, |id| store.read_as(id).map(&f));
-    let mut results = Vec::with_capacity(slots.len());
+    reported(ctx, slots)
+}
+
+/// The values of `results`, in order, with each error reported on standard
+/// error and counted.
+pub(crate) fn reported<T>(
+    ctx: &mut Context<'_>,
+    results: Vec<Result<T, Error>>,
+) -> (Vec<T>, usize) {
+    let mut values = Vec::with_capacity(results.len());
     let mut failed = 0;
-    for result in slots {
+    for result in results {
         match result {
-            Ok(value) => results.push(value),
+            Ok(value) => values.push(value),
             Err(e) => {
                 report(ctx.err, &e, ctx.err_color);
                 failed += 1;
             }
         }
     }
-    (results, failed)
+    (values, failed)
 }
 
 /// The error that ends a command that went on past `failed` broken streams.
