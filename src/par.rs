@@ -23,12 +23,10 @@ pub fn map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> 
                     let mut done = Vec::new();
                     loop {
                         let start = next.fetch_add(chunk, Ordering::Relaxed);
-                        let Some(part) = items.get(start..items.len().min(start + chunk)) else {
-                            break;
-                        };
-                        if part.is_empty() {
+                        if start >= items.len() {
                             break;
                         }
+                        let part = &items[start..items.len().min(start + chunk)];
                         done.push((start, part.iter().map(&f).collect()));
                     }
                     done
