@@ -12,6 +12,11 @@
 //! either the old file or the new one; any entry either holds is checked
 //! against its stream before use.
 //!
+//! Loading it copies no text and decodes no step: the file is read into one
+//! buffer ([`CacheFile`]), each part checked against its CRC-32, and the
+//! [`Cache`]'s summaries borrow their ids, names and [`Steps`] from it. An
+//! answer bisects a summary's dates where they lie.
+//!
 //! Checking the key means reading each stream's last line. To spare even
 //! that, an entry also keeps the stream file's [`Stamp`] (its length, inode,
 //! and change and modification times, from one `stat`): while the file
@@ -28,14 +33,15 @@
 //! that; the cache trusts that a stream whose length and head it has seen
 //! was checked whole when its entry was made.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::Write;
-#[cfg(not(unix))]
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::de::DeserializeSeed;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -48,15 +54,19 @@ use crate::stream::{MAX_LINE, Stream};
 /// The cache file's name in the store directory.
 pub const FILE: &str = ".pactlog-cache";
 /// Bumped whenever [`Summary`] changes shape: an older cache is rebuilt.
-const VERSION: u32 = 8;
+const VERSION: u32 = 9;
 
-/// What a whole-store question needs of one stream.
+/// What a whole-store question needs of one stream. A summary read from
+/// the cache file borrows its text and steps from the file's bytes; one
+/// made from a stream owns them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
-    /// The pact.
-    pub id: PactId,
+pub struct Summary<'a> {
+    /// The pact's id.
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
     /// Its name.
-    pub name: String,
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
     /// The stream file's length in bytes: half of the key.
     pub len: u64,
     /// The stream's head hash: the other half.
@@ -64,16 +74,15 @@ pub struct Summary {
     /// The stream file's stamp when its head was last read, if the file had
     /// settled by then.
     pub stamp: Option<Stamp>,
-    /// When the pact was registered.
-    #[serde(with = "micros")]
-    pub registered: DateTime<Utc>,
+    /// When the pact was registered, in microseconds since 1970 (UTC).
+    registered: i64,
     /// Every status event ever recorded, in timeline order.
-    #[serde(with = "steps")]
-    pub steps: Vec<Step>,
+    #[serde(borrow)]
+    steps: Steps<'a>,
     /// The places in `steps` of the status events that a retraction
     /// withdrew, with the time of the retraction (microseconds since 1970,
     /// UTC).
-    pub retracted: Vec<(u32, i64)>,
+    retracted: Vec<(u32, i64)>,
 }
 
 /// What one `stat` of a stream file tells of its contents: while it is the
@@ -195,30 +204,6 @@ impl Dir {
     }
 }
 
-/// The stamps of a store's streams, taken at one moment: what
-/// [`Cache::map`] checks its entries against. They are taken apart from the
-/// cache so that a caller can take them while the cache is read.
-pub struct Stamps {
-    dir: Dir,
-    now: SystemTime,
-    stamps: Vec<Option<Stamp>>,
-}
-
-impl Stamps {
-    /// One `stat` of each stream of `ids`, now (none where stamps cannot be
-    /// trusted).
-    pub fn take(store: &Store, ids: &[PactId]) -> Stamps {
-        Stamps::take_at(store, ids, SystemTime::now())
-    }
-
-    /// [`Stamps::take`], with the clock read at `now`.
-    fn take_at(store: &Store, ids: &[PactId], now: SystemTime) -> Stamps {
-        let dir = Dir::open(store);
-        let stamps = ids.iter().map(|id| dir.stamp(id, now)).collect();
-        Stamps { dir, now, stamps }
-    }
-}
-
 /// Whether the file system the directory `fd` is on is one where every
 /// write to a file changes its change time and a `stat` shows the file as
 /// it is: the local file systems below. On a network or user-space file
@@ -250,103 +235,120 @@ fn trusts_change_times(fd: &rustix::fd::OwnedFd) -> bool {
     }
 }
 
-/// One status event of a [`Summary`], in 16 bytes: a million of them fit
-/// in a few tens of megabytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Step {
-    /// When it was recorded, in microseconds since 1970 (UTC).
-    pub recorded: i64,
-    /// The effective date, in days from 0001-01-01 (day 1): compared as a
-    /// number, with no date built when the cache is loaded.
-    pub on: i32,
-    /// The status.
-    pub status: Status,
+/// A summary's status events, in timeline order, as three columns of
+/// little-endian numbers: every effective date (days from 0001-01-01, an
+/// `i32`), then every status (a byte: its place in [`Status::ALL`]), then
+/// every recording time (microseconds since 1970, UTC, an `i64`).
+///
+/// Nothing is decoded when the cache is loaded but a check that each
+/// status byte names a status; an answer bisects the dates and reads the
+/// few steps it needs where they lie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Steps<'a> {
+    bytes: Cow<'a, [u8]>,
+    len: usize,
 }
 
-impl Step {
-    /// The effective date.
-    pub fn on(&self) -> NaiveDate {
-        NaiveDate::from_num_days_from_ce_opt(self.on).unwrap_or(NaiveDate::MIN)
-    }
-}
+/// One step: its effective date (days from 0001-01-01), its status, and
+/// when it was recorded (microseconds since 1970, UTC).
+type Step = (i32, Status, i64);
 
-mod steps {
-    //! A summary's steps, each stored as its differences from the step
-    //! before: neighbouring steps are days and moments apart, so each takes a
-    //! few bytes, and the whole cache reads back quickly.
-    use serde::de::{SeqAccess, Visitor};
-    use serde::ser::SerializeSeq;
-    use serde::{Deserializer, Serializer};
+/// The bytes of one step.
+const STEP: usize = 4 + 1 + 8;
 
-    use super::Step;
-    use crate::status::Status;
-
-    pub fn serialize<S: Serializer>(steps: &[Step], s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(steps.len()))?;
-        let (mut on, mut recorded) = (0_i32, 0_i64);
-        for step in steps {
-            let delta = (
-                step.on.wrapping_sub(on),
-                step.status,
-                step.recorded.wrapping_sub(recorded),
-            );
-            seq.serialize_element(&delta)?;
-            (on, recorded) = (step.on, step.recorded);
+impl Steps<'_> {
+    /// The steps `(on, status, recorded)`, in order.
+    fn new(steps: &[Step]) -> Steps<'static> {
+        let mut bytes = Vec::with_capacity(steps.len() * STEP);
+        bytes.extend(steps.iter().flat_map(|s| s.0.to_le_bytes()));
+        bytes.extend(steps.iter().map(|s| s.1 as u8));
+        bytes.extend(steps.iter().flat_map(|s| s.2.to_le_bytes()));
+        Steps {
+            bytes: Cow::Owned(bytes),
+            len: steps.len(),
         }
-        seq.end()
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Step>, D::Error> {
-        struct Steps;
-        impl<'de> Visitor<'de> for Steps {
-            type Value = Vec<Step>;
+    /// The steps held in `bytes`, if they are whole steps whose statuses
+    /// all name one.
+    fn checked(bytes: Cow<'_, [u8]>) -> Option<Steps<'_>> {
+        if !bytes.len().is_multiple_of(STEP) {
+            return None;
+        }
+        let len = bytes.len() / STEP;
+        let statuses = &bytes[4 * len..5 * len];
+        statuses
+            .iter()
+            .all(|&b| usize::from(b) < Status::ALL.len())
+            .then_some(Steps { bytes, len })
+    }
+
+    /// How many steps there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Every effective date, in days from 0001-01-01.
+    fn days(&self) -> &[[u8; 4]] {
+        self.bytes[..4 * self.len].as_chunks().0
+    }
+
+    /// The effective date of step `i`, in days from 0001-01-01.
+    fn day(&self, i: usize) -> i32 {
+        i32::from_le_bytes(self.days()[i])
+    }
+
+    /// The status of step `i`.
+    fn status(&self, i: usize) -> Status {
+        // checked when the steps were made or read
+        Status::ALL[usize::from(self.bytes[4 * self.len + i])]
+    }
+
+    /// When step `i` was recorded, in microseconds since 1970 (UTC).
+    fn recorded(&self, i: usize) -> i64 {
+        let times: &[[u8; 8]] = self.bytes[5 * self.len..].as_chunks().0;
+        i64::from_le_bytes(times[i])
+    }
+}
+
+impl Serialize for Steps<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.bytes)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Steps<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Steps<'a>, D::Error> {
+        struct Bytes;
+        impl<'de> serde::de::Visitor<'de> for Bytes {
+            type Value = Cow<'de, [u8]>;
 
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a sequence of steps")
+                f.write_str("the bytes of whole steps")
             }
 
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Step>, A::Error> {
-                let mut steps = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
-                let (mut on, mut recorded) = (0_i32, 0_i64);
-                while let Some((d_on, status, d_recorded)) =
-                    seq.next_element::<(i32, Status, i64)>()?
-                {
-                    on = on.wrapping_add(d_on);
-                    recorded = recorded.wrapping_add(d_recorded);
-                    steps.push(Step {
-                        recorded,
-                        on,
-                        status,
-                    });
-                }
-                Ok(steps)
+            fn visit_borrowed_bytes<E>(self, bytes: &'de [u8]) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(bytes))
+            }
+
+            fn visit_bytes<E>(self, bytes: &[u8]) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(bytes.to_vec()))
             }
         }
-        d.deserialize_seq(Steps)
+        let bytes = d.deserialize_bytes(Bytes)?;
+        Steps::checked(bytes).ok_or_else(|| serde::de::Error::custom("steps that are not whole"))
     }
 }
 
-mod micros {
-    //! A time as an integer, microseconds since 1970 (UTC): compact, and
-    //! quick to read back.
-    use chrono::{DateTime, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_i64(t.timestamp_micros())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        let micros = i64::deserialize(d)?;
-        DateTime::from_timestamp_micros(micros)
-            .ok_or_else(|| serde::de::Error::custom("a time out of range"))
-    }
-}
-
-impl Summary {
+impl Summary<'_> {
     /// The summary of a stream that was read and checked whole, `len` bytes
     /// long.
-    pub fn of(stream: &Stream<Fact>, len: u64, stamp: Option<Stamp>) -> Summary {
+    pub fn of(stream: &Stream<Fact>, len: u64, stamp: Option<Stamp>) -> Summary<'static> {
         let retracted_at: HashMap<uuid::Uuid, i64> = stream
             .events
             .iter()
@@ -362,18 +364,18 @@ impl Summary {
             .filter_map(|event| match event.what {
                 What::Status { status, on, .. } => Some((
                     event.seq,
-                    Step {
-                        on: on.num_days_from_ce(),
+                    (
+                        on.num_days_from_ce(),
                         status,
-                        recorded: event.recorded.timestamp_micros(),
-                    },
+                        event.recorded.timestamp_micros(),
+                    ),
                     retracted_at.get(&event.id).copied(),
                 )),
                 _ => None,
             })
             .collect();
-        status.sort_by_key(|(seq, step, _)| (step.on, *seq));
-        let steps = status.iter().map(|s| s.1).collect();
+        status.sort_by_key(|(seq, step, _)| (step.0, *seq));
+        let steps: Vec<_> = status.iter().map(|s| s.1).collect();
         let retracted = status
             .iter()
             .enumerate()
@@ -382,16 +384,16 @@ impl Summary {
             .filter_map(|(at, s)| Some((u32::try_from(at).ok()?, s.2?)))
             .collect();
         Summary {
-            id: stream.pact.id.clone(),
-            name: stream.pact.name.clone(),
+            id: Cow::Owned(stream.pact.id.as_str().to_owned()),
+            name: Cow::Owned(stream.pact.name.clone()),
             len,
             head: stream.head.to_bytes(),
             stamp,
             registered: stream
                 .events
                 .first()
-                .map_or(DateTime::<Utc>::MIN_UTC, |e| e.recorded),
-            steps,
+                .map_or(i64::MIN, |e| e.recorded.timestamp_micros()),
+            steps: Steps::new(&steps),
             retracted,
         }
     }
@@ -403,7 +405,7 @@ impl Summary {
 
     /// Whether the pact was registered by `as_of` (always, without one).
     pub fn registered_by(&self, as_of: Option<DateTime<Utc>>) -> bool {
-        as_of.is_none_or(|t| self.registered <= t)
+        as_of.is_none_or(|t| self.registered <= t.timestamp_micros())
     }
 
     /// The status on `on` and since when, as the record stood at `as_of`:
@@ -421,27 +423,44 @@ impl Summary {
                 .any(|&(target, when)| target as usize == i && when <= at)
         };
         let day = on.num_days_from_ce();
-        let end = self.steps.partition_point(|s| s.on <= day);
+        let steps = &self.steps;
+        let end = steps
+            .days()
+            .partition_point(|d| i32::from_le_bytes(*d) <= day);
         (0..end)
             .rev()
-            .find(|&i| self.steps[i].recorded <= at && !retracted(i))
-            .map(|i| (self.steps[i].status, self.steps[i].on()))
+            .find(|&i| steps.recorded(i) <= at && !retracted(i))
+            .map(|i| {
+                let on = NaiveDate::from_num_days_from_ce_opt(steps.day(i));
+                (steps.status(i), on.unwrap_or(NaiveDate::MIN))
+            })
     }
 }
 
 /// What reading a stream taught the cache.
 enum Learned {
-    /// A new summary.
-    Summary(Summary),
+    /// A new summary (boxed: most answers learn nothing, and a result is
+    /// kept small).
+    Summary(Box<Summary<'static>>),
     /// A new stamp for the entry.
     Stamp(Option<Stamp>),
+}
+
+/// The cache file's bytes, read and checked a part at a time: the
+/// [`Cache`] made from it borrows its summaries from them, so that loading
+/// the cache copies no text and decodes no step.
+#[derive(Debug, Default)]
+pub struct CacheFile {
+    bytes: Vec<u8>,
+    /// Where each part lies in `bytes`.
+    parts: Vec<Range<usize>>,
 }
 
 /// The cache as loaded: summaries in the order of their pacts' ids, and
 /// whether any changed.
 #[derive(Debug, Default)]
-pub struct Cache {
-    entries: Vec<Summary>,
+pub struct Cache<'a> {
+    entries: Vec<Summary<'a>>,
     changed: bool,
 }
 
@@ -456,7 +475,7 @@ struct Header {
 }
 
 /// How many parts the summaries are written in, so that the file is read
-/// and checked a part at a time, never whole.
+/// and checked a part at a time.
 const PARTS: usize = 16;
 
 /// The longest part read (a part of a store of half a billion events): a
@@ -465,7 +484,7 @@ const PART_MAX: u64 = 256 << 20;
 
 /// Writes the cache file of `summaries` to `out`: the header, then the
 /// parts as they were encoded (never the whole file in one buffer).
-fn encode(summaries: &[Summary], out: &mut impl Write) -> Option<()> {
+fn encode(summaries: &[Summary<'_>], out: &mut impl Write) -> Option<()> {
     let size = summaries.len().div_ceil(PARTS).max(1);
     let parts: Vec<Vec<u8>> = summaries
         .chunks(size)
@@ -489,49 +508,124 @@ fn encode(summaries: &[Summary], out: &mut impl Write) -> Option<()> {
 /// The longest header read: a version and [`PARTS`] lengths take far less.
 const HEADER_MAX: u64 = 1024;
 
-/// The summaries the cache file `file` holds; `None` when it is of another
-/// version, damaged, or does not decode. It is read a part at a time, into
-/// one buffer.
-fn decode(file: &File) -> Option<Vec<Summary>> {
-    let len = file.metadata().ok()?.len();
-    let mut start = vec![0; usize::try_from(len.min(HEADER_MAX)).ok()?];
-    read_exact_at(file, &mut start, 0).ok()?;
-    let (header, rest) = postcard::take_from_bytes::<Header>(&start).ok()?;
-    if header.version != VERSION {
-        return None;
-    }
-    let mut offset = (start.len() - rest.len()) as u64;
-    let mut summaries = Vec::new();
-    let mut bytes = Vec::new();
-    for &(part, crc) in &header.parts {
-        if part > PART_MAX || offset.checked_add(part)? > len {
-            return None;
-        }
-        bytes.clear();
-        bytes.try_reserve_exact(usize::try_from(part).ok()?).ok()?;
-        bytes.resize(usize::try_from(part).ok()?, 0);
-        read_exact_at(file, &mut bytes, offset).ok()?;
-        if crc32fast::hash(&bytes) != crc {
-            return None;
-        }
-        let (decoded, rest) = postcard::take_from_bytes::<Vec<Summary>>(&bytes).ok()?;
-        if !rest.is_empty() {
-            return None;
-        }
-        summaries.extend(decoded);
-        offset += part;
-    }
-    (offset == len).then_some(summaries)
+/// Decodes the summaries of one part onto the end of a vector, with no
+/// vector of their own.
+struct Append<'v, 'a> {
+    summaries: &'v mut Vec<Summary<'a>>,
+    /// How many parts the file has: the first, as long as any other, tells
+    /// about how many summaries there are in all.
+    parts: usize,
+    /// The part's length in bytes.
+    len: usize,
 }
 
-impl Cache {
-    /// Loads the store's cache; an absent, unreadable or older one is an
-    /// empty cache.
-    pub fn load(store: &Store) -> Cache {
-        let path = store.dir().join(FILE);
-        let entries = File::open(&path)
+impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for Append<'_, 'a> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de: 'a, 'a> serde::de::Visitor<'de> for Append<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a run of summaries")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Append {
+            summaries,
+            parts,
+            len,
+        } = self;
+        if summaries.is_empty() {
+            // a count the file claims: no more than its bytes can hold (a
+            // summary takes more than its 32-byte head hash)
+            let each = seq.size_hint().unwrap_or(0).min(len / 32);
+            let _ = summaries.try_reserve(each.saturating_mul(parts));
+        }
+        while let Some(summary) = seq.next_element()? {
+            summaries.push(summary);
+        }
+        Ok(())
+    }
+}
+
+impl CacheFile {
+    /// Reads the store's cache file; an absent, unreadable, damaged or
+    /// older one reads as empty.
+    pub fn read(store: &Store) -> CacheFile {
+        File::open(store.dir().join(FILE))
             .ok()
-            .and_then(|file| decode(&file))
+            .and_then(|file| CacheFile::read_from(&file))
+            .unwrap_or_default()
+    }
+
+    /// The parts of the cache file `file`, each checked against its CRC;
+    /// `None` when it is of another version or damaged. No part is read
+    /// once one before it failed its check.
+    fn read_from(file: &File) -> Option<CacheFile> {
+        let len = file.metadata().ok()?.len();
+        let mut start = vec![0; usize::try_from(len.min(HEADER_MAX)).ok()?];
+        read_exact_at(file, &mut start, 0).ok()?;
+        let (header, rest) = postcard::take_from_bytes::<Header>(&start).ok()?;
+        if header.version != VERSION {
+            return None;
+        }
+        let first = (start.len() - rest.len()) as u64;
+        let mut total = 0_u64;
+        for &(part, _) in &header.parts {
+            if part > PART_MAX {
+                return None;
+            }
+            total += part;
+        }
+        if first.checked_add(total)? != len {
+            return None;
+        }
+        let mut bytes = Vec::new();
+        bytes.try_reserve_exact(usize::try_from(total).ok()?).ok()?;
+        let mut parts = Vec::with_capacity(header.parts.len());
+        let mut reader = file;
+        reader.seek(SeekFrom::Start(first)).ok()?;
+        for &(part, crc) in &header.parts {
+            let at = bytes.len();
+            // read into the space reserved, which is not zeroed first
+            let read = reader.take(part).read_to_end(&mut bytes).ok()?;
+            if read as u64 != part || crc32fast::hash(&bytes[at..]) != crc {
+                return None;
+            }
+            parts.push(at..bytes.len());
+        }
+        Some(CacheFile { bytes, parts })
+    }
+
+    /// The summaries the file holds, borrowed from it; `None` when they do
+    /// not decode.
+    fn summaries(&self) -> Option<Vec<Summary<'_>>> {
+        let mut summaries = Vec::new();
+        for part in &self.parts {
+            let mut decoder = postcard::Deserializer::from_bytes(&self.bytes[part.clone()]);
+            let append = Append {
+                summaries: &mut summaries,
+                parts: self.parts.len(),
+                len: part.len(),
+            };
+            append.deserialize(&mut decoder).ok()?;
+            if !decoder.finalize().ok()?.is_empty() {
+                return None;
+            }
+        }
+        Some(summaries)
+    }
+
+    /// The cache the file holds: empty if it does not decode or its
+    /// summaries are not in order.
+    pub fn cache(&self) -> Cache<'_> {
+        let entries = self
+            .summaries()
             .filter(|summaries| summaries.is_sorted_by(|a, b| a.id < b.id))
             .unwrap_or_default();
         Cache {
@@ -539,16 +633,18 @@ impl Cache {
             changed: false,
         }
     }
+}
 
+impl<'a> Cache<'a> {
     /// The cached summary of `id` if the stream still has its length and
     /// head: known from its stamp, or by reading its last line (the stream's
     /// new stamp is then learned, to be kept).
     fn fresh<'c>(
-        cached: Option<&'c Summary>,
+        cached: Option<&'c Summary<'a>>,
         store: &Store,
         id: &PactId,
         stamp: Option<Stamp>,
-    ) -> Option<(&'c Summary, Option<Learned>)> {
+    ) -> Option<(&'c Summary<'a>, Option<Learned>)> {
         let cached = cached?;
         if stamp.is_some() && stamp == cached.stamp {
             return Some((cached, None));
@@ -560,30 +656,39 @@ impl Cache {
         fresh.then_some((cached, Some(Learned::Stamp(stamp))))
     }
 
-    /// The summary of each stream of `ids`, fresh from the cache (its entry
-    /// checked against the stream's stamp in `stamps`, taken for the same
-    /// `ids`) or read from the stream, handed to `f` on every core; the
-    /// cache learns the summaries it lacked. Returns what `f` made of each,
-    /// in order.
+    /// The summary of each stream of `ids` (the store's streams, as
+    /// [`Store::ids`] lists them), handed to `f` with its pact's id, on
+    /// every core: the cached summary if it is fresh (the stream's stamp,
+    /// taken then, is the one kept, or its length and head are), else one
+    /// read from the stream, which the cache learns. Returns what `f` made
+    /// of each, in order.
     pub fn map<T: Send>(
         &mut self,
         store: &Store,
         ids: &[PactId],
-        stamps: &Stamps,
-        f: impl Fn(&Summary) -> T + Sync,
+        f: impl Fn(&PactId, &Summary<'_>) -> T + Sync,
     ) -> Vec<Result<T, Error>> {
-        let Stamps { dir, now, stamps } = stamps;
-        let work: Vec<_> = self
-            .align(ids)
-            .into_iter()
-            .zip(stamps.iter().chain(std::iter::repeat(&None)))
-            .collect();
-        let done = crate::par::map(&work, |&((id, cached), &stamp)| {
+        self.map_at(store, ids, SystemTime::now(), f)
+    }
+
+    /// [`Cache::map`], with the clock read at `now`.
+    fn map_at<T: Send>(
+        &mut self,
+        store: &Store,
+        ids: &[PactId],
+        now: SystemTime,
+        f: impl Fn(&PactId, &Summary<'_>) -> T + Sync,
+    ) -> Vec<Result<T, Error>> {
+        let dir = Dir::open(store);
+        let work = self.align(ids);
+        let done = crate::par::map(&work, |&(id, cached)| {
+            // the stamp is taken before the stream is read, if it must be
+            let stamp = cached.and_then(|_| dir.stamp(id, now));
             match Cache::fresh(cached, store, id, stamp) {
-                Some((summary, learned)) => Ok((f(summary), learned)),
+                Some((summary, learned)) => Ok((f(id, summary), learned)),
                 None => store.read_facts(id).map(|(stream, meta)| {
-                    let summary = Summary::of(&stream, meta.len(), dir.stamp_of(&meta, *now));
-                    (f(&summary), Some(Learned::Summary(summary)))
+                    let summary = Summary::of(&stream, meta.len(), dir.stamp_of(&meta, now));
+                    (f(id, &summary), Some(Learned::Summary(Box::new(summary))))
                 }),
             }
         });
@@ -599,8 +704,8 @@ impl Cache {
         }
         for (id, learned) in learned_any {
             match (self.position(id), learned) {
-                (Ok(at), Learned::Summary(summary)) => self.entries[at] = summary,
-                (Err(at), Learned::Summary(summary)) => self.entries.insert(at, summary),
+                (Ok(at), Learned::Summary(summary)) => self.entries[at] = *summary,
+                (Err(at), Learned::Summary(summary)) => self.entries.insert(at, *summary),
                 (Ok(at), Learned::Stamp(stamp)) if self.entries[at].stamp != stamp => {
                     self.entries[at].stamp = stamp;
                 }
@@ -613,7 +718,7 @@ impl Cache {
 
     /// Each of `ids` with its entry, if it has one: the entries and, nearly
     /// always, the ids are in order, so one walk through both pairs them.
-    fn align<'a>(&self, ids: &'a [PactId]) -> Vec<(&'a PactId, Option<&Summary>)> {
+    fn align<'i>(&self, ids: &'i [PactId]) -> Vec<(&'i PactId, Option<&Summary<'a>>)> {
         let mut entries = self.entries.iter().peekable();
         let mut last: Option<&PactId> = None;
         ids.iter()
@@ -623,18 +728,18 @@ impl Cache {
                     return (id, self.get(id));
                 }
                 last = Some(id);
-                while entries.next_if(|s| s.id < *id).is_some() {}
-                (id, entries.next_if(|s| s.id == *id))
+                while entries.next_if(|s| *s.id < *id.as_str()).is_some() {}
+                (id, entries.next_if(|s| s.id == id.as_str()))
             })
             .collect()
     }
 
     /// Where the entry of `id` is, or would be.
     fn position(&self, id: &PactId) -> Result<usize, usize> {
-        self.entries.binary_search_by(|s| s.id.cmp(id))
+        self.entries.binary_search_by(|s| (*s.id).cmp(id.as_str()))
     }
 
-    fn get(&self, id: &PactId) -> Option<&Summary> {
+    fn get(&self, id: &PactId) -> Option<&Summary<'a>> {
         self.position(id).ok().map(|at| &self.entries[at])
     }
 
@@ -642,11 +747,15 @@ impl Cache {
     /// streams, in order, as [`Store::ids`] gives them.
     pub fn retain(&mut self, ids: &[PactId]) {
         let same = self.entries.len() == ids.len()
-            && self.entries.iter().zip(ids).all(|(s, id)| s.id == *id);
+            && self
+                .entries
+                .iter()
+                .zip(ids)
+                .all(|(s, id)| s.id == id.as_str());
         if !same {
             let before = self.entries.len();
             self.entries
-                .retain(|s| ids.binary_search_by(|id| id.cmp(&s.id)).is_ok());
+                .retain(|s| ids.binary_search_by(|id| id.as_str().cmp(&s.id)).is_ok());
             self.changed |= self.entries.len() != before;
         }
     }
@@ -760,14 +869,14 @@ mod tests {
         }
         let later = SystemTime::now() + SETTLED + Duration::from_secs(1);
         let mut cache = Cache::default();
-        cache.map(&store, &ids, &Stamps::take_at(&store, &ids, later), |_| ());
+        cache.map_at(&store, &ids, later, |_, _| ());
         assert!(cache.entries[0].stamp.is_some(), "stamped when read");
         cache.changed = false;
-        cache.map(&store, &ids, &Stamps::take_at(&store, &ids, later), |_| ());
+        cache.map_at(&store, &ids, later, |_, _| ());
         assert!(!cache.changed, "answered from the stamp, nothing learned");
         // a stamp taken too soon is not kept
         let mut soon = Cache::default();
-        soon.map(&store, &ids, &Stamps::take(&store, &ids), |_| ());
+        soon.map(&store, &ids, |_, _| ());
         assert_eq!(soon.entries[0].stamp, None);
     }
 
@@ -786,29 +895,47 @@ mod tests {
             let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
             file.set_len(bytes.len() as u64 + claimed).unwrap();
             drop(file);
-            assert_eq!(decode(&File::open(&path).unwrap()), None);
+            assert!(CacheFile::read_from(&File::open(&path).unwrap()).is_none());
         }
     }
 
+    #[test]
+    fn a_status_is_stored_as_its_place_in_the_list_of_all() {
+        for (place, status) in Status::ALL.into_iter().enumerate() {
+            assert_eq!(status as usize, place, "{status}");
+        }
+    }
+
+    #[test]
+    fn steps_that_are_not_whole_or_name_no_status_are_refused() {
+        let steps = Steps::new(&[(1, Status::InForce, 2), (3, Status::Expired, 4)]);
+        let bytes = steps.bytes.to_vec();
+        assert!(Steps::checked(Cow::Borrowed(&bytes)).is_some());
+        assert!(Steps::checked(Cow::Borrowed(&bytes[1..])).is_none());
+        let mut unknown = bytes.clone();
+        unknown[2 * 4 + 1] = Status::ALL.len() as u8;
+        assert!(Steps::checked(Cow::Borrowed(&unknown)).is_none());
+    }
+
     proptest::proptest! {
-        /// Steps are stored as differences from the step before; any steps,
-        /// in any order and with any values, read back as they were.
+        /// Any steps, in any order and with any values, read back as they
+        /// were, borrowed from the file's bytes.
         #[test]
         fn summaries_read_back_as_written(
             raw in proptest::collection::vec((proptest::num::i64::ANY, proptest::num::i32::ANY, 0_usize..Status::ALL.len()), 0..60),
         ) {
             let steps: Vec<Step> = raw
                 .into_iter()
-                .map(|(recorded, on, status)| Step { recorded, on, status: Status::ALL[status] })
+                .map(|(recorded, on, status)| (on, Status::ALL[status], recorded))
                 .collect();
             let summary = Summary {
-                id: PactId::parse("p").unwrap(),
-                name: "P".into(),
+                id: Cow::Borrowed("p"),
+                name: Cow::Borrowed("P"),
                 len: 1,
                 head: [7; 32],
                 stamp: None,
-                registered: DateTime::<Utc>::MIN_UTC,
-                steps,
+                registered: i64::MIN,
+                steps: Steps::new(&steps),
                 retracted: vec![(0, 5)],
             };
             let mut bytes = Vec::new();
@@ -816,8 +943,14 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join(FILE);
             fs::write(&path, bytes).unwrap();
-            let read = decode(&File::open(&path).unwrap()).unwrap();
-            proptest::prop_assert_eq!(read, vec![summary]);
+            let file = CacheFile::read_from(&File::open(&path).unwrap()).unwrap();
+            let read = file.summaries().unwrap();
+            proptest::prop_assert!(matches!(read[0].steps.bytes, Cow::Borrowed(_)));
+            let read_steps: Vec<_> = (0..read[0].steps.len())
+                .map(|i| (read[0].steps.day(i), read[0].steps.status(i), read[0].steps.recorded(i)))
+                .collect();
+            proptest::prop_assert_eq!(read_steps, steps);
+            proptest::prop_assert_eq!(&read, &vec![summary]);
         }
     }
 }

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::cache::{Cache, Stamps};
+use crate::cache::CacheFile;
 use crate::cli::output::{Cell, Table, csv, dim, one_line};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, reported, streams_failed};
@@ -45,29 +45,28 @@ impl Args {
         let on = parse_date(&self.on, ctx.today)?;
         let wanted = self.status.as_deref().map(Status::parse).transpose()?;
         let when = self.as_of.parse(ctx.today)?;
-        // the store's streams are listed, and each looked at once, while the
-        // cache is read
-        let (listed, mut cache) = std::thread::scope(|scope| {
-            let cache = scope.spawn(|| Cache::load(&ctx.store));
-            let listed = ctx.store.ids().map(|ids| {
-                let stamps = Stamps::take(&ctx.store, &ids);
-                (ids, stamps)
-            });
+        // the store's streams are listed while the cache is read; its file
+        // is kept out here, so that the cache, which borrows from it, can
+        // come back from the thread that read it
+        let file = std::sync::OnceLock::new();
+        let (ids, mut cache) = std::thread::scope(|scope| {
+            let cache = scope.spawn(|| file.get_or_init(|| CacheFile::read(&ctx.store)).cache());
+            let ids = ctx.store.ids();
             let cache = cache
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (listed, cache)
+            (ids, cache)
         });
-        let (ids, stamps) = listed?;
+        let ids = ids?;
         let at = when.as_ref().map(|w| w.at);
         let today = ctx.today;
-        let answers = cache.map(&ctx.store, &ids, &stamps, |summary| {
+        let answers = cache.map(&ctx.store, &ids, |id, summary| {
             // a pact not registered yet then is not listed: the record did
             // not know it
             let current = summary.status_on(on, at);
             summary.registered_by(at).then(|| Row {
-                pact: summary.id.clone(),
-                name: summary.name.clone(),
+                pact: id.clone(),
+                name: summary.name.to_string(),
                 status: current.map(|c| c.0),
                 since: current.map(|c| c.1),
                 scheduled: current.is_some_and(|c| c.1 > today),
@@ -91,7 +90,7 @@ impl Args {
         };
         rows.retain(|row| wanted.is_none() || row.status == wanted);
         if self.format.json {
-            ctx.json(&rows)?;
+            ctx.json_array(&rows)?;
         } else if self.format.csv {
             let columns = ["pact", "name", "status", "since", "scheduled", "head"];
             csv(ctx.out, &columns, &rows)?;

@@ -212,6 +212,15 @@ impl Context<'_> {
     pub(crate) fn json(&mut self, value: &impl serde::Serialize) -> Result<(), Error> {
         output::json(self.out, value, self.pretty)
     }
+
+    /// Writes `items` as a JSON array to standard output, compact or
+    /// `--pretty`, serialized on every core.
+    pub(crate) fn json_array<T: serde::Serialize + Sync>(
+        &mut self,
+        items: &[T],
+    ) -> Result<(), Error> {
+        output::json_array(self.out, items, self.pretty)
+    }
 }
 
 impl Cli {

@@ -36,6 +36,42 @@ pub fn json(out: &mut dyn Write, value: &impl Serialize, pretty: bool) -> Result
     Ok(())
 }
 
+/// Writes `items` as one JSON array, exactly as [`json`] would; compact, a
+/// long array is serialized a run of items per core, and the runs written
+/// in order.
+pub fn json_array<T: Serialize + Sync>(
+    out: &mut dyn Write,
+    items: &[T],
+    pretty: bool,
+) -> Result<(), Error> {
+    /// Items serialized at a time by one core.
+    const RUN: usize = 1024;
+    if pretty || items.len() <= RUN {
+        return json(out, &items, pretty);
+    }
+    let runs: Vec<&[T]> = items.chunks(RUN).collect();
+    let written = crate::par::map(&runs, |run| {
+        let mut bytes = Vec::new();
+        for (i, item) in run.iter().enumerate() {
+            if i > 0 {
+                bytes.push(b',');
+            }
+            serde_json::to_writer(&mut bytes, item)?;
+        }
+        Ok::<_, serde_json::Error>(bytes)
+    });
+    out.write_all(b"[")?;
+    for (i, run) in written.into_iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(&run.map_err(io::Error::from)?)?;
+    }
+    out.write_all(b"]\n")?;
+    out.flush()?;
+    Ok(())
+}
+
 /// One cell of a [`Table`]: its text and the style it is shown in.
 #[derive(Debug, Clone, Default)]
 pub struct Cell {
@@ -184,5 +220,32 @@ pub fn one_line(text: &str) -> String {
             .collect()
     } else {
         text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_array_written_a_run_per_core_is_the_array_serde_writes() {
+        #[derive(serde::Serialize)]
+        struct Row {
+            n: usize,
+            text: String,
+        }
+        for len in [0, 1, 1024, 1025, 3000] {
+            let rows: Vec<Row> = (0..len)
+                .map(|n| Row {
+                    n,
+                    text: format!("\"{n}\"\n"),
+                })
+                .collect();
+            for pretty in [false, true] {
+                let mut ours = Vec::new();
+                super::json_array(&mut ours, &rows, pretty).unwrap();
+                let mut whole = Vec::new();
+                super::json(&mut whole, &rows, pretty).unwrap();
+                assert!(ours == whole, "{len} rows, pretty {pretty}");
+            }
+        }
     }
 }
