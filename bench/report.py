@@ -82,6 +82,13 @@ for name, ours, comparator, theirs, target in rows:
         f"| {name} | {ms(ours)} | {comparator} | {ms(theirs)} | {ratio:.2f} | {target} | {'yes' if ratio <= limit else 'no'} |"
     )
 out.append("")
+floor = medians("b2floor")[0]
+out.append("Bounds, measured in the same run: what any `list` that checks each stream must at least do, whatever it then does.\n")
+out.append("| bound | time | ratio to SQLite's B2 query |")
+out.append("| --- | --- | --- |")
+out.append(f"| warm: `find` lists the store and takes one `stat` of each stream | {ms(floor)} | {floor / b2sqlite:.2f} |")
+out.append(f"| cold: `openssl dgst -sha256` hashes the stream files | {ms(b3[1])} | {b3[1] / b2sqlite:.2f} |")
+out.append("")
 out.append("Peak memory (maximum resident set) of each pactlog command:\n")
 out.append("| command | peak memory | target |")
 out.append("| --- | --- | --- |")
