@@ -87,7 +87,7 @@ impl Args {
         let mut changes: Vec<Change> = per_stream.into_iter().flatten().collect();
         changes.sort_by(|a, b| (a.on, &a.pact, a.seq).cmp(&(b.on, &b.pact, b.seq)));
         if self.format.json {
-            ctx.json(&changes)?;
+            ctx.json_array(&changes)?;
         } else if self.format.csv {
             let columns = [
                 "pact",

@@ -213,8 +213,8 @@ impl Context<'_> {
         output::json(self.out, value, self.pretty)
     }
 
-    /// Writes `items` as a JSON array to standard output, compact or
-    /// `--pretty`, serialized on every core.
+    /// Writes `items` as a JSON array to standard output: compact, a long
+    /// one serialized on every core, or `--pretty`.
     pub(crate) fn json_array<T: serde::Serialize + Sync>(
         &mut self,
         items: &[T],
