@@ -483,24 +483,28 @@ const PARTS: usize = 16;
 const PART_MAX: u64 = 256 << 20;
 
 /// Writes the cache file of `summaries` to `out`: the header, then the
-/// parts as they were encoded (never the whole file in one buffer).
+/// parts. Each part is encoded twice, once for the header's length and CRC
+/// and once to be written, so that no more than one part is held at a time.
 fn encode(summaries: &[Summary<'_>], out: &mut impl Write) -> Option<()> {
     let size = summaries.len().div_ceil(PARTS).max(1);
-    let parts: Vec<Vec<u8>> = summaries
-        .chunks(size)
-        .map(postcard::to_stdvec)
-        .collect::<Result<_, _>>()
-        .ok()?;
+    let encoded = |part: &[Summary<'_>], mut bytes: Vec<u8>| {
+        bytes.clear();
+        postcard::to_extend(part, bytes).ok()
+    };
+    let mut bytes = Vec::new();
+    let mut parts = Vec::with_capacity(PARTS);
+    for part in summaries.chunks(size) {
+        bytes = encoded(part, bytes)?;
+        parts.push((bytes.len() as u64, crc32fast::hash(&bytes)));
+    }
     let header = Header {
         version: VERSION,
-        parts: parts
-            .iter()
-            .map(|p| (p.len() as u64, crc32fast::hash(p)))
-            .collect(),
+        parts,
     };
     out.write_all(&postcard::to_stdvec(&header).ok()?).ok()?;
-    for part in parts {
-        out.write_all(&part).ok()?;
+    for part in summaries.chunks(size) {
+        bytes = encoded(part, bytes)?;
+        out.write_all(&bytes).ok()?;
     }
     out.flush().ok()
 }
