@@ -14,8 +14,9 @@
 //!
 //! Loading it copies no text and decodes no step: the file is read into one
 //! buffer ([`CacheFile`]), each part checked against its CRC-32, and the
-//! [`Cache`]'s summaries borrow their ids, names and [`Steps`] from it. An
-//! answer bisects a summary's dates where they lie.
+//! [`Cache`]'s summaries borrow their ids, names and steps from it (each
+//! summary's steps as fixed-width columns of dates, statuses and recording
+//! times). An answer bisects a summary's dates where they lie.
 //!
 //! Checking the key means reading each stream's last line. To spare even
 //! that, an entry also keeps the stream file's [`Stamp`] (its length, inode,
@@ -244,25 +245,32 @@ fn trusts_change_times(fd: &rustix::fd::OwnedFd) -> bool {
 /// status byte names a status; an answer bisects the dates and reads the
 /// few steps it needs where they lie.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Steps<'a> {
+pub(crate) struct Steps<'a> {
     bytes: Cow<'a, [u8]>,
+    /// How many steps there are.
     len: usize,
 }
 
-/// One step: its effective date (days from 0001-01-01), its status, and
-/// when it was recorded (microseconds since 1970, UTC).
-type Step = (i32, Status, i64);
+/// One step, as a summary is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Step {
+    /// The effective date, in days from 0001-01-01.
+    on: i32,
+    status: Status,
+    /// When it was recorded, in microseconds since 1970 (UTC).
+    recorded: i64,
+}
 
 /// The bytes of one step.
 const STEP: usize = 4 + 1 + 8;
 
 impl Steps<'_> {
-    /// The steps `(on, status, recorded)`, in order.
+    /// `steps`, in their order.
     fn new(steps: &[Step]) -> Steps<'static> {
         let mut bytes = Vec::with_capacity(steps.len() * STEP);
-        bytes.extend(steps.iter().flat_map(|s| s.0.to_le_bytes()));
-        bytes.extend(steps.iter().map(|s| s.1 as u8));
-        bytes.extend(steps.iter().flat_map(|s| s.2.to_le_bytes()));
+        bytes.extend(steps.iter().flat_map(|s| s.on.to_le_bytes()));
+        bytes.extend(steps.iter().map(|s| s.status as u8));
+        bytes.extend(steps.iter().flat_map(|s| s.recorded.to_le_bytes()));
         Steps {
             bytes: Cow::Owned(bytes),
             len: steps.len(),
@@ -283,19 +291,16 @@ impl Steps<'_> {
             .then_some(Steps { bytes, len })
     }
 
-    /// How many steps there are.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Every effective date, in days from 0001-01-01.
     fn days(&self) -> &[[u8; 4]] {
         self.bytes[..4 * self.len].as_chunks().0
+    }
+
+    /// How many steps are effective by `day` (days from 0001-01-01): the
+    /// steps are in date order, so these are the first ones.
+    fn effective_by(&self, day: i32) -> usize {
+        self.days()
+            .partition_point(|d| i32::from_le_bytes(*d) <= day)
     }
 
     /// The effective date of step `i`, in days from 0001-01-01.
@@ -364,17 +369,17 @@ impl Summary<'_> {
             .filter_map(|event| match event.what {
                 What::Status { status, on, .. } => Some((
                     event.seq,
-                    (
-                        on.num_days_from_ce(),
+                    Step {
+                        on: on.num_days_from_ce(),
                         status,
-                        event.recorded.timestamp_micros(),
-                    ),
+                        recorded: event.recorded.timestamp_micros(),
+                    },
                     retracted_at.get(&event.id).copied(),
                 )),
                 _ => None,
             })
             .collect();
-        status.sort_by_key(|(seq, step, _)| (step.0, *seq));
+        status.sort_by_key(|(seq, step, _)| (step.on, *seq));
         let steps: Vec<_> = status.iter().map(|s| s.1).collect();
         let retracted = status
             .iter()
@@ -424,10 +429,7 @@ impl Summary<'_> {
         };
         let day = on.num_days_from_ce();
         let steps = &self.steps;
-        let end = steps
-            .days()
-            .partition_point(|d| i32::from_le_bytes(*d) <= day);
-        (0..end)
+        (0..steps.effective_by(day))
             .rev()
             .find(|&i| steps.recorded(i) <= at && !retracted(i))
             .map(|i| {
@@ -516,11 +518,12 @@ const HEADER_MAX: u64 = 1024;
 /// vector of their own.
 struct Append<'v, 'a> {
     summaries: &'v mut Vec<Summary<'a>>,
-    /// How many parts the file has: the first, as long as any other, tells
-    /// about how many summaries there are in all.
+    /// How many parts the file has: in a file pactlog wrote, each holds
+    /// about as many summaries as the first.
     parts: usize,
-    /// The part's length in bytes.
-    len: usize,
+    /// How many summaries the whole file could hold at most: one per 32
+    /// bytes (a summary holds a 32-byte head hash, and more).
+    most: usize,
 }
 
 impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for Append<'_, 'a> {
@@ -542,19 +545,27 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for Append<'_, 'a> {
         let Append {
             summaries,
             parts,
-            len,
+            most,
         } = self;
         if summaries.is_empty() {
-            // a count the file claims: no more than its bytes can hold (a
-            // summary takes more than its 32-byte head hash)
-            let each = seq.size_hint().unwrap_or(0).min(len / 32);
-            let _ = summaries.try_reserve(each.saturating_mul(parts));
+            // a count the file claims, so no more than its bytes can hold
+            let each = seq.size_hint().unwrap_or(0);
+            let _ = summaries.try_reserve(each.saturating_mul(parts).min(most));
         }
         while let Some(summary) = seq.next_element()? {
             summaries.push(summary);
         }
         Ok(())
     }
+}
+
+/// Whether a part's bytes begin as a run of summaries does: with a count
+/// of at least one, and no more than its bytes can hold (a summary holds a
+/// 32-byte head hash, and more). A part of zeros, as a hole in a sparse
+/// file reads, does not, and no part after it is read.
+fn begins_as_a_run(part: &[u8]) -> bool {
+    postcard::take_from_bytes::<usize>(part)
+        .is_ok_and(|(count, rest)| count >= 1 && count <= rest.len() / 32)
 }
 
 impl CacheFile {
@@ -575,7 +586,7 @@ impl CacheFile {
         let mut start = vec![0; usize::try_from(len.min(HEADER_MAX)).ok()?];
         read_exact_at(file, &mut start, 0).ok()?;
         let (header, rest) = postcard::take_from_bytes::<Header>(&start).ok()?;
-        if header.version != VERSION {
+        if header.version != VERSION || header.parts.len() > PARTS {
             return None;
         }
         let first = (start.len() - rest.len()) as u64;
@@ -598,7 +609,10 @@ impl CacheFile {
             let at = bytes.len();
             // read into the space reserved, which is not zeroed first
             let read = reader.take(part).read_to_end(&mut bytes).ok()?;
-            if read as u64 != part || crc32fast::hash(&bytes[at..]) != crc {
+            if read as u64 != part
+                || crc32fast::hash(&bytes[at..]) != crc
+                || !begins_as_a_run(&bytes[at..])
+            {
                 return None;
             }
             parts.push(at..bytes.len());
@@ -615,7 +629,7 @@ impl CacheFile {
             let append = Append {
                 summaries: &mut summaries,
                 parts: self.parts.len(),
-                len: part.len(),
+                most: self.bytes.len() / 32,
             };
             append.deserialize(&mut decoder).ok()?;
             if !decoder.finalize().ok()?.is_empty() {
@@ -662,10 +676,11 @@ impl<'a> Cache<'a> {
 
     /// The summary of each stream of `ids` (the store's streams, as
     /// [`Store::ids`] lists them), handed to `f` with its pact's id, on
-    /// every core: the cached summary if it is fresh (the stream's stamp,
-    /// taken then, is the one kept, or its length and head are), else one
-    /// read from the stream, which the cache learns. Returns what `f` made
-    /// of each, in order.
+    /// every core. The cached summary is used if it is fresh: the stream's
+    /// stamp, taken just before, is the one kept, or else the stream's
+    /// length and last-line hash are the ones kept. Otherwise the stream is
+    /// read, and the cache learns its summary. Returns what `f` made of
+    /// each, in order.
     pub fn map<T: Send>(
         &mut self,
         store: &Store,
@@ -912,13 +927,89 @@ mod tests {
 
     #[test]
     fn steps_that_are_not_whole_or_name_no_status_are_refused() {
-        let steps = Steps::new(&[(1, Status::InForce, 2), (3, Status::Expired, 4)]);
+        let step = |on, status, recorded| Step {
+            on,
+            status,
+            recorded,
+        };
+        let steps = Steps::new(&[step(1, Status::InForce, 2), step(3, Status::Expired, 4)]);
         let bytes = steps.bytes.to_vec();
         assert!(Steps::checked(Cow::Borrowed(&bytes)).is_some());
         assert!(Steps::checked(Cow::Borrowed(&bytes[1..])).is_none());
         let mut unknown = bytes.clone();
         unknown[2 * 4 + 1] = Status::ALL.len() as u8;
         assert!(Steps::checked(Cow::Borrowed(&unknown)).is_none());
+    }
+
+    /// A summary of the pact `id` with one step.
+    fn summary(id: &str) -> Summary<'static> {
+        let step = Step {
+            on: 700_000,
+            status: Status::InForce,
+            recorded: 1,
+        };
+        Summary {
+            id: Cow::Owned(id.to_owned()),
+            name: Cow::Borrowed("P"),
+            len: 1,
+            head: [7; 32],
+            stamp: None,
+            registered: 0,
+            steps: Steps::new(&[step]),
+            retracted: vec![],
+        }
+    }
+
+    /// The cache file `encode` writes of `summaries`, read back.
+    fn written(summaries: &[Summary<'_>]) -> Option<CacheFile> {
+        let mut bytes = Vec::new();
+        encode(summaries, &mut bytes).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        fs::write(&path, bytes).unwrap();
+        CacheFile::read_from(&File::open(&path).unwrap())
+    }
+
+    #[test]
+    fn a_cache_whose_parts_do_not_add_up_or_are_zeros_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let read = |parts: Vec<(u64, u32)>, body: &[u8]| {
+            let mut bytes = postcard::to_stdvec(&Header {
+                version: VERSION,
+                parts,
+            })
+            .unwrap();
+            bytes.extend_from_slice(body);
+            fs::write(&path, bytes).unwrap();
+            CacheFile::read_from(&File::open(&path).unwrap()).is_some()
+        };
+        let part = postcard::to_stdvec(&[summary("p")]).unwrap();
+        let one = (part.len() as u64, crc32fast::hash(&part));
+        assert!(read(vec![one], &part), "a part as pactlog writes it");
+        assert!(read(vec![one; PARTS], &part.repeat(PARTS)));
+        // each part within the limit, but more than the file holds
+        assert!(!read(vec![one, one], &part));
+        assert!(!read(vec![one; PARTS + 1], &part.repeat(PARTS + 1)));
+        // zeros, with their CRC, as a hole in a sparse file reads
+        let zeros = vec![0; part.len()];
+        assert!(!read(
+            vec![(part.len() as u64, crc32fast::hash(&zeros))],
+            &zeros
+        ));
+    }
+
+    #[test]
+    fn summaries_that_do_not_decode_or_are_out_of_order_leave_the_cache_empty() {
+        let entries = |summaries: &[Summary<'_>]| written(summaries).unwrap().cache().entries.len();
+        assert_eq!(entries(&[summary("a"), summary("b")]), 2);
+        assert_eq!(entries(&[summary("b"), summary("a")]), 0, "out of order");
+        let mut torn = summary("a");
+        torn.steps.bytes = Cow::Owned(vec![0; STEP + 1]);
+        assert_eq!(entries(&[torn]), 0, "steps that are not whole");
+        let mut unknown = summary("a");
+        unknown.steps.bytes.to_mut()[4] = Status::ALL.len() as u8;
+        assert_eq!(entries(&[unknown]), 0, "a status byte that names none");
     }
 
     proptest::proptest! {
@@ -930,7 +1021,7 @@ mod tests {
         ) {
             let steps: Vec<Step> = raw
                 .into_iter()
-                .map(|(recorded, on, status)| (on, Status::ALL[status], recorded))
+                .map(|(recorded, on, status)| Step { on, status: Status::ALL[status], recorded })
                 .collect();
             let summary = Summary {
                 id: Cow::Borrowed("p"),
@@ -942,16 +1033,11 @@ mod tests {
                 steps: Steps::new(&steps),
                 retracted: vec![(0, 5)],
             };
-            let mut bytes = Vec::new();
-            encode(std::slice::from_ref(&summary), &mut bytes).unwrap();
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join(FILE);
-            fs::write(&path, bytes).unwrap();
-            let file = CacheFile::read_from(&File::open(&path).unwrap()).unwrap();
+            let file = written(std::slice::from_ref(&summary)).unwrap();
             let read = file.summaries().unwrap();
             proptest::prop_assert!(matches!(read[0].steps.bytes, Cow::Borrowed(_)));
-            let read_steps: Vec<_> = (0..read[0].steps.len())
-                .map(|i| (read[0].steps.day(i), read[0].steps.status(i), read[0].steps.recorded(i)))
+            let read_steps: Vec<_> = (0..read[0].steps.len)
+                .map(|i| Step { on: read[0].steps.day(i), status: read[0].steps.status(i), recorded: read[0].steps.recorded(i) })
                 .collect();
             proptest::prop_assert_eq!(read_steps, steps);
             proptest::prop_assert_eq!(&read, &vec![summary]);

@@ -37,8 +37,8 @@ pub fn json(out: &mut dyn Write, value: &impl Serialize, pretty: bool) -> Result
 }
 
 /// Writes `items` as one JSON array, exactly as [`json`] would; compact, a
-/// long array is serialized a run of items per core, and the runs written
-/// in order.
+/// long array is serialized a run of items per core, a few runs at a time,
+/// each batch written in order before the next is made.
 pub fn json_array<T: Serialize + Sync>(
     out: &mut dyn Write,
     items: &[T],
@@ -46,26 +46,28 @@ pub fn json_array<T: Serialize + Sync>(
 ) -> Result<(), Error> {
     /// Items serialized at a time by one core.
     const RUN: usize = 1024;
+    /// Runs serialized before they are written.
+    const BATCH: usize = 16;
     if pretty || items.len() <= RUN {
         return json(out, &items, pretty);
     }
     let runs: Vec<&[T]> = items.chunks(RUN).collect();
-    let written = crate::par::map(&runs, |run| {
-        let mut bytes = Vec::new();
-        for (i, item) in run.iter().enumerate() {
-            if i > 0 {
-                bytes.push(b',');
-            }
-            serde_json::to_writer(&mut bytes, item)?;
-        }
-        Ok::<_, serde_json::Error>(bytes)
-    });
     out.write_all(b"[")?;
-    for (i, run) in written.into_iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
+    for (b, batch) in runs.chunks(BATCH).enumerate() {
+        let written = crate::par::map(batch, |run| {
+            let mut bytes = Vec::new();
+            for item in *run {
+                bytes.push(b',');
+                serde_json::to_writer(&mut bytes, item)?;
+            }
+            Ok::<_, serde_json::Error>(bytes)
+        });
+        for (r, run) in written.into_iter().enumerate() {
+            let run = run.map_err(io::Error::from)?;
+            // every item is written after a comma but the first
+            let first = b == 0 && r == 0;
+            out.write_all(if first { &run[1..] } else { &run })?;
         }
-        out.write_all(&run.map_err(io::Error::from)?)?;
     }
     out.write_all(b"]\n")?;
     out.flush()?;
@@ -232,7 +234,7 @@ mod tests {
             n: usize,
             text: String,
         }
-        for len in [0, 1, 1024, 1025, 3000] {
+        for len in [0, 1, 1024, 1025, 3000, 16 * 1024 + 1, 40_000] {
             let rows: Vec<Row> = (0..len)
                 .map(|n| Row {
                     n,
