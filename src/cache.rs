@@ -49,7 +49,7 @@ use crate::error::Error;
 use crate::event::{Fact, Hash, What};
 use crate::pact::PactId;
 use crate::status::Status;
-use crate::store::{STREAM_EXTENSION, Store};
+use crate::store::{Store, stream_name};
 use crate::stream::{MAX_LINE, Stream};
 
 /// The cache file's name in the store directory.
@@ -192,7 +192,7 @@ impl Dir {
         }
         #[cfg(unix)]
         if let Some(fd) = &self.fd {
-            return Stamp::at(fd, &format!("{id}.{STREAM_EXTENSION}"), now);
+            return Stamp::at(fd, &stream_name(id), now);
         }
         let _ = (id, now);
         None

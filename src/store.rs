@@ -27,6 +27,11 @@ const READ_BUFFER: usize = 64 * 1024;
 /// The extension of stream files.
 pub const STREAM_EXTENSION: &str = "jsonl";
 
+/// The file name of a pact's stream in the store directory.
+pub(crate) fn stream_name(id: &PactId) -> String {
+    format!("{id}.{STREAM_EXTENSION}")
+}
+
 /// A directory of streams. Creating one does no I/O.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -53,7 +58,7 @@ impl Store {
 
     /// The path of a pact's stream.
     pub fn stream_path(&self, id: &PactId) -> PathBuf {
-        self.dir.join(format!("{id}.{STREAM_EXTENSION}"))
+        self.dir.join(stream_name(id))
     }
 
     /// The ids of every stream in the store, sorted. Files that are not
@@ -434,9 +439,9 @@ impl Staging {
     /// The name a stream is staged under.
     fn name(&self, id: &PactId) -> String {
         if self.whole {
-            format!("{id}.{STREAM_EXTENSION}")
+            stream_name(id)
         } else {
-            format!(".{id}.{STREAM_EXTENSION}.{}.tmp", std::process::id())
+            format!(".{}.{}.tmp", stream_name(id), std::process::id())
         }
     }
 
@@ -614,7 +619,8 @@ impl Store {
             .and_then(|_| (&file).read_to_end(&mut tail))
             .map_err(Error::io("read", &path))?;
         let quarantine = self.dir.join(format!(
-            "{id}.{STREAM_EXTENSION}.torn-{}",
+            "{}.torn-{}",
+            stream_name(id),
             to_recorded(now).format("%Y%m%dT%H%M%S%.6fZ")
         ));
         let mut kept = OpenOptions::new()
