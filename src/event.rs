@@ -229,23 +229,36 @@ impl Hash {
 
     /// Parses 64 lowercase hex digits, the one way a hash is written.
     pub fn from_hex(text: &str) -> Option<Hash> {
-        // every byte is looked at, with no early exit, so that the check
-        // runs on whole vectors of bytes
-        let upper = text
-            .bytes()
-            .fold(false, |upper, b| upper | b.is_ascii_uppercase());
-        if upper {
+        if !lower_hex(text, 64) {
             return None;
         }
         let mut bytes = [0; 32];
         const_hex::decode_to_slice(text, &mut bytes).ok()?;
         Some(Hash(bytes))
     }
+
+    /// The 64 hex digits, written into `text`.
+    fn to_hex(self, text: &mut [u8; 64]) -> &str {
+        const_hex::encode_to_slice(self.0, text).expect("32 bytes are 64 hex digits");
+        std::str::from_utf8(text).expect("hex digits are ASCII")
+    }
+}
+
+/// Whether `text` is exactly `len` lowercase hex digits: hashes and CRCs have
+/// one spelling each, so that no byte of a line can change unnoticed (no
+/// uppercase, no `0x`).
+fn lower_hex(text: &str, len: usize) -> bool {
+    // every byte is looked at, with no early exit, so that the check runs
+    // on whole vectors of bytes
+    text.len() == len
+        && text.bytes().fold(true, |ok, b| {
+            ok & (b.is_ascii_digit() | (b'a'..=b'f').contains(&b))
+        })
 }
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&const_hex::encode(self.0))
+        f.pad(self.to_hex(&mut [0; 64]))
     }
 }
 
@@ -257,9 +270,7 @@ impl fmt::Debug for Hash {
 
 impl Serialize for Hash {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut text = [0; 64];
-        const_hex::encode_to_slice(self.0, &mut text).expect("32 bytes are 64 hex digits");
-        serializer.serialize_str(std::str::from_utf8(&text).expect("hex digits are ASCII"))
+        serializer.serialize_str(self.to_hex(&mut [0; 64]))
     }
 }
 
@@ -267,7 +278,7 @@ impl<'de> Deserialize<'de> for Hash {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = Text::deserialize(deserializer)?;
         Hash::from_hex(&text)
-            .ok_or_else(|| serde::de::Error::custom("a hash must be 64 hex digits"))
+            .ok_or_else(|| serde::de::Error::custom("a hash must be 64 lowercase hex digits"))
     }
 }
 
@@ -529,13 +540,7 @@ impl Serialize for Crc {
 impl<'de> Deserialize<'de> for Crc {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = Text::deserialize(deserializer)?;
-        // lowercase only: one value, one spelling, so no byte can change
-        // unnoticed
-        let valid = text.len() == 8
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        valid
+        lower_hex(&text, 8)
             .then(|| u32::from_str_radix(&text, 16).ok())
             .flatten()
             .map(Crc)

@@ -346,11 +346,41 @@ fn head_pins_exactly_one_stream_and_is_64_hex_digits() {
         stderr.starts_with("error: --head pins one stream, but 3 are checked"),
         "{stderr}"
     );
-    let stderr = store.refuses(&["verify", "gsomia", "--head", "abc"], 1);
-    assert!(
-        stderr.starts_with("error: invalid head hash 'abc'"),
-        "{stderr}"
-    );
+    // typed in either case, but as the digits alone
+    store.ok(&["verify", "gsomia", "--head", &head.to_uppercase()]);
+    for spelled in ["abc".to_owned(), format!("0x{head}")] {
+        let stderr = store.refuses(&["verify", "gsomia", "--head", &spelled], 1);
+        assert!(
+            stderr.starts_with(&format!("error: invalid head hash '{spelled}'")),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_hash_link_spelled_any_other_way_is_a_malformed_line() {
+    let store = Store::shipped();
+    let original = store.lines("gsomia");
+    let (_, after) = original[1].split_once("\"prev\":\"").expect("a prev");
+    let prev = &after[..64];
+    for spelled in [format!("0x{prev}"), prev.to_uppercase()] {
+        let mut lines = original.clone();
+        let (object, _) = lines[1].rsplit_once(",\"crc\":").expect("a crc");
+        let respelled = object.replace(prev, &spelled);
+        // the checksum redone, so that only the spelling is wrong
+        lines[1] = pactlog::event::seal(&format!("{respelled}}}"));
+        std::fs::write(store.stream("gsomia"), lines.join("\n") + "\n").expect("write");
+        let before = store.snapshot();
+        let run = store.run(&["verify", "gsomia"]);
+        let said = format!("{}{}", run.stdout, run.stderr);
+        run.fails(1);
+        assert!(said.contains("gsomia.jsonl:2:"), "{spelled}: {said}");
+        assert!(
+            said.contains("64 lowercase hex digits"),
+            "{spelled}: {said}"
+        );
+        assert_eq!(store.snapshot(), before, "{spelled}");
+    }
 }
 
 #[test]
