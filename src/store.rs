@@ -508,8 +508,14 @@ impl Staging {
             .is_ok();
         if !renamed {
             // the store was created meanwhile, or this file system cannot
-            // rename without replacing: link the streams in one by one
+            // rename without replacing: link the streams in one by one,
+            // none of which the other store may have
             let _lock = store.lock_dir()?;
+            let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(id) = begun.iter().find(|id| store.stream_path(id).exists()) {
+                return Err(Error::AlreadyRegistered { id: id.to_string() });
+            }
+            drop(begun);
             return self.link_into(store);
         }
         self.placed = true;
@@ -518,12 +524,13 @@ impl Staging {
         sync_filesystem(parent)
     }
 
-    /// Hard-links every staged stream to its name in the store, after
-    /// checking that none of them exists, and syncs the store directory.
+    /// Hard-links every staged stream to its name in the store, and syncs
+    /// the store directory if any was. The caller, holding the store's
+    /// lock, has seen that none of the names is taken.
     fn link_into(&self, store: &Store) -> Result<(), Error> {
         let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(id) = begun.iter().find(|id| store.stream_path(id).exists()) {
-            return Err(Error::AlreadyRegistered { id: id.to_string() });
+        if begun.is_empty() {
+            return Ok(());
         }
         for id in begun.iter() {
             fs::hard_link(self.path.join(self.name(id)), store.stream_path(id)).map_err(
