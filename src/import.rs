@@ -28,7 +28,7 @@ use crate::limits;
 use crate::pact::{Pact, PactId};
 use crate::replay::{Timeline, check_between};
 use crate::status::Status;
-use crate::store::{Names, Staging, Store, sync_filesystem};
+use crate::store::{Names, Staging, Store};
 use crate::stream::{MAX_LINE, Stream};
 use crate::time::parse_date;
 
@@ -167,7 +167,7 @@ fn csv_error(e: &csv::Error) -> Error {
 #[derive(Debug)]
 pub struct Batch {
     /// The new streams, written but not yet in place.
-    staging: Option<Staging>,
+    staging: Staging,
     /// Lines for existing streams, with each stream's file, locked.
     append: Vec<(File, Vec<u8>)>,
     /// How many events the batch records.
@@ -176,9 +176,6 @@ pub struct Batch {
     pub pacts: usize,
     /// How many of the pacts are new.
     pub created: usize,
-    /// The store directory's lock; `None` while the directory does not
-    /// exist yet, so that a refused import leaves no directory behind.
-    dir_lock: Option<File>,
 }
 
 impl Batch {
@@ -190,21 +187,14 @@ impl Batch {
     ///
     /// [`Error::Io`] when a file cannot be written.
     pub fn commit(self, store: &Store) -> Result<(), Error> {
-        let _lock = match self.dir_lock {
-            Some(lock) => Some(lock),
-            // staging makes the store when it did not exist
-            None if self.staging.is_some() => None,
-            None => Some(store.lock_dir()?),
-        };
+        // the staging holds the store's lock until every stream is in
+        // place; a store that did not exist is made by the staging
         for (mut file, lines) in self.append {
             file.write_all(&lines)
                 .map_err(Error::io("append to", store.dir()))?;
         }
-        match self.staging {
-            // also syncs the appends above
-            Some(staging) => staging.commit(store),
-            None => sync_filesystem(store.dir()),
-        }
+        // also syncs the appends above
+        self.staging.commit(store)
     }
 }
 
@@ -460,7 +450,7 @@ pub fn plan_csv(
     let headers = read_headers(&mut reader).map_err(|e| at(1, e))?;
     let dir_lock = lock_existing(store)?;
     let names = known_names(store, &dir_lock)?;
-    let staging = store.stage(dir_lock.is_some())?;
+    let staging = store.stage(dir_lock)?;
     let first_bad = AtomicU64::new(u64::MAX);
     let checker = Checker {
         store,
@@ -508,12 +498,11 @@ pub fn plan_csv(
         (unreadable, outcomes)
     });
     let mut batch = Batch {
-        staging: None,
+        staging,
         append: Vec::new(),
         events: 0,
         pacts: 0,
         created: 0,
-        dir_lock,
     };
     // The first bad row in the file is the one to name.
     let mut refused = unreadable;
@@ -534,7 +523,6 @@ pub fn plan_csv(
     if let Some((line, e)) = refused {
         return Err(at(line, e));
     }
-    batch.staging = Some(staging);
     Ok(batch)
 }
 
@@ -788,7 +776,7 @@ pub fn plan_jsonl(
         bytes.push(b'\n');
         lines.push(number);
     }
-    let staging = store.stage(dir_lock.is_some())?;
+    let staging = store.stage(dir_lock)?;
     let mut events = 0;
     for id in &order {
         let (bytes, lines) = streams.remove(id).expect("every pact in order has lines");
@@ -819,10 +807,9 @@ pub fn plan_jsonl(
     Ok(Batch {
         pacts: order.len(),
         created: order.len(),
-        staging: Some(staging),
+        staging,
         append: Vec::new(),
         events,
-        dir_lock,
     })
 }
 

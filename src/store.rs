@@ -222,7 +222,7 @@ impl Store {
     /// [`Error::AlreadyRegistered`] when the stream exists,
     /// [`Error::NameTaken`] when the id or an alias is a name of another pact.
     pub fn register(&self, pact: Pact, now: DateTime<Utc>) -> Result<Event, Error> {
-        let _lock = self.lock_dir()?;
+        let lock = self.lock_dir()?;
         let path = self.stream_path(&pact.id);
         if path.exists() {
             return Err(Error::AlreadyRegistered {
@@ -241,7 +241,7 @@ impl Store {
         };
         let mut line = event.to_line();
         line.push('\n');
-        let staging = self.stage(true)?;
+        let staging = self.stage(Some(lock))?;
         staging.write(&event.pact, line.as_bytes(), true)?;
         staging.commit(self)?;
         Ok(event)
@@ -365,7 +365,8 @@ impl Store {
 pub struct Staging {
     /// The directory the streams are written in.
     path: PathBuf,
-    /// `path`, open, to create files in without resolving it each time.
+    /// `path`, open, to create files in without resolving it each time;
+    /// when it is the store directory, its lock is held on it.
     dir: File,
     /// Whether `path` is a directory of its own that becomes the store.
     whole: bool,
@@ -376,17 +377,17 @@ pub struct Staging {
 }
 
 impl Store {
-    /// Starts staging new streams: in the store directory when `exists`
-    /// (call it holding [`Store::lock_dir`]), else in a hidden directory
-    /// beside where the store will be, so that nothing is created at the
-    /// store's path until [`Staging::commit`].
+    /// Starts staging new streams: in the store directory when given its
+    /// `lock` (from [`Store::lock_dir`], held until the staging is
+    /// committed or dropped), else in a hidden directory beside where the
+    /// store will be, so that nothing is created at the store's path until
+    /// [`Staging::commit`].
     ///
     /// # Errors
     ///
     /// [`Error::Io`] when the staging directory cannot be created or opened.
-    pub fn stage(&self, exists: bool) -> Result<Staging, Error> {
-        if exists {
-            let dir = File::open(&self.dir).map_err(Error::io("open", &self.dir))?;
+    pub fn stage(&self, lock: Option<File>) -> Result<Staging, Error> {
+        if let Some(dir) = lock {
             return Ok(Staging {
                 path: self.dir.clone(),
                 dir,
