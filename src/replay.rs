@@ -72,16 +72,6 @@ impl<'e, E> Entry<'e, E> {
         self.on
     }
 
-    /// The event's seq.
-    pub fn seq(&self) -> u64 {
-        self.seq
-    }
-
-    /// The event's id.
-    pub fn id(&self) -> Uuid {
-        self.id
-    }
-
     /// Whether it was recorded with `--force`.
     pub fn forced(&self) -> bool {
         self.forced

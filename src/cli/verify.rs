@@ -104,8 +104,8 @@ fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> StreamReport {
         problems: Vec::new(),
         warnings: Vec::new(),
     };
-    match store.read_facts(&report.pact) {
-        Ok((stream, _)) => {
+    match store.read_as::<Fact>(&report.pact) {
+        Ok(stream) => {
             lifecycle(
                 &stream,
                 &report.file,
