@@ -102,11 +102,18 @@ impl Store {
         Hash::of(last.as_bytes()).to_string()
     }
 
-    /// Runs a command that must fail with `code` and leave every file of
-    /// the store as it was; returns its stderr with [`Store::redact`].
+    /// Runs a command that must fail with `code`, print nothing on stdout
+    /// and leave every file of the store as it was; returns its stderr with
+    /// [`Store::redact`].
     pub fn refuses(&self, args: &[&str], code: i32) -> String {
         let before = self.snapshot();
-        let stderr = self.run(args).fails(code);
+        let run = self.run(args);
+        assert!(
+            run.stdout.is_empty(),
+            "pactlog {args:?} printed: {}",
+            run.stdout
+        );
+        let stderr = run.fails(code);
         assert_eq!(
             self.snapshot(),
             before,
