@@ -97,10 +97,7 @@ fn parse_row(record: &ByteRecord, headers: &ByteRecord, today: NaiveDate) -> Res
     let utf8 =
         record.as_slice().is_ascii() || record.iter().all(|f| std::str::from_utf8(f).is_ok());
     if !utf8 {
-        return Err(Error::Invalid {
-            message: "the row is not valid UTF-8".to_owned(),
-            hint: None,
-        });
+        return Err(not_utf8());
     }
     let row: CsvRecord = record
         .deserialize(Some(headers))
@@ -147,9 +144,17 @@ fn flag(column: &str, value: Option<&str>) -> Result<bool, Error> {
     }
 }
 
+/// A row whose bytes are not text.
+fn not_utf8() -> Error {
+    Error::Invalid {
+        message: "the row is not valid UTF-8".to_owned(),
+        hint: None,
+    }
+}
+
 fn csv_error(e: &csv::Error) -> Error {
     let message = match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8".to_owned(),
+        csv::ErrorKind::Utf8 { .. } => return not_utf8(),
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => format!("the row has {len} fields where the header has {expected_len}"),
@@ -331,7 +336,9 @@ impl Checker<'_> {
                 }
             }
             let _ = used.send(jobs);
-            if held >= HOLD && out.refused.is_none() {
+            // once any row is refused, nothing more is worth writing
+            let refused = self.first_bad.load(Ordering::Relaxed) != u64::MAX;
+            if held >= HOLD && !refused {
                 if let Err(e) = self.write_out(&mut pacts, &mut unwritten) {
                     // nothing more to check: the import fails
                     self.first_bad.store(0, Ordering::Relaxed);
@@ -340,8 +347,8 @@ impl Checker<'_> {
                 held = 0;
             }
         }
-        if out.refused.is_none()
-            && out.failed.is_none()
+        // (a failed write sets first_bad too)
+        if self.first_bad.load(Ordering::Relaxed) == u64::MAX
             && let Err(e) = self.write_out(&mut pacts, &mut unwritten)
         {
             out.failed = Some(e);
@@ -548,10 +555,7 @@ impl Router<'_> {
         {
             return Ok((*worker, *slot, None));
         }
-        let query = std::str::from_utf8(cell).map_err(|_| Error::Invalid {
-            message: "the row is not valid UTF-8".to_owned(),
-            hint: None,
-        })?;
+        let query = std::str::from_utf8(cell).map_err(|_| not_utf8())?;
         let id = match self.names.get(query) {
             Some(id) => id.clone(),
             None => PactId::parse(&query.trim().to_lowercase())

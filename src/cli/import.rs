@@ -106,13 +106,15 @@ impl Args {
             }
             Format::Csv => {
                 // the rows are checked as they are read: progress in bytes
-                let size = (self.file != "-")
-                    .then(|| std::fs::metadata(&self.file).ok())
-                    .flatten()
-                    .map(|m| m.len());
+                let size = || {
+                    (self.file != "-")
+                        .then(|| std::fs::metadata(&self.file).ok())
+                        .flatten()
+                        .map(|m| m.len())
+                };
                 let bar = std::io::stderr()
                     .is_terminal()
-                    .then_some(size)
+                    .then(size)
                     .and_then(progress_bar);
                 let tick = |bytes: u64| {
                     if let Some(bar) = &bar {
