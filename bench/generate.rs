@@ -157,27 +157,19 @@ fn main() {
     }
 }
 
-/// `pactlog --dir STORE import CSV --create-pacts`, into a new store.
+/// `pactlog --dir STORE import CSV --create-pacts`, into a new store: the
+/// command's own planning and commit, in this process.
 fn write_store(csv: &str, store: &str) {
     if Path::new(store).exists() {
         fail(&format!("{store} exists; remove it first"));
     }
-    let args = ["pactlog", "--dir", store, "import", csv, "--create-pacts"];
-    let cli = <pactlog::cli::Cli as clap::Parser>::parse_from(args);
-    let (mut out, mut err) = (std::io::sink(), std::io::stderr());
-    let mut ctx = pactlog::cli::Context {
-        store: pactlog::Store::new(cli.dir()),
-        today: chrono::Local::now().date_naive(),
-        now: chrono::Utc::now(),
-        color: false,
-        err_color: false,
-        pretty: false,
-        out: &mut out,
-        err: &mut err,
-    };
-    if let Err(e) = cli.run(&mut ctx) {
-        fail(&format!("import into {store}: {e}"));
-    }
+    let target = pactlog::Store::new(store);
+    let input = std::fs::File::open(csv).unwrap_or_else(|e| fail(&format!("{csv}: {e}")));
+    let now = chrono::Utc::now();
+    let today = chrono::Local::now().date_naive();
+    pactlog::import::plan_csv(&target, csv, input, true, now, today, &|_| {})
+        .and_then(|batch| batch.commit(&target))
+        .unwrap_or_else(|e| fail(&format!("import into {store}: {e}")));
 }
 
 /// A new SQLite database at `db` holding the CSV's rows, made by `sqlite3`
