@@ -82,6 +82,12 @@ for name, ours, comparator, theirs, target in rows:
         f"| {name} | {ms(ours)} | {comparator} | {ms(theirs)} | {ratio:.2f} | {target} | {'yes' if ratio <= limit else 'no'} |"
     )
 out.append("")
+if len(b1) > 2:
+    out.append(
+        "The pactlog measured is the statically linked build that README.md's \"Set up\" gives for speed. "
+        f"The dynamically linked one that a plain `cargo build --release` makes took {ms(b1[2])} for B1 "
+        f"in the same run, a ratio of {b1[2] / b1[1]:.2f}: the difference is the dynamic loader's work at start.\n"
+    )
 floor = medians("b2floor")[0]
 out.append("Bounds, measured in the same run: what any `list` that checks each stream must at least do, whatever it then does.\n")
 out.append("| bound | time | ratio to SQLite's B2 query |")
