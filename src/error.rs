@@ -465,7 +465,7 @@ fn from_words(from: Option<Status>, since: Option<NaiveDate>) -> String {
 }
 
 impl LifecycleError {
-    fn hint(&self) -> String {
+    pub(crate) fn hint(&self) -> String {
         const FORCE: &str = "if the record really is so, add --force: the event is stored as forced and `verify` lists it";
         match self {
             LifecycleError::Repeat { .. } | LifecycleError::RepeatsNext { .. } => {

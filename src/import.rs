@@ -26,7 +26,7 @@ use crate::error::Error;
 use crate::event::{Event, EventBody, Hash, StatusChange, to_recorded};
 use crate::limits;
 use crate::pact::{Pact, PactId};
-use crate::replay::{Timeline, check_between};
+use crate::replay::{Timeline, check_between, check_retraction};
 use crate::status::Status;
 use crate::store::{Names, Staging, Store};
 use crate::stream::{MAX_LINE, Stream};
@@ -724,7 +724,8 @@ fn unknown_pact(names: &Names, query: &str, create_pacts: bool) -> Error {
 
 /// Plans a JSON Lines import: the lines of `export`, each stream recreated
 /// byte for byte; `progress` is told how many lines are read. Only streams that do not exist yet may be imported, and
-/// each must check as a whole (chain, seq, checksums), with names free.
+/// each must check as a whole (chain, seq, checksums), with names free, and each
+/// event as the command that recorded it checks what it records.
 ///
 /// # Errors
 ///
@@ -801,6 +802,7 @@ pub fn plan_jsonl(
             let line = lines.get(n.saturating_sub(1)).copied().unwrap_or(lines[0]);
             at(line, stream_problem(problem))
         })?;
+        check_as_recorded(id, &stream.events).map_err(|(i, e)| at(lines[i], in_a_line(e)))?;
         names
             .check_free(&stream.pact)
             .map_err(|e| at(lines[0], e))?;
@@ -815,6 +817,77 @@ pub fn plan_jsonl(
         append: Vec::new(),
         events,
     })
+}
+
+/// Checks a stream's events, in order, as `register`, `append`, `note` and
+/// `retract` check what they record: every field within its limits, each
+/// status against its neighbours in the timeline the events before it make,
+/// and each retraction against that timeline without its target. A stream
+/// those commands wrote passes; one they would have refused does not, even
+/// when its lines chain and check.
+///
+/// # Errors
+///
+/// The place in `events` of the first event refused, and why.
+fn check_as_recorded(id: &PactId, events: &[Event]) -> Result<(), (usize, Error)> {
+    fn sourced(source: Option<&str>, url: Option<&str>) -> Result<(), Error> {
+        if let Some(source) = source {
+            limits::check_text("source", source, limits::SOURCE)?;
+        }
+        if let Some(url) = url {
+            limits::check_url(url)?;
+        }
+        Ok(())
+    }
+    // the timeline so far, as (date, event id, status), in timeline order
+    let mut steps: Vec<(NaiveDate, Uuid, Status)> = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        let checked = match &event.body {
+            EventBody::Registered(pact) => pact.clone().validated().map(drop),
+            EventBody::Status(change) => {
+                sourced(change.source.as_deref(), change.url.as_deref())
+                    .and_then(|()| match &change.note {
+                        Some(note) => limits::check_text("note", note, limits::TEXT).map(drop),
+                        None => Ok(()),
+                    })
+                    .and_then(|()| {
+                        // every step before it has a lower seq, so it goes
+                        // after the steps of its own date, as appended
+                        let split = steps.partition_point(|s| s.0 <= change.on);
+                        let side = |s: &(NaiveDate, Uuid, Status)| (s.2, s.0);
+                        let before = split.checked_sub(1).map(|k| side(&steps[k]));
+                        let next = steps.get(split).map(side);
+                        check_between(id, before, next, change.status, change.on, change.forced)?;
+                        steps.insert(split, (change.on, event.id, change.status));
+                        Ok(())
+                    })
+            }
+            EventBody::Note(note) => limits::check_text("note text", &note.text, limits::TEXT)
+                .and_then(|_| sourced(note.source.as_deref(), note.url.as_deref())),
+            EventBody::Retraction(retraction) => {
+                limits::check_text("reason", &retraction.reason, limits::TEXT)
+                    .and_then(|_| check_retraction(id, &events[..i], retraction.target))
+                    .map(|()| steps.retain(|s| s.1 != retraction.target))
+            }
+        };
+        checked.map_err(|e| (i, e))?;
+    }
+    Ok(())
+}
+
+/// `e` as said of an event line: where the command line says `--force`, a
+/// line says `"forced":true`.
+fn in_a_line(e: Error) -> Error {
+    match e {
+        Error::Lifecycle(lifecycle) => Error::Invalid {
+            message: lifecycle.to_string(),
+            hint: Some(lifecycle.hint().replace(
+                "add --force: the event is stored as forced and `verify` lists it",
+                "its line must say \"forced\":true, as `append --force` writes it",
+            )),
+        },
+        e => e,
+    }
 }
 
 fn stream_problem(problem: crate::StreamProblem) -> Error {

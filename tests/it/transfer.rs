@@ -577,6 +577,117 @@ fn a_json_lines_file_with_a_changed_or_misplaced_line_is_refused_naming_it() {
 }
 
 #[test]
+fn a_json_lines_import_refuses_events_that_chain_but_that_append_would_have_refused() {
+    // a stream with a forced step, a note and a retraction, as the
+    // commands record them: it imports as it is
+    let store = Store::new();
+    store.ok(&["register", "x", "--name", "X"]);
+    store.ok(&["append", "x", "signed", "--on", "2000-01-01"]);
+    store.ok(&["append", "x", "in_force", "--on", "2001-01-01"]);
+    store.ok(&["append", "x", "termination_notified", "--on", "2002-01-01"]);
+    store.ok(&["append", "x", "proposed", "--on", "2003-01-01", "--force"]);
+    store.ok(&[
+        "note",
+        "x",
+        "a remark",
+        "--on",
+        "2003-06-01",
+        "--url",
+        "https://example.org/a",
+    ]);
+    let export = store.ok(&["export"]);
+    let files = Files::new();
+    let good = files.write("good.jsonl", &export);
+    let copy = Store::new();
+    copy.ok(&["import", &good]);
+    assert_eq!(copy.snapshot(), store.snapshot());
+
+    // the same lines with one event changed and its line sealed again; the
+    // stream still chains, because each changed event is the last line
+    let lines: Vec<&str> = export.lines().collect();
+    let sealed_again = |keep: usize, change: &dyn Fn(&mut Event)| {
+        let mut event = Event::from_line(lines[keep].as_bytes()).expect("an exported line");
+        change(&mut event);
+        let mut out: Vec<String> = lines[..keep].iter().map(|l| (*l).to_owned()).collect();
+        out.push(event.to_line());
+        out.join("\n") + "\n"
+    };
+    let status = |event: &mut Event| match &mut event.body {
+        pactlog::EventBody::Status(change) => change.clone(),
+        _ => panic!("line 5 is a status"),
+    };
+    let mut cases: Vec<(&str, String)> = vec![
+        // the forced step, no longer forced
+        (
+            "unforced.jsonl",
+            sealed_again(4, &|e| {
+                let mut change = status(e);
+                change.forced = false;
+                e.body = pactlog::EventBody::Status(change);
+            }),
+        ),
+        // a repeat of the status in force, which not even --force records
+        (
+            "repeat.jsonl",
+            sealed_again(4, &|e| {
+                let mut change = status(e);
+                change.status = pactlog::Status::TerminationNotified;
+                e.body = pactlog::EventBody::Status(change);
+            }),
+        ),
+        // a note whose link is not a web address
+        (
+            "link.jsonl",
+            sealed_again(5, &|e| match &mut e.body {
+                pactlog::EventBody::Note(note) => note.url = Some("javascript:alert(1)".into()),
+                _ => panic!("line 6 is a note"),
+            }),
+        ),
+    ];
+    // a retraction of the step into force, which `retract` refuses: it
+    // would leave termination notified right after signed
+    let note = Event::from_line(lines[5].as_bytes()).expect("an exported line");
+    let in_force = Event::from_line(lines[2].as_bytes()).expect("an exported line");
+    let retraction = Event {
+        seq: note.seq + 1,
+        id: uuid::Uuid::now_v7(),
+        body: pactlog::EventBody::Retraction(pactlog::event::Retraction {
+            target: in_force.id,
+            reason: "in error".into(),
+        }),
+        prev: Some(pactlog::Hash::of(lines[5].as_bytes())),
+        ..note
+    };
+    cases.push((
+        "retraction.jsonl",
+        format!("{export}{}\n", retraction.to_line()),
+    ));
+    let mut refusals = Vec::new();
+    let empty = Store::new();
+    for (name, text) in cases {
+        let path = files.write(name, text);
+        refusals.push(files.redact(&empty.refuses(&["import", &path], 1)));
+    }
+    assert!(empty.snapshot().is_empty(), "nothing was written");
+    assert_snapshot!(refusals.join("\n---\n"), @r#"
+    error: unforced.jsonl:5: 'x' cannot go from termination notified (since 2002-01-01) to proposed on 2003-01-01
+    hint: allowed after termination notified: conditionally suspended, in force, normalized, terminated, expired, withdrawn; if the record really is so, its line must say "forced":true, as `append --force` writes it
+
+    ---
+    error: repeat.jsonl:5: 'x' is already termination notified on 2003-01-01 (since 2002-01-01)
+    hint: a status cannot follow itself; to record news that changes no status, use `pactlog note`
+
+    ---
+    error: link.jsonl:6: url 'javascript:alert(1)' is not a web address
+    hint: give a full address such as https://example.org/article
+
+    ---
+    error: retraction.jsonl:7: retracting event [id] would leave termination notified on 2002-01-01 (event [id]) right after signed on 2000-01-01 (event [id])
+    hint: retract the later event first, or record what really happened as a new status
+    "#);
+}
+
+#[test]
 fn export_csv_has_one_row_per_status_in_force_in_the_record_with_the_pact_name() {
     let store = shipped_with_a_retraction_and_a_note();
     let name = "Hostile, \"quoted\"\nand multi-line name";
