@@ -160,6 +160,11 @@ impl Error {
                     pact.as_deref().unwrap_or("PACT")
                 ))
             }
+            Error::Stream {
+                path,
+                problem: StreamProblem::CarriageReturn,
+                ..
+            } => Some(crlf_hint(&path.display().to_string())),
             Error::Stream { problem, .. } => problem.hint(),
             // in a file, --force is a column
             Error::Row { source, .. } => source
@@ -296,6 +301,8 @@ pub enum StreamProblem {
     LineTooLong,
     /// The line's CRC does not match its bytes.
     ChecksumMismatch,
+    /// The line ends in CR LF: its line ending was converted.
+    CarriageReturn,
     /// A retraction that does not withdraw an earlier, retractable event.
     BadRetraction(&'static str),
     /// A status follows one the lifecycle does not allow it after, and
@@ -351,6 +358,11 @@ impl fmt::Display for StreamProblem {
                 f,
                 "checksum mismatch: the line was changed after it was written"
             ),
+            StreamProblem::CarriageReturn => write!(
+                f,
+                "the line ends in CR LF, where pactlog writes LF alone: \
+                 the file's line endings were converted"
+            ),
             StreamProblem::LineTooLong => write!(
                 f,
                 "line longer than {} KiB: not written by pactlog, refused unread",
@@ -364,12 +376,21 @@ impl fmt::Display for StreamProblem {
     }
 }
 
+/// How to mend a stream whose line endings were converted to CR LF.
+fn crlf_hint(file: &str) -> String {
+    format!(
+        "convert them back (for example `sed -i 's/\\r$//' {file}`), and keep git from \
+         converting streams with a `.gitattributes` line `*.jsonl -text`"
+    )
+}
+
 impl StreamProblem {
     fn hint(&self) -> Option<String> {
         match self {
             StreamProblem::FutureVersion { .. } => {
                 Some("upgrade pactlog to read this store".into())
             }
+            StreamProblem::CarriageReturn => Some(crlf_hint("FILE")),
             StreamProblem::Malformed(_)
             | StreamProblem::ChecksumMismatch
             | StreamProblem::ChainBroken

@@ -531,6 +531,23 @@ impl Crc {
     }
 }
 
+/// Whether `line` ends with a `crc` member that matches the rest of it: the
+/// line was written whole, whatever it says. A torn write cannot leave one.
+pub(crate) fn sealed_whole(line: &[u8]) -> bool {
+    let Some(body_len) = line.len().checked_sub(CRC_SUFFIX_LEN) else {
+        return false;
+    };
+    let (body, suffix) = line.split_at(body_len);
+    let Some(hex) = suffix
+        .strip_prefix(CRC_KEY.as_bytes())
+        .and_then(|rest| rest.strip_suffix(b"\"}"))
+        .and_then(|hex| std::str::from_utf8(hex).ok())
+    else {
+        return false;
+    };
+    lower_hex(hex, 8) && u32::from_str_radix(hex, 16).is_ok_and(|crc| Crc::of(body) == Crc(crc))
+}
+
 impl Serialize for Crc {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&format_args!("{:08x}", self.0))
@@ -967,6 +984,9 @@ fn check_crc(line: &[u8], crc: Option<Crc>) -> Result<(), StreamProblem> {
     let Some(crc) = crc else {
         return Err(StreamProblem::Malformed("missing field 'crc'".into()));
     };
+    if line.ends_with(b"\"}\r") {
+        return Err(StreamProblem::CarriageReturn);
+    }
     let body_len = line.len().saturating_sub(CRC_SUFFIX_LEN);
     if !line[body_len..].starts_with(CRC_KEY.as_bytes()) || !line.ends_with(b"\"}") {
         return Err(StreamProblem::Malformed(

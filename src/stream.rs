@@ -12,7 +12,7 @@ use std::io::{self, BufRead, Read};
 use uuid::Uuid;
 
 use crate::error::StreamProblem;
-use crate::event::{Event, Fact, Hash, Kind, Record, What};
+use crate::event::{Event, Fact, Hash, Kind, Record, What, sealed_whole};
 use crate::pact::{Pact, PactId};
 
 /// A stream that was read and checked from end to end: its events as
@@ -189,7 +189,9 @@ impl<'a, E: FromRecord> Checker<'a, E> {
         });
         let (record, fact) = match parsed {
             Ok(parsed) => parsed,
-            Err(StreamProblem::Malformed(_)) if last => {
+            // a line that ends with a CRC that matches it was written
+            // whole: it is malformed, not torn
+            Err(StreamProblem::Malformed(_)) if last && !sealed_whole(line) => {
                 let why = "it does not parse";
                 return Err(StreamProblem::TornTail { why });
             }
@@ -332,21 +334,40 @@ mod tests {
     }
 
     #[test]
-    fn a_last_line_that_names_no_pact_is_torn_and_an_earlier_one_malformed() {
+    fn a_last_line_that_does_not_parse_is_torn_unless_its_crc_holds() {
         let id = PactId::parse("gsomia").unwrap();
         let lines: Vec<&str> = std::str::from_utf8(GSOMIA).unwrap().lines().collect();
         let object = |line: &str| line[..line.rfind(",\"crc\"").unwrap()].to_owned() + "}";
+        // a line that names no pact, sealed with its CRC: written whole
         let bad = crate::event::seal(&object(lines[2]).replacen("\"gsomia\"", "\"GSOMIA\"", 1));
-        let ends = format!("{}\n{}\n{}\n", lines[0], lines[1], bad);
-        match Stream::<Fact>::read(&id, ends.as_bytes()) {
-            Err(ReadError::At(3, StreamProblem::TornTail { .. })) => {}
-            other => panic!("{:?}", other.map(|s| s.events.len())),
-        }
-        let within = format!("{ends}{}\n", lines[3]);
-        match Stream::<Fact>::read(&id, within.as_bytes()) {
+        let malformed = |text: &str| match Stream::<Fact>::read(&id, text.as_bytes()) {
             Err(ReadError::At(3, StreamProblem::Malformed(m))) => {
                 assert!(m.contains("GSOMIA"), "{m}")
             }
+            other => panic!("{:?}", other.map(|s| s.events.len())),
+        };
+        let ends = format!("{}\n{}\n{}\n", lines[0], lines[1], bad);
+        malformed(&ends);
+        malformed(&format!("{ends}{}\n", lines[3]));
+        // the same line cut short, as an interrupted write leaves it
+        let cut = format!(
+            "{}\n{}\n{}\n",
+            lines[0],
+            lines[1],
+            &lines[2][..lines[2].len() - 3]
+        );
+        match Stream::<Fact>::read(&id, cut.as_bytes()) {
+            Err(ReadError::At(3, StreamProblem::TornTail { .. })) => {}
+            other => panic!("{:?}", other.map(|s| s.events.len())),
+        }
+    }
+
+    #[test]
+    fn a_line_ending_in_cr_lf_is_said_to_be_converted() {
+        let id = PactId::parse("gsomia").unwrap();
+        let crlf = std::str::from_utf8(GSOMIA).unwrap().replace('\n', "\r\n");
+        match Stream::<Fact>::read(&id, crlf.as_bytes()) {
+            Err(ReadError::At(1, StreamProblem::CarriageReturn)) => {}
             other => panic!("{:?}", other.map(|s| s.events.len())),
         }
     }

@@ -177,6 +177,39 @@ fn an_unparsable_last_line_is_torn() {
 }
 
 #[test]
+fn a_whole_last_line_that_says_something_invalid_is_malformed_not_torn() {
+    // written whole (its CRC holds), so no write was interrupted: repair
+    // has nothing to move, and the hint says so
+    let store = Store::new().with_gsomia();
+    let lines = store.lines("gsomia");
+    let (object, _) = lines[LINES - 1].rsplit_once(",\"crc\":").expect("a crc");
+    let object = object.replace("conditionally_suspended", "bogus");
+    replace_line(&store, LINES, &pactlog::event::seal(&format!("{object}}}")));
+    let (_, status) = refused_at(&store, "gsomia.jsonl:5: malformed event");
+    assert!(status.contains("bogus"), "{status}");
+    let before = store.snapshot();
+    let repair = store.refuses(&["repair", "gsomia"], 1);
+    assert!(repair.starts_with("error: "), "{repair}");
+    assert_eq!(store.snapshot(), before);
+}
+
+#[test]
+fn a_stream_with_its_line_endings_converted_to_cr_lf_says_so() {
+    let store = Store::new().with_gsomia();
+    damage(&store, |bytes| {
+        *bytes = String::from_utf8(std::mem::take(bytes))
+            .expect("UTF-8")
+            .replace('\n', "\r\n")
+            .into_bytes();
+    });
+    let (_, status) = refused_at(&store, "gsomia.jsonl:1: the line ends in CR LF");
+    assert_snapshot!(status, @r"
+    error: [store]/gsomia.jsonl:1: the line ends in CR LF, where pactlog writes LF alone: the file's line endings were converted
+    hint: convert them back (for example `sed -i 's/\r$//' [store]/gsomia.jsonl`), and keep git from converting streams with a `.gitattributes` line `*.jsonl -text`
+    ");
+}
+
+#[test]
 fn a_format_version_from_the_future_is_named_not_dropped() {
     let store = Store::new().with_gsomia();
     let last = store.lines("gsomia")[LINES - 1].replace(r#""v":1,"#, r#""v":2,"#);
