@@ -18,21 +18,23 @@
 //! summary's steps as fixed-width columns of dates, statuses and recording
 //! times). An answer bisects a summary's dates where they lie.
 //!
-//! Checking the key means reading each stream's last line. To spare even
-//! that, an entry also keeps the stream file's [`Stamp`] (its length, inode,
-//! and change and modification times, from one `stat`): while the file
-//! still has that stamp it has not been written since its head was read.
-//! On a local file system a write changes the change time (no tool can set
-//! it back), so a stamp is only kept for a file last changed more than
-//! [`SETTLED`] before, when no write can share its time; a file changed
-//! more recently has its last line read again, as a file whose stamp
-//! differs does. On network and user-space file systems, where a `stat` may
-//! answer from a cache or show a change time a tool set, no stamp is kept.
+//! On a local file system an entry also keeps the stream file's [`Stamp`]
+//! (its length, inode, and change and modification times, from one `stat`),
+//! and the stamp alone decides: every write to a file changes its change
+//! time, which no tool can set back, so a file that still has the stamp
+//! has not been written since it was read whole, and a file with any other
+//! stamp is read whole again, whatever its length and last line. A stamp is
+//! kept only for a file last changed more than [`SETTLED`] before, when no
+//! later write can share its time; a file changed more recently is read
+//! whole until it settles. So an edit anywhere in a stream, even one that
+//! keeps its length, is seen, and the stream's checks refuse it as a read
+//! without the cache would.
 //!
-//! What the key cannot see: an edit in the middle of a stream that keeps
-//! its length and its last line. `verify` reads every line and always finds
-//! that; the cache trusts that a stream whose length and head it has seen
-//! was checked whole when its entry was made.
+//! On network and user-space file systems, where a `stat` may answer from
+//! a cache or show a change time a tool set, no stamp is kept, and the key
+//! is checked by reading each stream's last line. What that cannot see is
+//! an edit in the middle of a stream that keeps its length and its last
+//! line; `verify` reads every line and always finds it.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -439,15 +441,6 @@ impl Summary<'_> {
     }
 }
 
-/// What reading a stream taught the cache.
-enum Learned {
-    /// A new summary (boxed: most answers learn nothing, and a result is
-    /// kept small).
-    Summary(Box<Summary<'static>>),
-    /// A new stamp for the entry.
-    Stamp(Option<Stamp>),
-}
-
 /// The cache file's bytes, read and checked a part at a time: the
 /// [`Cache`] made from it borrows its summaries from them, so that loading
 /// the cache copies no text and decodes no step.
@@ -654,24 +647,25 @@ impl CacheFile {
 }
 
 impl<'a> Cache<'a> {
-    /// The cached summary of `id` if the stream still has its length and
-    /// head: known from its stamp, or by reading its last line (the stream's
-    /// new stamp is then learned, to be kept).
+    /// The cached summary of `id` if the stream has not changed since it
+    /// was made. Where stamps can be trusted, any write changes the
+    /// stream's stamp, so the summary stands only while its stamp is the
+    /// one taken just now (`stamp`), and a stream with any other stamp,
+    /// or none yet, is read whole. Elsewhere, it stands while the stream
+    /// has its length and last line.
     fn fresh<'c>(
         cached: Option<&'c Summary<'a>>,
         store: &Store,
         id: &PactId,
+        dir: &Dir,
         stamp: Option<Stamp>,
-    ) -> Option<(&'c Summary<'a>, Option<Learned>)> {
+    ) -> Option<&'c Summary<'a>> {
         let cached = cached?;
-        if stamp.is_some() && stamp == cached.stamp {
-            return Some((cached, None));
+        if dir.stamps {
+            return (stamp.is_some() && stamp == cached.stamp).then_some(cached);
         }
         let (len, head) = tail_key(store, id).ok()?;
-        // the stamp was taken before the last line was read: a write in
-        // between leaves a stamp that the next run finds changed
-        let fresh = len == cached.len && head.to_bytes() == cached.head;
-        fresh.then_some((cached, Some(Learned::Stamp(stamp))))
+        (len == cached.len && head.to_bytes() == cached.head).then_some(cached)
     }
 
     /// The summary of each stream of `ids` (the store's streams, as
@@ -701,13 +695,13 @@ impl<'a> Cache<'a> {
         let dir = Dir::open(store);
         let work = self.align(ids);
         let done = crate::par::map(&work, |&(id, cached)| {
-            // the stamp is taken before the stream is read, if it must be
+            // the stamp is taken before anything of the stream is read
             let stamp = cached.and_then(|_| dir.stamp(id, now));
-            match Cache::fresh(cached, store, id, stamp) {
-                Some((summary, learned)) => Ok((f(id, summary), learned)),
+            match Cache::fresh(cached, store, id, &dir, stamp) {
+                Some(summary) => Ok((f(id, summary), None)),
                 None => store.read_facts(id).map(|(stream, meta)| {
                     let summary = Summary::of(&stream, meta.len(), dir.stamp_of(&meta, now));
-                    (f(id, &summary), Some(Learned::Summary(Box::new(summary))))
+                    (f(id, &summary), Some(Box::new(summary)))
                 }),
             }
         });
@@ -722,13 +716,9 @@ impl<'a> Cache<'a> {
             }));
         }
         for (id, learned) in learned_any {
-            match (self.position(id), learned) {
-                (Ok(at), Learned::Summary(summary)) => self.entries[at] = *summary,
-                (Err(at), Learned::Summary(summary)) => self.entries.insert(at, *summary),
-                (Ok(at), Learned::Stamp(stamp)) if self.entries[at].stamp != stamp => {
-                    self.entries[at].stamp = stamp;
-                }
-                (_, Learned::Stamp(_)) => continue,
+            match self.position(id) {
+                Ok(at) => self.entries[at] = *learned,
+                Err(at) => self.entries.insert(at, *learned),
             }
             self.changed = true;
         }

@@ -195,7 +195,7 @@ fn a_settled_stream_written_again_is_looked_at_again() {
     );
 
     // the last line changed in place, its length kept: the stamp differs,
-    // the last line is read, and the damage is found
+    // the stream is read whole, and the damage is found
     let mut lines = store.lines("gsomia");
     let last = lines.last_mut().expect("a last line");
     let at = last.find("\"crc\":\"").expect("a crc") + 7;
@@ -205,4 +205,29 @@ fn a_settled_stream_written_again_is_looked_at_again() {
     let run = store.run(&["list", "--on", "2020-01-01", "--json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("gsomia.jsonl"), "{}", run.stderr);
+}
+
+#[test]
+fn a_settled_stream_edited_in_the_middle_is_read_whole_again_and_refused() {
+    let store = Store::new().with_gsomia();
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    assert_eq!(list(&store, &[])[0]["status"], "conditionally_suspended");
+    assert!(store.path().join(CACHE).exists());
+    // the termination notice's date, a day later: same length, same last
+    // line, so the length and head hash are the ones the cache keeps
+    let path = store.stream("gsomia");
+    let before = std::fs::read_to_string(&path).expect("the stream");
+    let after = before.replacen("\"on\":\"2019-08-23\"", "\"on\":\"2019-08-24\"", 1);
+    assert_ne!(after, before);
+    assert_eq!(after.len(), before.len());
+    std::fs::write(&path, &after).expect("edit");
+    let run = store.run(&["list", "--on", "2019-08-23", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        store
+            .redact(&run.stderr)
+            .contains("[store]/gsomia.jsonl:4: checksum mismatch"),
+        "{}",
+        run.stderr
+    );
 }
