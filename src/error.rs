@@ -125,6 +125,15 @@ pub enum Error {
         /// The pact it belongs to.
         owner: String,
     },
+    /// An alias that more than one pact claims, as two registrations made
+    /// apart can.
+    #[error("'{name}' is an alias of more than one pact: {}", pacts.join(", "))]
+    AmbiguousName {
+        /// The alias as given.
+        name: String,
+        /// The pacts that claim it.
+        pacts: Vec<String>,
+    },
     /// `--expect-seq` did not match the stream's last seq.
     #[error("conflict: expected the last seq of '{pact}' to be {expected}, but it is {actual}")]
     Conflict {
@@ -216,6 +225,11 @@ impl Error {
             Error::NameTaken { owner, .. } => Some(format!(
                 "aliases are unique across the store: choose another (`pactlog history {owner}` shows the pact that has it)"
             )),
+            Error::AmbiguousName { .. } => Some(
+                "aliases are unique across the store, but these registrations were made apart \
+                 (on two branches, say): name the pact by its id; `pactlog verify` lists the clash"
+                    .into(),
+            ),
             Error::AlreadyRegistered { id } => Some(format!(
                 "`pactlog history {id}` shows what is recorded for it"
             )),

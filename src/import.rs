@@ -556,6 +556,9 @@ impl Router<'_> {
             return Ok((*worker, *slot, None));
         }
         let query = std::str::from_utf8(cell).map_err(|_| not_utf8())?;
+        if let Some(e) = self.names.ambiguous(query) {
+            return Err(e);
+        }
         let id = match self.names.get(query) {
             Some(id) => id.clone(),
             None => PactId::parse(&query.trim().to_lowercase())

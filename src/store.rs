@@ -180,6 +180,9 @@ impl Store {
         if let Some(id) = names.get(&folded) {
             return Ok(id.clone());
         }
+        if let Some(e) = names.ambiguous(query) {
+            return Err(e);
+        }
         Err(Error::UnknownPact {
             query: query.to_owned(),
             suggestion: names.nearest(&folded),
@@ -199,6 +202,20 @@ impl Store {
         } else {
             queries.iter().map(|q| self.resolve(q)).collect()
         }
+    }
+
+    /// The names of every pact whose registration can be read, leaving out
+    /// those that cannot.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::ids`].
+    pub fn readable_names(&self) -> Result<Names, Error> {
+        let mut names = Names::default();
+        for pact in &self.registrations()?.0 {
+            names.add(pact);
+        }
+        Ok(names)
     }
 
     /// Every registration in the store, and the errors of the streams whose
@@ -723,22 +740,67 @@ pub fn sync_filesystem(dir: &Path) -> Result<(), Error> {
 }
 
 /// The names that pacts answer to, lowercased, with the pact that has each.
+///
+/// A pact's id always names it. Aliases are unique across a store, but two
+/// registrations made apart (on two branches of a repository, say) can
+/// claim the same one: such an alias names no pact, and is kept with the
+/// pacts that claim it.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
     owners: HashMap<String, PactId>,
+    shared: HashMap<String, Vec<PactId>>,
 }
 
 impl Names {
     /// Adds a pact's id and aliases.
     pub fn add(&mut self, pact: &Pact) {
-        for name in pact.names() {
-            self.owners.insert(name, pact.id.clone());
+        let id = pact.id.as_str();
+        self.shared.remove(id);
+        self.owners.insert(id.to_owned(), pact.id.clone());
+        for alias in pact.names().skip(1) {
+            match self.owners.get(&alias) {
+                None => {
+                    self.owners.insert(alias, pact.id.clone());
+                }
+                Some(owner) if *owner == pact.id || owner.as_str() == alias => {}
+                Some(owner) => {
+                    let owner = owner.clone();
+                    let claims = self.shared.entry(alias).or_insert_with(|| vec![owner]);
+                    if !claims.contains(&pact.id) {
+                        claims.push(pact.id.clone());
+                    }
+                }
+            }
         }
     }
 
-    /// The pact that `query` names, in any case.
+    /// The pact that `query` names, in any case; none for an alias that
+    /// more than one pact claims.
     pub fn get(&self, query: &str) -> Option<&PactId> {
-        self.owners.get(&query.trim().to_lowercase())
+        let query = query.trim().to_lowercase();
+        if self.shared.contains_key(&query) {
+            return None;
+        }
+        self.owners.get(&query)
+    }
+
+    /// The pacts that claim `query` as an alias, when more than one does.
+    pub fn claims(&self, query: &str) -> Option<&[PactId]> {
+        if self.shared.is_empty() {
+            return None;
+        }
+        self.shared
+            .get(&query.trim().to_lowercase())
+            .map(Vec::as_slice)
+    }
+
+    /// [`Error::AmbiguousName`] when `query` is an alias that more than one
+    /// pact claims.
+    pub fn ambiguous(&self, query: &str) -> Option<Error> {
+        self.claims(query).map(|pacts| Error::AmbiguousName {
+            name: query.trim().to_owned(),
+            pacts: pacts.iter().map(ToString::to_string).collect(),
+        })
     }
 
     /// The name nearest to `query`, when one is close: for "did you mean".
@@ -761,7 +823,8 @@ impl Names {
         let names =
             std::iter::once(pact.id.as_str()).chain(pact.aliases.iter().map(String::as_str));
         for name in names {
-            if let Some(owner) = self.get(name) {
+            let owner = self.get(name).or_else(|| self.claims(name)?.first());
+            if let Some(owner) = owner {
                 return Err(Error::NameTaken {
                     name: name.to_owned(),
                     owner: owner.to_string(),

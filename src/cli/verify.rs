@@ -10,11 +10,11 @@ use crate::cli::output::{Cell, Table};
 use crate::cli::style;
 use crate::error::{Error, StreamProblem};
 use crate::event::{Fact, Hash};
-use crate::pact::PactId;
+use crate::pact::{Pact, PactId};
 use crate::par;
 use crate::replay::Timeline;
 use crate::status::Status;
-use crate::store::Store;
+use crate::store::{Names, Store};
 use crate::stream::Stream;
 
 /// Check streams and print their head hashes.
@@ -68,7 +68,27 @@ impl Args {
             });
         }
         let store = &ctx.store;
-        let streams: Vec<StreamReport> = par::map(&ids, |id| check(store, id.clone(), pinned));
+        let checked: Vec<(StreamReport, Option<Pact>)> =
+            par::map(&ids, |id| check(store, id.clone(), pinned));
+        // aliases are unique across the store: those of the streams checked,
+        // with every other registration when only some are checked
+        let mut names = if self.pacts.is_empty() {
+            Names::default()
+        } else {
+            store.readable_names()?
+        };
+        for pact in checked.iter().filter_map(|(_, pact)| pact.as_ref()) {
+            names.add(pact);
+        }
+        let streams: Vec<StreamReport> = checked
+            .into_iter()
+            .map(|(mut report, pact)| {
+                if let Some(pact) = pact {
+                    shared_aliases(&pact, &names, &mut report);
+                }
+                report
+            })
+            .collect();
         let failed = streams.iter().filter(|s| !s.ok).count();
         let report = Report {
             ok: failed == 0,
@@ -93,7 +113,29 @@ fn parse_head(text: &str) -> Result<Hash, Error> {
     })
 }
 
-fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> StreamReport {
+/// A problem for each of the pact's aliases that another pact claims too.
+fn shared_aliases(pact: &Pact, names: &Names, report: &mut StreamReport) {
+    for alias in &pact.aliases {
+        if let Some(pacts) = names.claims(alias) {
+            let others: Vec<&str> = pacts
+                .iter()
+                .filter(|p| **p != pact.id)
+                .map(PactId::as_str)
+                .collect();
+            report.problems.push(format!(
+                "{}:1: alias '{alias}' is also claimed by {}: aliases are unique across the store, \
+                 so it names neither (the registrations were made apart, on two branches say)",
+                report.file,
+                others.join(", ")
+            ));
+            report.ok = false;
+        }
+    }
+}
+
+/// Checks one stream; returns the report and, when the stream could be
+/// read, its pact.
+fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> (StreamReport, Option<Pact>) {
     let path = store.stream_path(&id);
     let mut report = StreamReport {
         file: path.display().to_string(),
@@ -104,6 +146,7 @@ fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> StreamReport {
         problems: Vec::new(),
         warnings: Vec::new(),
     };
+    let mut pact = None;
     match store.read_as::<Fact>(&report.pact) {
         Ok(stream) => {
             lifecycle(
@@ -118,6 +161,7 @@ fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> StreamReport {
             }
             report.events = Some(stream.events.len());
             report.head = Some(stream.head);
+            pact = Some(stream.pact);
         }
         Err(e) => {
             let mut problem = e.to_string();
@@ -128,7 +172,7 @@ fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> StreamReport {
         }
     }
     report.ok = report.problems.is_empty();
-    report
+    (report, pact)
 }
 
 /// The pinned head must be the hash of a line of the stream: the last one,

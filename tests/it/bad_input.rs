@@ -309,6 +309,64 @@ fn registering_a_pact_twice_is_refused() {
 }
 
 #[test]
+fn an_alias_two_registrations_claim_after_a_merge_names_neither_and_verify_says_so() {
+    // two branches each register a pact with the alias; git merges them
+    let (left, right) = (Store::new(), Store::new());
+    left.ok(&["register", "aa", "--name", "A", "--alias", "DUP"]);
+    right.ok(&[
+        "register", "bb", "--name", "B", "--alias", "dup", "--alias", "bee",
+    ]);
+    let merged = Store::new();
+    for (store, id) in [(&left, "aa"), (&right, "bb")] {
+        std::fs::copy(store.stream(id), merged.stream(id)).expect("copy a stream");
+    }
+    let before = merged.snapshot();
+
+    assert_snapshot!(merged.refuses(&["status", "DUP"], 1), @r"
+    error: 'DUP' is an alias of more than one pact: aa, bb
+    hint: aliases are unique across the store, but these registrations were made apart (on two branches, say): name the pact by its id; `pactlog verify` lists the clash
+    ");
+    // each pact is still named by its id, and by an alias it alone has
+    assert_eq!(merged.json(&["status", "aa"])["pact"], "aa");
+    assert_eq!(merged.json(&["status", "BEE"])["pact"], "bb");
+    // nor can a third pact take it, nor a CSV row use it
+    assert_snapshot!(
+        merged.refuses(&["register", "cc", "--name", "C", "--alias", "Dup"], 1),
+        @r"
+        error: 'Dup' is already a name of pact 'aa'
+        hint: aliases are unique across the store: choose another (`pactlog history aa` shows the pact that has it)
+        "
+    );
+    let files = crate::harness::Files::new();
+    let csv = files.write("rows.csv", "pact,status,on\ndup,signed,2001-01-01\n");
+    assert_snapshot!(files.redact(&merged.refuses(&["import", &csv], 1)), @r"
+    error: rows.csv:2: 'dup' is an alias of more than one pact: aa, bb
+    hint: aliases are unique across the store, but these registrations were made apart (on two branches, say): name the pact by its id; `pactlog verify` lists the clash
+    ");
+
+    // verify names the clash in both streams, whichever are checked
+    let all = merged.run(&["verify"]);
+    assert_eq!(all.code, 1);
+    assert_snapshot!(merged.redact(&all.stdout), @r"
+    FAILED  aa
+    FAILED  bb
+    problem: [store]/aa.jsonl:1: alias 'DUP' is also claimed by bb: aliases are unique across the store, so it names neither (the registrations were made apart, on two branches say)
+    problem: [store]/bb.jsonl:1: alias 'dup' is also claimed by aa: aliases are unique across the store, so it names neither (the registrations were made apart, on two branches say)
+    2 streams checked, 0 ok, 2 failed, 0 warnings
+    ");
+    let one = merged.run(&["verify", "bb", "--json"]);
+    assert_eq!(one.code, 1);
+    let report: serde_json::Value = serde_json::from_str(&one.stdout).expect("JSON");
+    assert_eq!(report["ok"], false);
+    let problems = report["streams"][0]["problems"].to_string();
+    assert!(
+        problems.contains("alias 'dup' is also claimed by aa"),
+        "{problems}"
+    );
+    assert_eq!(merged.snapshot(), before);
+}
+
+#[test]
 fn an_alias_that_is_already_a_name_of_another_pact_is_refused_in_any_case() {
     let store = Store::new().with_gsomia();
     store.ok(&[
