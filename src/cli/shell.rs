@@ -1,6 +1,8 @@
 //! `pactlog completions` and `pactlog man`: what a shell and `man` need,
 //! generated from the same definition as the command line itself.
 
+use std::io::Write;
+
 use clap::CommandFactory;
 use clap_complete::Shell;
 
@@ -20,7 +22,12 @@ pub struct Completions {
 
 impl Completions {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
-        clap_complete::generate(self.shell, &mut Cli::command(), "pactlog", ctx.out);
+        // clap_complete panics when its writer fails; made in memory, the
+        // script is written like any other command's output, so a closed
+        // pipe is success and a full disk an error
+        let mut script = Vec::new();
+        clap_complete::generate(self.shell, &mut Cli::command(), "pactlog", &mut script);
+        ctx.out.write_all(&script)?;
         Ok(())
     }
 }

@@ -10,5 +10,6 @@ mod harness;
 mod pictures;
 mod readme;
 mod reliability;
+mod shell;
 mod time;
 mod transfer;
