@@ -188,6 +188,27 @@ pub fn pactlog() -> Command {
     command
 }
 
+/// The subcommands `pactlog --help` lists, `help` aside.
+pub fn subcommands() -> Vec<String> {
+    let help = pactlog().arg("--help").output().expect("pactlog runs");
+    let help = String::from_utf8(help.stdout).expect("UTF-8");
+    let list = help
+        .split("Commands:\n")
+        .nth(1)
+        .expect("a list of commands")
+        .split("\n\n")
+        .next()
+        .expect("the list");
+    let names: Vec<String> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(names.len() >= 17, "{names:?}");
+    names
+}
+
 /// `text` with event ids (UUIDs) replaced by `[id]`, SHA-256 hex digests by
 /// `[hash]` and recorded times by `[recorded]`.
 pub fn redact(text: &str) -> String {

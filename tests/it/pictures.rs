@@ -10,7 +10,7 @@ use pactlog::{Event, EventBody};
 use scraper::{Html, Selector};
 use serde_json::Value;
 
-use crate::harness::{Files, Store, pactlog};
+use crate::harness::{Files, Store, pactlog, subcommands};
 
 /// Text that would break markup or scripts if it were pasted in raw.
 const HOSTILE: &str = "<script>alert(1)</script>&\"q\"']]>";
@@ -659,27 +659,6 @@ fn csv_with_json_is_a_usage_error() {
             "{args:?}: {stderr}"
         );
     }
-}
-
-/// The subcommands `pactlog --help` lists, `help` aside.
-fn subcommands() -> Vec<String> {
-    let help = pactlog().arg("--help").output().expect("pactlog runs");
-    let help = String::from_utf8(help.stdout).expect("UTF-8");
-    let list = help
-        .split("Commands:\n")
-        .nth(1)
-        .expect("a list of commands")
-        .split("\n\n")
-        .next()
-        .expect("the list");
-    let names: Vec<String> = list
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|n| *n != "help")
-        .map(str::to_owned)
-        .collect();
-    assert!(names.len() >= 17, "{names:?}");
-    names
 }
 
 #[test]

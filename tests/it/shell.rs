@@ -1,18 +1,22 @@
 //! `completions` and `man` as a user meets them: written into a closed pipe
-//! or onto a full disk like any other command's output.
+//! or onto a full disk like any other command's output, and a manual page
+//! for pactlog and for each of its commands.
 
 use std::process::{Command, Stdio};
 
-use crate::harness::{Run, pactlog};
+use insta::assert_snapshot;
+
+use crate::harness::{Run, pactlog, subcommands};
 
 /// What `pactlog completions` and `pactlog man` are asked for.
-const PRINTS: [&[&str]; 6] = [
+const PRINTS: [&[&str]; 7] = [
     &["completions", "bash"],
     &["completions", "zsh"],
     &["completions", "fish"],
     &["completions", "elvish"],
     &["completions", "powershell"],
     &["man"],
+    &["man", "append"],
 ];
 
 /// Runs `command` with its standard output a pipe whose reading end is
@@ -66,4 +70,171 @@ fn printing_onto_a_full_disk_is_an_error() {
             "{args:?}"
         );
     }
+}
+
+/// The roff page that `pactlog man ARGS...` prints.
+fn page(args: &[&str]) -> String {
+    let out = pactlog()
+        .arg("man")
+        .args(args)
+        .output()
+        .expect("pactlog runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// The text of one section of a roff page as a reader sees it, a line of
+/// the page to a line: the heading and the markup left out.
+fn section(page: &str, heading: &str) -> String {
+    let mut lines = page.lines().skip_while(|l| {
+        l.strip_prefix(".SH ")
+            .is_none_or(|h| h.trim_matches('"') != heading)
+    });
+    assert!(lines.next().is_some(), "no section {heading}:\n{page}");
+    let mut text = String::new();
+    for line in lines.take_while(|l| !l.starts_with(".SH ")) {
+        if !line.starts_with('.') {
+            text.push_str(&unescape(line));
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// A roff text line without its font changes and escapes.
+fn unescape(line: &str) -> String {
+    [
+        ("\\fB", ""),
+        ("\\fI", ""),
+        ("\\fR", ""),
+        ("\\&", ""),
+        ("\\-", "-"),
+        ("\\*(Aq", "'"),
+        ("\\\\", "\\"),
+    ]
+    .iter()
+    .fold(line.to_owned(), |text, (escape, plain)| {
+        text.replace(escape, plain)
+    })
+}
+
+#[test]
+fn the_man_page_gives_the_exit_codes_and_the_environment() {
+    let page = page(&[]);
+    assert!(page.contains("\n.TH pactlog 1 "), "{page}");
+    assert_snapshot!(section(&page, "EXIT STATUS"), @r"
+    0
+    Success; output cut short by its reader (| head) counts as success too
+    1
+    Failure: bad input, an invalid transition, a broken stream, or problems found by verify
+    2
+    A command-line usage error
+    3
+    A conflict: the stream's last seq is not the one --expect-seq gave
+    ");
+    assert_snapshot!(section(&page, "ENVIRONMENT"), @r"
+    PACTLOG_DIR
+    The store directory when --dir is not given; with neither, ./events
+    NO_COLOR
+    When set and not empty, no colour in any output
+    CLICOLOR_FORCE
+    When set and neither empty nor 0, colour even where output is not a terminal; NO_COLOR wins
+    ");
+    let commands = section(&page, "SUBCOMMANDS");
+    assert!(commands.contains("pactlog-append(1)\n"), "{commands}");
+    assert!(!commands.contains("pactlog-help(1)"), "{commands}");
+    assert!(
+        commands.ends_with("Each command has a page of its own: pactlog man COMMAND prints it\n"),
+        "{commands}"
+    );
+}
+
+#[test]
+fn man_append_prints_the_page_of_append() {
+    let page = page(&["append"]);
+    assert!(
+        page.contains("\n.TH pactlog-append 1 \"\" \"pactlog "),
+        "{page}"
+    );
+    assert_eq!(
+        section(&page, "NAME"),
+        "pactlog-append - Record that a pact entered a status on a date\n"
+    );
+    let synopsis = section(&page, "SYNOPSIS");
+    assert!(synopsis.starts_with("pactlog append ["), "{synopsis}");
+    assert!(synopsis.contains("[--expect-seq]"), "{synopsis}");
+    assert!(
+        synopsis.ends_with(" <--on> <PACT> <STATUS> \n"),
+        "{synopsis}"
+    );
+    let options = section(&page, "OPTIONS");
+    assert!(
+        options.contains(
+            "--expect-seq <N>\nFail with exit code 3 unless the stream's last seq is N\n"
+        ),
+        "{options}"
+    );
+    assert!(
+        options.contains("--dir <DIR> [default: ./events]\n"),
+        "{options}"
+    );
+    assert_snapshot!(section(&page, "EXAMPLES"), @r"
+    pactlog append gsomia termination-notified --on 2019-08-23 \
+      --source 'Yonhap: Seoul notifies Tokyo of GSOMIA termination' --url https://en.yna.co.kr/...
+    ");
+    assert_eq!(section(&page, "SEE ALSO"), "pactlog(1)\n");
+    assert_eq!(
+        section(&page, "EXIT STATUS"),
+        section(&self::page(&[]), "EXIT STATUS")
+    );
+}
+
+#[test]
+fn every_command_the_man_page_lists_has_a_page() {
+    let top = section(&page(&[]), "SUBCOMMANDS");
+    for command in subcommands() {
+        assert!(
+            top.contains(&format!("pactlog-{command}(1)\n")),
+            "{command}"
+        );
+        let page = page(&[&command]);
+        assert!(
+            page.contains(&format!("\n.TH pactlog-{command} 1 ")),
+            "{command}"
+        );
+        assert!(
+            section(&page, "SYNOPSIS").starts_with(&format!("pactlog {command} ")),
+            "{command}"
+        );
+        let examples = section(&page, "EXAMPLES");
+        assert!(
+            examples.contains(&format!("pactlog {command}"))
+                || examples.contains(&format!("pactlog --dir copy {command}")),
+            "{command}: {examples}"
+        );
+        for heading in ["DESCRIPTION", "OPTIONS", "EXIT STATUS", "ENVIRONMENT"] {
+            assert!(!section(&page, heading).is_empty(), "{command}: {heading}");
+        }
+    }
+}
+
+#[test]
+fn man_of_an_unknown_command_is_a_usage_error_listing_the_commands() {
+    let out = pactlog()
+        .args(["man", "apend"])
+        .output()
+        .expect("pactlog runs");
+    assert!(out.stdout.is_empty());
+    assert_snapshot!(Run::from(out).fails(2), @r"
+    error: invalid value 'apend' for '[COMMAND]'
+      [possible values: register, append, note, retract, status, history, log, list, changes, errata, verify, repair, import, export, timeline, completions, man]
+
+      tip: a similar value exists: 'append'
+
+    For more information, try '--help'.
+    ");
 }
