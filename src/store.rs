@@ -190,18 +190,24 @@ impl Store {
         })
     }
 
-    /// The pacts a command names (ids or aliases), or every pact in the
-    /// store when it names none.
+    /// The pacts a command names (ids or aliases), each once, in the order
+    /// first named; or every pact in the store when it names none.
     ///
     /// # Errors
     ///
     /// As [`Store::ids`] and [`Store::resolve`].
     pub fn select(&self, queries: &[String]) -> Result<Vec<PactId>, Error> {
         if queries.is_empty() {
-            self.ids()
-        } else {
-            queries.iter().map(|q| self.resolve(q)).collect()
+            return self.ids();
         }
+        let mut ids: Vec<PactId> = Vec::with_capacity(queries.len());
+        for query in queries {
+            let id = self.resolve(query)?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
     }
 
     /// The names of every pact whose registration can be read, leaving out

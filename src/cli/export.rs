@@ -23,8 +23,12 @@ use crate::status::Status;
     pactlog export --csv > statuses.csv")]
 pub struct Args {
     /// One row per status event, as CSV with a header row.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "json")]
     csv: bool,
+    /// The stored lines, as JSON Lines: what export writes without --csv,
+    /// accepted as every read command accepts --json.
+    #[arg(long)]
+    json: bool,
 }
 
 /// One status event as `export --csv` writes it.

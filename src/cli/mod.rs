@@ -42,15 +42,11 @@ pub use output::report;
 #[derive(Debug, Parser)]
 #[command(name = "pactlog", version, max_term_width = 100)]
 pub struct Cli {
-    /// The store directory (one stream file per pact).
-    #[arg(
-        long,
-        global = true,
-        env = "PACTLOG_DIR",
-        default_value = "./events",
-        value_name = "DIR"
-    )]
-    dir: PathBuf,
+    /// The store directory (one stream file per pact). Without it, the
+    /// PACTLOG_DIR environment variable names it (when set and not empty),
+    /// else ./events.
+    #[arg(long, global = true, value_name = "DIR")]
+    dir: Option<PathBuf>,
 
     /// Indent JSON output for reading, instead of one compact line.
     #[arg(long, global = true)]
@@ -224,9 +220,18 @@ impl Context<'_> {
 }
 
 impl Cli {
-    /// The store directory the arguments name.
-    pub fn dir(&self) -> &std::path::Path {
-        &self.dir
+    /// The store directory: `--dir`, else `$PACTLOG_DIR` when it is set and
+    /// not empty (an empty variable counts as unset, as shells leave it),
+    /// else `./events`.
+    pub fn dir(&self) -> PathBuf {
+        self.dir
+            .clone()
+            .or_else(|| {
+                std::env::var_os("PACTLOG_DIR")
+                    .filter(|dir| !dir.is_empty())
+                    .map(PathBuf::from)
+            })
+            .unwrap_or_else(|| PathBuf::from("./events"))
     }
 
     /// Whether `--pretty` was given.

@@ -823,6 +823,12 @@ fn an_alias_or_the_id_in_any_case_names_the_pact_everywhere() {
         let report = store.json(&["verify", name]);
         assert_eq!(report["streams"][0]["pact"], "jp-kr-white-list", "{name}");
     }
+    // named twice, by two of its names: checked and shown once
+    let both = ["white-list", "JP-KR-WHITE-LIST"];
+    let report = store.json(&["verify", both[0], both[1]]);
+    assert_eq!(report["streams"].as_array().map(Vec::len), Some(1));
+    let errata = store.json(&["errata", "--since", "2020-01-01", both[0], both[1]]);
+    assert_eq!(errata["pacts"].as_array().map(Vec::len), Some(1));
 }
 
 #[test]
@@ -997,6 +1003,22 @@ fn dir_and_pactlog_dir_select_the_store_and_dir_wins() {
         "PACTLOG_DIR is where register writes"
     );
     assert!(!elsewhere.path().join("events").exists());
+
+    // an empty PACTLOG_DIR counts as unset: the store is ./events
+    let project = Store::new();
+    crate::harness::copy_shipped(&{
+        let events = project.path().join("events");
+        std::fs::create_dir(&events).expect("mkdir events");
+        events
+    });
+    let output = pactlog()
+        .env("PACTLOG_DIR", "")
+        .args(["status", "gsomia", "--on", "2020-01-01"])
+        .current_dir(project.path())
+        .output()
+        .expect("pactlog runs");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with(expected));
 }
 
 #[test]

@@ -179,7 +179,7 @@ fn man_append_prints_the_page_of_append() {
         "{options}"
     );
     assert!(
-        options.contains("--dir <DIR> [default: ./events]\n"),
+        options.contains("--dir <DIR>\nThe store directory (one stream file per pact). Without it, the PACTLOG_DIR environment variable names it (when set and not empty), else ./events\n"),
         "{options}"
     );
     assert_snapshot!(section(&page, "EXAMPLES"), @r"

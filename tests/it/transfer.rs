@@ -475,6 +475,10 @@ fn shipped_with_a_retraction_and_a_note() -> Store {
 fn export_then_import_into_an_empty_store_recreates_every_stream_byte_for_byte() {
     let store = shipped_with_a_retraction_and_a_note();
     let export = store.ok(&["export"]);
+    // --json, as every read command takes it, names the same output
+    assert_eq!(store.ok(&["export", "--json"]), export);
+    let both = store.run(&["export", "--json", "--csv"]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
     let lines: usize = ["gsomia", "jp-kr-three-materials", "jp-kr-white-list"]
         .iter()
         .map(|id| store.lines(id).len())
