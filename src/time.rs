@@ -73,10 +73,18 @@ const WHEN_FORMS: &str = "an RFC 3339 time such as 2026-02-05T09:30:00Z, \
 /// A recorded time to replay as of, with the text it was given as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AsOf {
-    /// What the user typed, echoed in JSON output.
+    /// What the user typed, echoed in text for people.
     pub input: String,
     /// The instant: events recorded at or before it count.
     pub at: DateTime<Utc>,
+}
+
+impl AsOf {
+    /// The instant as JSON gives it: RFC 3339 in UTC with microseconds,
+    /// like every recorded time, whatever form the user typed.
+    pub fn instant(&self) -> String {
+        self.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    }
 }
 
 /// Parses a WHEN: an RFC 3339 timestamp, or a date (`YYYY-MM-DD` or

@@ -14,7 +14,7 @@ use crate::event::{Event, EventBody};
 use crate::pact::PactId;
 use crate::replay::{Interval, Timeline, as_of};
 use crate::status::Status;
-use crate::time::parse_when;
+use crate::time::{AsOf, parse_when};
 
 /// Show how the recorded history changed between two recorded times.
 ///
@@ -114,14 +114,15 @@ impl Args {
             })
             .collect();
         let errata = Errata {
-            since: since.input,
-            until: until.map(|u| u.input),
+            since: since.instant(),
+            until: until.as_ref().map(AsOf::instant),
             pacts,
         };
         if self.json {
             ctx.json(&errata)?;
         } else {
-            write_text(ctx, &errata)?;
+            let until = until.as_ref().map_or("now", |u| &u.input);
+            write_text(ctx, &errata, (&since.input, until))?;
         }
         streams_failed(failed)
     }
@@ -177,14 +178,14 @@ fn compare<'a>(
     })
 }
 
-fn write_text(ctx: &mut Context<'_>, errata: &Errata<'_>) -> std::io::Result<()> {
-    let until = errata.until.as_deref().unwrap_or("now");
+/// The errata for people, between the two times as typed.
+fn write_text(
+    ctx: &mut Context<'_>,
+    errata: &Errata<'_>,
+    (since, until): (&str, &str),
+) -> std::io::Result<()> {
     if errata.pacts.is_empty() {
-        return writeln!(
-            ctx.out,
-            "nothing was recorded between {} and {until}",
-            errata.since
-        );
+        return writeln!(ctx.out, "nothing was recorded between {since} and {until}");
     }
     let today = ctx.today;
     let scheduled = |from: NaiveDate| if from > today { " [scheduled]" } else { "" };
@@ -226,7 +227,7 @@ fn write_text(ctx: &mut Context<'_>, errata: &Errata<'_>) -> std::io::Result<()>
         if p.removed.is_empty() && p.added.is_empty() && p.changed.is_empty() {
             writeln!(ctx.out, "  the status intervals are unchanged")?;
         }
-        writeln!(ctx.out, "  recorded between {} and {until}:", errata.since)?;
+        writeln!(ctx.out, "  recorded between {since} and {until}:")?;
         for e in &p.events {
             writeln!(
                 ctx.out,
@@ -242,10 +243,7 @@ fn write_text(ctx: &mut Context<'_>, errata: &Errata<'_>) -> std::io::Result<()>
         "{}",
         dim(
             ctx.color,
-            &format!(
-                "history as recorded at {} compared with {until}",
-                errata.since
-            )
+            &format!("history as recorded at {since} compared with {until}")
         )
     )
 }

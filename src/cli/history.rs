@@ -14,6 +14,7 @@ use crate::event::Hash;
 use crate::pact::{Pact, PactId};
 use crate::replay::{Timeline, notes};
 use crate::status::Status;
+use crate::time::AsOf;
 
 /// Show the status intervals of a pact, oldest first, with its notes.
 #[derive(Debug, clap::Args)]
@@ -70,7 +71,7 @@ impl Args {
         let history = History {
             pact: &stream.pact.id,
             name: &stream.pact.name,
-            as_of: when.map(|w| w.input),
+            as_of: when.as_ref().map(AsOf::instant),
             intervals: timeline
                 .intervals()
                 .into_iter()
@@ -118,7 +119,7 @@ impl Args {
             return csv(ctx.out, &columns, &history.intervals);
         }
         write_text(ctx.out, &stream.pact, &history, ctx.color)?;
-        let head = head_line(&history.head, history.as_of.as_deref());
+        let head = head_line(&history.head, when.as_ref().map(|w| w.input.as_str()));
         writeln!(ctx.out, "\n{}", dim(ctx.color, &head))?;
         Ok(())
     }

@@ -13,7 +13,7 @@ use crate::event::Hash;
 use crate::pact::PactId;
 use crate::replay::{Entry, Timeline};
 use crate::status::Status;
-use crate::time::parse_date;
+use crate::time::{AsOf, parse_date};
 
 /// Show a pact's status on a date (default: today).
 #[derive(Debug, clap::Args)]
@@ -73,7 +73,7 @@ impl Args {
             pact: &stream.pact.id,
             name: &stream.pact.name,
             on,
-            as_of: when.map(|w| w.input),
+            as_of: when.as_ref().map(AsOf::instant),
             status: current.map(|e| e.status()),
             since: current.map(|e| e.on()),
             event: current.map(|e| e.event.id),
@@ -94,7 +94,7 @@ impl Args {
             return ctx.json(&answer);
         }
         write_text(ctx.out, &answer, current, next, ctx.today, ctx.color)?;
-        let head = head_line(&answer.head, answer.as_of.as_deref());
+        let head = head_line(&answer.head, when.as_ref().map(|w| w.input.as_str()));
         writeln!(ctx.out, "{}", dim(ctx.color, &head))?;
         Ok(())
     }

@@ -494,3 +494,33 @@ fn verify_refuses_a_hand_written_retraction_of_the_registration() {
         run.stdout
     );
 }
+
+#[test]
+fn as_of_in_json_is_the_instant_used_whatever_form_was_typed() {
+    let store = Store::shipped();
+    let today = chrono::Local::now().date_naive();
+    for (typed, instant) in [
+        ("today", format!("{today}T23:59:59.999999Z")),
+        ("2030-01-01", "2030-01-01T23:59:59.999999Z".to_owned()),
+        (
+            "2030-01-01T09:00:00+09:00",
+            "2030-01-01T00:00:00.000000Z".to_owned(),
+        ),
+        (
+            "2030-01-01t00:00:00.5z",
+            "2030-01-01T00:00:00.500000Z".to_owned(),
+        ),
+    ] {
+        let status = store.json(&["status", "gsomia", "--as-of", typed]);
+        assert_eq!(status["as_of"], json!(instant), "{typed}");
+        let history = store.json(&["history", "gsomia", "--as-of", typed]);
+        assert_eq!(history["as_of"], json!(instant), "{typed}");
+        let errata = store.json(&["errata", "--since", typed, "--until", typed]);
+        assert_eq!(errata["since"], json!(instant), "{typed}");
+        assert_eq!(errata["until"], json!(instant), "{typed}");
+        // people see what they typed
+        let text = store.ok(&["history", "gsomia", "--as-of", typed]);
+        let last = text.lines().last().expect("a head line");
+        assert!(last.ends_with(&format!("(as of {typed})")), "{last}");
+    }
+}
