@@ -69,9 +69,24 @@ struct Row {
     change: StatusChange,
 }
 
-/// Reads the header row and checks its columns.
+/// Reads the header row and checks its columns. A spreadsheet's header may
+/// say `Pact` or ` On `: names are taken in any case, without the spaces
+/// around them.
 fn read_headers<R: Read>(reader: &mut csv::Reader<R>) -> Result<StringRecord, Error> {
-    let headers = reader.headers().map_err(|e| csv_error(&e))?.clone();
+    let headers: StringRecord = reader
+        .headers()
+        .map_err(|e| csv_error(&e))?
+        .iter()
+        .map(|column| column.trim().to_lowercase())
+        .collect();
+    for (at, column) in headers.iter().enumerate() {
+        if headers.iter().take(at).any(|before| before == column) {
+            return Err(Error::Invalid {
+                message: format!("the header names the column '{column}' twice"),
+                hint: None,
+            });
+        }
+    }
     for column in &headers {
         if !CSV_COLUMNS.contains(&column) {
             return Err(Error::Invalid {

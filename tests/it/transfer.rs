@@ -420,6 +420,26 @@ fn a_header_without_a_required_column_or_with_an_unknown_one_is_refused_on_line_
     error: missing.csv:1: the header has no 'on' column
     hint: the first row names the columns: pact,status,on and optionally source,url,note,reported,forced,name
     ");
+    let twice = files.write(
+        "twice.csv",
+        "pact,status,on,Note,note\ninf,in_force,1988-06-01,a,b\n",
+    );
+    assert_snapshot!(files.redact(&store.refuses(&["import", &twice], 1)), @"error: twice.csv:1: the header names the column 'note' twice");
+}
+
+#[test]
+fn header_names_are_taken_in_any_case_without_the_spaces_around_them() {
+    let store = signed_inf();
+    let files = Files::new();
+    let csv = files.write(
+        "titled.csv",
+        "Pact , STATUS,On,Source\ninf,in_force,1988-06-01,State\n",
+    );
+    store.ok(&["import", &csv]);
+    let got = intervals(&store, "inf");
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1]["status"], "in_force");
+    assert_eq!(got[1]["source"], "State");
 }
 
 #[test]
