@@ -60,7 +60,7 @@ impl Args {
                 hint: Some("give the earlier date as --from".into()),
             });
         }
-        let when = self.as_of.parse(ctx.today)?;
+        let when = self.as_of.parse(ctx.now)?;
         let ids = ctx.store.ids()?;
         let (today, at) = (ctx.today, when.as_ref().map(|w| w.at));
         // one stream at a time per core, keeping only its changes

@@ -91,11 +91,11 @@ impl<'a> From<&Interval<'a>> for IntervalOut<'a> {
 
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
-        let since = parse_when(&self.since, ctx.today)?;
+        let since = parse_when(&self.since, ctx.now.date_naive())?;
         let until = self
             .until
             .as_deref()
-            .map(|w| parse_when(w, ctx.today))
+            .map(|w| parse_when(w, ctx.now.date_naive()))
             .transpose()?;
         if let Some(until) = until.as_ref().filter(|u| u.at < since.at) {
             return Err(Error::Invalid {

@@ -63,7 +63,7 @@ struct NoteOut<'a> {
 
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
-        let when = self.as_of.parse(ctx.today)?;
+        let when = self.as_of.parse(ctx.now)?;
         let id = ctx.store.resolve(&self.pact)?;
         let stream = ctx.store.read(&id)?;
         let events = visible(&stream, when.as_ref())?;

@@ -44,7 +44,7 @@ impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
         let on = parse_date(&self.on, ctx.today)?;
         let wanted = self.status.as_deref().map(Status::parse).transpose()?;
-        let when = self.as_of.parse(ctx.today)?;
+        let when = self.as_of.parse(ctx.now)?;
         // the store's streams are listed while the cache is read; its file
         // is kept out here, so that the cache, which borrows from it, can
         // come back from the thread that read it

@@ -37,7 +37,7 @@ struct LogEntry<'a> {
 
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
-        let when = self.as_of.parse(ctx.today)?;
+        let when = self.as_of.parse(ctx.now)?;
         let id = ctx.store.resolve(&self.pact)?;
         let stream = ctx.store.read(&id)?;
         let events = as_of(&stream.events, when.map(|w| w.at));

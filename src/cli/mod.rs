@@ -88,11 +88,13 @@ pub(crate) struct AsOfArg {
 }
 
 impl AsOfArg {
-    /// The parsed time, if one was given.
-    pub(crate) fn parse(&self, today: NaiveDate) -> Result<Option<AsOf>, Error> {
+    /// The parsed time, if one was given. `today` is the day in UTC that
+    /// holds `now`, so that `--as-of today` takes in everything recorded so
+    /// far, wherever the user is.
+    pub(crate) fn parse(&self, now: DateTime<Utc>) -> Result<Option<AsOf>, Error> {
         self.as_of
             .as_deref()
-            .map(|w| parse_when(w, today))
+            .map(|w| parse_when(w, now.date_naive()))
             .transpose()
     }
 }

@@ -62,7 +62,7 @@ struct Next {
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
         let on = parse_date(&self.on, ctx.today)?;
-        let when = self.as_of.parse(ctx.today)?;
+        let when = self.as_of.parse(ctx.now)?;
         let id = ctx.store.resolve(&self.pact)?;
         let stream = ctx.store.read(&id)?;
         let timeline = Timeline::new(visible(&stream, when.as_ref())?);

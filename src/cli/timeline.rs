@@ -60,7 +60,7 @@ impl Args {
                 hint: Some("give the earlier date as --from".into()),
             });
         }
-        let when = self.as_of.parse(ctx.today)?;
+        let when = self.as_of.parse(ctx.now)?;
         let ids = ctx.store.select(&self.pacts)?;
         let (streams, failed) = read_streams(ctx, &ids);
         let mut bands = Vec::new();

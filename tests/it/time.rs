@@ -524,3 +524,35 @@ fn as_of_in_json_is_the_instant_used_whatever_form_was_typed() {
         assert!(last.ends_with(&format!("(as of {typed})")), "{last}");
     }
 }
+
+#[test]
+fn as_of_today_counts_everything_recorded_so_far_in_any_time_zone() {
+    let store = Store::shipped();
+    store.ok(&["note", "gsomia", "just now", "--on", "2024-01-01"]);
+    let seq = store.lines("gsomia").len();
+    // twelve hours behind UTC, and fourteen ahead: the local date is the
+    // day before UTC's, or after it, for half of each day
+    for tz in ["Etc/GMT+12", "Etc/GMT-14", "UTC"] {
+        let before = Utc::now().date_naive();
+        let run = store.run_with_env(
+            &["log", "gsomia", "--as-of", "today", "--json"],
+            &[("TZ", tz)],
+        );
+        let after = Utc::now().date_naive();
+        assert_eq!(run.code, 0, "{tz}: {}", run.stderr);
+        let log: Value = serde_json::from_str(&run.stdout).expect("JSON");
+        assert_eq!(log.as_array().map(Vec::len), Some(seq), "{tz}");
+        let run = store.run_with_env(
+            &["status", "gsomia", "--as-of", "today", "--json"],
+            &[("TZ", tz)],
+        );
+        let status: Value = serde_json::from_str(&run.stdout).expect("JSON");
+        let as_of = status["as_of"].as_str().expect("as_of");
+        assert!(
+            [before, after]
+                .iter()
+                .any(|d| as_of == format!("{d}T23:59:59.999999Z")),
+            "{tz}: {as_of}"
+        );
+    }
+}
