@@ -149,7 +149,7 @@ impl Store {
 
     /// Reads only a stream's registration (its first line), to resolve
     /// names without reading whole streams.
-    fn registration(&self, id: &PactId) -> Result<Pact, Error> {
+    pub(crate) fn registration(&self, id: &PactId) -> Result<Pact, Error> {
         let path = self.stream_path(id);
         let file = open_stream(&path, OpenOptions::new().read(true))?;
         let mut first = Vec::new();

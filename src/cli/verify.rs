@@ -70,21 +70,30 @@ impl Args {
         let store = &ctx.store;
         let checked: Vec<(StreamReport, Option<Pact>)> =
             par::map(&ids, |id| check(store, id.clone(), pinned));
-        // aliases are unique across the store: those of the streams checked,
-        // with every other registration when only some are checked
+        // aliases are unique across the store: every registration that can
+        // be read counts, those of the streams checked and, when only some
+        // are checked or some failed, the others'
         let mut names = if self.pacts.is_empty() {
             Names::default()
         } else {
             store.readable_names()?
         };
-        for pact in checked.iter().filter_map(|(_, pact)| pact.as_ref()) {
-            names.add(pact);
+        for (report, pact) in &checked {
+            match pact {
+                Some(pact) => names.add(pact),
+                None if self.pacts.is_empty() => {
+                    if let Ok(pact) = store.registration(&report.pact) {
+                        names.add(&pact);
+                    }
+                }
+                None => {}
+            }
         }
         let streams: Vec<StreamReport> = checked
             .into_iter()
             .map(|(mut report, pact)| {
                 if let Some(pact) = pact {
-                    shared_aliases(&pact, &names, &mut report);
+                    alias_clashes(&pact, &names, &report.file, &mut report.warnings);
                 }
                 report
             })
@@ -113,8 +122,11 @@ fn parse_head(text: &str) -> Result<Hash, Error> {
     })
 }
 
-/// A problem for each of the pact's aliases that another pact claims too.
-fn shared_aliases(pact: &Pact, names: &Names, report: &mut StreamReport) {
+/// A warning for each of the pact's aliases that names another pact, or
+/// none, because registrations made apart (on two branches, say) claim it
+/// too. No event can take an alias back, so this is a warning: the record
+/// is sound, and commands refuse the alias rather than guess.
+fn alias_clashes(pact: &Pact, names: &Names, file: &str, warnings: &mut Vec<String>) {
     for alias in &pact.aliases {
         if let Some(pacts) = names.claims(alias) {
             let others: Vec<&str> = pacts
@@ -122,13 +134,16 @@ fn shared_aliases(pact: &Pact, names: &Names, report: &mut StreamReport) {
                 .filter(|p| **p != pact.id)
                 .map(PactId::as_str)
                 .collect();
-            report.problems.push(format!(
-                "{}:1: alias '{alias}' is also claimed by {}: aliases are unique across the store, \
-                 so it names neither (the registrations were made apart, on two branches say)",
-                report.file,
+            warnings.push(format!(
+                "{file}:1: alias '{alias}' is claimed by {} too, so it names neither \
+                 (aliases are unique across the store; name these pacts by their ids)",
                 others.join(", ")
             ));
-            report.ok = false;
+        } else if let Some(owner) = names.get(alias).filter(|owner| **owner != pact.id) {
+            warnings.push(format!(
+                "{file}:1: alias '{alias}' is the id of pact '{owner}', which it names instead \
+                 (aliases are unique across the store)"
+            ));
         }
     }
 }
@@ -239,7 +254,7 @@ fn write_text(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
             (Some(head), Some(events)) if s.ok => table.row([
                 Cell::styled("ok", style::status(Status::InForce)),
                 Cell::from(s.pact.to_string()),
-                Cell::from(format!("{events} events")),
+                Cell::from(plural(events, "event")),
                 Cell::from(format!("head {head}")),
             ]),
             _ => table.row([

@@ -680,8 +680,12 @@ fn list_text_is_an_aligned_table_in_words() {
 fn verify_prints_each_head_the_sha256_of_its_last_line() {
     let store = three_pacts();
     let stdout = store.ok(&["verify"]);
-    for (pact, events) in [("apec", 1), ("gsomia", 5), ("white-list", 4)] {
-        let line = format!("{events} events  head {}", store.head(pact));
+    for (pact, events) in [
+        ("apec", "1 event "),
+        ("gsomia", "5 events"),
+        ("white-list", "4 events"),
+    ] {
+        let line = format!("{events}  head {}", store.head(pact));
         assert!(
             stdout
                 .lines()
@@ -690,7 +694,7 @@ fn verify_prints_each_head_the_sha256_of_its_last_line() {
         );
     }
     assert_snapshot!(store.redact(&stdout), @r"
-    ok  apec        1 events  head [hash]
+    ok  apec        1 event   head [hash]
     ok  gsomia      5 events  head [hash]
     ok  white-list  4 events  head [hash]
     3 streams checked, 3 ok, 0 failed, 0 warnings
