@@ -399,7 +399,7 @@ fn crlf_hint(file: &str) -> String {
 }
 
 impl StreamProblem {
-    fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         match self {
             StreamProblem::FutureVersion { .. } => {
                 Some("upgrade pactlog to read this store".into())
@@ -501,7 +501,13 @@ fn from_words(from: Option<Status>, since: Option<NaiveDate>) -> String {
 
 impl LifecycleError {
     pub(crate) fn hint(&self) -> String {
-        const FORCE: &str = "if the record really is so, add --force: the event is stored as forced and `verify` lists it";
+        self.hint_forcing("add --force: the event is stored as forced and `verify` lists it")
+    }
+
+    /// The hint, saying `force` where it tells how to record a status the
+    /// lifecycle does not allow.
+    pub(crate) fn hint_forcing(&self, force: &str) -> String {
+        let force = format!("if the record really is so, {force}");
         match self {
             LifecycleError::Repeat { .. } | LifecycleError::RepeatsNext { .. } => {
                 "a status cannot follow itself; to record news that changes no status, use `pactlog note`".into()
@@ -512,13 +518,13 @@ impl LifecycleError {
                     Some(s) => format!("after {s}"),
                     None => "first".into(),
                 };
-                format!("allowed {what}: {}; {FORCE}", list_words(allowed))
+                format!("allowed {what}: {}; {force}", list_words(allowed))
             }
             LifecycleError::RetractionBreaks { .. } => {
                 "retract the later event first, or record what really happened as a new status".into()
             }
             LifecycleError::BreaksNext { status, .. } => format!(
-                "allowed after {status}: {}; {FORCE}",
+                "allowed after {status}: {}; {force}",
                 list_words(Status::allowed_after(Some(*status)))
             ),
         }

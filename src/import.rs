@@ -22,7 +22,7 @@ use csv::{ByteRecord, StringRecord};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::error::Error;
+use crate::error::{Error, LifecycleError};
 use crate::event::{Event, EventBody, Hash, StatusChange, to_recorded};
 use crate::limits;
 use crate::pact::{Pact, PactId};
@@ -848,12 +848,15 @@ pub fn plan_jsonl(
 ///
 /// The place in `events` of the first event refused, and why.
 fn check_as_recorded(id: &PactId, events: &[Event]) -> Result<(), (usize, Error)> {
+    fn text(field: &str, value: &str, max: usize) -> Result<(), Error> {
+        as_stored(field, value, limits::check_text(field, value, max))
+    }
     fn sourced(source: Option<&str>, url: Option<&str>) -> Result<(), Error> {
         if let Some(source) = source {
-            limits::check_text("source", source, limits::SOURCE)?;
+            text("source", source, limits::SOURCE)?;
         }
         if let Some(url) = url {
-            limits::check_url(url)?;
+            as_stored("url", url, limits::check_url(url))?;
         }
         Ok(())
     }
@@ -861,11 +864,25 @@ fn check_as_recorded(id: &PactId, events: &[Event]) -> Result<(), (usize, Error)
     let mut steps: Vec<(NaiveDate, Uuid, Status)> = Vec::new();
     for (i, event) in events.iter().enumerate() {
         let checked = match &event.body {
-            EventBody::Registered(pact) => pact.clone().validated().map(drop),
+            EventBody::Registered(pact) => {
+                let valid = pact.clone().validated();
+                valid.and_then(|valid| {
+                    if valid == *pact {
+                        return Ok(());
+                    }
+                    Err(Error::Invalid {
+                        message: format!(
+                            "the registration of '{id}' has a name, alias, party or text with \
+                             spaces around it, which pactlog trims when it records one"
+                        ),
+                        hint: None,
+                    })
+                })
+            }
             EventBody::Status(change) => {
                 sourced(change.source.as_deref(), change.url.as_deref())
                     .and_then(|()| match &change.note {
-                        Some(note) => limits::check_text("note", note, limits::TEXT).map(drop),
+                        Some(note) => text("note", note, limits::TEXT),
                         None => Ok(()),
                     })
                     .and_then(|()| {
@@ -880,13 +897,11 @@ fn check_as_recorded(id: &PactId, events: &[Event]) -> Result<(), (usize, Error)
                         Ok(())
                     })
             }
-            EventBody::Note(note) => limits::check_text("note text", &note.text, limits::TEXT)
-                .and_then(|_| sourced(note.source.as_deref(), note.url.as_deref())),
-            EventBody::Retraction(retraction) => {
-                limits::check_text("reason", &retraction.reason, limits::TEXT)
-                    .and_then(|_| check_retraction(id, &events[..i], retraction.target))
-                    .map(|()| steps.retain(|s| s.1 != retraction.target))
-            }
+            EventBody::Note(note) => text("note text", &note.text, limits::TEXT)
+                .and_then(|()| sourced(note.source.as_deref(), note.url.as_deref())),
+            EventBody::Retraction(retraction) => text("reason", &retraction.reason, limits::TEXT)
+                .and_then(|()| check_retraction(id, &events[..i], retraction.target))
+                .map(|()| steps.retain(|s| s.1 != retraction.target)),
         };
         checked.map_err(|e| (i, e))?;
     }
@@ -894,23 +909,50 @@ fn check_as_recorded(id: &PactId, events: &[Event]) -> Result<(), (usize, Error)
 }
 
 /// `e` as said of an event line: where the command line says `--force`, a
-/// line says `"forced":true`.
+/// line says `"forced":true`; and no command wrote a retraction that
+/// `retract` refuses.
 fn in_a_line(e: Error) -> Error {
     match e {
         Error::Lifecycle(lifecycle) => Error::Invalid {
             message: lifecycle.to_string(),
-            hint: Some(lifecycle.hint().replace(
-                "add --force: the event is stored as forced and `verify` lists it",
-                "its line must say \"forced\":true, as `append --force` writes it",
-            )),
+            hint: Some(match lifecycle {
+                LifecycleError::RetractionBreaks { .. } => {
+                    "`retract` refuses such a retraction, so no pactlog command wrote this line"
+                        .into()
+                }
+                _ => lifecycle.hint_forcing(
+                    "its line must say \"forced\":true, as `append --force` writes it",
+                ),
+            }),
         },
         e => e,
     }
 }
 
+/// Checks a stored value as the command that records it would: it must
+/// pass `checked`, and be what that command stores (values are trimmed).
+fn as_stored(field: &str, value: &str, checked: Result<String, Error>) -> Result<(), Error> {
+    if checked? == value {
+        return Ok(());
+    }
+    Err(Error::Invalid {
+        message: format!(
+            "{field} '{}' has spaces around it, which pactlog trims when it records one",
+            value.escape_debug()
+        ),
+        hint: None,
+    })
+}
+
 fn stream_problem(problem: crate::StreamProblem) -> Error {
+    // (the hints for lines of a store would mislead about a file to import,
+    // but for one whose line endings were converted)
+    let hint = match problem {
+        crate::StreamProblem::CarriageReturn => problem.hint(),
+        _ => None,
+    };
     Error::Invalid {
         message: problem.to_string(),
-        hint: None,
+        hint,
     }
 }

@@ -659,6 +659,14 @@ fn a_json_lines_import_refuses_events_that_chain_but_that_append_would_have_refu
                 e.body = pactlog::EventBody::Status(change);
             }),
         ),
+        // a note whose text has spaces around it, which `note` trims
+        (
+            "spaces.jsonl",
+            sealed_again(5, &|e| match &mut e.body {
+                pactlog::EventBody::Note(note) => note.text = format!(" {} ", note.text),
+                _ => panic!("line 6 is a note"),
+            }),
+        ),
         // a note whose link is not a web address
         (
             "link.jsonl",
@@ -692,6 +700,9 @@ fn a_json_lines_import_refuses_events_that_chain_but_that_append_would_have_refu
         let path = files.write(name, text);
         refusals.push(files.redact(&empty.refuses(&["import", &path], 1)));
     }
+    // the export with its line endings converted
+    let crlf = files.write("crlf.jsonl", export.replace('\n', "\r\n"));
+    refusals.push(files.redact(&empty.refuses(&["import", &crlf], 1)));
     assert!(empty.snapshot().is_empty(), "nothing was written");
     assert_snapshot!(refusals.join("\n---\n"), @r#"
     error: unforced.jsonl:5: 'x' cannot go from termination notified (since 2002-01-01) to proposed on 2003-01-01
@@ -702,12 +713,19 @@ fn a_json_lines_import_refuses_events_that_chain_but_that_append_would_have_refu
     hint: a status cannot follow itself; to record news that changes no status, use `pactlog note`
 
     ---
+    error: spaces.jsonl:6: note text ' a remark ' has spaces around it, which pactlog trims when it records one
+
+    ---
     error: link.jsonl:6: url 'javascript:alert(1)' is not a web address
     hint: give a full address such as https://example.org/article
 
     ---
     error: retraction.jsonl:7: retracting event [id] would leave termination notified on 2002-01-01 (event [id]) right after signed on 2000-01-01 (event [id])
-    hint: retract the later event first, or record what really happened as a new status
+    hint: `retract` refuses such a retraction, so no pactlog command wrote this line
+
+    ---
+    error: crlf.jsonl:1: the line ends in CR LF, where pactlog writes LF alone: the file's line endings were converted
+    hint: convert them back (for example `sed -i 's/\r$//' FILE`), and keep git from converting streams with a `.gitattributes` line `*.jsonl -text`
     "#);
 }
 
