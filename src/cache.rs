@@ -207,6 +207,13 @@ impl Dir {
     }
 }
 
+/// Whether the cache keeps stamps for the streams of `store`: whether its
+/// file system is one where every write to a file changes its change time.
+/// Elsewhere a stream's length and last line are its key.
+pub fn keeps_stamps(store: &Store) -> bool {
+    Dir::open(store).stamps
+}
+
 /// Whether the file system the directory `fd` is on is one where every
 /// write to a file changes its change time and a `stat` shows the file as
 /// it is: the local file systems below. On a network or user-space file

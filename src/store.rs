@@ -173,10 +173,7 @@ impl Store {
             return Ok(id);
         }
         let (pacts, unreadable) = self.registrations()?;
-        let mut names = Names::default();
-        for pact in &pacts {
-            names.add(pact);
-        }
+        let names = Names::of(&pacts);
         if let Some(id) = names.get(&folded) {
             return Ok(id.clone());
         }
@@ -217,11 +214,7 @@ impl Store {
     ///
     /// As [`Store::ids`].
     pub fn readable_names(&self) -> Result<Names, Error> {
-        let mut names = Names::default();
-        for pact in &self.registrations()?.0 {
-            names.add(pact);
-        }
-        Ok(names)
+        Ok(Names::of(&self.registrations()?.0))
     }
 
     /// Every registration in the store, and the errors of the streams whose
@@ -302,11 +295,7 @@ impl Store {
         if let Some(e) = unreadable.into_iter().next() {
             return Err(e);
         }
-        let mut names = Names::default();
-        for pact in &pacts {
-            names.add(pact);
-        }
-        Ok(names)
+        Ok(Names::of(&pacts))
     }
 
     /// Opens a stream for appending: takes its exclusive lock, then reads
@@ -758,6 +747,15 @@ pub struct Names {
 }
 
 impl Names {
+    /// The names of `pacts`.
+    pub fn of(pacts: &[Pact]) -> Names {
+        let mut names = Names::default();
+        for pact in pacts {
+            names.add(pact);
+        }
+        names
+    }
+
     /// Adds a pact's id and aliases.
     pub fn add(&mut self, pact: &Pact) {
         let id = pact.id.as_str();
