@@ -1,11 +1,15 @@
 //! `pactlog timeline`: a picture of the status intervals, as SVG or as a
 //! self-contained HTML page.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Serialize;
 
 use crate::chart::{Band, Chart};
 use crate::cli::{AsOfArg, Context, read_streams, streams_failed, visible};
 use crate::error::Error;
+use crate::pact::PactId;
 use crate::time::parse_date;
 
 /// Draw the status intervals of pacts (default: all) as SVG or HTML.
@@ -38,6 +42,26 @@ pub struct Args {
     /// Write a self-contained HTML page to FILE (- for standard output).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Say what was drawn, as JSON: the days shown, the pacts and the files
+    /// written.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `timeline --json` says it drew.
+#[derive(Debug, Serialize)]
+struct Drawn<'a> {
+    from: NaiveDate,
+    to: NaiveDate,
+    pacts: Vec<&'a PactId>,
+    files: Vec<Written<'a>>,
+}
+
+/// A picture written to a file.
+#[derive(Debug, Serialize)]
+struct Written<'a> {
+    format: &'static str,
+    file: &'a Path,
 }
 
 impl Args {
@@ -60,6 +84,17 @@ impl Args {
                 hint: Some("give the earlier date as --from".into()),
             });
         }
+        let to_stdout = [&self.svg, &self.html]
+            .iter()
+            .any(|path| path.as_deref().is_some_and(|p| p.as_os_str() == "-"));
+        if self.json && to_stdout {
+            return Err(Error::Invalid {
+                message: "--json says which files were written, but - writes the picture \
+                          to standard output"
+                    .into(),
+                hint: Some("give a file name, or leave out --json".into()),
+            });
+        }
         let when = self.as_of.parse(ctx.now)?;
         let ids = ctx.store.select(&self.pacts)?;
         let (streams, failed) = read_streams(ctx, &ids);
@@ -74,14 +109,27 @@ impl Args {
         }
         let chart = Chart::new(bands, from, to, ctx.today);
         let svg: fn(&Chart) -> String = Chart::svg;
-        for (path, render) in [(&self.svg, svg), (&self.html, Chart::html)] {
+        let mut files = Vec::new();
+        for (format, path, render) in [("svg", &self.svg, svg), ("html", &self.html, Chart::html)] {
             let Some(path) = path else { continue };
             let text = render(&chart);
             if path.as_os_str() == "-" {
                 ctx.out.write_all(text.as_bytes())?;
             } else {
                 std::fs::write(path, text).map_err(Error::io("write", path))?;
-                writeln!(ctx.out, "wrote {}", path.display())?;
+                files.push(Written { format, file: path });
+            }
+        }
+        if self.json {
+            ctx.json(&Drawn {
+                from: chart.from,
+                to: chart.to,
+                pacts: chart.bands.iter().map(|b| &b.pact.id).collect(),
+                files,
+            })?;
+        } else {
+            for written in &files {
+                writeln!(ctx.out, "wrote {}", written.file.display())?;
             }
         }
         streams_failed(failed)

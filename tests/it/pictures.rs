@@ -365,6 +365,80 @@ fn svg_dash_writes_the_same_picture_to_standard_output() {
     );
 }
 
+#[test]
+fn timeline_json_says_what_it_drew_and_where() {
+    let store = pictured();
+    let files = Files::new();
+    let (svg, html) = (files.path("t.svg"), files.path("t.html"));
+    let drawn = store.json(&[
+        "timeline",
+        "gsomia",
+        "--from",
+        "2015-01-01",
+        "--to",
+        "2025-01-01",
+        "--svg",
+        &svg,
+        "--html",
+        &html,
+    ]);
+    assert_eq!(
+        drawn,
+        serde_json::json!({
+            "from": "2015-01-01",
+            "to": "2025-01-01",
+            "pacts": ["gsomia"],
+            "files": [{"format": "svg", "file": svg}, {"format": "html", "file": html}],
+        })
+    );
+    assert!(files.read("t.svg").starts_with("<svg"));
+    // with -, the picture itself is the output: JSON cannot be too
+    let elsewhere = files.path("u.svg");
+    let stderr = store.refuses(
+        &["timeline", "--svg", &elsewhere, "--html", "-", "--json"],
+        1,
+    );
+    assert!(
+        stderr.starts_with("error: --json says which files"),
+        "{stderr}"
+    );
+    assert!(!std::path::Path::new(&elsewhere).exists());
+}
+
+#[test]
+fn every_read_command_takes_json() {
+    let store = pictured();
+    let files = Files::new();
+    let svg = files.path("t.svg");
+    let reads: [&[&str]; 9] = [
+        &["status", "gsomia"],
+        &["history", "gsomia"],
+        &["log", "gsomia"],
+        &["list"],
+        &["changes", "--from", "2015-01-01", "--to", "2030-12-31"],
+        &["errata", "--since", "2000-01-01"],
+        &["verify"],
+        &["export"],
+        &["timeline", "--svg", &svg],
+    ];
+    for args in reads {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let out = store.ok(&args);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(!lines.is_empty(), "{args:?}");
+        // one JSON value, or JSON Lines for export
+        for line in if args[0] == "export" {
+            lines
+        } else {
+            vec![out.as_str()]
+        } {
+            serde_json::from_str::<serde_json::Value>(line)
+                .unwrap_or_else(|e| panic!("{args:?}: {e}: {line}"));
+        }
+    }
+}
+
 /// The HTML timeline of `pictured`, with the white list's last note's URL
 /// hand-edited into a `javascript:` address (which `note --url` refuses).
 fn html_page() -> (Store, String) {
