@@ -246,6 +246,8 @@ struct Building {
     last_recorded: DateTime<Utc>,
     /// The timeline, as (date, seq, status) in timeline order.
     steps: Vec<(NaiveDate, u64, Status)>,
+    /// The pact's name, as registered (empty until it is).
+    name: String,
 }
 
 impl Building {
@@ -397,6 +399,7 @@ impl Checker<'_> {
                     last_hash: None,
                     last_recorded: DateTime::<Utc>::MIN_UTC,
                     steps: Vec::new(),
+                    name: String::new(),
                 },
             };
             pacts.push(Pending {
@@ -409,6 +412,20 @@ impl Checker<'_> {
         let before = stream.lines.len();
         if stream.last_seq == 0 {
             register(id, stream, row.name, self.now);
+        } else if let Some(name) = row.name
+            && name != stream.name
+        {
+            return Err(Error::Invalid {
+                message: format!(
+                    "the row names '{id}' \"{name}\", but its name is \"{}\"",
+                    stream.name
+                ),
+                hint: Some(
+                    "the name column names a pact that a row registers: give it on the pact's \
+                     first row, and leave it empty or the same on the others"
+                        .into(),
+                ),
+            });
         }
         let change = row.change;
         let (on, status) = (change.on, change.status);
@@ -681,9 +698,11 @@ fn route_rows<R: Read>(
 
 /// Puts a new pact's registration, its stream's first line, in `stream`.
 fn register(id: &PactId, stream: &mut Building, name: Option<String>, now: DateTime<Utc>) {
+    let name = name.unwrap_or_else(|| id.to_string());
+    stream.name.clone_from(&name);
     let pact = Pact {
         id: id.clone(),
-        name: name.unwrap_or_else(|| id.to_string()),
+        name,
         aliases: Vec::new(),
         parties: Vec::new(),
         kind: None,
@@ -712,6 +731,7 @@ fn existing(store: &Store, id: &PactId) -> Result<Building, Error> {
             .last()
             .map_or(DateTime::<Utc>::MIN_UTC, |e| e.recorded),
         steps,
+        name: stream.pact.name,
     })
 }
 

@@ -428,6 +428,44 @@ fn a_header_without_a_required_column_or_with_an_unknown_one_is_refused_on_line_
 }
 
 #[test]
+fn a_row_that_names_its_pact_otherwise_is_refused() {
+    let store = signed_inf();
+    let files = Files::new();
+    // a new pact: named on its first row, then otherwise
+    let new = files.write(
+        "new.csv",
+        "pact,name,status,on\nabm,ABM Treaty,signed,1972-05-26\nabm,,in force,1972-10-03\nabm,Anti-Ballistic Missile Treaty,terminated,2002-06-13\n",
+    );
+    assert_snapshot!(files.redact(&store.refuses(&["import", &new, "--create-pacts"], 1)), @r#"
+    error: new.csv:4: the row names 'abm' "Anti-Ballistic Missile Treaty", but its name is "ABM Treaty"
+    hint: the name column names a pact that a row registers: give it on the pact's first row, and leave it empty or the same on the others
+    "#);
+    // an existing pact, named as registered or not at all, then otherwise
+    let name = store.json(&["status", "inf"])["name"]
+        .as_str()
+        .expect("a name")
+        .to_owned();
+    let same = files.write(
+        "same.csv",
+        format!(
+            "pact,name,status,on\ninf,\"{}\",in force,1988-06-01\n",
+            name.replace('"', "\"\"")
+        ),
+    );
+    let before = store.snapshot();
+    let other = files.write(
+        "other.csv",
+        "pact,name,status,on\ninf,INF,in force,1988-06-01\n",
+    );
+    assert_snapshot!(files.redact(&store.refuses(&["import", &other], 1)), @r#"
+    error: other.csv:2: the row names 'inf-treaty' "INF", but its name is "INF Treaty"
+    hint: the name column names a pact that a row registers: give it on the pact's first row, and leave it empty or the same on the others
+    "#);
+    assert_eq!(store.snapshot(), before);
+    store.ok(&["import", &same]);
+}
+
+#[test]
 fn header_names_are_taken_in_any_case_without_the_spaces_around_them() {
     let store = signed_inf();
     let files = Files::new();
