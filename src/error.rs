@@ -108,6 +108,15 @@ pub enum Error {
         /// What to do about it.
         hint: Option<String>,
     },
+    /// Options that cannot go together in a way the argument parser cannot
+    /// see (they depend on a value): a usage error, as the parser's are.
+    #[error("{message}")]
+    Usage {
+        /// What is wrong.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
     /// The status would break the lifecycle.
     #[error("{0}")]
     Lifecycle(#[from] LifecycleError),
@@ -220,7 +229,7 @@ impl Error {
                 })
             }
             Error::InvalidTime { expected, .. } => Some(format!("expected {expected}")),
-            Error::Invalid { hint, .. } => hint.clone(),
+            Error::Invalid { hint, .. } | Error::Usage { hint, .. } => hint.clone(),
             Error::Lifecycle(e) => Some(e.hint()),
             Error::NameTaken { owner, .. } => Some(format!(
                 "aliases are unique across the store: choose another (`pactlog history {owner}` shows the pact that has it)"

@@ -130,7 +130,9 @@ fn check_row(row: CsvRecord<'_>, today: NaiveDate) -> Result<Row, Error> {
             .transpose()
     };
     Ok(Row {
-        name: text("name", row.name, limits::NAME)?,
+        // checked when it registers a pact: for another, it must only be
+        // that pact's name
+        name: present(row.name).map(|name| name.trim().to_owned()),
         change: StatusChange {
             status: Status::parse(row.status)?,
             on: parse_date(row.on, today)?,
@@ -411,14 +413,18 @@ impl Checker<'_> {
         let Pending { id, stream, .. } = &mut pacts[job.slot];
         let before = stream.lines.len();
         if stream.last_seq == 0 {
-            register(id, stream, row.name, self.now);
+            let name = row
+                .name
+                .map(|name| limits::check_text("name", &name, limits::NAME));
+            register(id, stream, name.transpose()?, self.now);
         } else if let Some(name) = row.name
-            && name != stream.name
+            && name != stream.name.trim()
         {
             return Err(Error::Invalid {
                 message: format!(
-                    "the row names '{id}' \"{name}\", but its name is \"{}\"",
-                    stream.name
+                    "the row names '{id}' \"{}\", but its name is \"{}\"",
+                    name.escape_debug(),
+                    stream.name.escape_debug()
                 ),
                 hint: Some(
                     "the name column names a pact that a row registers: give it on the pact's \

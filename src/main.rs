@@ -41,11 +41,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// 3 for a conflict with another writer, 1 for every other failure. (Usage
-/// errors exit with 2 from the argument parser.)
+/// 3 for a conflict with another writer, 2 for a usage error the argument
+/// parser cannot see (its own exit with 2 too), 1 for every other failure.
 fn exit_code(error: &Error) -> u8 {
     match error {
         Error::Conflict { .. } => 3,
+        Error::Usage { .. } => 2,
         _ => 1,
     }
 }

@@ -16,7 +16,7 @@ use crate::import::{plan_csv, plan_jsonl};
 ///
 /// CSV has a header row with `pact,status,on` and optionally
 /// `source,url,note,reported,forced,name`; each row is checked exactly like
-/// `append`. JSON Lines is what `export` writes, and recreates streams that
+/// `append`, and a row's `name`, if given, must be its pact's name. JSON Lines is what `export` writes, and recreates streams that
 /// do not exist yet, byte for byte. Either way, a bad row means nothing is
 /// written.
 #[derive(Debug, clap::Args)]

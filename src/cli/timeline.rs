@@ -1,7 +1,7 @@
 //! `pactlog timeline`: a picture of the status intervals, as SVG or as a
 //! self-contained HTML page.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -54,14 +54,16 @@ struct Drawn<'a> {
     from: NaiveDate,
     to: NaiveDate,
     pacts: Vec<&'a PactId>,
-    files: Vec<Written<'a>>,
+    files: Vec<Written>,
 }
 
 /// A picture written to a file.
 #[derive(Debug, Serialize)]
-struct Written<'a> {
+struct Written {
     format: &'static str,
-    file: &'a Path,
+    /// The path as given (a path that is not UTF-8, with its odd bytes
+    /// replaced, so that the JSON stays whole).
+    file: String,
 }
 
 impl Args {
@@ -88,7 +90,7 @@ impl Args {
             .iter()
             .any(|path| path.as_deref().is_some_and(|p| p.as_os_str() == "-"));
         if self.json && to_stdout {
-            return Err(Error::Invalid {
+            return Err(Error::Usage {
                 message: "--json says which files were written, but - writes the picture \
                           to standard output"
                     .into(),
@@ -115,9 +117,17 @@ impl Args {
             let text = render(&chart);
             if path.as_os_str() == "-" {
                 ctx.out.write_all(text.as_bytes())?;
+                continue;
+            }
+            std::fs::write(path, text).map_err(Error::io("write", path))?;
+            let file = path.to_string_lossy().into_owned();
+            if self.json {
+                files.push(Written { format, file });
+            } else if to_stdout {
+                // stdout holds the other picture: say it beside it
+                writeln!(ctx.err, "wrote {file}")?;
             } else {
-                std::fs::write(path, text).map_err(Error::io("write", path))?;
-                files.push(Written { format, file: path });
+                writeln!(ctx.out, "wrote {file}")?;
             }
         }
         if self.json {
@@ -127,10 +137,6 @@ impl Args {
                 pacts: chart.bands.iter().map(|b| &b.pact.id).collect(),
                 files,
             })?;
-        } else {
-            for written in &files {
-                writeln!(ctx.out, "wrote {}", written.file.display())?;
-            }
         }
         streams_failed(failed)
     }
