@@ -466,6 +466,27 @@ fn a_row_that_names_its_pact_otherwise_is_refused() {
 }
 
 #[test]
+fn a_row_may_name_a_pact_registered_elsewhere_with_spaces_around_its_name() {
+    // a stream another tool wrote, its name untrimmed: a CSV cell cannot
+    // hold the spaces, and need not
+    let store = Store::new();
+    store.ok(&["register", "x", "--name", "Spaced"]);
+    let line = store.lines("x").remove(0);
+    let (object, _) = line.rsplit_once(",\"crc\":").expect("a crc");
+    let spaced = object.replace("\"name\":\"Spaced\"", "\"name\":\" Spaced \"");
+    assert_ne!(spaced, object);
+    std::fs::write(
+        store.stream("x"),
+        pactlog::event::seal(&format!("{spaced}}}")) + "\n",
+    )
+    .expect("write");
+    let files = Files::new();
+    let csv = files.write("x.csv", "pact,name,status,on\nx,Spaced,signed,2001-01-01\n");
+    store.ok(&["import", &csv]);
+    assert_eq!(store.json(&["status", "x"])["status"], "signed");
+}
+
+#[test]
 fn header_names_are_taken_in_any_case_without_the_spaces_around_them() {
     let store = signed_inf();
     let files = Files::new();
