@@ -59,6 +59,8 @@ struct NoteOut<'a> {
     source: Option<&'a str>,
     url: Option<&'a str>,
     event: Uuid,
+    /// About a day after today.
+    scheduled: bool,
 }
 
 impl Args {
@@ -96,6 +98,7 @@ impl Args {
                     source: note.source.as_deref(),
                     url: note.url.as_deref(),
                     event: event.id,
+                    scheduled: note.on > ctx.today,
                 })
                 .collect(),
             head: stream.head,
@@ -185,7 +188,8 @@ fn write_text(
     if !history.notes.is_empty() {
         writeln!(out, "\n{}", style::paint(color, style::HEADER, "NOTES"))?;
         for n in &history.notes {
-            writeln!(out, "{}  {}", n.on, one_line(n.text))?;
+            let scheduled = if n.scheduled { " [scheduled]" } else { "" };
+            writeln!(out, "{}  {}{scheduled}", n.on, one_line(n.text))?;
             let source = source_text(n.source, n.url);
             if !source.is_empty() {
                 writeln!(out, "{:10}  {source}", "")?;

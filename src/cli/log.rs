@@ -114,7 +114,11 @@ fn write_event(
             optional("note", change.note.as_deref());
         }
         EventBody::Note(note) => {
-            optional("note", Some(&format!("on {}: {}", note.on, note.text)));
+            let scheduled = if note.on > today { " [scheduled]" } else { "" };
+            optional(
+                "note",
+                Some(&format!("on {}{scheduled}: {}", note.on, note.text)),
+            );
             optional("source", note.source.as_deref());
             optional("url", note.url.as_deref());
         }

@@ -60,9 +60,10 @@ impl Args {
         if self.json {
             return ctx.json(&event);
         }
+        let scheduled = if on > ctx.today { " (scheduled)" } else { "" };
         writeln!(
             ctx.out,
-            "{id}: note on {on}, recorded as seq {} ({})",
+            "{id}: note on {on}{scheduled}, recorded as seq {} ({})",
             event.seq, event.id
         )?;
         Ok(())

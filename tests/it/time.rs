@@ -281,6 +281,34 @@ fn errata_lists_what_changed_between_two_recorded_times_and_why() {
 }
 
 #[test]
+fn a_note_about_a_day_ahead_is_marked_scheduled_as_a_status_is() {
+    let store = Store::new();
+    let ahead = (Local::now().date_naive() + Days::new(30)).to_string();
+    store.ok(&["register", "fta", "--name", "An FTA"]);
+    store.ok(&["note", "fta", "talks held", "--on", "2020-01-01"]);
+    let noted = store.ok(&["note", "fta", "summit planned", "--on", &ahead]);
+    assert!(
+        noted.contains(&format!("note on {ahead} (scheduled)")),
+        "{noted}"
+    );
+    let history = store.json(&["history", "fta"]);
+    assert_eq!(history["notes"][0]["scheduled"], json!(false));
+    assert_eq!(history["notes"][1]["scheduled"], json!(true));
+    let text = store.ok(&["history", "fta"]);
+    assert!(
+        text.contains(&format!("{ahead}  summit planned [scheduled]")),
+        "{text}"
+    );
+    assert!(text.contains("2020-01-01  talks held\n"), "{text}");
+    let log = store.ok(&["log", "fta"]);
+    assert!(
+        log.contains(&format!("on {ahead} [scheduled]: summit planned")),
+        "{log}"
+    );
+    assert!(log.contains("on 2020-01-01: talks held"), "{log}");
+}
+
+#[test]
 fn a_future_status_is_scheduled_and_status_today_mentions_it() {
     let store = Store::new();
     let ahead = (Local::now().date_naive() + Days::new(400)).to_string();
