@@ -99,7 +99,13 @@ impl Args {
             ];
             csv(ctx.out, &columns, &changes)?;
         } else if changes.is_empty() {
-            writeln!(ctx.out, "no status changes from {from} to {to}")?;
+            // (the streams that could not be read are named on stderr)
+            let readable = if failed > 0 {
+                " in the streams that could be read"
+            } else {
+                ""
+            };
+            writeln!(ctx.out, "no status changes from {from} to {to}{readable}")?;
         } else {
             let mut table = Table::with_header(&["ON", "PACT", "FROM", "TO"]);
             for c in &changes {

@@ -333,6 +333,13 @@ fn list_reports_a_broken_stream_on_stderr_and_still_lists_the_healthy_ones() {
         .map(|r| &r["pact"])
         .collect();
     assert_eq!(pacts, ["apec", "white-list"]);
+    // no change among the streams read is not no change at all
+    let changes = store.run(&["changes", "--from", "2019-08-01", "--to", "2019-12-31"]);
+    assert_eq!(changes.code, 1);
+    assert_eq!(
+        changes.stdout,
+        "no status changes from 2019-08-01 to 2019-12-31 in the streams that could be read\n"
+    );
     assert_eq!(store.snapshot(), before);
 }
 
