@@ -322,9 +322,19 @@ mod recorded {
         if let Some(t) = super::written::time(text.as_bytes()) {
             return Ok(t);
         }
-        DateTime::parse_from_rfc3339(&text)
+        let t = DateTime::parse_from_rfc3339(&text)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| serde::de::Error::custom(format!("recorded time '{}': {e}", &*text)))
+            .map_err(|e| serde::de::Error::custom(format!("recorded time '{}': {e}", &*text)))?;
+        // pactlog records microseconds, and no leap second: a finer time
+        // would compare otherwise than it is written back and shown
+        if t.nanosecond() % 1000 != 0 || t.nanosecond() >= 1_000_000_000 {
+            return Err(serde::de::Error::custom(format!(
+                "recorded time '{}' is finer than a microsecond, or a leap second, \
+                 which pactlog never records",
+                &*text
+            )));
+        }
+        Ok(t)
     }
 }
 
@@ -1194,6 +1204,17 @@ mod tests {
         );
         let event = Event::from_line(other.as_bytes()).unwrap();
         assert_eq!(event.recorded, status_event().recorded);
+        for finer in [
+            "2026-11-29T05:00:00.1234567Z",
+            "2026-11-29T05:00:00.123456001Z",
+            "2026-11-29T05:00:60.123456Z",
+        ] {
+            let line = edited(&line, "2026-11-29T05:00:00.123456Z", finer);
+            match Event::from_line(line.as_bytes()) {
+                Err(StreamProblem::Malformed(m)) => assert!(m.contains("finer"), "{m}"),
+                other => panic!("{finer}: {other:?}"),
+            }
+        }
         let bad = edited(&line, "2016-11-23", "2016-02-30");
         match Event::from_line(bad.as_bytes()) {
             Err(StreamProblem::Malformed(m)) => assert!(m.contains("2016-02-30"), "{m}"),

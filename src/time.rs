@@ -2,7 +2,7 @@
 //! dates (valid time) and the recorded times that `--as-of` takes
 //! (transaction time).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 
 use crate::error::Error;
 
@@ -124,8 +124,17 @@ pub fn parse_when(input: &str, today: NaiveDate) -> Result<AsOf, Error> {
     };
     Ok(AsOf {
         input: text.to_owned(),
-        at,
+        at: to_microseconds(at),
     })
+}
+
+/// `t` to the microsecond, as recorded times are: finer digits are dropped,
+/// and a leap second (which chrono keeps as a second that runs past its
+/// end) is the last microsecond of its second. Every answer then compares
+/// the same instant with recorded times, however it compares them.
+fn to_microseconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    let nanos = t.nanosecond().min(999_999_999);
+    t.with_nanosecond(nanos / 1000 * 1000).unwrap_or(t)
 }
 
 #[cfg(test)]
@@ -146,6 +155,26 @@ mod tests {
                 .to_rfc3339(),
             "2026-11-29T05:00:00.500+00:00"
         );
+        // to the microsecond, as recorded times are
+        for (finer, kept) in [
+            (
+                "2026-11-29T05:00:00.0000005Z",
+                "2026-11-29T05:00:00.000000Z",
+            ),
+            (
+                "2026-11-29T05:00:00.123456999Z",
+                "2026-11-29T05:00:00.123456Z",
+            ),
+            ("2026-11-29T05:00:60Z", "2026-11-29T05:00:59.999999Z"),
+            ("2026-11-29T05:00:60.5Z", "2026-11-29T05:00:59.999999Z"),
+        ] {
+            let at = parse_when(finer, today).unwrap().at;
+            assert_eq!(
+                at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                kept
+            );
+            assert_eq!(at.nanosecond() % 1000, 0, "{finer}");
+        }
         for bad in [
             "yesterday",
             "2026-11-29 05:00",

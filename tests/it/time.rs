@@ -584,3 +584,50 @@ fn as_of_today_counts_everything_recorded_so_far_in_any_time_zone() {
         );
     }
 }
+
+#[test]
+fn an_as_of_in_a_leap_second_gets_one_answer_from_every_command() {
+    // a stream whose events were recorded on whole seconds, made by
+    // re-sealing an export's lines with those times
+    let store = Store::new();
+    store.ok(&["register", "n", "--name", "N"]);
+    store.ok(&["append", "n", "in_force", "--on", "2000-01-01"]);
+    store.ok(&["append", "n", "suspended", "--on", "2001-01-01"]);
+    let mut lines = Vec::new();
+    for (line, time) in store
+        .lines("n")
+        .iter()
+        .zip(["09:00:00", "09:30:00", "10:00:00"])
+    {
+        let mut event = pactlog::Event::from_line(line.as_bytes()).expect("a line");
+        event.recorded = chrono::DateTime::parse_from_rfc3339(&format!("2026-01-05T{time}Z"))
+            .expect("a time")
+            .with_timezone(&Utc);
+        event.prev = lines
+            .last()
+            .map(|l: &String| pactlog::Hash::of(l.as_bytes()));
+        lines.push(event.to_line());
+    }
+    let copy = Store::new();
+    let files = crate::harness::Files::new();
+    copy.ok(&["import", &files.write("n.jsonl", lines.join("\n") + "\n")]);
+    // 09:59:60 comes before 10:00:00, when the suspension was recorded
+    for when in ["2026-01-05T09:59:60Z", "2026-01-05T09:59:60.5Z"] {
+        let answer = copy.json(&["status", "n", "--on", "2002-01-01", "--as-of", when]);
+        assert_eq!(answer["status"], "in_force", "{when}");
+        for _ in 0..2 {
+            // from the streams, then from the cache
+            let list = copy.json(&["list", "--on", "2002-01-01", "--as-of", when]);
+            assert_eq!(list[0]["status"], "in_force", "{when}");
+        }
+        let _ = std::fs::remove_file(copy.path().join(".pactlog-cache"));
+    }
+    let at = copy.json(&[
+        "list",
+        "--on",
+        "2002-01-01",
+        "--as-of",
+        "2026-01-05T10:00:00Z",
+    ]);
+    assert_eq!(at[0]["status"], "suspended");
+}
