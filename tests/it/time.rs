@@ -631,3 +631,28 @@ fn an_as_of_in_a_leap_second_gets_one_answer_from_every_command() {
     ]);
     assert_eq!(at[0]["status"], "suspended");
 }
+
+#[test]
+fn a_recorded_time_finer_than_a_microsecond_is_refused_before_anything_is_appended() {
+    // a line sealed by another tool with nanoseconds, which pactlog would
+    // write back, and compare, as microseconds
+    let store = Store::new();
+    store.ok(&["register", "n", "--name", "N"]);
+    store.ok(&["append", "n", "in_force", "--on", "2000-01-01"]);
+    let lines = store.lines("n");
+    let (object, _) = lines[1].rsplit_once(",\"crc\":").expect("a crc");
+    let recorded = object.split("\"recorded\":\"").nth(1).expect("recorded");
+    let recorded = &recorded[..recorded.find('"').expect("a closing quote")];
+    let finer = recorded.replace('Z', "7Z");
+    let object = object.replace(recorded, &finer);
+    let sealed = pactlog::event::seal(&format!("{object}}}"));
+    std::fs::write(store.stream("n"), format!("{}\n{sealed}\n", lines[0])).expect("write");
+    let before = store.snapshot();
+    let stderr = store.refuses(&["append", "n", "suspended", "--on", "2001-01-01"], 1);
+    assert!(
+        stderr.contains("n.jsonl:2: malformed event: recorded time"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("finer than a microsecond"), "{stderr}");
+    assert_eq!(store.snapshot(), before);
+}
