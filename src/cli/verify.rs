@@ -62,7 +62,7 @@ impl Args {
         let pinned = self.head.as_deref().map(parse_head).transpose()?;
         let ids = ctx.store.select(&self.pacts)?;
         if pinned.is_some() && ids.len() != 1 {
-            return Err(Error::Invalid {
+            return Err(Error::Usage {
                 message: format!("--head pins one stream, but {} are checked", ids.len()),
                 hint: Some("name the pact: pactlog verify PACT --head HASH".into()),
             });

@@ -384,7 +384,8 @@ fn a_pinned_head_survives_appends_but_not_a_removed_last_line() {
 fn head_pins_exactly_one_stream_and_is_64_hex_digits() {
     let store = Store::shipped();
     let head = store.head("gsomia");
-    let stderr = store.refuses(&["verify", "--head", &head], 1);
+    // a usage error: --head goes with one PACT
+    let stderr = store.refuses(&["verify", "--head", &head], 2);
     assert!(
         stderr.starts_with("error: --head pins one stream, but 3 are checked"),
         "{stderr}"
