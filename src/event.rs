@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::Write;
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -282,9 +282,12 @@ impl<'de> Deserialize<'de> for Hash {
     }
 }
 
-/// Truncates a clock reading to what a line stores: microseconds.
-pub fn to_recorded(now: DateTime<Utc>) -> DateTime<Utc> {
-    now.trunc_subsecs(6)
+/// Truncates a time to what a line stores: microseconds. A leap second
+/// (which chrono keeps as a second that runs past its end, and which no
+/// line holds) becomes the last microsecond of its second.
+pub fn to_recorded(t: DateTime<Utc>) -> DateTime<Utc> {
+    let nanos = t.nanosecond().min(999_999_999);
+    t.with_nanosecond(nanos / 1000 * 1000).unwrap_or(t)
 }
 
 mod recorded {

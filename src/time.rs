@@ -2,9 +2,10 @@
 //! dates (valid time) and the recorded times that `--as-of` takes
 //! (transaction time).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use crate::error::Error;
+use crate::event::to_recorded;
 
 const DATE_FORMS: &str = "a date as YYYY-MM-DD (e.g. 2019-08-23) or 'today'";
 
@@ -124,17 +125,10 @@ pub fn parse_when(input: &str, today: NaiveDate) -> Result<AsOf, Error> {
     };
     Ok(AsOf {
         input: text.to_owned(),
-        at: to_microseconds(at),
+        // to the microsecond, as recorded times are, so that every answer
+        // compares the same instant with them, however it compares them
+        at: to_recorded(at),
     })
-}
-
-/// `t` to the microsecond, as recorded times are: finer digits are dropped,
-/// and a leap second (which chrono keeps as a second that runs past its
-/// end) is the last microsecond of its second. Every answer then compares
-/// the same instant with recorded times, however it compares them.
-fn to_microseconds(t: DateTime<Utc>) -> DateTime<Utc> {
-    let nanos = t.nanosecond().min(999_999_999);
-    t.with_nanosecond(nanos / 1000 * 1000).unwrap_or(t)
 }
 
 #[cfg(test)]
@@ -173,7 +167,7 @@ mod tests {
                 at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                 kept
             );
-            assert_eq!(at.nanosecond() % 1000, 0, "{finer}");
+            assert_eq!(chrono::Timelike::nanosecond(&at) % 1000, 0, "{finer}");
         }
         for bad in [
             "yesterday",
