@@ -71,24 +71,23 @@ impl Args {
         let checked: Vec<(StreamReport, Option<Pact>)> =
             par::map(&ids, |id| check(store, id.clone(), pinned));
         // aliases are unique across the store: every registration that can
-        // be read counts, those of the streams checked and, when only some
-        // are checked or some failed, the others'
-        let mut names = if self.pacts.is_empty() {
-            Names::default()
+        // be read counts. When all streams were checked, those read already,
+        // and the registrations of those that failed; else the store's.
+        let names = if self.pacts.is_empty() {
+            let mut names = Names::default();
+            for (report, pact) in &checked {
+                match pact {
+                    Some(pact) => names.add(pact),
+                    None => store
+                        .registration(&report.pact)
+                        .into_iter()
+                        .for_each(|pact| names.add(&pact)),
+                }
+            }
+            names
         } else {
             store.readable_names()?
         };
-        for (report, pact) in &checked {
-            match pact {
-                Some(pact) => names.add(pact),
-                None if self.pacts.is_empty() => {
-                    if let Ok(pact) = store.registration(&report.pact) {
-                        names.add(&pact);
-                    }
-                }
-                None => {}
-            }
-        }
         let streams: Vec<StreamReport> = checked
             .into_iter()
             .map(|(mut report, pact)| {
