@@ -890,21 +890,17 @@ fn check_as_recorded(id: &PactId, events: &[Event]) -> Result<(), (usize, Error)
     let mut steps: Vec<(NaiveDate, Uuid, Status)> = Vec::new();
     for (i, event) in events.iter().enumerate() {
         let checked = match &event.body {
-            EventBody::Registered(pact) => {
-                let valid = pact.clone().validated();
-                valid.and_then(|valid| {
-                    if valid == *pact {
-                        return Ok(());
-                    }
-                    Err(Error::Invalid {
+            EventBody::Registered(pact) => pact.clone().validated().and_then(|valid| {
+                (valid == *pact)
+                    .then_some(())
+                    .ok_or_else(|| Error::Invalid {
                         message: format!(
                             "the registration of '{id}' has a name, alias, party or text with \
-                             spaces around it, which pactlog trims when it records one"
+                         spaces around it, which pactlog trims when it records one"
                         ),
                         hint: None,
                     })
-                })
-            }
+            }),
             EventBody::Status(change) => {
                 sourced(change.source.as_deref(), change.url.as_deref())
                     .and_then(|()| match &change.note {
