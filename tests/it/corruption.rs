@@ -5,7 +5,7 @@
 
 use insta::assert_snapshot;
 
-use crate::harness::Store;
+use crate::harness::{Store, resealed};
 
 /// `with_gsomia`: 1 registered, 2 in force, 3 note, 4 termination notified,
 /// 5 conditionally suspended.
@@ -117,8 +117,7 @@ fn one_flipped_byte_in_a_middle_line_fails_its_checksum() {
 fn a_middle_line_edited_with_its_checksum_redone_breaks_the_chain_at_the_next_line() {
     let store = Store::new().with_gsomia();
     let mut lines = store.lines("gsomia");
-    let (object, _) = lines[2].rsplit_once(",\"crc\":").expect("a crc");
-    lines[2] = pactlog::event::seal(&format!("{}}}", object.replace("Seoul", "Tokyo")));
+    lines[2] = resealed(&lines[2], "Seoul", "Tokyo");
     std::fs::write(store.stream("gsomia"), lines.join("\n") + "\n").expect("write");
     let (_, status) = refused_at(&store, "gsomia.jsonl:4: hash chain broken");
     assert_snapshot!(status, @r"
@@ -182,9 +181,8 @@ fn a_whole_last_line_that_says_something_invalid_is_malformed_not_torn() {
     // has nothing to move, and the hint says so
     let store = Store::new().with_gsomia();
     let lines = store.lines("gsomia");
-    let (object, _) = lines[LINES - 1].rsplit_once(",\"crc\":").expect("a crc");
-    let object = object.replace("conditionally_suspended", "bogus");
-    replace_line(&store, LINES, &pactlog::event::seal(&format!("{object}}}")));
+    let bogus = resealed(&lines[LINES - 1], "conditionally_suspended", "bogus");
+    replace_line(&store, LINES, &bogus);
     let (_, status) = refused_at(&store, "gsomia.jsonl:5: malformed event");
     assert!(status.contains("bogus"), "{status}");
     let before = store.snapshot();
@@ -409,10 +407,8 @@ fn a_hash_link_spelled_any_other_way_is_a_malformed_line() {
     let prev = &after[..64];
     for spelled in [format!("0x{prev}"), prev.to_uppercase()] {
         let mut lines = original.clone();
-        let (object, _) = lines[1].rsplit_once(",\"crc\":").expect("a crc");
-        let respelled = object.replace(prev, &spelled);
         // the checksum redone, so that only the spelling is wrong
-        lines[1] = pactlog::event::seal(&format!("{respelled}}}"));
+        lines[1] = resealed(&lines[1], prev, &spelled);
         std::fs::write(store.stream("gsomia"), lines.join("\n") + "\n").expect("write");
         let before = store.snapshot();
         let run = store.run(&["verify", "gsomia"]);

@@ -264,6 +264,17 @@ pub fn sealed_crc(line: &str) -> String {
     crc.trim_end_matches("\"}").to_owned()
 }
 
+/// `line` with `from` replaced by `to` (which must change it), and its CRC
+/// redone: an edit only the hash chain, or a check of the content, can see.
+pub fn resealed(line: &str, from: &str, to: &str) -> String {
+    let (object, _) = line
+        .rsplit_once(",\"crc\":")
+        .expect("a line ends with its crc");
+    let edited = object.replace(from, to);
+    assert_ne!(edited, object, "'{from}' is not in {line}");
+    pactlog::event::seal(&format!("{edited}}}"))
+}
+
 /// Copies the streams of the shipped `events/` into `dir`.
 pub fn copy_shipped(dir: &Path) {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");

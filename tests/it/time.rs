@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{Days, Local, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use crate::harness::Store;
+use crate::harness::{Store, resealed};
 
 /// The current time as `--as-of` takes it, strictly between the appends
 /// before and after it.
@@ -640,12 +640,9 @@ fn a_recorded_time_finer_than_a_microsecond_is_refused_before_anything_is_append
     store.ok(&["register", "n", "--name", "N"]);
     store.ok(&["append", "n", "in_force", "--on", "2000-01-01"]);
     let lines = store.lines("n");
-    let (object, _) = lines[1].rsplit_once(",\"crc\":").expect("a crc");
-    let recorded = object.split("\"recorded\":\"").nth(1).expect("recorded");
+    let recorded = lines[1].split("\"recorded\":\"").nth(1).expect("recorded");
     let recorded = &recorded[..recorded.find('"').expect("a closing quote")];
-    let finer = recorded.replace('Z', "7Z");
-    let object = object.replace(recorded, &finer);
-    let sealed = pactlog::event::seal(&format!("{object}}}"));
+    let sealed = resealed(&lines[1], recorded, &recorded.replace('Z', "7Z"));
     std::fs::write(store.stream("n"), format!("{}\n{sealed}\n", lines[0])).expect("write");
     let before = store.snapshot();
     let stderr = store.refuses(&["append", "n", "suspended", "--on", "2001-01-01"], 1);

@@ -5,7 +5,7 @@ use insta::assert_snapshot;
 use pactlog::Event;
 use serde_json::{Value, json};
 
-use crate::harness::{Files, Run, Store, pactlog};
+use crate::harness::{Files, Run, Store, pactlog, resealed};
 
 /// Two independent arms-control histories, as an analyst's spreadsheet
 /// would hold them: a `name` column, quoted fields with commas and quotes,
@@ -472,14 +472,8 @@ fn a_row_may_name_a_pact_registered_elsewhere_with_spaces_around_its_name() {
     let store = Store::new();
     store.ok(&["register", "x", "--name", "Spaced"]);
     let line = store.lines("x").remove(0);
-    let (object, _) = line.rsplit_once(",\"crc\":").expect("a crc");
-    let spaced = object.replace("\"name\":\"Spaced\"", "\"name\":\" Spaced \"");
-    assert_ne!(spaced, object);
-    std::fs::write(
-        store.stream("x"),
-        pactlog::event::seal(&format!("{spaced}}}")) + "\n",
-    )
-    .expect("write");
+    let spaced = resealed(&line, "\"name\":\"Spaced\"", "\"name\":\" Spaced \"");
+    std::fs::write(store.stream("x"), spaced + "\n").expect("write");
     let files = Files::new();
     let csv = files.write("x.csv", "pact,name,status,on\nx,Spaced,signed,2001-01-01\n");
     store.ok(&["import", &csv]);
