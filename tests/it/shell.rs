@@ -19,32 +19,32 @@ const PRINTS: [&[&str]; 7] = [
     &["man", "append"],
 ];
 
-/// Runs `command` with its standard output a pipe whose reading end is
-/// closed before the command starts, so that its first write fails.
-fn into_closed_pipe(mut command: Command) -> Run {
-    let (reader, writer) = std::io::pipe().expect("a pipe");
-    drop(reader);
+/// Runs `command` with its standard output on `stdout`.
+fn writing_to(mut command: Command, stdout: impl Into<Stdio>) -> Run {
     let output = command
-        .stdout(writer)
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .output()
         .expect("pactlog runs");
     Run::from(output)
 }
 
+/// Runs `command` with its standard output a pipe whose reading end is
+/// closed before the command starts, so that its first write fails.
+fn into_closed_pipe(command: Command) -> Run {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    writing_to(command, writer)
+}
+
 /// Runs `command` with its standard output on a device that is always full.
 #[cfg(target_os = "linux")]
-fn into_full_disk(mut command: Command) -> Run {
+fn into_full_disk(command: Command) -> Run {
     let full = std::fs::File::options()
         .write(true)
         .open("/dev/full")
         .expect("/dev/full opens");
-    let output = command
-        .stdout(full)
-        .stderr(Stdio::piped())
-        .output()
-        .expect("pactlog runs");
-    Run::from(output)
+    writing_to(command, full)
 }
 
 #[test]
@@ -74,17 +74,11 @@ fn printing_onto_a_full_disk_is_an_error() {
 
 /// The roff page that `pactlog man ARGS...` prints.
 fn page(args: &[&str]) -> String {
-    let out = pactlog()
-        .arg("man")
-        .args(args)
-        .output()
-        .expect("pactlog runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8")
+    let mut command = pactlog();
+    command.arg("man").args(args);
+    let run = writing_to(command, Stdio::piped());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
 }
 
 /// The text of one section of a roff page as a reader sees it, a line of
