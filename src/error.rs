@@ -126,13 +126,15 @@ pub enum Error {
         /// The id.
         id: String,
     },
-    /// An alias (or id) is already taken by another pact.
-    #[error("'{name}' is already a name of pact '{owner}'")]
+    /// An alias (or id) is already taken by another pact, or claimed by
+    /// several.
+    #[error("'{name}' is already a name of {}", owned_by(owners))]
     NameTaken {
         /// The alias or id asked for.
         name: String,
-        /// The pact it belongs to.
-        owner: String,
+        /// The pacts it belongs to: one, but for an alias that registrations
+        /// made apart both claim.
+        owners: Vec<String>,
     },
     /// An alias that more than one pact claims, as two registrations made
     /// apart can.
@@ -231,9 +233,12 @@ impl Error {
             Error::InvalidTime { expected, .. } => Some(format!("expected {expected}")),
             Error::Invalid { hint, .. } | Error::Usage { hint, .. } => hint.clone(),
             Error::Lifecycle(e) => Some(e.hint()),
-            Error::NameTaken { owner, .. } => Some(format!(
-                "aliases are unique across the store: choose another (`pactlog history {owner}` shows the pact that has it)"
-            )),
+            Error::NameTaken { owners, .. } => Some(match owners.as_slice() {
+                [owner] => format!(
+                    "aliases are unique across the store: choose another (`pactlog history {owner}` shows the pact that has it)"
+                ),
+                _ => "aliases are unique across the store: choose another (`pactlog verify` lists the pacts that claim it)".into(),
+            }),
             Error::AmbiguousName { .. } => Some(
                 "aliases are unique across the store, but these registrations were made apart \
                  (on two branches, say): name the pact by its id; `pactlog verify` lists the clash"
@@ -498,6 +503,16 @@ pub enum LifecycleError {
         /// That status's effective date.
         next_on: NaiveDate,
     },
+}
+
+/// "pact 'a'", or "pacts 'a' and 'b'".
+fn owned_by(owners: &[String]) -> String {
+    let quoted: Vec<String> = owners.iter().map(|o| format!("'{o}'")).collect();
+    match quoted.as_slice() {
+        [one] => format!("pact {one}"),
+        [rest @ .., last] => format!("pacts {} and {last}", rest.join(", ")),
+        [] => "another pact".into(),
+    }
 }
 
 fn from_words(from: Option<Status>, since: Option<NaiveDate>) -> String {

@@ -822,16 +822,20 @@ impl Names {
     ///
     /// # Errors
     ///
-    /// [`Error::NameTaken`] with the name as given and its owner.
+    /// [`Error::NameTaken`] with the name as given and its owner, or every
+    /// pact that claims it.
     pub fn check_free(&self, pact: &Pact) -> Result<(), Error> {
         let names =
             std::iter::once(pact.id.as_str()).chain(pact.aliases.iter().map(String::as_str));
         for name in names {
-            let owner = self.get(name).or_else(|| self.claims(name)?.first());
-            if let Some(owner) = owner {
+            let owners = match self.get(name) {
+                Some(owner) => std::slice::from_ref(owner),
+                None => self.claims(name).unwrap_or_default(),
+            };
+            if !owners.is_empty() {
                 return Err(Error::NameTaken {
                     name: name.to_owned(),
-                    owner: owner.to_string(),
+                    owners: owners.iter().map(PactId::to_string).collect(),
                 });
             }
         }

@@ -333,8 +333,8 @@ fn an_alias_two_registrations_claim_after_a_merge_names_neither_and_verify_says_
     assert_snapshot!(
         merged.refuses(&["register", "cc", "--name", "C", "--alias", "Dup"], 1),
         @r"
-        error: 'Dup' is already a name of pact 'aa'
-        hint: aliases are unique across the store: choose another (`pactlog history aa` shows the pact that has it)
+        error: 'Dup' is already a name of pacts 'aa' and 'bb'
+        hint: aliases are unique across the store: choose another (`pactlog verify` lists the pacts that claim it)
         "
     );
     let files = crate::harness::Files::new();
