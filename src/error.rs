@@ -56,6 +56,23 @@ pub enum Error {
         /// What is wrong there.
         problem: StreamProblem,
     },
+    /// The journal of an import that did not finish is damaged: it is not
+    /// acted on.
+    #[error("{}: the journal of an import that did not finish is damaged", path.display())]
+    Journal {
+        /// The journal file.
+        path: PathBuf,
+    },
+    /// An import that did not finish cannot be carried out to the end: a
+    /// stream it writes to was changed since.
+    #[error(
+        "{}: an import that did not finish cannot be completed: the stream was changed since",
+        path.display()
+    )]
+    JournalConflict {
+        /// The stream file.
+        path: PathBuf,
+    },
     /// The store directory does not exist.
     #[error("no store at {}", dir.display())]
     NoStore {
@@ -190,6 +207,12 @@ impl Error {
             Error::Row { source, .. } => source
                 .hint()
                 .map(|h| h.replace("add --force", "set the row's forced column to true")),
+            Error::Journal { .. } | Error::JournalConflict { .. } => Some(format!(
+                "nothing more is recorded until a person looks: the journal ({}) holds the lines \
+                 the import was adding to each stream; `pactlog errata --since TIME` shows what \
+                 reached the record; once the streams are as they should be, move the journal aside",
+                crate::journal::FILE
+            )),
             Error::NotRepairable { .. } => Some(
                 "repair only moves a torn last line aside; this damage needs a person: \
                  compare the file with its history in git (git log -p)"

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, Read, Write};
+use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
@@ -24,11 +24,12 @@ use uuid::Uuid;
 
 use crate::error::{Error, LifecycleError};
 use crate::event::{Event, EventBody, Hash, StatusChange, to_recorded};
+use crate::journal::{self, Entry};
 use crate::limits;
 use crate::pact::{Pact, PactId};
 use crate::replay::{Timeline, check_between, check_retraction};
 use crate::status::Status;
-use crate::store::{Names, Staging, Store};
+use crate::store::{Names, Staging, Store, sync_filesystem};
 use crate::stream::{MAX_LINE, Stream};
 use crate::time::parse_date;
 
@@ -190,8 +191,8 @@ fn csv_error(e: &csv::Error) -> Error {
 pub struct Batch {
     /// The new streams, written but not yet in place.
     staging: Staging,
-    /// Lines for existing streams, with each stream's file, locked.
-    append: Vec<(File, Vec<u8>)>,
+    /// Lines for existing streams, with each stream's pact and file, locked.
+    append: Vec<(PactId, File, Vec<u8>)>,
     /// How many events the batch records.
     pub events: usize,
     /// How many pacts it touches, and how many of them it creates.
@@ -201,22 +202,61 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Writes the batch: one write per existing stream, and everything
-    /// durable (one file system sync, then the new streams put in place and
-    /// the directory synced) before it returns.
+    /// Writes the batch, all or nothing even across a crash, and durable
+    /// before it returns. Into a store that does not exist yet, the store
+    /// appears by one rename. Into one that does, the batch is first
+    /// written down in the store's [`journal`] (with one file system sync,
+    /// which also makes the staged new streams durable); then each existing
+    /// stream gets its lines in one write, the new streams are linked in,
+    /// one more sync makes it all durable, and the journal is removed. If
+    /// that is cut short, the next command that records carries the
+    /// journal out to the end.
     ///
     /// # Errors
     ///
     /// [`Error::Io`] when a file cannot be written.
     pub fn commit(self, store: &Store) -> Result<(), Error> {
-        // the staging holds the store's lock until every stream is in
-        // place; a store that did not exist is made by the staging
-        for (mut file, lines) in self.append {
-            file.write_all(&lines)
-                .map_err(Error::io("append to", store.dir()))?;
+        let Batch {
+            mut staging,
+            append,
+            ..
+        } = self;
+        if staging.is_whole() {
+            return staging.commit(store);
         }
-        // also syncs the appends above
-        self.staging.commit(store)
+        // the staging holds the store's lock until the journal is ended
+        let mut files = Vec::with_capacity(append.len());
+        let mut entries = Vec::with_capacity(append.len());
+        for (pact, file, lines) in append {
+            let path = store.stream_path(&pact);
+            let at = file.metadata().map_err(Error::io("read", &path))?.len();
+            // every line was made from text, so this copies nothing
+            let lines = String::from_utf8(lines).map_err(|e| {
+                Error::io("append to", &path)(io::Error::new(io::ErrorKind::InvalidData, e))
+            })?;
+            files.push((file, path));
+            entries.push(Entry::Append { pact, at, lines });
+        }
+        let staged = staging.staged();
+        if entries.is_empty() && staged.is_empty() {
+            return Ok(());
+        }
+        entries.extend(staged.iter().map(|(pact, name)| Entry::Link {
+            pact: pact.clone(),
+            staged: name.clone(),
+        }));
+        journal::begin(store, &entries)?;
+        // from here on the journal, not the staging, answers for the files
+        staging.keep();
+        for ((file, path), entry) in files.iter().zip(&entries) {
+            if let Entry::Append { at, lines, .. } = entry {
+                journal::append(file, path, *at, lines.as_bytes())?;
+            }
+        }
+        staging.link(store)?;
+        sync_filesystem(store.dir())?;
+        let names: Vec<String> = staged.into_iter().map(|(_, name)| name).collect();
+        journal::end(store, &names)
     }
 }
 
@@ -224,7 +264,7 @@ impl Batch {
 /// store that does not exist yet creates it only when it commits.
 fn lock_existing(store: &Store) -> Result<Option<File>, Error> {
     if store.dir().exists() {
-        store.lock_dir().map(Some)
+        store.lock_for_writing().map(Some)
     } else {
         Ok(None)
     }
@@ -309,8 +349,8 @@ struct Outcome {
     refused: Option<(u64, Error)>,
     /// An error writing a new stream.
     failed: Option<Error>,
-    /// Lines for existing streams, with each stream's file, locked.
-    append: Vec<(File, Vec<u8>)>,
+    /// Lines for existing streams, with each stream's pact and file, locked.
+    append: Vec<(PactId, File, Vec<u8>)>,
     events: usize,
     pacts: usize,
     created: usize,
@@ -375,7 +415,7 @@ impl Checker<'_> {
         out.pacts = pacts.len();
         for pending in pacts {
             match pending.stream.existing {
-                Some(file) => out.append.push((file, pending.stream.lines)),
+                Some(file) => out.append.push((pending.id, file, pending.stream.lines)),
                 None => out.created += 1,
             }
         }

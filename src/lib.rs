@@ -16,7 +16,7 @@
 //!   [`replay`] also answers as of a past recorded time and checks
 //!   retractions.
 //! - [`import`]: batches of CSV rows or JSON Lines, checked whole before a
-//!   byte is written.
+//!   byte is written; [`journal`] makes one all or nothing across a crash.
 //! - [`chart`]: the timeline picture, as SVG or a self-contained HTML page.
 //! - [`cache`]: each stream's timeline, kept beside the streams for
 //!   whole-store questions; [`par`] spreads such work over the cores.
@@ -71,6 +71,7 @@ pub mod cli;
 pub mod error;
 pub mod event;
 pub mod import;
+pub mod journal;
 pub mod limits;
 pub mod pact;
 pub mod par;

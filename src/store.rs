@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, StreamProblem};
 use crate::event::{Event, EventBody, Fact, to_recorded};
+use crate::journal;
 use crate::pact::{Pact, PactId};
 use crate::stream::{FromRecord, MAX_LINE, ReadError, Stream};
 
@@ -238,7 +239,7 @@ impl Store {
     /// [`Error::AlreadyRegistered`] when the stream exists,
     /// [`Error::NameTaken`] when the id or an alias is a name of another pact.
     pub fn register(&self, pact: Pact, now: DateTime<Utc>) -> Result<Event, Error> {
-        let lock = self.lock_dir()?;
+        let lock = self.lock_for_writing()?;
         let path = self.stream_path(&pact.id);
         if path.exists() {
             return Err(Error::AlreadyRegistered {
@@ -308,10 +309,39 @@ impl Store {
     /// cannot be opened, locked or read.
     pub fn open_for_append(&self, id: &PactId) -> Result<(File, Stream), Error> {
         let path = self.stream_path(id);
-        let file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
-        file.lock().map_err(Error::io("lock", &path))?;
+        let file = self.lock_stream(&path, OpenOptions::new().read(true).append(true))?;
         let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, &file))?;
         Ok((file, stream))
+    }
+
+    /// Takes the store's lock, as [`Store::lock_dir`], and then carries out
+    /// the journal of an import that did not finish, if there is one: what
+    /// every writer that holds the store's lock does first.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::lock_dir`] and [`journal::finish`].
+    pub fn lock_for_writing(&self) -> Result<File, Error> {
+        let lock = self.lock_dir()?;
+        journal::finish(self)?;
+        Ok(lock)
+    }
+
+    /// Opens the stream file at `path` and takes its exclusive lock, once
+    /// no import is left unfinished: an import cut short (found before the
+    /// lock, or while waiting for it) is carried out first, so that nothing
+    /// is written between its lines.
+    fn lock_stream(&self, path: &Path, options: &OpenOptions) -> Result<File, Error> {
+        loop {
+            if journal::pending(self) {
+                drop(self.lock_for_writing()?);
+            }
+            let file = open_stream(path, &mut options.clone())?;
+            file.lock().map_err(Error::io("lock", path))?;
+            if !journal::pending(self) {
+                return Ok(file);
+            }
+        }
     }
 
     /// Appends the event that `decide` makes from the stream as it stands
@@ -537,6 +567,36 @@ impl Staging {
         sync_filesystem(parent)
     }
 
+    /// Whether the streams are staged in a directory of their own that
+    /// becomes the store, rather than in the store.
+    pub fn is_whole(&self) -> bool {
+        self.whole
+    }
+
+    /// Each stream staged, with the file name it is staged under in the
+    /// store directory.
+    pub fn staged(&self) -> Vec<(PactId, String)> {
+        let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
+        begun.iter().map(|id| (id.clone(), self.name(id))).collect()
+    }
+
+    /// Leaves the staged files in place when the staging is dropped: once a
+    /// [`journal`] names them, they are its to remove.
+    pub fn keep(&mut self) {
+        self.placed = true;
+    }
+
+    /// Links the staged streams into the store, as [`Staging::commit`]
+    /// does, without its file system sync: for a caller that made them
+    /// durable already.
+    ///
+    /// # Errors
+    ///
+    /// As [`Staging::commit`].
+    pub fn link(&self, store: &Store) -> Result<(), Error> {
+        self.link_into(store)
+    }
+
     /// Hard-links every staged stream to its name in the store, and syncs
     /// the store directory if any was. The caller, holding the store's
     /// lock, has seen that none of the names is taken.
@@ -614,8 +674,7 @@ impl Store {
     /// [`Error::Io`] when a file cannot be read or written.
     pub fn repair(&self, id: &PactId, now: DateTime<Utc>) -> Result<Repair, Error> {
         let path = self.stream_path(id);
-        let file = open_stream(&path, OpenOptions::new().read(true).write(true))?;
-        file.lock().map_err(Error::io("lock", &path))?;
+        let file = self.lock_stream(&path, OpenOptions::new().read(true).write(true))?;
         let (line, problem) = match Stream::<Fact>::read(id, BufReader::new(&file)) {
             Ok(stream) => {
                 return Ok(Repair::Intact {
@@ -689,7 +748,7 @@ fn offset_of_line(file: &File, line: usize) -> io::Result<u64> {
 
 /// Opens a stream file without following a symbolic link: a link in the
 /// store could make pactlog read or append to a file outside it.
-fn open_stream(path: &Path, options: &mut OpenOptions) -> Result<File, Error> {
+pub(crate) fn open_stream(path: &Path, options: &mut OpenOptions) -> Result<File, Error> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW);
     options.open(path).map_err(|e| {

@@ -10,6 +10,7 @@ use crate::cli::output::{Cell, Table};
 use crate::cli::style;
 use crate::error::{Error, StreamProblem};
 use crate::event::{Fact, Hash};
+use crate::journal;
 use crate::pact::{Pact, PactId};
 use crate::par;
 use crate::replay::Timeline;
@@ -44,6 +45,8 @@ pub struct Args {
 struct Report {
     ok: bool,
     streams: Vec<StreamReport>,
+    /// The journal of an import that did not finish, if one is left.
+    unfinished_import: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -101,6 +104,8 @@ impl Args {
         let report = Report {
             ok: failed == 0,
             streams,
+            unfinished_import: journal::pending(store)
+                .then(|| journal::path(store).display().to_string()),
         };
         if self.json {
             ctx.json(&report)?;
@@ -271,8 +276,20 @@ fn write_text(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
             writeln!(out, "warning: {warning}")?;
         }
     }
+    if let Some(journal) = &report.unfinished_import {
+        writeln!(
+            out,
+            "warning: {journal}: an import did not finish; the next command that records \
+             (an append, a note, or `pactlog repair PACT`) carries it out to the end"
+        )?;
+    }
     let failed = report.streams.iter().filter(|s| !s.ok).count();
-    let warnings: usize = report.streams.iter().map(|s| s.warnings.len()).sum();
+    let warnings: usize = report
+        .streams
+        .iter()
+        .map(|s| s.warnings.len())
+        .sum::<usize>()
+        + usize::from(report.unfinished_import.is_some());
     writeln!(
         out,
         "{} checked, {} ok, {failed} failed, {warnings} {}",

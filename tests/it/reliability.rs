@@ -665,3 +665,274 @@ fn every_subcommand_fails_bad_arguments_with_an_error_never_a_panic() {
     );
     assert!(run.fails(1).starts_with("error: no store at"));
 }
+
+/// A store as an import into it is left when it is cut short just after
+/// its commit point: the journal written, the first stream's lines
+/// appended, the second's only begun (a write cut short), the new stream
+/// staged but not linked. Returns it, with every file as the import
+/// leaves the store when it runs to the end.
+fn import_cut_short() -> (Store, std::collections::BTreeMap<String, Vec<u8>>) {
+    let before = Store::new().with_gsomia();
+    before.ok(&["register", "aa", "--name", "A"]);
+    before.ok(&["append", "aa", "signed", "--on", "2001-01-01"]);
+    let rows = "pact,status,on\ngsomia,termination_notified,2025-01-01\n\
+                aa,in_force,2002-02-02\naa,suspended,2003-03-03\ncc,signed,2004-04-04\n";
+    let whole = Store::new();
+    let crashed = Store::new();
+    for (name, bytes) in before.snapshot() {
+        std::fs::write(whole.path().join(&name), &bytes).expect("copy");
+        std::fs::write(crashed.path().join(&name), &bytes).expect("copy");
+    }
+    let files = crate::harness::Files::new();
+    let csv = files.write("rows.csv", rows);
+    whole.ok(&["import", &csv, "--create-pacts"]);
+    let done = whole.snapshot();
+    let was = before.snapshot();
+    let lines = |id: &str| {
+        let (old, new) = (&was[&format!("{id}.jsonl")], &done[&format!("{id}.jsonl")]);
+        assert!(new.starts_with(old), "{id} only grew");
+        (
+            old.len(),
+            String::from_utf8(new[old.len()..].to_vec()).expect("text"),
+        )
+    };
+    let (gsomia_at, gsomia) = lines("gsomia");
+    let (aa_at, aa) = lines("aa");
+    let staged = ".cc.jsonl.4242.tmp";
+    let journal = serde_json::json!({
+        "version": 1,
+        "entries": [
+            {"append": {"pact": "gsomia", "at": gsomia_at, "lines": gsomia}},
+            {"append": {"pact": "aa", "at": aa_at, "lines": aa}},
+            {"link": {"pact": "cc", "staged": staged}},
+        ],
+    });
+    write_journal(&crashed, &journal);
+    let append = |id: &str, bytes: &[u8]| {
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(crashed.stream(id))
+            .expect("a stream");
+        std::io::Write::write_all(&mut file, bytes).expect("append");
+    };
+    append("gsomia", gsomia.as_bytes());
+    append("aa", &aa.as_bytes()[..10]);
+    std::fs::write(crashed.path().join(staged), &done["cc.jsonl"]).expect("stage");
+    (crashed, done)
+}
+
+/// Writes `document` as the store's import journal, as FORMAT.md says: the
+/// document on one line, then its CRC-32 in hex.
+fn write_journal(store: &Store, document: &Value) {
+    let line = serde_json::to_string(document).expect("JSON");
+    let crc = crc32fast::hash(line.as_bytes());
+    std::fs::write(
+        store.path().join(".pactlog-journal"),
+        format!("{line}\n{crc:08x}\n"),
+    )
+    .expect("write the journal");
+}
+
+#[test]
+fn an_import_cut_short_after_its_commit_point_is_carried_out_by_the_next_writer() {
+    let (store, done) = import_cut_short();
+    // until then, verify says so (and finds the stream the write left torn)
+    let verify = store.run(&["verify"]);
+    assert_eq!(verify.code, 1, "{}", verify.stdout);
+    assert!(
+        store.redact(&verify.stdout).contains(
+            "warning: [store]/.pactlog-journal: an import did not finish; the next command that records"
+        ),
+        "{}",
+        verify.stdout
+    );
+    assert!(verify.stdout.contains("aa.jsonl:"), "{}", verify.stdout);
+
+    // a note to another stream finishes the import first
+    store.ok(&["note", "gsomia", "after the crash", "--on", "2025-06-01"]);
+    let now = store.snapshot();
+    for id in ["aa", "cc"] {
+        let name = format!("{id}.jsonl");
+        assert_eq!(
+            now[&name], done[&name],
+            "{id} as the whole import leaves it"
+        );
+    }
+    let gsomia = &now["gsomia.jsonl"];
+    assert!(gsomia.starts_with(&done["gsomia.jsonl"]));
+    assert_eq!(
+        store
+            .lines("gsomia")
+            .last()
+            .map(|l| l.contains("after the crash")),
+        Some(true)
+    );
+    assert_eq!(
+        now.keys().filter(|name| name.starts_with('.')).count(),
+        0,
+        "journal and staged file gone: {:?}",
+        now.keys()
+    );
+    let verify = store.run(&["verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+    assert!(
+        verify
+            .stdout
+            .ends_with("3 streams checked, 3 ok, 0 failed, 0 warnings\n"),
+        "{}",
+        verify.stdout
+    );
+}
+
+#[test]
+fn each_kind_of_writer_finishes_an_import_cut_short_first() {
+    for args in [
+        vec!["append", "aa", "in_force", "--on", "2010-01-01"],
+        vec!["register", "dd", "--name", "D"],
+        vec!["repair", "aa"],
+        vec!["import", "-"],
+    ] {
+        let (store, done) = import_cut_short();
+        let run = if args[0] == "import" {
+            store.run_with_stdin(&args, b"pact,status,on\naa,in_force,2010-01-01\n")
+        } else {
+            store.run(&args)
+        };
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        let now = store.snapshot();
+        assert!(now.contains_key("cc.jsonl"), "{args:?}");
+        assert!(now["aa.jsonl"].starts_with(&done["aa.jsonl"]), "{args:?}");
+        assert!(!now.contains_key(".pactlog-journal"), "{args:?}");
+        assert_eq!(store.run(&["verify"]).code, 0, "{args:?}");
+    }
+}
+
+#[test]
+fn an_import_journal_that_no_longer_fits_its_streams_or_is_damaged_is_left_for_a_person() {
+    // aa was changed by hand since: it holds other bytes where the import's go
+    let (store, _) = import_cut_short();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(store.stream("aa"))
+        .expect("a stream");
+    std::io::Write::write_all(&mut file, b"XYZ").expect("append");
+    let refused = store.refuses(&["note", "gsomia", "after", "--on", "2025-06-01"], 1);
+    assert!(
+        refused.starts_with(
+            "error: [store]/aa.jsonl: an import that did not finish cannot be completed: \
+             the stream was changed since\n\
+             hint: nothing more is recorded until a person looks: the journal (.pactlog-journal)"
+        ),
+        "{refused}"
+    );
+
+    // a journal whose bytes no longer match its CRC is not acted on, even
+    // when it still reads as JSON
+    let (store, _) = import_cut_short();
+    let path = store.path().join(".pactlog-journal");
+    let text = std::fs::read_to_string(&path).expect("the journal");
+    std::fs::write(&path, text.replacen("\"at\":", "\"at\": ", 1)).expect("damage");
+    let refused = store.refuses(&["register", "dd", "--name", "D"], 1);
+    assert!(
+        refused.starts_with(
+            "error: [store]/.pactlog-journal: the journal of an import that did not finish \
+             is damaged\n"
+        ),
+        "{refused}"
+    );
+}
+
+#[test]
+fn killing_imports_at_random_moments_leaves_each_all_there_or_not_at_all() {
+    let store = Store::new();
+    let files = crate::harness::Files::new();
+    let pacts: Vec<String> = (0..200).map(|i| format!("p{i:03}")).collect();
+    let rows = |status: &str, on: &str| {
+        let mut csv = String::from("pact,status,on\n");
+        for pact in &pacts {
+            csv += &format!("{pact},{status},{on}\n");
+        }
+        csv
+    };
+    let first = files.write("first.csv", rows("signed", "2001-01-01"));
+    store.ok(&["import", &first, "--create-pacts"]);
+    let statuses = |store: &Store| -> HashSet<String> {
+        store
+            .json(&["list"])
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|row| row["status"].as_str().expect("a status").to_owned())
+            .collect()
+    };
+    let mut rng = Lcg(0x1a9b);
+    let (mut whole, mut none, mut finished) = (0, 0, 0);
+    // the kills land in the last third of an import's time, and a little
+    // past it, where it commits: the first round runs whole, to time it
+    let mut took = Duration::ZERO;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for round in 0..40 {
+        if Instant::now() > deadline {
+            break;
+        }
+        let now = statuses(&store);
+        assert_eq!(
+            now.len(),
+            1,
+            "round {round}: every pact in one status: {now:?}"
+        );
+        let status = if now.contains("in_force") {
+            "suspended"
+        } else {
+            "in_force"
+        };
+        let csv = files.write(
+            "round.csv",
+            rows(status, &format!("{}-01-01", 2002 + round)),
+        );
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pactlog"))
+            .arg("--dir")
+            .arg(store.path())
+            .args(["import", &csv])
+            .env_remove("PACTLOG_DIR")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pactlog starts");
+        let began = Instant::now();
+        if round > 0 {
+            let micros = took.as_micros() as u64;
+            std::thread::sleep(Duration::from_micros(
+                micros / 2 + rng.next(micros * 7 / 10 + 1),
+            ));
+            let _ = child.kill();
+        }
+        let acknowledged = child.wait().expect("pactlog ends").success();
+        if round == 0 {
+            took = began.elapsed();
+        }
+        // any writer carries out what the import committed to
+        store.ok(&["repair", "p000"]);
+        let after = statuses(&store);
+        assert_eq!(
+            after.len(),
+            1,
+            "round {round}: all of the import or none: {after:?}"
+        );
+        if acknowledged {
+            assert!(
+                after.contains(status),
+                "round {round}: acknowledged, so there"
+            );
+            whole += 1;
+        } else if after.contains(status) {
+            finished += 1;
+        } else {
+            none += 1;
+        }
+        assert_eq!(store.run(&["verify"]).code, 0, "round {round}");
+    }
+    eprintln!(
+        "{whole} imports finished, {none} killed before committing, {finished} carried out after the kill"
+    );
+}

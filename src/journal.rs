@@ -1,0 +1,353 @@
+//! The import journal, which makes an import into an existing store all or
+//! nothing even when the import is cut short by a crash or a kill.
+//!
+//! Before an import writes to any stream that exists, it writes down in
+//! `DIR/.pactlog-journal` all it is about to do: for each existing stream,
+//! the stream's length and the lines to add after it; for each new stream,
+//! the hidden file it was staged in. The journal is synced, along with the
+//! staged streams, and put in place by a rename, which is the import's
+//! commit point. Only then are the lines appended and the new streams
+//! linked in, and then the journal is removed.
+//!
+//! A crash before the rename leaves the store as it was. A crash after it
+//! leaves the journal, and the next command that records anything (an
+//! append, a note, a retraction, a registration, an import or a repair)
+//! carries it out to the end, under the store's lock, before it does
+//! anything else: a stream still at its length before the import gets its
+//! lines, one that has a first part of them (a write cut short) gets the
+//! rest, one that has them all is left as it is, and a new stream not
+//! linked yet is linked. Nothing is ever cut or rewritten. A stream that
+//! holds anything else was changed by hand since, and nothing more is
+//! written until a person has looked.
+//!
+//! The file is one JSON document on one line, then a line with the CRC-32
+//! of that line's bytes (8 lowercase hex digits), so that a damaged journal
+//! is never acted on.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::pact::PactId;
+use crate::store::{Store, open_stream, sync_filesystem};
+
+/// The journal's name in the store directory.
+pub const FILE: &str = ".pactlog-journal";
+
+/// The journal format's version.
+const VERSION: u32 = 1;
+
+/// What an import does to one stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entry {
+    /// Adds `lines` to the end of an existing stream `at` bytes long.
+    Append {
+        /// The pact.
+        pact: PactId,
+        /// The stream's length before the import.
+        at: u64,
+        /// The lines the import adds, each with its LF.
+        lines: String,
+    },
+    /// Links a new stream, written under the hidden name `staged` in the
+    /// store directory, to its name.
+    Link {
+        /// The pact.
+        pact: PactId,
+        /// The file name it was staged under.
+        staged: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct Journal {
+    version: u32,
+    entries: Vec<Entry>,
+}
+
+/// A journal as written, borrowing its entries.
+#[derive(Serialize)]
+struct Written<'a> {
+    version: u32,
+    entries: &'a [Entry],
+}
+
+/// The journal's path in `store`.
+pub fn path(store: &Store) -> PathBuf {
+    store.dir().join(FILE)
+}
+
+/// Whether `store` holds a journal: an import that did not finish.
+pub fn pending(store: &Store) -> bool {
+    fs::symlink_metadata(path(store)).is_ok()
+}
+
+/// Writes the journal of `entries` and puts it in place, durable, with
+/// everything written to the store's file system before it (the staged
+/// streams): the import's commit point. Call it holding the store's lock.
+///
+/// # Errors
+///
+/// [`Error::Io`] when it cannot be written, synced or renamed.
+pub fn begin(store: &Store, entries: &[Entry]) -> Result<(), Error> {
+    let temp = store
+        .dir()
+        .join(format!("{FILE}.{}.tmp", std::process::id()));
+    let written = write(&temp, entries).and_then(|()| {
+        sync_filesystem(store.dir())?;
+        fs::rename(&temp, path(store)).map_err(Error::io("rename", &temp))?;
+        sync_dir(store.dir())
+    });
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
+}
+
+fn write(temp: &Path, entries: &[Entry]) -> Result<(), Error> {
+    let journal = Written {
+        version: VERSION,
+        entries,
+    };
+    let file = File::create(temp).map_err(Error::io("create", temp))?;
+    let mut out = Crc {
+        inner: BufWriter::new(file),
+        crc: crc32fast::Hasher::new(),
+    };
+    serde_json::to_writer(&mut out, &journal)
+        .map_err(io::Error::from)
+        .map_err(Error::io("write", temp))?;
+    let crc = out.crc.finalize();
+    let mut file = out.inner;
+    write!(file, "\n{crc:08x}\n")
+        .and_then(|()| file.flush())
+        .map_err(Error::io("write", temp))
+}
+
+/// A writer that keeps the CRC-32 of what goes through it.
+struct Crc<W> {
+    inner: W,
+    crc: crc32fast::Hasher,
+}
+
+impl<W: Write> Write for Crc<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Removes the journal of an import carried out to the end, and then the
+/// staged files its links name.
+///
+/// # Errors
+///
+/// [`Error::Io`] when the journal cannot be removed.
+pub fn end(store: &Store, staged: &[String]) -> Result<(), Error> {
+    let journal = path(store);
+    fs::remove_file(&journal).map_err(Error::io("remove", &journal))?;
+    sync_dir(store.dir())?;
+    for name in staged {
+        let _ = fs::remove_file(store.dir().join(name));
+    }
+    Ok(())
+}
+
+/// Adds to the stream open in `file` (locked, for appending) whatever part
+/// of `lines` it does not have yet, after its first `at` bytes; the caller
+/// syncs it.
+///
+/// # Errors
+///
+/// [`Error::JournalConflict`] when the stream holds anything but its first
+/// `at` bytes and a first part of `lines`; [`Error::Io`] when it cannot be
+/// read or written.
+pub fn append(mut file: &File, path: &Path, at: u64, lines: &[u8]) -> Result<(), Error> {
+    let len = file.metadata().map_err(Error::io("read", path))?.len();
+    let conflict = || Error::JournalConflict {
+        path: path.to_owned(),
+    };
+    let written = len.checked_sub(at).ok_or_else(conflict)?;
+    let written = usize::try_from(written)
+        .ok()
+        .filter(|&n| n <= lines.len())
+        .ok_or_else(conflict)?;
+    if written > 0 {
+        let mut have = vec![0; written];
+        file.seek(SeekFrom::Start(at))
+            .and_then(|_| file.read_exact(&mut have))
+            .map_err(Error::io("read", path))?;
+        if have != lines[..written] {
+            return Err(conflict());
+        }
+    }
+    if written < lines.len() {
+        file.write_all(&lines[written..])
+            .map_err(Error::io("append to", path))?;
+    }
+    Ok(())
+}
+
+/// Carries out a journal left by an import that did not finish, if there
+/// is one. Call it holding the store's lock ([`Store::lock_dir`]) and no
+/// stream's.
+///
+/// # Errors
+///
+/// [`Error::Journal`] when the journal is damaged,
+/// [`Error::JournalConflict`] when a stream was changed since, and
+/// [`Error::Io`]; in each case the journal is left for a person to look at.
+pub fn finish(store: &Store) -> Result<(), Error> {
+    let journal = path(store);
+    let bytes = match fs::read(&journal) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("read", &journal)(e)),
+    };
+    let entries = parse(&bytes).ok_or_else(|| Error::Journal {
+        path: journal.clone(),
+    })?;
+    let mut staged = Vec::new();
+    for entry in &entries {
+        match entry {
+            Entry::Append { pact, at, lines } => {
+                let path = store.stream_path(pact);
+                let file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
+                file.lock().map_err(Error::io("lock", &path))?;
+                append(&file, &path, *at, lines.as_bytes())?;
+            }
+            Entry::Link { pact, staged: name } => {
+                link(store, pact, name)?;
+                staged.push(name.clone());
+            }
+        }
+    }
+    // the appends, and the links
+    sync_filesystem(store.dir())?;
+    end(store, &staged)
+}
+
+/// Links the stream of `pact` staged as `name`, unless that is done.
+fn link(store: &Store, pact: &PactId, name: &str) -> Result<(), Error> {
+    let path = store.stream_path(pact);
+    // a name the import made: hidden, in the store directory itself
+    if !name.starts_with('.') || name.contains(['/', '\\']) || name == "." || name == ".." {
+        return Err(Error::Journal {
+            path: self::path(store),
+        });
+    }
+    let staged = store.dir().join(name);
+    match (fs::symlink_metadata(&staged), fs::symlink_metadata(&path)) {
+        (Ok(_), Err(e)) if e.kind() == io::ErrorKind::NotFound => {
+            fs::hard_link(&staged, &path).map_err(Error::io("create", &path))
+        }
+        // linked before the crash
+        (Ok(from), Ok(to)) if same_file(&from, &to) => Ok(()),
+        _ => Err(Error::JournalConflict { path }),
+    }
+}
+
+#[cfg(unix)]
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &fs::Metadata, _: &fs::Metadata) -> bool {
+    false
+}
+
+/// The entries of a journal file, if it is whole and undamaged.
+fn parse(bytes: &[u8]) -> Option<Vec<Entry>> {
+    let body = bytes.strip_suffix(b"\n")?;
+    let at = body.iter().rposition(|&b| b == b'\n')?;
+    let (document, crc) = (&body[..at], &body[at + 1..]);
+    let crc = u32::from_str_radix(std::str::from_utf8(crc).ok()?, 16).ok()?;
+    if crc32fast::hash(document) != crc {
+        return None;
+    }
+    let journal: Journal = serde_json::from_slice(document).ok()?;
+    (journal.version == VERSION).then_some(journal.entries)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), Error> {
+    File::open(dir)
+        .and_then(|dir| dir.sync_all())
+        .map_err(Error::io("sync", dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> PactId {
+        PactId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_journal_reads_back_and_a_damaged_one_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let entries = vec![
+            Entry::Append {
+                pact: id("a"),
+                at: 10,
+                lines: "{\"x\":1}\n".into(),
+            },
+            Entry::Link {
+                pact: id("b"),
+                staged: ".b.jsonl.1.tmp".into(),
+            },
+        ];
+        begin(&store, &entries).unwrap();
+        let bytes = fs::read(path(&store)).unwrap();
+        assert_eq!(parse(&bytes), Some(entries));
+        for cut in [1, bytes.len() / 2, bytes.len() - 1] {
+            assert_eq!(parse(&bytes[..cut]), None, "cut at {cut}");
+        }
+        let mut flipped = bytes.clone();
+        flipped[5] ^= 1;
+        assert_eq!(parse(&flipped), None);
+    }
+
+    #[test]
+    fn an_append_adds_what_is_missing_and_refuses_anything_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.jsonl");
+        let open = || {
+            OpenOptions::new()
+                .read(true)
+                .append(true)
+                .open(&path)
+                .unwrap()
+        };
+        for (before, want) in [
+            ("head\n", "head\none\ntwo\n"),
+            ("head\non", "head\none\ntwo\n"),
+            ("head\none\ntwo\n", "head\none\ntwo\n"),
+        ] {
+            fs::write(&path, before).unwrap();
+            append(&open(), &path, 5, b"one\ntwo\n").unwrap();
+            assert_eq!(fs::read_to_string(&path).unwrap(), want, "from {before:?}");
+        }
+        for before in ["head", "head\nonx", "head\none\ntwo\nthree\n"] {
+            fs::write(&path, before).unwrap();
+            let e = append(&open(), &path, 5, b"one\ntwo\n").unwrap_err();
+            assert!(
+                matches!(e, Error::JournalConflict { .. }),
+                "{before:?}: {e}"
+            );
+            assert_eq!(fs::read_to_string(&path).unwrap(), before, "untouched");
+        }
+    }
+}
