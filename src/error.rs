@@ -56,9 +56,12 @@ pub enum Error {
         /// What is wrong there.
         problem: StreamProblem,
     },
-    /// The journal of an import that did not finish is damaged: it is not
-    /// acted on.
-    #[error("{}: the journal of an import that did not finish is damaged", path.display())]
+    /// The journal of an import that did not finish is damaged (or from a
+    /// newer pactlog): it is not acted on.
+    #[error(
+        "{}: the journal of an import that did not finish is damaged, or from a newer pactlog",
+        path.display()
+    )]
     Journal {
         /// The journal file.
         path: PathBuf,
@@ -66,12 +69,21 @@ pub enum Error {
     /// An import that did not finish cannot be carried out to the end: a
     /// stream it writes to was changed since.
     #[error(
-        "{}: an import that did not finish cannot be completed: the stream was changed since",
+        "{}: an import that did not finish cannot be completed: {why}",
         path.display()
     )]
     JournalConflict {
         /// The stream file.
         path: PathBuf,
+        /// What is not as the import left it.
+        why: &'static str,
+    },
+    /// An import passed its commit point, but writing it failed: the next
+    /// command that records carries it out.
+    #[error("the import is recorded, but not all of it is written yet: {source}")]
+    ImportUnfinished {
+        /// What failed.
+        source: Box<Error>,
     },
     /// The store directory does not exist.
     #[error("no store at {}", dir.display())]
@@ -211,6 +223,11 @@ impl Error {
                 "nothing more is recorded until a person looks: the journal ({}) holds the lines \
                  the import was adding to each stream; `pactlog errata --since TIME` shows what \
                  reached the record; once the streams are as they should be, move the journal aside",
+                crate::journal::FILE
+            )),
+            Error::ImportUnfinished { .. } => Some(format!(
+                "its journal ({}) holds every line; the next command that records \
+                 (`pactlog repair PACT`, say) writes what is missing, once the cause is mended",
                 crate::journal::FILE
             )),
             Error::NotRepairable { .. } => Some(

@@ -206,15 +206,18 @@ impl Batch {
     /// before it returns. Into a store that does not exist yet, the store
     /// appears by one rename. Into one that does, the batch is first
     /// written down in the store's [`journal`] (with one file system sync,
-    /// which also makes the staged new streams durable); then each existing
-    /// stream gets its lines in one write, the new streams are linked in,
-    /// one more sync makes it all durable, and the journal is removed. If
-    /// that is cut short, the next command that records carries the
-    /// journal out to the end.
+    /// which also makes the staged new streams durable), and put in place
+    /// by a rename, its commit point; then each existing stream gets its
+    /// lines in one write, the new streams are linked in, one more sync
+    /// makes it all durable, and the journal is removed. If that is cut
+    /// short, the next command that records carries the journal out.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] when a file cannot be written.
+    /// [`Error::Io`] when a file cannot be written before the commit point
+    /// (nothing is recorded), [`Error::ImportUnfinished`] when one cannot
+    /// after it (the import is recorded, and the next command that records
+    /// writes what is missing).
     pub fn commit(self, store: &Store) -> Result<(), Error> {
         let Batch {
             mut staging,
@@ -245,18 +248,34 @@ impl Batch {
             pact: pact.clone(),
             staged: name.clone(),
         }));
-        journal::begin(store, &entries)?;
-        // from here on the journal, not the staging, answers for the files
-        staging.keep();
-        for ((file, path), entry) in files.iter().zip(&entries) {
-            if let Entry::Append { at, lines, .. } = entry {
-                journal::append(file, path, *at, lines.as_bytes())?;
-            }
-        }
-        staging.link(store)?;
-        sync_filesystem(store.dir())?;
         let names: Vec<String> = staged.into_iter().map(|(_, name)| name).collect();
-        journal::end(store, &names)
+        // the staged files are the journal's once it is in place, so they
+        // are removed here, not by the staging, if it never is
+        staging.keep();
+        if let Err(e) = journal::begin(store, &entries) {
+            if journal::pending(store) {
+                return Err(Error::ImportUnfinished {
+                    source: Box::new(e),
+                });
+            }
+            for name in &names {
+                let _ = std::fs::remove_file(store.dir().join(name));
+            }
+            return Err(e);
+        }
+        let written = (|| {
+            for ((file, path), entry) in files.iter().zip(&entries) {
+                if let Entry::Append { lines, .. } = entry {
+                    journal::append(file, path, lines.as_bytes())?;
+                }
+            }
+            staging.link(store)?;
+            sync_filesystem(store.dir())?;
+            journal::end(store, &names)
+        })();
+        written.map_err(|e| Error::ImportUnfinished {
+            source: Box::new(e),
+        })
     }
 }
 
@@ -761,7 +780,8 @@ fn register(id: &PactId, stream: &mut Building, name: Option<String>, now: DateT
 
 /// An existing stream, locked and replayed, ready to take lines.
 fn existing(store: &Store, id: &PactId) -> Result<Building, Error> {
-    let (file, stream) = store.open_for_append(id)?;
+    // the import holds the store's lock, and carried out any journal first
+    let (file, stream) = store.open_for_append_holding_lock(id)?;
     let steps = Timeline::new(&stream.events)
         .entries()
         .iter()

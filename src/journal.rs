@@ -162,97 +162,139 @@ pub fn end(store: &Store, staged: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Adds to the stream open in `file` (locked, for appending) whatever part
-/// of `lines` it does not have yet, after its first `at` bytes; the caller
-/// syncs it.
+/// How much of `lines` the stream open in `file` (locked) holds already
+/// after its first `at` bytes: all of it, a first part (a write cut short),
+/// or none.
 ///
 /// # Errors
 ///
 /// [`Error::JournalConflict`] when the stream holds anything but its first
 /// `at` bytes and a first part of `lines`; [`Error::Io`] when it cannot be
-/// read or written.
-pub fn append(mut file: &File, path: &Path, at: u64, lines: &[u8]) -> Result<(), Error> {
+/// read.
+pub fn held(mut file: &File, path: &Path, at: u64, lines: &[u8]) -> Result<usize, Error> {
     let len = file.metadata().map_err(Error::io("read", path))?.len();
     let conflict = || Error::JournalConflict {
         path: path.to_owned(),
+        why: "the stream was changed since",
     };
-    let written = len.checked_sub(at).ok_or_else(conflict)?;
-    let written = usize::try_from(written)
+    let held = len.checked_sub(at).ok_or_else(conflict)?;
+    let held = usize::try_from(held)
         .ok()
         .filter(|&n| n <= lines.len())
         .ok_or_else(conflict)?;
-    if written > 0 {
-        let mut have = vec![0; written];
+    if held > 0 {
+        let mut have = vec![0; held];
         file.seek(SeekFrom::Start(at))
             .and_then(|_| file.read_exact(&mut have))
             .map_err(Error::io("read", path))?;
-        if have != lines[..written] {
+        if have != lines[..held] {
             return Err(conflict());
         }
     }
-    if written < lines.len() {
-        file.write_all(&lines[written..])
-            .map_err(Error::io("append to", path))?;
-    }
-    Ok(())
+    Ok(held)
+}
+
+/// Writes `lines` to the end of the stream open in `file` (for appending).
+///
+/// # Errors
+///
+/// [`Error::Io`] when it cannot be written.
+pub fn append(mut file: &File, path: &Path, lines: &[u8]) -> Result<(), Error> {
+    file.write_all(lines).map_err(Error::io("append to", path))
 }
 
 /// Carries out a journal left by an import that did not finish, if there
 /// is one. Call it holding the store's lock ([`Store::lock_dir`]) and no
-/// stream's.
+/// stream's. Every entry is checked before anything is written, so a
+/// journal that cannot be carried out whole changes nothing.
 ///
 /// # Errors
 ///
 /// [`Error::Journal`] when the journal is damaged,
-/// [`Error::JournalConflict`] when a stream was changed since, and
-/// [`Error::Io`]; in each case the journal is left for a person to look at.
+/// [`Error::JournalConflict`] when a stream or a staged file is not as the
+/// import left it, and [`Error::Io`]; in each case the journal and every
+/// stream are left as they were, for a person to look at.
 pub fn finish(store: &Store) -> Result<(), Error> {
     let journal = path(store);
-    let bytes = match fs::read(&journal) {
-        Ok(bytes) => bytes,
+    let damaged = || Error::Journal {
+        path: journal.clone(),
+    };
+    match fs::symlink_metadata(&journal) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::io("read", &journal)(e)),
-    };
-    let entries = parse(&bytes).ok_or_else(|| Error::Journal {
-        path: journal.clone(),
-    })?;
+        // a link or a directory is no journal pactlog wrote
+        Ok(meta) if !meta.is_file() => return Err(damaged()),
+        Ok(_) => {}
+    }
+    let bytes = fs::read(&journal).map_err(Error::io("read", &journal))?;
+    let entries = parse(&bytes).ok_or_else(damaged)?;
+    // first every entry is checked, and what it lacks found
+    let mut appends = Vec::new();
+    let mut links = Vec::new();
     let mut staged = Vec::new();
     for entry in &entries {
         match entry {
             Entry::Append { pact, at, lines } => {
                 let path = store.stream_path(pact);
+                if fs::symlink_metadata(&path).is_err() {
+                    return Err(Error::JournalConflict {
+                        path,
+                        why: "the stream is missing",
+                    });
+                }
                 let file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
                 file.lock().map_err(Error::io("lock", &path))?;
-                append(&file, &path, *at, lines.as_bytes())?;
+                let held = held(&file, &path, *at, lines.as_bytes())?;
+                appends.push((file, path, &lines.as_bytes()[held..]));
             }
             Entry::Link { pact, staged: name } => {
-                link(store, pact, name)?;
+                if !staged_name(pact, name) {
+                    return Err(damaged());
+                }
+                links.extend(to_link(store, pact, name)?);
                 staged.push(name.clone());
             }
         }
+    }
+    // then it is written
+    for (file, path, rest) in &appends {
+        append(file, path, rest)?;
+    }
+    for (from, to) in &links {
+        fs::hard_link(from, to).map_err(Error::io("create", to))?;
     }
     // the appends, and the links
     sync_filesystem(store.dir())?;
     end(store, &staged)
 }
 
-/// Links the stream of `pact` staged as `name`, unless that is done.
-fn link(store: &Store, pact: &PactId, name: &str) -> Result<(), Error> {
+/// Whether `name` is one an import stages the stream of `pact` under:
+/// `.<pact>.jsonl.<pid>.tmp`.
+fn staged_name(pact: &PactId, name: &str) -> bool {
+    name.strip_prefix(&format!(".{}.jsonl.", pact.as_str()))
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The link that puts the stream of `pact`, staged as `name`, in place:
+/// none when it is in place already.
+fn to_link(store: &Store, pact: &PactId, name: &str) -> Result<Option<(PathBuf, PathBuf)>, Error> {
     let path = store.stream_path(pact);
-    // a name the import made: hidden, in the store directory itself
-    if !name.starts_with('.') || name.contains(['/', '\\']) || name == "." || name == ".." {
-        return Err(Error::Journal {
-            path: self::path(store),
-        });
-    }
     let staged = store.dir().join(name);
+    let conflict = |why| {
+        Err(Error::JournalConflict {
+            path: path.clone(),
+            why,
+        })
+    };
     match (fs::symlink_metadata(&staged), fs::symlink_metadata(&path)) {
-        (Ok(_), Err(e)) if e.kind() == io::ErrorKind::NotFound => {
-            fs::hard_link(&staged, &path).map_err(Error::io("create", &path))
-        }
+        (Ok(from), _) if !from.is_file() => conflict("its staged file is not a file"),
+        (Ok(_), Err(e)) if e.kind() == io::ErrorKind::NotFound => Ok(Some((staged, path))),
         // linked before the crash
-        (Ok(from), Ok(to)) if same_file(&from, &to) => Ok(()),
-        _ => Err(Error::JournalConflict { path }),
+        (Ok(from), Ok(to)) if same_file(&from, &to) => Ok(None),
+        (Ok(_), Ok(_)) => conflict("another file has the stream's name"),
+        (Err(_), _) => conflict("its staged file is missing"),
+        (Ok(_), Err(e)) => Err(Error::io("read", &path)(e)),
     }
 }
 
@@ -321,33 +363,43 @@ mod tests {
     }
 
     #[test]
-    fn an_append_adds_what_is_missing_and_refuses_anything_else() {
+    fn what_a_stream_holds_of_its_lines_is_found_and_anything_else_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.jsonl");
-        let open = || {
-            OpenOptions::new()
-                .read(true)
-                .append(true)
-                .open(&path)
-                .unwrap()
-        };
-        for (before, want) in [
-            ("head\n", "head\none\ntwo\n"),
-            ("head\non", "head\none\ntwo\n"),
-            ("head\none\ntwo\n", "head\none\ntwo\n"),
-        ] {
+        for (before, want) in [("head\n", 0), ("head\non", 2), ("head\none\ntwo\n", 8)] {
             fs::write(&path, before).unwrap();
-            append(&open(), &path, 5, b"one\ntwo\n").unwrap();
-            assert_eq!(fs::read_to_string(&path).unwrap(), want, "from {before:?}");
+            let file = File::open(&path).unwrap();
+            assert_eq!(
+                held(&file, &path, 5, b"one\ntwo\n").unwrap(),
+                want,
+                "{before:?}"
+            );
         }
         for before in ["head", "head\nonx", "head\none\ntwo\nthree\n"] {
             fs::write(&path, before).unwrap();
-            let e = append(&open(), &path, 5, b"one\ntwo\n").unwrap_err();
+            let file = File::open(&path).unwrap();
+            let e = held(&file, &path, 5, b"one\ntwo\n").unwrap_err();
             assert!(
                 matches!(e, Error::JournalConflict { .. }),
                 "{before:?}: {e}"
             );
-            assert_eq!(fs::read_to_string(&path).unwrap(), before, "untouched");
+        }
+    }
+
+    #[test]
+    fn only_names_an_import_stages_under_are_linked() {
+        let pact = id("cc");
+        assert!(staged_name(&pact, ".cc.jsonl.4242.tmp"));
+        for name in [
+            "cc.jsonl",
+            ".cc.jsonl.tmp",
+            ".cc.jsonl.42x.tmp",
+            ".dd.jsonl.42.tmp",
+            ".pactlog-journal",
+            ".gitignore",
+            "../.cc.jsonl.42.tmp",
+        ] {
+            assert!(!staged_name(&pact, name), "{name}");
         }
     }
 }

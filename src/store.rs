@@ -314,6 +314,19 @@ impl Store {
         Ok((file, stream))
     }
 
+    /// [`Store::open_for_append`], for a caller that holds the store's lock
+    /// from [`Store::lock_for_writing`] (and so has no journal to carry out).
+    pub(crate) fn open_for_append_holding_lock(
+        &self,
+        id: &PactId,
+    ) -> Result<(File, Stream), Error> {
+        let path = self.stream_path(id);
+        let file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
+        file.lock().map_err(Error::io("lock", &path))?;
+        let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, &file))?;
+        Ok((file, stream))
+    }
+
     /// Takes the store's lock, as [`Store::lock_dir`], and then carries out
     /// the journal of an import that did not finish, if there is one: what
     /// every writer that holds the store's lock does first.
@@ -334,7 +347,14 @@ impl Store {
     fn lock_stream(&self, path: &Path, options: &OpenOptions) -> Result<File, Error> {
         loop {
             if journal::pending(self) {
-                drop(self.lock_for_writing()?);
+                let lock = self.lock_for_writing()?;
+                if journal::pending(self) {
+                    // carried out, yet back: not one an import left
+                    return Err(Error::Journal {
+                        path: journal::path(self),
+                    });
+                }
+                drop(lock);
             }
             let file = open_stream(path, &mut options.clone())?;
             file.lock().map_err(Error::io("lock", path))?;
@@ -553,7 +573,7 @@ impl Staging {
             // the store was created meanwhile, or this file system cannot
             // rename without replacing: link the streams in one by one,
             // none of which the other store may have
-            let _lock = store.lock_dir()?;
+            let _lock = store.lock_for_writing()?;
             let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(id) = begun.iter().find(|id| store.stream_path(id).exists()) {
                 return Err(Error::AlreadyRegistered { id: id.to_string() });

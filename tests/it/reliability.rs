@@ -669,9 +669,9 @@ fn every_subcommand_fails_bad_arguments_with_an_error_never_a_panic() {
 /// A store as an import into it is left when it is cut short just after
 /// its commit point: the journal written, the first stream's lines
 /// appended, the second's only begun (a write cut short), the new stream
-/// staged but not linked. Returns it, with every file as the import
-/// leaves the store when it runs to the end.
-fn import_cut_short() -> (Store, std::collections::BTreeMap<String, Vec<u8>>) {
+/// staged but not linked. Returns it, with every file as the store was
+/// before the import, and as the import leaves it when it runs to the end.
+fn import_cut_short() -> (Store, Snapshot, Snapshot) {
     let before = Store::new().with_gsomia();
     before.ok(&["register", "aa", "--name", "A"]);
     before.ok(&["append", "aa", "signed", "--on", "2001-01-01"]);
@@ -718,8 +718,11 @@ fn import_cut_short() -> (Store, std::collections::BTreeMap<String, Vec<u8>>) {
     append("gsomia", gsomia.as_bytes());
     append("aa", &aa.as_bytes()[..10]);
     std::fs::write(crashed.path().join(staged), &done["cc.jsonl"]).expect("stage");
-    (crashed, done)
+    (crashed, was, done)
 }
+
+/// A store's files with their bytes.
+type Snapshot = std::collections::BTreeMap<String, Vec<u8>>;
 
 /// Writes `document` as the store's import journal, as FORMAT.md says: the
 /// document on one line, then its CRC-32 in hex.
@@ -735,7 +738,7 @@ fn write_journal(store: &Store, document: &Value) {
 
 #[test]
 fn an_import_cut_short_after_its_commit_point_is_carried_out_by_the_next_writer() {
-    let (store, done) = import_cut_short();
+    let (store, _, done) = import_cut_short();
     // until then, verify says so (and finds the stream the write left torn)
     let verify = store.run(&["verify"]);
     assert_eq!(verify.code, 1, "{}", verify.stdout);
@@ -792,7 +795,7 @@ fn each_kind_of_writer_finishes_an_import_cut_short_first() {
         vec!["repair", "aa"],
         vec!["import", "-"],
     ] {
-        let (store, done) = import_cut_short();
+        let (store, _, done) = import_cut_short();
         let run = if args[0] == "import" {
             store.run_with_stdin(&args, b"pact,status,on\naa,in_force,2010-01-01\n")
         } else {
@@ -809,8 +812,11 @@ fn each_kind_of_writer_finishes_an_import_cut_short_first() {
 
 #[test]
 fn an_import_journal_that_no_longer_fits_its_streams_or_is_damaged_is_left_for_a_person() {
-    // aa was changed by hand since: it holds other bytes where the import's go
-    let (store, _) = import_cut_short();
+    // aa was changed by hand since: it holds other bytes where the import's
+    // go. gsomia, before it in the journal, lacks its lines too, but gets
+    // none of them: nothing is written unless all of the journal can be
+    let (store, was, _) = import_cut_short();
+    std::fs::write(store.stream("gsomia"), &was["gsomia.jsonl"]).expect("undo");
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .open(store.stream("aa"))
@@ -825,10 +831,27 @@ fn an_import_journal_that_no_longer_fits_its_streams_or_is_damaged_is_left_for_a
         ),
         "{refused}"
     );
+    assert_eq!(
+        std::fs::read(store.stream("gsomia")).expect("gsomia"),
+        was["gsomia.jsonl"]
+    );
+
+    // the new stream's staged file gone: refused before anything is written
+    let (store, was, _) = import_cut_short();
+    std::fs::write(store.stream("gsomia"), &was["gsomia.jsonl"]).expect("undo");
+    std::fs::remove_file(store.path().join(".cc.jsonl.4242.tmp")).expect("remove");
+    let refused = store.refuses(&["append", "aa", "in_force", "--on", "2010-01-01"], 1);
+    assert!(
+        refused.starts_with(
+            "error: [store]/cc.jsonl: an import that did not finish cannot be completed: \
+             its staged file is missing\n"
+        ),
+        "{refused}"
+    );
 
     // a journal whose bytes no longer match its CRC is not acted on, even
     // when it still reads as JSON
-    let (store, _) = import_cut_short();
+    let (store, _, _) = import_cut_short();
     let path = store.path().join(".pactlog-journal");
     let text = std::fs::read_to_string(&path).expect("the journal");
     std::fs::write(&path, text.replacen("\"at\":", "\"at\": ", 1)).expect("damage");
@@ -836,10 +859,30 @@ fn an_import_journal_that_no_longer_fits_its_streams_or_is_damaged_is_left_for_a
     assert!(
         refused.starts_with(
             "error: [store]/.pactlog-journal: the journal of an import that did not finish \
-             is damaged\n"
+             is damaged, or from a newer pactlog\n"
         ),
         "{refused}"
     );
+
+    // nor is anything that is not a file, such as a link to nowhere
+    #[cfg(unix)]
+    {
+        let store = Store::new().with_gsomia();
+        std::os::unix::fs::symlink("nowhere", store.path().join(".pactlog-journal"))
+            .expect("a link");
+        let before = std::fs::read(store.stream("gsomia")).expect("gsomia");
+        let run = store.run(&["note", "gsomia", "after", "--on", "2025-06-01"]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("is damaged, or from a newer pactlog"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(
+            std::fs::read(store.stream("gsomia")).expect("gsomia"),
+            before
+        );
+    }
 }
 
 #[test]
