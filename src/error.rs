@@ -76,7 +76,7 @@ pub enum Error {
         /// The stream file.
         path: PathBuf,
         /// What is not as the import left it.
-        why: &'static str,
+        why: String,
     },
     /// An import passed its commit point, but writing it failed: the next
     /// command that records carries it out.
@@ -221,13 +221,15 @@ impl Error {
                 .map(|h| h.replace("add --force", "set the row's forced column to true")),
             Error::Journal { .. } | Error::JournalConflict { .. } => Some(format!(
                 "nothing more is recorded until a person looks: the journal ({}) holds the lines \
-                 the import was adding to each stream; `pactlog errata --since TIME` shows what \
+                 the import was adding to existing streams and names the hidden files its new \
+                 streams are staged in (keep those); `pactlog errata --since TIME` shows what \
                  reached the record; once the streams are as they should be, move the journal aside",
                 crate::journal::FILE
             )),
             Error::ImportUnfinished { .. } => Some(format!(
-                "its journal ({}) holds every line; the next command that records \
-                 (`pactlog repair PACT`, say) writes what is missing, once the cause is mended",
+                "its journal ({}) and the hidden files it names hold the rest; the next command \
+                 that records (`pactlog repair PACT`, say) writes what is missing, once the cause \
+                 is mended; do not delete those files",
                 crate::journal::FILE
             )),
             Error::NotRepairable { .. } => Some(

@@ -270,12 +270,16 @@ impl Batch {
                 }
             }
             staging.link(store)?;
-            sync_filesystem(store.dir())?;
-            journal::end(store, &names)
+            sync_filesystem(store.dir())
         })();
         written.map_err(|e| Error::ImportUnfinished {
             source: Box::new(e),
-        })
+        })?;
+        // Every line is written and durable: the import is done. A journal
+        // that cannot be removed only makes the next command that records
+        // find every line there, and remove it then.
+        let _ = journal::end(store, &names);
+        Ok(())
     }
 }
 

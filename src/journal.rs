@@ -175,7 +175,7 @@ pub fn held(mut file: &File, path: &Path, at: u64, lines: &[u8]) -> Result<usize
     let len = file.metadata().map_err(Error::io("read", path))?.len();
     let conflict = || Error::JournalConflict {
         path: path.to_owned(),
-        why: "the stream was changed since",
+        why: "the stream was changed since".into(),
     };
     let held = len.checked_sub(at).ok_or_else(conflict)?;
     let held = usize::try_from(held)
@@ -211,9 +211,12 @@ pub fn append(mut file: &File, path: &Path, lines: &[u8]) -> Result<(), Error> {
 /// # Errors
 ///
 /// [`Error::Journal`] when the journal is damaged,
-/// [`Error::JournalConflict`] when a stream or a staged file is not as the
-/// import left it, and [`Error::Io`]; in each case the journal and every
-/// stream are left as they were, for a person to look at.
+/// [`Error::Journal`] also when two entries name one pact (no import writes
+/// such a journal), [`Error::JournalConflict`] when a stream or a staged
+/// file is not as the import left it: then nothing is written, and the
+/// journal is left for a person to look at. [`Error::Io`] when a file
+/// cannot be read or written: then the journal is left too, and carrying
+/// it out again later finishes what was begun.
 pub fn finish(store: &Store) -> Result<(), Error> {
     let journal = path(store);
     let damaged = || Error::Journal {
@@ -228,6 +231,13 @@ pub fn finish(store: &Store) -> Result<(), Error> {
     }
     let bytes = fs::read(&journal).map_err(Error::io("read", &journal))?;
     let entries = parse(&bytes).ok_or_else(damaged)?;
+    let mut pacts = std::collections::HashSet::new();
+    let once = entries.iter().all(|entry| match entry {
+        Entry::Append { pact, .. } | Entry::Link { pact, .. } => pacts.insert(pact),
+    });
+    if !once {
+        return Err(damaged());
+    }
     // first every entry is checked, and what it lacks found
     let mut appends = Vec::new();
     let mut links = Vec::new();
@@ -239,7 +249,7 @@ pub fn finish(store: &Store) -> Result<(), Error> {
                 if fs::symlink_metadata(&path).is_err() {
                     return Err(Error::JournalConflict {
                         path,
-                        why: "the stream is missing",
+                        why: "the stream is missing".into(),
                     });
                 }
                 let file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
@@ -281,19 +291,21 @@ fn staged_name(pact: &PactId, name: &str) -> bool {
 fn to_link(store: &Store, pact: &PactId, name: &str) -> Result<Option<(PathBuf, PathBuf)>, Error> {
     let path = store.stream_path(pact);
     let staged = store.dir().join(name);
-    let conflict = |why| {
+    let conflict = |why: String| {
         Err(Error::JournalConflict {
             path: path.clone(),
             why,
         })
     };
     match (fs::symlink_metadata(&staged), fs::symlink_metadata(&path)) {
-        (Ok(from), _) if !from.is_file() => conflict("its staged file is not a file"),
+        (Ok(from), _) if !from.is_file() => {
+            conflict(format!("its staged file {name} is not a file"))
+        }
         (Ok(_), Err(e)) if e.kind() == io::ErrorKind::NotFound => Ok(Some((staged, path))),
         // linked before the crash
         (Ok(from), Ok(to)) if same_file(&from, &to) => Ok(None),
-        (Ok(_), Ok(_)) => conflict("another file has the stream's name"),
-        (Err(_), _) => conflict("its staged file is missing"),
+        (Ok(_), Ok(_)) => conflict("another file has the stream's name".into()),
+        (Err(_), _) => conflict(format!("its staged file {name} is missing")),
         (Ok(_), Err(e)) => Err(Error::io("read", &path)(e)),
     }
 }
@@ -401,5 +413,25 @@ mod tests {
         ] {
             assert!(!staged_name(&pact, name), "{name}");
         }
+    }
+
+    #[test]
+    fn a_journal_naming_one_pact_twice_is_not_acted_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        fs::write(store.stream_path(&id("a")), "head\n").unwrap();
+        let twice = Entry::Append {
+            pact: id("a"),
+            at: 5,
+            lines: "one\n".into(),
+        };
+        begin(&store, &[twice.clone(), twice]).unwrap();
+        let e = finish(&store).unwrap_err();
+        assert!(matches!(e, Error::Journal { .. }), "{e}");
+        assert_eq!(
+            fs::read_to_string(store.stream_path(&id("a"))).unwrap(),
+            "head\n"
+        );
+        assert!(pending(&store));
     }
 }

@@ -349,9 +349,18 @@ impl Store {
             if journal::pending(self) {
                 let lock = self.lock_for_writing()?;
                 if journal::pending(self) {
-                    // carried out, yet back: not one an import left
-                    return Err(Error::Journal {
-                        path: journal::path(self),
+                    // carried out, yet back: no import can write one
+                    // without the lock held here
+                    return Err(Error::Invalid {
+                        message: format!(
+                            "{}: an import journal appeared while the store was locked",
+                            journal::path(self).display()
+                        ),
+                        hint: Some(
+                            "something other than pactlog is writing to the store; \
+                             stop it, then look at the journal"
+                                .into(),
+                        ),
                     });
                 }
                 drop(lock);

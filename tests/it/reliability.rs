@@ -844,7 +844,7 @@ fn an_import_journal_that_no_longer_fits_its_streams_or_is_damaged_is_left_for_a
     assert!(
         refused.starts_with(
             "error: [store]/cc.jsonl: an import that did not finish cannot be completed: \
-             its staged file is missing\n"
+             its staged file .cc.jsonl.4242.tmp is missing\n"
         ),
         "{refused}"
     );
