@@ -7,9 +7,10 @@
 //! is put in place unless every row passes. New streams are written as their
 //! rows are checked, out of sight in a [`Staging`], and removed if a row is
 //! refused; lines for existing streams are held until [`Batch::commit`]. An
-//! import holds the store directory's lock throughout, and each existing
-//! stream's lock from the moment that stream is read, so no other writer can
-//! change what was validated.
+//! import holds the store directory's exclusive lock throughout, which every
+//! other writer waits for, so no stream changes between what was validated
+//! and what is written; it opens each stream only to read it, and again to
+//! write it, so it can touch any number of streams.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -185,14 +186,15 @@ fn csv_error(e: &csv::Error) -> Error {
     }
 }
 
-/// What an import will write, fully validated, with the locks that keep it
-/// valid until [`Batch::commit`].
+/// What an import will write, fully validated, with the store's lock that
+/// keeps it valid until [`Batch::commit`] (held by its staging).
 #[derive(Debug)]
 pub struct Batch {
     /// The new streams, written but not yet in place.
     staging: Staging,
-    /// Lines for existing streams, with each stream's pact and file, locked.
-    append: Vec<(PactId, File, Vec<u8>)>,
+    /// Lines for existing streams, with each stream's pact and its length
+    /// when it was read.
+    append: Vec<(PactId, u64, Vec<u8>)>,
     /// How many events the batch records.
     pub events: usize,
     /// How many pacts it touches, and how many of them it creates.
@@ -227,17 +229,29 @@ impl Batch {
         if staging.is_whole() {
             return staging.commit(store);
         }
-        // the staging holds the store's lock until the journal is ended
-        let mut files = Vec::with_capacity(append.len());
+        // the staging holds the store's lock until the journal is ended:
+        // no pactlog writer changes a stream meanwhile, and one that does
+        // not take the lock is caught here, before anything is written
         let mut entries = Vec::with_capacity(append.len());
-        for (pact, file, lines) in append {
+        for (pact, at, lines) in append {
             let path = store.stream_path(&pact);
-            let at = file.metadata().map_err(Error::io("read", &path))?.len();
+            let len = std::fs::metadata(&path)
+                .map_err(Error::io("read", &path))?
+                .len();
+            if len != at {
+                return Err(Error::Invalid {
+                    message: format!(
+                        "{} changed during the import, written by something that does not \
+                         take the store's lock",
+                        path.display()
+                    ),
+                    hint: Some("nothing was imported; run the import again".into()),
+                });
+            }
             // every line was made from text, so this copies nothing
             let lines = String::from_utf8(lines).map_err(|e| {
                 Error::io("append to", &path)(io::Error::new(io::ErrorKind::InvalidData, e))
             })?;
-            files.push((file, path));
             entries.push(Entry::Append { pact, at, lines });
         }
         let staged = staging.staged();
@@ -264,9 +278,10 @@ impl Batch {
             return Err(e);
         }
         let written = (|| {
-            for ((file, path), entry) in files.iter().zip(&entries) {
-                if let Entry::Append { lines, .. } = entry {
-                    journal::append(file, path, lines.as_bytes())?;
+            // one stream open at a time, however many the import touches
+            for entry in &entries {
+                if let Entry::Append { pact, lines, .. } = entry {
+                    journal::append(store, pact, lines.as_bytes())?;
                 }
             }
             staging.link(store)?;
@@ -303,7 +318,8 @@ fn known_names(store: &Store, dir_lock: &Option<File>) -> Result<Names, Error> {
 
 /// A pact's stream as the batch builds it.
 struct Building {
-    existing: Option<File>,
+    /// For an existing stream, its length when it was read.
+    existing: Option<u64>,
     /// The lines not yet written (for a new pact, those not yet staged).
     lines: Vec<u8>,
     last_seq: u64,
@@ -372,8 +388,9 @@ struct Outcome {
     refused: Option<(u64, Error)>,
     /// An error writing a new stream.
     failed: Option<Error>,
-    /// Lines for existing streams, with each stream's pact and file, locked.
-    append: Vec<(PactId, File, Vec<u8>)>,
+    /// Lines for existing streams, with each stream's pact and its length
+    /// when it was read.
+    append: Vec<(PactId, u64, Vec<u8>)>,
     events: usize,
     pacts: usize,
     created: usize,
@@ -438,7 +455,7 @@ impl Checker<'_> {
         out.pacts = pacts.len();
         for pending in pacts {
             match pending.stream.existing {
-                Some(file) => out.append.push((pending.id, file, pending.stream.lines)),
+                Some(len) => out.append.push((pending.id, len, pending.stream.lines)),
                 None => out.created += 1,
             }
         }
@@ -784,15 +801,16 @@ fn register(id: &PactId, stream: &mut Building, name: Option<String>, now: DateT
 
 /// An existing stream, locked and replayed, ready to take lines.
 fn existing(store: &Store, id: &PactId) -> Result<Building, Error> {
-    // the import holds the store's lock, and carried out any journal first
-    let (file, stream) = store.open_for_append_holding_lock(id)?;
+    // the import holds the store's lock, so no writer changes the stream
+    // until it is done
+    let (stream, len) = store.read_holding_lock(id)?;
     let steps = Timeline::new(&stream.events)
         .entries()
         .iter()
         .map(|e| (e.on(), e.event.seq, e.status()))
         .collect();
     Ok(Building {
-        existing: Some(file),
+        existing: Some(len),
         lines: Vec::new(),
         last_seq: stream.last_seq(),
         last_hash: Some(stream.head),

@@ -162,7 +162,7 @@ pub fn end(store: &Store, staged: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
-/// How much of `lines` the stream open in `file` (locked) holds already
+/// How much of `lines` the stream open in `file` holds already
 /// after its first `at` bytes: all of it, a first part (a write cut short),
 /// or none.
 ///
@@ -194,19 +194,24 @@ pub fn held(mut file: &File, path: &Path, at: u64, lines: &[u8]) -> Result<usize
     Ok(held)
 }
 
-/// Writes `lines` to the end of the stream open in `file` (for appending).
+/// Writes `lines` to the end of the stream of `pact`, opened for this and
+/// closed again, for a caller holding the store's exclusive lock.
 ///
 /// # Errors
 ///
-/// [`Error::Io`] when it cannot be written.
-pub fn append(mut file: &File, path: &Path, lines: &[u8]) -> Result<(), Error> {
-    file.write_all(lines).map_err(Error::io("append to", path))
+/// [`Error::Io`] when it cannot be opened or written.
+pub fn append(store: &Store, pact: &PactId, lines: &[u8]) -> Result<(), Error> {
+    let path = store.stream_path(pact);
+    let mut file = open_stream(&path, OpenOptions::new().append(true))?;
+    file.write_all(lines).map_err(Error::io("append to", &path))
 }
 
 /// Carries out a journal left by an import that did not finish, if there
-/// is one. Call it holding the store's lock ([`Store::lock_dir`]) and no
-/// stream's. Every entry is checked before anything is written, so a
-/// journal that cannot be carried out whole changes nothing.
+/// is one. Call it holding the store's exclusive lock
+/// ([`Store::lock_dir`]), which keeps every other pactlog writer out. Every
+/// entry is checked before anything is written, so a journal that cannot be
+/// carried out whole changes nothing; each stream is open only while it is
+/// looked at or written, however many the journal names.
 ///
 /// # Errors
 ///
@@ -252,10 +257,9 @@ pub fn finish(store: &Store) -> Result<(), Error> {
                         why: "the stream is missing".into(),
                     });
                 }
-                let file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
-                file.lock().map_err(Error::io("lock", &path))?;
+                let file = open_stream(&path, OpenOptions::new().read(true))?;
                 let held = held(&file, &path, *at, lines.as_bytes())?;
-                appends.push((file, path, &lines.as_bytes()[held..]));
+                appends.push((pact, &lines.as_bytes()[held..]));
             }
             Entry::Link { pact, staged: name } => {
                 if !staged_name(pact, name) {
@@ -267,8 +271,10 @@ pub fn finish(store: &Store) -> Result<(), Error> {
         }
     }
     // then it is written
-    for (file, path, rest) in &appends {
-        append(file, path, rest)?;
+    for (pact, rest) in appends {
+        if !rest.is_empty() {
+            append(store, pact, rest)?;
+        }
     }
     for (from, to) in &links {
         fs::hard_link(from, to).map_err(Error::io("create", to))?;

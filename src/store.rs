@@ -1,7 +1,9 @@
 //! The store: a directory with one JSON Lines stream per pact.
 //!
-//! Appending is the only write. An append takes an exclusive lock on the
-//! stream file, re-reads and checks the whole stream, lets the caller
+//! Appending is the only write. An append takes the store directory's
+//! shared lock and an exclusive lock on the stream file (imports and
+//! registrations take the directory's lock exclusively), re-reads and checks
+//! the whole stream, lets the caller
 //! validate the new event against it, writes the line in one `write` and
 //! `fsync`s before it returns. Registering a pact writes the new stream under
 //! a temporary name, links it into place (so a stream never exists half
@@ -299,32 +301,31 @@ impl Store {
         Ok(Names::of(&pacts))
     }
 
-    /// Opens a stream for appending: takes its exclusive lock, then reads
-    /// and checks it. Appends written to the returned file while it is held
-    /// cannot interleave with any other writer's.
+    /// Opens a stream for appending: takes the store's shared lock and the
+    /// stream's exclusive lock, then reads and checks it. Appends written to
+    /// the returned file while it is held cannot interleave with any other
+    /// writer's, and no import or registration runs meanwhile.
     ///
     /// # Errors
     ///
     /// [`Error::Stream`] when the stream is damaged, [`Error::Io`] when it
     /// cannot be opened, locked or read.
-    pub fn open_for_append(&self, id: &PactId) -> Result<(File, Stream), Error> {
+    pub fn open_for_append(&self, id: &PactId) -> Result<(Appending, Stream), Error> {
         let path = self.stream_path(id);
-        let file = self.lock_stream(&path, OpenOptions::new().read(true).append(true))?;
-        let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, &file))?;
-        Ok((file, stream))
+        let open = self.lock_stream(&path, OpenOptions::new().read(true).append(true))?;
+        let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, &open.file))?;
+        Ok((open, stream))
     }
 
-    /// [`Store::open_for_append`], for a caller that holds the store's lock
-    /// from [`Store::lock_for_writing`] (and so has no journal to carry out).
-    pub(crate) fn open_for_append_holding_lock(
-        &self,
-        id: &PactId,
-    ) -> Result<(File, Stream), Error> {
+    /// Reads and checks a whole stream, and gives its length as read, for
+    /// a caller that holds the store's exclusive lock (so no writer can
+    /// change it until that is let go).
+    pub(crate) fn read_holding_lock(&self, id: &PactId) -> Result<(Stream, u64), Error> {
         let path = self.stream_path(id);
-        let file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
-        file.lock().map_err(Error::io("lock", &path))?;
-        let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, &file))?;
-        Ok((file, stream))
+        let file = open_stream(&path, OpenOptions::new().read(true))?;
+        let len = file.metadata().map_err(Error::io("read", &path))?.len();
+        let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, file))?;
+        Ok((stream, len))
     }
 
     /// Takes the store's lock, as [`Store::lock_dir`], and then carries out
@@ -340,11 +341,25 @@ impl Store {
         Ok(lock)
     }
 
-    /// Opens the stream file at `path` and takes its exclusive lock, once
-    /// no import is left unfinished: an import cut short (found before the
-    /// lock, or while waiting for it) is carried out first, so that nothing
-    /// is written between its lines.
-    fn lock_stream(&self, path: &Path, options: &OpenOptions) -> Result<File, Error> {
+    /// Takes the store directory's shared lock, which every writer of one
+    /// stream holds while it writes: no import or registration (which take
+    /// it exclusively) runs meanwhile.
+    fn lock_dir_shared(&self) -> Result<File, Error> {
+        let dir = File::open(&self.dir).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => Error::NoStore {
+                dir: self.dir.clone(),
+            },
+            _ => Error::io("open", &self.dir)(e),
+        })?;
+        dir.lock_shared().map_err(Error::io("lock", &self.dir))?;
+        Ok(dir)
+    }
+
+    /// Opens the stream file at `path` and takes its exclusive lock, under
+    /// the store's shared lock, once no import is left unfinished: an
+    /// import cut short is carried out first, so that nothing is written
+    /// between its lines.
+    fn lock_stream(&self, path: &Path, options: &OpenOptions) -> Result<Appending, Error> {
         loop {
             if journal::pending(self) {
                 let lock = self.lock_for_writing()?;
@@ -365,11 +380,18 @@ impl Store {
                 }
                 drop(lock);
             }
+            let store = self.lock_dir_shared()?;
+            // a journal is written only under the exclusive lock: one here
+            // now was left by an import cut short since the look above
+            if journal::pending(self) {
+                continue;
+            }
             let file = open_stream(path, &mut options.clone())?;
             file.lock().map_err(Error::io("lock", path))?;
-            if !journal::pending(self) {
-                return Ok(file);
-            }
+            return Ok(Appending {
+                file,
+                _store: store,
+            });
         }
     }
 
@@ -390,7 +412,8 @@ impl Store {
         decide: impl FnOnce(&Stream) -> Result<EventBody, Error>,
     ) -> Result<Event, Error> {
         let path = self.stream_path(id);
-        let (mut file, stream) = self.open_for_append(id)?;
+        let (open, stream) = self.open_for_append(id)?;
+        let mut file = &open.file;
         let last = stream.last_seq();
         if let Some(expected) = options.expect_seq
             && expected != last
@@ -418,6 +441,17 @@ impl Store {
         file.sync_data().map_err(Error::io("sync", &path))?;
         Ok(event)
     }
+}
+
+/// A stream open for appending: its file, under the stream's exclusive
+/// lock, and the store directory, under its shared lock; both are let go
+/// when it is dropped.
+#[derive(Debug)]
+pub struct Appending {
+    /// The stream file, open for reading and appending.
+    pub file: File,
+    /// The store directory, locked shared.
+    _store: File,
 }
 
 /// New streams written out of sight while an import is checked (or a pact
@@ -703,8 +737,9 @@ impl Store {
     /// [`Error::Io`] when a file cannot be read or written.
     pub fn repair(&self, id: &PactId, now: DateTime<Utc>) -> Result<Repair, Error> {
         let path = self.stream_path(id);
-        let file = self.lock_stream(&path, OpenOptions::new().read(true).write(true))?;
-        let (line, problem) = match Stream::<Fact>::read(id, BufReader::new(&file)) {
+        let open = self.lock_stream(&path, OpenOptions::new().read(true).write(true))?;
+        let file = &open.file;
+        let (line, problem) = match Stream::<Fact>::read(id, BufReader::new(file)) {
             Ok(stream) => {
                 return Ok(Repair::Intact {
                     events: stream.events.len(),
@@ -720,11 +755,12 @@ impl Store {
                 problem,
             });
         }
-        let keep = offset_of_line(&file, line).map_err(Error::io("read", &path))?;
+        let keep = offset_of_line(file, line).map_err(Error::io("read", &path))?;
         let mut tail = Vec::new();
-        (&file)
+        let mut reader = file;
+        reader
             .seek(SeekFrom::Start(keep))
-            .and_then(|_| (&file).read_to_end(&mut tail))
+            .and_then(|_| reader.read_to_end(&mut tail))
             .map_err(Error::io("read", &path))?;
         let quarantine = self.dir.join(format!(
             "{}.torn-{}",

@@ -979,3 +979,118 @@ fn killing_imports_at_random_moments_leaves_each_all_there_or_not_at_all() {
         "{whole} imports finished, {none} killed before committing, {finished} carried out after the kill"
     );
 }
+
+/// An import into many existing streams holds none of them open: it runs
+/// under a limit of open files far below the number of streams it touches.
+#[cfg(unix)]
+#[test]
+fn an_import_touching_more_streams_than_files_may_be_open_runs() {
+    let store = Store::new();
+    let files = crate::harness::Files::new();
+    let mut first = String::from("pact,status,on\n");
+    let mut second = first.clone();
+    for i in 0..150 {
+        first += &format!("p{i:03},signed,2001-01-01\n");
+        second += &format!("p{i:03},in_force,2002-02-02\n");
+    }
+    store.ok(&["import", &files.write("first.csv", first), "--create-pacts"]);
+    let second = files.write("second.csv", second);
+    let run = Command::new("sh")
+        .args(["-c", "ulimit -n 40 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_pactlog"))
+        .arg("--dir")
+        .arg(store.path())
+        .args(["import", &second])
+        .env_remove("PACTLOG_DIR")
+        .output()
+        .expect("sh runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let statuses: HashSet<String> = store
+        .json(&["list"])
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|row| row["status"].as_str().expect("a status").to_owned())
+        .collect();
+    assert_eq!(statuses, HashSet::from(["in_force".to_owned()]));
+}
+
+/// Imports and appends to the same streams at once: appends wait while an
+/// import runs (it holds the store's lock), and neither breaks the other's
+/// chain or loses a line.
+#[test]
+fn imports_and_appends_racing_on_the_same_streams_lose_and_break_nothing() {
+    let store = Arc::new(Store::new());
+    let files = crate::harness::Files::new();
+    let pacts: Vec<String> = (0..40).map(|i| format!("p{i:02}")).collect();
+    let rows = |status: &str, on: &str| {
+        let mut csv = String::from("pact,status,on\n");
+        for pact in &pacts {
+            csv += &format!("{pact},{status},{on}\n");
+        }
+        csv
+    };
+    store.ok(&[
+        "import",
+        &files.write("first.csv", rows("signed", "2001-01-01")),
+        "--create-pacts",
+    ]);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..3)
+        .map(|w| {
+            let (store, stop, pacts) = (Arc::clone(&store), Arc::clone(&stop), pacts.clone());
+            std::thread::spawn(move || {
+                let mut acknowledged = 0;
+                let mut k = w;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && k < 600 {
+                    let run = store.run(&[
+                        "note",
+                        &pacts[k % pacts.len()],
+                        "racing",
+                        "--on",
+                        "2001-06-01",
+                    ]);
+                    assert_eq!(run.code, 0, "{}", run.stderr);
+                    acknowledged += 1;
+                    k += 3;
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    for round in 0..6 {
+        let status = if round % 2 == 0 {
+            "in_force"
+        } else {
+            "suspended"
+        };
+        let csv = files.write(
+            "round.csv",
+            rows(status, &format!("{}-01-01", 2002 + round)),
+        );
+        store.ok(&["import", &csv]);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let acknowledged: usize = writers
+        .into_iter()
+        .map(|t| t.join().expect("a writer"))
+        .sum();
+    let verify = store.run(&["verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+    let mut notes = 0;
+    for pact in &pacts {
+        let log = store.json(&["log", pact]);
+        let events = log.as_array().expect("an array");
+        notes += events.iter().filter(|e| e["kind"] == "note").count();
+        let statuses = events.iter().filter(|e| e["kind"] == "status").count();
+        assert_eq!(statuses, 7, "{pact}: the first import's row and six more");
+    }
+    assert_eq!(
+        notes, acknowledged,
+        "every acknowledged note is there, once"
+    );
+}
