@@ -235,7 +235,7 @@ impl Batch {
         let mut entries = Vec::with_capacity(append.len());
         for (pact, at, lines) in append {
             let path = store.stream_path(&pact);
-            let len = std::fs::metadata(&path)
+            let len = std::fs::symlink_metadata(&path)
                 .map_err(Error::io("read", &path))?
                 .len();
             if len != at {
@@ -280,8 +280,8 @@ impl Batch {
         let written = (|| {
             // one stream open at a time, however many the import touches
             for entry in &entries {
-                if let Entry::Append { pact, lines, .. } = entry {
-                    journal::append(store, pact, lines.as_bytes())?;
+                if let Entry::Append { pact, at, lines } = entry {
+                    journal::append(store, pact, *at, lines.as_bytes())?;
                 }
             }
             staging.link(store)?;
@@ -799,7 +799,8 @@ fn register(id: &PactId, stream: &mut Building, name: Option<String>, now: DateT
     stream.append(id, EventBody::Registered(pact), now);
 }
 
-/// An existing stream, locked and replayed, ready to take lines.
+/// An existing stream, read and replayed under the store's lock, ready to
+/// take lines.
 fn existing(store: &Store, id: &PactId) -> Result<Building, Error> {
     // the import holds the store's lock, so no writer changes the stream
     // until it is done

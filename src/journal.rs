@@ -194,16 +194,25 @@ pub fn held(mut file: &File, path: &Path, at: u64, lines: &[u8]) -> Result<usize
     Ok(held)
 }
 
-/// Writes `lines` to the end of the stream of `pact`, opened for this and
-/// closed again, for a caller holding the store's exclusive lock.
+/// Gives the stream of `pact` whatever part of `lines` it lacks after its
+/// first `at` bytes, under the stream's lock, opening it for this and
+/// closing it again: the write of an import (or of a journal carried out),
+/// for a caller holding the store's exclusive lock. The lock on the stream,
+/// and the look at what it holds, keep out a writer that does not take the
+/// store's lock: what it wrote is found, and nothing is written after it.
 ///
 /// # Errors
 ///
-/// [`Error::Io`] when it cannot be opened or written.
-pub fn append(store: &Store, pact: &PactId, lines: &[u8]) -> Result<(), Error> {
+/// [`Error::JournalConflict`] when the stream holds anything but its first
+/// `at` bytes and a first part of `lines`; [`Error::Io`] when it cannot be
+/// opened, locked or written.
+pub fn append(store: &Store, pact: &PactId, at: u64, lines: &[u8]) -> Result<(), Error> {
     let path = store.stream_path(pact);
-    let mut file = open_stream(&path, OpenOptions::new().append(true))?;
-    file.write_all(lines).map_err(Error::io("append to", &path))
+    let mut file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
+    file.lock().map_err(Error::io("lock", &path))?;
+    let held = held(&file, &path, at, lines)?;
+    file.write_all(&lines[held..])
+        .map_err(Error::io("append to", &path))
 }
 
 /// Carries out a journal left by an import that did not finish, if there
@@ -258,8 +267,8 @@ pub fn finish(store: &Store) -> Result<(), Error> {
                     });
                 }
                 let file = open_stream(&path, OpenOptions::new().read(true))?;
-                let held = held(&file, &path, *at, lines.as_bytes())?;
-                appends.push((pact, &lines.as_bytes()[held..]));
+                held(&file, &path, *at, lines.as_bytes())?;
+                appends.push((pact, *at, lines.as_bytes()));
             }
             Entry::Link { pact, staged: name } => {
                 if !staged_name(pact, name) {
@@ -271,10 +280,8 @@ pub fn finish(store: &Store) -> Result<(), Error> {
         }
     }
     // then it is written
-    for (pact, rest) in appends {
-        if !rest.is_empty() {
-            append(store, pact, rest)?;
-        }
+    for (pact, at, lines) in appends {
+        append(store, pact, at, lines)?;
     }
     for (from, to) in &links {
         fs::hard_link(from, to).map_err(Error::io("create", to))?;

@@ -267,8 +267,11 @@ impl Store {
     }
 
     /// Creates the store directory if needed and takes its exclusive lock,
-    /// which every writer that creates streams holds: registrations and
-    /// imports. The lock goes with the returned file.
+    /// which registrations and imports hold; every writer of one stream
+    /// holds it shared, so none writes meanwhile. The lock goes with the
+    /// returned file. A process holding it must not append to or repair a
+    /// stream of the store, nor take it again: each waits for the lock it
+    /// holds, for ever.
     ///
     /// # Errors
     ///
@@ -304,7 +307,8 @@ impl Store {
     /// Opens a stream for appending: takes the store's shared lock and the
     /// stream's exclusive lock, then reads and checks it. Appends written to
     /// the returned file while it is held cannot interleave with any other
-    /// writer's, and no import or registration runs meanwhile.
+    /// writer's, and no import or registration runs meanwhile (so a process
+    /// holding it must not register or import into the store).
     ///
     /// # Errors
     ///
