@@ -1061,3 +1061,69 @@ fn stream_problem(problem: crate::StreamProblem) -> Error {
         hint,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stream written by something that skips the store's lock while an
+    /// import is checked: the import is refused at commit, before its
+    /// commit point, and leaves nothing behind.
+    #[test]
+    fn a_stream_changed_behind_the_stores_lock_stops_the_import_before_it_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let now = Utc::now();
+        let today = now.date_naive();
+        let first = "pact,status,on\naa,signed,2001-01-01\n";
+        plan_csv(
+            &store,
+            "first.csv",
+            first.as_bytes(),
+            true,
+            now,
+            today,
+            &|_| {},
+        )
+        .unwrap()
+        .commit(&store)
+        .unwrap();
+        let rows = "pact,status,on\naa,in_force,2002-02-02\nbb,signed,2003-03-03\n";
+        let batch = plan_csv(
+            &store,
+            "rows.csv",
+            rows.as_bytes(),
+            true,
+            now,
+            today,
+            &|_| {},
+        )
+        .unwrap();
+        let path = store.stream_path(&PactId::parse("aa").unwrap());
+        let mut stream = std::fs::read(&path).unwrap();
+        stream.extend_from_slice(b"{}\n");
+        std::fs::write(&path, &stream).unwrap();
+        let before: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+
+        let e = batch.commit(&store).unwrap_err();
+        assert!(
+            e.to_string().contains("aa.jsonl changed during the import"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), stream, "nothing appended");
+        let after: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            after.len(),
+            before.len() - 1,
+            "bb's staged file removed: {after:?}"
+        );
+        assert!(!journal::pending(&store));
+        assert!(!store.stream_path(&PactId::parse("bb").unwrap()).exists());
+    }
+}
