@@ -1126,4 +1126,72 @@ mod tests {
         assert!(!journal::pending(&store));
         assert!(!store.stream_path(&PactId::parse("bb").unwrap()).exists());
     }
+
+    /// A store that did not exist when the import began, but was created
+    /// before it ended: its new streams still go in all together, through
+    /// a journal, beside the stream made meanwhile.
+    #[test]
+    fn an_import_into_a_store_created_meanwhile_goes_in_through_a_journal() {
+        let above = tempfile::tempdir().unwrap();
+        let store = Store::new(above.path().join("store"));
+        let now = Utc::now();
+        let today = now.date_naive();
+        let rows = "pact,status,on\naa,signed,2001-01-01\nbb,signed,2003-03-03\n";
+        let batch = plan_csv(
+            &store,
+            "rows.csv",
+            rows.as_bytes(),
+            true,
+            now,
+            today,
+            &|_| {},
+        )
+        .unwrap();
+        let zz = Pact {
+            id: PactId::parse("zz").unwrap(),
+            name: "Z".into(),
+            aliases: vec![],
+            parties: vec![],
+            kind: None,
+            description: None,
+            source: None,
+            url: None,
+        };
+        store.register(zz, now).unwrap();
+        batch.commit(&store).unwrap();
+        assert_eq!(
+            store
+                .ids()
+                .unwrap()
+                .iter()
+                .map(PactId::as_str)
+                .collect::<Vec<_>>(),
+            ["aa", "bb", "zz"]
+        );
+        for id in ["aa", "bb"] {
+            assert_eq!(
+                store
+                    .read(&PactId::parse(id).unwrap())
+                    .unwrap()
+                    .events
+                    .len(),
+                2
+            );
+        }
+        let mut left: Vec<_> = std::fs::read_dir(store.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["aa.jsonl", "bb.jsonl", "zz.jsonl"],
+            "no journal, no staged file"
+        );
+        assert_eq!(
+            std::fs::read_dir(above.path()).unwrap().count(),
+            1,
+            "staging gone"
+        );
+    }
 }

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::pact::PactId;
-use crate::store::{Store, open_stream, sync_filesystem};
+use crate::store::{Store, open_stream, stream_name, sync_filesystem};
 
 /// The journal's name in the store directory.
 pub const FILE: &str = ".pactlog-journal";
@@ -159,6 +159,65 @@ pub fn end(store: &Store, staged: &[String]) -> Result<(), Error> {
     for name in staged {
         let _ = fs::remove_file(store.dir().join(name));
     }
+    Ok(())
+}
+
+/// Moves the new streams staged in the directory `from` (each under its
+/// stream's name) into the store under hidden names, and links them in
+/// through a journal, so that they appear all together or, across a crash,
+/// all once the next command that records has carried the journal out.
+/// Call it holding the store's exclusive lock, with none of the streams in
+/// the store.
+///
+/// # Errors
+///
+/// [`Error::Io`] when a file cannot be moved or the journal written
+/// (nothing is put in place), [`Error::ImportUnfinished`] when a link
+/// cannot be made after the journal is in place.
+pub fn link_in(store: &Store, from: &Path, pacts: &[PactId]) -> Result<(), Error> {
+    let pid = std::process::id();
+    let mut entries = Vec::with_capacity(pacts.len());
+    let mut names = Vec::with_capacity(pacts.len());
+    let forget = |names: &[String]| {
+        for name in names {
+            let _ = fs::remove_file(store.dir().join(name));
+        }
+    };
+    for pact in pacts {
+        let name = format!(".{}.{pid}.tmp", stream_name(pact));
+        let to = store.dir().join(&name);
+        if let Err(e) = fs::rename(from.join(stream_name(pact)), &to) {
+            forget(&names);
+            return Err(Error::io("move", &to)(e));
+        }
+        names.push(name.clone());
+        entries.push(Entry::Link {
+            pact: pact.clone(),
+            staged: name,
+        });
+    }
+    if let Err(e) = begin(store, &entries) {
+        if pending(store) {
+            return Err(Error::ImportUnfinished {
+                source: Box::new(e),
+            });
+        }
+        forget(&names);
+        return Err(e);
+    }
+    let linked = (|| {
+        for (pact, name) in pacts.iter().zip(&names) {
+            let path = store.stream_path(pact);
+            fs::hard_link(store.dir().join(name), &path).map_err(Error::io("create", &path))?;
+        }
+        sync_filesystem(store.dir())
+    })();
+    linked.map_err(|e| Error::ImportUnfinished {
+        source: Box::new(e),
+    })?;
+    // every stream is in place and durable; a journal left behind is
+    // carried out, with nothing to do, by the next command that records
+    let _ = end(store, &names);
     Ok(())
 }
 

@@ -618,15 +618,14 @@ impl Staging {
             .is_ok();
         if !renamed {
             // the store was created meanwhile, or this file system cannot
-            // rename without replacing: link the streams in one by one,
-            // none of which the other store may have
+            // rename without replacing: the streams, none of which the
+            // store may have, go in through a journal, as into any store
             let _lock = store.lock_for_writing()?;
             let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(id) = begun.iter().find(|id| store.stream_path(id).exists()) {
                 return Err(Error::AlreadyRegistered { id: id.to_string() });
             }
-            drop(begun);
-            return self.link_into(store);
+            return journal::link_in(store, &self.path, &begun);
         }
         self.placed = true;
         // the rename, and any directories made above the store, are durable
