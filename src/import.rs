@@ -206,7 +206,8 @@ pub struct Batch {
 impl Batch {
     /// Writes the batch, all or nothing even across a crash, and durable
     /// before it returns. Into a store that does not exist yet, the store
-    /// appears by one rename. Into one that does, the batch is first
+    /// appears by one rename (or, when it was made meanwhile, the new
+    /// streams go in through a journal, as below). Into one that does, the batch is first
     /// written down in the store's [`journal`] (with one file system sync,
     /// which also makes the staged new streams durable), and put in place
     /// by a rename, its commit point; then each existing stream gets its
@@ -1188,6 +1189,50 @@ mod tests {
             ["aa.jsonl", "bb.jsonl", "zz.jsonl"],
             "no journal, no staged file"
         );
+        assert_eq!(
+            std::fs::read_dir(above.path()).unwrap().count(),
+            1,
+            "staging gone"
+        );
+    }
+
+    /// The names of a store made meanwhile count: a new pact whose id is an
+    /// alias taken there is refused, and nothing is left behind.
+    #[test]
+    fn an_import_into_a_store_created_meanwhile_is_refused_a_name_taken_there() {
+        let above = tempfile::tempdir().unwrap();
+        let store = Store::new(above.path().join("store"));
+        let now = Utc::now();
+        let today = now.date_naive();
+        let rows = "pact,status,on\naa,signed,2001-01-01\nbb,signed,2003-03-03\n";
+        let batch = plan_csv(
+            &store,
+            "rows.csv",
+            rows.as_bytes(),
+            true,
+            now,
+            today,
+            &|_| {},
+        )
+        .unwrap();
+        let zz = Pact {
+            id: PactId::parse("zz").unwrap(),
+            name: "Z".into(),
+            aliases: vec!["BB".into()],
+            parties: vec![],
+            kind: None,
+            description: None,
+            source: None,
+            url: None,
+        };
+        store.register(zz, now).unwrap();
+        let e = batch.commit(&store).unwrap_err();
+        assert_eq!(e.to_string(), "'bb' is already a name of pact 'zz'");
+        let left: Vec<_> = std::fs::read_dir(store.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left, ["zz.jsonl"]);
         assert_eq!(
             std::fs::read_dir(above.path()).unwrap().count(),
             1,

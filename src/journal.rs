@@ -175,6 +175,9 @@ pub fn end(store: &Store, staged: &[String]) -> Result<(), Error> {
 /// (nothing is put in place), [`Error::ImportUnfinished`] when a link
 /// cannot be made after the journal is in place.
 pub fn link_in(store: &Store, from: &Path, pacts: &[PactId]) -> Result<(), Error> {
+    if pacts.is_empty() {
+        return Ok(());
+    }
     let pid = std::process::id();
     let mut entries = Vec::with_capacity(pacts.len());
     let mut names = Vec::with_capacity(pacts.len());
@@ -185,10 +188,10 @@ pub fn link_in(store: &Store, from: &Path, pacts: &[PactId]) -> Result<(), Error
     };
     for pact in pacts {
         let name = format!(".{}.{pid}.tmp", stream_name(pact));
-        let to = store.dir().join(&name);
-        if let Err(e) = fs::rename(from.join(stream_name(pact)), &to) {
+        let staged = from.join(stream_name(pact));
+        if let Err(e) = fs::rename(&staged, store.dir().join(&name)) {
             forget(&names);
-            return Err(Error::io("move", &to)(e));
+            return Err(Error::io("move", &staged)(e));
         }
         names.push(name.clone());
         entries.push(Entry::Link {

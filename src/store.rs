@@ -596,7 +596,10 @@ impl Staging {
     /// # Errors
     ///
     /// [`Error::AlreadyRegistered`] when a stream exists already,
-    /// [`Error::Io`] when a file cannot be synced or linked.
+    /// [`Error::NameTaken`] when a store made meanwhile has a name a new
+    /// pact takes, [`Error::Io`] when a file cannot be synced or linked,
+    /// [`Error::ImportUnfinished`] when linking fails after a journal is in
+    /// place, and what carrying out a journal left before can return.
     pub fn commit(mut self, store: &Store) -> Result<(), Error> {
         rustix::fs::syncfs(&self.dir).map_err(|e| Error::io("sync", &self.path)(e.into()))?;
         if !self.whole {
@@ -624,6 +627,14 @@ impl Staging {
             let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(id) = begun.iter().find(|id| store.stream_path(id).exists()) {
                 return Err(Error::AlreadyRegistered { id: id.to_string() });
+            }
+            // the names were checked against no store: now against this one
+            let mut names = store.names()?;
+            let staged = Store::new(&self.path);
+            for id in begun.iter() {
+                let pact = staged.registration(id)?;
+                names.check_free(&pact)?;
+                names.add(&pact);
             }
             return journal::link_in(store, &self.path, &begun);
         }
