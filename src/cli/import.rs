@@ -16,9 +16,11 @@ use crate::import::{plan_csv, plan_jsonl};
 ///
 /// CSV has a header row with `pact,status,on` and optionally
 /// `source,url,note,reported,forced,name`; each row is checked exactly like
-/// `append`, and a row's `name`, if given, must be its pact's name. JSON Lines is what `export` writes, and recreates streams that
-/// do not exist yet, byte for byte. Either way, a bad row means nothing is
-/// written.
+/// `append`, and a row's `name`, if given, must be its pact's name. JSON
+/// Lines is what `export` writes, and recreates streams that do not exist
+/// yet, byte for byte. Either way, a bad row means nothing is written, and
+/// an import cut short by a crash is finished by the next command that
+/// records. Other writers to the store wait while an import runs.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  pactlog import treaties.csv --create-pacts\n  \
