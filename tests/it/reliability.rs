@@ -910,9 +910,11 @@ fn killing_imports_at_random_moments_leaves_each_all_there_or_not_at_all() {
     };
     let mut rng = Lcg(0x1a9b);
     let (mut whole, mut none, mut finished) = (0, 0, 0);
-    // the kills land in the last third of an import's time, and a little
-    // past it, where it commits: the first round runs whole, to time it
-    let mut took = Duration::ZERO;
+    // the kills aim at the end of an import, where it commits: the first
+    // round runs whole, to time it; then each kill comes later after one
+    // that came before the commit point, and sooner after an import that
+    // finished, with a little jitter
+    let mut delay = 0_u64;
     let deadline = Instant::now() + Duration::from_secs(20);
     for round in 0..40 {
         if Instant::now() > deadline {
@@ -931,7 +933,11 @@ fn killing_imports_at_random_moments_leaves_each_all_there_or_not_at_all() {
         };
         let csv = files.write(
             "round.csv",
-            rows(status, &format!("{}-01-01", 2002 + round)),
+            // a day a round, all in the past, so that `list` shows each
+            rows(
+                status,
+                &format!("2002-{:02}-{:02}", 1 + round / 28, 1 + round % 28),
+            ),
         );
         let mut child = Command::new(env!("CARGO_BIN_EXE_pactlog"))
             .arg("--dir")
@@ -944,15 +950,13 @@ fn killing_imports_at_random_moments_leaves_each_all_there_or_not_at_all() {
             .expect("pactlog starts");
         let began = Instant::now();
         if round > 0 {
-            let micros = took.as_micros() as u64;
-            std::thread::sleep(Duration::from_micros(
-                micros / 2 + rng.next(micros * 7 / 10 + 1),
-            ));
+            let jitter = rng.next(delay / 10 + 1);
+            std::thread::sleep(Duration::from_micros(delay * 95 / 100 + jitter));
             let _ = child.kill();
         }
         let acknowledged = child.wait().expect("pactlog ends").success();
         if round == 0 {
-            took = began.elapsed();
+            delay = began.elapsed().as_micros() as u64;
         }
         // any writer carries out what the import committed to
         store.ok(&["repair", "p000"]);
@@ -968,15 +972,17 @@ fn killing_imports_at_random_moments_leaves_each_all_there_or_not_at_all() {
                 "round {round}: acknowledged, so there"
             );
             whole += 1;
+            delay = delay * 85 / 100;
         } else if after.contains(status) {
             finished += 1;
         } else {
             none += 1;
+            delay = delay * 115 / 100;
         }
         assert_eq!(store.run(&["verify"]).code, 0, "round {round}");
     }
     eprintln!(
-        "{whole} imports finished, {none} killed before committing, {finished} carried out after the kill"
+        "{whole} imports acknowledged, {none} killed before their commit point, {finished} after it"
     );
 }
 
@@ -1076,7 +1082,10 @@ fn imports_and_appends_racing_on_the_same_streams_lose_and_break_nothing() {
         };
         let csv = files.write(
             "round.csv",
-            rows(status, &format!("{}-01-01", 2002 + rounds)),
+            rows(
+                status,
+                &format!("2002-{:02}-{:02}", 1 + rounds / 28, 1 + rounds % 28),
+            ),
         );
         store.ok(&["import", &csv]);
         rounds += 1;
