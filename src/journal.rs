@@ -286,11 +286,10 @@ pub fn append(store: &Store, pact: &PactId, at: u64, lines: &[u8]) -> Result<(),
 ///
 /// # Errors
 ///
-/// [`Error::Journal`] when the journal is damaged,
-/// [`Error::Journal`] also when two entries name one pact (no import writes
-/// such a journal), [`Error::JournalConflict`] when a stream or a staged
-/// file is not as the import left it: then nothing is written, and the
-/// journal is left for a person to look at. [`Error::Io`] when a file
+/// [`Error::Journal`] when the journal is damaged, or names one pact twice
+/// (no import writes such a journal), and [`Error::JournalConflict`] when
+/// a stream or a staged file is not as the import left it: then nothing is
+/// written, and the journal is left for a person to look at. [`Error::Io`] when a file
 /// cannot be read or written: then the journal is left too, and carrying
 /// it out again later finishes what was begun.
 pub fn finish(store: &Store) -> Result<(), Error> {
