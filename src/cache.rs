@@ -868,16 +868,7 @@ mod tests {
     fn settled_streams_are_stamped_and_then_answered_from_the_stamp() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
-        let pact = crate::Pact {
-            id: PactId::parse("p").unwrap(),
-            name: "P".into(),
-            aliases: vec![],
-            parties: vec![],
-            kind: None,
-            description: None,
-            source: None,
-            url: None,
-        };
+        let pact = crate::Pact::named(PactId::parse("p").unwrap(), "P");
         store.register(pact, chrono::Utc::now()).unwrap();
         let ids = store.ids().unwrap();
         if !trusts_change_times(&Dir::open(&store).fd.unwrap()) {

@@ -787,17 +787,11 @@ fn route_rows<R: Read>(
 fn register(id: &PactId, stream: &mut Building, name: Option<String>, now: DateTime<Utc>) {
     let name = name.unwrap_or_else(|| id.to_string());
     stream.name.clone_from(&name);
-    let pact = Pact {
-        id: id.clone(),
-        name,
-        aliases: Vec::new(),
-        parties: Vec::new(),
-        kind: None,
-        description: None,
-        source: None,
-        url: None,
-    };
-    stream.append(id, EventBody::Registered(pact), now);
+    stream.append(
+        id,
+        EventBody::Registered(Pact::named(id.clone(), name)),
+        now,
+    );
 }
 
 /// An existing stream, read and replayed under the store's lock, ready to
@@ -1104,10 +1098,6 @@ mod tests {
         let mut stream = std::fs::read(&path).unwrap();
         stream.extend_from_slice(b"{}\n");
         std::fs::write(&path, &stream).unwrap();
-        let before: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
 
         let e = batch.commit(&store).unwrap_err();
         assert!(
@@ -1115,17 +1105,48 @@ mod tests {
             "{e}"
         );
         assert_eq!(std::fs::read(&path).unwrap(), stream, "nothing appended");
-        let after: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
         assert_eq!(
-            after.len(),
-            before.len() - 1,
-            "bb's staged file removed: {after:?}"
+            files_in(dir.path()),
+            ["aa.jsonl"],
+            "no bb, no staged file for it, no journal"
         );
-        assert!(!journal::pending(&store));
-        assert!(!store.stream_path(&PactId::parse("bb").unwrap()).exists());
+    }
+
+    /// A batch of two new pacts, `aa` and `bb`, planned for a store that
+    /// does not exist yet, which is then created by the registration of
+    /// `zz` with `aliases`, before the batch commits.
+    fn planned_before_the_store_was_made(
+        aliases: &[&str],
+    ) -> (tempfile::TempDir, Store, Result<(), Error>) {
+        let above = tempfile::tempdir().unwrap();
+        let store = Store::new(above.path().join("store"));
+        let now = Utc::now();
+        let rows = "pact,status,on\naa,signed,2001-01-01\nbb,signed,2003-03-03\n";
+        let batch = plan_csv(
+            &store,
+            "rows.csv",
+            rows.as_bytes(),
+            true,
+            now,
+            now.date_naive(),
+            &|_| {},
+        )
+        .unwrap();
+        let mut zz = Pact::named(PactId::parse("zz").unwrap(), "Z");
+        zz.aliases = aliases.iter().map(|a| (*a).to_owned()).collect();
+        store.register(zz, now).unwrap();
+        let committed = batch.commit(&store);
+        (above, store, committed)
+    }
+
+    /// The names of the files in `dir`, sorted.
+    fn files_in(dir: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
     }
 
     /// A store that did not exist when the import began, but was created
@@ -1133,110 +1154,28 @@ mod tests {
     /// a journal, beside the stream made meanwhile.
     #[test]
     fn an_import_into_a_store_created_meanwhile_goes_in_through_a_journal() {
-        let above = tempfile::tempdir().unwrap();
-        let store = Store::new(above.path().join("store"));
-        let now = Utc::now();
-        let today = now.date_naive();
-        let rows = "pact,status,on\naa,signed,2001-01-01\nbb,signed,2003-03-03\n";
-        let batch = plan_csv(
-            &store,
-            "rows.csv",
-            rows.as_bytes(),
-            true,
-            now,
-            today,
-            &|_| {},
-        )
-        .unwrap();
-        let zz = Pact {
-            id: PactId::parse("zz").unwrap(),
-            name: "Z".into(),
-            aliases: vec![],
-            parties: vec![],
-            kind: None,
-            description: None,
-            source: None,
-            url: None,
-        };
-        store.register(zz, now).unwrap();
-        batch.commit(&store).unwrap();
-        assert_eq!(
-            store
-                .ids()
-                .unwrap()
-                .iter()
-                .map(PactId::as_str)
-                .collect::<Vec<_>>(),
-            ["aa", "bb", "zz"]
-        );
+        let (above, store, committed) = planned_before_the_store_was_made(&[]);
+        committed.unwrap();
         for id in ["aa", "bb"] {
-            assert_eq!(
-                store
-                    .read(&PactId::parse(id).unwrap())
-                    .unwrap()
-                    .events
-                    .len(),
-                2
-            );
+            let stream = store.read(&PactId::parse(id).unwrap()).unwrap();
+            assert_eq!(stream.events.len(), 2, "{id}");
         }
-        let mut left: Vec<_> = std::fs::read_dir(store.dir())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        left.sort();
         assert_eq!(
-            left,
+            files_in(store.dir()),
             ["aa.jsonl", "bb.jsonl", "zz.jsonl"],
             "no journal, no staged file"
         );
-        assert_eq!(
-            std::fs::read_dir(above.path()).unwrap().count(),
-            1,
-            "staging gone"
-        );
+        assert_eq!(files_in(above.path()), ["store"], "staging gone");
     }
 
     /// The names of a store made meanwhile count: a new pact whose id is an
     /// alias taken there is refused, and nothing is left behind.
     #[test]
     fn an_import_into_a_store_created_meanwhile_is_refused_a_name_taken_there() {
-        let above = tempfile::tempdir().unwrap();
-        let store = Store::new(above.path().join("store"));
-        let now = Utc::now();
-        let today = now.date_naive();
-        let rows = "pact,status,on\naa,signed,2001-01-01\nbb,signed,2003-03-03\n";
-        let batch = plan_csv(
-            &store,
-            "rows.csv",
-            rows.as_bytes(),
-            true,
-            now,
-            today,
-            &|_| {},
-        )
-        .unwrap();
-        let zz = Pact {
-            id: PactId::parse("zz").unwrap(),
-            name: "Z".into(),
-            aliases: vec!["BB".into()],
-            parties: vec![],
-            kind: None,
-            description: None,
-            source: None,
-            url: None,
-        };
-        store.register(zz, now).unwrap();
-        let e = batch.commit(&store).unwrap_err();
+        let (above, store, committed) = planned_before_the_store_was_made(&["BB"]);
+        let e = committed.unwrap_err();
         assert_eq!(e.to_string(), "'bb' is already a name of pact 'zz'");
-        let left: Vec<_> = std::fs::read_dir(store.dir())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(left, ["zz.jsonl"]);
-        assert_eq!(
-            std::fs::read_dir(above.path()).unwrap().count(),
-            1,
-            "staging gone"
-        );
+        assert_eq!(files_in(store.dir()), ["zz.jsonl"]);
+        assert_eq!(files_in(above.path()), ["store"], "staging gone");
     }
 }

@@ -96,6 +96,20 @@ pub struct Pact {
 }
 
 impl Pact {
+    /// A pact with an id and a name, and nothing more.
+    pub fn named(id: PactId, name: impl Into<String>) -> Pact {
+        Pact {
+            id,
+            name: name.into(),
+            aliases: Vec::new(),
+            parties: Vec::new(),
+            kind: None,
+            description: None,
+            source: None,
+            url: None,
+        }
+    }
+
     /// Checks the metadata a person typed: a name, and aliases, parties and
     /// kind that are short single-line labels, and no alias given twice
     /// (compared case-insensitively).

@@ -23,19 +23,7 @@ fn id() -> PactId {
 /// A stream's events: the registration, then one status event per
 /// `(status, date, forced)`, in append order.
 fn given(statuses: &[(Status, &str)]) -> Vec<Event> {
-    let mut events = vec![event(
-        1,
-        EventBody::Registered(Pact {
-            id: id(),
-            name: "A pact".into(),
-            aliases: vec![],
-            parties: vec![],
-            kind: None,
-            description: None,
-            source: None,
-            url: None,
-        }),
-    )];
+    let mut events = vec![event(1, EventBody::Registered(Pact::named(id(), "A pact")))];
     for (status, on) in statuses {
         let seq = events.len() as u64 + 1;
         events.push(event(seq, status_body(*status, date(on), false)));
