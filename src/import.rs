@@ -30,7 +30,7 @@ use crate::limits;
 use crate::pact::{Pact, PactId};
 use crate::replay::{Timeline, check_between, check_retraction};
 use crate::status::Status;
-use crate::store::{Names, Staging, Store, sync_filesystem};
+use crate::store::{Names, Staging, Store};
 use crate::stream::{MAX_LINE, Stream};
 use crate::time::parse_date;
 
@@ -255,47 +255,19 @@ impl Batch {
             })?;
             entries.push(Entry::Append { pact, at, lines });
         }
-        let staged = staging.staged();
-        if entries.is_empty() && staged.is_empty() {
+        entries.extend(
+            staging
+                .staged()
+                .into_iter()
+                .map(|(pact, staged)| Entry::Link { pact, staged }),
+        );
+        if entries.is_empty() {
             return Ok(());
         }
-        entries.extend(staged.iter().map(|(pact, name)| Entry::Link {
-            pact: pact.clone(),
-            staged: name.clone(),
-        }));
-        let names: Vec<String> = staged.into_iter().map(|(_, name)| name).collect();
-        // the staged files are the journal's once it is in place, so they
-        // are removed here, not by the staging, if it never is
+        // the staged files are the journal's from here on, to put in place
+        // or, if it never is, to remove
         staging.keep();
-        if let Err(e) = journal::begin(store, &entries) {
-            if journal::pending(store) {
-                return Err(Error::ImportUnfinished {
-                    source: Box::new(e),
-                });
-            }
-            for name in &names {
-                let _ = std::fs::remove_file(store.dir().join(name));
-            }
-            return Err(e);
-        }
-        let written = (|| {
-            // one stream open at a time, however many the import touches
-            for entry in &entries {
-                if let Entry::Append { pact, at, lines } = entry {
-                    journal::append(store, pact, *at, lines.as_bytes())?;
-                }
-            }
-            staging.link(store)?;
-            sync_filesystem(store.dir())
-        })();
-        written.map_err(|e| Error::ImportUnfinished {
-            source: Box::new(e),
-        })?;
-        // Every line is written and durable: the import is done. A journal
-        // that cannot be removed only makes the next command that records
-        // find every line there, and remove it then.
-        let _ = journal::end(store, &names);
-        Ok(())
+        journal::commit(store, &entries)
     }
 }
 

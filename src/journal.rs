@@ -93,7 +93,7 @@ pub fn pending(store: &Store) -> bool {
 /// # Errors
 ///
 /// [`Error::Io`] when it cannot be written, synced or renamed.
-pub fn begin(store: &Store, entries: &[Entry]) -> Result<(), Error> {
+fn begin(store: &Store, entries: &[Entry]) -> Result<(), Error> {
     let temp = store
         .dir()
         .join(format!("{FILE}.{}.tmp", std::process::id()));
@@ -152,7 +152,7 @@ impl<W: Write> Write for Crc<W> {
 /// # Errors
 ///
 /// [`Error::Io`] when the journal cannot be removed.
-pub fn end(store: &Store, staged: &[String]) -> Result<(), Error> {
+fn end(store: &Store, staged: &[String]) -> Result<(), Error> {
     let journal = path(store);
     fs::remove_file(&journal).map_err(Error::io("remove", &journal))?;
     sync_dir(store.dir())?;
@@ -180,48 +180,86 @@ pub fn link_in(store: &Store, from: &Path, pacts: &[PactId]) -> Result<(), Error
     }
     let pid = std::process::id();
     let mut entries = Vec::with_capacity(pacts.len());
-    let mut names = Vec::with_capacity(pacts.len());
-    let forget = |names: &[String]| {
-        for name in names {
-            let _ = fs::remove_file(store.dir().join(name));
-        }
-    };
     for pact in pacts {
         let name = format!(".{}.{pid}.tmp", stream_name(pact));
         let staged = from.join(stream_name(pact));
         if let Err(e) = fs::rename(&staged, store.dir().join(&name)) {
-            forget(&names);
+            forget(store, &staged_files(&entries));
             return Err(Error::io("move", &staged)(e));
         }
-        names.push(name.clone());
         entries.push(Entry::Link {
             pact: pact.clone(),
             staged: name,
         });
     }
-    if let Err(e) = begin(store, &entries) {
+    commit(store, &entries)
+}
+
+/// Writes the journal of `entries` and then carries it out: each existing
+/// stream gets its lines, each staged stream is linked in, all is synced,
+/// and the journal and the staged files are removed. Call it holding the
+/// store's exclusive lock, with the staged files in the store directory
+/// under the names the entries give.
+///
+/// # Errors
+///
+/// [`Error::Io`] when the journal cannot be put in place (the staged files
+/// are removed, and nothing is recorded), [`Error::ImportUnfinished`] when
+/// carrying it out fails after that (the next command that records
+/// finishes it).
+pub fn commit(store: &Store, entries: &[Entry]) -> Result<(), Error> {
+    let staged = staged_files(entries);
+    if let Err(e) = begin(store, entries) {
         if pending(store) {
             return Err(Error::ImportUnfinished {
                 source: Box::new(e),
             });
         }
-        forget(&names);
+        forget(store, &staged);
         return Err(e);
     }
-    let linked = (|| {
-        for (pact, name) in pacts.iter().zip(&names) {
-            let path = store.stream_path(pact);
-            fs::hard_link(store.dir().join(name), &path).map_err(Error::io("create", &path))?;
-        }
-        sync_filesystem(store.dir())
-    })();
-    linked.map_err(|e| Error::ImportUnfinished {
+    carry_out(store, entries).map_err(|e| Error::ImportUnfinished {
         source: Box::new(e),
     })?;
-    // every stream is in place and durable; a journal left behind is
+    // all is in place and durable: a journal that cannot be removed is
     // carried out, with nothing to do, by the next command that records
-    let _ = end(store, &names);
+    let _ = end(store, &staged);
     Ok(())
+}
+
+/// Gives each stream of `entries` what it lacks of its lines, links in each
+/// staged stream not linked yet, and syncs the file system. Each stream is
+/// open only while it is written, however many there are.
+fn carry_out(store: &Store, entries: &[Entry]) -> Result<(), Error> {
+    for entry in entries {
+        match entry {
+            Entry::Append { pact, at, lines } => append(store, pact, *at, lines.as_bytes())?,
+            Entry::Link { pact, staged } => {
+                if let Some((from, to)) = to_link(store, pact, staged)? {
+                    fs::hard_link(&from, &to).map_err(Error::io("create", &to))?;
+                }
+            }
+        }
+    }
+    sync_filesystem(store.dir())
+}
+
+/// The names of the staged files that `entries` link in.
+fn staged_files(entries: &[Entry]) -> Vec<String> {
+    entries
+        .iter()
+        .filter_map(|entry| match entry {
+            Entry::Link { staged, .. } => Some(staged.clone()),
+            Entry::Append { .. } => None,
+        })
+        .collect()
+}
+
+/// Removes the staged files `names` from the store directory.
+fn forget(store: &Store, names: &[String]) {
+    for name in names {
+        let _ = fs::remove_file(store.dir().join(name));
+    }
 }
 
 /// How much of `lines` the stream open in `file` holds already
@@ -233,7 +271,7 @@ pub fn link_in(store: &Store, from: &Path, pacts: &[PactId]) -> Result<(), Error
 /// [`Error::JournalConflict`] when the stream holds anything but its first
 /// `at` bytes and a first part of `lines`; [`Error::Io`] when it cannot be
 /// read.
-pub fn held(mut file: &File, path: &Path, at: u64, lines: &[u8]) -> Result<usize, Error> {
+fn held(mut file: &File, path: &Path, at: u64, lines: &[u8]) -> Result<usize, Error> {
     let len = file.metadata().map_err(Error::io("read", path))?.len();
     let conflict = || Error::JournalConflict {
         path: path.to_owned(),
@@ -268,7 +306,7 @@ pub fn held(mut file: &File, path: &Path, at: u64, lines: &[u8]) -> Result<usize
 /// [`Error::JournalConflict`] when the stream holds anything but its first
 /// `at` bytes and a first part of `lines`; [`Error::Io`] when it cannot be
 /// opened, locked or written.
-pub fn append(store: &Store, pact: &PactId, at: u64, lines: &[u8]) -> Result<(), Error> {
+fn append(store: &Store, pact: &PactId, at: u64, lines: &[u8]) -> Result<(), Error> {
     let path = store.stream_path(pact);
     let mut file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
     file.lock().map_err(Error::io("lock", &path))?;
@@ -313,10 +351,7 @@ pub fn finish(store: &Store) -> Result<(), Error> {
     if !once {
         return Err(damaged());
     }
-    // first every entry is checked, and what it lacks found
-    let mut appends = Vec::new();
-    let mut links = Vec::new();
-    let mut staged = Vec::new();
+    // every entry is checked before anything is written
     for entry in &entries {
         match entry {
             Entry::Append { pact, at, lines } => {
@@ -329,27 +364,17 @@ pub fn finish(store: &Store) -> Result<(), Error> {
                 }
                 let file = open_stream(&path, OpenOptions::new().read(true))?;
                 held(&file, &path, *at, lines.as_bytes())?;
-                appends.push((pact, *at, lines.as_bytes()));
             }
-            Entry::Link { pact, staged: name } => {
-                if !staged_name(pact, name) {
+            Entry::Link { pact, staged } => {
+                if !staged_name(pact, staged) {
                     return Err(damaged());
                 }
-                links.extend(to_link(store, pact, name)?);
-                staged.push(name.clone());
+                to_link(store, pact, staged)?;
             }
         }
     }
-    // then it is written
-    for (pact, at, lines) in appends {
-        append(store, pact, at, lines)?;
-    }
-    for (from, to) in &links {
-        fs::hard_link(from, to).map_err(Error::io("create", to))?;
-    }
-    // the appends, and the links
-    sync_filesystem(store.dir())?;
-    end(store, &staged)
+    carry_out(store, &entries)?;
+    end(store, &staged_files(&entries))
 }
 
 /// Whether `name` is one an import stages the stream of `pact` under:

@@ -663,17 +663,6 @@ impl Staging {
         self.placed = true;
     }
 
-    /// Links the staged streams into the store, as [`Staging::commit`]
-    /// does, without its file system sync: for a caller that made them
-    /// durable already.
-    ///
-    /// # Errors
-    ///
-    /// As [`Staging::commit`].
-    pub fn link(&self, store: &Store) -> Result<(), Error> {
-        self.link_into(store)
-    }
-
     /// Hard-links every staged stream to its name in the store, and syncs
     /// the store directory if any was. The caller, holding the store's
     /// lock, has seen that none of the names is taken.
