@@ -360,42 +360,38 @@ impl Store {
     }
 
     /// Opens the stream file at `path` and takes its exclusive lock, under
-    /// the store's shared lock, once no import is left unfinished: an
-    /// import cut short is carried out first, so that nothing is written
-    /// between its lines.
+    /// the store's shared lock, once no import is left unfinished: a journal
+    /// is written only under the exclusive lock, so one seen under the
+    /// shared lock was left by an import cut short, and is carried out
+    /// first, so that nothing is written between its lines.
     fn lock_stream(&self, path: &Path, options: &OpenOptions) -> Result<Appending, Error> {
         loop {
-            if journal::pending(self) {
-                let lock = self.lock_for_writing()?;
-                if journal::pending(self) {
-                    // carried out, yet back: no import can write one
-                    // without the lock held here
-                    return Err(Error::Invalid {
-                        message: format!(
-                            "{}: an import journal appeared while the store was locked",
-                            journal::path(self).display()
-                        ),
-                        hint: Some(
-                            "something other than pactlog is writing to the store; \
-                             stop it, then look at the journal"
-                                .into(),
-                        ),
-                    });
-                }
-                drop(lock);
-            }
             let store = self.lock_dir_shared()?;
-            // a journal is written only under the exclusive lock: one here
-            // now was left by an import cut short since the look above
-            if journal::pending(self) {
-                continue;
+            if !journal::pending(self) {
+                let file = open_stream(path, &mut options.clone())?;
+                file.lock().map_err(Error::io("lock", path))?;
+                return Ok(Appending {
+                    file,
+                    _store: store,
+                });
             }
-            let file = open_stream(path, &mut options.clone())?;
-            file.lock().map_err(Error::io("lock", path))?;
-            return Ok(Appending {
-                file,
-                _store: store,
-            });
+            drop(store);
+            let _lock = self.lock_for_writing()?;
+            if journal::pending(self) {
+                // carried out, yet back: no import can write one without
+                // the lock held here
+                return Err(Error::Invalid {
+                    message: format!(
+                        "{}: an import journal appeared while the store was locked",
+                        journal::path(self).display()
+                    ),
+                    hint: Some(
+                        "something other than pactlog is writing to the store; \
+                         stop it, then look at the journal"
+                            .into(),
+                    ),
+                });
+            }
         }
     }
 
