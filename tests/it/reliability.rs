@@ -890,24 +890,8 @@ fn killing_imports_at_random_moments_leaves_each_all_there_or_not_at_all() {
     let store = Store::new();
     let files = crate::harness::Files::new();
     let pacts: Vec<String> = (0..200).map(|i| format!("p{i:03}")).collect();
-    let rows = |status: &str, on: &str| {
-        let mut csv = String::from("pact,status,on\n");
-        for pact in &pacts {
-            csv += &format!("{pact},{status},{on}\n");
-        }
-        csv
-    };
-    let first = files.write("first.csv", rows("signed", "2001-01-01"));
+    let first = files.write("first.csv", rows(&pacts, "signed", "2001-01-01"));
     store.ok(&["import", &first, "--create-pacts"]);
-    let statuses = |store: &Store| -> HashSet<String> {
-        store
-            .json(&["list"])
-            .as_array()
-            .expect("an array")
-            .iter()
-            .map(|row| row["status"].as_str().expect("a status").to_owned())
-            .collect()
-    };
     let mut rng = Lcg(0x1a9b);
     let (mut whole, mut none, mut finished) = (0, 0, 0);
     // the kills aim at the end of an import, where it commits: the first
@@ -931,14 +915,7 @@ fn killing_imports_at_random_moments_leaves_each_all_there_or_not_at_all() {
         } else {
             "in_force"
         };
-        let csv = files.write(
-            "round.csv",
-            // a day a round, all in the past, so that `list` shows each
-            rows(
-                status,
-                &format!("2002-{:02}-{:02}", 1 + round / 28, 1 + round % 28),
-            ),
-        );
+        let csv = files.write("round.csv", rows(&pacts, status, &nth_day(round)));
         let mut child = Command::new(env!("CARGO_BIN_EXE_pactlog"))
             .arg("--dir")
             .arg(store.path())
@@ -997,14 +974,10 @@ fn an_import_touching_more_streams_than_files_may_be_open_runs() {
     // and for 40 more, and the import touches a hundred more than that
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let limit = 2 * cores + 40;
-    let mut first = String::from("pact,status,on\n");
-    let mut second = first.clone();
-    for i in 0..limit + 100 {
-        first += &format!("p{i:04},signed,2001-01-01\n");
-        second += &format!("p{i:04},in_force,2002-02-02\n");
-    }
-    store.ok(&["import", &files.write("first.csv", first), "--create-pacts"]);
-    let second = files.write("second.csv", second);
+    let pacts: Vec<String> = (0..limit + 100).map(|i| format!("p{i:04}")).collect();
+    let first = files.write("first.csv", rows(&pacts, "signed", "2001-01-01"));
+    store.ok(&["import", &first, "--create-pacts"]);
+    let second = files.write("second.csv", rows(&pacts, "in_force", "2002-02-02"));
     let run = Command::new("sh")
         .args(["-c", &format!("ulimit -n {limit} && exec \"$0\" \"$@\"")])
         .arg(env!("CARGO_BIN_EXE_pactlog"))
@@ -1019,14 +992,7 @@ fn an_import_touching_more_streams_than_files_may_be_open_runs() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let statuses: HashSet<String> = store
-        .json(&["list"])
-        .as_array()
-        .expect("an array")
-        .iter()
-        .map(|row| row["status"].as_str().expect("a status").to_owned())
-        .collect();
-    assert_eq!(statuses, HashSet::from(["in_force".to_owned()]));
+    assert_eq!(statuses(&store), HashSet::from(["in_force".to_owned()]));
 }
 
 /// Imports and appends to the same streams at once: appends wait while an
@@ -1037,16 +1003,9 @@ fn imports_and_appends_racing_on_the_same_streams_lose_and_break_nothing() {
     let store = Arc::new(Store::new());
     let files = crate::harness::Files::new();
     let pacts: Vec<String> = (0..40).map(|i| format!("p{i:02}")).collect();
-    let rows = |status: &str, on: &str| {
-        let mut csv = String::from("pact,status,on\n");
-        for pact in &pacts {
-            csv += &format!("{pact},{status},{on}\n");
-        }
-        csv
-    };
     store.ok(&[
         "import",
-        &files.write("first.csv", rows("signed", "2001-01-01")),
+        &files.write("first.csv", rows(&pacts, "signed", "2001-01-01")),
         "--create-pacts",
     ]);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -1080,13 +1039,7 @@ fn imports_and_appends_racing_on_the_same_streams_lose_and_break_nothing() {
         } else {
             "suspended"
         };
-        let csv = files.write(
-            "round.csv",
-            rows(
-                status,
-                &format!("2002-{:02}-{:02}", 1 + rounds / 28, 1 + rounds % 28),
-            ),
-        );
+        let csv = files.write("round.csv", rows(&pacts, status, &nth_day(rounds)));
         store.ok(&["import", &csv]);
         rounds += 1;
     }
@@ -1135,4 +1088,30 @@ fn interleaved(store: &Store, pacts: &[String]) -> bool {
         statuses.len() >= 3
             && (statuses[1]..*statuses.last().expect("a last")).any(|i| kinds[i] == "note")
     })
+}
+
+/// An import CSV with one row for each of `pacts`: `status` on `on`.
+fn rows(pacts: &[String], status: &str, on: &str) -> String {
+    let mut csv = String::from("pact,status,on\n");
+    for pact in pacts {
+        csv += &format!("{pact},{status},{on}\n");
+    }
+    csv
+}
+
+/// The statuses `list` shows today, each once.
+fn statuses(store: &Store) -> HashSet<String> {
+    store
+        .json(&["list"])
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|row| row["status"].as_str().expect("a status").to_owned())
+        .collect()
+}
+
+/// The `n`th day from 2002-01-01 on (28 a month): a date a round, all in
+/// the past, so that `list` shows each.
+fn nth_day(n: usize) -> String {
+    format!("2002-{:02}-{:02}", 1 + n / 28, 1 + n % 28)
 }
