@@ -1033,6 +1033,21 @@ fn stream_problem(problem: crate::StreamProblem) -> Error {
 mod tests {
     use super::*;
 
+    /// The batch of a CSV import of `rows`, registering the pacts it names.
+    fn planned(store: &Store, rows: &str) -> Batch {
+        let now = Utc::now();
+        plan_csv(
+            store,
+            "rows.csv",
+            rows.as_bytes(),
+            true,
+            now,
+            now.date_naive(),
+            &|_| {},
+        )
+        .unwrap()
+    }
+
     /// A stream written by something that skips the store's lock while an
     /// import is checked: the import is refused at commit, before its
     /// commit point, and leaves nothing behind.
@@ -1040,32 +1055,11 @@ mod tests {
     fn a_stream_changed_behind_the_stores_lock_stops_the_import_before_it_commits() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
-        let now = Utc::now();
-        let today = now.date_naive();
-        let first = "pact,status,on\naa,signed,2001-01-01\n";
-        plan_csv(
-            &store,
-            "first.csv",
-            first.as_bytes(),
-            true,
-            now,
-            today,
-            &|_| {},
-        )
-        .unwrap()
-        .commit(&store)
-        .unwrap();
+        planned(&store, "pact,status,on\naa,signed,2001-01-01\n")
+            .commit(&store)
+            .unwrap();
         let rows = "pact,status,on\naa,in_force,2002-02-02\nbb,signed,2003-03-03\n";
-        let batch = plan_csv(
-            &store,
-            "rows.csv",
-            rows.as_bytes(),
-            true,
-            now,
-            today,
-            &|_| {},
-        )
-        .unwrap();
+        let batch = planned(&store, rows);
         let path = store.stream_path(&PactId::parse("aa").unwrap());
         let mut stream = std::fs::read(&path).unwrap();
         stream.extend_from_slice(b"{}\n");
@@ -1092,21 +1086,13 @@ mod tests {
     ) -> (tempfile::TempDir, Store, Result<(), Error>) {
         let above = tempfile::tempdir().unwrap();
         let store = Store::new(above.path().join("store"));
-        let now = Utc::now();
-        let rows = "pact,status,on\naa,signed,2001-01-01\nbb,signed,2003-03-03\n";
-        let batch = plan_csv(
+        let batch = planned(
             &store,
-            "rows.csv",
-            rows.as_bytes(),
-            true,
-            now,
-            now.date_naive(),
-            &|_| {},
-        )
-        .unwrap();
+            "pact,status,on\naa,signed,2001-01-01\nbb,signed,2003-03-03\n",
+        );
         let mut zz = Pact::named(PactId::parse("zz").unwrap(), "Z");
         zz.aliases = aliases.iter().map(|a| (*a).to_owned()).collect();
-        store.register(zz, now).unwrap();
+        store.register(zz, Utc::now()).unwrap();
         let committed = batch.commit(&store);
         (above, store, committed)
     }
