@@ -207,13 +207,13 @@ impl Batch {
     /// Writes the batch, all or nothing even across a crash, and durable
     /// before it returns. Into a store that does not exist yet, the store
     /// appears by one rename (or, when it was made meanwhile, the new
-    /// streams go in through a journal, as below). Into one that does, the batch is first
-    /// written down in the store's [`journal`] (with one file system sync,
-    /// which also makes the staged new streams durable), and put in place
-    /// by a rename, its commit point; then each existing stream gets its
-    /// lines in one write, the new streams are linked in, one more sync
-    /// makes it all durable, and the journal is removed. If that is cut
-    /// short, the next command that records carries the journal out.
+    /// streams go in through a journal, as below). Into one that does, the
+    /// batch is first written down in the store's [`journal`] (with one
+    /// file system sync, which also makes the staged new streams durable),
+    /// and put in place by a rename, its commit point; then each existing
+    /// stream gets its lines in one write, the new streams are linked in,
+    /// one more sync makes it all durable, and the journal is removed. If
+    /// that is cut short, the next command that records carries it out.
     ///
     /// # Errors
     ///

@@ -2,12 +2,12 @@
 //!
 //! Appending is the only write. An append takes the store directory's
 //! shared lock and an exclusive lock on the stream file (imports and
-//! registrations take the directory's lock exclusively), re-reads and checks
-//! the whole stream, lets the caller
-//! validate the new event against it, writes the line in one `write` and
-//! `fsync`s before it returns. Registering a pact writes the new stream under
-//! a temporary name, links it into place (so a stream never exists half
-//! written) and `fsync`s the directory. Nothing rewrites or removes a line.
+//! registrations take the directory's lock exclusively), re-reads and
+//! checks the whole stream, lets the caller validate the new event against
+//! it, writes the line in one `write` and `fsync`s before it returns.
+//! Registering a pact writes the new stream under a temporary name, links
+//! it into place (so a stream never exists half written) and `fsync`s the
+//! directory. Nothing rewrites or removes a line.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
