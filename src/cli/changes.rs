@@ -105,7 +105,14 @@ impl Args {
             } else {
                 ""
             };
-            writeln!(ctx.out, "no status changes from {from} to {to}{readable}")?;
+            let known = when
+                .as_ref()
+                .map(|w| format!(" as of {}", w.input))
+                .unwrap_or_default();
+            writeln!(
+                ctx.out,
+                "no status changes from {from} to {to}{known}{readable}"
+            )?;
         } else {
             let mut table = Table::with_header(&["ON", "PACT", "FROM", "TO"]);
             for c in &changes {

@@ -74,6 +74,7 @@ impl Args {
             })
         });
         let (answers, failed) = reported(ctx, answers);
+        let later = answers.iter().filter(|answer| answer.is_none()).count();
         let mut rows: Vec<Row> = answers.into_iter().flatten().collect();
         cache.retain(&ids);
         // a command that meets a broken stream fails, and changes no file
@@ -97,11 +98,22 @@ impl Args {
         } else if rows.is_empty() {
             match wanted {
                 Some(status) => writeln!(ctx.out, "no pact is {status} on {on}")?,
-                None => writeln!(
-                    ctx.out,
-                    "no pacts registered in {}",
-                    ctx.store.dir().display()
-                )?,
+                None => {
+                    let dir = ctx.store.dir().display();
+                    match &when {
+                        Some(when) if later > 0 => writeln!(
+                            ctx.out,
+                            "no pacts registered in {dir} as of {} ({later} registered later)",
+                            when.input
+                        )?,
+                        Some(when) => writeln!(
+                            ctx.out,
+                            "no pacts registered in {dir} as of {}",
+                            when.input
+                        )?,
+                        None => writeln!(ctx.out, "no pacts registered in {dir}")?,
+                    }
+                }
             }
         } else {
             let mut table = Table::with_header(&["PACT", "STATUS", "SINCE", "NAME"]);

@@ -6,10 +6,10 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::cli::output::{Table, one_line};
-use crate::cli::{AsOfArg, Context};
+use crate::cli::{AsOfArg, Context, visible};
 use crate::error::Error;
 use crate::event::{Event, EventBody, Retraction};
-use crate::replay::{as_of, retractions};
+use crate::replay::retractions;
 
 /// Show a pact's raw events in append order.
 ///
@@ -40,7 +40,7 @@ impl Args {
         let when = self.as_of.parse(ctx.now)?;
         let id = ctx.store.resolve(&self.pact)?;
         let stream = ctx.store.read(&id)?;
-        let events = as_of(&stream.events, when.map(|w| w.at));
+        let events = visible(&stream, when.as_ref())?;
         let retracted = retractions(events);
         if self.json {
             let entries: Vec<LogEntry> = events
