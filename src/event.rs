@@ -1048,6 +1048,53 @@ mod tests {
         }
     }
 
+    /// Whatever a person types within the limits, the line written stays
+    /// one that readers take: no writer can make a stream unreadable.
+    #[test]
+    fn the_largest_registration_the_limits_allow_is_a_line_readers_take() {
+        use crate::limits;
+        // the widest characters JSON can be made to hold: a control
+        // character is escaped to six bytes, and labels and URLs, which
+        // refuse those, take four-byte characters
+        let escaped = |n: usize| "\u{1}".repeat(n);
+        let wide = |n: usize| "\u{1d54f}".repeat(n);
+        let labels = |n: usize| -> Vec<String> {
+            (0..n)
+                .map(|i| format!("{i:03}{}", wide(limits::LABEL - 3)))
+                .collect()
+        };
+        let pact = Pact {
+            id: PactId::parse(&"p".repeat(64)).unwrap(),
+            name: escaped(limits::NAME),
+            aliases: labels(limits::ALIASES),
+            parties: labels(limits::PARTIES),
+            kind: Some(wide(limits::LABEL)),
+            description: Some(escaped(limits::DESCRIPTION)),
+            source: Some(escaped(limits::SOURCE)),
+            url: Some(format!("https://{}", wide(limits::URL - 8))),
+        };
+        let pact = pact.validated().expect("every field is within its limit");
+        let mut event = status_event();
+        event.pact = pact.id.clone();
+        event.seq = 1;
+        event.prev = None;
+        event.body = EventBody::Registered(pact.clone());
+        let line = event.to_line();
+        assert!(
+            line.len() <= crate::stream::MAX_LINE,
+            "{} bytes",
+            line.len()
+        );
+        assert_eq!(Event::from_line(line.as_bytes()).unwrap(), event);
+        // one label more is refused before anything is written
+        let mut more = pact.clone();
+        more.aliases.push("one more".into());
+        assert!(more.validated().is_err());
+        let mut more = pact;
+        more.parties.push("one more".into());
+        assert!(more.validated().is_err());
+    }
+
     #[test]
     fn a_line_has_its_keys_in_the_documented_order_and_reads_back() {
         let event = status_event();

@@ -19,6 +19,26 @@ pub const SOURCE: usize = 500;
 pub const URL: usize = 2000;
 /// The longest note text or free-text remark.
 pub const TEXT: usize = 4000;
+/// The most aliases a pact may have.
+pub const ALIASES: usize = 50;
+/// The most parties a pact may have: more than the states of the world, for
+/// the widest multilateral treaty.
+pub const PARTIES: usize = 250;
+
+/// Checks that at most `max` labels are given; `field` names them in the
+/// plural.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] naming `field`.
+pub fn check_count(field: &str, count: usize, max: usize) -> Result<(), Error> {
+    if count > max {
+        return Err(invalid(format!(
+            "{count} {field} are given; at most {max} are allowed"
+        )));
+    }
+    Ok(())
+}
 
 /// Trims `value` and checks it is non-empty and at most `max` characters.
 ///
@@ -95,6 +115,16 @@ mod tests {
         assert!(check_text("name", "   ", NAME).is_err());
         assert!(check_text("name", &"x".repeat(NAME + 1), NAME).is_err());
         assert_eq!(check_text("note", "a\u{7}b", TEXT).unwrap(), "a\u{7}b");
+    }
+
+    #[test]
+    fn labels_are_counted() {
+        assert!(check_count("parties", PARTIES, PARTIES).is_ok());
+        let error = check_count("parties", PARTIES + 1, PARTIES).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "251 parties are given; at most 250 are allowed"
+        );
     }
 
     #[test]

@@ -119,6 +119,8 @@ impl Pact {
     /// [`Error::Invalid`] naming the field that is wrong.
     pub fn validated(mut self) -> Result<Pact, Error> {
         self.name = limits::check_text("name", &self.name, limits::NAME)?;
+        limits::check_count("aliases", self.aliases.len(), limits::ALIASES)?;
+        limits::check_count("parties", self.parties.len(), limits::PARTIES)?;
         for alias in &mut self.aliases {
             *alias = limits::check_label("alias", alias)?;
         }

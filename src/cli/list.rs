@@ -106,11 +106,9 @@ impl Args {
                             "no pacts registered in {dir} as of {} ({later} registered later)",
                             when.input
                         )?,
-                        Some(when) => writeln!(
-                            ctx.out,
-                            "no pacts registered in {dir} as of {}",
-                            when.input
-                        )?,
+                        Some(when) => {
+                            writeln!(ctx.out, "no pacts registered in {dir} as of {}", when.input)?
+                        }
                         None => writeln!(ctx.out, "no pacts registered in {dir}")?,
                     }
                 }

@@ -444,6 +444,22 @@ fn text_fields_have_limits_with_clear_errors() {
             ],
             "error: party 'K\\nR' contains a control character or line break",
         ),
+        (
+            ["register", "x", "--name", "X"]
+                .map(String::from)
+                .into_iter()
+                .chain((0..251).flat_map(|i| ["--party".into(), format!("P{i}")]))
+                .collect(),
+            "error: 251 parties are given; at most 250 are allowed",
+        ),
+        (
+            ["register", "x", "--name", "X"]
+                .map(String::from)
+                .into_iter()
+                .chain((0..51).flat_map(|i| ["--alias".into(), format!("A{i}")]))
+                .collect(),
+            "error: 51 aliases are given; at most 50 are allowed",
+        ),
     ];
     for (args, message) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

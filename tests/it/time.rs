@@ -141,12 +141,14 @@ fn status_as_of_each_recorded_time_gives_what_the_record_said_then() {
     }
     // the commands that ask of every pact say why they list none
     assert_eq!(
-        s.store.redact(&s.store.ok(&["list", "--as-of", "2020-01-01"])),
+        s.store
+            .redact(&s.store.ok(&["list", "--as-of", "2020-01-01"])),
         "no pacts registered in [store] as of 2020-01-01 (1 registered later)\n"
     );
     let changes = ["changes", "--from", "2016-01-01", "--to", "2024-01-01"];
     assert_eq!(
-        s.store.ok(&[&changes[..], &["--as-of", "2020-01-01"]].concat()),
+        s.store
+            .ok(&[&changes[..], &["--as-of", "2020-01-01"]].concat()),
         "no status changes from 2016-01-01 to 2024-01-01 as of 2020-01-01\n"
     );
     let answer = status_as_of(&s.store, "2020-01-01", Some(&s.t1));
