@@ -17,7 +17,8 @@ use crate::status::Status;
 /// As JSON Lines: the stored lines themselves, stream after stream, which
 /// `import` turns back into the same files byte for byte. With --csv: one
 /// row per status event in force in the record (retracted ones left out),
-/// with the pact's name, for a spreadsheet.
+/// with the pact's name, for a spreadsheet: pact after pact, each pact's
+/// rows in the order they were recorded, which `import` takes back.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog export > backup.jsonl\n  \
     pactlog export --csv > statuses.csv")]
@@ -71,7 +72,14 @@ impl Args {
         let (streams, failed) = read_streams(ctx, &ids);
         let mut rows = Vec::new();
         for stream in &streams {
-            for entry in Timeline::new(&stream.events).entries() {
+            // in the order they were recorded, so that `import` checks each
+            // row against what its `append` was checked against, and takes
+            // back what `--force` let in: in date order, the row after a
+            // forced backfill would be refused
+            let timeline = Timeline::new(&stream.events);
+            let mut entries = timeline.entries().to_vec();
+            entries.sort_by_key(|entry| entry.event.seq);
+            for entry in &entries {
                 let change = entry.change();
                 rows.push(Row {
                     pact: &stream.pact.id,

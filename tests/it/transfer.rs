@@ -799,6 +799,16 @@ fn export_csv_has_one_row_per_status_in_force_in_the_record_with_the_pact_name()
         "line one\r\nline two",
         "--reported",
     ]);
+    // a forced backfill: the row after it in date order, suspended, could
+    // not follow it, so the rows must come back in the order recorded
+    for (status, on, force) in [
+        ("in-force", "2002-01-01", None),
+        ("suspended", "2004-01-01", None),
+        ("terminated", "2003-01-01", Some("--force")),
+    ] {
+        let args = ["append", "hostile", status, "--on", on];
+        store.ok(&[&args[..], force.as_slice()].concat());
+    }
     let out = store.ok(&["export", "--csv"]);
     let mut reader = csv::Reader::from_reader(out.as_bytes());
     let headers = reader.headers().expect("a header row").clone();
@@ -822,7 +832,22 @@ fn export_csv_has_one_row_per_status_in_force_in_the_record_with_the_pact_name()
     let mut expected = Vec::new();
     for id in ids {
         let history = store.json(&["history", id]);
-        for interval in history["intervals"].as_array().expect("intervals") {
+        // pact after pact, each pact's statuses in force in the order they
+        // were recorded
+        let log = store.json(&["log", id]);
+        let recorded = log
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter(|e| e["kind"] == "status" && e["retracted"] == false)
+            .map(|e| {
+                let intervals = history["intervals"].as_array().expect("intervals");
+                intervals
+                    .iter()
+                    .find(|i| i["event"] == e["id"])
+                    .expect("an interval of each status in force")
+            });
+        for interval in recorded {
             expected.push(vec![
                 id.to_owned(),
                 history["name"].as_str().expect("a name").to_owned(),
