@@ -28,7 +28,7 @@ use crate::event::{Event, EventBody, Hash, StatusChange, to_recorded};
 use crate::journal::{self, Entry};
 use crate::limits;
 use crate::pact::{Pact, PactId};
-use crate::replay::{Timeline, check_between, check_retraction};
+use crate::replay::{Steps, Timeline, check_retraction};
 use crate::status::Status;
 use crate::store::{Names, Staging, Store};
 use crate::stream::{MAX_LINE, Stream};
@@ -298,8 +298,8 @@ struct Building {
     last_seq: u64,
     last_hash: Option<Hash>,
     last_recorded: DateTime<Utc>,
-    /// The timeline, as (date, seq, status) in timeline order.
-    steps: Vec<(NaiveDate, u64, Status)>,
+    /// The timeline so far.
+    steps: Steps,
     /// The pact's name, as registered (empty until it is).
     name: String,
 }
@@ -453,7 +453,7 @@ impl Checker<'_> {
                     last_seq: 0,
                     last_hash: None,
                     last_recorded: DateTime::<Utc>::MIN_UTC,
-                    steps: Vec::new(),
+                    steps: Steps::new(),
                     name: String::new(),
                 },
             };
@@ -488,13 +488,8 @@ impl Checker<'_> {
         }
         let change = row.change;
         let (on, status) = (change.on, change.status);
-        let split = stream.steps.partition_point(|s| s.0 <= on);
-        let side = |s: &(NaiveDate, u64, Status)| (s.2, s.0);
-        let previous = split.checked_sub(1).map(|i| side(&stream.steps[i]));
-        let next = stream.steps.get(split).map(side);
-        check_between(id, previous, next, status, on, change.forced)?;
-        let seq = stream.append(id, EventBody::Status(change), self.now);
-        stream.steps.insert(split, (on, seq, status));
+        stream.steps.append(id, status, on, change.forced, ())?;
+        stream.append(id, EventBody::Status(change), self.now);
         if stream.existing.is_some() {
             return Ok(0);
         }
@@ -772,11 +767,7 @@ fn existing(store: &Store, id: &PactId) -> Result<Building, Error> {
     // the import holds the store's lock, so no writer changes the stream
     // until it is done
     let (stream, len) = store.read_holding_lock(id)?;
-    let steps = Timeline::new(&stream.events)
-        .entries()
-        .iter()
-        .map(|e| (e.on(), e.event.seq, e.status()))
-        .collect();
+    let steps = Steps::from(&Timeline::new(&stream.events));
     Ok(Building {
         existing: Some(len),
         lines: Vec::new(),
@@ -936,8 +927,8 @@ fn check_as_recorded(id: &PactId, events: &[Event]) -> Result<(), (usize, Error)
         }
         Ok(())
     }
-    // the timeline so far, as (date, event id, status), in timeline order
-    let mut steps: Vec<(NaiveDate, Uuid, Status)> = Vec::new();
+    // the timeline so far, each status with its event's id
+    let mut steps = Steps::new();
     for (i, event) in events.iter().enumerate() {
         let checked = match &event.body {
             EventBody::Registered(pact) => pact.clone().validated().and_then(|valid| {
@@ -951,29 +942,20 @@ fn check_as_recorded(id: &PactId, events: &[Event]) -> Result<(), (usize, Error)
                         hint: None,
                     })
             }),
-            EventBody::Status(change) => {
-                sourced(change.source.as_deref(), change.url.as_deref())
-                    .and_then(|()| match &change.note {
-                        Some(note) => text("note", note, limits::TEXT),
-                        None => Ok(()),
-                    })
-                    .and_then(|()| {
-                        // every step before it has a lower seq, so it goes
-                        // after the steps of its own date, as appended
-                        let split = steps.partition_point(|s| s.0 <= change.on);
-                        let side = |s: &(NaiveDate, Uuid, Status)| (s.2, s.0);
-                        let before = split.checked_sub(1).map(|k| side(&steps[k]));
-                        let next = steps.get(split).map(side);
-                        check_between(id, before, next, change.status, change.on, change.forced)?;
-                        steps.insert(split, (change.on, event.id, change.status));
-                        Ok(())
-                    })
-            }
+            EventBody::Status(change) => sourced(change.source.as_deref(), change.url.as_deref())
+                .and_then(|()| match &change.note {
+                    Some(note) => text("note", note, limits::TEXT),
+                    None => Ok(()),
+                })
+                .and_then(|()| {
+                    let (status, on) = (change.status, change.on);
+                    Ok(steps.append(id, status, on, change.forced, event.id)?)
+                }),
             EventBody::Note(note) => text("note text", &note.text, limits::TEXT)
                 .and_then(|()| sourced(note.source.as_deref(), note.url.as_deref())),
             EventBody::Retraction(retraction) => text("reason", &retraction.reason, limits::TEXT)
                 .and_then(|()| check_retraction(id, &events[..i], retraction.target))
-                .map(|()| steps.retain(|s| s.1 != retraction.target)),
+                .map(|()| steps.retain(|id| *id != retraction.target)),
         };
         checked.map_err(|e| (i, e))?;
     }

@@ -240,6 +240,58 @@ impl<'e, E: Replayable> Timeline<'e, E> {
     }
 }
 
+/// A timeline built one status at a time, each checked as `append` checks
+/// it: what an import builds for each pact as it reads its rows. Each status
+/// goes after those of its own date, since it is appended after them; `K`
+/// is what the builder keeps of each status beside its date.
+#[derive(Debug, Clone)]
+pub(crate) struct Steps<K = ()>(Vec<(NaiveDate, K, Status)>);
+
+impl<K> Steps<K> {
+    /// No status yet.
+    pub(crate) fn new() -> Self {
+        Steps(Vec::new())
+    }
+
+    /// Checks that `status` effective `on` may be appended ([`check_between`]
+    /// its neighbours) and adds it.
+    ///
+    /// # Errors
+    ///
+    /// The [`LifecycleError`] naming the neighbour in the way; the steps are
+    /// then as they were.
+    pub(crate) fn append(
+        &mut self,
+        pact: &PactId,
+        status: Status,
+        on: NaiveDate,
+        force: bool,
+        key: K,
+    ) -> Result<(), LifecycleError> {
+        let split = self.0.partition_point(|s| s.0 <= on);
+        let side = |s: &(NaiveDate, K, Status)| (s.2, s.0);
+        let before = split.checked_sub(1).map(|k| side(&self.0[k]));
+        let next = self.0.get(split).map(side);
+        check_between(pact, before, next, status, on, force)?;
+        self.0.insert(split, (on, key, status));
+        Ok(())
+    }
+
+    /// Takes out the statuses whose key `keep` refuses: what a retraction
+    /// does.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
+        self.0.retain(|s| keep(&s.1));
+    }
+}
+
+impl<'e, E: Replayable> From<&Timeline<'e, E>> for Steps {
+    /// The statuses of a timeline, as a stream holds them.
+    fn from(timeline: &Timeline<'e, E>) -> Self {
+        let steps = timeline.entries().iter();
+        Steps(steps.map(|e| (e.on(), (), e.status())).collect())
+    }
+}
+
 /// Checks that `status` effective `on` may stand between the timeline
 /// entries `before` and `next` (each a status and its date; `None` at either
 /// end). This is the whole of the lifecycle rule for a new status, kept

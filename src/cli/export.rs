@@ -9,7 +9,7 @@ use crate::cli::output::csv;
 use crate::cli::{Context, read_streams, streams_failed};
 use crate::error::Error;
 use crate::pact::PactId;
-use crate::replay::Timeline;
+use crate::replay::{Entry, Steps, Timeline};
 use crate::status::Status;
 
 /// Write every stream to standard output.
@@ -18,7 +18,8 @@ use crate::status::Status;
 /// `import` turns back into the same files byte for byte. With --csv: one
 /// row per status event in force in the record (retracted ones left out),
 /// with the pact's name, for a spreadsheet: pact after pact, each pact's
-/// rows in the order they were recorded, which `import` takes back.
+/// rows in an order that `import` takes back (the order they were recorded,
+/// or else by date), or a warning on standard error when there is none.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog export > backup.jsonl\n  \
     pactlog export --csv > statuses.csv")]
@@ -72,13 +73,20 @@ impl Args {
         let (streams, failed) = read_streams(ctx, &ids);
         let mut rows = Vec::new();
         for stream in &streams {
-            // in the order they were recorded, so that `import` checks each
-            // row against what its `append` was checked against, and takes
-            // back what `--force` let in: in date order, the row after a
-            // forced backfill would be refused
             let timeline = Timeline::new(&stream.events);
-            let mut entries = timeline.entries().to_vec();
-            entries.sort_by_key(|entry| entry.event.seq);
+            let entries = match importable_order(&stream.pact.id, timeline.entries()) {
+                Some(entries) => entries,
+                None => {
+                    writeln!(
+                        ctx.err,
+                        "warning: the CSV rows of '{}' will not import back in any order: a \
+                         status retracted since stood beside them when they were recorded; \
+                         `export` without --csv gives back everything",
+                        stream.pact.id
+                    )?;
+                    recorded_order(timeline.entries())
+                }
+            };
             for entry in &entries {
                 let change = entry.change();
                 rows.push(Row {
@@ -99,6 +107,38 @@ impl Args {
         csv(ctx.out, &COLUMNS, &rows)?;
         streams_failed(failed)
     }
+}
+
+/// A pact's statuses in an order that `import` takes back, each row
+/// checked as `append` checks it; `None` when neither order below does.
+///
+/// The order they were recorded in replays the checks their appends passed,
+/// with `--force` where it was given: in date order, the status after a
+/// forced backfill would be refused. But a status retracted since may have
+/// been the neighbour a later backfill was checked against; then date order,
+/// whose every step is a step of the timeline, may still be taken back.
+fn importable_order<'e>(pact: &PactId, entries: &[Entry<'e>]) -> Option<Vec<Entry<'e>>> {
+    let imports = |rows: &[Entry<'e>]| {
+        let mut steps = Steps::new();
+        rows.iter().all(|entry| {
+            let forced = entry.change().forced;
+            let appended = steps.append(pact, entry.status(), entry.on(), forced, ());
+            appended.is_ok()
+        })
+    };
+    let recorded = recorded_order(entries);
+    if imports(&recorded) {
+        Some(recorded)
+    } else {
+        imports(entries).then(|| entries.to_vec())
+    }
+}
+
+/// The timeline's statuses in the order they were recorded.
+fn recorded_order<'e>(entries: &[Entry<'e>]) -> Vec<Entry<'e>> {
+    let mut recorded = entries.to_vec();
+    recorded.sort_by_key(|entry| entry.event.seq);
+    recorded
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
