@@ -12,7 +12,7 @@
 //! and what is written; it opens each stream only to read it, and again to
 //! write it, so it can touch any number of streams.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -539,7 +539,7 @@ pub fn plan_csv(
     };
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_reader(input);
+        .from_reader(LineStarts::new(input));
     let headers = read_headers(&mut reader).map_err(|e| at(1, e))?;
     let dir_lock = lock_existing(store)?;
     let names = known_names(store, &dir_lock)?;
@@ -675,7 +675,7 @@ impl Router<'_> {
 /// of the input or a row after the first refused one. Returns the first row
 /// that cannot be read or names no pact.
 fn route_rows<R: Read>(
-    reader: &mut csv::Reader<R>,
+    reader: &mut csv::Reader<LineStarts<R>>,
     router: &mut Router<'_>,
     checker: &Checker<'_>,
     (senders, used): (&[SyncSender<Vec<Job>>], &Receiver<Vec<Job>>),
@@ -703,11 +703,13 @@ fn route_rows<R: Read>(
             Ok(true) => {}
             Ok(false) => break None,
             Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
+                let line = e.position().map_or(0, |p| reader.get_mut().line_of(p));
                 break Some((line, csv_error(&e)));
             }
         }
-        let (line, byte) = record.position().map_or((0, 0), |p| (p.line(), p.byte()));
+        let (line, byte) = record
+            .position()
+            .map_or((0, 0), |p| (reader.get_mut().line_of(p), p.byte()));
         if line > checker.first_bad.load(Ordering::Relaxed) {
             break None;
         }
@@ -748,6 +750,73 @@ fn route_rows<R: Read>(
         checker.first_bad.fetch_min(*line, Ordering::Relaxed);
     }
     failure
+}
+
+/// The CSV input, passed through to the CSV reader, noting where each line
+/// that is not blank begins. The reader takes a row's line number before it
+/// skips the CR LF that ends the line before, so in a file with CR LF line
+/// ends (as spreadsheets write them) it would name the line before each row.
+struct LineStarts<R> {
+    input: R,
+    /// The bytes passed through so far.
+    read: u64,
+    /// The number of the line the next byte is on.
+    line: u64,
+    /// Whether the next byte begins a line.
+    at_start: bool,
+    /// The offset and number of each line not blank begun since the row
+    /// last asked about: the reader reads ahead by a buffer at most.
+    starts: VecDeque<(u64, u64)>,
+}
+
+impl<R> LineStarts<R> {
+    fn new(input: R) -> Self {
+        LineStarts {
+            input,
+            read: 0,
+            line: 1,
+            at_start: true,
+            starts: VecDeque::new(),
+        }
+    }
+
+    /// The line a row begins on, from where the CSV reader says it does: the
+    /// first line not blank at or after that byte, which is where the
+    /// reader's own count would be but for line ends it had not skipped yet.
+    fn line_of(&mut self, at: &csv::Position) -> u64 {
+        while self
+            .starts
+            .front()
+            .is_some_and(|&(start, _)| start < at.byte())
+        {
+            self.starts.pop_front();
+        }
+        self.starts.front().map_or(at.line(), |&(_, line)| line)
+    }
+}
+
+impl<R: Read> Read for LineStarts<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.input.read(buf)?;
+        let bytes = &buf[..n];
+        let mut at = 0;
+        while at < n {
+            if self.at_start {
+                if !matches!(bytes[at], b'\r' | b'\n') {
+                    self.starts.push_back((self.read + at as u64, self.line));
+                }
+                self.at_start = false;
+            }
+            let Some(lf) = memchr::memchr(b'\n', &bytes[at..]) else {
+                break;
+            };
+            at += lf + 1;
+            self.line += 1;
+            self.at_start = true;
+        }
+        self.read += n as u64;
+        Ok(n)
+    }
 }
 
 /// Puts a new pact's registration, its stream's first line, in `stream`.
@@ -1014,6 +1083,43 @@ fn stream_problem(problem: crate::StreamProblem) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line each row of `text` begins on, read `chunk` bytes at a time.
+    fn row_lines(text: &str, chunk: usize) -> Vec<u64> {
+        struct Chunks<'a>(&'a [u8], usize);
+        impl Read for Chunks<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(self.1).min(buf.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let input = LineStarts::new(Chunks(text.as_bytes(), chunk));
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+        let mut record = ByteRecord::new();
+        let mut lines = Vec::new();
+        while reader.read_byte_record(&mut record).unwrap() {
+            let at = record.position().unwrap().clone();
+            lines.push(reader.get_mut().line_of(&at));
+        }
+        lines
+    }
+
+    #[test]
+    fn rows_are_named_by_the_line_they_begin_on() {
+        // rows on lines 2, 4 (after a blank line), 5 (over two lines) and 8
+        // (after a blank line with spaces, which is a row of one empty field
+        // the CSV reader keeps as a row of its own, on line 7)
+        let lines = ["a,b", "1,2", "", "3,4", "5,\"x", "y\"", " ", "6,7"];
+        for end in ["\n", "\r\n"] {
+            let text: String = lines.iter().map(|l| format!("{l}{end}")).collect();
+            for chunk in [1, 2, 3, 7, 4096] {
+                let got = row_lines(&text, chunk);
+                assert_eq!(got, [2, 4, 5, 7, 8], "{end:?} read {chunk} at a time");
+            }
+        }
+    }
 
     /// The batch of a CSV import of `rows`, registering the pacts it names.
     fn planned(store: &Store, rows: &str) -> Batch {

@@ -374,6 +374,40 @@ fn a_bad_row_after_a_quoted_field_spanning_lines_is_named_by_its_own_line() {
 }
 
 #[test]
+fn a_bad_row_is_named_by_its_own_line_whatever_the_line_ends() {
+    let store = signed_inf();
+    let files = Files::new();
+    // a blank line, a quoted field spanning lines, then the bad row on line 6
+    let lines = [
+        "pact,status,on,note",
+        "",
+        "inf,in_force,1988-06-01,\"ratified,",
+        "then exchanged\"",
+        "inf,termination_notified,2019-02-02,",
+    ];
+    let bad_rows = [
+        ("inf,signed,2019-08-02,", "'inf-treaty' cannot go from"),
+        ("inf,ended,2019-08-02,", "unknown status 'ended'"),
+        ("inf,terminated,2019-08-02", "the row has 3 fields"),
+    ];
+    for (bad, error) in bad_rows {
+        for end in ["\n", "\r\n"] {
+            let text: String = lines
+                .iter()
+                .chain([&bad])
+                .map(|l| format!("{l}{end}"))
+                .collect();
+            let rows = files.write("rows.csv", text);
+            let stderr = files.redact(&store.refuses(&["import", &rows], 1));
+            assert!(
+                stderr.starts_with(&format!("error: rows.csv:6: {error}")),
+                "{end:?}: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
 fn an_unknown_pact_without_create_pacts_is_refused_on_its_row() {
     let store = signed_inf();
     let files = Files::new();
