@@ -888,6 +888,7 @@ pub fn plan_jsonl(
     store: &Store,
     file: &str,
     input: impl BufRead,
+    now: DateTime<Utc>,
     progress: &dyn Fn(usize),
 ) -> Result<Batch, Error> {
     let dir_lock = lock_existing(store)?;
@@ -915,7 +916,12 @@ pub fn plan_jsonl(
         }
         number += 1;
         progress(number as usize);
-        let body = line.strip_suffix(b"\n").unwrap_or(&line);
+        let mut body = line.strip_suffix(b"\n").unwrap_or(&line);
+        if number == 1 {
+            // a byte order mark, as some editors begin a file with, is no
+            // part of a line
+            body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
+        }
         if body.iter().all(u8::is_ascii_whitespace) {
             // a blank line, such as one left at the end by an editor
             continue;
@@ -957,6 +963,26 @@ pub fn plan_jsonl(
             at(line, stream_problem(problem))
         })?;
         check_as_recorded(id, &stream.events).map_err(|(i, e)| at(lines[i], in_a_line(e)))?;
+        // recorded times never go back along a stream, so a time to come
+        // would stamp every later append of the pact with it
+        if let Some(i) = stream.events.iter().position(|e| e.recorded > now) {
+            let time = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+            return Err(at(
+                lines[i],
+                Error::Invalid {
+                    message: format!(
+                        "the line was recorded at {}, which is still to come (it is {} now)",
+                        time(stream.events[i].recorded),
+                        time(now)
+                    ),
+                    hint: Some(
+                        "the clock of the machine that recorded it was ahead: import the file \
+                         once that time has passed"
+                            .into(),
+                    ),
+                },
+            ));
+        }
         names
             .check_free(&stream.pact)
             .map_err(|e| at(lines[0], e))?;

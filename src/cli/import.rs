@@ -100,7 +100,7 @@ impl Args {
                         bar.set_position(done as u64);
                     }
                 };
-                let batch = plan_jsonl(&ctx.store, label, input, &tick);
+                let batch = plan_jsonl(&ctx.store, label, input, ctx.now, &tick);
                 if let Some(bar) = bar {
                     bar.finish_and_clear();
                 }
@@ -179,6 +179,7 @@ fn sniff(file: &str, input: &mut Box<dyn BufRead>) -> Result<Format, Error> {
         _ => {}
     }
     let buffer = input.fill_buf().map_err(Error::io("read", file))?;
+    let buffer = buffer.strip_prefix("\u{feff}".as_bytes()).unwrap_or(buffer);
     let first = buffer.iter().find(|b| !b.is_ascii_whitespace());
     Ok(if first == Some(&b'{') {
         Format::Jsonl

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::cli::Context;
@@ -72,7 +73,7 @@ impl Args {
         }
         let store = &ctx.store;
         let checked: Vec<(StreamReport, Option<Pact>)> =
-            par::map(&ids, |id| check(store, id.clone(), pinned));
+            par::map(&ids, |id| check(store, id.clone(), pinned, ctx.now));
         // aliases are unique across the store: every registration that can
         // be read counts. When all streams were checked, those read already,
         // and the registrations of those that failed; else the store's.
@@ -154,7 +155,12 @@ fn alias_clashes(pact: &Pact, names: &Names, file: &str, warnings: &mut Vec<Stri
 
 /// Checks one stream; returns the report and, when the stream could be
 /// read, its pact.
-fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> (StreamReport, Option<Pact>) {
+fn check(
+    store: &Store,
+    id: PactId,
+    pinned: Option<Hash>,
+    now: DateTime<Utc>,
+) -> (StreamReport, Option<Pact>) {
     let path = store.stream_path(&id);
     let mut report = StreamReport {
         file: path.display().to_string(),
@@ -174,6 +180,17 @@ fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> (StreamReport, Opti
                 &mut report.problems,
                 &mut report.warnings,
             );
+            // recorded times never go back along a stream, so a time to come
+            // stamps every later append until it passes
+            if let Some(ahead) = stream.events.iter().find(|e| e.recorded > now) {
+                report.warnings.push(format!(
+                    "{}:{}: recorded at {}, which is still to come: a clock was ahead, and \
+                     events appended to the stream before then are stamped with that time",
+                    report.file,
+                    ahead.seq,
+                    ahead.recorded.format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                ));
+            }
             if let Some(pinned) = pinned {
                 let (problems, warnings) = (&mut report.problems, &mut report.warnings);
                 check_pinned(&stream, pinned, &report.file, problems, warnings);

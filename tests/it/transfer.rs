@@ -1250,3 +1250,57 @@ fn export_csv_warns_of_rows_that_no_order_takes_back() {
     copy.ok(&["import", &lines]);
     assert_eq!(steps(&copy, "both"), steps(&store, "both"));
 }
+
+#[test]
+fn a_json_lines_file_recorded_in_time_to_come_is_refused_and_verify_warns_of_one() {
+    let store = Store::new();
+    store.ok(&["register", "p", "--name", "P"]);
+    store.ok(&["append", "p", "signed", "--on", "2020-01-01"]);
+    let export = store.ok(&["export"]);
+    let mut lines: Vec<String> = export.lines().map(str::to_owned).collect();
+    let mut event = Event::from_line(lines[1].as_bytes()).expect("an exported line");
+    event.recorded = "2999-01-01T00:00:00Z".parse().expect("a time");
+    lines[1] = event.to_line();
+    let ahead = lines.join("\n") + "\n";
+    let files = Files::new();
+    let file = files.write("ahead.jsonl", &ahead);
+    let copy = Store::new();
+    let before = copy.snapshot();
+    let stderr = copy.run(&["import", &file]).fails(1);
+    assert_eq!(copy.snapshot(), before);
+    assert!(
+        stderr.starts_with(&format!(
+            "error: {file}:2: the line was recorded at 2999-01-01T00:00:00.000000Z, which is \
+             still to come (it is "
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\nhint: the clock of the machine that recorded it was ahead"),
+        "{stderr}"
+    );
+    // the same stream in a store verifies, with a warning
+    std::fs::write(store.stream("p"), &ahead).expect("write the stream");
+    let out = store.ok(&["verify"]);
+    assert!(
+        out.contains(&format!(
+            "\nwarning: {}:2: recorded at 2999-01-01T00:00:00.000000Z, which is still to come: \
+             a clock was ahead",
+            store.stream("p").display()
+        )),
+        "{out}"
+    );
+    assert!(out.ends_with(", 0 failed, 1 warning\n"), "{out}");
+}
+
+#[test]
+fn a_json_lines_file_that_begins_with_a_byte_order_mark_imports() {
+    let store = Store::shipped();
+    let export = store.ok(&["export"]);
+    let files = Files::new();
+    // named without an extension, so that its format is told from its bytes
+    let file = files.write("export", format!("\u{feff}{export}"));
+    let copy = Store::new();
+    copy.ok(&["import", &file]);
+    assert_eq!(copy.snapshot(), store.snapshot());
+}
