@@ -129,6 +129,19 @@ pub enum Error {
         /// The accepted forms.
         expected: &'static str,
     },
+    /// A command recorded what it was asked to, but the output that says so
+    /// could not be written (a full disk, say): run again, it would record
+    /// it twice.
+    #[error("{what} is recorded, but the output that says so could not be written: {output}")]
+    Unreported {
+        /// What was recorded: "the note", "the import".
+        what: &'static str,
+        /// Where to see it instead.
+        hint: &'static str,
+        /// Why the output could not be written.
+        #[source]
+        output: Box<Error>,
+    },
     /// A value the user gave is not acceptable.
     #[error("{message}")]
     Invalid {
@@ -274,6 +287,7 @@ impl Error {
             }
             Error::InvalidTime { expected, .. } => Some(format!("expected {expected}")),
             Error::Invalid { hint, .. } | Error::Usage { hint, .. } => hint.clone(),
+            Error::Unreported { hint, .. } => Some((*hint).to_owned()),
             Error::Lifecycle(e) => Some(e.hint()),
             Error::NameTaken { owners, .. } => Some(match owners.as_slice() {
                 [owner] => format!(
@@ -317,12 +331,15 @@ impl Error {
     }
 }
 
+/// The path an error writing command output names.
+pub(crate) const STDOUT: &str = "<stdout>";
+
 impl From<io::Error> for Error {
     /// Only for writing command output: stdout has no path of its own.
     fn from(source: io::Error) -> Self {
         Error::Io {
             action: "write",
-            path: PathBuf::from("<stdout>"),
+            path: PathBuf::from(STDOUT),
             source,
         }
     }

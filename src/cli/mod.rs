@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 
-use crate::error::Error;
+use crate::error::{Error, STDOUT};
 use crate::event::Event;
 use crate::pact::PactId;
 use crate::replay::as_of;
@@ -185,6 +185,10 @@ pub(crate) struct TableFormat {
     csv: bool,
 }
 
+/// Where to see what a command that appends to a stream recorded, when it
+/// could not say so.
+const LOG_HINT: &str = "do not run the command again: `pactlog log PACT` shows the pact's events";
+
 /// What a command runs with: the store, the clock, and where output goes.
 pub struct Context<'a> {
     /// The store the command works on.
@@ -248,6 +252,34 @@ impl Cli {
     /// Whatever stopped the command; the caller reports it and turns it into
     /// an exit code.
     pub fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        // a command that records has recorded by the time it writes its
+        // output: should that fail, the error must say so, lest it be run
+        // again and record twice (a reader closing the output is no failure)
+        let (what, hint) = match &self.command {
+            Command::Register(_) => ("the registration", LOG_HINT),
+            Command::Append(_) => ("the status", LOG_HINT),
+            Command::Note(_) => ("the note", LOG_HINT),
+            Command::Retract(_) => ("the retraction", LOG_HINT),
+            Command::Import(_) => (
+                "the import",
+                "do not import the file again: `pactlog list` shows the pacts",
+            ),
+            _ => return self.answer(ctx),
+        };
+        let answered = self.answer(ctx).and_then(|()| Ok(ctx.out.flush()?));
+        answered.map_err(|e| match e {
+            Error::Io { ref path, .. } if path.as_os_str() == STDOUT && !e.is_broken_pipe() => {
+                Error::Unreported {
+                    what,
+                    hint,
+                    output: Box::new(e),
+                }
+            }
+            e => e,
+        })
+    }
+
+    fn answer(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
         match &self.command {
             Command::Register(args) => args.run(ctx),
             Command::Append(args) => args.run(ctx),

@@ -1131,3 +1131,53 @@ fn statuses(store: &Store) -> HashSet<String> {
 fn nth_day(n: usize) -> String {
     format!("2002-{:02}-{:02}", 1 + n / 28, 1 + n % 28)
 }
+
+#[test]
+fn a_record_whose_output_cannot_be_written_says_that_it_is_recorded() {
+    let store = Store::new();
+    // /dev/full takes no byte: each write fails as on a full disk
+    let run = |args: &[&str]| {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let output = Command::new(env!("CARGO_BIN_EXE_pactlog"))
+            .arg("--dir")
+            .arg(store.path())
+            .args(args)
+            .stdout(full)
+            .output()
+            .expect("pactlog runs");
+        Run::from(output).fails(1)
+    };
+    for (args, what) in [
+        (&["register", "p", "--name", "P"][..], "the registration"),
+        (
+            &["note", "p", "hi", "--on", "2020-01-01", "--json"],
+            "the note",
+        ),
+        (
+            &["append", "p", "signed", "--on", "2020-01-01"],
+            "the status",
+        ),
+    ] {
+        let stderr = run(args);
+        assert_eq!(
+            stderr.lines().collect::<Vec<_>>(),
+            [
+                format!(
+                    "error: {what} is recorded, but the output that says so could not be \
+                     written: cannot write <stdout>: No space left on device (os error 28)"
+                )
+                .as_str(),
+                "hint: do not run the command again: `pactlog log PACT` shows the pact's events",
+            ],
+        );
+    }
+    assert_eq!(store.lines("p").len(), 3, "each is recorded once");
+    // a command that records nothing says only what failed
+    assert_eq!(
+        run(&["status", "p"]),
+        "error: cannot write <stdout>: No space left on device (os error 28)\n"
+    );
+}
