@@ -1074,6 +1074,7 @@ mod tests {
             url: Some(format!("https://{}", wide(limits::URL - 8))),
         };
         let pact = pact.validated().expect("every field is within its limit");
+        pact.counted().expect("the labels are within their count");
         let mut event = status_event();
         event.pact = pact.id.clone();
         event.seq = 1;
@@ -1089,10 +1090,10 @@ mod tests {
         // one label more is refused before anything is written
         let mut more = pact.clone();
         more.aliases.push("one more".into());
-        assert!(more.validated().is_err());
+        assert!(more.counted().is_err());
         let mut more = pact;
         more.parties.push("one more".into());
-        assert!(more.validated().is_err());
+        assert!(more.counted().is_err());
     }
 
     #[test]

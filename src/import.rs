@@ -888,7 +888,6 @@ pub fn plan_jsonl(
     store: &Store,
     file: &str,
     input: impl BufRead,
-    now: DateTime<Utc>,
     progress: &dyn Fn(usize),
 ) -> Result<Batch, Error> {
     let dir_lock = lock_existing(store)?;
@@ -942,6 +941,9 @@ pub fn plan_jsonl(
         lines.push(number);
     }
     let staging = store.stage(dir_lock)?;
+    // read once every line is: a line this machine wrote before it is not
+    // ahead of it
+    let now = Utc::now();
     let mut events = 0;
     for id in &order {
         let (bytes, lines) = streams.remove(id).expect("every pact in order has lines");

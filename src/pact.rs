@@ -110,6 +110,20 @@ impl Pact {
         }
     }
 
+    /// Checks what a registration may hold beyond [`Pact::validated`]: at
+    /// most [`limits::ALIASES`] aliases and [`limits::PARTIES`] parties, so
+    /// that its line stays one that readers take. `register` checks it;
+    /// streams recorded before these limits, or by other tools, may hold
+    /// more, and are read and imported as they are.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming the labels there are too many of.
+    pub fn counted(&self) -> Result<(), Error> {
+        limits::check_count("aliases", self.aliases.len(), limits::ALIASES)?;
+        limits::check_count("parties", self.parties.len(), limits::PARTIES)
+    }
+
     /// Checks the metadata a person typed: a name, and aliases, parties and
     /// kind that are short single-line labels, and no alias given twice
     /// (compared case-insensitively).
@@ -119,8 +133,6 @@ impl Pact {
     /// [`Error::Invalid`] naming the field that is wrong.
     pub fn validated(mut self) -> Result<Pact, Error> {
         self.name = limits::check_text("name", &self.name, limits::NAME)?;
-        limits::check_count("aliases", self.aliases.len(), limits::ALIASES)?;
-        limits::check_count("parties", self.parties.len(), limits::PARTIES)?;
         for alias in &mut self.aliases {
             *alias = limits::check_label("alias", alias)?;
         }

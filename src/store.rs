@@ -248,6 +248,7 @@ impl Store {
                 id: pact.id.to_string(),
             });
         }
+        pact.counted()?;
         let names = self.names()?;
         names.check_free(&pact)?;
         let event = Event {
@@ -258,8 +259,7 @@ impl Store {
             body: EventBody::Registered(pact),
             prev: None,
         };
-        let mut line = event.to_line();
-        line.push('\n');
+        let line = line_of(&event)?;
         let staging = self.stage(Some(lock))?;
         staging.write(&event.pact, line.as_bytes(), true)?;
         staging.commit(self)?;
@@ -434,13 +434,31 @@ impl Store {
             body,
             prev: Some(stream.head),
         };
-        let mut line = event.to_line();
-        line.push('\n');
+        let line = line_of(&event)?;
         file.write_all(line.as_bytes())
             .map_err(Error::io("append to", &path))?;
         file.sync_data().map_err(Error::io("sync", &path))?;
         Ok(event)
     }
+}
+
+/// The event's line with its LF, when it is one that readers take: the
+/// limits on what a person types keep every line pactlog's commands write
+/// well within [`MAX_LINE`], and this keeps any other caller there.
+fn line_of(event: &Event) -> Result<String, Error> {
+    let mut line = event.to_line();
+    if line.len() > MAX_LINE {
+        return Err(Error::Invalid {
+            message: format!(
+                "the event would make a line of {} bytes, and a line holds at most {} KiB",
+                line.len(),
+                MAX_LINE / 1024
+            ),
+            hint: None,
+        });
+    }
+    line.push('\n');
+    Ok(line)
 }
 
 /// A stream open for appending: its file, under the stream's exclusive

@@ -18,8 +18,8 @@ use crate::status::Status;
 /// `import` turns back into the same files byte for byte. With --csv: one
 /// row per status event in force in the record (retracted ones left out),
 /// with the pact's name, for a spreadsheet: pact after pact, each pact's
-/// rows in an order that `import` takes back (the order they were recorded,
-/// or else by date), or a warning on standard error when there is none.
+/// rows in an order that `import` takes back (the order they were recorded
+/// when it does), or a warning on standard error when none is found.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog export > backup.jsonl\n  \
     pactlog export --csv > statuses.csv")]
@@ -77,13 +77,14 @@ impl Args {
             let entries = match importable_order(&stream.pact.id, timeline.entries()) {
                 Some(entries) => entries,
                 None => {
-                    writeln!(
+                    // a warning that cannot be written does not stop the export
+                    let _ = writeln!(
                         ctx.err,
-                        "warning: the CSV rows of '{}' will not import back in any order: a \
-                         status retracted since stood beside them when they were recorded; \
-                         `export` without --csv gives back everything",
+                        "warning: no order was found in which `import` takes back the CSV rows \
+                         of '{}' (they are written in the order recorded); `export` without \
+                         --csv gives back everything",
                         stream.pact.id
-                    )?;
+                    );
                     recorded_order(timeline.entries())
                 }
             };
@@ -110,28 +111,28 @@ impl Args {
 }
 
 /// A pact's statuses in an order that `import` takes back, each row
-/// checked as `append` checks it; `None` when neither order below does.
+/// checked as `append` checks it; `None` when none is found.
 ///
-/// The order they were recorded in replays the checks their appends passed,
-/// with `--force` where it was given: in date order, the status after a
-/// forced backfill would be refused. But a status retracted since may have
-/// been the neighbour a later backfill was checked against; then date order,
-/// whose every step is a step of the timeline, may still be taken back.
+/// Each step takes the earliest recorded of the rows left that the rows
+/// taken so far let in. When the order they were recorded in imports, that
+/// is the order: it replays the checks their appends passed, with `--force`
+/// where it was given (in date order, the status after a forced backfill
+/// would be refused). When it does not, because a status retracted since was
+/// the neighbour a later row was checked against, a row waits for the rows
+/// that let it in.
 fn importable_order<'e>(pact: &PactId, entries: &[Entry<'e>]) -> Option<Vec<Entry<'e>>> {
-    let imports = |rows: &[Entry<'e>]| {
-        let mut steps = Steps::new();
-        rows.iter().all(|entry| {
+    let mut left = recorded_order(entries);
+    let mut steps = Steps::new();
+    let mut order = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let next = left.iter().position(|entry| {
             let forced = entry.change().forced;
             let appended = steps.append(pact, entry.status(), entry.on(), forced, ());
             appended.is_ok()
-        })
-    };
-    let recorded = recorded_order(entries);
-    if imports(&recorded) {
-        Some(recorded)
-    } else {
-        imports(entries).then(|| entries.to_vec())
+        })?;
+        order.push(left.remove(next));
     }
+    Some(order)
 }
 
 /// The timeline's statuses in the order they were recorded.

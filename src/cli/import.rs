@@ -100,7 +100,7 @@ impl Args {
                         bar.set_position(done as u64);
                     }
                 };
-                let batch = plan_jsonl(&ctx.store, label, input, ctx.now, &tick);
+                let batch = plan_jsonl(&ctx.store, label, input, &tick);
                 if let Some(bar) = bar {
                     bar.finish_and_clear();
                 }

@@ -97,7 +97,13 @@ impl Args {
             csv(ctx.out, &columns, &rows)?;
         } else if rows.is_empty() {
             match wanted {
-                Some(status) => writeln!(ctx.out, "no pact is {status} on {on}")?,
+                Some(status) => {
+                    let known = when
+                        .as_ref()
+                        .map(|w| format!(" as of {}", w.input))
+                        .unwrap_or_default();
+                    writeln!(ctx.out, "no pact is {status} on {on}{known}")?;
+                }
                 None => {
                     let dir = ctx.store.dir().display();
                     match &when {

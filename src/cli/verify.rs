@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Serialize;
 
 use crate::cli::Context;
@@ -73,7 +73,7 @@ impl Args {
         }
         let store = &ctx.store;
         let checked: Vec<(StreamReport, Option<Pact>)> =
-            par::map(&ids, |id| check(store, id.clone(), pinned, ctx.now));
+            par::map(&ids, |id| check(store, id.clone(), pinned));
         // aliases are unique across the store: every registration that can
         // be read counts. When all streams were checked, those read already,
         // and the registrations of those that failed; else the store's.
@@ -155,12 +155,7 @@ fn alias_clashes(pact: &Pact, names: &Names, file: &str, warnings: &mut Vec<Stri
 
 /// Checks one stream; returns the report and, when the stream could be
 /// read, its pact.
-fn check(
-    store: &Store,
-    id: PactId,
-    pinned: Option<Hash>,
-    now: DateTime<Utc>,
-) -> (StreamReport, Option<Pact>) {
+fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> (StreamReport, Option<Pact>) {
     let path = store.stream_path(&id);
     let mut report = StreamReport {
         file: path.display().to_string(),
@@ -181,7 +176,10 @@ fn check(
                 &mut report.warnings,
             );
             // recorded times never go back along a stream, so a time to come
-            // stamps every later append until it passes
+            // stamps every later append until it passes; the clock is read
+            // after the stream, so that no line this machine wrote meanwhile
+            // is ahead of it
+            let now = Utc::now();
             if let Some(ahead) = stream.events.iter().find(|e| e.recorded > now) {
                 report.warnings.push(format!(
                     "{}:{}: recorded at {}, which is still to come: a clock was ahead, and \

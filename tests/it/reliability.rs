@@ -1181,3 +1181,42 @@ fn a_record_whose_output_cannot_be_written_says_that_it_is_recorded() {
         "error: cannot write <stdout>: No space left on device (os error 28)\n"
     );
 }
+
+#[test]
+fn a_library_caller_cannot_write_a_line_that_readers_refuse() {
+    let store = Store::new();
+    store.ok(&["register", "p", "--name", "P"]);
+    let before = store.snapshot();
+    let lib = pactlog::Store::new(store.path());
+    let id = pactlog::PactId::parse("p").expect("an id");
+    let now = chrono::Utc::now();
+    // past the limits a command line keeps to, and past what a line holds
+    let note = pactlog::Note {
+        on: "2020-01-01".parse().expect("a date"),
+        text: "x".repeat(300 * 1024),
+        source: None,
+        url: None,
+    };
+    let error = lib
+        .append(&id, pactlog::AppendOptions::default(), now, |_| {
+            Ok(pactlog::EventBody::Note(note))
+        })
+        .expect_err("a line of 300 KiB");
+    assert!(
+        error
+            .to_string()
+            .starts_with("the event would make a line of ")
+            && error
+                .to_string()
+                .ends_with(" bytes, and a line holds at most 256 KiB"),
+        "{error}"
+    );
+    let mut pact = pactlog::Pact::named(pactlog::PactId::parse("q").expect("an id"), "Q");
+    pact.parties = (0..251).map(|i| format!("P{i}")).collect();
+    let error = lib.register(pact, now).expect_err("too many parties");
+    assert_eq!(
+        error.to_string(),
+        "251 parties are given; at most 250 are allowed"
+    );
+    assert_eq!(store.snapshot(), before);
+}

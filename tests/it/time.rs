@@ -145,6 +145,12 @@ fn status_as_of_each_recorded_time_gives_what_the_record_said_then() {
             .redact(&s.store.ok(&["list", "--as-of", "2020-01-01"])),
         "no pacts registered in [store] as of 2020-01-01 (1 registered later)\n"
     );
+    let in_force = ["list", "--on", "2020-01-01", "--status", "in_force"];
+    assert_eq!(
+        s.store
+            .ok(&[&in_force[..], &["--as-of", "2020-01-01"]].concat()),
+        "no pact is in force on 2020-01-01 as of 2020-01-01\n"
+    );
     let changes = ["changes", "--from", "2016-01-01", "--to", "2024-01-01"];
     assert_eq!(
         s.store
