@@ -755,7 +755,9 @@ fn route_rows<R: Read>(
 /// The CSV input, passed through to the CSV reader, noting where each line
 /// that is not blank begins. The reader takes a row's line number before it
 /// skips the CR LF that ends the line before, so in a file with CR LF line
-/// ends (as spreadsheets write them) it would name the line before each row.
+/// ends (as spreadsheets write them) it would name the line before each row;
+/// and it does not count a CR alone (as older Mac spreadsheets end lines)
+/// as a line end, though it ends a row.
 struct LineStarts<R> {
     input: R,
     /// The bytes passed through so far.
@@ -764,6 +766,8 @@ struct LineStarts<R> {
     line: u64,
     /// Whether the next byte begins a line.
     at_start: bool,
+    /// Whether the last byte was a CR: an LF next is the same line end.
+    after_cr: bool,
     /// The offset and number of each line not blank begun since the row
     /// last asked about: the reader reads ahead by a buffer at most.
     starts: VecDeque<(u64, u64)>,
@@ -776,6 +780,7 @@ impl<R> LineStarts<R> {
             read: 0,
             line: 1,
             at_start: true,
+            after_cr: false,
             starts: VecDeque::new(),
         }
     }
@@ -801,16 +806,23 @@ impl<R: Read> Read for LineStarts<R> {
         let bytes = &buf[..n];
         let mut at = 0;
         while at < n {
+            if std::mem::take(&mut self.after_cr) && bytes[at] == b'\n' {
+                // the LF of a CR LF: the line ended at the CR
+                at += 1;
+                continue;
+            }
             if self.at_start {
                 if !matches!(bytes[at], b'\r' | b'\n') {
                     self.starts.push_back((self.read + at as u64, self.line));
                 }
                 self.at_start = false;
             }
-            let Some(lf) = memchr::memchr(b'\n', &bytes[at..]) else {
+            let Some(end) = memchr::memchr2(b'\r', b'\n', &bytes[at..]) else {
                 break;
             };
-            at += lf + 1;
+            at += end;
+            self.after_cr = bytes[at] == b'\r';
+            at += 1;
             self.line += 1;
             self.at_start = true;
         }
@@ -1140,7 +1152,7 @@ mod tests {
         // (after a blank line with spaces, which is a row of one empty field
         // the CSV reader keeps as a row of its own, on line 7)
         let lines = ["a,b", "1,2", "", "3,4", "5,\"x", "y\"", " ", "6,7"];
-        for end in ["\n", "\r\n"] {
+        for end in ["\n", "\r\n", "\r"] {
             let text: String = lines.iter().map(|l| format!("{l}{end}")).collect();
             for chunk in [1, 2, 3, 7, 4096] {
                 let got = row_lines(&text, chunk);

@@ -374,7 +374,7 @@ fn a_bad_row_after_a_quoted_field_spanning_lines_is_named_by_its_own_line() {
 }
 
 #[test]
-fn a_bad_row_is_named_by_its_own_line_whatever_the_line_ends() {
+fn a_bad_row_is_named_by_its_own_line_whatever_ends_the_lines() {
     let store = signed_inf();
     let files = Files::new();
     // a blank line, a quoted field spanning lines, then the bad row on line 6
@@ -391,7 +391,7 @@ fn a_bad_row_is_named_by_its_own_line_whatever_the_line_ends() {
         ("inf,terminated,2019-08-02", "the row has 3 fields"),
     ];
     for (bad, error) in bad_rows {
-        for end in ["\n", "\r\n"] {
+        for end in ["\n", "\r\n", "\r"] {
             let text: String = lines
                 .iter()
                 .chain([&bad])
