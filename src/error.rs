@@ -227,6 +227,11 @@ impl Error {
                 problem: StreamProblem::CarriageReturn,
                 ..
             } => Some(crlf_hint(&path.display().to_string())),
+            Error::Stream {
+                path,
+                problem: StreamProblem::MergeConflict,
+                ..
+            } => Some(merge_hint(&path.display().to_string())),
             Error::Stream { problem, .. } => problem.hint(),
             // in a file, --force is a column
             Error::Row { source, .. } => source
@@ -390,6 +395,9 @@ pub enum StreamProblem {
     ChecksumMismatch,
     /// The line ends in CR LF: its line ending was converted.
     CarriageReturn,
+    /// The line is a marker git leaves where it could not merge two
+    /// branches: both appended to the stream.
+    MergeConflict,
     /// A retraction that does not withdraw an earlier, retractable event.
     BadRetraction(&'static str),
     /// A status follows one the lifecycle does not allow it after, and
@@ -450,6 +458,11 @@ impl fmt::Display for StreamProblem {
                 "the line ends in CR LF, where pactlog writes LF alone: \
                  the file's line endings were converted"
             ),
+            StreamProblem::MergeConflict => write!(
+                f,
+                "a git merge conflict: two branches appended to the stream, and git left \
+                 both sides' lines in it between its markers"
+            ),
             StreamProblem::LineTooLong => write!(
                 f,
                 "line longer than {} KiB: not written by pactlog, refused unread",
@@ -471,9 +484,19 @@ fn crlf_hint(file: &str) -> String {
     )
 }
 
+/// How to mend a stream that two branches appended to.
+fn merge_hint(file: &str) -> String {
+    format!(
+        "a stream takes one side: keep one (`git checkout --ours {file}`, or --theirs), then \
+         record again the events only the other side has (`git log --merge -p {file}` shows \
+         each side's; README.md, \"Working with git\")"
+    )
+}
+
 impl StreamProblem {
     pub(crate) fn hint(&self) -> Option<String> {
         match self {
+            StreamProblem::MergeConflict => Some(merge_hint("FILE")),
             StreamProblem::FutureVersion { .. } => {
                 Some("upgrade pactlog to read this store".into())
             }

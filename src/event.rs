@@ -578,6 +578,18 @@ impl<'de> Deserialize<'de> for Crc {
     }
 }
 
+/// Whether `line` is one of the markers git leaves around the two sides of
+/// a conflict it could not merge: seven `<`, `|`, `=` or `>`, alone or
+/// followed by a space and a name.
+fn merge_marker(line: &[u8]) -> bool {
+    [b'<', b'|', b'=', b'>'].iter().any(|&mark| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        line.len() >= 7
+            && line[..7].iter().all(|&b| b == mark)
+            && (line.len() == 7 || line[7] == b' ')
+    })
+}
+
 /// Only the version, to tell "from the future" apart from "malformed".
 #[derive(Deserialize)]
 struct VersionProbe {
@@ -672,6 +684,9 @@ impl<'a> Record<'a> {
         let record = match parsed {
             Ok(record) => record,
             Err(message) => {
+                if merge_marker(line) {
+                    return Err(StreamProblem::MergeConflict);
+                }
                 if let Ok(VersionProbe { v: Some(v) }) = serde_json::from_slice(line)
                     && v > FORMAT_VERSION
                 {
@@ -1094,6 +1109,27 @@ mod tests {
         let mut more = pact;
         more.parties.push("one more".into());
         assert!(more.counted().is_err());
+    }
+
+    #[test]
+    fn git_conflict_markers_are_told_from_other_bad_lines() {
+        for marker in [
+            "<<<<<<< HEAD",
+            "|||||||",
+            "||||||| base",
+            "=======",
+            ">>>>>>> other",
+        ] {
+            let problem = Event::from_line(marker.as_bytes()).unwrap_err();
+            assert_eq!(problem, StreamProblem::MergeConflict, "{marker}");
+        }
+        for other in ["<<<<<<<x", "<<<<<<", "======== ", "=======>", "{\"v\":1}"] {
+            let problem = Event::from_line(other.as_bytes()).unwrap_err();
+            assert!(
+                matches!(problem, StreamProblem::Malformed(_)),
+                "{other}: {problem:?}"
+            );
+        }
     }
 
     #[test]

@@ -447,3 +447,64 @@ fn a_damaged_registration_is_named_not_taken_for_a_free_alias() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_stream_two_git_branches_appended_to_is_refused_as_a_merge_conflict() {
+    // the store is the repository
+    let store = Store::new();
+    let git = |args: &[&str]| {
+        let output = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=Analyst",
+                "-c",
+                "user.email=analyst@example.org",
+            ])
+            .args(args)
+            .current_dir(store.path())
+            .output()
+            .expect("git runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    git(&["init", "-q", "-b", "main"]);
+    store.ok(&["register", "p", "--name", "P"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "register"]);
+    git(&["checkout", "-qb", "other"]);
+    store.ok(&["note", "p", "from the other branch", "--on", "2020-01-01"]);
+    git(&["commit", "-qam", "other"]);
+    git(&["checkout", "-q", "main"]);
+    store.ok(&["note", "p", "from main", "--on", "2020-01-02"]);
+    git(&["commit", "-qam", "main"]);
+    git(&["merge", "-q", "other"]);
+    let stream = std::fs::read_to_string(store.stream("p")).expect("the stream");
+    assert!(stream.contains("\n<<<<<<< HEAD\n"), "{stream}");
+
+    let stderr = store.run(&["status", "p"]).fails(1);
+    let file = store.stream("p").display().to_string();
+    assert_eq!(
+        stderr,
+        format!(
+            "error: {file}:2: a git merge conflict: two branches appended to the stream, and git \
+             left both sides' lines in it between its markers\n\
+             hint: a stream takes one side: keep one (`git checkout --ours {file}`, or --theirs), \
+             then record again the events only the other side has (`git log --merge -p {file}` \
+             shows each side's; README.md, \"Working with git\")\n"
+        )
+    );
+    let verify = store.run(&["verify"]);
+    assert!(
+        verify.stdout.contains(":2: a git merge conflict"),
+        "{}",
+        verify.stdout
+    );
+    // what the hint says shows the other side's line, and mends the stream
+    let sides = git(&["log", "--merge", "-p", "--", &file]);
+    assert!(sides.contains("from the other branch"), "{sides}");
+    git(&["checkout", "--ours", "--", &file]);
+    let verified = store.ok(&["verify"]);
+    assert!(
+        verified.ends_with("1 ok, 0 failed, 0 warnings\n"),
+        "{verified}"
+    );
+}
