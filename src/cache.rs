@@ -57,7 +57,7 @@ use crate::stream::{MAX_LINE, Stream};
 /// The cache file's name in the store directory.
 pub const FILE: &str = ".pactlog-cache";
 /// Bumped whenever [`Summary`] changes shape: an older cache is rebuilt.
-const VERSION: u32 = 9;
+const VERSION: u32 = 10;
 
 /// What a whole-store question needs of one stream. A summary read from
 /// the cache file borrows its text and steps from the file's bytes; one
@@ -247,8 +247,9 @@ fn trusts_change_times(fd: &rustix::fd::OwnedFd) -> bool {
 
 /// A summary's status events, in timeline order, as three columns of
 /// little-endian numbers: every effective date (days from 0001-01-01, an
-/// `i32`), then every status (a byte: its place in [`Status::ALL`]), then
-/// every recording time (microseconds since 1970, UTC, an `i64`).
+/// `i32`), then every status (a byte: its place in [`Status::ALL`], with
+/// [`REPORTED`] set when it is known only from reports), then every
+/// recording time (microseconds since 1970, UTC, an `i64`).
 ///
 /// Nothing is decoded when the cache is loaded but a check that each
 /// status byte names a status; an answer bisects the dates and reads the
@@ -266,9 +267,14 @@ struct Step {
     /// The effective date, in days from 0001-01-01.
     on: i32,
     status: Status,
+    /// Known only from reports.
+    reported: bool,
     /// When it was recorded, in microseconds since 1970 (UTC).
     recorded: i64,
 }
+
+/// The bit of a step's status byte that says it is known only from reports.
+const REPORTED: u8 = 0x80;
 
 /// The bytes of one step.
 const STEP: usize = 4 + 1 + 8;
@@ -278,7 +284,11 @@ impl Steps<'_> {
     fn new(steps: &[Step]) -> Steps<'static> {
         let mut bytes = Vec::with_capacity(steps.len() * STEP);
         bytes.extend(steps.iter().flat_map(|s| s.on.to_le_bytes()));
-        bytes.extend(steps.iter().map(|s| s.status as u8));
+        bytes.extend(
+            steps
+                .iter()
+                .map(|s| s.status as u8 | if s.reported { REPORTED } else { 0 }),
+        );
         bytes.extend(steps.iter().flat_map(|s| s.recorded.to_le_bytes()));
         Steps {
             bytes: Cow::Owned(bytes),
@@ -296,7 +306,7 @@ impl Steps<'_> {
         let statuses = &bytes[4 * len..5 * len];
         statuses
             .iter()
-            .all(|&b| usize::from(b) < Status::ALL.len())
+            .all(|&b| usize::from(b & !REPORTED) < Status::ALL.len())
             .then_some(Steps { bytes, len })
     }
 
@@ -320,7 +330,12 @@ impl Steps<'_> {
     /// The status of step `i`.
     fn status(&self, i: usize) -> Status {
         // checked when the steps were made or read
-        Status::ALL[usize::from(self.bytes[4 * self.len + i])]
+        Status::ALL[usize::from(self.bytes[4 * self.len + i] & !REPORTED)]
+    }
+
+    /// Whether step `i` is known only from reports.
+    fn reported(&self, i: usize) -> bool {
+        self.bytes[4 * self.len + i] & REPORTED != 0
     }
 
     /// When step `i` was recorded, in microseconds since 1970 (UTC).
@@ -376,11 +391,17 @@ impl Summary<'_> {
             .events
             .iter()
             .filter_map(|event| match event.what {
-                What::Status { status, on, .. } => Some((
+                What::Status {
+                    status,
+                    on,
+                    reported,
+                    ..
+                } => Some((
                     event.seq,
                     Step {
                         on: on.num_days_from_ce(),
                         status,
+                        reported,
                         recorded: event.recorded.timestamp_micros(),
                     },
                     retracted_at.get(&event.id).copied(),
@@ -422,14 +443,10 @@ impl Summary<'_> {
         as_of.is_none_or(|t| self.registered <= t.timestamp_micros())
     }
 
-    /// The status on `on` and since when, as the record stood at `as_of`:
-    /// the last step by (date, seq) effective by then, recorded by `as_of`
-    /// and not retracted by it.
-    pub fn status_on(
-        &self,
-        on: NaiveDate,
-        as_of: Option<DateTime<Utc>>,
-    ) -> Option<(Status, NaiveDate)> {
+    /// The status on `on`, since when, and whether it is known only from
+    /// reports, as the record stood at `as_of`: the last step by (date, seq)
+    /// effective by then, recorded by `as_of` and not retracted by it.
+    pub fn status_on(&self, on: NaiveDate, as_of: Option<DateTime<Utc>>) -> Option<InForce> {
         let at = as_of.map_or(i64::MAX, |t| t.timestamp_micros());
         let retracted = |i: usize| {
             self.retracted
@@ -441,11 +458,23 @@ impl Summary<'_> {
         (0..steps.effective_by(day))
             .rev()
             .find(|&i| steps.recorded(i) <= at && !retracted(i))
-            .map(|i| {
-                let on = NaiveDate::from_num_days_from_ce_opt(steps.day(i));
-                (steps.status(i), on.unwrap_or(NaiveDate::MIN))
+            .map(|i| InForce {
+                status: steps.status(i),
+                since: NaiveDate::from_num_days_from_ce_opt(steps.day(i)).unwrap_or(NaiveDate::MIN),
+                reported: steps.reported(i),
             })
     }
+}
+
+/// The status a summary finds in force on a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InForce {
+    /// The status.
+    pub status: Status,
+    /// The date it took effect.
+    pub since: NaiveDate,
+    /// Whether it is known only from reports (`--reported`).
+    pub reported: bool,
 }
 
 /// The cache file's bytes, read and checked a part at a time: the
@@ -915,17 +944,21 @@ mod tests {
 
     #[test]
     fn steps_that_are_not_whole_or_name_no_status_are_refused() {
-        let step = |on, status, recorded| Step {
+        let step = |on, status, reported, recorded| Step {
             on,
             status,
+            reported,
             recorded,
         };
-        let steps = Steps::new(&[step(1, Status::InForce, 2), step(3, Status::Expired, 4)]);
+        let steps = Steps::new(&[
+            step(1, Status::InForce, false, 2),
+            step(3, Status::Expired, true, 4),
+        ]);
         let bytes = steps.bytes.to_vec();
         assert!(Steps::checked(Cow::Borrowed(&bytes)).is_some());
         assert!(Steps::checked(Cow::Borrowed(&bytes[1..])).is_none());
         let mut unknown = bytes.clone();
-        unknown[2 * 4 + 1] = Status::ALL.len() as u8;
+        unknown[2 * 4 + 1] = Status::ALL.len() as u8 | REPORTED;
         assert!(Steps::checked(Cow::Borrowed(&unknown)).is_none());
     }
 
@@ -934,6 +967,7 @@ mod tests {
         let step = Step {
             on: 700_000,
             status: Status::InForce,
+            reported: false,
             recorded: 1,
         };
         Summary {
@@ -1005,11 +1039,11 @@ mod tests {
         /// were, borrowed from the file's bytes.
         #[test]
         fn summaries_read_back_as_written(
-            raw in proptest::collection::vec((proptest::num::i64::ANY, proptest::num::i32::ANY, 0_usize..Status::ALL.len()), 0..60),
+            raw in proptest::collection::vec((proptest::num::i64::ANY, proptest::num::i32::ANY, 0_usize..Status::ALL.len(), proptest::bool::ANY), 0..60),
         ) {
             let steps: Vec<Step> = raw
                 .into_iter()
-                .map(|(recorded, on, status)| Step { on, status: Status::ALL[status], recorded })
+                .map(|(recorded, on, status, reported)| Step { on, status: Status::ALL[status], reported, recorded })
                 .collect();
             let summary = Summary {
                 id: Cow::Borrowed("p"),
@@ -1025,7 +1059,7 @@ mod tests {
             let read = file.summaries().unwrap();
             proptest::prop_assert!(matches!(read[0].steps.bytes, Cow::Borrowed(_)));
             let read_steps: Vec<_> = (0..read[0].steps.len)
-                .map(|i| Step { on: read[0].steps.day(i), status: read[0].steps.status(i), recorded: read[0].steps.recorded(i) })
+                .map(|i| Step { on: read[0].steps.day(i), status: read[0].steps.status(i), reported: read[0].steps.reported(i), recorded: read[0].steps.recorded(i) })
                 .collect();
             proptest::prop_assert_eq!(read_steps, steps);
             proptest::prop_assert_eq!(&read, &vec![summary]);

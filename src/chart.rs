@@ -18,6 +18,19 @@ use crate::pact::Pact;
 use crate::replay::{Timeline, notes};
 use crate::status::Status;
 
+/// How a segment's status is qualified in words: " (scheduled)", " (reported)",
+/// both, or nothing.
+fn marks(segment: &Segment) -> String {
+    [
+        (segment.scheduled, " (scheduled)"),
+        (segment.reported, " (reported)"),
+    ]
+    .iter()
+    .filter(|(flag, _)| *flag)
+    .map(|(_, words)| *words)
+    .collect()
+}
+
 /// One pact's band.
 #[derive(Debug, Clone)]
 pub struct Band {
@@ -40,6 +53,8 @@ pub struct Segment {
     pub to: Option<NaiveDate>,
     /// Whether it begins after today.
     pub scheduled: bool,
+    /// Whether it is known only from reports (`--reported`).
+    pub reported: bool,
     /// Where it is reported.
     pub source: Option<String>,
     /// A link to the source.
@@ -86,6 +101,7 @@ impl Band {
                     from: i.from,
                     to: i.to,
                     scheduled: i.from > today,
+                    reported: i.entry.change().reported,
                     source: i.entry.change().source.clone(),
                     url: i.entry.change().url.clone(),
                 })
@@ -356,11 +372,7 @@ impl Chart {
             "{}: {}{} from {} {}{}",
             band.pact.id,
             status,
-            if segment.scheduled {
-                " (scheduled)"
-            } else {
-                ""
-            },
+            marks(segment),
             segment.from,
             segment
                 .to
@@ -373,11 +385,12 @@ impl Chart {
         );
         let _ = write!(
             s,
-            r##"<g class="segment" data-status="{}" data-from="{}" data-to="{}" data-scheduled="{}"><title>{}</title><rect x="{x1:.1}" y="{y}" width="{width:.1}" height="{BAND}" fill="{}"/>"##,
+            r##"<g class="segment" data-status="{}" data-from="{}" data-to="{}" data-scheduled="{}" data-reported="{}"><title>{}</title><rect x="{x1:.1}" y="{y}" width="{width:.1}" height="{BAND}" fill="{}"/>"##,
             status.as_str(),
             segment.from,
             segment.to.map(|d| d.to_string()).unwrap_or_default(),
             segment.scheduled,
+            segment.reported,
             escape(&tip),
             fill(status)
         );
@@ -474,7 +487,7 @@ td:nth-child(2) { white-space: nowrap; }\n.swatch { display: inline-block; width
                     "<span class=\"swatch\" style=\"background:{}\"></span>{}{}",
                     fill(g.status),
                     escape(g.status.words()),
-                    if g.scheduled { " (scheduled)" } else { "" }
+                    marks(g)
                 );
                 rows.push(TableRow {
                     on: g.from,

@@ -122,6 +122,8 @@ pub enum What {
         on: NaiveDate,
         /// Recorded with `--force` against the lifecycle.
         forced: bool,
+        /// Known only from reports (`--reported`), not confirmed.
+        reported: bool,
     },
     /// A note about a date.
     Note {
@@ -156,6 +158,7 @@ impl Event {
                 status: s.status,
                 on: s.on,
                 forced: s.forced,
+                reported: s.reported,
             },
             EventBody::Note(n) => What::Note { on: n.on },
             EventBody::Retraction(r) => What::Retraction { target: r.target },
@@ -816,6 +819,7 @@ impl<'a> Record<'a> {
                 status: required(self.status, "status")?,
                 on: required(self.on, "on")?,
                 forced: self.forced.unwrap_or(false),
+                reported: self.reported.unwrap_or(false),
             },
             Kind::Note => What::Note {
                 on: required(self.on, "on")?,

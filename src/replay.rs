@@ -51,6 +51,7 @@ pub struct Entry<'e, E = Event> {
     status: Status,
     on: NaiveDate,
     forced: bool,
+    reported: bool,
 }
 
 impl<E> Clone for Entry<'_, E> {
@@ -75,6 +76,11 @@ impl<'e, E> Entry<'e, E> {
     /// Whether it was recorded with `--force`.
     pub fn forced(&self) -> bool {
         self.forced
+    }
+
+    /// Whether it is known only from reports (`--reported`).
+    pub fn reported(&self) -> bool {
+        self.reported
     }
 
     fn key(&self) -> (NaiveDate, u64) {
@@ -145,7 +151,12 @@ impl<'e, E: Replayable> Timeline<'e, E> {
     pub fn apply(mut self, event: &'e E) -> Self {
         let fact = event.fact();
         match fact.what {
-            What::Status { status, on, forced } => {
+            What::Status {
+                status,
+                on,
+                forced,
+                reported,
+            } => {
                 let entry = Entry {
                     event,
                     seq: fact.seq,
@@ -153,6 +164,7 @@ impl<'e, E: Replayable> Timeline<'e, E> {
                     status,
                     on,
                     forced,
+                    reported,
                 };
                 let at = self.entries.partition_point(|e| e.key() <= entry.key());
                 self.entries.insert(at, entry);

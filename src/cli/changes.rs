@@ -45,6 +45,8 @@ struct Change {
     from_status: Option<Status>,
     to_status: Status,
     event: Uuid,
+    /// The change is known only from reports.
+    reported: bool,
     scheduled: bool,
     #[serde(skip)]
     seq: u64,
@@ -76,6 +78,7 @@ impl Args {
                         from_status: before,
                         to_status: entry.status(),
                         event: entry.event.id,
+                        reported: entry.reported(),
                         scheduled: entry.on() > today,
                         seq: entry.event.seq,
                     });
@@ -95,6 +98,7 @@ impl Args {
                 "from_status",
                 "to_status",
                 "event",
+                "reported",
                 "scheduled",
             ];
             csv(ctx.out, &columns, &changes)?;
@@ -116,7 +120,12 @@ impl Args {
         } else {
             let mut table = Table::with_header(&["ON", "PACT", "FROM", "TO"]);
             for c in &changes {
-                let scheduled = if c.scheduled { " [scheduled]" } else { "" };
+                let mut marks = String::new();
+                for (flag, word) in [(c.scheduled, "scheduled"), (c.reported, "reported")] {
+                    if flag {
+                        marks.push_str(&format!(" [{word}]"));
+                    }
+                }
                 table.row([
                     Cell::from(c.on.to_string()),
                     Cell::from(c.pact.to_string()),
@@ -124,7 +133,7 @@ impl Args {
                         Cell::styled(s.to_string(), style::status(s))
                     }),
                     Cell::styled(
-                        format!("{}{scheduled}", c.to_status),
+                        format!("{}{marks}", c.to_status),
                         style::status(c.to_status),
                     ),
                 ]);

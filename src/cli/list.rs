@@ -36,6 +36,8 @@ struct Row {
     name: String,
     status: Option<Status>,
     since: Option<NaiveDate>,
+    /// Known only from reports: `null` when there is no status.
+    reported: Option<bool>,
     scheduled: bool,
     head: Hash,
 }
@@ -67,9 +69,10 @@ impl Args {
             summary.registered_by(at).then(|| Row {
                 pact: id.clone(),
                 name: summary.name.to_string(),
-                status: current.map(|c| c.0),
-                since: current.map(|c| c.1),
-                scheduled: current.is_some_and(|c| c.1 > today),
+                status: current.map(|c| c.status),
+                since: current.map(|c| c.since),
+                reported: current.map(|c| c.reported),
+                scheduled: current.is_some_and(|c| c.since > today),
                 head: summary.head(),
             })
         });
@@ -93,7 +96,15 @@ impl Args {
         if self.format.json {
             ctx.json_array(&rows)?;
         } else if self.format.csv {
-            let columns = ["pact", "name", "status", "since", "scheduled", "head"];
+            let columns = [
+                "pact",
+                "name",
+                "status",
+                "since",
+                "reported",
+                "scheduled",
+                "head",
+            ];
             csv(ctx.out, &columns, &rows)?;
         } else if rows.is_empty() {
             match wanted {
@@ -122,11 +133,19 @@ impl Args {
         } else {
             let mut table = Table::with_header(&["PACT", "STATUS", "SINCE", "NAME"]);
             for row in &rows {
-                let scheduled = if row.scheduled { " [scheduled]" } else { "" };
+                let mut marks = String::new();
+                for (flag, word) in [
+                    (row.scheduled, "scheduled"),
+                    (row.reported == Some(true), "reported"),
+                ] {
+                    if flag {
+                        marks.push_str(&format!(" [{word}]"));
+                    }
+                }
                 table.row([
                     Cell::from(row.pact.to_string()),
                     row.status.map_or(Cell::from("-"), |s| {
-                        Cell::styled(format!("{s}{scheduled}"), style::status(s))
+                        Cell::styled(format!("{s}{marks}"), style::status(s))
                     }),
                     Cell::from(row.since.map_or("-".to_owned(), |d| d.to_string())),
                     Cell::from(one_line(&row.name)),

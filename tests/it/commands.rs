@@ -635,6 +635,65 @@ fn list_json_is_sorted_by_pact_id_with_the_status_on_the_date() {
 }
 
 #[test]
+fn a_status_known_only_from_reports_is_marked_in_list_and_changes() {
+    let store = Store::new();
+    store.ok(&["register", "p", "--name", "P"]);
+    store.ok(&["append", "p", "in-force", "--on", "2020-01-01"]);
+    store.ok(&[
+        "append",
+        "p",
+        "terminated",
+        "--on",
+        "2025-10-18",
+        "--reported",
+    ]);
+    let reported_on = |on: &str| {
+        let list = store.json(&["list", "--on", on]);
+        (list[0]["status"].clone(), list[0]["reported"].clone())
+    };
+    // the first list writes the cache, the next answers from it: both tell it
+    for _ in 0..2 {
+        assert_eq!(reported_on("2019-01-01"), (Value::Null, Value::Null));
+        assert_eq!(reported_on("2021-01-01"), (json!("in_force"), json!(false)));
+        assert_eq!(
+            reported_on("2026-01-01"),
+            (json!("terminated"), json!(true))
+        );
+    }
+    let text = store.ok(&["list", "--on", "2026-01-01"]);
+    assert!(
+        text.contains("  terminated [reported]  2025-10-18  P\n"),
+        "{text}"
+    );
+    let csv = store.ok(&["list", "--on", "2026-01-01", "--csv"]);
+    assert!(
+        csv.contains("\np,P,terminated,2025-10-18,true,false,"),
+        "{csv}"
+    );
+
+    let range = ["changes", "--from", "2020-01-01", "--to", "2025-12-31"];
+    let changes = store.json(&range);
+    let marks: Vec<_> = changes
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| (c["to_status"].clone(), c["reported"].clone()))
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            (json!("in_force"), json!(false)),
+            (json!("terminated"), json!(true))
+        ]
+    );
+    let text = store.ok(&range);
+    assert!(
+        text.contains("  in force  terminated [reported]\n"),
+        "{text}"
+    );
+}
+
+#[test]
 fn list_status_keeps_only_pacts_in_that_status_on_the_date() {
     let store = three_pacts();
     let list = store.json(&[

@@ -246,6 +246,48 @@ fn a_scheduled_status_is_hatched_and_no_other() {
 }
 
 #[test]
+fn a_status_known_only_from_reports_says_so_in_the_svg_and_the_html() {
+    let store = Store::new();
+    store.ok(&["register", "p", "--name", "P"]);
+    store.ok(&["append", "p", "in-force", "--on", "2020-01-01"]);
+    store.ok(&[
+        "append",
+        "p",
+        "suspended",
+        "--on",
+        "2021-01-01",
+        "--reported",
+    ]);
+    let svg = store.ok(&["timeline", "--svg", "-"]);
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    let segments: Vec<_> = with_class(doc.root_element(), "g", "segment")
+        .map(|g| {
+            let title = g.children().find(|n| n.tag_name().name() == "title");
+            (
+                g.attribute("data-status").unwrap_or_default().to_owned(),
+                g.attribute("data-reported").unwrap_or_default().to_owned(),
+                text_of(title.expect("a tooltip")).contains("(reported)"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        segments,
+        [
+            ("in_force".to_owned(), "false".to_owned(), false),
+            ("suspended".to_owned(), "true".to_owned(), true),
+        ]
+    );
+    let files = Files::new();
+    store.ok(&["timeline", "--html", &files.path("p.html")]);
+    let page = Html::parse_document(&files.read("p.html"));
+    let events: Vec<String> = page
+        .select(&select("#events tbody tr td:nth-child(3)"))
+        .map(|td| td.text().collect())
+        .collect();
+    assert_eq!(events, ["in force", "suspended (reported)"]);
+}
+
+#[test]
 fn hostile_text_is_escaped_in_the_svg_and_comes_back_as_text() {
     let store = pictured();
     let svg = store.ok(&["timeline", "hostile", "--svg", "-"]);
@@ -686,7 +728,15 @@ fn history_list_and_changes_print_csv_that_parses_back() {
     assert_eq!(records[0][6], "x,\"y\"\r\nz");
 
     // list: one row per pact
-    let columns = ["pact", "name", "status", "since", "scheduled", "head"];
+    let columns = [
+        "pact",
+        "name",
+        "status",
+        "since",
+        "reported",
+        "scheduled",
+        "head",
+    ];
     for on in ["2020-01-01", "today"] {
         let (headers, records) = read(&store.ok(&["list", "--on", on, "--csv"]));
         assert_eq!(headers, columns);
@@ -703,7 +753,7 @@ fn history_list_and_changes_print_csv_that_parses_back() {
     // a filter that matches nothing still prints the header
     assert_eq!(
         store.ok(&["list", "--status", "withdrawn", "--csv"]),
-        "pact,name,status,since,scheduled,head\n"
+        "pact,name,status,since,reported,scheduled,head\n"
     );
 
     // changes: one row per change
@@ -713,6 +763,7 @@ fn history_list_and_changes_print_csv_that_parses_back() {
         "from_status",
         "to_status",
         "event",
+        "reported",
         "scheduled",
     ];
     let (headers, records) = read(&store.ok(&[
