@@ -35,8 +35,10 @@ use crate::stream::{MAX_LINE, Stream};
 use crate::time::parse_date;
 
 /// The columns a CSV import understands; `pact`, `status` and `on` are
-/// required. `event` and `recorded`, which `export --csv` writes, are read
-/// and ignored: an imported row is a new event.
+/// required. `event` and `recorded` are what `export --csv` writes: a row
+/// whose `event` is a status event its pact's stream already holds, the
+/// same in every column, is that event, and is skipped; any other row is a
+/// new event. `recorded` is read and ignored.
 pub const CSV_COLUMNS: [&str; 11] = [
     "pact", "status", "on", "source", "url", "note", "reported", "forced", "name", "event",
     "recorded",
@@ -60,6 +62,8 @@ struct CsvRecord<'a> {
     forced: Option<&'a str>,
     #[serde(default, borrow)]
     name: Option<&'a str>,
+    #[serde(default, borrow)]
+    event: Option<&'a str>,
 }
 
 /// A checked CSV row.
@@ -67,6 +71,8 @@ struct CsvRecord<'a> {
 struct Row {
     /// The name to register a new pact with.
     name: Option<String>,
+    /// The event it says it is, as `export --csv` gives it.
+    event: Option<Uuid>,
     /// The status change it records.
     change: StatusChange,
 }
@@ -101,7 +107,7 @@ fn read_headers<R: Read>(reader: &mut csv::Reader<R>) -> Result<StringRecord, Er
         if !headers.iter().any(|h| h == required) {
             return Err(Error::Invalid {
                 message: format!("the header has no '{required}' column"),
-                hint: Some("the first row names the columns: pact,status,on and optionally source,url,note,reported,forced,name".into()),
+                hint: Some("the first row names the columns: pact,status,on and optionally source,url,note,reported,forced,name,event,recorded".into()),
             });
         }
     }
@@ -135,6 +141,18 @@ fn check_row(row: CsvRecord<'_>, today: NaiveDate) -> Result<Row, Error> {
         // checked when it registers a pact: for another, it must only be
         // that pact's name
         name: present(row.name).map(|name| name.trim().to_owned()),
+        event: present(row.event)
+            .map(|event| {
+                Uuid::parse_str(event.trim()).map_err(|_| Error::Invalid {
+                    message: format!("'event' is '{}', not an event id", event.escape_debug()),
+                    hint: Some(
+                        "the event column holds the id of an event already recorded, as \
+                         `export --csv` writes it; leave it empty for a new row"
+                            .into(),
+                    ),
+                })
+            })
+            .transpose()?,
         change: StatusChange {
             status: Status::parse(row.status)?,
             on: parse_date(row.on, today)?,
@@ -201,6 +219,8 @@ pub struct Batch {
     pub pacts: usize,
     /// How many of the pacts are new.
     pub created: usize,
+    /// How many rows were skipped as events already recorded.
+    pub skipped: usize,
 }
 
 impl Batch {
@@ -302,6 +322,9 @@ struct Building {
     steps: Steps,
     /// The pact's name, as registered (empty until it is).
     name: String,
+    /// The status events the stream held before the import, by id, when the
+    /// rows say which event they are.
+    recorded: HashMap<Uuid, StatusChange>,
 }
 
 impl Building {
@@ -365,6 +388,8 @@ struct Outcome {
     /// when it was read.
     append: Vec<(PactId, u64, Vec<u8>)>,
     events: usize,
+    /// Rows skipped as events already recorded.
+    skipped: usize,
     pacts: usize,
     created: usize,
 }
@@ -397,10 +422,11 @@ impl Checker<'_> {
                     break;
                 }
                 match self.check(&mut pacts, &mut unwritten, job) {
-                    Ok(added) => {
+                    Ok(Some(added)) => {
                         held += added;
                         out.events += 1;
                     }
+                    Ok(None) => out.skipped += 1,
                     Err(e) => {
                         self.first_bad.fetch_min(line, Ordering::Relaxed);
                         out.refused = Some((line, e));
@@ -425,28 +451,31 @@ impl Checker<'_> {
         {
             out.failed = Some(e);
         }
-        out.pacts = pacts.len();
         for pending in pacts {
             match pending.stream.existing {
+                // a pact whose every row was recorded already is untouched
+                Some(_) if pending.stream.lines.is_empty() => continue,
                 Some(len) => out.append.push((pending.id, len, pending.stream.lines)),
                 None => out.created += 1,
             }
+            out.pacts += 1;
         }
         out
     }
 
     /// Checks one row against its pact's timeline and builds its line;
-    /// returns how many bytes of new streams' lines it added.
+    /// returns how many bytes of new streams' lines it added, or `None` for
+    /// a row that is an event already recorded.
     fn check(
         &self,
         pacts: &mut Vec<Pending>,
         unwritten: &mut Vec<usize>,
         job: &mut Job,
-    ) -> Result<usize, Error> {
+    ) -> Result<Option<usize>, Error> {
         let row = parse_row(&job.record, self.headers.as_byte_record(), self.today)?;
         if let Some(id) = job.first.take() {
             let stream = match self.names.get(id.as_str()) {
-                Some(_) => existing(self.store, &id)?,
+                Some(_) => existing(self.store, &id, self.headers.iter().any(|h| h == "event"))?,
                 None => Building {
                     existing: None,
                     lines: Vec::new(),
@@ -455,6 +484,7 @@ impl Checker<'_> {
                     last_recorded: DateTime::<Utc>::MIN_UTC,
                     steps: Steps::new(),
                     name: String::new(),
+                    recorded: HashMap::new(),
                 },
             };
             pacts.push(Pending {
@@ -487,16 +517,21 @@ impl Checker<'_> {
             });
         }
         let change = row.change;
+        if let Some(event) = row.event
+            && let Some(recorded) = stream.recorded.get(&event)
+        {
+            return already_recorded(event, recorded, &change).map(|()| None);
+        }
         let (on, status) = (change.on, change.status);
         stream.steps.append(id, status, on, change.forced, ())?;
         stream.append(id, EventBody::Status(change), self.now);
         if stream.existing.is_some() {
-            return Ok(0);
+            return Ok(Some(0));
         }
         if before == 0 {
             unwritten.push(job.slot);
         }
-        Ok(stream.lines.len() - before)
+        Ok(Some(stream.lines.len() - before))
     }
 
     /// Writes the lines held for new streams to their staged files.
@@ -596,6 +631,7 @@ pub fn plan_csv(
         events: 0,
         pacts: 0,
         created: 0,
+        skipped: 0,
     };
     // The first bad row in the file is the one to name.
     let mut refused = unreadable;
@@ -610,6 +646,7 @@ pub fn plan_csv(
         }
         batch.append.extend(outcome.append);
         batch.events += outcome.events;
+        batch.skipped += outcome.skipped;
         batch.pacts += outcome.pacts;
         batch.created += outcome.created;
     }
@@ -844,11 +881,23 @@ fn register(id: &PactId, stream: &mut Building, name: Option<String>, now: DateT
 
 /// An existing stream, read and replayed under the store's lock, ready to
 /// take lines.
-fn existing(store: &Store, id: &PactId) -> Result<Building, Error> {
+fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Error> {
     // the import holds the store's lock, so no writer changes the stream
     // until it is done
     let (stream, len) = store.read_holding_lock(id)?;
     let steps = Steps::from(&Timeline::new(&stream.events));
+    let recorded = if by_event {
+        stream
+            .events
+            .iter()
+            .filter_map(|e| match &e.body {
+                EventBody::Status(change) => Some((e.id, change.clone())),
+                _ => None,
+            })
+            .collect()
+    } else {
+        HashMap::new()
+    };
     Ok(Building {
         existing: Some(len),
         lines: Vec::new(),
@@ -860,7 +909,52 @@ fn existing(store: &Store, id: &PactId) -> Result<Building, Error> {
             .map_or(DateTime::<Utc>::MIN_UTC, |e| e.recorded),
         steps,
         name: stream.pact.name,
+        recorded,
     })
+}
+
+/// Checks that a row naming an event the stream already holds says what
+/// that event says: then it is that event, and nothing is recorded for it.
+fn already_recorded(event: Uuid, recorded: &StatusChange, row: &StatusChange) -> Result<(), Error> {
+    let text = |t: &Option<String>| t.as_deref().unwrap_or_default().escape_debug().to_string();
+    let differs = [
+        (
+            "status",
+            recorded.status.to_string(),
+            row.status.to_string(),
+        ),
+        ("on", recorded.on.to_string(), row.on.to_string()),
+        ("source", text(&recorded.source), text(&row.source)),
+        ("url", text(&recorded.url), text(&row.url)),
+        ("note", text(&recorded.note), text(&row.note)),
+        (
+            "reported",
+            recorded.reported.to_string(),
+            row.reported.to_string(),
+        ),
+        (
+            "forced",
+            recorded.forced.to_string(),
+            row.forced.to_string(),
+        ),
+    ]
+    .into_iter()
+    .find(|(_, was, is)| was != is);
+    match differs {
+        None => Ok(()),
+        Some((column, was, is)) => Err(Error::Invalid {
+            message: format!(
+                "the row is event {event}, recorded already, but its {column} is '{is}' where \
+                 the event's is '{was}'"
+            ),
+            hint: Some(
+                "a recorded event is never changed: to record something else, clear the row's \
+                 event cell to make it a new event (and retract the old one with `pactlog \
+                 retract`), or give the row as it was exported"
+                    .into(),
+            ),
+        }),
+    }
 }
 
 fn unknown_pact(names: &Names, query: &str, create_pacts: bool) -> Error {
@@ -1010,6 +1104,7 @@ pub fn plan_jsonl(
         staging,
         append: Vec::new(),
         events,
+        skipped: 0,
     })
 }
 

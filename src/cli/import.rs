@@ -15,8 +15,11 @@ use crate::import::{plan_csv, plan_jsonl};
 /// Import status changes from CSV, or streams from JSON Lines.
 ///
 /// CSV has a header row with `pact,status,on` and optionally
-/// `source,url,note,reported,forced,name`; each row is checked exactly like
-/// `append`, and a row's `name`, if given, must be its pact's name. JSON
+/// `source,url,note,reported,forced,name,event,recorded`; each row is checked
+/// exactly like `append`, and a row's `name`, if given, must be its pact's
+/// name. A row whose `event` is a status event its pact already holds, the
+/// same in every column, is skipped: a sheet from `export --csv`, added to,
+/// records only the rows added. JSON
 /// Lines is what `export` writes, and recreates streams that do not exist
 /// yet, byte for byte. Either way, a bad row means nothing is written, and
 /// an import cut short by a crash is finished by the next command that
@@ -56,6 +59,8 @@ struct Summary {
     events: usize,
     pacts: usize,
     created: usize,
+    /// Rows that are events already recorded, skipped.
+    skipped: usize,
 }
 
 /// A JSON Lines import's progress moves on every this many lines.
@@ -147,14 +152,20 @@ impl Args {
             events: batch.events,
             pacts: batch.pacts,
             created: batch.created,
+            skipped: batch.skipped,
         };
         batch.commit(&ctx.store)?;
         if self.json {
             return ctx.json(&summary);
         }
+        let skipped = match summary.skipped {
+            0 => String::new(),
+            1 => "; 1 row was an event recorded already, and is skipped".to_owned(),
+            n => format!("; {n} rows were events recorded already, and are skipped"),
+        };
         writeln!(
             ctx.out,
-            "imported {} {} into {} {} ({} new) from {}",
+            "imported {} {} into {} {} ({} new) from {}{skipped}",
             summary.events,
             if summary.events == 1 {
                 "event"

@@ -46,7 +46,7 @@ fn a_spreadsheet_of_two_treaties_imports_with_create_pacts() {
     let summary = store.json(&["import", &csv, "--create-pacts"]);
     assert_eq!(
         summary,
-        json!({"file": csv, "format": "csv", "events": 7, "pacts": 2, "created": 2})
+        json!({"file": csv, "format": "csv", "events": 7, "pacts": 2, "created": 2, "skipped": 0})
     );
 
     let inf = store.json(&["history", "inf"]);
@@ -452,7 +452,7 @@ fn a_header_without_a_required_column_or_with_an_unknown_one_is_refused_on_line_
     let missing = files.write("missing.csv", "pact,status,source\ninf,in_force,State\n");
     assert_snapshot!(files.redact(&store.refuses(&["import", &missing], 1)), @r"
     error: missing.csv:1: the header has no 'on' column
-    hint: the first row names the columns: pact,status,on and optionally source,url,note,reported,forced,name
+    hint: the first row names the columns: pact,status,on and optionally source,url,note,reported,forced,name,event,recorded
     ");
     let twice = files.write(
         "twice.csv",
@@ -598,7 +598,7 @@ fn export_then_import_into_an_empty_store_recreates_every_stream_byte_for_byte()
     let summary = copy.json(&["import", &jsonl]);
     assert_eq!(
         summary,
-        json!({"file": jsonl, "format": "jsonl", "events": lines, "pacts": 3, "created": 3})
+        json!({"file": jsonl, "format": "jsonl", "events": lines, "pacts": 3, "created": 3, "skipped": 0})
     );
     // the same files, byte for byte, and nothing else
     assert_eq!(copy.snapshot(), store.snapshot());
@@ -1373,4 +1373,85 @@ fn a_registration_with_more_labels_than_register_now_takes_exports_and_imports_b
     let copy = Store::new();
     copy.ok(&["import", &export]);
     assert_eq!(copy.snapshot(), store.snapshot());
+}
+
+#[test]
+fn an_exported_csv_with_rows_added_imports_back_into_its_store_adding_only_those() {
+    let store = Store::shipped();
+    let export = store.ok(&["export", "--csv"]);
+    let files = Files::new();
+    // as it was: every row is an event recorded already, and nothing changes
+    let same = files.write("same.csv", &export);
+    let before = store.snapshot();
+    let rows = export.lines().count() - 1;
+    assert_eq!(
+        files.redact(&store.ok(&["import", &same])),
+        format!(
+            "imported 0 events into 0 pacts (0 new) from same.csv; {rows} rows were events \
+             recorded already, and are skipped\n"
+        )
+    );
+    assert_eq!(store.snapshot(), before);
+    // with a row added at the end, as in a spreadsheet
+    let added = files.write(
+        "added.csv",
+        format!("{export}gsomia,,terminated,2030-01-01,Yonhap,,,true,false,,\n"),
+    );
+    let summary = store.json(&["import", &added]);
+    assert_eq!(summary["events"], 1);
+    assert_eq!(summary["skipped"], rows);
+    let lines = store.lines("gsomia");
+    assert_eq!(lines.len(), 10, "one line more");
+    let last = Event::from_line(lines[9].as_bytes()).expect("the new event");
+    assert!(matches!(
+        last.body,
+        pactlog::EventBody::Status(ref s) if s.status == pactlog::Status::Terminated && s.reported
+    ));
+}
+
+#[test]
+fn a_row_of_a_recorded_event_that_says_something_else_is_refused() {
+    let store = Store::shipped();
+    let export = store.ok(&["export", "--csv"]);
+    let files = Files::new();
+    // the second row (gsomia in force on 2016-11-23) with another source
+    let mut reader = csv::Reader::from_reader(export.as_bytes());
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(reader.headers().expect("a header"))
+        .expect("write");
+    for (i, record) in reader.records().enumerate() {
+        let record = record.expect("a row");
+        let record: csv::StringRecord = if i == 1 {
+            assert_eq!(&record[2], "in_force");
+            let cells = record.iter().enumerate();
+            cells
+                .map(|(k, c)| if k == 4 { "Another outlet" } else { c })
+                .collect()
+        } else {
+            record
+        };
+        writer.write_record(&record).expect("write");
+    }
+    let changed = String::from_utf8(writer.into_inner().expect("flush")).expect("text");
+    let file = files.write("changed.csv", changed);
+    let stderr = store.refuses(&["import", &file], 1);
+    assert!(
+        files.redact(&stderr).starts_with(
+            "error: changed.csv:3: the row is event [id], recorded already, but its source is \
+             'Another outlet' where the event's is 'Kyodo: "
+        ),
+        "{stderr}"
+    );
+    // an event cell that names no event
+    let bad = files.write(
+        "bad.csv",
+        "pact,status,on,event\ngsomia,terminated,2030-01-01,not-an-id\n",
+    );
+    assert_eq!(
+        files.redact(&store.refuses(&["import", &bad], 1)),
+        "error: bad.csv:2: 'event' is 'not-an-id', not an event id\nhint: the event column holds \
+         the id of an event already recorded, as `export --csv` writes it; leave it empty for a \
+         new row\n"
+    );
 }
