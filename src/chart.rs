@@ -196,8 +196,10 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            // XML 1.0 allows no other control characters
+            // XML 1.0 allows no other control characters, nor these two
+            // non-characters
             c if c.is_control() && !matches!(c, '\n' | '\t') => out.push('\u{FFFD}'),
+            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -535,5 +537,20 @@ td:nth-child(2) { white-space: nowrap; }\n.swatch { display: inline-block; width
         }
         s.push_str("</tbody>\n</table>\n</body>\n</html>\n");
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn what_xml_cannot_hold_is_replaced_and_markup_escaped() {
+        assert_eq!(
+            escape("a\u{FFFF}b\u{FFFE}c\u{1}d"),
+            "a\u{FFFD}b\u{FFFD}c\u{FFFD}d"
+        );
+        assert_eq!(escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+        assert_eq!(escape("line\nnext\ttab é"), "line\nnext\ttab é");
     }
 }

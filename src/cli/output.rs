@@ -14,9 +14,16 @@ use crate::event::Hash;
 /// Writes `error: ...` and, where one helps, `hint: ...` to `w`, the labels
 /// in colour when `color` is on.
 pub fn report(w: &mut dyn Write, error: &Error, color: bool) {
+    // What the user typed may be in the message: it is shown, not acted on.
     // If stderr itself is gone there is nowhere left to say so.
-    let _ = writeln!(w, "{} {error}", style::paint(color, style::ERROR, "error:"));
+    let message = one_line(&error.to_string());
+    let _ = writeln!(
+        w,
+        "{} {message}",
+        style::paint(color, style::ERROR, "error:")
+    );
     if let Some(hint) = error.hint() {
+        let hint = one_line(&hint);
         let _ = writeln!(w, "{} {hint}", style::paint(color, style::HINT, "hint:"));
     }
 }
@@ -200,20 +207,29 @@ pub fn dim(color: bool, text: &str) -> String {
 /// brackets, or an empty string.
 pub fn source_text(source: Option<&str>, url: Option<&str>) -> String {
     match (source, url) {
-        (Some(s), Some(u)) => format!("{} <{u}>", one_line(s)),
+        (Some(s), Some(u)) => format!("{} <{}>", one_line(s), one_line(u)),
         (Some(s), None) => one_line(s),
-        (None, Some(u)) => format!("<{u}>"),
+        (None, Some(u)) => format!("<{}>", one_line(u)),
         (None, None) => String::new(),
     }
 }
 
 /// Free text shown on one line of a table: line breaks and other control
-/// characters are shown escaped, never acted on by the terminal.
+/// characters, and the marks that turn the direction of text around (which
+/// can make what follows them read backwards), are shown escaped, never
+/// acted on by the terminal.
 pub fn one_line(text: &str) -> String {
-    if text.chars().any(char::is_control) {
+    fn hidden(c: char) -> bool {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            )
+    }
+    if text.chars().any(hidden) {
         text.chars()
             .map(|c| {
-                if c.is_control() {
+                if hidden(c) {
                     c.escape_default().to_string()
                 } else {
                     c.to_string()
@@ -227,6 +243,18 @@ pub fn one_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn text_that_would_act_on_the_terminal_is_shown_escaped() {
+        assert_eq!(super::one_line("GSOMIA 지소미아"), "GSOMIA 지소미아");
+        assert_eq!(super::one_line("a\nb\u{1b}[31m"), "a\\nb\\u{1b}[31m");
+        // a right-to-left override would show what follows it backwards
+        assert_eq!(
+            super::one_line("Reuters\u{202e}gro.elpmaxe"),
+            "Reuters\\u{202e}gro.elpmaxe"
+        );
+        assert_eq!(super::one_line("\u{2067}x\u{2069}"), "\\u{2067}x\\u{2069}");
+    }
+
     #[test]
     fn an_array_written_a_run_per_core_is_the_array_serde_writes() {
         #[derive(serde::Serialize)]

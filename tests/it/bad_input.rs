@@ -592,3 +592,16 @@ fn a_usage_error_exits_2_and_writes_nothing() {
     assert!(stderr.contains("'five'"), "{stderr}");
     store.refuses(&["status", "gsomia", "--bogus"], 2);
 }
+
+#[test]
+fn what_the_user_typed_is_shown_escaped_in_an_error() {
+    let store = Store::shipped();
+    // an escape sequence that would turn the terminal red, and a mark that
+    // would show what follows it backwards
+    let stderr = store.refuses(&["status", "gs\u{1b}[31momia\u{202e}x"], 1);
+    assert!(
+        stderr.starts_with("error: unknown pact 'gs\\u{1b}[31momia\\u{202e}x'\n"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}') && !stderr.contains('\u{202e}'));
+}
