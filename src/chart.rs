@@ -121,8 +121,8 @@ impl Band {
 
 impl Chart {
     /// A chart of `bands`, from `from` to `to` when given, else from the
-    /// year of the first date shown to the end of the year after the last
-    /// (today included).
+    /// start of the year of the first date shown to the end of the year of
+    /// the last (today included).
     pub fn new(
         bands: Vec<Band>,
         from: Option<NaiveDate>,
@@ -137,10 +137,10 @@ impl Chart {
                 .chain(b.notes.iter().map(|n| n.on))
         });
         let (first, last) = dates.fold((today, today), |(lo, hi), d| (lo.min(d), hi.max(d)));
-        let start_of = |year| NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(first);
-        let from = from.unwrap_or_else(|| start_of(first.year()));
+        let from =
+            from.unwrap_or_else(|| NaiveDate::from_ymd_opt(first.year(), 1, 1).unwrap_or(first));
         let to = to
-            .unwrap_or_else(|| start_of(last.year() + 1))
+            .unwrap_or_else(|| NaiveDate::from_ymd_opt(last.year(), 12, 31).unwrap_or(last))
             .max(from.succ_opt().unwrap_or(from));
         Chart {
             bands,
@@ -284,13 +284,16 @@ impl Chart {
             r##"<g class="axis"><line x1="{LABEL}" y1="{y}" x2="{}" y2="{y}" stroke="#333333"/>"##,
             WIDTH - RIGHT
         );
+        // a label every 1, 2 or 5 times a power of ten years, at most 16
+        // of them: a year's label takes about 30 of the axis's 810 points
         let years = self.to.year() - self.from.year();
-        let step = match years {
-            0..=12 => 1,
-            13..=30 => 2,
-            31..=60 => 5,
-            _ => 10,
-        };
+        let step = [1, 2, 5]
+            .into_iter()
+            .cycle()
+            .zip((0..).flat_map(|power| [10_i32.pow(power); 3]))
+            .map(|(digit, scale)| digit * scale)
+            .find(|step| years / step <= 16)
+            .unwrap_or(10_000);
         let mut year = self.from.year();
         while year <= self.to.year() {
             if let Some(tick) =

@@ -86,6 +86,19 @@ impl Args {
                 hint: Some("give the earlier date as --from".into()),
             });
         }
+        if let (Some(svg), Some(html)) = (&self.svg, &self.html)
+            && svg == html
+        {
+            let (target, hint) = if svg.as_os_str() == "-" {
+                ("standard output", "write one of them to a file")
+            } else {
+                ("the same file", "give each its own file")
+            };
+            return Err(Error::Usage {
+                message: format!("--svg and --html would both write to {target}"),
+                hint: Some(hint.into()),
+            });
+        }
         let to_stdout = [&self.svg, &self.html]
             .iter()
             .any(|path| path.as_deref().is_some_and(|p| p.as_os_str() == "-"));

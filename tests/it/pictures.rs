@@ -391,8 +391,67 @@ fn from_after_to_is_refused() {
          hint: give the earlier date as --from\n"
     );
     assert!(!std::path::Path::new(&svg).exists());
-    // and a timeline needs somewhere to draw
+    // and a timeline needs somewhere to draw, one picture to a place
     store.refuses(&["timeline"], 2);
+    assert_eq!(
+        store.refuses(&["timeline", "--svg", "-", "--html", "-"], 2),
+        "error: --svg and --html would both write to standard output\n\
+         hint: write one of them to a file\n"
+    );
+    assert_eq!(
+        store.refuses(&["timeline", "--svg", &svg, "--html", &svg], 2),
+        "error: --svg and --html would both write to the same file\n\
+         hint: give each its own file\n"
+    );
+    assert!(!std::path::Path::new(&svg).exists());
+}
+
+#[test]
+fn the_axis_runs_to_the_end_of_the_last_year_with_a_label_every_so_many_years() {
+    let store = Store::new();
+    store.ok(&["register", "old", "--name", "Peace of Westphalia"]);
+    store.ok(&["append", "old", "in-force", "--on", "1648-10-24"]);
+    store.ok(&["register", "far", "--name", "Far"]);
+    store.ok(&["append", "far", "signed", "--on", "9999-12-31"]);
+    let files = Files::new();
+    // today is drawn too
+    let year = Local::now().year();
+    for (pacts, from, to) in [
+        (
+            &["old"][..],
+            "1648-01-01".to_owned(),
+            format!("{year}-12-31"),
+        ),
+        (&["far"], format!("{year}-01-01"), "9999-12-31".to_owned()),
+        (
+            &["old", "far"],
+            "1648-01-01".to_owned(),
+            "9999-12-31".to_owned(),
+        ),
+    ] {
+        let svg = files.path("t.svg");
+        let args = [&["timeline"], pacts, &["--svg", &svg]].concat();
+        let drawn = store.json(&args);
+        assert_eq!(
+            (&drawn["from"], &drawn["to"]),
+            (&Value::from(from), &Value::from(to))
+        );
+        let doc = files.read("t.svg");
+        let doc = roxmltree::Document::parse(&doc).expect("well-formed XML");
+        let ticks: Vec<f64> = with_class(doc.root_element(), "text", "tick")
+            .map(|t| t.attribute("x").expect("x").parse().expect("a number"))
+            .collect();
+        assert!(
+            (2..=17).contains(&ticks.len()),
+            "{pacts:?}: {} labels",
+            ticks.len()
+        );
+        let closest = ticks
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(f64::MAX, f64::min);
+        assert!(closest >= 40.0, "{pacts:?}: labels {closest} points apart");
+    }
 }
 
 #[test]
