@@ -212,6 +212,28 @@ const RIGHT: f64 = 30.0;
 const TOP: f64 = 40.0;
 const BAND: f64 = 30.0;
 const GAP: f64 = 22.0;
+/// The height of a row of the legend.
+const LEGEND_ROW: f64 = 22.0;
+
+/// One key of the legend.
+#[derive(Debug, Clone, Copy)]
+enum Key {
+    Status(Status),
+    Scheduled,
+    Note,
+}
+
+impl Key {
+    /// The room it takes on its row, its text's width guessed from its
+    /// letters.
+    fn width(self) -> f64 {
+        match self {
+            Key::Status(status) => 30.0 + status.words().len() as f64 * 6.2,
+            Key::Scheduled => 90.0,
+            Key::Note => 50.0,
+        }
+    }
+}
 
 impl Chart {
     fn x(&self, date: NaiveDate) -> f64 {
@@ -233,12 +255,37 @@ impl Chart {
             .collect()
     }
 
+    /// The legend's keys, each with its place: left to right from under
+    /// the axis's start, on as many rows as they need.
+    fn legend(&self) -> Vec<(Key, f64, usize)> {
+        let scheduled = self
+            .bands
+            .iter()
+            .any(|b| b.segments.iter().any(|g| g.scheduled));
+        let keys = self.legend_statuses().into_iter().map(Key::Status);
+        let keys = keys
+            .chain(scheduled.then_some(Key::Scheduled))
+            .chain([Key::Note]);
+        let (mut x, mut row) = (LABEL, 0);
+        keys.map(|key| {
+            let width = key.width();
+            if x + width > WIDTH - RIGHT && x > LABEL {
+                (x, row) = (LABEL, row + 1);
+            }
+            x += width;
+            (key, x - width, row)
+        })
+        .collect()
+    }
+
     /// The chart as a standalone SVG document.
     pub fn svg(&self) -> String {
         let bands_height = self.bands.len() as f64 * (BAND + GAP);
         let axis_y = TOP + bands_height;
         let legend_y = axis_y + 44.0;
-        let height = legend_y + 40.0;
+        let legend = self.legend();
+        let rows = legend.last().map_or(1, |key| key.2 + 1);
+        let height = legend_y + 40.0 + (rows - 1) as f64 * LEGEND_ROW;
         let mut s = String::new();
         let _ = write!(
             s,
@@ -273,7 +320,7 @@ impl Chart {
                 TOP - 18.0
             );
         }
-        self.write_legend(&mut s, legend_y);
+        self.write_legend(&mut s, legend_y, &legend);
         s.push_str("</svg>\n");
         s
     }
@@ -422,40 +469,34 @@ impl Chart {
         s.push_str("</g>");
     }
 
-    fn write_legend(&self, s: &mut String, y: f64) {
+    fn write_legend(&self, s: &mut String, top: f64, legend: &[(Key, f64, usize)]) {
         s.push_str(r##"<g class="legend">"##);
-        let mut x = LABEL;
-        for status in self.legend_statuses() {
-            let _ = write!(
-                s,
-                r##"<rect x="{x}" y="{}" width="14" height="14" fill="{}" stroke="#333333" stroke-width="0.5"/><text x="{}" y="{y}">{}</text>"##,
-                y - 11.0,
-                fill(status),
-                x + 18.0,
-                status.words()
-            );
-            x += 30.0 + status.words().len() as f64 * 6.2;
+        for &(key, x, row) in legend {
+            let y = top + row as f64 * LEGEND_ROW;
+            let _ = match key {
+                Key::Status(status) => write!(
+                    s,
+                    r##"<rect x="{x}" y="{}" width="14" height="14" fill="{}" stroke="#333333" stroke-width="0.5"/><text x="{}" y="{y}">{}</text>"##,
+                    y - 11.0,
+                    fill(status),
+                    x + 18.0,
+                    status.words()
+                ),
+                Key::Scheduled => write!(
+                    s,
+                    r##"<rect x="{x}" y="{}" width="14" height="14" fill="url(#scheduled)" stroke="#000000" stroke-dasharray="3 2"/><text x="{}" y="{y}">scheduled</text>"##,
+                    y - 11.0,
+                    x + 18.0
+                ),
+                Key::Note => write!(
+                    s,
+                    r##"<path d="M{} {} l5 -7 h-10 z" fill="#000000"/><text x="{}" y="{y}">note</text>"##,
+                    x + 7.0,
+                    y + 1.0,
+                    x + 18.0
+                ),
+            };
         }
-        if self
-            .bands
-            .iter()
-            .any(|b| b.segments.iter().any(|g| g.scheduled))
-        {
-            let _ = write!(
-                s,
-                r##"<rect x="{x}" y="{}" width="14" height="14" fill="url(#scheduled)" stroke="#000000" stroke-dasharray="3 2"/><text x="{}" y="{y}">scheduled</text>"##,
-                y - 11.0,
-                x + 18.0
-            );
-            x += 90.0;
-        }
-        let _ = write!(
-            s,
-            r##"<path d="M{} {} l5 -7 h-10 z" fill="#000000"/><text x="{}" y="{y}">note</text>"##,
-            x + 7.0,
-            y + 1.0,
-            x + 18.0
-        );
         s.push_str("</g>");
     }
 

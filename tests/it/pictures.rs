@@ -1128,3 +1128,54 @@ fn control_characters_in_text_leave_the_svg_and_html_well_formed() {
     assert!(Html::parse_document(&html).errors.is_empty());
     assert!(!html.contains('\u{1b}'));
 }
+
+#[test]
+fn a_legend_of_every_status_wraps_within_the_picture() {
+    let store = Store::new();
+    store.ok(&["register", "all", "--name", "Every status"]);
+    let statuses = [
+        "proposed",
+        "signed",
+        "in-force",
+        "termination-notified",
+        "conditionally-suspended",
+        "normalized",
+        "suspended",
+        "terminated",
+        "expired",
+        "withdrawn",
+    ];
+    for (i, status) in statuses.iter().enumerate() {
+        let on = format!("{}-01-01", 2010 + i);
+        store.ok(&["append", "all", status, "--on", &on, "--force"]);
+    }
+    let svg = store.ok(&["timeline", "--svg", "-"]);
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    let root = doc.root_element();
+    let number = |n: roxmltree::Node<'_, '_>, a: &str| -> f64 {
+        n.attribute(a)
+            .expect("an attribute")
+            .parse()
+            .expect("a number")
+    };
+    let (width, height) = (number(root, "width"), number(root, "height"));
+    let legend = with_class(root, "g", "legend").next().expect("a legend");
+    let texts: Vec<_> = legend
+        .children()
+        .filter(|n| n.tag_name().name() == "text")
+        .collect();
+    assert_eq!(
+        texts.len(),
+        statuses.len() + 1,
+        "every status, and the note"
+    );
+    for text in &texts {
+        // about 6.2 points a letter at this size
+        let right = number(*text, "x") + text_of(*text).len() as f64 * 6.2;
+        assert!(right <= width, "{:?} ends at {right}", text_of(*text));
+        assert!(number(*text, "y") < height, "{:?}", text_of(*text));
+    }
+    let rows: std::collections::BTreeSet<i64> =
+        texts.iter().map(|t| number(*t, "y") as i64).collect();
+    assert!(rows.len() > 1, "the keys take more than one row");
+}
