@@ -192,6 +192,9 @@ fn write_text(
     let span = |from: NaiveDate, to: Option<NaiveDate>| {
         format!("{from} → {}", to.map_or("…".to_owned(), |d| d.to_string()))
     };
+    // as wide as the widest span, two dates and the arrow, so that the
+    // statuses line up
+    let column = |from: NaiveDate, to: Option<NaiveDate>| format!("{:<23}", span(from, to));
     for (n, p) in errata.pacts.iter().enumerate() {
         if n > 0 {
             writeln!(ctx.out)?;
@@ -202,7 +205,7 @@ fn write_text(
             writeln!(
                 ctx.out,
                 "  removed  {}  {}{mark}",
-                span(i.from, i.to),
+                column(i.from, i.to),
                 i.status
             )?;
         }
@@ -211,7 +214,7 @@ fn write_text(
             writeln!(
                 ctx.out,
                 "  added    {}  {}{mark}",
-                span(i.from, i.to),
+                column(i.from, i.to),
                 i.status
             )?;
         }
@@ -219,7 +222,7 @@ fn write_text(
             writeln!(
                 ctx.out,
                 "  changed  {}  {} (was {})",
-                span(c.from, c.to_after),
+                column(c.from, c.to_after),
                 c.status,
                 span(c.from, c.to_before)
             )?;

@@ -289,12 +289,13 @@ fn errata_lists_what_changed_between_two_recorded_times_and_why() {
     assert_eq!(pact["events"][1]["reason"], json!("notice suspended"));
 
     let text = s.store.ok(&["errata", "--since", &s.t1, "--until", &s.t2]);
+    // the statuses line up
     assert!(
-        text.contains("  removed  2019-11-23 → …  terminated\n"),
+        text.contains("  removed  2019-11-23 → …           terminated\n"),
         "{text}"
     );
     assert!(
-        text.contains("  added    2019-11-22 → …  conditionally suspended\n"),
+        text.contains("  added    2019-11-22 → …           conditionally suspended\n"),
         "{text}"
     );
     assert!(text.contains(": notice suspended\n"), "{text}");
