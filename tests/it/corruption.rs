@@ -472,6 +472,7 @@ fn a_stream_two_git_branches_appended_to_is_refused_as_a_merge_conflict() {
     git(&["commit", "-qm", "register"]);
     git(&["checkout", "-qb", "other"]);
     store.ok(&["note", "p", "from the other branch", "--on", "2020-01-01"]);
+    store.ok(&["append", "p", "signed", "--on", "2020-02-01"]);
     git(&["commit", "-qam", "other"]);
     git(&["checkout", "-q", "main"]);
     store.ok(&["note", "p", "from main", "--on", "2020-01-02"]);
@@ -501,10 +502,26 @@ fn a_stream_two_git_branches_appended_to_is_refused_as_a_merge_conflict() {
     // what the hint says shows the other side's line, and mends the stream
     let sides = git(&["log", "--merge", "-p", "--", &file]);
     assert!(sides.contains("from the other branch"), "{sides}");
+    let theirs = Store::new();
+    let their_stream = git(&["show", "MERGE_HEAD:p.jsonl"]);
+    std::fs::write(theirs.stream("p"), their_stream).expect("their side, as a store");
     git(&["checkout", "--ours", "--", &file]);
     let verified = store.ok(&["verify"]);
     assert!(
         verified.ends_with("1 ok, 0 failed, 0 warnings\n"),
         "{verified}"
     );
+    // README's way to record their statuses again: their side's sheet,
+    // imported into ours, where a row ours holds already would be skipped
+    let sheet = theirs.ok(&["export", "--csv"]);
+    let run = store.run_with_stdin(&["import", "-"], sheet.as_bytes());
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "imported 1 event into 1 pact (0 new) from <stdin>\n"),
+        "{}",
+        run.stderr
+    );
+    let history = store.json(&["history", "p"]);
+    assert_eq!(history["intervals"][0]["status"], "signed");
+    assert_eq!(history["notes"][0]["text"], "from main");
 }
