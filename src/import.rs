@@ -322,9 +322,10 @@ struct Building {
     steps: Steps,
     /// The pact's name, as registered (empty until it is).
     name: String,
-    /// The status events the stream held before the import, by id, when the
-    /// rows say which event they are.
-    recorded: HashMap<Uuid, StatusChange>,
+    /// The events the stream held before the import, by id, when the rows
+    /// say which event they are: each status event's change (`None` for
+    /// the other kinds).
+    recorded: HashMap<Uuid, Option<StatusChange>>,
 }
 
 impl Building {
@@ -520,6 +521,18 @@ impl Checker<'_> {
         if let Some(event) = row.event
             && let Some(recorded) = stream.recorded.get(&event)
         {
+            let Some(recorded) = recorded else {
+                return Err(Error::Invalid {
+                    message: format!(
+                        "the row is event {event} of '{id}', which is not a status event"
+                    ),
+                    hint: Some(
+                        "a row of a sheet is a status: clear its event cell to record it as a \
+                         new one"
+                            .into(),
+                    ),
+                });
+            };
             return already_recorded(event, recorded, &change).map(|()| None);
         }
         let (on, status) = (change.on, change.status);
@@ -890,9 +903,9 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
         stream
             .events
             .iter()
-            .filter_map(|e| match &e.body {
-                EventBody::Status(change) => Some((e.id, change.clone())),
-                _ => None,
+            .map(|e| match &e.body {
+                EventBody::Status(change) => (e.id, Some(change.clone())),
+                _ => (e.id, None),
             })
             .collect()
     } else {
@@ -916,7 +929,11 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
 /// Checks that a row naming an event the stream already holds says what
 /// that event says: then it is that event, and nothing is recorded for it.
 fn already_recorded(event: Uuid, recorded: &StatusChange, row: &StatusChange) -> Result<(), Error> {
-    let text = |t: &Option<String>| t.as_deref().unwrap_or_default().escape_debug().to_string();
+    // a sheet's line ends may have been turned to CR LF, within cells too
+    let text = |t: &Option<String>| {
+        let text = t.as_deref().unwrap_or_default().replace("\r\n", "\n");
+        text.escape_debug().to_string()
+    };
     let differs = [
         (
             "status",
@@ -950,7 +967,7 @@ fn already_recorded(event: Uuid, recorded: &StatusChange, row: &StatusChange) ->
             hint: Some(
                 "a recorded event is never changed: to record something else, clear the row's \
                  event cell to make it a new event (and retract the old one with `pactlog \
-                 retract`), or give the row as it was exported"
+                 retract`, if it stands), or give the row as it was exported"
                     .into(),
             ),
         }),

@@ -45,9 +45,10 @@ struct Change {
     from_status: Option<Status>,
     to_status: Status,
     event: Uuid,
-    /// The change is known only from reports.
-    reported: bool,
     scheduled: bool,
+    /// The change is known only from reports. Last, so that the CSV's
+    /// columns before it stay where they were.
+    reported: bool,
     #[serde(skip)]
     seq: u64,
 }
@@ -98,8 +99,8 @@ impl Args {
                 "from_status",
                 "to_status",
                 "event",
-                "reported",
                 "scheduled",
+                "reported",
             ];
             csv(ctx.out, &columns, &changes)?;
         } else if changes.is_empty() {

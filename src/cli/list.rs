@@ -36,10 +36,11 @@ struct Row {
     name: String,
     status: Option<Status>,
     since: Option<NaiveDate>,
-    /// Known only from reports: `null` when there is no status.
-    reported: Option<bool>,
     scheduled: bool,
     head: Hash,
+    /// Known only from reports: `null` when there is no status. Last, so
+    /// that the CSV's columns before it stay where they were.
+    reported: Option<bool>,
 }
 
 impl Args {
@@ -101,9 +102,9 @@ impl Args {
                 "name",
                 "status",
                 "since",
-                "reported",
                 "scheduled",
                 "head",
+                "reported",
             ];
             csv(ctx.out, &columns, &rows)?;
         } else if rows.is_empty() {

@@ -1,7 +1,7 @@
 //! `pactlog timeline`: a picture of the status intervals, as SVG or as a
 //! self-contained HTML page.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -87,7 +87,7 @@ impl Args {
             });
         }
         if let (Some(svg), Some(html)) = (&self.svg, &self.html)
-            && svg == html
+            && same_place(svg, html)
         {
             let (target, hint) = if svg.as_os_str() == "-" {
                 ("standard output", "write one of them to a file")
@@ -153,4 +153,22 @@ impl Args {
         }
         streams_failed(failed)
     }
+}
+
+/// Whether two output paths name one place: both `-`, or one file however
+/// each is spelled (`./a.svg` and `a.svg`, or through a link to its
+/// directory).
+fn same_place(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    let place = |p: &Path| {
+        let dir = match p.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        Some(dir.canonicalize().ok()?.join(p.file_name()?))
+    };
+    let stdout = |p: &Path| p.as_os_str() == "-";
+    !stdout(a) && !stdout(b) && place(a).is_some_and(|a| Some(a) == place(b))
 }

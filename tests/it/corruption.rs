@@ -4,6 +4,7 @@
 //! nothing.
 
 use insta::assert_snapshot;
+use serde_json::Value;
 
 use crate::harness::{Store, resealed};
 
@@ -468,6 +469,7 @@ fn a_stream_two_git_branches_appended_to_is_refused_as_a_merge_conflict() {
     };
     git(&["init", "-q", "-b", "main"]);
     store.ok(&["register", "p", "--name", "P"]);
+    store.ok(&["append", "p", "proposed", "--on", "2019-01-01"]);
     git(&["add", "-A"]);
     git(&["commit", "-qm", "register"]);
     git(&["checkout", "-qb", "other"]);
@@ -486,7 +488,7 @@ fn a_stream_two_git_branches_appended_to_is_refused_as_a_merge_conflict() {
     assert_eq!(
         stderr,
         format!(
-            "error: {file}:2: a git merge conflict: two branches appended to the stream, and git \
+            "error: {file}:3: a git merge conflict: two branches appended to the stream, and git \
              left both sides' lines in it between its markers\n\
              hint: a stream takes one side: keep one (`git checkout --ours {file}`, or --theirs), \
              then record again the events only the other side has (`git log --merge -p {file}` \
@@ -495,7 +497,7 @@ fn a_stream_two_git_branches_appended_to_is_refused_as_a_merge_conflict() {
     );
     let verify = store.run(&["verify"]);
     assert!(
-        verify.stdout.contains(":2: a git merge conflict"),
+        verify.stdout.contains(":3: a git merge conflict"),
         "{}",
         verify.stdout
     );
@@ -512,16 +514,26 @@ fn a_stream_two_git_branches_appended_to_is_refused_as_a_merge_conflict() {
         "{verified}"
     );
     // README's way to record their statuses again: their side's sheet,
-    // imported into ours, where a row ours holds already would be skipped
+    // imported into ours, where the row both hold is skipped
     let sheet = theirs.ok(&["export", "--csv"]);
     let run = store.run_with_stdin(&["import", "-"], sheet.as_bytes());
     assert_eq!(
         (run.code, run.stdout.as_str()),
-        (0, "imported 1 event into 1 pact (0 new) from <stdin>\n"),
+        (
+            0,
+            "imported 1 event into 1 pact (0 new) from <stdin>; 1 row was an event recorded \
+             already, and is skipped\n"
+        ),
         "{}",
         run.stderr
     );
     let history = store.json(&["history", "p"]);
-    assert_eq!(history["intervals"][0]["status"], "signed");
+    let statuses: Vec<&Value> = history["intervals"]
+        .as_array()
+        .expect("intervals")
+        .iter()
+        .map(|i| &i["status"])
+        .collect();
+    assert_eq!(statuses, ["proposed", "signed"]);
     assert_eq!(history["notes"][0]["text"], "from main");
 }

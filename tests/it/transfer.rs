@@ -1378,12 +1378,28 @@ fn a_registration_with_more_labels_than_register_now_takes_exports_and_imports_b
 #[test]
 fn an_exported_csv_with_rows_added_imports_back_into_its_store_adding_only_those() {
     let store = Store::shipped();
+    store.ok(&["register", "multi", "--name", "Multi"]);
+    let note = "a note\non two lines";
+    store.ok(&[
+        "append",
+        "multi",
+        "in-force",
+        "--on",
+        "2020-01-01",
+        "--note",
+        note,
+    ]);
     let export = store.ok(&["export", "--csv"]);
+    assert!(export.contains(note), "{export}");
     let files = Files::new();
     // as it was: every row is an event recorded already, and nothing changes
-    let same = files.write("same.csv", &export);
+    // (saved with CR LF line ends, in the cells that span lines too, as a
+    // spreadsheet on Windows saves it)
+    let same = files.write("same.csv", export.replace('\n', "\r\n"));
     let before = store.snapshot();
-    let rows = export.lines().count() - 1;
+    let rows = csv::Reader::from_reader(export.as_bytes())
+        .records()
+        .count();
     assert_eq!(
         files.redact(&store.ok(&["import", &same])),
         format!(
@@ -1442,6 +1458,24 @@ fn a_row_of_a_recorded_event_that_says_something_else_is_refused() {
              'Another outlet' where the event's is 'Kyodo: "
         ),
         "{stderr}"
+    );
+    // an event cell that names a note
+    let log = store.json(&["log", "gsomia"]);
+    let note = log
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["kind"] == "note")
+        .expect("a note")["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let row = format!("pact,status,on,event\ngsomia,terminated,2030-01-01,{note}\n");
+    let noted = files.write("noted.csv", row);
+    assert_eq!(
+        files.redact(&store.refuses(&["import", &noted], 1)),
+        "error: noted.csv:2: the row is event [id] of 'gsomia', which is not a status event\n\
+         hint: a row of a sheet is a status: clear its event cell to record it as a new one\n"
     );
     // an event cell that names no event
     let bad = files.write(
