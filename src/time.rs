@@ -2,7 +2,7 @@
 //! dates (valid time) and the recorded times that `--as-of` takes
 //! (transaction time).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 use crate::error::Error;
 use crate::event::to_recorded;
@@ -107,11 +107,24 @@ pub fn parse_when(input: &str, today: NaiveDate) -> Result<AsOf, Error> {
     let at = if text.len() > 10 {
         DateTime::parse_from_rfc3339(text)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| Error::InvalidTime {
-                what: "time",
-                input: input.to_owned(),
-                reason: e.to_string(),
-                expected: WHEN_FORMS,
+            .map_err(|e| {
+                // a time of day with no zone says nothing of which day's
+                // hour it is: the most common slip, so said plainly
+                let zoneless = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+                    .iter()
+                    .any(|form| NaiveDateTime::parse_from_str(text, form).is_ok());
+                let reason = if zoneless {
+                    "it has no time zone: end it with Z for UTC, or with an offset such as +09:00"
+                        .to_owned()
+                } else {
+                    e.to_string()
+                };
+                Error::InvalidTime {
+                    what: "time",
+                    input: input.to_owned(),
+                    reason,
+                    expected: WHEN_FORMS,
+                }
             })?
     } else {
         let date = parse_date(text, today).map_err(|_| Error::InvalidTime {
@@ -134,6 +147,24 @@ pub fn parse_when(input: &str, today: NaiveDate) -> Result<AsOf, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_without_a_zone_is_refused_saying_so() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        for zoneless in ["2026-11-29 16:27:52", "2026-11-29T16:27:52.5"] {
+            let error = parse_when(zoneless, today).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "invalid time '{zoneless}': it has no time zone: end it with Z for UTC, or \
+                     with an offset such as +09:00"
+                )
+            );
+        }
+        assert!(parse_when("2026-11-29 16:27:52Z", today).is_ok());
+        let other = parse_when("2026-11-29T25:00:00Z", today).unwrap_err();
+        assert!(!other.to_string().contains("time zone"), "{other}");
+    }
 
     #[test]
     fn when_is_a_timestamp_or_the_end_of_a_day() {
