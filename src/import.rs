@@ -536,7 +536,26 @@ impl Checker<'_> {
             return already_recorded(event, recorded, &change).map(|()| None);
         }
         let (on, status) = (change.on, change.status);
-        stream.steps.append(id, status, on, change.forced, ())?;
+        if let Err(refused) = stream.steps.append(id, status, on, change.forced, ()) {
+            // a row recorded already, by this sheet imported before, is
+            // refused by the lifecycle, whose hint would mislead
+            if stream.steps.holds(status, on) {
+                let message = match refused {
+                    LifecycleError::Repeat { .. } => refused.to_string(),
+                    _ => format!("{refused}; and '{id}' has {status} on {on} already"),
+                };
+                return Err(Error::Invalid {
+                    message: format!("{message}: was the row imported before?"),
+                    hint: Some(
+                        "leave out the rows recorded already; the rows of a sheet from \
+                         `export --csv` say which event each is, and those recorded already are \
+                         skipped"
+                            .into(),
+                    ),
+                });
+            }
+            return Err(refused.into());
+        }
         stream.append(id, EventBody::Status(change), self.now);
         if stream.existing.is_some() {
             return Ok(Some(0));

@@ -289,6 +289,15 @@ impl<K> Steps<K> {
         Ok(())
     }
 
+    /// Whether `status` is among those effective `on`.
+    pub(crate) fn holds(&self, status: Status, on: NaiveDate) -> bool {
+        let from = self.0.partition_point(|s| s.0 < on);
+        self.0[from..]
+            .iter()
+            .take_while(|s| s.0 == on)
+            .any(|s| s.2 == status)
+    }
+
     /// Takes out the statuses whose key `keep` refuses: what a retraction
     /// does.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {

@@ -1489,3 +1489,25 @@ fn a_row_of_a_recorded_event_that_says_something_else_is_refused() {
          new row\n"
     );
 }
+
+#[test]
+fn a_sheet_imported_twice_is_refused_asking_whether_it_was_imported_before() {
+    let store = Store::new();
+    let files = Files::new();
+    // the second time, the first row meets the day's withdrawal after it,
+    // which the lifecycle forbids, and whose hint (force it) would record it
+    // twice
+    let sheet = files.write(
+        "sheet.csv",
+        "pact,status,on\nx,proposed,1954-05-02\nx,withdrawn,1954-05-02\nx,signed,1960-01-01\n",
+    );
+    store.ok(&["import", &sheet, "--create-pacts"]);
+    let stderr = files.redact(&store.refuses(&["import", &sheet, "--create-pacts"], 1));
+    assert_eq!(
+        stderr,
+        "error: sheet.csv:2: 'x' cannot go from withdrawn (since 1954-05-02) to proposed on \
+         1954-05-02; and 'x' has proposed on 1954-05-02 already: was the row imported before?\n\
+         hint: leave out the rows recorded already; the rows of a sheet from `export --csv` say \
+         which event each is, and those recorded already are skipped\n"
+    );
+}
