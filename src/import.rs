@@ -1019,9 +1019,11 @@ fn unknown_pact(names: &Names, query: &str, create_pacts: bool) -> Error {
 }
 
 /// Plans a JSON Lines import: the lines of `export`, each stream recreated
-/// byte for byte; `progress` is told how many lines are read. Only streams that do not exist yet may be imported, and
-/// each must check as a whole (chain, seq, checksums), with names free, and each
-/// event as the command that recorded it checks what it records.
+/// byte for byte, or, for a stream the store holds, the lines after its own
+/// added to it (its own must be the file's first); `progress` is told how
+/// many lines are read. Each stream must check as a whole (chain, seq,
+/// checksums), a new one with its names free, and each event as the command
+/// that recorded it checks what it records.
 ///
 /// # Errors
 ///
@@ -1086,22 +1088,36 @@ pub fn plan_jsonl(
     // read once every line is: a line this machine wrote before it is not
     // ahead of it
     let now = Utc::now();
-    let mut events = 0;
+    let (mut events, mut skipped, mut created) = (0, 0, 0);
+    let mut append = Vec::new();
     for id in &order {
         let (bytes, lines) = streams.remove(id).expect("every pact in order has lines");
-        if store.stream_path(id).exists() {
-            return Err(at(
-                lines[0],
-                Error::Invalid {
-                    message: format!("pact '{id}' already has a stream in the store"),
-                    hint: Some(
-                        "JSON Lines import only creates streams; import into an empty store, \
-                         or import a CSV to add events"
-                            .into(),
-                    ),
-                },
-            ));
-        }
+        // a stream the store holds takes the file's lines after its own, when
+        // its own are the file's first: a backup restored again, or a copy
+        // that went on
+        let held = if store.stream_path(id).exists() {
+            let held = store.read_bytes(id).map_err(|e| at(lines[0], e))?;
+            if !bytes.starts_with(&held) {
+                return Err(at(
+                    lines[0],
+                    Error::Invalid {
+                        message: format!(
+                            "pact '{id}' has a stream in the store whose lines are not the \
+                             first of the file's: the two have parted"
+                        ),
+                        hint: Some(
+                            "a JSON Lines import adds to a stream only the lines after the ones \
+                             it holds; to bring in a stream that went its own way, see README.md, \
+                             \"Working with git\""
+                                .into(),
+                        ),
+                    },
+                ));
+            }
+            Some(held)
+        } else {
+            None
+        };
         let stream = Stream::parse(id, &bytes).map_err(|(n, problem)| {
             let line = lines.get(n.saturating_sub(1)).copied().unwrap_or(lines[0]);
             at(line, stream_problem(problem))
@@ -1127,20 +1143,35 @@ pub fn plan_jsonl(
                 },
             ));
         }
-        names
-            .check_free(&stream.pact)
-            .map_err(|e| at(lines[0], e))?;
-        names.add(&stream.pact);
-        events += stream.events.len();
-        staging.write(id, &bytes, true)?;
+        match held {
+            // the same registration as the one the store holds: its names
+            // are its own
+            Some(held) => {
+                let old = bytes[..held.len()].iter().filter(|&&b| b == b'\n').count();
+                skipped += old;
+                if held.len() < bytes.len() {
+                    events += stream.events.len() - old;
+                    append.push((id.clone(), held.len() as u64, bytes[held.len()..].to_vec()));
+                }
+            }
+            None => {
+                names
+                    .check_free(&stream.pact)
+                    .map_err(|e| at(lines[0], e))?;
+                names.add(&stream.pact);
+                events += stream.events.len();
+                created += 1;
+                staging.write(id, &bytes, true)?;
+            }
+        }
     }
     Ok(Batch {
-        pacts: order.len(),
-        created: order.len(),
+        pacts: created + append.len(),
+        created,
         staging,
-        append: Vec::new(),
+        append,
         events,
-        skipped: 0,
+        skipped,
     })
 }
 

@@ -19,9 +19,10 @@ use crate::import::{plan_csv, plan_jsonl};
 /// exactly like `append`, and a row's `name`, if given, must be its pact's
 /// name. A row whose `event` is a status event its pact already holds, the
 /// same in every column, is skipped: a sheet from `export --csv`, added to,
-/// records only the rows added. JSON
-/// Lines is what `export` writes, and recreates streams that do not exist
-/// yet, byte for byte. Either way, a bad row means nothing is written, and
+/// records only the rows added. JSON Lines is what `export` writes: it
+/// recreates streams that do not exist yet, byte for byte, and adds to a
+/// stream the store holds the lines after its own (when its own are the
+/// file's first). Either way, a bad row means nothing is written, and
 /// an import cut short by a crash is finished by the next command that
 /// records. Other writers to the store wait while an import runs.
 #[derive(Debug, clap::Args)]
@@ -158,10 +159,14 @@ impl Args {
         if self.json {
             return ctx.json(&summary);
         }
+        let (row, rows) = match format {
+            Format::Csv => ("row", "rows"),
+            Format::Jsonl => ("line", "lines"),
+        };
         let skipped = match summary.skipped {
             0 => String::new(),
-            1 => "; 1 row was an event recorded already, and is skipped".to_owned(),
-            n => format!("; {n} rows were events recorded already, and are skipped"),
+            1 => format!("; 1 {row} was an event recorded already, and is skipped"),
+            n => format!("; {n} {rows} were events recorded already, and are skipped"),
         };
         writeln!(
             ctx.out,

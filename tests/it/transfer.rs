@@ -608,12 +608,50 @@ fn export_then_import_into_an_empty_store_recreates_every_stream_byte_for_byte()
         assert_eq!(copy.json(&["history", id]), store.json(&["history", id]));
     }
 
-    // again: every stream exists now
-    let stderr = copy.refuses(&["import", &jsonl], 1);
-    assert_snapshot!(files.redact(&stderr), @r"
-    error: backup.jsonl:1: pact 'gsomia' already has a stream in the store
-    hint: JSON Lines import only creates streams; import into an empty store, or import a CSV to add events
-    ");
+    // again: every line is there already, and nothing changes
+    let before = copy.snapshot();
+    let again = copy.json(&["import", &jsonl]);
+    assert_eq!(
+        (&again["events"], &again["skipped"]),
+        (&json!(0), &json!(lines))
+    );
+    assert_eq!(copy.snapshot(), before);
+}
+
+#[test]
+fn a_json_lines_import_adds_to_a_stream_the_lines_after_its_own_and_refuses_one_that_parted() {
+    let behind = Store::shipped();
+    let ahead = Store::shipped();
+    ahead.ok(&["note", "gsomia", "a later note", "--on", "2024-01-10"]);
+    ahead.ok(&[
+        "append",
+        "jp-kr-white-list",
+        "suspended",
+        "--on",
+        "2025-01-01",
+    ]);
+    let files = Files::new();
+    let export = files.write("ahead.jsonl", ahead.ok(&["export"]));
+    assert_eq!(
+        files.redact(&behind.ok(&["import", &export])),
+        "imported 2 events into 2 pacts (0 new) from ahead.jsonl; 22 lines were events recorded \
+         already, and are skipped\n"
+    );
+    // the copy that was behind is the one ahead now, byte for byte
+    let without_cache = |store: &Store| {
+        let mut files = store.snapshot();
+        files.retain(|name, _| !name.starts_with(".pactlog-cache"));
+        files
+    };
+    assert_eq!(without_cache(&behind), without_cache(&ahead));
+
+    // a stream that went its own way is refused, and nothing is written
+    let parted = Store::shipped();
+    parted.ok(&["note", "gsomia", "another note", "--on", "2024-02-01"]);
+    assert_snapshot!(files.redact(&parted.refuses(&["import", &export], 1)), @r#"
+    error: ahead.jsonl:1: pact 'gsomia' has a stream in the store whose lines are not the first of the file's: the two have parted
+    hint: a JSON Lines import adds to a stream only the lines after the ones it holds; to bring in a stream that went its own way, see README.md, "Working with git"
+    "#);
 }
 
 #[test]
