@@ -30,8 +30,34 @@ impl Completions {
         // pipe is success and a full disk an error
         let mut script = Vec::new();
         clap_complete::generate(self.shell, &mut Cli::command(), "pactlog", &mut script);
+        if self.shell == Shell::Fish {
+            fish_positionals(&mut script);
+        }
         ctx.out.write_all(&script)?;
         Ok(())
+    }
+}
+
+/// Adds to a fish script the values of the arguments that are not options,
+/// which the generator leaves out: the shells `completions` takes and the
+/// commands `man` takes.
+fn fish_positionals(script: &mut Vec<u8>) {
+    let words = |values: Vec<PossibleValue>| {
+        let names: Vec<&str> = values.iter().map(PossibleValue::get_name).collect();
+        names.join(" ")
+    };
+    let shells = <Shell as clap::ValueEnum>::value_variants()
+        .iter()
+        .filter_map(clap::ValueEnum::to_possible_value)
+        .collect();
+    for (command, values) in [
+        ("completions", words(shells)),
+        ("man", words(CommandName::names())),
+    ] {
+        let _ = writeln!(
+            script,
+            "complete -c pactlog -n \"__fish_pactlog_using_subcommand {command}\" -f -a \"{values}\""
+        );
     }
 }
 

@@ -232,3 +232,27 @@ fn man_of_an_unknown_command_is_a_usage_error_listing_the_commands() {
     For more information, try '--help'.
     ");
 }
+
+#[test]
+fn the_fish_script_offers_the_shells_and_the_commands_man_takes() {
+    let run = Run::from(
+        pactlog()
+            .args(["completions", "fish"])
+            .output()
+            .expect("pactlog runs"),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let offered = |command: &str| {
+        let start = format!(
+            "complete -c pactlog -n \"__fish_pactlog_using_subcommand {command}\" -f -a \""
+        );
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&start))
+            .unwrap_or_else(|| panic!("no values for {command}"));
+        line[start.len()..line.len() - 1].to_owned()
+    };
+    assert_eq!(offered("completions"), "bash elvish fish powershell zsh");
+    assert_eq!(offered("man"), subcommands().join(" "));
+}
