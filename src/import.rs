@@ -318,8 +318,9 @@ struct Building {
     last_seq: u64,
     last_hash: Option<Hash>,
     last_recorded: DateTime<Utc>,
-    /// The timeline so far.
-    steps: Steps,
+    /// The timeline so far, each status keyed by whether the stream held it
+    /// before the import.
+    steps: Steps<bool>,
     /// The pact's name, as registered (empty until it is).
     name: String,
     /// The events the stream held before the import, by id, when the rows
@@ -536,22 +537,27 @@ impl Checker<'_> {
             return already_recorded(event, recorded, &change).map(|()| None);
         }
         let (on, status) = (change.on, change.status);
-        if let Err(refused) = stream.steps.append(id, status, on, change.forced, ()) {
-            // a row recorded already, by this sheet imported before, is
-            // refused by the lifecycle, whose hint would mislead
-            if stream.steps.holds(status, on) {
+        if let Err(refused) = stream.steps.append(id, status, on, change.forced, false) {
+            // a row recorded already (this sheet imported before), or given
+            // twice, is refused by the lifecycle, whose hint would mislead
+            if let Some(&held) = stream.steps.holding(status, on) {
                 let message = match refused {
                     LifecycleError::Repeat { .. } => refused.to_string(),
                     _ => format!("{refused}; and '{id}' has {status} on {on} already"),
                 };
-                return Err(Error::Invalid {
-                    message: format!("{message}: was the row imported before?"),
-                    hint: Some(
+                let (question, hint) = if held {
+                    (
+                        "was the row imported before?",
                         "leave out the rows recorded already; the rows of a sheet from \
                          `export --csv` say which event each is, and those recorded already are \
-                         skipped"
-                            .into(),
-                    ),
+                         skipped",
+                    )
+                } else {
+                    ("a row above gives it too", "leave out the row given twice")
+                };
+                return Err(Error::Invalid {
+                    message: format!("{message}: {question}"),
+                    hint: Some(hint.into()),
                 });
             }
             return Err(refused.into());
@@ -917,7 +923,7 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
     // the import holds the store's lock, so no writer changes the stream
     // until it is done
     let (stream, len) = store.read_holding_lock(id)?;
-    let steps = Steps::from(&Timeline::new(&stream.events));
+    let steps = Steps::of(&Timeline::new(&stream.events), true);
     let recorded = if by_event {
         stream
             .events
@@ -1092,18 +1098,26 @@ pub fn plan_jsonl(
     let mut append = Vec::new();
     for id in &order {
         let (bytes, lines) = streams.remove(id).expect("every pact in order has lines");
+        let stream = Stream::parse(id, &bytes).map_err(|(n, problem)| {
+            let line = lines.get(n.saturating_sub(1)).copied().unwrap_or(lines[0]);
+            at(line, stream_problem(problem))
+        })?;
         // a stream the store holds takes the file's lines after its own, when
         // its own are the file's first: a backup restored again, or a copy
-        // that went on
+        // that went on; a file behind the store brings nothing
         let held = if store.stream_path(id).exists() {
             let held = store.read_bytes(id).map_err(|e| at(lines[0], e))?;
+            if held.starts_with(&bytes) {
+                skipped += stream.events.len();
+                continue;
+            }
             if !bytes.starts_with(&held) {
                 return Err(at(
                     lines[0],
                     Error::Invalid {
                         message: format!(
-                            "pact '{id}' has a stream in the store whose lines are not the \
-                             first of the file's: the two have parted"
+                            "pact '{id}' has a stream in the store that the file's neither \
+                             begins with nor is the beginning of: the two have parted"
                         ),
                         hint: Some(
                             "a JSON Lines import adds to a stream only the lines after the ones \
@@ -1114,15 +1128,14 @@ pub fn plan_jsonl(
                     },
                 ));
             }
-            Some(held)
+            (held.iter().filter(|&&b| b == b'\n').count(), held.len())
         } else {
-            None
+            (0, 0)
         };
-        let stream = Stream::parse(id, &bytes).map_err(|(n, problem)| {
-            let line = lines.get(n.saturating_sub(1)).copied().unwrap_or(lines[0]);
-            at(line, stream_problem(problem))
-        })?;
-        check_as_recorded(id, &stream.events).map_err(|(i, e)| at(lines[i], in_a_line(e)))?;
+        let (held, held_len) = held;
+        // the lines the store holds are its own, checked when they were
+        // recorded; those after them are checked as their commands would
+        check_as_recorded(id, &stream.events, held).map_err(|(i, e)| at(lines[i], in_a_line(e)))?;
         // recorded times never go back along a stream, so a time to come
         // would stamp every later append of the pact with it
         if let Some(i) = stream.events.iter().position(|e| e.recorded > now) {
@@ -1143,26 +1156,20 @@ pub fn plan_jsonl(
                 },
             ));
         }
-        match held {
+        if held > 0 {
             // the same registration as the one the store holds: its names
             // are its own
-            Some(held) => {
-                let old = bytes[..held.len()].iter().filter(|&&b| b == b'\n').count();
-                skipped += old;
-                if held.len() < bytes.len() {
-                    events += stream.events.len() - old;
-                    append.push((id.clone(), held.len() as u64, bytes[held.len()..].to_vec()));
-                }
-            }
-            None => {
-                names
-                    .check_free(&stream.pact)
-                    .map_err(|e| at(lines[0], e))?;
-                names.add(&stream.pact);
-                events += stream.events.len();
-                created += 1;
-                staging.write(id, &bytes, true)?;
-            }
+            skipped += held;
+            events += stream.events.len() - held;
+            append.push((id.clone(), held_len as u64, bytes[held_len..].to_vec()));
+        } else {
+            names
+                .check_free(&stream.pact)
+                .map_err(|e| at(lines[0], e))?;
+            names.add(&stream.pact);
+            events += stream.events.len();
+            created += 1;
+            staging.write(id, &bytes, true)?;
         }
     }
     Ok(Batch {
@@ -1180,12 +1187,13 @@ pub fn plan_jsonl(
 /// status against its neighbours in the timeline the events before it make,
 /// and each retraction against that timeline without its target. A stream
 /// those commands wrote passes; one they would have refused does not, even
-/// when its lines chain and check.
+/// when its lines chain and check. The first `held` events, which the store
+/// holds already, are taken as they stand.
 ///
 /// # Errors
 ///
 /// The place in `events` of the first event refused, and why.
-fn check_as_recorded(id: &PactId, events: &[Event]) -> Result<(), (usize, Error)> {
+fn check_as_recorded(id: &PactId, events: &[Event], held: usize) -> Result<(), (usize, Error)> {
     fn text(field: &str, value: &str, max: usize) -> Result<(), Error> {
         as_stored(field, value, limits::check_text(field, value, max))
     }
@@ -1201,6 +1209,16 @@ fn check_as_recorded(id: &PactId, events: &[Event]) -> Result<(), (usize, Error)
     // the timeline so far, each status with its event's id
     let mut steps = Steps::new();
     for (i, event) in events.iter().enumerate() {
+        if i < held {
+            // recorded already: taken as it stands, as the events after it
+            // were checked against it
+            match &event.body {
+                EventBody::Status(change) => steps.place(change.status, change.on, event.id),
+                EventBody::Retraction(retraction) => steps.retain(|id| *id != retraction.target),
+                EventBody::Registered(_) | EventBody::Note(_) => {}
+            }
+            continue;
+        }
         let checked = match &event.body {
             EventBody::Registered(pact) => pact.clone().validated().and_then(|valid| {
                 (valid == *pact)

@@ -289,13 +289,22 @@ impl<K> Steps<K> {
         Ok(())
     }
 
-    /// Whether `status` is among those effective `on`.
-    pub(crate) fn holds(&self, status: Status, on: NaiveDate) -> bool {
+    /// Adds `status` effective `on` where `append` would, unchecked: a
+    /// status recorded already, which the statuses after it were checked
+    /// against.
+    pub(crate) fn place(&mut self, status: Status, on: NaiveDate, key: K) {
+        let split = self.0.partition_point(|s| s.0 <= on);
+        self.0.insert(split, (on, key, status));
+    }
+
+    /// The key of `status` among those effective `on`, if it is there.
+    pub(crate) fn holding(&self, status: Status, on: NaiveDate) -> Option<&K> {
         let from = self.0.partition_point(|s| s.0 < on);
         self.0[from..]
             .iter()
             .take_while(|s| s.0 == on)
-            .any(|s| s.2 == status)
+            .find(|s| s.2 == status)
+            .map(|s| &s.1)
     }
 
     /// Takes out the statuses whose key `keep` refuses: what a retraction
@@ -305,11 +314,11 @@ impl<K> Steps<K> {
     }
 }
 
-impl<'e, E: Replayable> From<&Timeline<'e, E>> for Steps {
-    /// The statuses of a timeline, as a stream holds them.
-    fn from(timeline: &Timeline<'e, E>) -> Self {
+impl<K: Copy> Steps<K> {
+    /// The statuses of a timeline, as a stream holds them, each keyed `key`.
+    pub(crate) fn of<E: Replayable>(timeline: &Timeline<'_, E>, key: K) -> Self {
         let steps = timeline.entries().iter();
-        Steps(steps.map(|e| (e.on(), (), e.status())).collect())
+        Steps(steps.map(|e| (e.on(), key, e.status())).collect())
     }
 }
 

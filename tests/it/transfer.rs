@@ -645,13 +645,61 @@ fn a_json_lines_import_adds_to_a_stream_the_lines_after_its_own_and_refuses_one_
     };
     assert_eq!(without_cache(&behind), without_cache(&ahead));
 
+    // a file behind the store brings nothing, and changes nothing
+    let old = files.write("old.jsonl", Store::shipped().ok(&["export"]));
+    let before = ahead.snapshot();
+    let summary = ahead.json(&["import", &old]);
+    assert_eq!(
+        (&summary["events"], &summary["skipped"]),
+        (&json!(0), &json!(22))
+    );
+    assert_eq!(ahead.snapshot(), before);
+
+    // a file whose own lines are out of order says so, whatever the store
+    // holds
+    let shipped = Store::shipped().ok(&["export"]);
+    let mut lines: Vec<&str> = shipped.lines().collect();
+    lines.swap(1, 2);
+    let swapped = files.write("swapped.jsonl", lines.join("\n") + "\n");
+    let stderr = files.redact(&behind.refuses(&["import", &swapped], 1));
+    assert!(
+        stderr.starts_with("error: swapped.jsonl:2: seq 3 where 2 was expected"),
+        "{stderr}"
+    );
+
     // a stream that went its own way is refused, and nothing is written
     let parted = Store::shipped();
     parted.ok(&["note", "gsomia", "another note", "--on", "2024-02-01"]);
     assert_snapshot!(files.redact(&parted.refuses(&["import", &export], 1)), @r#"
-    error: ahead.jsonl:1: pact 'gsomia' has a stream in the store whose lines are not the first of the file's: the two have parted
+    error: ahead.jsonl:1: pact 'gsomia' has a stream in the store that the file's neither begins with nor is the beginning of: the two have parted
     hint: a JSON Lines import adds to a stream only the lines after the ones it holds; to bring in a stream that went its own way, see README.md, "Working with git"
     "#);
+}
+
+#[test]
+fn the_lines_a_store_holds_are_taken_as_they_stand_when_a_json_lines_import_adds_to_them() {
+    // a registration written by another tool, with spaces around its name:
+    // readers take it, an import of a new stream would not
+    let store = Store::new();
+    store.ok(&["register", "sp", "--name", "Spaced"]);
+    let line = &store.lines("sp")[0];
+    let mut event = Event::from_line(line.as_bytes()).expect("a registration");
+    let pactlog::EventBody::Registered(pact) = &mut event.body else {
+        panic!("a registration");
+    };
+    pact.name = " Spaced ".into();
+    std::fs::write(store.stream("sp"), event.to_line() + "\n").expect("write the stream");
+    let copy = Store::new();
+    std::fs::copy(store.stream("sp"), copy.stream("sp")).expect("copy the stream");
+    store.ok(&["append", "sp", "signed", "--on", "2020-01-01"]);
+    let files = Files::new();
+    let export = files.write("sp.jsonl", store.ok(&["export"]));
+    let summary = copy.json(&["import", &export]);
+    assert_eq!(
+        (&summary["events"], &summary["skipped"]),
+        (&json!(1), &json!(1))
+    );
+    assert_eq!(copy.lines("sp"), store.lines("sp"));
 }
 
 #[test]
@@ -1525,6 +1573,21 @@ fn a_row_of_a_recorded_event_that_says_something_else_is_refused() {
         "error: bad.csv:2: 'event' is 'not-an-id', not an event id\nhint: the event column holds \
          the id of an event already recorded, as `export --csv` writes it; leave it empty for a \
          new row\n"
+    );
+}
+
+#[test]
+fn a_sheet_that_gives_a_row_twice_says_so() {
+    let store = Store::new();
+    let files = Files::new();
+    let sheet = files.write(
+        "sheet.csv",
+        "pact,status,on\nzz,signed,2020-01-01\nzz,in force,2020-01-01\nzz,in force,2020-01-01\n",
+    );
+    assert_eq!(
+        files.redact(&store.refuses(&["import", &sheet, "--create-pacts"], 1)),
+        "error: sheet.csv:4: 'zz' is already in force on 2020-01-01 (since 2020-01-01): a row \
+         above gives it too\nhint: leave out the row given twice\n"
     );
 }
 
