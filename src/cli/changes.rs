@@ -46,9 +46,11 @@ struct Change {
     to_status: Status,
     event: Uuid,
     scheduled: bool,
-    /// The change is known only from reports. Last, so that the CSV's
-    /// columns before it stay where they were.
+    /// The change is known only from reports. Last, with `forced`, so that
+    /// the CSV's columns before them stay where they were.
     reported: bool,
+    /// The change was recorded with `--force`, against the lifecycle.
+    forced: bool,
     #[serde(skip)]
     seq: u64,
 }
@@ -80,6 +82,7 @@ impl Args {
                         to_status: entry.status(),
                         event: entry.event.id,
                         reported: entry.reported(),
+                        forced: entry.forced(),
                         scheduled: entry.on() > today,
                         seq: entry.event.seq,
                     });
@@ -101,6 +104,7 @@ impl Args {
                 "event",
                 "scheduled",
                 "reported",
+                "forced",
             ];
             csv(ctx.out, &columns, &changes)?;
         } else if changes.is_empty() {
@@ -122,7 +126,11 @@ impl Args {
             let mut table = Table::with_header(&["ON", "PACT", "FROM", "TO"]);
             for c in &changes {
                 let mut marks = String::new();
-                for (flag, word) in [(c.scheduled, "scheduled"), (c.reported, "reported")] {
+                for (flag, word) in [
+                    (c.scheduled, "scheduled"),
+                    (c.reported, "reported"),
+                    (c.forced, "forced"),
+                ] {
                     if flag {
                         marks.push_str(&format!(" [{word}]"));
                     }

@@ -635,7 +635,7 @@ fn list_json_is_sorted_by_pact_id_with_the_status_on_the_date() {
 }
 
 #[test]
-fn a_status_known_only_from_reports_is_marked_in_list_and_changes() {
+fn a_reported_status_is_marked_in_list_and_changes_and_a_forced_step_in_changes() {
     let store = Store::new();
     store.ok(&["register", "p", "--name", "P"]);
     store.ok(&["append", "p", "in-force", "--on", "2020-01-01"]);
@@ -679,26 +679,33 @@ fn a_status_known_only_from_reports_is_marked_in_list_and_changes() {
     assert!(csv.contains("\np,P,terminated,2025-10-18,false,"), "{csv}");
     assert!(csv.ends_with(",true\n"), "{csv}");
 
+    // a step against the lifecycle, recorded with --force, is marked too
+    store.ok(&["append", "p", "signed", "--on", "2025-12-01", "--force"]);
     let range = ["changes", "--from", "2020-01-01", "--to", "2025-12-31"];
     let changes = store.json(&range);
     let marks: Vec<_> = changes
         .as_array()
         .expect("changes")
         .iter()
-        .map(|c| (c["to_status"].clone(), c["reported"].clone()))
+        .map(|c| {
+            let mark = |key: &str| c[key].as_bool().expect("a flag");
+            (c["to_status"].clone(), mark("reported"), mark("forced"))
+        })
         .collect();
     assert_eq!(
         marks,
         [
-            (json!("in_force"), json!(false)),
-            (json!("terminated"), json!(true))
+            (json!("in_force"), false, false),
+            (json!("terminated"), true, false),
+            (json!("signed"), false, true),
         ]
     );
     let text = store.ok(&range);
     assert!(
-        text.contains("  in force  terminated [reported]\n"),
+        text.contains("  in force    terminated [reported]\n"),
         "{text}"
     );
+    assert!(text.contains("  terminated  signed [forced]\n"), "{text}");
 }
 
 #[test]

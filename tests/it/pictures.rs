@@ -829,6 +829,7 @@ fn history_list_and_changes_print_csv_that_parses_back() {
         "event",
         "scheduled",
         "reported",
+        "forced",
     ];
     let (headers, records) = read(&store.ok(&[
         "changes",
