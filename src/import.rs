@@ -1434,6 +1434,32 @@ mod tests {
         assert_eq!(files_in(above.path()), ["store"], "staging gone");
     }
 
+    /// A store made meanwhile, by another import say, with one of the new
+    /// pacts in it: refused, saying so, and nothing is left behind.
+    #[test]
+    fn an_import_into_a_store_created_meanwhile_with_one_of_its_pacts_is_refused() {
+        let above = tempfile::tempdir().unwrap();
+        let store = Store::new(above.path().join("store"));
+        let batch = planned(&store, "pact,status,on\naa,signed,2001-01-01\n");
+        let aa = Pact::named(PactId::parse("aa").unwrap(), "A");
+        store.register(aa, Utc::now()).unwrap();
+        let e = batch.commit(&store).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "the store {} was created by another command while this import was checked, \
+                 and it has pact 'aa' already",
+                store.dir().display()
+            )
+        );
+        assert_eq!(
+            e.hint().as_deref(),
+            Some("nothing was imported: import again into the store as it is now")
+        );
+        assert_eq!(files_in(store.dir()), ["aa.jsonl"]);
+        assert_eq!(files_in(above.path()), ["store"], "staging gone");
+    }
+
     /// The names of a store made meanwhile count: a new pact whose id is an
     /// alias taken there is refused, and nothing is left behind.
     #[test]

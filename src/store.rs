@@ -609,7 +609,8 @@ impl Staging {
     ///
     /// # Errors
     ///
-    /// [`Error::AlreadyRegistered`] when a stream exists already,
+    /// [`Error::Invalid`] when the store was created meanwhile with one of
+    /// the staged streams in it,
     /// [`Error::NameTaken`] when a store made meanwhile has a name a new
     /// pact takes, [`Error::Io`] when a file cannot be synced or linked,
     /// [`Error::ImportUnfinished`] when linking fails after a journal is in
@@ -640,7 +641,16 @@ impl Staging {
             let _lock = store.lock_for_writing()?;
             let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(id) = begun.iter().find(|id| store.stream_path(id).exists()) {
-                return Err(Error::AlreadyRegistered { id: id.to_string() });
+                return Err(Error::Invalid {
+                    message: format!(
+                        "the store {} was created by another command while this import was \
+                         checked, and it has pact '{id}' already",
+                        store.dir().display()
+                    ),
+                    hint: Some(
+                        "nothing was imported: import again into the store as it is now".into(),
+                    ),
+                });
             }
             // the names were checked against no store: now against this one
             let mut names = store.names()?;
