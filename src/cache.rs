@@ -57,7 +57,7 @@ use crate::stream::{MAX_LINE, Stream};
 /// The cache file's name in the store directory.
 pub const FILE: &str = ".pactlog-cache";
 /// Bumped whenever [`Summary`] changes shape: an older cache is rebuilt.
-const VERSION: u32 = 10;
+const VERSION: u32 = 11;
 
 /// What a whole-store question needs of one stream. A summary read from
 /// the cache file borrows its text and steps from the file's bytes; one
@@ -248,8 +248,9 @@ fn trusts_change_times(fd: &rustix::fd::OwnedFd) -> bool {
 /// A summary's status events, in timeline order, as three columns of
 /// little-endian numbers: every effective date (days from 0001-01-01, an
 /// `i32`), then every status (a byte: its place in [`Status::ALL`], with
-/// [`REPORTED`] set when it is known only from reports), then every
-/// recording time (microseconds since 1970, UTC, an `i64`).
+/// [`REPORTED`] set when it is known only from reports and [`FORCED`] when
+/// it was recorded with `--force`), then every recording time
+/// (microseconds since 1970, UTC, an `i64`).
 ///
 /// Nothing is decoded when the cache is loaded but a check that each
 /// status byte names a status; an answer bisects the dates and reads the
@@ -269,12 +270,16 @@ struct Step {
     status: Status,
     /// Known only from reports.
     reported: bool,
+    /// Recorded with `--force`.
+    forced: bool,
     /// When it was recorded, in microseconds since 1970 (UTC).
     recorded: i64,
 }
 
 /// The bit of a step's status byte that says it is known only from reports.
 const REPORTED: u8 = 0x80;
+/// The bit of a step's status byte that says it was recorded with `--force`.
+const FORCED: u8 = 0x40;
 
 /// The bytes of one step.
 const STEP: usize = 4 + 1 + 8;
@@ -284,11 +289,10 @@ impl Steps<'_> {
     fn new(steps: &[Step]) -> Steps<'static> {
         let mut bytes = Vec::with_capacity(steps.len() * STEP);
         bytes.extend(steps.iter().flat_map(|s| s.on.to_le_bytes()));
-        bytes.extend(
-            steps
-                .iter()
-                .map(|s| s.status as u8 | if s.reported { REPORTED } else { 0 }),
-        );
+        bytes.extend(steps.iter().map(|s| {
+            let mark = |flag: bool, bit: u8| if flag { bit } else { 0 };
+            s.status as u8 | mark(s.reported, REPORTED) | mark(s.forced, FORCED)
+        }));
         bytes.extend(steps.iter().flat_map(|s| s.recorded.to_le_bytes()));
         Steps {
             bytes: Cow::Owned(bytes),
@@ -306,7 +310,7 @@ impl Steps<'_> {
         let statuses = &bytes[4 * len..5 * len];
         statuses
             .iter()
-            .all(|&b| usize::from(b & !REPORTED) < Status::ALL.len())
+            .all(|&b| usize::from(b & !(REPORTED | FORCED)) < Status::ALL.len())
             .then_some(Steps { bytes, len })
     }
 
@@ -330,12 +334,17 @@ impl Steps<'_> {
     /// The status of step `i`.
     fn status(&self, i: usize) -> Status {
         // checked when the steps were made or read
-        Status::ALL[usize::from(self.bytes[4 * self.len + i] & !REPORTED)]
+        Status::ALL[usize::from(self.bytes[4 * self.len + i] & !(REPORTED | FORCED))]
     }
 
     /// Whether step `i` is known only from reports.
     fn reported(&self, i: usize) -> bool {
         self.bytes[4 * self.len + i] & REPORTED != 0
+    }
+
+    /// Whether step `i` was recorded with `--force`.
+    fn forced(&self, i: usize) -> bool {
+        self.bytes[4 * self.len + i] & FORCED != 0
     }
 
     /// When step `i` was recorded, in microseconds since 1970 (UTC).
@@ -395,13 +404,14 @@ impl Summary<'_> {
                     status,
                     on,
                     reported,
-                    ..
+                    forced,
                 } => Some((
                     event.seq,
                     Step {
                         on: on.num_days_from_ce(),
                         status,
                         reported,
+                        forced,
                         recorded: event.recorded.timestamp_micros(),
                     },
                     retracted_at.get(&event.id).copied(),
@@ -462,6 +472,7 @@ impl Summary<'_> {
                 status: steps.status(i),
                 since: NaiveDate::from_num_days_from_ce_opt(steps.day(i)).unwrap_or(NaiveDate::MIN),
                 reported: steps.reported(i),
+                forced: steps.forced(i),
             })
     }
 }
@@ -475,6 +486,8 @@ pub struct InForce {
     pub since: NaiveDate,
     /// Whether it is known only from reports (`--reported`).
     pub reported: bool,
+    /// Whether it was recorded with `--force`, against the lifecycle.
+    pub forced: bool,
 }
 
 /// The cache file's bytes, read and checked a part at a time: the
@@ -948,6 +961,7 @@ mod tests {
             on,
             status,
             reported,
+            forced: !reported,
             recorded,
         };
         let steps = Steps::new(&[
@@ -958,7 +972,7 @@ mod tests {
         assert!(Steps::checked(Cow::Borrowed(&bytes)).is_some());
         assert!(Steps::checked(Cow::Borrowed(&bytes[1..])).is_none());
         let mut unknown = bytes.clone();
-        unknown[2 * 4 + 1] = Status::ALL.len() as u8 | REPORTED;
+        unknown[2 * 4 + 1] = Status::ALL.len() as u8 | REPORTED | FORCED;
         assert!(Steps::checked(Cow::Borrowed(&unknown)).is_none());
     }
 
@@ -968,6 +982,7 @@ mod tests {
             on: 700_000,
             status: Status::InForce,
             reported: false,
+            forced: false,
             recorded: 1,
         };
         Summary {
@@ -1039,11 +1054,11 @@ mod tests {
         /// were, borrowed from the file's bytes.
         #[test]
         fn summaries_read_back_as_written(
-            raw in proptest::collection::vec((proptest::num::i64::ANY, proptest::num::i32::ANY, 0_usize..Status::ALL.len(), proptest::bool::ANY), 0..60),
+            raw in proptest::collection::vec((proptest::num::i64::ANY, proptest::num::i32::ANY, 0_usize..Status::ALL.len(), proptest::bool::ANY, proptest::bool::ANY), 0..60),
         ) {
             let steps: Vec<Step> = raw
                 .into_iter()
-                .map(|(recorded, on, status, reported)| Step { on, status: Status::ALL[status], reported, recorded })
+                .map(|(recorded, on, status, reported, forced)| Step { on, status: Status::ALL[status], reported, forced, recorded })
                 .collect();
             let summary = Summary {
                 id: Cow::Borrowed("p"),
@@ -1059,7 +1074,7 @@ mod tests {
             let read = file.summaries().unwrap();
             proptest::prop_assert!(matches!(read[0].steps.bytes, Cow::Borrowed(_)));
             let read_steps: Vec<_> = (0..read[0].steps.len)
-                .map(|i| Step { on: read[0].steps.day(i), status: read[0].steps.status(i), reported: read[0].steps.reported(i), recorded: read[0].steps.recorded(i) })
+                .map(|i| Step { on: read[0].steps.day(i), status: read[0].steps.status(i), reported: read[0].steps.reported(i), forced: read[0].steps.forced(i), recorded: read[0].steps.recorded(i) })
                 .collect();
             proptest::prop_assert_eq!(read_steps, steps);
             proptest::prop_assert_eq!(&read, &vec![summary]);

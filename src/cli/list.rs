@@ -38,9 +38,11 @@ struct Row {
     since: Option<NaiveDate>,
     scheduled: bool,
     head: Hash,
-    /// Known only from reports: `null` when there is no status. Last, so
-    /// that the CSV's columns before it stay where they were.
+    /// Known only from reports: `null` when there is no status. Last, with
+    /// `forced`, so that the CSV's columns before them stay where they were.
     reported: Option<bool>,
+    /// Recorded with `--force`: `null` when there is no status.
+    forced: Option<bool>,
 }
 
 impl Args {
@@ -73,6 +75,7 @@ impl Args {
                 status: current.map(|c| c.status),
                 since: current.map(|c| c.since),
                 reported: current.map(|c| c.reported),
+                forced: current.map(|c| c.forced),
                 scheduled: current.is_some_and(|c| c.since > today),
                 head: summary.head(),
             })
@@ -105,6 +108,7 @@ impl Args {
                 "scheduled",
                 "head",
                 "reported",
+                "forced",
             ];
             csv(ctx.out, &columns, &rows)?;
         } else if rows.is_empty() {
@@ -138,6 +142,7 @@ impl Args {
                 for (flag, word) in [
                     (row.scheduled, "scheduled"),
                     (row.reported == Some(true), "reported"),
+                    (row.forced == Some(true), "forced"),
                 ] {
                     if flag {
                         marks.push_str(&format!(" [{word}]"));

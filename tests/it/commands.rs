@@ -635,7 +635,7 @@ fn list_json_is_sorted_by_pact_id_with_the_status_on_the_date() {
 }
 
 #[test]
-fn a_reported_status_is_marked_in_list_and_changes_and_a_forced_step_in_changes() {
+fn reported_and_forced_statuses_are_marked_in_list_and_changes() {
     let store = Store::new();
     store.ok(&["register", "p", "--name", "P"]);
     store.ok(&["append", "p", "in-force", "--on", "2020-01-01"]);
@@ -647,23 +647,28 @@ fn a_reported_status_is_marked_in_list_and_changes_and_a_forced_step_in_changes(
         "2025-10-18",
         "--reported",
     ]);
-    let reported_on = |on: &str| {
+    let marked_on = |on: &str| {
         let list = store.json(&["list", "--on", on]);
-        (list[0]["status"].clone(), list[0]["reported"].clone())
+        let row = &list[0];
+        (
+            row["status"].clone(),
+            row["reported"].clone(),
+            row["forced"].clone(),
+        )
     };
     // once the stream has settled (two seconds after its last write), the
     // first list writes the cache with the stream's stamp, and the next
     // answers from the cache without reading the stream: both tell it
     std::thread::sleep(std::time::Duration::from_millis(2200));
     let cache = || std::fs::read(store.path().join(".pactlog-cache")).expect("the cache");
-    assert_eq!(reported_on("2019-01-01"), (Value::Null, Value::Null));
+    let none = (Value::Null, Value::Null, Value::Null);
+    assert_eq!(marked_on("2019-01-01"), none);
     let written = cache();
     for _ in 0..2 {
-        assert_eq!(reported_on("2021-01-01"), (json!("in_force"), json!(false)));
-        assert_eq!(
-            reported_on("2026-01-01"),
-            (json!("terminated"), json!(true))
-        );
+        let in_force = (json!("in_force"), json!(false), json!(false));
+        assert_eq!(marked_on("2021-01-01"), in_force);
+        let terminated = (json!("terminated"), json!(true), json!(false));
+        assert_eq!(marked_on("2026-01-01"), terminated);
     }
     assert_eq!(
         cache(),
@@ -677,10 +682,17 @@ fn a_reported_status_is_marked_in_list_and_changes_and_a_forced_step_in_changes(
     );
     let csv = store.ok(&["list", "--on", "2026-01-01", "--csv"]);
     assert!(csv.contains("\np,P,terminated,2025-10-18,false,"), "{csv}");
-    assert!(csv.ends_with(",true\n"), "{csv}");
+    assert!(csv.ends_with(",true,false\n"), "{csv}");
 
     // a step against the lifecycle, recorded with --force, is marked too
     store.ok(&["append", "p", "signed", "--on", "2025-12-01", "--force"]);
+    let signed = (json!("signed"), json!(false), json!(true));
+    assert_eq!(marked_on("2026-01-01"), signed);
+    let text = store.ok(&["list", "--on", "2026-01-01"]);
+    assert!(
+        text.contains("  signed [forced]  2025-12-01  P\n"),
+        "{text}"
+    );
     let range = ["changes", "--from", "2020-01-01", "--to", "2025-12-31"];
     let changes = store.json(&range);
     let marks: Vec<_> = changes

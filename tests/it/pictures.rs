@@ -800,6 +800,7 @@ fn history_list_and_changes_print_csv_that_parses_back() {
         "scheduled",
         "head",
         "reported",
+        "forced",
     ];
     for on in ["2020-01-01", "today"] {
         let (headers, records) = read(&store.ok(&["list", "--on", on, "--csv"]));
@@ -817,7 +818,7 @@ fn history_list_and_changes_print_csv_that_parses_back() {
     // a filter that matches nothing still prints the header
     assert_eq!(
         store.ok(&["list", "--status", "withdrawn", "--csv"]),
-        "pact,name,status,since,scheduled,head,reported\n"
+        "pact,name,status,since,scheduled,head,reported,forced\n"
     );
 
     // changes: one row per change
