@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::output::{Cell, Table, csv, dim};
+use crate::cli::output::{Cell, Table, as_of_words, csv, dim, marks};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, map_streams, streams_failed};
 use crate::error::Error;
@@ -114,10 +114,7 @@ impl Args {
             } else {
                 ""
             };
-            let known = when
-                .as_ref()
-                .map(|w| format!(" as of {}", w.input))
-                .unwrap_or_default();
+            let known = as_of_words(when.as_ref());
             writeln!(
                 ctx.out,
                 "no status changes from {from} to {to}{known}{readable}"
@@ -125,16 +122,11 @@ impl Args {
         } else {
             let mut table = Table::with_header(&["ON", "PACT", "FROM", "TO"]);
             for c in &changes {
-                let mut marks = String::new();
-                for (flag, word) in [
+                let marks = marks(&[
                     (c.scheduled, "scheduled"),
                     (c.reported, "reported"),
                     (c.forced, "forced"),
-                ] {
-                    if flag {
-                        marks.push_str(&format!(" [{word}]"));
-                    }
-                }
+                ]);
                 table.row([
                     Cell::from(c.on.to_string()),
                     Cell::from(c.pact.to_string()),

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::output::{Cell, Table, csv, dim, head_line, one_line, source_text};
+use crate::cli::output::{Cell, Table, csv, dim, head_line, marks, one_line, source_text};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, visible};
 use crate::error::Error;
@@ -154,16 +154,12 @@ fn write_text(
     } else {
         let mut table = Table::with_header(&["FROM", "TO", "STATUS", "SOURCE"]);
         for i in &history.intervals {
-            let mut status = i.status.to_string();
-            for (flag, word) in [
-                (i.scheduled, "scheduled"),
-                (i.reported, "reported"),
-                (i.forced, "forced"),
-            ] {
-                if flag {
-                    status.push_str(&format!(" [{word}]"));
-                }
-            }
+            let status = i.status.to_string()
+                + &marks(&[
+                    (i.scheduled, "scheduled"),
+                    (i.reported, "reported"),
+                    (i.forced, "forced"),
+                ]);
             table.row([
                 Cell::from(i.from.to_string()),
                 Cell::from(i.to.map_or_else(|| "…".to_owned(), |d| d.to_string())),

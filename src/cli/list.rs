@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::cache::CacheFile;
-use crate::cli::output::{Cell, Table, csv, dim, one_line};
+use crate::cli::output::{Cell, Table, as_of_words, csv, dim, marks, one_line};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, reported, streams_failed};
 use crate::error::Error;
@@ -112,42 +112,26 @@ impl Args {
             ];
             csv(ctx.out, &columns, &rows)?;
         } else if rows.is_empty() {
+            let known = as_of_words(when.as_ref());
             match wanted {
-                Some(status) => {
-                    let known = when
-                        .as_ref()
-                        .map(|w| format!(" as of {}", w.input))
-                        .unwrap_or_default();
-                    writeln!(ctx.out, "no pact is {status} on {on}{known}")?;
-                }
+                Some(status) => writeln!(ctx.out, "no pact is {status} on {on}{known}")?,
                 None => {
                     let dir = ctx.store.dir().display();
-                    match &when {
-                        Some(when) if later > 0 => writeln!(
-                            ctx.out,
-                            "no pacts registered in {dir} as of {} ({later} registered later)",
-                            when.input
-                        )?,
-                        Some(when) => {
-                            writeln!(ctx.out, "no pacts registered in {dir} as of {}", when.input)?
-                        }
-                        None => writeln!(ctx.out, "no pacts registered in {dir}")?,
-                    }
+                    let later = match later {
+                        0 => String::new(),
+                        n => format!(" ({n} registered later)"),
+                    };
+                    writeln!(ctx.out, "no pacts registered in {dir}{known}{later}")?;
                 }
             }
         } else {
             let mut table = Table::with_header(&["PACT", "STATUS", "SINCE", "NAME"]);
             for row in &rows {
-                let mut marks = String::new();
-                for (flag, word) in [
+                let marks = marks(&[
                     (row.scheduled, "scheduled"),
                     (row.reported == Some(true), "reported"),
                     (row.forced == Some(true), "forced"),
-                ] {
-                    if flag {
-                        marks.push_str(&format!(" [{word}]"));
-                    }
-                }
+                ]);
                 table.row([
                     Cell::from(row.pact.to_string()),
                     row.status.map_or(Cell::from("-"), |s| {

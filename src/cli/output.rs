@@ -10,6 +10,7 @@ use anstyle::Style;
 use crate::cli::style;
 use crate::error::Error;
 use crate::event::Hash;
+use crate::time::AsOf;
 
 /// Writes `error: ...` and, where one helps, `hint: ...` to `w`, the labels
 /// in colour when `color` is on.
@@ -212,6 +213,23 @@ pub fn source_text(source: Option<&str>, url: Option<&str>) -> String {
         (None, Some(u)) => format!("<{}>", one_line(u)),
         (None, None) => String::new(),
     }
+}
+
+/// How a status is qualified in text: ` [scheduled]`, ` [reported]` and so
+/// on, for each flag that is set, in the order given.
+pub fn marks(flags: &[(bool, &str)]) -> String {
+    flags
+        .iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, word)| format!(" [{word}]"))
+        .collect()
+}
+
+/// ` as of WHEN`, as typed, for an answer asked as of a past time; nothing
+/// for one about the record as it stands.
+pub fn as_of_words(when: Option<&AsOf>) -> String {
+    when.map(|w| format!(" as of {}", w.input))
+        .unwrap_or_default()
 }
 
 /// Free text shown on one line of a table: line breaks and other control
