@@ -32,7 +32,7 @@ use crate::replay::{Steps, Timeline, check_retraction};
 use crate::status::Status;
 use crate::store::{Names, Staging, Store};
 use crate::stream::{MAX_LINE, Stream};
-use crate::time::parse_date;
+use crate::time::{parse_date, shown};
 
 /// The columns a CSV import understands; `pact`, `status` and `on` are
 /// required. `event` and `recorded` are what `export --csv` writes: a row
@@ -1139,14 +1139,13 @@ pub fn plan_jsonl(
         // recorded times never go back along a stream, so a time to come
         // would stamp every later append of the pact with it
         if let Some(i) = stream.events.iter().position(|e| e.recorded > now) {
-            let time = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
             return Err(at(
                 lines[i],
                 Error::Invalid {
                     message: format!(
                         "the line was recorded at {}, which is still to come (it is {} now)",
-                        time(stream.events[i].recorded),
-                        time(now)
+                        shown(stream.events[i].recorded),
+                        shown(now)
                     ),
                     hint: Some(
                         "the clock of the machine that recorded it was ahead: import the file \

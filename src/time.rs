@@ -84,8 +84,14 @@ impl AsOf {
     /// The instant as JSON gives it: RFC 3339 in UTC with microseconds,
     /// like every recorded time, whatever form the user typed.
     pub fn instant(&self) -> String {
-        self.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        shown(self.at)
     }
+}
+
+/// A recorded time as pactlog shows it, in text and JSON alike: RFC 3339
+/// in UTC with six fractional digits, as stream lines hold it.
+pub fn shown(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// Parses a WHEN: an RFC 3339 timestamp, or a date (`YYYY-MM-DD` or
@@ -194,10 +200,7 @@ mod tests {
             ("2026-11-29T05:00:60.5Z", "2026-11-29T05:00:59.999999Z"),
         ] {
             let at = parse_when(finer, today).unwrap().at;
-            assert_eq!(
-                at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                kept
-            );
+            assert_eq!(shown(at), kept);
             assert_eq!(chrono::Timelike::nanosecond(&at) % 1000, 0, "{finer}");
         }
         for bad in [

@@ -1,7 +1,7 @@
 //! `pactlog export`: every stream out, as the JSON Lines it is stored as, or
 //! as CSV for a spreadsheet.
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::pact::PactId;
 use crate::replay::{Entry, Steps, Timeline};
 use crate::status::Status;
+use crate::time::shown;
 
 /// Write every stream to standard output.
 ///
@@ -101,7 +102,7 @@ impl Args {
                     reported: change.reported,
                     forced: change.forced,
                     event: entry.event.id,
-                    recorded: rfc3339(entry.event.recorded),
+                    recorded: shown(entry.event.recorded),
                 });
             }
         }
@@ -140,8 +141,4 @@ fn recorded_order<'e>(entries: &[Entry<'e>]) -> Vec<Entry<'e>> {
     let mut recorded = entries.to_vec();
     recorded.sort_by_key(|entry| entry.event.seq);
     recorded
-}
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }

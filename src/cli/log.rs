@@ -10,6 +10,7 @@ use crate::cli::{AsOfArg, Context, visible};
 use crate::error::Error;
 use crate::event::{Event, EventBody, Retraction};
 use crate::replay::retractions;
+use crate::time::shown;
 
 /// Show a pact's raw events in append order.
 ///
@@ -77,7 +78,7 @@ fn write_event(
         "#{}  {}  recorded {}{mark}",
         event.seq,
         event.body.kind(),
-        event.recorded.format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        shown(event.recorded)
     )?;
     let mut fields = Table::default();
     fields.row(["id".to_owned(), event.id.to_string()]);

@@ -14,7 +14,7 @@ use crate::pact::PactId;
 use crate::replay::as_of;
 use crate::store::Store;
 use crate::stream::{FromRecord, Stream};
-use crate::time::{AsOf, parse_when};
+use crate::time::{AsOf, parse_when, shown};
 
 mod append;
 mod changes;
@@ -113,12 +113,10 @@ pub(crate) fn visible<'s>(stream: &'s Stream, when: Option<&AsOf>) -> Result<&'s
                 "'{}' was not registered yet as of {}",
                 stream.pact.id, when.input
             ),
-            hint: stream.events.first().map(|e| {
-                format!(
-                    "it was registered at {}",
-                    e.recorded.format("%Y-%m-%dT%H:%M:%S%.6fZ")
-                )
-            }),
+            hint: stream
+                .events
+                .first()
+                .map(|e| format!("it was registered at {}", shown(e.recorded))),
         }),
         _ => Ok(events),
     }

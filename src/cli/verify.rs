@@ -18,6 +18,7 @@ use crate::replay::Timeline;
 use crate::status::Status;
 use crate::store::{Names, Store};
 use crate::stream::Stream;
+use crate::time::shown;
 
 /// Check streams and print their head hashes.
 ///
@@ -186,7 +187,7 @@ fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> (StreamReport, Opti
                      events appended to the stream before then are stamped with that time",
                     report.file,
                     ahead.seq,
-                    ahead.recorded.format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                    shown(ahead.recorded)
                 ));
             }
             if let Some(pinned) = pinned {
