@@ -585,8 +585,8 @@ impl<'de> Deserialize<'de> for Crc {
 /// a conflict it could not merge: seven `<`, `|`, `=` or `>`, alone or
 /// followed by a space and a name.
 fn merge_marker(line: &[u8]) -> bool {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
     [b'<', b'|', b'=', b'>'].iter().any(|&mark| {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
         line.len() >= 7
             && line[..7].iter().all(|&b| b == mark)
             && (line.len() == 7 || line[7] == b' ')

@@ -280,7 +280,7 @@ impl<K> Steps<K> {
         force: bool,
         key: K,
     ) -> Result<(), LifecycleError> {
-        let split = self.0.partition_point(|s| s.0 <= on);
+        let split = self.split(on);
         let side = |s: &(NaiveDate, K, Status)| (s.2, s.0);
         let before = split.checked_sub(1).map(|k| side(&self.0[k]));
         let next = self.0.get(split).map(side);
@@ -293,8 +293,13 @@ impl<K> Steps<K> {
     /// status recorded already, which the statuses after it were checked
     /// against.
     pub(crate) fn place(&mut self, status: Status, on: NaiveDate, key: K) {
-        let split = self.0.partition_point(|s| s.0 <= on);
-        self.0.insert(split, (on, key, status));
+        self.0.insert(self.split(on), (on, key, status));
+    }
+
+    /// Where a status effective `on` goes: after those of its own date, as
+    /// it is appended after them.
+    fn split(&self, on: NaiveDate) -> usize {
+        self.0.partition_point(|s| s.0 <= on)
     }
 
     /// The key of `status` among those effective `on`, if it is there.
