@@ -38,7 +38,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::time::{Duration, SystemTime};
@@ -49,9 +49,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::event::{Fact, Hash, What};
+use crate::files;
 use crate::pact::PactId;
 use crate::status::Status;
-use crate::store::{Store, stream_name};
+use crate::store::{Store, open_stream, stream_name};
 use crate::stream::{MAX_LINE, Stream};
 
 /// The cache file's name in the store directory.
@@ -612,9 +613,10 @@ fn begins_as_a_run(part: &[u8]) -> bool {
 
 impl CacheFile {
     /// Reads the store's cache file; an absent, unreadable, damaged or
-    /// older one reads as empty.
+    /// older one reads as empty, and so does anything but a regular file
+    /// under its name (a link is not followed, a FIFO not waited on).
     pub fn read(store: &Store) -> CacheFile {
-        File::open(store.dir().join(FILE))
+        files::open_regular(&store.dir().join(FILE), OpenOptions::new().read(true))
             .ok()
             .and_then(|file| CacheFile::read_from(&file))
             .unwrap_or_default()
@@ -818,23 +820,21 @@ impl<'a> Cache<'a> {
         }
     }
 
-    /// Writes the cache back if it changed: to a temporary file renamed over
-    /// the old one. A cache that cannot be written is no error: it is only a
-    /// shortcut.
+    /// Writes the cache back if it changed: to a temporary file, created
+    /// exclusively under a fresh name, renamed over the old one (or over
+    /// whatever else had its name). A cache that cannot be written is no
+    /// error: it is only a shortcut.
     pub fn save(self, store: &Store) {
         if !self.changed {
             return;
         }
-        let temp = store
-            .dir()
-            .join(format!("{FILE}.{}.tmp", std::process::id()));
-        let written = File::create(&temp)
-            .ok()
-            .and_then(|mut out| encode(&self.entries, &mut out));
-        if written.is_some() && fs::rename(&temp, store.dir().join(FILE)).is_ok() {
+        // a temporary file not put in place is removed when dropped
+        let Ok(mut temp) = files::temp_file(store.dir(), &format!("{FILE}."), ".tmp") else {
             return;
+        };
+        if encode(&self.entries, temp.as_file_mut()).is_some() {
+            let _ = temp.persist(store.dir().join(FILE));
         }
-        let _ = fs::remove_file(&temp);
     }
 }
 
@@ -857,7 +857,7 @@ fn read_exact_at(mut file: &File, buf: &mut [u8], offset: u64) -> std::io::Resul
 /// [`Error::Io`] when the file cannot be read.
 pub fn tail_key(store: &Store, id: &PactId) -> Result<(u64, Hash), Error> {
     let path = store.stream_path(id);
-    let file = File::open(&path).map_err(Error::io("open", &path))?;
+    let file = open_stream(&path, OpenOptions::new().read(true))?;
     let len = file.metadata().map_err(Error::io("read", &path))?.len();
     let mut window = 1024_u64;
     loop {

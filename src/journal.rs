@@ -31,8 +31,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::files;
 use crate::pact::PactId;
-use crate::store::{Store, open_stream, stream_name, sync_filesystem};
+use crate::store::{STAGED_SUFFIX, Store, open_stream, stream_name, sync_filesystem};
 
 /// The journal's name in the store directory.
 pub const FILE: &str = ".pactlog-journal";
@@ -94,26 +95,22 @@ pub fn pending(store: &Store) -> bool {
 ///
 /// [`Error::Io`] when it cannot be written, synced or renamed.
 fn begin(store: &Store, entries: &[Entry]) -> Result<(), Error> {
-    let temp = store
-        .dir()
-        .join(format!("{FILE}.{}.tmp", std::process::id()));
-    let written = write(&temp, entries).and_then(|()| {
-        sync_filesystem(store.dir())?;
-        fs::rename(&temp, path(store)).map_err(Error::io("rename", &temp))?;
-        sync_dir(store.dir())
-    });
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    written
+    // created exclusively under a fresh name, and removed if not put in place
+    let temp = files::temp_file(store.dir(), &format!("{FILE}."), ".tmp")
+        .map_err(Error::io("create", path(store)))?;
+    write(temp.as_file(), temp.path(), entries)?;
+    sync_filesystem(store.dir())?;
+    let at = temp.path().to_owned();
+    temp.persist(path(store))
+        .map_err(|e| Error::io("rename", &at)(e.error))?;
+    sync_dir(store.dir())
 }
 
-fn write(temp: &Path, entries: &[Entry]) -> Result<(), Error> {
+fn write(file: &File, temp: &Path, entries: &[Entry]) -> Result<(), Error> {
     let journal = Written {
         version: VERSION,
         entries,
     };
-    let file = File::create(temp).map_err(Error::io("create", temp))?;
     let mut out = Crc {
         inner: BufWriter::new(file),
         crc: crc32fast::Hasher::new(),
@@ -178,15 +175,37 @@ pub fn link_in(store: &Store, from: &Path, pacts: &[PactId]) -> Result<(), Error
     if pacts.is_empty() {
         return Ok(());
     }
-    let pid = std::process::id();
     let mut entries = Vec::with_capacity(pacts.len());
     for pact in pacts {
-        let name = format!(".{}.{pid}.tmp", stream_name(pact));
         let staged = from.join(stream_name(pact));
-        if let Err(e) = fs::rename(&staged, store.dir().join(&name)) {
-            forget(store, &staged_files(&entries));
-            return Err(Error::io("move", &staged)(e));
-        }
+        // to a fresh hidden name, never over a file another process put there
+        let moved = tempfile::Builder::new()
+            .prefix(&format!(".{}.", stream_name(pact)))
+            .suffix(STAGED_SUFFIX)
+            .make_in(store.dir(), |to| {
+                rustix::fs::renameat_with(
+                    rustix::fs::CWD,
+                    &staged,
+                    rustix::fs::CWD,
+                    to,
+                    rustix::fs::RenameFlags::NOREPLACE,
+                )
+                .map_err(io::Error::from)
+            })
+            .map(|made| made.keep());
+        let name = match moved {
+            Ok(Ok(((), to))) => to
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into()),
+            Ok(Err(e)) => {
+                forget(store, &staged_files(&entries));
+                return Err(Error::io("move", &staged)(e.error));
+            }
+            Err(e) => {
+                forget(store, &staged_files(&entries));
+                return Err(Error::io("move", &staged)(e));
+            }
+        };
         entries.push(Entry::Link {
             pact: pact.clone(),
             staged: name,
@@ -378,11 +397,10 @@ pub fn finish(store: &Store) -> Result<(), Error> {
 }
 
 /// Whether `name` is one an import stages the stream of `pact` under:
-/// `.<pact>.jsonl.<pid>.tmp`.
+/// `.<pact>.jsonl.<random>.tmp` (a process id where older pactlogs put
+/// the random part).
 fn staged_name(pact: &PactId, name: &str) -> bool {
-    name.strip_prefix(&format!(".{}.jsonl.", pact.as_str()))
-        .and_then(|rest| rest.strip_suffix(".tmp"))
-        .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+    files::is_temp_name(name, &format!(".{}.", stream_name(pact)), STAGED_SUFFIX)
 }
 
 /// The link that puts the stream of `pact`, staged as `name`, in place:
@@ -434,7 +452,7 @@ fn parse(bytes: &[u8]) -> Option<Vec<Entry>> {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), Error> {
-    File::open(dir)
+    files::open_dir(dir)
         .and_then(|dir| dir.sync_all())
         .map_err(Error::io("sync", dir))
 }
@@ -501,10 +519,12 @@ mod tests {
     fn only_names_an_import_stages_under_are_linked() {
         let pact = id("cc");
         assert!(staged_name(&pact, ".cc.jsonl.4242.tmp"));
+        assert!(staged_name(&pact, ".cc.jsonl.aZ09xq.tmp"));
         for name in [
             "cc.jsonl",
             ".cc.jsonl.tmp",
-            ".cc.jsonl.42x.tmp",
+            ".cc.jsonl.42-x.tmp",
+            ".cc.jsonl.42/x.tmp",
             ".dd.jsonl.42.tmp",
             ".pactlog-journal",
             ".gitignore",

@@ -70,6 +70,7 @@ pub mod chart;
 pub mod cli;
 pub mod error;
 pub mod event;
+pub mod files;
 pub mod import;
 pub mod journal;
 pub mod limits;

@@ -20,12 +20,21 @@ use uuid::Uuid;
 
 use crate::error::{Error, StreamProblem};
 use crate::event::{Event, EventBody, Fact, to_recorded};
+use crate::files::{self, Refused};
 use crate::journal;
 use crate::pact::{Pact, PactId};
 use crate::stream::{FromRecord, MAX_LINE, ReadError, Stream};
 
 /// How much of a stream file one read takes.
 const READ_BUFFER: usize = 64 * 1024;
+
+/// How the names of the directories an import into a new store stages its
+/// streams in begin: `.pactlog-import-<random>`, beside the store.
+pub const STAGING_PREFIX: &str = ".pactlog-import-";
+
+/// How the names of new streams staged in a store end: each is
+/// `.<pact>.jsonl.<random>.tmp` until it is linked to its own name.
+pub const STAGED_SUFFIX: &str = ".tmp";
 
 /// The extension of stream files.
 pub const STREAM_EXTENSION: &str = "jsonl";
@@ -170,8 +179,10 @@ impl Store {
     /// [`Error::UnknownPact`] with the nearest name as a suggestion.
     pub fn resolve(&self, query: &str) -> Result<PactId, Error> {
         let folded = query.trim().to_lowercase();
+        // any file but a directory: a link or a FIFO is refused by name
+        // when it is read, not taken for an unknown pact
         if let Ok(id) = PactId::parse(&folded)
-            && self.stream_path(&id).is_file()
+            && fs::symlink_metadata(self.stream_path(&id)).is_ok_and(|meta| !meta.is_dir())
         {
             return Ok(id);
         }
@@ -285,7 +296,7 @@ impl Store {
             });
         }
         fs::create_dir_all(&self.dir).map_err(Error::io("create", &self.dir))?;
-        let dir = File::open(&self.dir).map_err(Error::io("open", &self.dir))?;
+        let dir = files::open_dir(&self.dir).map_err(Error::io("open", &self.dir))?;
         dir.lock().map_err(Error::io("lock", &self.dir))?;
         Ok(dir)
     }
@@ -349,7 +360,7 @@ impl Store {
     /// stream holds while it writes: no import or registration (which take
     /// it exclusively) runs meanwhile.
     fn lock_dir_shared(&self) -> Result<File, Error> {
-        let dir = File::open(&self.dir).map_err(|e| match e.kind() {
+        let dir = files::open_dir(&self.dir).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => Error::NoStore {
                 dir: self.dir.clone(),
             },
@@ -493,8 +504,9 @@ pub struct Staging {
     dir: File,
     /// Whether `path` is a directory of its own that becomes the store.
     whole: bool,
-    /// The streams begun, whose files are ours to remove.
-    begun: Mutex<Vec<PactId>>,
+    /// The streams begun, each with the name of its file in `path`, ours
+    /// to remove.
+    begun: Mutex<Vec<(PactId, String)>>,
     /// Set once `path` has become the store.
     placed: bool,
 }
@@ -533,23 +545,13 @@ impl Store {
             })
             .find(|p| p.is_dir())
             .unwrap_or(Path::new("."));
-        let name = self
-            .dir
-            .file_name()
-            .map_or("store".into(), |n| n.to_string_lossy());
-        let path = above.join(format!(".{name}.pactlog-import-{}", std::process::id()));
-        match fs::create_dir(&path) {
-            // left by a crashed import of a process with our id
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                fs::remove_dir_all(&path)
-                    .and_then(|()| fs::create_dir(&path))
-                    .map_err(Error::io("create", &self.dir))?;
-            }
-            // named as the store: the staging directory is ours, not the user's
-            other => other.map_err(Error::io("create", &self.dir))?,
-        }
+        // a short name, whatever the store's, made exclusively: nothing
+        // planted beside the store can be written through
+        let path = files::temp_dir(above, STAGING_PREFIX)
+            .map_err(Error::io("create", &self.dir))?
+            .keep();
         let staging = Staging {
-            dir: File::open(&path).map_err(Error::io("open", &path))?,
+            dir: files::open_dir(&path).map_err(Error::io("open", &path))?,
             path,
             whole: true,
             begun: Mutex::new(Vec::new()),
@@ -560,46 +562,54 @@ impl Store {
 }
 
 impl Staging {
-    /// The name a stream is staged under.
-    fn name(&self, id: &PactId) -> String {
-        if self.whole {
-            stream_name(id)
-        } else {
-            format!(".{}.{}.tmp", stream_name(id), std::process::id())
-        }
-    }
-
     /// Writes the first `bytes` of a new stream when `begin`, else adds them
-    /// to the end of the stream begun before.
+    /// to the end of the stream begun before. A new stream's file is created
+    /// exclusively: under its own name in a staging directory of its own,
+    /// or under a fresh hidden name in the store
+    /// (`.<pact>.jsonl.<random>.tmp`).
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] when the file cannot be written.
+    /// [`Error::Io`] when the file cannot be created or written.
     pub fn write(&self, id: &PactId, bytes: &[u8], begin: bool) -> Result<(), Error> {
         use rustix::fs::{Mode, OFlags};
-        let name = self.name(id);
-        let how = if begin {
-            OFlags::CREATE | OFlags::TRUNC
+        let mut begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
+        let flags = OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK;
+        let (file, name) = if begin && !self.whole {
+            let prefix = format!(".{}.", stream_name(id));
+            let (file, path) = files::temp_file(&self.path, &prefix, STAGED_SUFFIX)
+                .and_then(|temp| temp.keep().map_err(|e| e.error))
+                .map_err(Error::io("create", self.path.join(stream_name(id))))?;
+            let name = path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into());
+            (file, name)
         } else {
-            OFlags::APPEND
+            let (name, how) = if begin {
+                (stream_name(id), OFlags::CREATE | OFlags::EXCL)
+            } else {
+                let name = begun
+                    .iter()
+                    .find(|(begun, _)| begun == id)
+                    .map_or_else(|| stream_name(id), |(_, name)| name.clone());
+                (name, OFlags::APPEND)
+            };
+            let file = rustix::fs::openat(
+                &self.dir,
+                name.as_str(),
+                flags | how,
+                Mode::from_bits_truncate(0o666),
+            )
+            .map_err(|e| Error::io("write", self.path.join(&name))(e.into()))?;
+            (File::from(file), name)
         };
-        let path = || self.path.join(&name);
-        let file = rustix::fs::openat(
-            &self.dir,
-            name.as_str(),
-            OFlags::WRONLY | OFlags::CLOEXEC | how,
-            Mode::from_bits_truncate(0o666),
-        )
-        .map_err(|e| Error::io("write", path())(e.into()))?;
+        let path = self.path.join(&name);
         if begin {
-            self.begun
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(id.clone());
+            begun.push((id.clone(), name));
         }
-        File::from(file)
-            .write_all(bytes)
-            .map_err(Error::io("write", path()))
+        drop(begun);
+        let mut file = file;
+        file.write_all(bytes).map_err(Error::io("write", path))
     }
 
     /// Makes the staged streams durable (one file system sync, which also
@@ -640,6 +650,7 @@ impl Staging {
             // store may have, go in through a journal, as into any store
             let _lock = store.lock_for_writing()?;
             let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
+            let begun: Vec<PactId> = begun.iter().map(|(id, _)| id.clone()).collect();
             if let Some(id) = begun.iter().find(|id| store.stream_path(id).exists()) {
                 return Err(Error::Invalid {
                     message: format!(
@@ -677,8 +688,10 @@ impl Staging {
     /// Each stream staged, with the file name it is staged under in the
     /// store directory.
     pub fn staged(&self) -> Vec<(PactId, String)> {
-        let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
-        begun.iter().map(|id| (id.clone(), self.name(id))).collect()
+        self.begun
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Leaves the staged files in place when the staging is dropped: once a
@@ -695,15 +708,15 @@ impl Staging {
         if begun.is_empty() {
             return Ok(());
         }
-        for id in begun.iter() {
-            fs::hard_link(self.path.join(self.name(id)), store.stream_path(id)).map_err(
-                |e| match e.kind() {
+        for (id, name) in begun.iter() {
+            fs::hard_link(self.path.join(name), store.stream_path(id)).map_err(|e| {
+                match e.kind() {
                     io::ErrorKind::AlreadyExists => Error::AlreadyRegistered { id: id.to_string() },
                     _ => Error::io("create", store.stream_path(id))(e),
-                },
-            )?;
+                }
+            })?;
         }
-        File::open(store.dir())
+        files::open_dir(store.dir())
             .and_then(|dir| dir.sync_all())
             .map_err(Error::io("sync", store.dir()))
     }
@@ -719,8 +732,8 @@ impl Drop for Staging {
         } else {
             let begun =
                 std::mem::take(self.begun.get_mut().unwrap_or_else(PoisonError::into_inner));
-            for id in &begun {
-                let _ = fs::remove_file(self.path.join(self.name(id)));
+            for (_, name) in &begun {
+                let _ = fs::remove_file(self.path.join(name));
             }
         }
     }
@@ -808,7 +821,7 @@ impl Store {
         if keep == 0 {
             fs::remove_file(&path).map_err(Error::io("remove the empty", &path))?;
         }
-        File::open(&self.dir)
+        files::open_dir(&self.dir)
             .and_then(|dir| dir.sync_all())
             .map_err(Error::io("sync", &self.dir))?;
         let events = if keep == 0 {
@@ -838,24 +851,27 @@ fn offset_of_line(file: &File, line: usize) -> io::Result<u64> {
     Ok(offset)
 }
 
-/// Opens a stream file without following a symbolic link: a link in the
-/// store could make pactlog read or append to a file outside it.
+/// Opens a stream file without following a symbolic link, and only if it
+/// is a regular file: a link in the store could make pactlog read or
+/// append to a file outside it, and a FIFO or a device would block it.
 pub(crate) fn open_stream(path: &Path, options: &mut OpenOptions) -> Result<File, Error> {
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW);
-    options.open(path).map_err(|e| {
-        let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-        if link {
-            Error::Invalid {
-                message: format!("{} is a symbolic link", path.display()),
-                hint: Some(
-                    "pactlog does not follow links in the store; put the stream file itself there"
-                        .into(),
-                ),
-            }
-        } else {
-            Error::io("open", path)(e)
-        }
+    files::open_regular(path, options).map_err(|refused| match refused {
+        Refused::Link => Error::Invalid {
+            message: format!("{} is a symbolic link", path.display()),
+            hint: Some(
+                "pactlog does not follow links in the store; put the stream file itself there"
+                    .into(),
+            ),
+        },
+        Refused::NotRegular => Error::Invalid {
+            message: format!("{} is not a regular file", path.display()),
+            hint: Some(
+                "a stream is a plain file; move whatever has this name (a FIFO, a device, \
+                 a directory) out of the store"
+                    .into(),
+            ),
+        },
+        Refused::Io(e) => Error::io("open", path)(e),
     })
 }
 
@@ -879,7 +895,7 @@ fn read_stream<E: FromRecord>(
 /// with one `syncfs`: cheaper than an `fsync` per file when a batch writes
 /// many.
 pub fn sync_filesystem(dir: &Path) -> Result<(), Error> {
-    let handle = File::open(dir).map_err(Error::io("open", dir))?;
+    let handle = files::open_dir(dir).map_err(Error::io("open", dir))?;
     rustix::fs::syncfs(&handle)
         .map_err(io::Error::from)
         .map_err(Error::io("sync", dir))

@@ -7,6 +7,7 @@ mod commands;
 mod corruption;
 mod domain;
 mod harness;
+mod hostile_files;
 mod pictures;
 mod readme;
 mod reliability;
