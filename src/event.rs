@@ -345,23 +345,22 @@ mod recorded {
 }
 
 mod on {
-    //! `on` is an ISO 8601 date, `YYYY-MM-DD`.
+    //! `on` is an ISO 8601 date, exactly `YYYY-MM-DD`: read by the parser
+    //! that reads every date a person gives, so that a line holds no date
+    //! that `append --on` would refuse.
     use chrono::NaiveDate;
     use serde::{Deserialize, Deserializer};
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
         let text = super::Text::deserialize(d)?;
-        if let Some(day) = crate::time::ymd(text.as_bytes()) {
-            return Ok(Some(day));
-        }
-        text.parse()
+        crate::time::parse_day(&text)
             .map(Some)
-            .map_err(|e| serde::de::Error::custom(format!("date '{}': {e}", &*text)))
+            .map_err(serde::de::Error::custom)
     }
 }
 
 mod written {
-    //! Reading dates and times in exactly the layout pactlog writes them,
+    //! Reading recorded times in exactly the layout pactlog writes them,
     //! which is what nearly every line holds: a quick path that builds them
     //! with chrono's constructors. Any other spelling (or an impossible day
     //! or time) returns `None`, and chrono's own parser then reads it or says
@@ -1258,15 +1257,17 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The quick path for dates in the written layout gives what
-        /// chrono's parser gives, or leaves the text to it.
+        /// A date in the layout pactlog writes reads as chrono's parser
+        /// reads it, as lines were once read: the one grammar of dates
+        /// refuses none that a command could have recorded.
         #[test]
         fn written_dates_read_as_chrono_reads_them(
             y in 0_u32..10_000, m in 0_u32..14, d in 0_u32..33,
         ) {
             let text = format!("{y:04}-{m:02}-{d:02}");
-            let quick = crate::time::ymd(text.as_bytes());
-            proptest::prop_assert_eq!(quick, text.parse::<NaiveDate>().ok());
+            let day = crate::time::parse_day(&text).ok();
+            proptest::prop_assert_eq!(day, text.parse::<NaiveDate>().ok());
+            proptest::prop_assert_eq!(crate::time::ymd(text.as_bytes()), day);
         }
 
         #[test]
@@ -1310,6 +1311,32 @@ mod tests {
         match Event::from_line(bad.as_bytes()) {
             Err(StreamProblem::Malformed(m)) => assert!(m.contains("2016-02-30"), "{m}"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_effective_date_reads_only_as_append_on_takes_it() {
+        let line = status_event().to_line();
+        for (other, reason) in [
+            ("+10000-01-01", "not in the form YYYY-MM-DD"),
+            ("-0001-01-01", "not in the form YYYY-MM-DD"),
+            ("2016-1-1", "not in the form YYYY-MM-DD"),
+            (" 2016-01-01", "not in the form YYYY-MM-DD"),
+            ("2016-01-01 ", "not in the form YYYY-MM-DD"),
+            ("2016-02-30", "there is no such day in the calendar"),
+        ] {
+            let bad = edited(&line, "2016-11-23", other);
+            match Event::from_line(bad.as_bytes()) {
+                Err(StreamProblem::Malformed(m)) => assert!(
+                    m.starts_with(&format!("invalid date '{other}': {reason} (column ")),
+                    "{m}"
+                ),
+                got => panic!("{other}: {got:?}"),
+            }
+        }
+        for year in ["0000", "0001", "9999"] {
+            let good = edited(&line, "2016", year);
+            assert!(Event::from_line(good.as_bytes()).is_ok(), "{year}");
         }
     }
 }

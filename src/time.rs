@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::event::to_recorded;
 
 const DATE_FORMS: &str = "a date as YYYY-MM-DD (e.g. 2019-08-23) or 'today'";
+const DAY_FORM: &str = "a date as YYYY-MM-DD (e.g. 2019-08-23)";
 
 /// Parses an effective date: `YYYY-MM-DD` or `today`.
 ///
@@ -31,17 +32,50 @@ pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, Error> {
     if text.eq_ignore_ascii_case("today") {
         return Ok(today);
     }
-    let invalid = |reason: &str| Error::InvalidTime {
+    day(text.as_bytes()).map_err(|reason| Error::InvalidTime {
         what: "date",
         input: input.to_owned(),
         reason: reason.to_owned(),
         expected: DATE_FORMS,
-    };
-    let Some((year, month, day)) = ymd_digits(text.as_bytes()) else {
-        return Err(invalid("not in the form YYYY-MM-DD"));
-    };
-    NaiveDate::from_ymd_opt(year, month, day)
-        .ok_or_else(|| invalid("there is no such day in the calendar"))
+    })
+}
+
+/// Parses an effective date exactly as a stream line holds it: `YYYY-MM-DD`
+/// with nothing around it. It is the date [`parse_date`] takes once what a
+/// person typed is trimmed, so that every date a store holds is one that
+/// `append --on` takes and `export --csv` writes back the same.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// assert_eq!(
+///     pactlog::time::parse_day("2019-08-23").unwrap(),
+///     NaiveDate::from_ymd_opt(2019, 8, 23).unwrap()
+/// );
+/// for other in ["+10000-01-01", "-0001-01-01", "2016-1-1", " 2016-01-01", "2019-02-30"] {
+///     assert!(pactlog::time::parse_day(other).is_err(), "{other}");
+/// }
+/// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidTime`] saying whether the text is not shaped like a date
+/// or names a day that does not exist.
+pub fn parse_day(text: &str) -> Result<NaiveDate, Error> {
+    day(text.as_bytes()).map_err(|reason| Error::InvalidTime {
+        what: "date",
+        input: text.to_owned(),
+        reason: reason.to_owned(),
+        expected: DAY_FORM,
+    })
+}
+
+/// The one grammar of an effective date, wherever one comes from (a flag, a
+/// CSV cell, a stream line): exactly `YYYY-MM-DD`, a year of four ASCII
+/// digits and a month and day of two, naming a day of the calendar; or why
+/// `text` is not one.
+fn day(text: &[u8]) -> Result<NaiveDate, &'static str> {
+    let (year, month, day) = ymd_digits(text).ok_or("not in the form YYYY-MM-DD")?;
+    NaiveDate::from_ymd_opt(year, month, day).ok_or("there is no such day in the calendar")
 }
 
 /// The year, month and day of exactly `YYYY-MM-DD` (ASCII digits), not yet
@@ -54,11 +88,10 @@ fn ymd_digits(text: &[u8]) -> Option<(i32, u32, u32)> {
     Some((year, digits(&text[5..7])?, digits(&text[8..])?))
 }
 
-/// The day that exactly `YYYY-MM-DD` names, if it is one: how stream lines
-/// and import files write dates, read without chrono's general parser.
+/// The day that exactly `YYYY-MM-DD` names, if it is one: the date part of
+/// a recorded time as pactlog writes it.
 pub(crate) fn ymd(text: &[u8]) -> Option<NaiveDate> {
-    let (year, month, day) = ymd_digits(text)?;
-    NaiveDate::from_ymd_opt(year, month, day)
+    day(text).ok()
 }
 
 /// The number `text` writes, when it is all ASCII digits.

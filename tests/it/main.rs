@@ -5,6 +5,7 @@ mod bad_input;
 mod cache;
 mod commands;
 mod corruption;
+mod date_grammar;
 mod domain;
 mod harness;
 mod hostile_files;
