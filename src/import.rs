@@ -23,6 +23,7 @@ use csv::{ByteRecord, StringRecord};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::cell;
 use crate::error::{Error, LifecycleError};
 use crate::event::{Event, EventBody, Hash, StatusChange, to_recorded};
 use crate::journal::{self, Entry};
@@ -125,7 +126,27 @@ fn parse_row(record: &ByteRecord, headers: &ByteRecord, today: NaiveDate) -> Res
     let row: CsvRecord = record
         .deserialize(Some(headers))
         .map_err(|e| csv_error(&e))?;
-    check_row(row, today)
+    check_row(row.restored(), today)
+}
+
+impl<'a> CsvRecord<'a> {
+    /// The record with each cell's text as it was exported, without the
+    /// `'` that `export --csv` puts before a cell a spreadsheet would run
+    /// as a formula.
+    fn restored(self) -> CsvRecord<'a> {
+        let text = |cell: Option<&'a str>| cell.map(cell::restore);
+        CsvRecord {
+            status: cell::restore(self.status),
+            on: cell::restore(self.on),
+            source: text(self.source),
+            url: text(self.url),
+            note: text(self.note),
+            reported: text(self.reported),
+            forced: text(self.forced),
+            name: text(self.name),
+            event: text(self.event),
+        }
+    }
 }
 
 fn check_row(row: CsvRecord<'_>, today: NaiveDate) -> Result<Row, Error> {

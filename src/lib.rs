@@ -16,7 +16,8 @@
 //!   [`replay`] also answers as of a past recorded time and checks
 //!   retractions.
 //! - [`import`]: batches of CSV rows or JSON Lines, checked whole before a
-//!   byte is written; [`journal`] makes one all or nothing across a crash.
+//!   byte is written; [`journal`] makes one all or nothing across a crash;
+//!   [`cell`] keeps a CSV cell from being run as a spreadsheet formula.
 //! - [`chart`]: the timeline picture, as SVG or a self-contained HTML page.
 //! - [`cache`]: each stream's timeline, kept beside the streams for
 //!   whole-store questions; [`par`] spreads such work over the cores.
@@ -66,6 +67,7 @@
 //! ```
 
 pub mod cache;
+pub mod cell;
 pub mod chart;
 pub mod cli;
 pub mod error;

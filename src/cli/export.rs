@@ -20,7 +20,9 @@ use crate::time::shown;
 /// row per status event in force in the record (retracted ones left out),
 /// with the pact's name, for a spreadsheet: pact after pact, each pact's
 /// rows in an order that `import` takes back (the order they were recorded
-/// when it does), or a warning on standard error when none is found.
+/// when it does), or a warning on standard error when none is found. A cell
+/// a spreadsheet would run as a formula (=, +, -, @) goes out with a ' before
+/// it, which `import` takes off.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog export > backup.jsonl\n  \
     pactlog export --csv > statuses.csv")]

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use anstyle::Style;
 
+use crate::cell::Defused;
 use crate::cli::style;
 use crate::error::Error;
 use crate::event::Hash;
@@ -116,7 +117,9 @@ impl From<&str> for Cell {
 
 /// Writes `rows` as CSV (RFC 4180 quoting) under the header `columns`, which
 /// names the rows' fields in order. The header is written even when there
-/// are no rows.
+/// are no rows. Every cell is [`Defused`]: one that would begin a
+/// spreadsheet formula goes out with a `'` before it, which `import` takes
+/// off.
 pub fn csv<T: Serialize>(out: &mut dyn Write, columns: &[&str], rows: &[T]) -> Result<(), Error> {
     let mut writer = csv::WriterBuilder::new()
         .has_headers(false)
@@ -127,7 +130,7 @@ pub fn csv<T: Serialize>(out: &mut dyn Write, columns: &[&str], rows: &[T]) -> R
     };
     writer.write_record(columns).map_err(to_io)?;
     for row in rows {
-        writer.serialize(row).map_err(to_io)?;
+        writer.serialize(Defused(row)).map_err(to_io)?;
     }
     writer.flush()?;
     Ok(())

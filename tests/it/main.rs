@@ -5,6 +5,7 @@ mod bad_input;
 mod cache;
 mod commands;
 mod corruption;
+mod csv_cells;
 mod date_grammar;
 mod domain;
 mod harness;
