@@ -70,6 +70,7 @@ pub mod cache;
 pub mod cell;
 pub mod chart;
 pub mod cli;
+pub mod destination;
 pub mod error;
 pub mod event;
 pub mod files;

@@ -1,6 +1,7 @@
 //! `pactlog timeline`: a picture of the status intervals, as SVG or as a
 //! self-contained HTML page.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -8,6 +9,7 @@ use serde::Serialize;
 
 use crate::chart::{Band, Chart};
 use crate::cli::{AsOfArg, Context, read_streams, streams_failed, visible};
+use crate::destination;
 use crate::error::Error;
 use crate::pact::PactId;
 use crate::time::parse_date;
@@ -110,6 +112,12 @@ impl Args {
                 hint: Some("give a file name, or leave out --json".into()),
             });
         }
+        // nothing is read or drawn for a file that must not be written
+        for path in [&self.svg, &self.html].into_iter().flatten() {
+            if path.as_os_str() != "-" {
+                destination::check(&ctx.store, path)?;
+            }
+        }
         let when = self.as_of.parse(ctx.now)?;
         let ids = ctx.store.select(&self.pacts)?;
         let (streams, failed) = read_streams(ctx, &ids);
@@ -132,7 +140,10 @@ impl Args {
                 ctx.out.write_all(text.as_bytes())?;
                 continue;
             }
-            std::fs::write(path, text).map_err(Error::io("write", path))?;
+            destination::create(&ctx.store, path).and_then(|mut file| {
+                file.write_all(text.as_bytes())
+                    .map_err(Error::io("write", path))
+            })?;
             let file = path.to_string_lossy().into_owned();
             if self.json {
                 files.push(Written { format, file });

@@ -10,6 +10,7 @@ mod date_grammar;
 mod domain;
 mod harness;
 mod hostile_files;
+mod output_files;
 mod pictures;
 mod readme;
 mod reliability;

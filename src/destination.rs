@@ -1,0 +1,250 @@
+//! Where a file pactlog is asked to write may go: anywhere but over one of
+//! a store's own files.
+//!
+//! A picture written to `STORE/p.jsonl`, or to a link to it, would replace
+//! a stream; one written to the cache or the journal would replace what the
+//! store keeps beside its streams. A path is one of them when it names, in
+//! the store directory (however the path is spelled: `./`, `..`, a link to
+//! the directory), a file of the store or a name the store would take for
+//! one; when it is a symbolic link to such a path; or when it is another
+//! name (a hard link) of such a file.
+
+use std::ffi::OsStr;
+use std::fs::{self, File, Metadata};
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::store::{STREAM_EXTENSION, Store};
+use crate::{cache, journal};
+
+/// How many symbolic links a path is followed through, as the kernel does.
+const MAX_LINKS: usize = 40;
+
+/// What the files of a store are for: each refused as an output file in its
+/// own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A pact's stream, `<pact>.jsonl`.
+    Stream,
+    /// The cache of what the streams say.
+    Cache,
+    /// The journal of an import.
+    Journal,
+    /// A torn line `repair` moved aside.
+    Torn,
+    /// A file being written, to be renamed over one of the others.
+    Temporary,
+}
+
+impl Role {
+    /// The role of the file the store keeps (or would keep) at `name` in
+    /// its directory, if it is one of the store's.
+    pub fn of(name: &OsStr) -> Option<Role> {
+        let name = name.as_encoded_bytes();
+        let stream = format!(".{STREAM_EXTENSION}");
+        let stream = stream.as_bytes();
+        let has = |part: &[u8]| name.windows(part.len()).any(|w| w == part);
+        if name == cache::FILE.as_bytes() {
+            Some(Role::Cache)
+        } else if name == journal::FILE.as_bytes() {
+            Some(Role::Journal)
+        } else if name.ends_with(stream) {
+            Some(Role::Stream)
+        } else if has(&[stream, b".torn-"].concat()) {
+            Some(Role::Torn)
+        } else if name.starts_with(b".pactlog-")
+            || (name.starts_with(b".") && (name.ends_with(b".tmp") || has(stream)))
+        {
+            Some(Role::Temporary)
+        } else {
+            None
+        }
+    }
+
+    /// The file in words, as what it is in the store.
+    fn words(self) -> &'static str {
+        match self {
+            Role::Stream => "a stream of the store",
+            Role::Cache => "the cache of the store",
+            Role::Journal => "the import journal of the store",
+            Role::Torn => "a torn line that repair moved aside in the store",
+            Role::Temporary => "a temporary file of the store",
+        }
+    }
+}
+
+/// One of a store's files that an output path would write over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taken {
+    /// The file in the store.
+    pub file: PathBuf,
+    /// What it is.
+    pub role: Role,
+    /// Whether the output path reaches it through a link rather than by
+    /// its own name.
+    pub linked: bool,
+    /// Whether the file exists (a path named like a stream that does not
+    /// exist yet would become one).
+    pub exists: bool,
+}
+
+impl Store {
+    /// The store's file that writing `path` would write over: found by
+    /// name in the store directory, following symbolic links, or as
+    /// another name of `meta`'s file (the file at `path`, if there is one).
+    /// `None` when the store directory does not exist.
+    pub fn taken_by(&self, path: &Path, meta: Option<&Metadata>) -> Option<Taken> {
+        let dir = self.dir().canonicalize().ok()?;
+        let target = resolved(path);
+        let in_store = parent(&target)
+            .canonicalize()
+            .is_ok_and(|parent| parent == dir);
+        let by_name = target.file_name().filter(|_| in_store).and_then(|name| {
+            Some(Taken {
+                file: self.dir().join(name),
+                role: Role::of(name)?,
+                linked: target != path,
+                exists: meta.is_some(),
+            })
+        });
+        by_name.or_else(|| meta.and_then(|meta| self.other_name_of(meta)))
+    }
+
+    /// The store's file that is `meta`'s file under another name: a hard
+    /// link. A file with one name is reached by that name, so only a file
+    /// with more than one is looked for.
+    fn other_name_of(&self, meta: &Metadata) -> Option<Taken> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if meta.nlink() < 2 {
+                return None;
+            }
+            let entries = fs::read_dir(self.dir()).ok()?;
+            entries.flatten().find_map(|entry| {
+                let role = Role::of(&entry.file_name())?;
+                // a link in the store is never one of its files
+                let other = fs::symlink_metadata(entry.path()).ok()?;
+                (other.dev() == meta.dev() && other.ino() == meta.ino()).then(|| Taken {
+                    file: entry.path(),
+                    role,
+                    linked: true,
+                    exists: true,
+                })
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            None
+        }
+    }
+}
+
+/// Refuses to write `path` when it is, or links to, one of `store`'s files.
+/// Call it before writing anything, for every file a command writes.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] naming the store's file.
+pub fn check(store: &Store, path: &Path) -> Result<(), Error> {
+    let meta = fs::metadata(path).ok();
+    refuse(store, path, meta.as_ref())
+}
+
+/// Opens `path` for writing, creating it if need be, and refuses it, before
+/// a byte of it changes, when it turned out to be one of `store`'s files
+/// after [`check`]: it is truncated only once it is known not to be.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] naming the store's file, [`Error::Io`] when it cannot
+/// be opened or emptied.
+pub fn create(store: &Store, path: &Path) -> Result<File, Error> {
+    check(store, path)?;
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(Error::io("write", path))?;
+    let meta = file.metadata().map_err(Error::io("write", path))?;
+    refuse(store, path, Some(&meta))?;
+    // a pipe or a device has nothing to empty
+    if meta.is_file() {
+        file.set_len(0).map_err(Error::io("write", path))?;
+    }
+    Ok(file)
+}
+
+/// The error for an output `path` that would write over `store`'s files.
+fn refuse(store: &Store, path: &Path, meta: Option<&Metadata>) -> Result<(), Error> {
+    let Some(taken) = store.taken_by(path, meta) else {
+        return Ok(());
+    };
+    let role = taken.role.words();
+    let message = match (taken.linked, taken.exists) {
+        (true, _) => format!(
+            "{} links to {}, {role}",
+            path.display(),
+            taken.file.display()
+        ),
+        (false, true) => format!("{} is {role}", path.display()),
+        (false, false) => format!("{} would be {role}", path.display()),
+    };
+    Err(Error::Invalid {
+        message,
+        hint: Some("write it to a file outside the store directory".into()),
+    })
+}
+
+/// `path` with the symbolic links at its end followed, each relative to the
+/// directory of the link, as far as they go: the path a write would create
+/// or replace.
+fn resolved(path: &Path) -> PathBuf {
+    let mut target = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::read_link(&target) {
+            Ok(link) => target = parent(&target).join(link),
+            Err(_) => break,
+        }
+    }
+    target
+}
+
+/// The directory `path` is in (`.` for a bare name).
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+
+    #[test]
+    fn the_store_knows_its_files_by_name() {
+        for (name, role) in [
+            ("gsomia.jsonl", Some(Role::Stream)),
+            ("not an id.jsonl", Some(Role::Stream)),
+            (".pactlog-cache", Some(Role::Cache)),
+            (".pactlog-journal", Some(Role::Journal)),
+            (".pactlog-cache.4242.tmp", Some(Role::Temporary)),
+            (".pactlog-journal.4242.tmp", Some(Role::Temporary)),
+            (".gsomia.jsonl.4242.tmp", Some(Role::Temporary)),
+            (".gsomia.jsonl.Xy7pQ", Some(Role::Temporary)),
+            (
+                "gsomia.jsonl.torn-20240101T000000.000000Z",
+                Some(Role::Torn),
+            ),
+            ("timeline.svg", None),
+            ("gsomia.jsonl.svg", None),
+            ("gsomia.html", None),
+            ("jsonl", None),
+        ] {
+            assert_eq!(Role::of(name.as_ref()), role, "{name}");
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The files pactlog writes where it is told: never over a stream or
+//! another file of the store, however the path is spelled or linked.
+
+use std::fs::{self, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use crate::harness::{Files, Run, Store, pactlog};
+
+/// What `timeline` says when it refuses to write over a store's file.
+const HINT: &str = "hint: write it to a file outside the store directory\n";
+
+/// A store with one pact, `p`, and a status.
+fn one_pact() -> Store {
+    let store = Store::new();
+    store.ok(&["register", "p", "--name", "P"]);
+    store.ok(&["append", "p", "in_force", "--on", "2020-01-01"]);
+    store
+}
+
+fn arg(path: &Path) -> String {
+    path.display().to_string()
+}
+
+#[test]
+fn a_picture_is_not_written_over_a_stream_it_is_pointed_at() {
+    let store = one_pact();
+    let stream = arg(&store.stream("p"));
+    for flag in ["--svg", "--html"] {
+        let stderr = store.refuses(&["timeline", flag, &stream], 1);
+        assert_eq!(
+            stderr,
+            format!("error: [store]/p.jsonl is a stream of the store\n{HINT}")
+        );
+    }
+    // a name the store would take as a stream is not created either
+    let new = arg(&store.stream("new"));
+    let stderr = store.refuses(&["timeline", "--svg", &new], 1);
+    assert_eq!(
+        stderr,
+        format!("error: [store]/new.jsonl would be a stream of the store\n{HINT}")
+    );
+    assert!(!store.stream("new").exists());
+}
+
+#[test]
+fn neither_picture_is_written_when_one_of_them_would_replace_a_stream() {
+    let store = one_pact();
+    let files = Files::new();
+    let svg = files.path("fine.svg");
+    let stream = arg(&store.stream("p"));
+    let stderr = store.refuses(&["timeline", "--svg", &svg, "--html", &stream], 1);
+    assert!(stderr.contains("is a stream of the store"), "{stderr}");
+    assert!(!Path::new(&svg).exists(), "the SVG was written");
+}
+
+#[test]
+fn a_symbolic_link_to_a_stream_is_not_written_through() {
+    let store = one_pact();
+    let files = Files::new();
+    let link = files.path("picture.svg");
+    std::os::unix::fs::symlink(store.stream("p"), &link).expect("a symlink");
+    let stderr = store.refuses(&["timeline", "--svg", &link], 1);
+    assert_eq!(
+        files.redact(&stderr),
+        format!("error: picture.svg links to [store]/p.jsonl, a stream of the store\n{HINT}")
+    );
+    // nor a link to where a stream would be
+    let dangling = files.path("page.html");
+    std::os::unix::fs::symlink(store.stream("q"), &dangling).expect("a symlink");
+    let stderr = store.refuses(&["timeline", "--html", &dangling], 1);
+    assert_eq!(
+        files.redact(&stderr),
+        format!("error: page.html links to [store]/q.jsonl, a stream of the store\n{HINT}")
+    );
+    assert!(!store.stream("q").exists());
+}
+
+#[test]
+fn a_hard_link_to_a_stream_is_not_written_over() {
+    let store = one_pact();
+    let files = Files::new();
+    let link = files.path("picture.svg");
+    if let Err(e) = fs::hard_link(store.stream("p"), &link) {
+        eprintln!("skipped: no hard link from the store to its neighbour here: {e}");
+        return;
+    }
+    let stderr = store.refuses(&["timeline", "--svg", &link], 1);
+    assert_eq!(
+        files.redact(&stderr),
+        format!("error: picture.svg links to [store]/p.jsonl, a stream of the store\n{HINT}")
+    );
+}
+
+#[test]
+fn a_stream_spelled_with_dot_and_dot_dot_is_still_the_stream() {
+    let store = one_pact();
+    let above = store.path().parent().expect("a parent");
+    let name = store
+        .path()
+        .file_name()
+        .expect("a name")
+        .to_str()
+        .expect("UTF-8");
+    let before = store.snapshot();
+    let spelled = format!("./{name}/../{name}/./p.jsonl");
+    let output = pactlog()
+        .current_dir(above)
+        .args(["--dir", &format!("./{name}"), "timeline", "--svg", &spelled])
+        .output()
+        .expect("pactlog runs");
+    let run = Run::from(output);
+    let stderr = run.fails(1);
+    assert_eq!(
+        stderr,
+        format!("error: {spelled} is a stream of the store\n{HINT}")
+    );
+    assert_eq!(store.snapshot(), before);
+    // and through a link to the store directory
+    let files = Files::new();
+    let link = files.path("store");
+    std::os::unix::fs::symlink(store.path(), &link).expect("a symlink");
+    let through = format!("{link}/p.jsonl");
+    let stderr = store.refuses(&["timeline", "--svg", &through], 1);
+    assert_eq!(
+        files.redact(&stderr),
+        format!("error: store/p.jsonl is a stream of the store\n{HINT}")
+    );
+}
+
+#[test]
+fn the_cache_the_journal_and_a_moved_torn_line_are_not_written_over() {
+    let store = one_pact();
+    // `list` keeps the cache; a torn line moved aside is kept beside it
+    store.ok(&["list"]);
+    let cache = store.path().join(".pactlog-cache");
+    assert!(cache.exists(), "list wrote no cache");
+    let mut stream = OpenOptions::new()
+        .append(true)
+        .open(store.stream("p"))
+        .expect("the stream");
+    std::io::Write::write_all(&mut stream, b"{\"torn").expect("a torn line");
+    store.ok(&["repair", "p"]);
+    let torn = torn_files(store.path());
+    assert_eq!(torn.len(), 1, "{torn:?}");
+    let journal = store.path().join(".pactlog-journal");
+    for (path, said) in [
+        (cache, "is the cache of the store".to_owned()),
+        (
+            journal,
+            "would be the import journal of the store".to_owned(),
+        ),
+        (
+            torn[0].clone(),
+            "is a torn line that repair moved aside in the store".to_owned(),
+        ),
+    ] {
+        let stderr = store.refuses(&["timeline", "--svg", &arg(&path)], 1);
+        let name = path.file_name().expect("a name").to_string_lossy();
+        assert_eq!(stderr, format!("error: [store]/{name} {said}\n{HINT}"));
+    }
+}
+
+fn torn_files(dir: &Path) -> Vec<PathBuf> {
+    let mut torn: Vec<PathBuf> = fs::read_dir(dir)
+        .expect("the store")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.to_string_lossy().contains(".jsonl.torn-"))
+        .collect();
+    torn.sort();
+    torn
+}
+
+#[test]
+fn a_picture_is_written_to_any_other_file_whole() {
+    let store = one_pact();
+    let picture = store.ok(&["timeline", "--svg", "-"]);
+    let files = Files::new();
+    // a longer file it replaces keeps none of its bytes
+    let older = files.write("t.svg", "x".repeat(picture.len() * 2));
+    // another name of the same file is no concern of the store's
+    fs::hard_link(&older, files.path("also.svg")).expect("a hard link");
+    let stdout = store.ok(&["timeline", "--svg", &older]);
+    assert_eq!(files.redact(&stdout), "wrote t.svg\n");
+    assert_eq!(files.read("t.svg"), picture);
+    // nor is a file in the store's directory named as none of its own
+    let beside = arg(&store.path().join("timeline.svg"));
+    let stdout = store.ok(&["timeline", "--svg", &beside]);
+    assert_eq!(store.redact(&stdout), "wrote [store]/timeline.svg\n");
+    assert_eq!(
+        store.ok(&["verify"]).lines().last(),
+        Some("1 stream checked, 1 ok, 0 failed, 0 warnings")
+    );
+}
