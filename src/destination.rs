@@ -117,27 +117,31 @@ impl Store {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
-            if meta.nlink() < 2 {
-                return None;
-            }
-            let entries = fs::read_dir(self.dir()).ok()?;
-            entries.flatten().find_map(|entry| {
-                let role = Role::of(&entry.file_name())?;
-                // a link in the store is never one of its files
-                let other = fs::symlink_metadata(entry.path()).ok()?;
-                (other.dev() == meta.dev() && other.ino() == meta.ino()).then(|| Taken {
-                    file: entry.path(),
-                    role,
-                    linked: true,
-                    exists: true,
-                })
-            })
+            (meta.nlink() > 1).then(|| self.same_file(meta)).flatten()
         }
         #[cfg(not(unix))]
         {
             let _ = meta;
             None
         }
+    }
+
+    /// The store's file that is `meta`'s file, under whichever name.
+    #[cfg(unix)]
+    fn same_file(&self, meta: &Metadata) -> Option<Taken> {
+        use std::os::unix::fs::MetadataExt;
+        let entries = fs::read_dir(self.dir()).ok()?;
+        entries.flatten().find_map(|entry| {
+            let role = Role::of(&entry.file_name())?;
+            // a link in the store is never one of its files
+            let other = fs::symlink_metadata(entry.path()).ok()?;
+            (other.dev() == meta.dev() && other.ino() == meta.ino()).then(|| Taken {
+                file: entry.path(),
+                role,
+                linked: true,
+                exists: true,
+            })
+        })
     }
 }
 
@@ -175,6 +179,52 @@ pub fn create(store: &Store, path: &Path) -> Result<File, Error> {
         file.set_len(0).map_err(Error::io("write", path))?;
     }
     Ok(file)
+}
+
+/// Refuses standard output when it is a file of `store`: a shell
+/// redirection (`> STORE/p.jsonl`, `>> STORE/p.jsonl`) that would write a
+/// command's output into a stream. Anything but a regular file passes.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] naming the store's file.
+pub fn check_stdout(store: &Store) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let Ok(meta) = std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(File::from)
+            .and_then(|file| file.metadata())
+        else {
+            return Ok(());
+        };
+        if !meta.is_file() {
+            return Ok(());
+        }
+        // the name it was opened by, where the system tells it
+        let named = fs::read_link("/proc/self/fd/1").ok();
+        let taken = match &named {
+            Some(path) => store.taken_by(path, Some(&meta)),
+            None => store.same_file(&meta),
+        };
+        if let Some(taken) = taken {
+            return Err(Error::Invalid {
+                message: format!(
+                    "standard output is {}, {}",
+                    taken.file.display(),
+                    taken.role.words()
+                ),
+                hint: Some(
+                    "send the output to a file outside the store (a shell's > empties its \
+                     file even before pactlog starts: `pactlog verify` shows whether it did)"
+                        .into(),
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The error for an output `path` that would write over `store`'s files.

@@ -8,7 +8,7 @@ use chrono::{Local, Utc};
 use clap::Parser;
 use pactlog::cli::style::wants_color;
 use pactlog::cli::{Cli, Context, report};
-use pactlog::{Error, Store};
+use pactlog::{Error, Store, destination};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -28,7 +28,9 @@ fn main() -> ExitCode {
         out: &mut out,
         err: &mut err,
     };
-    let result = cli.run(&mut ctx).and_then(|()| Ok(out.flush()?));
+    let result = destination::check_stdout(&ctx.store)
+        .and_then(|()| cli.run(&mut ctx))
+        .and_then(|()| Ok(out.flush()?));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,

@@ -191,3 +191,47 @@ fn a_picture_is_written_to_any_other_file_whole() {
         Some("1 stream checked, 1 ok, 0 failed, 0 warnings")
     );
 }
+
+#[test]
+fn standard_output_redirected_into_a_stream_is_refused() {
+    let store = one_pact();
+    for command in [&["export"][..], &["list"], &["completions", "bash"]] {
+        let before = store.snapshot();
+        // as `pactlog export >> STORE/p.jsonl` runs it
+        let stream = OpenOptions::new()
+            .append(true)
+            .open(store.stream("p"))
+            .expect("the stream");
+        let output = pactlog()
+            .arg("--dir")
+            .arg(store.path())
+            .args(command)
+            .stdout(stream)
+            .output()
+            .expect("pactlog runs");
+        let stderr = Run::from(output).fails(1);
+        assert_eq!(
+            store.redact(&stderr),
+            "error: standard output is [store]/p.jsonl, a stream of the store\n\
+             hint: send the output to a file outside the store (a shell's > empties its \
+             file even before pactlog starts: `pactlog verify` shows whether it did)\n",
+            "{command:?}"
+        );
+        assert_eq!(store.snapshot(), before, "{command:?} changed the store");
+    }
+    // standard output to a file anywhere else is output as ever
+    let files = Files::new();
+    let out = fs::File::create(files.path("export.jsonl")).expect("a file");
+    let status = pactlog()
+        .arg("--dir")
+        .arg(store.path())
+        .arg("export")
+        .stdout(out)
+        .status()
+        .expect("pactlog runs");
+    assert!(status.success());
+    assert_eq!(
+        files.read("export.jsonl"),
+        fs::read_to_string(store.stream("p")).expect("the stream")
+    );
+}
