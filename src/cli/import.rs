@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::Context;
+use crate::cli::output::one_line;
 use crate::error::Error;
 use crate::import::{plan_csv, plan_jsonl};
 
@@ -180,7 +181,7 @@ impl Args {
             summary.pacts,
             if summary.pacts == 1 { "pact" } else { "pacts" },
             summary.created,
-            summary.file
+            one_line(&summary.file)
         )?;
         Ok(())
     }

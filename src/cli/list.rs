@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::cache::CacheFile;
-use crate::cli::output::{Cell, Table, as_of_words, csv, dim, marks, one_line};
+use crate::cli::output::{Cell, Table, as_of_words, csv, dim, marks, one_line, path_text};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, reported, streams_failed};
 use crate::error::Error;
@@ -116,7 +116,7 @@ impl Args {
             match wanted {
                 Some(status) => writeln!(ctx.out, "no pact is {status} on {on}{known}")?,
                 None => {
-                    let dir = ctx.store.dir().display();
+                    let dir = path_text(ctx.store.dir());
                     let later = match later {
                         0 => String::new(),
                         n => format!(" ({n} registered later)"),

@@ -235,6 +235,13 @@ pub fn as_of_words(when: Option<&AsOf>) -> String {
         .unwrap_or_default()
 }
 
+/// A path as text shown to a person: its odd bytes replaced, and escaped as
+/// [`one_line`] escapes free text, so that a control character or a
+/// direction mark in a directory's name is shown, never acted on.
+pub fn path_text(path: &std::path::Path) -> String {
+    one_line(&path.display().to_string())
+}
+
 /// Free text shown on one line of a table: line breaks and other control
 /// characters, and the marks that turn the direction of text around (which
 /// can make what follows them read backwards), are shown escaped, never

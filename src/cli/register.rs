@@ -1,6 +1,7 @@
 //! `pactlog register`: create a pact's stream.
 
 use crate::cli::Context;
+use crate::cli::output::path_text;
 use crate::error::Error;
 use crate::pact::{Pact, PactId};
 
@@ -57,7 +58,7 @@ impl Args {
             return ctx.json(&event);
         }
         let path = ctx.store.stream_path(&event.pact);
-        writeln!(ctx.out, "registered {} in {}", event.pact, path.display())?;
+        writeln!(ctx.out, "registered {} in {}", event.pact, path_text(&path))?;
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::cli::Context;
+use crate::cli::output::one_line;
 use crate::error::Error;
 use crate::pact::PactId;
 use crate::store::Repair;
@@ -75,7 +76,8 @@ impl Args {
             (Some(quarantine), Some(line), Some(bytes)) => {
                 writeln!(
                     ctx.out,
-                    "{pact}: moved the torn line {line} ({bytes} bytes) to {quarantine}"
+                    "{pact}: moved the torn line {line} ({bytes} bytes) to {}",
+                    one_line(quarantine)
                 )?;
                 if report.complete == Some(true) {
                     writeln!(

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::chart::{Band, Chart};
+use crate::cli::output::path_text;
 use crate::cli::{AsOfArg, Context, read_streams, streams_failed, visible};
 use crate::destination;
 use crate::error::Error;
@@ -144,14 +145,14 @@ impl Args {
                 file.write_all(text.as_bytes())
                     .map_err(Error::io("write", path))
             })?;
-            let file = path.to_string_lossy().into_owned();
             if self.json {
+                let file = path.to_string_lossy().into_owned();
                 files.push(Written { format, file });
             } else if to_stdout {
                 // stdout holds the other picture: say it beside it
-                writeln!(ctx.err, "wrote {file}")?;
+                writeln!(ctx.err, "wrote {}", path_text(path))?;
             } else {
-                writeln!(ctx.out, "wrote {file}")?;
+                writeln!(ctx.out, "wrote {}", path_text(path))?;
             }
         }
         if self.json {

@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use crate::cli::Context;
-use crate::cli::output::{Cell, Table};
+use crate::cli::output::{Cell, Table, one_line};
 use crate::cli::style;
 use crate::error::{Error, StreamProblem};
 use crate::event::{Fact, Hash};
@@ -284,19 +284,22 @@ fn write_text(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
         }
     }
     table.print(out, "", color)?;
+    // a line names its stream's path, and may quote what a line holds:
+    // shown escaped, as one line
     for s in &report.streams {
         for problem in &s.problems {
-            writeln!(out, "problem: {problem}")?;
+            writeln!(out, "problem: {}", one_line(problem))?;
         }
         for warning in &s.warnings {
-            writeln!(out, "warning: {warning}")?;
+            writeln!(out, "warning: {}", one_line(warning))?;
         }
     }
     if let Some(journal) = &report.unfinished_import {
         writeln!(
             out,
-            "warning: {journal}: an import did not finish; the next command that records \
-             (an append, a note, or `pactlog repair PACT`) carries it out to the end"
+            "warning: {}: an import did not finish; the next command that records \
+             (an append, a note, or `pactlog repair PACT`) carries it out to the end",
+            one_line(journal)
         )?;
     }
     let failed = report.streams.iter().filter(|s| !s.ok).count();

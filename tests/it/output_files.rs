@@ -1,5 +1,6 @@
 //! The files pactlog writes where it is told: never over a stream or
-//! another file of the store, however the path is spelled or linked.
+//! another file of the store, however the path is spelled or linked; and
+//! the store's paths in what it prints, as a person reads them.
 
 use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -234,4 +235,77 @@ fn standard_output_redirected_into_a_stream_is_refused() {
         files.read("export.jsonl"),
         fs::read_to_string(store.stream("p")).expect("the stream")
     );
+}
+
+/// A directory name with a line break, an escape sequence that would turn
+/// a terminal's text red, and a mark that would show what follows it
+/// backwards.
+const ODD: &str = "odd\nname\u{1b}[31m\u{202e}txt";
+
+/// How [`ODD`] is shown.
+const ODD_SHOWN: &str = "odd\\nname\\u{1b}[31m\\u{202e}txt";
+
+/// Runs `pactlog --dir DIR ARGS...`.
+fn run_in(dir: &Path, args: &[&str]) -> Run {
+    let output = pactlog()
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("pactlog runs");
+    Run::from(output)
+}
+
+/// Asserts that `run` printed the odd store path only escaped.
+fn shows_escaped(run: &Run, what: &str) {
+    for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        for raw in ['\u{1b}', '\u{202e}'] {
+            assert!(!text.contains(raw), "{what} {name} holds {raw:?}: {text:?}");
+        }
+        assert!(!text.contains("odd\nname"), "{what} {name}: {text:?}");
+    }
+    assert!(
+        run.stdout.contains(ODD_SHOWN),
+        "{what} did not show the path escaped: {:?}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_store_path_with_control_characters_is_shown_escaped() {
+    let files = Files::new();
+    let dir = PathBuf::from(files.path(ODD));
+    fs::create_dir(&dir).expect("a directory with an odd name");
+    let list = run_in(&dir, &["list"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    shows_escaped(&list, "list");
+    let register = run_in(&dir, &["register", "p", "--name", "P"]);
+    assert_eq!(register.code, 0, "{}", register.stderr);
+    shows_escaped(&register, "register");
+    assert!(files.redact(&register.stdout) == format!("registered p in {ODD_SHOWN}/p.jsonl\n"));
+    // a torn last line: damage verify reports and repair moves aside
+    let mut stream = OpenOptions::new()
+        .append(true)
+        .open(dir.join("p.jsonl"))
+        .expect("the stream");
+    std::io::Write::write_all(&mut stream, b"{\"torn").expect("a torn line");
+    let verify = run_in(&dir, &["verify"]);
+    assert_eq!(verify.code, 1, "{}", verify.stderr);
+    shows_escaped(&verify, "verify");
+    assert!(
+        files.redact(&verify.stdout).contains(&format!(
+            "problem: {ODD_SHOWN}/p.jsonl:2: the last line is torn"
+        )),
+        "{}",
+        verify.stdout
+    );
+    let repair = run_in(&dir, &["repair", "p"]);
+    assert_eq!(repair.code, 0, "{}", repair.stderr);
+    shows_escaped(&repair, "repair");
+    let timeline = run_in(
+        &dir,
+        &["timeline", "--svg", &format!("{}/t.svg", dir.display())],
+    );
+    assert_eq!(timeline.code, 0, "{}", timeline.stderr);
+    shows_escaped(&timeline, "timeline");
 }
