@@ -242,6 +242,15 @@ pub fn path_text(path: &std::path::Path) -> String {
     one_line(&path.display().to_string())
 }
 
+/// `count` and `word`, in the plural unless the count is one: `1 event`,
+/// `2 events`, `0 bytes`.
+pub fn plural(count: u64, word: &str) -> String {
+    match count {
+        1 => format!("1 {word}"),
+        n => format!("{n} {word}s"),
+    }
+}
+
 /// Free text shown on one line of a table: line breaks and other control
 /// characters, and the marks that turn the direction of text around (which
 /// can make what follows them read backwards), are shown escaped, never

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::cli::Context;
-use crate::cli::output::one_line;
+use crate::cli::output::{one_line, plural};
 use crate::error::Error;
 use crate::pact::PactId;
 use crate::store::Repair;
@@ -72,11 +72,13 @@ impl Args {
             return ctx.json(&report);
         }
         let pact = &report.pact;
+        let events = plural(report.events as u64, "event");
         match (&report.quarantine, report.line, report.bytes) {
             (Some(quarantine), Some(line), Some(bytes)) => {
                 writeln!(
                     ctx.out,
-                    "{pact}: moved the torn line {line} ({bytes} bytes) to {}",
+                    "{pact}: moved the torn line {line} ({}) to {}",
+                    plural(bytes, "byte"),
                     one_line(quarantine)
                 )?;
                 if report.complete == Some(true) {
@@ -93,18 +95,10 @@ impl Args {
                         "{pact}: the stream held no complete event and was removed; register the pact again"
                     )?;
                 } else {
-                    writeln!(
-                        ctx.out,
-                        "{pact}: the stream verifies, {} events",
-                        report.events
-                    )?;
+                    writeln!(ctx.out, "{pact}: the stream verifies, {events}")?;
                 }
             }
-            _ => writeln!(
-                ctx.out,
-                "{pact}: intact, nothing to repair ({} events)",
-                report.events
-            )?,
+            _ => writeln!(ctx.out, "{pact}: intact, nothing to repair ({events})")?,
         }
         Ok(())
     }

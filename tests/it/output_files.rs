@@ -1,6 +1,6 @@
 //! The files pactlog writes where it is told: never over a stream or
 //! another file of the store, however the path is spelled or linked; and
-//! the store's paths in what it prints, as a person reads them.
+//! the store's paths and counts in what it prints, as a person reads them.
 
 use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -308,4 +308,27 @@ fn a_store_path_with_control_characters_is_shown_escaped() {
     );
     assert_eq!(timeline.code, 0, "{}", timeline.stderr);
     shows_escaped(&timeline, "timeline");
+}
+
+#[test]
+fn repair_counts_one_event_and_one_byte_in_the_singular() {
+    let store = Store::new();
+    store.ok(&["register", "p", "--name", "P"]);
+    let mut stream = OpenOptions::new()
+        .append(true)
+        .open(store.stream("p"))
+        .expect("the stream");
+    std::io::Write::write_all(&mut stream, b"{").expect("a torn line");
+    let said = store.redact(&store.ok(&["repair", "p"]));
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(lines.len(), 2, "{said}");
+    assert!(
+        lines[0].starts_with("p: moved the torn line 2 (1 byte) to [store]/p.jsonl.torn-"),
+        "{said}"
+    );
+    assert_eq!(lines[1], "p: the stream verifies, 1 event");
+    assert_eq!(
+        store.ok(&["repair", "p"]),
+        "p: intact, nothing to repair (1 event)\n"
+    );
 }
