@@ -3,6 +3,8 @@
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
+#[cfg(unix)]
+use std::sync::atomic::AtomicBool;
 
 use chrono::{Local, Utc};
 use clap::Parser;
@@ -10,7 +12,17 @@ use pactlog::cli::style::wants_color;
 use pactlog::cli::{Cli, Context, report};
 use pactlog::{Error, Store, destination};
 
+/// Where the handler of SIGXFSZ notes the signal. Nothing reads it: the
+/// write that passed the file-size limit fails with its own error.
+#[cfg(unix)]
+static FILE_TOO_LARGE: AtomicBool = AtomicBool::new(false);
+
 fn main() -> ExitCode {
+    // a write past the file-size limit sends SIGXFSZ, whose default action
+    // kills the process part-way through the write; caught, the write fails
+    // with EFBIG instead, and what it wrote of a line is cut off again
+    #[cfg(unix)]
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, &FILE_TOO_LARGE);
     let cli = Cli::parse();
     let no_color = std::env::var_os("NO_COLOR");
     let force = std::env::var_os("CLICOLOR_FORCE");
