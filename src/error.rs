@@ -26,6 +26,20 @@ pub enum Error {
         /// The underlying error.
         source: io::Error,
     },
+    /// A write failed part-way (a full disk, the file-size limit), and
+    /// what it wrote was cut off again, or its new file removed, unless
+    /// `rollback` says otherwise.
+    #[error("could not {action} {}: {}; {rollback}", path.display(), write_failure(source))]
+    WriteFailed {
+        /// What was being done: "append to", "write", ...
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why the write failed.
+        source: io::Error,
+        /// What became of the part written.
+        rollback: Rollback,
+    },
     /// A row of an import file is refused; nothing was written.
     #[error("{file}:{line}: {source}")]
     Row {
@@ -244,6 +258,31 @@ impl Error {
                  reached the record; once the streams are as they should be, move the journal aside",
                 crate::journal::FILE
             )),
+            Error::WriteFailed {
+                path,
+                rollback: Rollback::Failed(_),
+                ..
+            } => {
+                let pact = path.file_stem().map(|s| s.to_string_lossy());
+                Some(format!(
+                    "once the cause is mended, `pactlog repair {}` moves a torn last line into \
+                     a file beside the stream",
+                    pact.as_deref().unwrap_or("PACT")
+                ))
+            }
+            Error::WriteFailed { source, .. } => Some(
+                match source.kind() {
+                    io::ErrorKind::FileTooLarge => {
+                        "the file would pass the file-size limit (`ulimit -f`): raise the limit, \
+                         then run the command again"
+                    }
+                    io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+                        "free some space on the disk, then run the command again"
+                    }
+                    _ => "mend the cause, then run the command again",
+                }
+                .into(),
+            ),
             Error::ImportUnfinished { .. } => Some(format!(
                 "its journal ({}) and the hidden files it names hold the rest; the next command \
                  that records (`pactlog repair PACT`, say) writes what is missing, once the cause \
@@ -333,6 +372,43 @@ impl Error {
             path,
             source,
         }
+    }
+}
+
+/// What became of the part written by a write that failed part-way.
+#[derive(Debug)]
+pub enum Rollback {
+    /// It was cut off, and the cut synced (or, written to a file of its
+    /// own beside the stream, that file was removed): the stream is as it
+    /// was.
+    Done,
+    /// It was in a new file, which is removed: nothing was recorded.
+    Removed,
+    /// Cutting it off failed too: the stream may end in a torn line.
+    Failed(io::Error),
+}
+
+impl fmt::Display for Rollback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rollback::Done => write!(f, "the stream is as it was"),
+            Rollback::Removed => write!(f, "nothing was recorded"),
+            Rollback::Failed(e) => write!(
+                f,
+                "cutting off the part written failed too ({e}), so the stream may end in a torn \
+                 line"
+            ),
+        }
+    }
+}
+
+/// Why a write failed, in words: the common causes said plainly.
+fn write_failure(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::FileTooLarge => "file too large (past the file-size limit)".into(),
+        io::ErrorKind::StorageFull => "no space left on the device".into(),
+        io::ErrorKind::QuotaExceeded => "the disk quota is used up".into(),
+        _ => e.to_string(),
     }
 }
 

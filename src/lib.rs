@@ -85,7 +85,7 @@ pub mod store;
 pub mod stream;
 pub mod time;
 
-pub use error::{Error, LifecycleError, StreamProblem};
+pub use error::{Error, LifecycleError, Rollback, StreamProblem};
 pub use event::{Event, EventBody, Fact, Hash, Kind, Note, StatusChange, What};
 pub use pact::{Pact, PactId};
 pub use replay::{Entry, Interval, Timeline};

@@ -18,7 +18,7 @@ use std::sync::{Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::error::{Error, StreamProblem};
+use crate::error::{Error, Rollback, StreamProblem};
 use crate::event::{Event, EventBody, Fact, to_recorded};
 use crate::files::{self, Refused};
 use crate::journal;
@@ -408,13 +408,17 @@ impl Store {
 
     /// Appends the event that `decide` makes from the stream as it stands
     /// once locked. `decide` validates against the stream; the store assigns
-    /// the seq, id, recorded time and hash link.
+    /// the seq, id, recorded time and hash link. A write that fails
+    /// part-way is cut back: the stream is as it was. (Past the file-size
+    /// limit the system also sends SIGXFSZ, which kills a program that does
+    /// not catch or ignore it, as the `pactlog` binary does, mid-write.)
     ///
     /// # Errors
     ///
     /// [`Error::UnknownPact`] when there is no such stream, [`Error::Stream`]
     /// when it is damaged, [`Error::Conflict`] when `expect_seq` does not
-    /// match, and whatever `decide` returns.
+    /// match, [`Error::WriteFailed`] when the line cannot be written and
+    /// synced, and whatever `decide` returns.
     pub fn append(
         &self,
         id: &PactId,
@@ -424,7 +428,6 @@ impl Store {
     ) -> Result<Event, Error> {
         let path = self.stream_path(id);
         let (open, stream) = self.open_for_append(id)?;
-        let mut file = &open.file;
         let last = stream.last_seq();
         if let Some(expected) = options.expect_seq
             && expected != last
@@ -446,11 +449,45 @@ impl Store {
             prev: Some(stream.head),
         };
         let line = line_of(&event)?;
-        file.write_all(line.as_bytes())
-            .map_err(Error::io("append to", &path))?;
-        file.sync_data().map_err(Error::io("sync", &path))?;
+        append_or_undo(&open.file, &path, line.as_bytes(), true)?;
         Ok(event)
     }
+}
+
+/// Adds `bytes` to the end of `file`, the stream at `path` open for
+/// appending under its exclusive lock, and syncs them when `sync`. A write
+/// (or sync) that fails part-way, on a full disk or past the file-size
+/// limit, is undone: the file is cut back to the length it had, and the cut
+/// synced, under the same lock, so that no reader ever takes the part
+/// written for damage.
+///
+/// # Errors
+///
+/// [`Error::WriteFailed`], saying whether the stream is as it was;
+/// [`Error::Io`] when the file's length cannot be read before writing.
+pub(crate) fn append_or_undo(
+    mut file: &File,
+    path: &Path,
+    bytes: &[u8],
+    sync: bool,
+) -> Result<(), Error> {
+    let before = file.metadata().map_err(Error::io("read", path))?.len();
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| if sync { file.sync_data() } else { Ok(()) });
+    let Err(source) = written else {
+        return Ok(());
+    };
+    let rollback = match file.set_len(before).and_then(|()| file.sync_data()) {
+        Ok(()) => Rollback::Done,
+        Err(e) => Rollback::Failed(e),
+    };
+    Err(Error::WriteFailed {
+        action: "append to",
+        path: path.to_owned(),
+        source,
+        rollback,
+    })
 }
 
 /// The event's line with its LF, when it is one that readers take: the

@@ -16,4 +16,5 @@ mod readme;
 mod reliability;
 mod shell;
 mod time;
+mod torn_writes;
 mod transfer;

@@ -1,0 +1,192 @@
+//! Torn writes and the readers beside them: a write that fails part-way (a
+//! file-size limit here; a full disk takes the same path) leaves every
+//! stream as it was and never kills pactlog, and a line being appended is
+//! never reported as damage by a reader that meets it half written.
+//!
+//! A full disk cannot be made here: a small tmpfs needs mount rights the
+//! tests cannot assume. The limit `ulimit -f` sets makes a write fail with
+//! EFBIG where a full disk makes it fail with ENOSPC, part-way through the
+//! same `write`, and pactlog undoes both alike, so the limit stands for both.
+
+use std::fs;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+
+use crate::harness::{Run, Store};
+
+/// The unit of `ulimit -f` in `/bin/sh` (512 bytes in dash and in POSIX
+/// shells, 1024 in bash run as bash), found by letting a write run into a
+/// limit of one unit; `None` when the limit cannot be set here.
+fn limit_unit() -> Option<u64> {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let probe = dir.path().join("probe");
+    // the shell ignores SIGXFSZ, so its write stops at the limit
+    Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 1 && printf '%4096s' x > \"$0\"")
+        .arg(&probe)
+        .stderr(Stdio::null())
+        .status()
+        .expect("sh runs");
+    let unit = fs::metadata(&probe).map(|m| m.len()).ok()?;
+    [512, 1024].contains(&unit).then_some(unit)
+}
+
+/// The unit of `ulimit -f`, or a note on standard error that the test
+/// cannot run here.
+fn unit_or_skip(test: &str) -> Option<u64> {
+    let unit = limit_unit();
+    if unit.is_none() {
+        eprintln!("{test}: skipped, `ulimit -f` cannot limit a file's size in /bin/sh here");
+    }
+    unit
+}
+
+/// Runs `pactlog --dir DIR ARGS...` with its files limited to `bytes`, a
+/// multiple of the unit of `ulimit -f`, and checks it exited rather than
+/// being killed by SIGXFSZ.
+fn run_limited(dir: &std::path::Path, unit: u64, bytes: u64, args: &[&str]) -> Run {
+    assert_eq!(bytes % unit, 0, "{bytes} is not a whole number of units");
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -f {} && exec \"$0\" \"$@\"", bytes / unit))
+        .arg(env!("CARGO_BIN_EXE_pactlog"))
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("PACTLOG_DIR")
+        .output()
+        .expect("sh runs");
+    if let Some(signal) = output.status.signal() {
+        panic!(
+            "pactlog {} was killed by signal {signal} (SIGXFSZ is {}); stderr: {}",
+            shown(args),
+            libc::SIGXFSZ,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Run::from(output)
+}
+
+/// The arguments of a command, the long ones cut short, for messages.
+fn shown(args: &[&str]) -> String {
+    let args: Vec<String> = args
+        .iter()
+        .map(|arg| match arg.char_indices().nth(24) {
+            Some((at, _)) => format!("{}...", &arg[..at]),
+            None => (*arg).to_owned(),
+        })
+        .collect();
+    args.join(" ")
+}
+
+/// The smallest limit above `len` bytes: a write that starts at `len` can
+/// write at least one byte and at most one unit before it meets it.
+fn limit_above(len: u64, unit: u64) -> u64 {
+    (len / unit + 1) * unit
+}
+
+/// A text of `n` letters: a line longer than any unit of `ulimit -f`.
+fn long(n: usize) -> String {
+    "n".repeat(n)
+}
+
+/// Runs `args` with a limit that the line it appends to `pact` runs into,
+/// and checks that it fails with a clear error, leaves every file of the
+/// store as it was, and that the stream still verifies. Returns stderr.
+fn refused_at_the_limit(store: &Store, unit: u64, pact: &str, args: &[&str]) -> String {
+    let before = store.snapshot();
+    let len = fs::metadata(store.stream(pact)).expect("the stream").len();
+    let run = run_limited(store.path(), unit, limit_above(len, unit), args);
+    let command = shown(args);
+    assert!(run.stdout.is_empty(), "{command} printed: {}", run.stdout);
+    let stderr = store.redact(&run.fails(1));
+    assert!(
+        stderr.starts_with(&format!(
+            "error: could not append to [store]/{pact}.jsonl: file too large (past the \
+             file-size limit); the stream is as it was\nhint: "
+        )),
+        "{command}: {stderr}"
+    );
+    assert!(stderr.contains("ulimit -f"), "{stderr}");
+    assert_eq!(store.snapshot(), before, "{command} changed the store");
+    store.ok(&["verify"]);
+    stderr
+}
+
+#[test]
+fn an_append_note_or_retraction_past_the_file_size_limit_leaves_the_stream_as_it_was() {
+    let Some(unit) = unit_or_skip("appends past the file-size limit") else {
+        return;
+    };
+    let store = Store::new().with_gsomia();
+    let note = long(3000);
+    let stderr = refused_at_the_limit(
+        &store,
+        unit,
+        "gsomia",
+        &[
+            "append",
+            "gsomia",
+            "in_force",
+            "--on",
+            "2019-11-23",
+            "--note",
+            &note,
+        ],
+    );
+    assert_eq!(
+        stderr.lines().nth(1),
+        Some(
+            "hint: the file would pass the file-size limit (`ulimit -f`): raise the limit, \
+             then run the command again"
+        )
+    );
+    refused_at_the_limit(
+        &store,
+        unit,
+        "gsomia",
+        &["note", "gsomia", &note, "--on", "2019-11-23"],
+    );
+    let last = store.json(&["log", "gsomia"])[4]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    refused_at_the_limit(
+        &store,
+        unit,
+        "gsomia",
+        &["retract", "gsomia", &last, "--reason", &note],
+    );
+    // the limit raised, the same command records
+    store.ok(&["note", "gsomia", &note, "--on", "2019-11-23"]);
+    assert_eq!(
+        store.json(&["log", "gsomia"]).as_array().map(Vec::len),
+        Some(6)
+    );
+}
+
+#[test]
+fn a_stream_already_at_the_file_size_limit_takes_no_byte_and_stays_readable() {
+    let Some(unit) = unit_or_skip("a stream at the file-size limit") else {
+        return;
+    };
+    let store = Store::new().with_gsomia();
+    let before = store.snapshot();
+    let len = fs::metadata(store.stream("gsomia"))
+        .expect("the stream")
+        .len();
+    // a limit at or below the file's length: the first byte is refused
+    let run = run_limited(
+        store.path(),
+        unit,
+        len / unit * unit,
+        &["note", "gsomia", "one more", "--on", "2020-01-01"],
+    );
+    let stderr = store.redact(&run.fails(1));
+    assert!(stderr.contains("the stream is as it was"), "{stderr}");
+    assert_eq!(store.snapshot(), before);
+    // reading needs no room
+    let run = run_limited(store.path(), unit, len / unit * unit, &["verify"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
