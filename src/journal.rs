@@ -16,8 +16,9 @@
 //! anything else: a stream still at its length before the import gets its
 //! lines, one that has a first part of them (a write cut short) gets the
 //! rest, one that has them all is left as it is, and a new stream not
-//! linked yet is linked. Nothing is ever cut or rewritten. A stream that
-//! holds anything else was changed by hand since, and nothing more is
+//! linked yet is linked. A write that fails part-way (a full disk) is cut
+//! back to where it began; nothing else is ever cut or rewritten. A stream
+//! that holds anything else was changed by hand since, and nothing more is
 //! written until a person has looked.
 //!
 //! The file is one JSON document on one line, then a line with the CRC-32
@@ -33,7 +34,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::files;
 use crate::pact::PactId;
-use crate::store::{STAGED_SUFFIX, Store, open_stream, stream_name, sync_filesystem};
+use crate::store::{
+    STAGED_SUFFIX, Store, append_or_undo, open_stream, stream_name, sync_filesystem,
+};
 
 /// The journal's name in the store directory.
 pub const FILE: &str = ".pactlog-journal";
@@ -319,19 +322,21 @@ fn held(mut file: &File, path: &Path, at: u64, lines: &[u8]) -> Result<usize, Er
 /// for a caller holding the store's exclusive lock. The lock on the stream,
 /// and the look at what it holds, keep out a writer that does not take the
 /// store's lock: what it wrote is found, and nothing is written after it.
+/// A write that fails part-way is cut back to where it began, so the
+/// stream holds a first part of `lines` still, and the journal carried out
+/// again writes the rest.
 ///
 /// # Errors
 ///
 /// [`Error::JournalConflict`] when the stream holds anything but its first
 /// `at` bytes and a first part of `lines`; [`Error::Io`] when it cannot be
-/// opened, locked or written.
+/// opened or locked, [`Error::WriteFailed`] when it cannot be written.
 fn append(store: &Store, pact: &PactId, at: u64, lines: &[u8]) -> Result<(), Error> {
     let path = store.stream_path(pact);
-    let mut file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
+    let file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
     file.lock().map_err(Error::io("lock", &path))?;
     let held = held(&file, &path, at, lines)?;
-    file.write_all(&lines[held..])
-        .map_err(Error::io("append to", &path))
+    append_or_undo(&file, &path, &lines[held..], false)
 }
 
 /// Carries out a journal left by an import that did not finish, if there

@@ -12,7 +12,7 @@ use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 
-use crate::harness::{Run, Store};
+use crate::harness::{Files, Run, Store};
 
 /// The unit of `ulimit -f` in `/bin/sh` (512 bytes in dash and in POSIX
 /// shells, 1024 in bash run as bash), found by letting a write run into a
@@ -189,4 +189,68 @@ fn a_stream_already_at_the_file_size_limit_takes_no_byte_and_stays_readable() {
     // reading needs no room
     let run = run_limited(store.path(), unit, len / unit * unit, &["verify"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn an_import_whose_journalled_append_passes_the_file_size_limit_is_written_later() {
+    let Some(unit) = unit_or_skip("a journalled append past the file-size limit") else {
+        return;
+    };
+    let store = Store::new().with_gsomia();
+    // a stream longer than the journal will be, so that the journal fits
+    // under a limit the stream's new lines run into
+    for day in ["2019-11-24", "2019-11-25", "2019-11-26"] {
+        store.ok(&["note", "gsomia", &long(3000), "--on", day]);
+    }
+    let stream = fs::read(store.stream("gsomia")).expect("the stream");
+    let files = Files::new();
+    let csv = files.write(
+        "more.csv",
+        format!(
+            "pact,status,on,note\ngsomia,in_force,2019-11-27,{}\n",
+            long(1500)
+        ),
+    );
+    let len = stream.len() as u64;
+    let run = run_limited(
+        store.path(),
+        unit,
+        limit_above(len, unit),
+        &["import", &csv],
+    );
+    let stderr = store.redact(&run.fails(1));
+    assert!(
+        stderr.starts_with(
+            "error: the import is recorded, but not all of it is written yet: could not append \
+             to [store]/gsomia.jsonl: file too large (past the file-size limit); the stream is \
+             as it was\nhint: its journal (.pactlog-journal)"
+        ),
+        "{stderr}"
+    );
+    // the stream holds no part of the failed write: it reads and verifies,
+    // and the journal waits for the next command that records
+    assert_eq!(
+        fs::read(store.stream("gsomia")).expect("the stream"),
+        stream
+    );
+    assert!(store.path().join(".pactlog-journal").exists());
+    let verify = store.ok(&["verify"]);
+    assert!(verify.contains("an import did not finish"), "{verify}");
+    store.ok(&[
+        "note",
+        "gsomia",
+        "the limit is raised",
+        "--on",
+        "2019-11-28",
+    ]);
+    assert!(!store.path().join(".pactlog-journal").exists());
+    let log = store.json(&["log", "gsomia"]);
+    let kinds: Vec<&str> = log
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("a kind"))
+        .collect();
+    assert_eq!(kinds[8..], ["status", "note"], "{kinds:?}");
+    store.ok(&["verify"]);
 }
