@@ -607,7 +607,9 @@ impl Staging {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] when the file cannot be created or written.
+    /// [`Error::Io`] when the file cannot be opened, [`Error::WriteFailed`]
+    /// when it cannot be written (a full disk, the file-size limit): the
+    /// file is removed with the staging, which the caller drops.
     pub fn write(&self, id: &PactId, bytes: &[u8], begin: bool) -> Result<(), Error> {
         use rustix::fs::{Mode, OFlags};
         let mut begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
@@ -645,8 +647,14 @@ impl Staging {
             begun.push((id.clone(), name));
         }
         drop(begun);
+        // a file that is not written whole is removed with the staging
         let mut file = file;
-        file.write_all(bytes).map_err(Error::io("write", path))
+        file.write_all(bytes).map_err(|source| Error::WriteFailed {
+            action: "write",
+            path,
+            source,
+            rollback: Rollback::Removed,
+        })
     }
 
     /// Makes the staged streams durable (one file system sync, which also

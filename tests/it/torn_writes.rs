@@ -192,6 +192,92 @@ fn a_stream_already_at_the_file_size_limit_takes_no_byte_and_stays_readable() {
 }
 
 #[test]
+fn a_registration_past_the_file_size_limit_leaves_no_file() {
+    let Some(unit) = unit_or_skip("a registration past the file-size limit") else {
+        return;
+    };
+    let store = Store::new().with_gsomia();
+    let before = store.snapshot();
+    let description = long(3000);
+    let run = run_limited(
+        store.path(),
+        unit,
+        unit,
+        &[
+            "register",
+            "inf",
+            "--name",
+            "INF Treaty",
+            "--description",
+            &description,
+        ],
+    );
+    let stderr = store.redact(&run.fails(1));
+    assert!(
+        stderr.starts_with("error: could not write [store]/")
+            && stderr.contains(": file too large (past the file-size limit); nothing was recorded"),
+        "{stderr}"
+    );
+    assert_eq!(store.snapshot(), before, "a staged file was left");
+    store.ok(&[
+        "register",
+        "inf",
+        "--name",
+        "INF Treaty",
+        "--description",
+        &description,
+    ]);
+    store.ok(&["verify"]);
+}
+
+/// A sheet of one row for pact `pact`, named `name`, with a long note.
+fn sheet(pact: &str, name: &str, note: &str) -> String {
+    format!("pact,name,status,on,note\n{pact},{name},signed,1987-12-08,{note}\n")
+}
+
+#[test]
+fn an_import_whose_new_streams_pass_the_file_size_limit_leaves_no_file() {
+    let Some(unit) = unit_or_skip("an import past the file-size limit") else {
+        return;
+    };
+    let files = Files::new();
+    let csv = files.write("inf.csv", sheet("inf", "INF Treaty", &long(3000)));
+
+    // into a store that exists: the new stream is staged in it
+    let store = Store::new().with_gsomia();
+    let before = store.snapshot();
+    let run = run_limited(
+        store.path(),
+        unit,
+        unit,
+        &["import", &csv, "--create-pacts"],
+    );
+    let stderr = store.redact(&run.fails(1));
+    assert!(
+        stderr.contains("could not write [store]/")
+            && stderr.contains("file too large (past the file-size limit); nothing was recorded"),
+        "{stderr}"
+    );
+    assert_eq!(store.snapshot(), before, "a staged file was left");
+
+    // into a new store: the streams are staged in a directory beside it
+    let new = files.path("new-store");
+    let run = run_limited(
+        std::path::Path::new(&new),
+        unit,
+        unit,
+        &["import", &csv, "--create-pacts"],
+    );
+    let stderr = run.fails(1);
+    assert!(stderr.contains("nothing was recorded"), "{stderr}");
+    let left: Vec<_> = fs::read_dir(files.path(""))
+        .expect("the directory")
+        .map(|e| e.expect("an entry").file_name())
+        .collect();
+    assert_eq!(left, ["inf.csv"], "the import left files behind");
+}
+
+#[test]
 fn an_import_whose_journalled_append_passes_the_file_size_limit_is_written_later() {
     let Some(unit) = unit_or_skip("a journalled append past the file-size limit") else {
         return;
