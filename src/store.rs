@@ -819,7 +819,9 @@ impl Store {
     /// # Errors
     ///
     /// [`Error::NotRepairable`] when the damage is not a torn last line,
-    /// [`Error::Io`] when a file cannot be read or written.
+    /// [`Error::WriteFailed`] when the quarantine file cannot be written
+    /// (it is removed, and the stream left as it was), [`Error::Io`] when a
+    /// file cannot be read or the stream cut.
     pub fn repair(&self, id: &PactId, now: DateTime<Utc>) -> Result<Repair, Error> {
         let path = self.stream_path(id);
         let open = self.lock_stream(&path, OpenOptions::new().read(true).write(true))?;
@@ -857,9 +859,18 @@ impl Store {
             .create_new(true)
             .open(&quarantine)
             .map_err(Error::io("create", &quarantine))?;
-        kept.write_all(&tail)
-            .and_then(|()| kept.sync_all())
-            .map_err(Error::io("write", &quarantine))?;
+        if let Err(source) = kept.write_all(&tail).and_then(|()| kept.sync_all()) {
+            // a quarantine file not written whole holds no one's bytes: the
+            // stream still has them all
+            drop(kept);
+            let _ = fs::remove_file(&quarantine);
+            return Err(Error::WriteFailed {
+                action: "write the quarantine file",
+                path: quarantine,
+                source,
+                rollback: Rollback::Done,
+            });
+        }
         file.set_len(keep)
             .and_then(|()| file.sync_all())
             .map_err(Error::io("truncate", &path))?;

@@ -340,3 +340,39 @@ fn an_import_whose_journalled_append_passes_the_file_size_limit_is_written_later
     assert_eq!(kinds[8..], ["status", "note"], "{kinds:?}");
     store.ok(&["verify"]);
 }
+
+#[test]
+fn repair_that_cannot_write_its_quarantine_file_leaves_none_and_the_stream_as_it_was() {
+    let Some(unit) = unit_or_skip("repair past the file-size limit") else {
+        return;
+    };
+    let store = Store::new().with_gsomia();
+    store.ok(&["note", "gsomia", &long(3000), "--on", "2019-11-24"]);
+    // an append cut short: its line lost its last bytes
+    let mut bytes = fs::read(store.stream("gsomia")).expect("the stream");
+    bytes.truncate(bytes.len() - 40);
+    fs::write(store.stream("gsomia"), &bytes).expect("tear the stream");
+    let before = store.snapshot();
+
+    // the torn line is longer than the limit: its quarantine file would be
+    // cut short at it
+    let run = run_limited(store.path(), unit, unit, &["repair", "gsomia"]);
+    let stderr = store.redact(&run.fails(1));
+    assert!(
+        stderr.starts_with("error: could not write the quarantine file [store]/gsomia.jsonl.torn-")
+            && stderr.contains(
+                ": file too large (past the file-size limit); the stream is as it was\nhint: "
+            ),
+        "{stderr}"
+    );
+    assert_eq!(
+        store.snapshot(),
+        before,
+        "repair left a file or changed one"
+    );
+
+    let report = store.json(&["repair", "gsomia"]);
+    assert_eq!(report["repaired"], true);
+    assert_eq!(report["events"], 5);
+    store.ok(&["verify"]);
+}
