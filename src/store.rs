@@ -8,6 +8,12 @@
 //! Registering a pact writes the new stream under a temporary name, links
 //! it into place (so a stream never exists half written) and `fsync`s the
 //! directory. Nothing rewrites or removes a line.
+//!
+//! A write that fails part-way (a full disk, the file-size limit) is cut
+//! back under the stream's lock, so the stream is as it was. Readers take
+//! no lock, so they can meet a line half written; one that finds a stream
+//! damaged reads it again under the stream's shared lock, which waits for
+//! the write, and only damage still there is reported.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -123,8 +129,10 @@ impl Store {
     /// As [`Store::read`].
     pub fn read_as<E: FromRecord>(&self, id: &PactId) -> Result<Stream<E>, Error> {
         let path = self.stream_path(id);
-        let file = open_stream(&path, OpenOptions::new().read(true))?;
-        read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, file))
+        read_settled(&path, || {
+            let file = open_stream(&path, OpenOptions::new().read(true))?;
+            read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, file))
+        })
     }
 
     /// Reads and checks a whole stream as [`Fact`]s, the events without
@@ -137,10 +145,12 @@ impl Store {
     /// As [`Store::read`].
     pub fn read_facts(&self, id: &PactId) -> Result<(Stream<Fact>, fs::Metadata), Error> {
         let path = self.stream_path(id);
-        let file = open_stream(&path, OpenOptions::new().read(true))?;
-        let meta = file.metadata().map_err(Error::io("read", &path))?;
-        let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, file))?;
-        Ok((stream, meta))
+        read_settled(&path, || {
+            let file = open_stream(&path, OpenOptions::new().read(true))?;
+            let meta = file.metadata().map_err(Error::io("read", &path))?;
+            let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, file))?;
+            Ok((stream, meta))
+        })
     }
 
     /// Reads a stream's bytes, after checking them as [`Store::read`] does:
@@ -151,25 +161,29 @@ impl Store {
     /// As [`Store::read`].
     pub fn read_bytes(&self, id: &PactId) -> Result<Vec<u8>, Error> {
         let path = self.stream_path(id);
-        let mut file = open_stream(&path, OpenOptions::new().read(true))?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .map_err(Error::io("read", &path))?;
-        read_stream::<Fact>(id, &path, bytes.as_slice())?;
-        Ok(bytes)
+        read_settled(&path, || {
+            let mut file = open_stream(&path, OpenOptions::new().read(true))?;
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)
+                .map_err(Error::io("read", &path))?;
+            read_stream::<Fact>(id, &path, bytes.as_slice())?;
+            Ok(bytes)
+        })
     }
 
     /// Reads only a stream's registration (its first line), to resolve
     /// names without reading whole streams.
     pub(crate) fn registration(&self, id: &PactId) -> Result<Pact, Error> {
         let path = self.stream_path(id);
-        let file = open_stream(&path, OpenOptions::new().read(true))?;
-        let mut first = Vec::new();
-        BufReader::new(file)
-            .take(MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut first)
-            .map_err(Error::io("read", &path))?;
-        Ok(read_stream::<Fact>(id, &path, first.as_slice())?.pact)
+        read_settled(&path, || {
+            let file = open_stream(&path, OpenOptions::new().read(true))?;
+            let mut first = Vec::new();
+            BufReader::new(file)
+                .take(MAX_LINE as u64 + 1)
+                .read_until(b'\n', &mut first)
+                .map_err(Error::io("read", &path))?;
+            Ok(read_stream::<Fact>(id, &path, first.as_slice())?.pact)
+        })
     }
 
     /// Finds the pact that `query` names: its id or an alias, in any case.
@@ -880,11 +894,9 @@ impl Store {
         files::open_dir(&self.dir)
             .and_then(|dir| dir.sync_all())
             .map_err(Error::io("sync", &self.dir))?;
-        let events = if keep == 0 {
-            0
-        } else {
-            self.read(id)?.events.len()
-        };
+        // the lines before the torn one were read and checked above, and
+        // are all the stream holds now
+        let events = line - 1;
         Ok(Repair::Repaired {
             line,
             bytes: tail.len() as u64,
@@ -929,6 +941,26 @@ pub(crate) fn open_stream(path: &Path, options: &mut OpenOptions) -> Result<File
         },
         Refused::Io(e) => Error::io("open", path)(e),
     })
+}
+
+/// Runs `read`, which reads the stream at `path` without a lock, and once
+/// more holding the stream's shared lock if it finds the stream damaged or
+/// cannot read it. A writer appends under the stream's exclusive lock (and
+/// cuts back a write that fails under it), so a reader without the lock can
+/// meet the first part of a line being written, a torn tail that is gone
+/// a moment later; with the lock, no write is under way, and what is wrong
+/// then is damage. Reading a sound stream takes no lock, so readers never
+/// wait for writers, nor writers for readers. Call it holding no lock on
+/// the stream: the shared lock would wait for that one for ever.
+fn read_settled<T>(path: &Path, read: impl Fn() -> Result<T, Error>) -> Result<T, Error> {
+    match read() {
+        Err(Error::Stream { .. } | Error::Io { .. }) => {
+            let locked = open_stream(path, OpenOptions::new().read(true))?;
+            locked.lock_shared().map_err(Error::io("lock", path))?;
+            read()
+        }
+        other => other,
+    }
 }
 
 /// Reads and checks a stream from `input`, naming `path` in any error.

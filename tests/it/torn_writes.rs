@@ -8,9 +8,13 @@
 //! EFBIG where a full disk makes it fail with ENOSPC, part-way through the
 //! same `write`, and pactlog undoes both alike, so the limit stands for both.
 
-use std::fs;
+use std::fs::{self, OpenOptions};
+use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::harness::{Files, Run, Store};
 
@@ -374,5 +378,202 @@ fn repair_that_cannot_write_its_quarantine_file_leaves_none_and_the_stream_as_it
     let report = store.json(&["repair", "gsomia"]);
     assert_eq!(report["repaired"], true);
     assert_eq!(report["events"], 5);
+    store.ok(&["verify"]);
+}
+
+/// Whether process `pid` waits for a lock, as `/proc/locks` shows it.
+fn waits_for_a_lock(pid: u32) -> bool {
+    let pid = pid.to_string();
+    fs::read_to_string("/proc/locks").is_ok_and(|locks| {
+        locks.lines().any(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.get(1) == Some(&"->") && fields.get(5) == Some(&pid.as_str())
+        })
+    })
+}
+
+/// Starts `pactlog --dir STORE ARGS...` with its output piped.
+fn start(store: &Store, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_pactlog"))
+        .arg("--dir")
+        .arg(store.path())
+        .args(args)
+        .env_remove("PACTLOG_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pactlog runs")
+}
+
+#[test]
+fn readers_meeting_a_line_half_written_wait_for_it_and_report_no_damage() {
+    if fs::read_to_string("/proc/locks").is_err() {
+        eprintln!("readers meeting a line half written: skipped, no /proc/locks to see waiters");
+        return;
+    }
+    let store = Store::new().with_gsomia();
+    // the line an append would write next: made in a copy of the store
+    let copy = Store::new();
+    fs::copy(store.stream("gsomia"), copy.stream("gsomia")).expect("copy the stream");
+    copy.ok(&["note", "gsomia", &long(3000), "--on", "2019-11-24"]);
+    let line = copy.lines("gsomia").pop().expect("the new line") + "\n";
+    let (first, rest) = line.as_bytes().split_at(line.len() / 2);
+
+    // as an append does: the stream's exclusive lock, then the line; here
+    // the line is left half written while the readers start
+    let mut appending = OpenOptions::new()
+        .append(true)
+        .open(store.stream("gsomia"))
+        .expect("the stream");
+    appending.lock().expect("the stream's lock");
+    appending.write_all(first).expect("half the line");
+    let timeline = Files::new();
+    let svg = timeline.path("t.svg");
+    let picture = ["timeline", "--svg", &svg];
+    let readers: Vec<(&[&str], Child)> = [
+        &["verify"][..],
+        &["status", "gsomia"],
+        &["history", "gsomia"],
+        &["log", "gsomia", "--json"],
+        &["list"],
+        &["export"],
+        &["changes", "--from", "2016-01-01", "--to", "2020-01-01"],
+        &picture,
+    ]
+    .into_iter()
+    .map(|args| (args, start(&store, args)))
+    .collect();
+    // each reader has met the half line when it waits for the lock (or, as
+    // before, has given up on the stream and exited)
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut readers: Vec<(&[&str], Child)> = readers
+        .into_iter()
+        .map(|(args, mut child)| {
+            while !waits_for_a_lock(child.id()) && child.try_wait().expect("a reader").is_none() {
+                assert!(Instant::now() < deadline, "{args:?} neither waits nor ends");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            (args, child)
+        })
+        .collect();
+    appending.write_all(rest).expect("the rest of the line");
+    appending.sync_data().expect("sync");
+    drop(appending);
+
+    for (args, child) in readers.drain(..) {
+        let output: Output = child.wait_with_output().expect("a reader");
+        let run = Run::from(output);
+        assert_eq!(run.code, 0, "{args:?} raised a false alarm: {}", run.stderr);
+        assert!(run.stderr.is_empty(), "{args:?}: {}", run.stderr);
+        for alarm in ["torn", "corrupt", "FAILED"] {
+            assert!(!run.stdout.contains(alarm), "{args:?}: {}", run.stdout);
+        }
+        if args[0] == "log" {
+            // read once the line was whole: it has it
+            assert!(run.stdout.contains(&long(3000)), "the log lacks the line");
+        }
+    }
+    store.ok(&["verify"]);
+}
+
+/// The total length of the streams of `pacts`.
+fn total_len(store: &Store, pacts: &[&str]) -> u64 {
+    pacts
+        .iter()
+        .map(|p| fs::metadata(store.stream(p)).expect("a stream").len())
+        .sum()
+}
+
+#[test]
+fn verify_status_and_list_beside_writers_in_a_loop_raise_no_false_alarm() {
+    const PACTS: [&str; 3] = ["aa", "bb", "cc"];
+    const WRITERS: usize = 3;
+    let store = Arc::new(Store::new());
+    for pact in PACTS {
+        store.ok(&["register", pact, "--name", &format!("Pact {pact}")]);
+    }
+    // a note of control characters, each stored as six bytes: a line of
+    // several pages, which a reader can meet half written
+    let note: Arc<str> = "\u{1}".repeat(1500).into();
+    let stop = Arc::new(AtomicBool::new(false));
+    let appended = Arc::new(AtomicUsize::new(0));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let (store, stop, appended, note) = (
+                Arc::clone(&store),
+                Arc::clone(&stop),
+                Arc::clone(&appended),
+                Arc::clone(&note),
+            );
+            std::thread::spawn(move || {
+                let mut failures = Vec::new();
+                // bounded by a count too, should the readers never stop them
+                for i in 0..2000 {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let pact = PACTS[(w + i) % PACTS.len()];
+                    let run = store.run(&["note", pact, &note, "--on", "2020-01-01"]);
+                    if run.code == 0 {
+                        appended.fetch_add(1, Ordering::SeqCst);
+                    } else {
+                        failures.push(run.stderr);
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    // the readers start once the writers have
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while appended.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "no writer appended");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+
+    let mut alarms = Vec::new();
+    let (mut reads, mut overlapped) = (0, 0);
+    // bounded by a count: enough reads beside appends, or at most 150 rounds
+    for _ in 0..150 {
+        for args in [&["verify"][..], &["status", "bb"], &["list"]] {
+            let before = (appended.load(Ordering::SeqCst), total_len(&store, &PACTS));
+            let run = store.run(args);
+            let after = (appended.load(Ordering::SeqCst), total_len(&store, &PACTS));
+            reads += 1;
+            if before != after {
+                overlapped += 1;
+            }
+            let said = format!("{}{}", run.stdout, run.stderr);
+            if run.code != 0
+                || ["torn", "corrupt", "FAILED"]
+                    .iter()
+                    .any(|w| said.contains(w))
+            {
+                alarms.push(format!("{args:?} exited {}: {said}", run.code));
+            }
+        }
+        if overlapped >= 60 {
+            break;
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    let failures: Vec<String> = writers
+        .into_iter()
+        .flat_map(|w| w.join().expect("a writer"))
+        .collect();
+    assert!(
+        alarms.is_empty(),
+        "{} false alarms: {alarms:#?}",
+        alarms.len()
+    );
+    assert!(failures.is_empty(), "writers failed: {failures:#?}");
+    assert!(
+        overlapped > 0,
+        "none of {reads} reads ran beside an append: the test showed nothing"
+    );
+    eprintln!(
+        "{reads} reads, {overlapped} beside appends, {} appends",
+        appended.load(Ordering::SeqCst)
+    );
     store.ok(&["verify"]);
 }
