@@ -21,7 +21,9 @@
 //! - [`chart`]: the timeline picture, as SVG or a self-contained HTML page.
 //! - [`cache`]: each stream's timeline, kept beside the streams for
 //!   whole-store questions; [`par`] spreads such work over the cores.
-//! - [`cli`]: the command line, a thin shell over the above.
+//! - `cli` (the default `cli` feature): the command line, a thin shell
+//!   over the above; without the feature the library builds without clap,
+//!   indicatif or terminal styling.
 //!
 //! ```
 //! use chrono::{NaiveDate, Utc};
@@ -69,6 +71,7 @@
 pub mod cache;
 pub mod cell;
 pub mod chart;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod destination;
 pub mod error;
