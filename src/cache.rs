@@ -6,14 +6,22 @@
 //! `.jsonl`), holds for each stream a [`Summary`] keyed on the stream file's
 //! length and head hash, and is only ever a shortcut: an entry whose stream
 //! no longer has that length and head is recomputed from the stream, a
-//! cache that cannot be read, or a part of which does not match its CRC-32,
+//! cache that cannot be read, or a part of which does not match its tag,
 //! is rebuilt, and deleting it changes no answer.
 //! It is replaced whole, by a rename, so concurrent readers and writers see
 //! either the old file or the new one; any entry either holds is checked
 //! against its stream before use.
 //!
+//! Each part of the file is authenticated by a tag, a keyed BLAKE3 hash of
+//! its bytes under a key of the user's own, kept outside every store (see
+//! [`key`]). Whoever can write a store but cannot read that key cannot make
+//! a cache pactlog uses: a part edited, damaged, or written under another
+//! key fails its tag, and the whole cache is rebuilt from the streams.
+//! Without a key the cache is neither read nor written, and every answer
+//! comes from the streams.
+//!
 //! Loading it copies no text and decodes no step: the file is read into one
-//! buffer ([`CacheFile`]), each part checked against its CRC-32, and the
+//! buffer ([`CacheFile`]), each part checked against its tag, and the
 //! [`Cache`]'s summaries borrow their ids, names and steps from it (each
 //! summary's steps as fixed-width columns of dates, statuses and recording
 //! times). An answer bisects a summary's dates where they lie.
@@ -55,10 +63,15 @@ use crate::status::Status;
 use crate::store::{Store, open_stream, stream_name};
 use crate::stream::{MAX_LINE, Stream};
 
+pub mod key;
+
+use key::Key;
+
 /// The cache file's name in the store directory.
 pub const FILE: &str = ".pactlog-cache";
-/// Bumped whenever [`Summary`] changes shape: an older cache is rebuilt.
-const VERSION: u32 = 11;
+/// Bumped whenever [`Summary`] or the file's layout changes shape: an
+/// older cache is rebuilt.
+const VERSION: u32 = 12;
 
 /// What a whole-store question needs of one stream. A summary read from
 /// the cache file borrows its text and steps from the file's bytes; one
@@ -499,6 +512,22 @@ pub struct CacheFile {
     bytes: Vec<u8>,
     /// Where each part lies in `bytes`.
     parts: Vec<Range<usize>>,
+    found: Found,
+}
+
+/// What was found where the cache file is.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// No cache file.
+    #[default]
+    Nothing,
+    /// A file, but no key to check it with: it is not read.
+    NoKey,
+    /// A file that is not a cache written under this user's key: of
+    /// another version, damaged, edited, or written under another key.
+    Unusable,
+    /// A cache, every part of it authenticated.
+    Cache,
 }
 
 /// The cache as loaded: summaries in the order of their pacts' ids, and
@@ -510,13 +539,26 @@ pub struct Cache<'a> {
 }
 
 /// The start of the cache file: the format's version, then the length and
-/// CRC-32 of each of the parts that follow. Each part is a run of
-/// summaries, in the order of their pacts' ids. A part whose bytes do not
-/// match its CRC was damaged, and the cache is not used.
+/// tag of each of the parts that follow. Each part is a run of summaries,
+/// in the order of their pacts' ids. A part whose bytes do not match its
+/// tag was damaged, edited or written under another key, and the cache is
+/// not used.
 #[derive(Serialize, Deserialize)]
 struct Header {
     version: u32,
-    parts: Vec<(u64, u32)>,
+    parts: Vec<(u64, [u8; 32])>,
+}
+
+/// The tag of the part `at` of `count` parts, of bytes `part`: their keyed
+/// BLAKE3 hash, with the format's version and the part's place, so that a
+/// part authenticates only where it was written.
+fn tag(key: &Key, at: usize, count: usize, part: &[u8]) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new_keyed(&key.0);
+    hasher.update(&VERSION.to_le_bytes());
+    hasher.update(&(at as u64).to_le_bytes());
+    hasher.update(&(count as u64).to_le_bytes());
+    hasher.update(part);
+    hasher.finalize()
 }
 
 /// How many parts the summaries are written in, so that the file is read
@@ -527,20 +569,29 @@ const PARTS: usize = 16;
 /// longer one is not one pactlog wrote, and the cache is not used.
 const PART_MAX: u64 = 256 << 20;
 
-/// Writes the cache file of `summaries` to `out`: the header, then the
-/// parts. Each part is encoded twice, once for the header's length and CRC
-/// and once to be written, so that no more than one part is held at a time.
+/// Writes the cache file of `summaries` to `out`, under this user's key;
+/// `None` when there is no key, or the file cannot be written.
 fn encode(summaries: &[Summary<'_>], out: &mut impl Write) -> Option<()> {
+    encode_keyed(summaries, key::get()?, out)
+}
+
+/// Writes the cache file of `summaries` to `out`, under `key`: the header,
+/// then the parts. Each part is encoded twice, once for the header's length
+/// and tag and once to be written, so that no more than one part is held
+/// at a time.
+fn encode_keyed(summaries: &[Summary<'_>], key: &Key, out: &mut impl Write) -> Option<()> {
     let size = summaries.len().div_ceil(PARTS).max(1);
     let encoded = |part: &[Summary<'_>], mut bytes: Vec<u8>| {
         bytes.clear();
         postcard::to_extend(part, bytes).ok()
     };
+    let count = summaries.chunks(size).len();
     let mut bytes = Vec::new();
     let mut parts = Vec::with_capacity(PARTS);
-    for part in summaries.chunks(size) {
+    for (at, part) in summaries.chunks(size).enumerate() {
         bytes = encoded(part, bytes)?;
-        parts.push((bytes.len() as u64, crc32fast::hash(&bytes)));
+        let tag = tag(key, at, count, &bytes);
+        parts.push((bytes.len() as u64, *tag.as_bytes()));
     }
     let header = Header {
         version: VERSION,
@@ -554,7 +605,8 @@ fn encode(summaries: &[Summary<'_>], out: &mut impl Write) -> Option<()> {
     out.flush().ok()
 }
 
-/// The longest header read: a version and [`PARTS`] lengths take far less.
+/// The longest header read: a version and [`PARTS`] lengths and tags take
+/// less.
 const HEADER_MAX: u64 = 1024;
 
 /// Decodes the summaries of one part onto the end of a vector, with no
@@ -622,10 +674,27 @@ impl CacheFile {
             .unwrap_or_default()
     }
 
-    /// The parts of the cache file `file`, each checked against its CRC;
-    /// `None` when it is of another version or damaged. No part is read
-    /// once one before it failed its check.
+    /// The cache file `file`, read under this user's key: without one,
+    /// nothing of it is read ([`Found::NoKey`]), and a file that is not a
+    /// cache written under it holds no part ([`Found::Unusable`]).
     fn read_from(file: &File) -> Option<CacheFile> {
+        let Some(key) = key::get() else {
+            return Some(CacheFile {
+                found: Found::NoKey,
+                ..CacheFile::default()
+            });
+        };
+        Some(CacheFile::read_keyed(file, key).unwrap_or(CacheFile {
+            found: Found::Unusable,
+            ..CacheFile::default()
+        }))
+    }
+
+    /// The parts of the cache file `file`, each checked against its tag
+    /// under `key`; `None` when it is of another version, damaged, or
+    /// written under another key. No part is read once one before it failed
+    /// its check.
+    fn read_keyed(file: &File, key: &Key) -> Option<CacheFile> {
         let len = file.metadata().ok()?.len();
         let mut start = vec![0; usize::try_from(len.min(HEADER_MAX)).ok()?];
         read_exact_at(file, &mut start, 0).ok()?;
@@ -649,19 +718,30 @@ impl CacheFile {
         let mut parts = Vec::with_capacity(header.parts.len());
         let mut reader = file;
         reader.seek(SeekFrom::Start(first)).ok()?;
-        for &(part, crc) in &header.parts {
+        let count = header.parts.len();
+        for (place, &(part, expected)) in header.parts.iter().enumerate() {
             let at = bytes.len();
             // read into the space reserved, which is not zeroed first
             let read = reader.take(part).read_to_end(&mut bytes).ok()?;
+            // a tag is compared in constant time
             if read as u64 != part
-                || crc32fast::hash(&bytes[at..]) != crc
+                || tag(key, place, count, &bytes[at..]) != blake3::Hash::from_bytes(expected)
                 || !begins_as_a_run(&bytes[at..])
             {
                 return None;
             }
             parts.push(at..bytes.len());
         }
-        Some(CacheFile { bytes, parts })
+        Some(CacheFile {
+            bytes,
+            parts,
+            found: Found::Cache,
+        })
+    }
+
+    /// What was found where the cache file is.
+    pub fn found(&self) -> Found {
+        self.found
     }
 
     /// The summaries the file holds, borrowed from it; `None` when they do
@@ -823,9 +903,9 @@ impl<'a> Cache<'a> {
     /// Writes the cache back if it changed: to a temporary file, created
     /// exclusively under a fresh name, renamed over the old one (or over
     /// whatever else had its name). A cache that cannot be written is no
-    /// error: it is only a shortcut.
+    /// error: it is only a shortcut. Without a key, none is written.
     pub fn save(self, store: &Store) {
-        if !self.changed {
+        if !self.changed || key::get().is_none() {
             return;
         }
         // a temporary file not put in place is removed when dropped
@@ -936,7 +1016,7 @@ mod tests {
         for claimed in [64 << 30, PART_MAX + 1] {
             let header = Header {
                 version: VERSION,
-                parts: vec![(claimed, 0)],
+                parts: vec![(claimed, [0; 32])],
             };
             let bytes = postcard::to_stdvec(&header).unwrap();
             fs::write(&path, &bytes).unwrap();
@@ -944,7 +1024,7 @@ mod tests {
             let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
             file.set_len(bytes.len() as u64 + claimed).unwrap();
             drop(file);
-            assert!(CacheFile::read_from(&File::open(&path).unwrap()).is_none());
+            assert!(CacheFile::read_keyed(&File::open(&path).unwrap(), &KEY).is_none());
         }
     }
 
@@ -997,21 +1077,76 @@ mod tests {
         }
     }
 
-    /// The cache file `encode` writes of `summaries`, read back.
-    fn written(summaries: &[Summary<'_>]) -> Option<CacheFile> {
+    /// The key these tests write and read caches under.
+    const KEY: Key = Key([9; 32]);
+
+    /// The bytes of the cache file of `summaries`, under `key`.
+    fn encoded(summaries: &[Summary<'_>], key: &Key) -> Vec<u8> {
         let mut bytes = Vec::new();
-        encode(summaries, &mut bytes).unwrap();
+        encode_keyed(summaries, key, &mut bytes).unwrap();
+        bytes
+    }
+
+    /// The cache file `bytes`, read back under `key`.
+    fn read_back(bytes: &[u8], key: &Key) -> Option<CacheFile> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
         fs::write(&path, bytes).unwrap();
-        CacheFile::read_from(&File::open(&path).unwrap())
+        CacheFile::read_keyed(&File::open(&path).unwrap(), key)
+    }
+
+    /// The cache file written of `summaries`, read back.
+    fn written(summaries: &[Summary<'_>]) -> Option<CacheFile> {
+        read_back(&encoded(summaries, &KEY), &KEY)
+    }
+
+    #[test]
+    fn a_cache_is_read_only_under_the_key_it_was_written_under_and_unchanged() {
+        let summaries = [summary("a"), summary("b")];
+        let bytes = encoded(&summaries, &KEY);
+        let read = read_back(&bytes, &KEY).unwrap();
+        assert_eq!(read.found(), Found::Cache);
+        assert_eq!(read.summaries().unwrap(), summaries);
+        assert!(read_back(&bytes, &Key([8; 32])).is_none(), "another key");
+        // every byte matters, the header's as much as the parts'
+        for at in 0..bytes.len() {
+            let mut changed = bytes.clone();
+            changed[at] ^= 0x01;
+            assert!(read_back(&changed, &KEY).is_none(), "byte {at} changed");
+        }
+        // parts that authenticate, but not in the places they were written
+        let many: Vec<_> = (0..2 * PARTS)
+            .map(|i| summary(&format!("p{i:02}")))
+            .collect();
+        let bytes = encoded(&many, &KEY);
+        let (mut header, body) = postcard::take_from_bytes::<Header>(&bytes).unwrap();
+        assert_eq!(header.parts.len(), PARTS);
+        let (first, second) = (header.parts[0].0 as usize, header.parts[1].0 as usize);
+        let mut swapped = body[first..first + second].to_vec();
+        swapped.extend_from_slice(&body[..first]);
+        swapped.extend_from_slice(&body[first + second..]);
+        header.parts.swap(0, 1);
+        let mut reordered = postcard::to_stdvec(&header).unwrap();
+        reordered.extend_from_slice(&swapped);
+        assert!(read_back(&reordered, &KEY).is_none(), "parts swapped");
+        let mut header = postcard::take_from_bytes::<Header>(&bytes).unwrap().0;
+        header.parts.truncate(1);
+        let mut shortened = postcard::to_stdvec(&header).unwrap();
+        shortened.extend_from_slice(&body[..first]);
+        assert!(read_back(&shortened, &KEY).is_none(), "parts left out");
     }
 
     #[test]
     fn a_cache_whose_parts_do_not_add_up_or_are_zeros_is_not_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
-        let read = |parts: Vec<(u64, u32)>, body: &[u8]| {
+        let read = |parts: &[&[u8]], body: &[u8]| {
+            let count = parts.len();
+            let parts = parts
+                .iter()
+                .enumerate()
+                .map(|(at, part)| (part.len() as u64, *tag(&KEY, at, count, part).as_bytes()))
+                .collect();
             let mut bytes = postcard::to_stdvec(&Header {
                 version: VERSION,
                 parts,
@@ -1019,21 +1154,20 @@ mod tests {
             .unwrap();
             bytes.extend_from_slice(body);
             fs::write(&path, bytes).unwrap();
-            CacheFile::read_from(&File::open(&path).unwrap()).is_some()
+            CacheFile::read_keyed(&File::open(&path).unwrap(), &KEY).is_some()
         };
         let part = postcard::to_stdvec(&[summary("p")]).unwrap();
-        let one = (part.len() as u64, crc32fast::hash(&part));
-        assert!(read(vec![one], &part), "a part as pactlog writes it");
-        assert!(read(vec![one; PARTS], &part.repeat(PARTS)));
+        assert!(read(&[&part], &part), "a part as pactlog writes it");
+        assert!(read(&[part.as_slice(); PARTS], &part.repeat(PARTS)));
         // each part within the limit, but more than the file holds
-        assert!(!read(vec![one, one], &part));
-        assert!(!read(vec![one; PARTS + 1], &part.repeat(PARTS + 1)));
-        // zeros, with their CRC, as a hole in a sparse file reads
-        let zeros = vec![0; part.len()];
+        assert!(!read(&[&part, &part], &part));
         assert!(!read(
-            vec![(part.len() as u64, crc32fast::hash(&zeros))],
-            &zeros
+            &[part.as_slice(); PARTS + 1],
+            &part.repeat(PARTS + 1)
         ));
+        // zeros, with their tag, as a hole in a sparse file reads
+        let zeros = vec![0; part.len()];
+        assert!(!read(&[&zeros], &zeros));
     }
 
     #[test]

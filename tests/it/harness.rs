@@ -7,6 +7,9 @@ use std::process::{Command, Output};
 
 use pactlog::Hash;
 
+/// The cache key `pactlog` runs with here, never the user's own.
+pub const CACHE_KEY: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/cache-key");
+
 /// A temporary store directory that `pactlog` runs against.
 pub struct Store {
     dir: tempfile::TempDir,
@@ -52,6 +55,7 @@ impl Store {
             .arg(self.path())
             .args(args)
             .env_remove("PACTLOG_DIR")
+            .env("PACTLOG_CACHE_KEY", CACHE_KEY)
             .output()
             .expect("pactlog runs");
         Run::from(output)
@@ -185,6 +189,7 @@ impl Store {
 pub fn pactlog() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pactlog"));
     command.env_remove("PACTLOG_DIR");
+    command.env("PACTLOG_CACHE_KEY", CACHE_KEY);
     command
 }
 
@@ -321,6 +326,7 @@ impl Store {
             .arg(self.path())
             .args(args)
             .env_remove("PACTLOG_DIR")
+            .env("PACTLOG_CACHE_KEY", CACHE_KEY)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -341,6 +347,7 @@ impl Store {
             .env_remove("PACTLOG_DIR")
             .env_remove("NO_COLOR")
             .env_remove("CLICOLOR_FORCE")
+            .env("PACTLOG_CACHE_KEY", CACHE_KEY)
             .envs(env.iter().copied())
             .output()
             .expect("pactlog runs");

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cache;
+mod cache_binding;
 mod commands;
 mod corruption;
 mod csv_cells;

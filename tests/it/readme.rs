@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{Run, Store, copy_shipped};
+use crate::harness::{CACHE_KEY, Run, Store, copy_shipped};
 
 fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
@@ -123,6 +123,7 @@ fn every_console_example_prints_what_the_readme_shows() {
                     .args(["-c", &script])
                     .current_dir(work)
                     .env_remove("PACTLOG_DIR")
+                    .env("PACTLOG_CACHE_KEY", CACHE_KEY)
                     .env("PATH", &path)
                     .envs(&vars)
                     .output()

@@ -1,0 +1,251 @@
+//! The cache is bound to the user who wrote it: each part carries a tag
+//! keyed with a key kept outside the store, so that a cache edited by
+//! whoever can write the store, with every checksum redone, or written
+//! under another user's key, is rebuilt and never served.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use pactlog::Status;
+
+use crate::harness::{CACHE_KEY, Run, Store};
+
+const CACHE: &str = ".pactlog-cache";
+
+/// `pactlog list --on 2020-01-01 --json` with the cache key at `key`.
+fn list_with_key(store: &Store, key: &Path) -> serde_json::Value {
+    let run = run_with_key(store, key, &["list", "--on", "2020-01-01", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("JSON")
+}
+
+/// `pactlog --dir STORE ARGS...` with the cache key at `key`.
+fn run_with_key(store: &Store, key: &Path, args: &[&str]) -> Run {
+    Run::from(
+        Command::new(env!("CARGO_BIN_EXE_pactlog"))
+            .arg("--dir")
+            .arg(store.path())
+            .args(args)
+            .env_remove("PACTLOG_DIR")
+            .env("PACTLOG_CACHE_KEY", key)
+            .output()
+            .expect("pactlog runs"),
+    )
+}
+
+/// gsomia's status on 2020-01-01, as `list` gives it.
+fn listed(store: &Store) -> serde_json::Value {
+    store.json(&["list", "--on", "2020-01-01"])[0]["status"].clone()
+}
+
+/// A store with gsomia (conditionally suspended on 2020-01-01) and
+/// another pact, whose streams have settled: past the two seconds after
+/// which the cache keeps a stream's stamp and answers from it without
+/// opening the stream.
+fn settled_store() -> Store {
+    let store = Store::new().with_gsomia();
+    store.ok(&["register", "other", "--name", "Other"]);
+    store.ok(&["append", "other", "signed", "--on", "2015-01-01"]);
+    std::thread::sleep(Duration::from_millis(2200));
+    store
+}
+
+fn read_varint(bytes: &[u8], at: &mut usize) -> u64 {
+    let mut value = 0;
+    for shift in (0..).step_by(7) {
+        let byte = bytes[*at];
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            break;
+        }
+    }
+    value
+}
+
+fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// What checks a part of the cache file: a CRC-32 (format 11) or a tag
+/// (a keyed BLAKE3 hash, format 12).
+enum Check {
+    Crc,
+    Tag([u8; 32]),
+}
+
+/// The cache file `bytes` with gsomia's last status (conditionally
+/// suspended on 2019-11-22) changed to `to`, and every check of the format
+/// redone that can be without a key, or with the key at `key`: a CRC
+/// always, a tag only with the key it was written under.
+fn forge(bytes: &[u8], to: Status, key: Option<&Path>) -> Vec<u8> {
+    // the header: the version, then each part's length and check
+    let mut at = 0;
+    let version = read_varint(bytes, &mut at);
+    let count = read_varint(bytes, &mut at) as usize;
+    let mut parts = Vec::new();
+    for _ in 0..count {
+        let len = read_varint(bytes, &mut at) as usize;
+        let check = if version == 11 {
+            read_varint(bytes, &mut at);
+            Check::Crc
+        } else {
+            let tag = bytes[at..at + 32].try_into().expect("32 bytes");
+            at += 32;
+            Check::Tag(tag)
+        };
+        parts.push((len, check));
+    }
+    let mut body = bytes[at..].to_vec();
+    assert_eq!(body.len(), parts.iter().map(|p| p.0).sum::<usize>());
+
+    // gsomia's steps: 39 bytes, its three dates (days from 0001-01-01),
+    // then its three statuses
+    let day = |date: &str| {
+        let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("a date");
+        chrono::Datelike::num_days_from_ce(&date).to_le_bytes()
+    };
+    let mut steps = vec![39_u8];
+    for date in ["2016-11-23", "2019-08-23", "2019-11-22"] {
+        steps.extend(day(date));
+    }
+    let start = body
+        .windows(steps.len())
+        .position(|w| w == steps)
+        .expect("gsomia's steps in the cache");
+    let place = |status: Status| Status::ALL.iter().position(|s| *s == status).unwrap() as u8;
+    let last = start + steps.len() + 2;
+    assert_eq!(body[last], place(Status::ConditionallySuspended));
+    body[last] = place(to);
+
+    // the checks, redone where they can be
+    let mut header = Vec::new();
+    write_varint(&mut header, version);
+    write_varint(&mut header, count as u64);
+    let mut offset = 0;
+    for (i, (len, check)) in parts.iter().enumerate() {
+        let part = &body[offset..offset + len];
+        write_varint(&mut header, *len as u64);
+        match check {
+            Check::Crc => write_varint(&mut header, u64::from(crc32fast::hash(part))),
+            Check::Tag(tag) => match key {
+                Some(key) => {
+                    let mut hasher = blake3::Hasher::new_keyed(&key_at(key));
+                    hasher.update(&(version as u32).to_le_bytes());
+                    hasher.update(&(i as u64).to_le_bytes());
+                    hasher.update(&(count as u64).to_le_bytes());
+                    hasher.update(part);
+                    header.extend(hasher.finalize().as_bytes());
+                }
+                None => header.extend(tag),
+            },
+        }
+        offset += len;
+    }
+    header.extend(body);
+    header
+}
+
+/// The key at `path`.
+fn key_at(path: &Path) -> [u8; 32] {
+    std::fs::read(path)
+        .expect("a key")
+        .try_into()
+        .expect("32 bytes")
+}
+
+#[test]
+fn a_cache_edited_in_the_store_with_its_checksums_redone_is_not_served() {
+    let store = settled_store();
+    assert_eq!(listed(&store), "conditionally_suspended");
+    let cache = store.path().join(CACHE);
+    let forged = forge(
+        &std::fs::read(&cache).expect("the cache"),
+        Status::Terminated,
+        None,
+    );
+    std::fs::write(&cache, &forged).expect("forge");
+
+    let answer = &store.json(&["list", "--on", "2020-01-01"])[0];
+    assert_eq!(answer["status"], "conditionally_suspended");
+    assert_eq!(answer["head"], store.head("gsomia"));
+    assert_ne!(std::fs::read(&cache).expect("the cache"), forged, "rebuilt");
+    assert_eq!(listed(&store), "conditionally_suspended");
+}
+
+#[test]
+fn a_cache_written_under_another_users_key_is_rebuilt_and_answers_stay_true() {
+    let store = settled_store();
+    let elsewhere = tempfile::tempdir().expect("a directory");
+    let theirs = elsewhere.path().join("cache-key");
+    // another user lists the store, and makes the cache say what they like,
+    // with every check redone under their own key
+    assert_eq!(
+        list_with_key(&store, &theirs)[0]["status"],
+        "conditionally_suspended"
+    );
+    let cache = store.path().join(CACHE);
+    let forged = forge(
+        &std::fs::read(&cache).expect("the cache"),
+        Status::Terminated,
+        Some(&theirs),
+    );
+    std::fs::write(&cache, &forged).expect("forge");
+    assert_eq!(
+        list_with_key(&store, &theirs)[0]["status"],
+        "terminated",
+        "a cache that authenticates is used: under their key, this one does"
+    );
+
+    // under this user's key it does not
+    let answer = &store.json(&["list", "--on", "2020-01-01"])[0];
+    assert_eq!(answer["status"], "conditionally_suspended");
+    assert_eq!(answer["head"], store.head("gsomia"));
+    let rebuilt = std::fs::read(&cache).expect("the cache");
+    assert_ne!(rebuilt, forged);
+    assert_eq!(listed(&store), "conditionally_suspended");
+    assert_eq!(
+        std::fs::read(&cache).expect("the cache"),
+        rebuilt,
+        "answered from the rebuilt cache, which stands"
+    );
+    // nor is this user's cache theirs
+    assert_eq!(
+        list_with_key(&store, &theirs)[0]["status"],
+        "conditionally_suspended"
+    );
+    assert_ne!(std::fs::read(&cache).expect("the cache"), rebuilt);
+}
+
+#[test]
+fn without_a_key_the_cache_is_neither_read_nor_written() {
+    let store = settled_store();
+    // no key can be made under a file
+    let nowhere = Path::new("/dev/null/cache-key");
+    assert_eq!(
+        list_with_key(&store, nowhere)[0]["status"],
+        "conditionally_suspended"
+    );
+    assert!(!store.path().join(CACHE).exists(), "no cache written");
+
+    // a cache that would be used under this user's key is not read
+    assert_eq!(listed(&store), "conditionally_suspended");
+    let cache = store.path().join(CACHE);
+    let forged = forge(
+        &std::fs::read(&cache).expect("the cache"),
+        Status::Terminated,
+        Some(Path::new(CACHE_KEY)),
+    );
+    std::fs::write(&cache, &forged).expect("forge");
+    let before = store.snapshot();
+    assert_eq!(
+        list_with_key(&store, nowhere)[0]["status"],
+        "conditionally_suspended"
+    );
+    assert_eq!(store.snapshot(), before, "nor written");
+}
