@@ -18,7 +18,9 @@
 //! a cache pactlog uses: a part edited, damaged, or written under another
 //! key fails its tag, and the whole cache is rebuilt from the streams.
 //! Without a key the cache is neither read nor written, and every answer
-//! comes from the streams.
+//! comes from the streams. `verify` holds each entry that is current for
+//! its stream against the summary of the stream it has just read whole
+//! ([`Audit`]), and rebuilds a cache that disagrees or fails its tags.
 //!
 //! Loading it copies no text and decodes no step: the file is read into one
 //! buffer ([`CacheFile`]), each part checked against its tag, and the
@@ -915,6 +917,145 @@ impl<'a> Cache<'a> {
         if encode(&self.entries, temp.as_file_mut()).is_some() {
             let _ = temp.persist(store.dir().join(FILE));
         }
+    }
+}
+
+/// The cache as `verify` holds it against the streams it reads whole: an
+/// entry that is current for a stream as read (one that `list` would
+/// answer from) must say what the summary of the stream says.
+pub struct Audit<'a> {
+    cache: Cache<'a>,
+    found: Found,
+    dir: Dir,
+}
+
+/// A stream read whole, held against its cache entry.
+#[derive(Debug)]
+pub struct Checked {
+    /// The summary of the stream as read.
+    summary: Summary<'static>,
+    /// Whether the cache held an entry current for the stream as read.
+    pub compared: bool,
+    /// Whether that entry says something else than the stream.
+    pub disagrees: bool,
+}
+
+/// What `verify` found of the cache, and did with it.
+#[derive(Debug, Default)]
+pub struct Audited {
+    /// What was found where the cache file is.
+    pub found: Found,
+    /// How many entries were current for their streams, and compared.
+    pub compared: usize,
+    /// The pacts whose entries disagree with their streams.
+    pub disagreed: Vec<String>,
+    /// Whether the cache was replaced by one made from the streams read
+    /// (when it disagreed or was unusable): the old one is gone, and a new
+    /// one written where that could be done.
+    pub rebuilt: bool,
+}
+
+impl<'a> Audit<'a> {
+    /// The audit of the cache `file` of `store`.
+    pub fn new(store: &Store, file: &'a CacheFile) -> Audit<'a> {
+        Audit {
+            cache: file.cache(),
+            found: file.found,
+            dir: Dir::open(store),
+        }
+    }
+
+    /// Holds the stream of `id`, just read whole and checked, with `meta`
+    /// the file's metadata from when it was opened, against its cache
+    /// entry; `None` when there is no cache to check (none, or no key).
+    pub fn check(
+        &self,
+        id: &PactId,
+        stream: &Stream<Fact>,
+        meta: &fs::Metadata,
+    ) -> Option<Checked> {
+        if matches!(self.found, Found::Nothing | Found::NoKey) {
+            return None;
+        }
+        let now = SystemTime::now();
+        let stamp = self.dir.stamp_of(meta, now);
+        let summary = Summary::of(stream, meta.len(), stamp);
+        let current = self.cache.get(id).filter(|cached| {
+            if self.dir.stamps {
+                // the stamp `list` would have seen, from before the stream
+                // was read to after: what was read is what it stamps
+                cached.stamp.is_some()
+                    && cached.stamp == stamp
+                    && cached.stamp == self.dir.stamp(id, now)
+            } else {
+                cached.len == summary.len && cached.head == summary.head
+            }
+        });
+        Some(Checked {
+            compared: current.is_some(),
+            disagrees: current.is_some_and(|cached| !cached.says_what(&summary)),
+            summary,
+        })
+    }
+
+    /// Ends the audit of the streams `checked` and of those `failed` (ones
+    /// that could not be read or checked): a cache that disagrees with any
+    /// of them, or that was not a cache written under this user's key, is
+    /// removed and rebuilt from the summaries of the streams read (keeping
+    /// the entries of streams not checked).
+    pub fn finish(self, store: &Store, checked: Vec<Checked>, failed: &[PactId]) -> Audited {
+        let mut audited = Audited {
+            found: self.found,
+            compared: checked.iter().filter(|c| c.compared).count(),
+            ..Audited::default()
+        };
+        audited.disagreed = checked
+            .iter()
+            .filter(|c| c.disagrees)
+            .map(|c| c.summary.id.to_string())
+            .collect();
+        if audited.disagreed.is_empty() && self.found != Found::Unusable {
+            return audited;
+        }
+        let mut cache = self.cache;
+        for id in failed {
+            if let Ok(at) = cache.position(id) {
+                cache.entries.remove(at);
+            }
+        }
+        for Checked { summary, .. } in checked {
+            match cache.entries.binary_search_by(|s| s.id.cmp(&summary.id)) {
+                Ok(at) => cache.entries[at] = summary,
+                Err(at) => cache.entries.insert(at, summary),
+            }
+        }
+        if let Ok(ids) = store.ids() {
+            cache.retain(&ids);
+        }
+        cache.changed = true;
+        let path = store.dir().join(FILE);
+        audited.rebuilt = match fs::remove_file(&path) {
+            Ok(()) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        };
+        if audited.rebuilt {
+            cache.save(store);
+        }
+        audited
+    }
+}
+
+impl Summary<'_> {
+    /// Whether this summary answers every question as `other` does: the
+    /// same pact, name, head, registration and steps. The stream's length
+    /// and stamp, the key a summary is found by, may differ.
+    fn says_what(&self, other: &Summary<'_>) -> bool {
+        self.id == other.id
+            && self.name == other.name
+            && self.head == other.head
+            && self.registered == other.registered
+            && self.steps == other.steps
+            && self.retracted == other.retracted
     }
 }
 

@@ -218,6 +218,16 @@ pub enum Error {
         /// How many.
         count: usize,
     },
+    /// `verify` found cache entries, authenticated under the user's key,
+    /// that say something else than their streams; it rebuilt the cache.
+    #[error(
+        "the cache disagreed with {count} {}; answers now come from the streams",
+        if *count == 1 { "stream" } else { "streams" }
+    )]
+    CacheDisagreed {
+        /// With how many streams.
+        count: usize,
+    },
 }
 
 impl Error {
@@ -349,6 +359,13 @@ impl Error {
             )),
             Error::Conflict { .. } => Some(
                 "someone else appended first: read the stream again (`pactlog log`) and retry"
+                    .into(),
+            ),
+            Error::CacheDisagreed { .. } => Some(
+                "the streams are the record, and they verify; a cache written under this user's \
+                 key never disagrees with them unless pactlog has a fault or someone else has \
+                 the key: delete the key file (pactlog/cache-key in the user's state directory) \
+                 and a new one is made"
                     .into(),
             ),
             _ => None,

@@ -1,11 +1,13 @@
 //! `pactlog verify`: check every stream's framing, format, seq, hash chain
-//! and lifecycle, and print each stream's head hash.
+//! and lifecycle, and print each stream's head hash; and hold the cache
+//! against what the streams say.
 
 use std::io::Write;
 
 use chrono::Utc;
 use serde::Serialize;
 
+use crate::cache::{self, Audit, Audited, CacheFile, Found};
 use crate::cli::Context;
 use crate::cli::output::{Cell, Table, one_line};
 use crate::cli::style;
@@ -23,7 +25,8 @@ use crate::time::shown;
 /// Check streams and print their head hashes.
 ///
 /// Checks every stream (or those named): line format, checksums, seq, hash
-/// chain, retractions and lifecycle. Exits 1 on any problem.
+/// chain, retractions and lifecycle; and that the cache says what the
+/// streams say, rebuilding it where it does not. Exits 1 on any problem.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  pactlog verify\n  pactlog verify gsomia --json\n  \
@@ -49,6 +52,21 @@ struct Report {
     streams: Vec<StreamReport>,
     /// The journal of an import that did not finish, if one is left.
     unfinished_import: Option<String>,
+    /// The cache, when there is one to check.
+    cache: Option<CacheReport>,
+}
+
+/// What became of the cache.
+#[derive(Debug, Serialize)]
+struct CacheReport {
+    file: String,
+    /// How many of its entries were current for their streams, and so
+    /// held against them.
+    checked: usize,
+    problems: Vec<String>,
+    warnings: Vec<String>,
+    /// Whether it was replaced by one made from the streams.
+    rebuilt: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -73,8 +91,24 @@ impl Args {
             });
         }
         let store = &ctx.store;
-        let checked: Vec<(StreamReport, Option<Pact>)> =
-            par::map(&ids, |id| check(store, id.clone(), pinned));
+        let cache_file = CacheFile::read(store);
+        let audit = Audit::new(store, &cache_file);
+        let checked: Vec<(StreamReport, Option<Pact>, Option<cache::Checked>)> =
+            par::map(&ids, |id| check(store, id.clone(), pinned, &audit));
+        let failed_ids: Vec<PactId> = checked
+            .iter()
+            .filter(|(report, ..)| !report.ok)
+            .map(|(report, ..)| report.pact.clone())
+            .collect();
+        let mut summaries = Vec::new();
+        let checked: Vec<(StreamReport, Option<Pact>)> = checked
+            .into_iter()
+            .map(|(report, pact, summary)| {
+                summaries.extend(summary);
+                (report, pact)
+            })
+            .collect();
+        let cache = cache_report(store, audit.finish(store, summaries, &failed_ids));
         // aliases are unique across the store: every registration that can
         // be read counts. When all streams were checked, those read already,
         // and the registrations of those that failed; else the store's.
@@ -103,22 +137,62 @@ impl Args {
             })
             .collect();
         let failed = streams.iter().filter(|s| !s.ok).count();
+        let disagreed = cache.as_ref().map_or(0, |c| c.problems.len());
         let report = Report {
-            ok: failed == 0,
+            ok: failed == 0 && disagreed == 0,
             streams,
             unfinished_import: journal::pending(store)
                 .then(|| journal::path(store).display().to_string()),
+            cache,
         };
         if self.json {
             ctx.json(&report)?;
         } else {
             write_text(ctx.out, &report, ctx.color)?;
         }
-        match failed {
-            0 => Ok(()),
-            count => Err(Error::StreamsFailed { count }),
+        match (failed, disagreed) {
+            (0, 0) => Ok(()),
+            (0, count) => Err(Error::CacheDisagreed { count }),
+            (count, _) => Err(Error::StreamsFailed { count }),
         }
     }
+}
+
+/// What to say of the cache: nothing when there is none to check; a
+/// problem for each entry, current for its stream and authenticated under
+/// this user's key, that disagrees with it (a fault in pactlog, or a key
+/// that others have); a warning for a file that is not a cache written
+/// under this user's key.
+fn cache_report(store: &Store, audited: Audited) -> Option<CacheReport> {
+    let file = store.dir().join(cache::FILE).display().to_string();
+    let then = if audited.rebuilt {
+        "the cache was rebuilt from the streams"
+    } else {
+        "the cache could not be replaced: delete it"
+    };
+    let mut report = CacheReport {
+        file,
+        checked: audited.compared,
+        problems: Vec::new(),
+        warnings: Vec::new(),
+        rebuilt: audited.rebuilt,
+    };
+    match audited.found {
+        Found::Nothing | Found::NoKey => return None,
+        Found::Unusable => report.warnings.push(format!(
+            "{}: not a cache written under this user's key (of another version or \
+             another user's, or damaged or edited since); {then}",
+            report.file
+        )),
+        Found::Cache => {}
+    }
+    for pact in &audited.disagreed {
+        report.problems.push(format!(
+            "{}: the cache entry for {pact} disagrees with its stream; {then}",
+            report.file
+        ));
+    }
+    Some(report)
 }
 
 fn parse_head(text: &str) -> Result<Hash, Error> {
@@ -155,8 +229,13 @@ fn alias_clashes(pact: &Pact, names: &Names, file: &str, warnings: &mut Vec<Stri
 }
 
 /// Checks one stream; returns the report and, when the stream could be
-/// read, its pact.
-fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> (StreamReport, Option<Pact>) {
+/// read, its pact and what the cache says of it.
+fn check(
+    store: &Store,
+    id: PactId,
+    pinned: Option<Hash>,
+    audit: &Audit<'_>,
+) -> (StreamReport, Option<Pact>, Option<cache::Checked>) {
     let path = store.stream_path(&id);
     let mut report = StreamReport {
         file: path.display().to_string(),
@@ -168,8 +247,10 @@ fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> (StreamReport, Opti
         warnings: Vec::new(),
     };
     let mut pact = None;
-    match store.read_as::<Fact>(&report.pact) {
-        Ok(stream) => {
+    let mut cached = None;
+    match store.read_facts(&report.pact) {
+        Ok((stream, meta)) => {
+            cached = audit.check(&report.pact, &stream, &meta);
             lifecycle(
                 &stream,
                 &report.file,
@@ -207,7 +288,7 @@ fn check(store: &Store, id: PactId, pinned: Option<Hash>) -> (StreamReport, Opti
         }
     }
     report.ok = report.problems.is_empty();
-    (report, pact)
+    (report, pact, cached)
 }
 
 /// The pinned head must be the hash of a line of the stream: the last one,
@@ -294,6 +375,14 @@ fn write_text(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
             writeln!(out, "warning: {}", one_line(warning))?;
         }
     }
+    if let Some(cache) = &report.cache {
+        for problem in &cache.problems {
+            writeln!(out, "problem: {problem}")?;
+        }
+        for warning in &cache.warnings {
+            writeln!(out, "warning: {warning}")?;
+        }
+    }
     if let Some(journal) = &report.unfinished_import {
         writeln!(
             out,
@@ -308,10 +397,15 @@ fn write_text(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
         .iter()
         .map(|s| s.warnings.len())
         .sum::<usize>()
-        + usize::from(report.unfinished_import.is_some());
+        + usize::from(report.unfinished_import.is_some())
+        + report.cache.as_ref().map_or(0, |c| c.warnings.len());
+    let disagreed = match report.cache.as_ref().map_or(0, |c| c.problems.len()) {
+        0 => String::new(),
+        n => format!("; the cache disagreed with {}", plural(n, "stream")),
+    };
     writeln!(
         out,
-        "{} checked, {} ok, {failed} failed, {warnings} {}",
+        "{} checked, {} ok, {failed} failed, {warnings} {}{disagreed}",
         plural(report.streams.len(), "stream"),
         report.streams.len() - failed,
         if warnings == 1 { "warning" } else { "warnings" }

@@ -1,7 +1,8 @@
 //! The cache is bound to the user who wrote it: each part carries a tag
 //! keyed with a key kept outside the store, so that a cache edited by
 //! whoever can write the store, with every checksum redone, or written
-//! under another user's key, is rebuilt and never served.
+//! under another user's key, is rebuilt and never served; and `verify`
+//! holds the cache against the streams it reads.
 
 use std::path::Path;
 use std::process::Command;
@@ -176,6 +177,33 @@ fn a_cache_edited_in_the_store_with_its_checksums_redone_is_not_served() {
     assert_eq!(answer["head"], store.head("gsomia"));
     assert_ne!(std::fs::read(&cache).expect("the cache"), forged, "rebuilt");
     assert_eq!(listed(&store), "conditionally_suspended");
+
+    // verify says it was rebuilt: a warning, not a failure, since such a
+    // cache was never served
+    std::fs::write(&cache, &forged).expect("forge");
+    let run = store.run(&["verify"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        store.redact(&run.stdout).contains(
+            "warning: [store]/.pactlog-cache: not a cache written under this user's key \
+             (of another version or another user's, or damaged or edited since); the cache \
+             was rebuilt from the streams\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .ends_with("2 streams checked, 2 ok, 0 failed, 1 warning\n"),
+        "{}",
+        run.stdout
+    );
+    assert_ne!(std::fs::read(&cache).expect("the cache"), forged, "rebuilt");
+    assert_eq!(listed(&store), "conditionally_suspended");
+    let report = store.json(&["verify"]);
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["cache"]["warnings"], serde_json::json!([]));
+    assert_eq!(report["cache"]["checked"], 2, "{report}");
 }
 
 #[test]
@@ -223,6 +251,74 @@ fn a_cache_written_under_another_users_key_is_rebuilt_and_answers_stay_true() {
 }
 
 #[test]
+fn verify_finds_a_cache_entry_that_disagrees_with_its_stream_and_rebuilds_the_cache() {
+    let store = settled_store();
+    assert_eq!(listed(&store), "conditionally_suspended");
+    let cache = store.path().join(CACHE);
+    let good = std::fs::read(&cache).expect("the cache");
+    // made with this user's key (as a fault in pactlog, or a copy of the
+    // key, would): list answers from it, and only verify can tell
+    let forged = forge(&good, Status::Terminated, Some(Path::new(CACHE_KEY)));
+    std::fs::write(&cache, &forged).expect("forge");
+    assert_eq!(listed(&store), "terminated");
+
+    let run = store.run(&["verify"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let stdout = store.redact(&run.stdout);
+    assert!(
+        stdout.contains(
+            "problem: [store]/.pactlog-cache: the cache entry for gsomia disagrees with its \
+             stream; the cache was rebuilt from the streams\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with(
+            "2 streams checked, 2 ok, 0 failed, 0 warnings; the cache disagreed with 1 stream\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        run.stderr.starts_with(
+            "error: the cache disagreed with 1 stream; answers now come from the streams\n\
+             hint: "
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(listed(&store), "conditionally_suspended", "rebuilt");
+    let before = store.snapshot();
+    assert_eq!(store.run(&["verify"]).code, 0, "nothing disagrees now");
+    assert_eq!(
+        store.snapshot(),
+        before,
+        "a cache that agrees is left as it is"
+    );
+
+    // the same, as JSON
+    std::fs::write(&cache, &forged).expect("forge");
+    let run = store.run(&["verify", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["streams"][0]["ok"], true, "the stream is sound");
+    assert_eq!(report["cache"]["checked"], 2);
+    assert_eq!(report["cache"]["rebuilt"], true);
+    assert_eq!(
+        store.redact(report["cache"]["problems"][0].as_str().expect("a problem")),
+        "[store]/.pactlog-cache: the cache entry for gsomia disagrees with its stream; \
+         the cache was rebuilt from the streams"
+    );
+    assert_eq!(listed(&store), "conditionally_suspended");
+
+    // verify of the other pact alone does not look at gsomia's entry
+    std::fs::write(&cache, &forged).expect("forge");
+    assert_eq!(store.run(&["verify", "other"]).code, 0);
+    assert_eq!(store.run(&["verify", "gsomia"]).code, 1);
+    assert_eq!(listed(&store), "conditionally_suspended");
+}
+
+#[test]
 fn without_a_key_the_cache_is_neither_read_nor_written() {
     let store = settled_store();
     // no key can be made under a file
@@ -246,6 +342,14 @@ fn without_a_key_the_cache_is_neither_read_nor_written() {
     assert_eq!(
         list_with_key(&store, nowhere)[0]["status"],
         "conditionally_suspended"
+    );
+    let run = run_with_key(&store, nowhere, &["verify", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(
+        report["cache"],
+        serde_json::Value::Null,
+        "nothing to check it with"
     );
     assert_eq!(store.snapshot(), before, "nor written");
 }
