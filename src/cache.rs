@@ -932,8 +932,12 @@ pub struct Audit<'a> {
 /// A stream read whole, held against its cache entry.
 #[derive(Debug)]
 pub struct Checked {
-    /// The summary of the stream as read.
-    summary: Summary<'static>,
+    /// The pact.
+    id: PactId,
+    /// The summary of the stream as read, kept only when the cache is to
+    /// be rebuilt with it: when the cache is unusable, or its entry for
+    /// the stream disagrees.
+    summary: Option<Summary<'static>>,
     /// Whether the cache held an entry current for the stream as read.
     pub compared: bool,
     /// Whether that entry says something else than the stream.
@@ -991,18 +995,21 @@ impl<'a> Audit<'a> {
                 cached.len == summary.len && cached.head == summary.head
             }
         });
+        let disagrees = current.is_some_and(|cached| !cached.says_what(&summary));
         Some(Checked {
+            id: id.clone(),
             compared: current.is_some(),
-            disagrees: current.is_some_and(|cached| !cached.says_what(&summary)),
-            summary,
+            disagrees,
+            summary: (disagrees || self.found == Found::Unusable).then_some(summary),
         })
     }
 
     /// Ends the audit of the streams `checked` and of those `failed` (ones
     /// that could not be read or checked): a cache that disagrees with any
     /// of them, or that was not a cache written under this user's key, is
-    /// removed and rebuilt from the summaries of the streams read (keeping
-    /// the entries of streams not checked).
+    /// removed and rebuilt from the summaries of the streams read, in place
+    /// of the entries that disagree (keeping those that agree, and those
+    /// of streams not checked).
     pub fn finish(self, store: &Store, checked: Vec<Checked>, failed: &[PactId]) -> Audited {
         let mut audited = Audited {
             found: self.found,
@@ -1012,7 +1019,7 @@ impl<'a> Audit<'a> {
         audited.disagreed = checked
             .iter()
             .filter(|c| c.disagrees)
-            .map(|c| c.summary.id.to_string())
+            .map(|c| c.id.to_string())
             .collect();
         if audited.disagreed.is_empty() && self.found != Found::Unusable {
             return audited;
@@ -1023,7 +1030,7 @@ impl<'a> Audit<'a> {
                 cache.entries.remove(at);
             }
         }
-        for Checked { summary, .. } in checked {
+        for summary in checked.into_iter().filter_map(|c| c.summary) {
             match cache.entries.binary_search_by(|s| s.id.cmp(&summary.id)) {
                 Ok(at) => cache.entries[at] = summary,
                 Err(at) => cache.entries.insert(at, summary),
