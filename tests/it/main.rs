@@ -12,6 +12,7 @@ mod domain;
 mod harness;
 mod hostile_files;
 mod output_files;
+mod output_formats;
 mod pictures;
 mod readme;
 mod reliability;

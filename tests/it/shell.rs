@@ -1,6 +1,7 @@
-//! `completions` and `man` as a user meets them: written into a closed pipe
-//! or onto a full disk like any other command's output, and a manual page
-//! for pactlog and for each of its commands.
+//! pactlog in a shell: `completions` and `man` as a user meets them
+//! (written into a closed pipe or onto a full disk like any other command's
+//! output, completions that bash loads and runs, a manual page for pactlog
+//! and for each of its commands), and an example in every command's help.
 
 use std::process::{Command, Stdio};
 
@@ -255,4 +256,112 @@ fn the_fish_script_offers_the_shells_and_the_commands_man_takes() {
     };
     assert_eq!(offered("completions"), "bash elvish fish powershell zsh");
     assert_eq!(offered("man"), subcommands().join(" "));
+}
+
+#[test]
+fn completions_for_every_shell_mention_the_subcommands() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = pactlog()
+            .args(["completions", shell])
+            .output()
+            .expect("pactlog runs");
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).expect("UTF-8");
+        assert!(!script.trim().is_empty(), "{shell}");
+        for command in subcommands() {
+            assert!(script.contains(&command), "{shell}: {command}");
+        }
+    }
+    let out = pactlog()
+        .args(["completions", "tcsh"])
+        .output()
+        .expect("pactlog runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bash_completion_loads_and_completes_subcommands_and_flags() {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_pactlog"))
+        .parent()
+        .expect("a directory")
+        .display()
+        .to_string();
+    let bash = |script: &str| -> String {
+        let out = std::process::Command::new("bash")
+            .arg("--norc")
+            .arg("-c")
+            .arg(script)
+            .env(
+                "PATH",
+                format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
+            )
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let registered = bash("source <(pactlog completions bash); complete -p pactlog");
+    assert!(registered.contains("-F _pactlog"), "{registered}");
+    assert!(registered.trim_end().ends_with(" pactlog"), "{registered}");
+
+    let complete = |words: &str, current: usize, cur: &str, prev: &str| -> Vec<String> {
+        let out = bash(&format!(
+            "source <(pactlog completions bash)\n\
+             COMP_WORDS=({words}); COMP_CWORD={current}\n\
+             COMP_LINE=\"${{COMP_WORDS[*]}}\"; COMP_POINT=${{#COMP_LINE}}\n\
+             _pactlog pactlog '{cur}' '{prev}'\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\""
+        ));
+        out.lines().map(str::to_owned).collect()
+    };
+    assert_eq!(complete("pactlog sta", 1, "sta", "pactlog"), ["status"]);
+    let shells = complete("pactlog completions ''", 2, "", "completions");
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        assert!(shells.contains(&shell.to_owned()), "{shell}: {shells:?}");
+    }
+    assert_eq!(
+        complete("pactlog import --cr", 2, "--cr", "import"),
+        ["--create-pacts"]
+    );
+}
+
+#[test]
+fn man_prints_a_roff_page() {
+    let out = pactlog().arg("man").output().expect("pactlog runs");
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(
+        page.lines().any(|l| l.starts_with(".TH pactlog 1")),
+        "{}",
+        &page[..page.len().min(400)]
+    );
+    assert!(page.contains(".SH NAME"));
+    for command in subcommands() {
+        assert!(page.contains(&command), "{command}");
+    }
+}
+
+#[test]
+fn every_subcommand_help_shows_an_example() {
+    for command in subcommands() {
+        let out = pactlog()
+            .args([command.as_str(), "--help"])
+            .output()
+            .expect("pactlog runs");
+        assert!(out.status.success(), "{command}");
+        let help = String::from_utf8(out.stdout).expect("UTF-8");
+        let example = help
+            .split_once("Example")
+            .unwrap_or_else(|| panic!("{command} --help has no example:\n{help}"))
+            .1;
+        assert!(
+            example.contains(&format!("pactlog {command}"))
+                || example.contains(&format!("pactlog --dir copy {command}")),
+            "{command}: {help}"
+        );
+    }
 }
