@@ -15,7 +15,13 @@ fn next_pids() -> std::ops::Range<u32> {
     let last = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
         .ok()
         .and_then(|text| text.trim().parse::<u32>().ok())
-        .unwrap_or(std::process::id());
+        .unwrap_or_else(|| {
+            eprintln!(
+                "note: no /proc/sys/kernel/ns_last_pid here: the links are planted \
+                 at names guessed from this process's id, which may miss"
+            );
+            std::process::id()
+        });
     last + 1..last + 400
 }
 

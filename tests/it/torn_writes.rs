@@ -41,7 +41,7 @@ fn limit_unit() -> Option<u64> {
 fn unit_or_skip(test: &str) -> Option<u64> {
     let unit = limit_unit();
     if unit.is_none() {
-        eprintln!("{test}: skipped, `ulimit -f` cannot limit a file's size in /bin/sh here");
+        eprintln!("skipped: {test}: `ulimit -f` cannot limit a file's size in /bin/sh here");
     }
     unit
 }
@@ -408,7 +408,7 @@ fn start(store: &Store, args: &[&str]) -> Child {
 #[test]
 fn readers_meeting_a_line_half_written_wait_for_it_and_report_no_damage() {
     if fs::read_to_string("/proc/locks").is_err() {
-        eprintln!("readers meeting a line half written: skipped, no /proc/locks to see waiters");
+        eprintln!("skipped: readers meeting a line half written: no /proc/locks to see waiters");
         return;
     }
     let store = Store::new().with_gsomia();
