@@ -3,6 +3,7 @@
 //! panics. Every loop is bounded by a count and a time.
 
 use std::collections::HashSet;
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -188,7 +189,7 @@ fn killing_appends_at_random_moments_loses_no_acknowledged_event() {
     registered_in_force(&store, "p");
     let mut rng = Lcg(0x5eed);
     let mut acknowledged = Vec::new();
-    let mut repaired = 0;
+    let (mut repaired, mut killed) = (0, 0);
     let deadline = Instant::now() + Duration::from_secs(20);
     for round in 0..150 {
         if Instant::now() > deadline {
@@ -207,6 +208,10 @@ fn killing_appends_at_random_moments_loses_no_acknowledged_event() {
         std::thread::sleep(Duration::from_micros(rng.next(10_000)));
         let _ = child.kill();
         let output = child.wait_with_output().expect("pactlog ends");
+        // the kill landed only if pactlog was still running: it died of it
+        if output.status.signal() == Some(libc::SIGKILL) {
+            killed += 1;
+        }
         if output.status.success() {
             let event: Value = serde_json::from_slice(&output.stdout).expect("JSON");
             acknowledged.push(event["id"].as_str().expect("an id").to_owned());
@@ -233,8 +238,12 @@ fn killing_appends_at_random_moments_loses_no_acknowledged_event() {
         !acknowledged.is_empty(),
         "some appends finished before the kill"
     );
+    assert!(
+        killed > 0,
+        "no kill landed while pactlog ran: the test showed nothing"
+    );
     eprintln!(
-        "{} acknowledged, {repaired} torn tails repaired",
+        "{} acknowledged, {killed} killed, {repaired} torn tails repaired",
         acknowledged.len()
     );
 }
@@ -909,7 +918,7 @@ fn killing_imports_at_random_moments_leaves_each_all_there_or_not_at_all() {
     let first = files.write("first.csv", rows(&pacts, "signed", "2001-01-01"));
     store.ok(&["import", &first, "--create-pacts"]);
     let mut rng = Lcg(0x1a9b);
-    let (mut whole, mut none, mut finished) = (0, 0, 0);
+    let (mut whole, mut none, mut finished, mut killed) = (0, 0, 0, 0);
     // the kills aim at the end of an import, where it commits: the first
     // round runs whole, to time it; then each kill comes later after one
     // that came before the commit point, and sooner after an import that
@@ -947,7 +956,12 @@ fn killing_imports_at_random_moments_leaves_each_all_there_or_not_at_all() {
             std::thread::sleep(Duration::from_micros(delay * 95 / 100 + jitter));
             let _ = child.kill();
         }
-        let acknowledged = child.wait().expect("pactlog ends").success();
+        let exit = child.wait().expect("pactlog ends");
+        // the kill landed only if pactlog was still running: it died of it
+        if exit.signal() == Some(libc::SIGKILL) {
+            killed += 1;
+        }
+        let acknowledged = exit.success();
         if round == 0 {
             delay = began.elapsed().as_micros() as u64;
         }
@@ -974,8 +988,13 @@ fn killing_imports_at_random_moments_leaves_each_all_there_or_not_at_all() {
         }
         assert_eq!(store.run(&["verify"]).code, 0, "round {round}");
     }
+    assert!(
+        killed > 0,
+        "no kill landed while an import ran: the test showed nothing"
+    );
     eprintln!(
-        "{whole} imports acknowledged, {none} killed before their commit point, {finished} after it"
+        "{whole} imports acknowledged, {none} killed before their commit point, \
+         {finished} after it ({killed} kills landed)"
     );
 }
 
