@@ -2,11 +2,11 @@
 //! helps), a non-zero exit code, no panic, and the store left byte for byte
 //! as it was.
 
-use std::process::{Child, Stdio};
+use std::process::Child;
 
 use insta::assert_snapshot;
 
-use crate::harness::{Run, Store, pactlog};
+use crate::harness::{Run, Store, pactlog_in};
 
 /// Every command that takes a PACT, with the rest of a valid command line.
 const PACT_COMMANDS: [&[&str]; 8] = [
@@ -63,15 +63,7 @@ fn an_unknown_pact_is_refused_with_the_nearest_name() {
 fn a_store_that_does_not_exist_is_named_with_what_to_do() {
     let store = Store::new();
     let missing = store.path().join("missing");
-    let run = |args: &[&str]| -> Run {
-        pactlog()
-            .arg("--dir")
-            .arg(&missing)
-            .args(args)
-            .output()
-            .expect("pactlog runs")
-            .into()
-    };
+    let run = |args: &[&str]| -> Run { pactlog_in(&missing, args).run() };
     let stderr = run(&["status", "gsomia"]).fails(1);
     assert_snapshot!(store.redact(&stderr), @r"
     error: no store at [store]/missing
@@ -271,15 +263,7 @@ fn queries_with_a_path_for_a_pact_never_reach_outside_the_store() {
     let before = std::fs::read(outside.stream("x")).expect("x.jsonl");
     let store = outside.path().join("store");
     std::fs::create_dir(&store).expect("the store directory");
-    let in_store = |args: &[&str]| -> Run {
-        pactlog()
-            .arg("--dir")
-            .arg(&store)
-            .args(args)
-            .output()
-            .expect("pactlog runs")
-            .into()
-    };
+    let in_store = |args: &[&str]| -> Run { pactlog_in(&store, args).run() };
     for command in PACT_COMMANDS {
         for pact in ["../x", "A B"] {
             let args = with_pact(command, pact);
@@ -510,14 +494,7 @@ fn of_racing_appends_expecting_the_same_seq_exactly_one_wins() {
 
 /// Starts `pactlog --dir STORE ARGS...` without waiting for it.
 fn start(store: &Store, args: &[&str]) -> Child {
-    pactlog()
-        .arg("--dir")
-        .arg(store.path())
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pactlog starts")
+    store.cmd(args).spawn()
 }
 
 /// Waits for every racer, and splits the runs into winners and losers.

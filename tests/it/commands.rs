@@ -2,7 +2,6 @@
 //! writes, what it prints for people, and the JSON shapes scripts rely on.
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::Stdio;
 
 use chrono::{DateTime, Duration, NaiveDate};
 use insta::assert_snapshot;
@@ -10,7 +9,7 @@ use pactlog::{Event, EventBody, Hash, Note};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::harness::{Store, pactlog, resealed, sealed_crc};
+use crate::harness::{Cmd, Store, pactlog, pactlog_in, resealed, sealed_crc};
 
 /// `with_gsomia`, then its normalization with every option an append takes.
 fn normalized_gsomia() -> (Store, Value) {
@@ -991,19 +990,12 @@ fn a_reader_that_closes_the_pipe_early_is_not_an_error() {
     let store = Store::new();
     long_stream(&store, 3000);
     for json in [false, true] {
-        let mut command = pactlog();
-        command
-            .arg("--dir")
-            .arg(store.path())
-            .args(["log", "gsomia"]);
-        if json {
-            command.arg("--json");
-        }
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("pactlog starts");
+        let args: &[&str] = if json {
+            &["log", "gsomia", "--json"]
+        } else {
+            &["log", "gsomia"]
+        };
+        let mut child = store.cmd(args).spawn();
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let mut first = vec![0; 40];
         if json {
@@ -1034,12 +1026,11 @@ fn dir_and_pactlog_dir_select_the_store_and_dir_wins() {
     let chosen = Store::new().with_gsomia();
     let other = Store::new();
     let elsewhere = Store::new();
-    let status = |command: &mut std::process::Command| {
+    let status = |command: Cmd| {
         let output = command
-            .args(["status", "gsomia", "--on", "2020-01-01"])
+            .args(&["status", "gsomia", "--on", "2020-01-01"])
             .current_dir(elsewhere.path())
-            .output()
-            .expect("pactlog runs");
+            .output();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         (
             output.status.code(),
@@ -1049,44 +1040,33 @@ fn dir_and_pactlog_dir_select_the_store_and_dir_wins() {
     };
     let expected = "gsomia on 2020-01-01: conditionally suspended since 2019-11-22";
 
-    let (code, stdout, stderr) = status(pactlog().arg("--dir").arg(chosen.path()));
+    let (code, stdout, stderr) = status(pactlog_in(chosen.path(), &[]));
     assert_eq!(code, Some(0), "--dir: {stderr}");
     assert!(stdout.starts_with(expected), "--dir: {stdout}");
 
-    let (code, stdout, stderr) = status(pactlog().env("PACTLOG_DIR", chosen.path()));
+    let (code, stdout, stderr) = status(pactlog(&[]).env("PACTLOG_DIR", chosen.path()));
     assert_eq!(code, Some(0), "PACTLOG_DIR: {stderr}");
     assert!(stdout.starts_with(expected), "PACTLOG_DIR: {stdout}");
 
-    let (code, stdout, stderr) = status(
-        pactlog()
-            .env("PACTLOG_DIR", other.path())
-            .arg("--dir")
-            .arg(chosen.path()),
-    );
+    let (code, stdout, stderr) =
+        status(pactlog_in(chosen.path(), &[]).env("PACTLOG_DIR", other.path()));
     assert_eq!(code, Some(0), "--dir over PACTLOG_DIR: {stderr}");
     assert!(
         stdout.starts_with(expected),
         "--dir over PACTLOG_DIR: {stdout}"
     );
 
-    let (code, _, stderr) = status(
-        pactlog()
-            .env("PACTLOG_DIR", other.path())
-            .arg("--dir")
-            .arg(other.path()),
-    );
+    let (code, _, stderr) = status(pactlog_in(other.path(), &[]).env("PACTLOG_DIR", other.path()));
     assert_eq!(code, Some(1), "a store without the pact: {stderr}");
     assert!(
         stderr.starts_with("error: unknown pact 'gsomia'"),
         "{stderr}"
     );
 
-    let output = pactlog()
+    let output = pactlog(&["register", "apec", "--name", "APEC"])
         .env("PACTLOG_DIR", other.path())
-        .args(["register", "apec", "--name", "APEC"])
         .current_dir(elsewhere.path())
-        .output()
-        .expect("pactlog runs");
+        .output();
     assert_eq!(output.status.code(), Some(0));
     assert!(
         other.stream("apec").is_file(),
@@ -1101,12 +1081,10 @@ fn dir_and_pactlog_dir_select_the_store_and_dir_wins() {
         std::fs::create_dir(&events).expect("mkdir events");
         events
     });
-    let output = pactlog()
+    let output = pactlog(&["status", "gsomia", "--on", "2020-01-01"])
         .env("PACTLOG_DIR", "")
-        .args(["status", "gsomia", "--on", "2020-01-01"])
         .current_dir(project.path())
-        .output()
-        .expect("pactlog runs");
+        .output();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stdout).starts_with(expected));
 }
@@ -1114,11 +1092,9 @@ fn dir_and_pactlog_dir_select_the_store_and_dir_wins() {
 #[test]
 fn without_dir_or_pactlog_dir_the_store_is_events_in_the_working_directory() {
     let project = Store::new();
-    let output = pactlog()
-        .args(["register", "gsomia", "--name", "GSOMIA"])
+    let output = pactlog(&["register", "gsomia", "--name", "GSOMIA"])
         .current_dir(project.path())
-        .output()
-        .expect("pactlog runs");
+        .output();
     assert_eq!(output.status.code(), Some(0));
     assert!(project.path().join("events/gsomia.jsonl").is_file());
 }

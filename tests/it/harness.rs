@@ -2,8 +2,11 @@
 //! exact stdout, stderr and exit code out.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use pactlog::Hash;
 
@@ -48,17 +51,15 @@ impl Store {
         self.path().join(format!("{id}.jsonl"))
     }
 
+    /// Sets up `pactlog --dir STORE ARGS...`, for a run that needs more
+    /// than its arguments: every run against the store starts here.
+    pub fn cmd(&self, args: &[&str]) -> Cmd {
+        pactlog_in(self.path(), args)
+    }
+
     /// Runs `pactlog --dir STORE ARGS...`.
     pub fn run(&self, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_pactlog"))
-            .arg("--dir")
-            .arg(self.path())
-            .args(args)
-            .env_remove("PACTLOG_DIR")
-            .env("PACTLOG_CACHE_KEY", CACHE_KEY)
-            .output()
-            .expect("pactlog runs");
-        Run::from(output)
+        self.cmd(args).run()
     }
 
     /// Runs a command that must succeed, and returns its stdout.
@@ -184,19 +185,234 @@ impl Store {
     }
 }
 
-/// A `pactlog` command with no `--dir` and no `PACTLOG_DIR`, for tests of
-/// how the store is chosen.
-pub fn pactlog() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pactlog"));
-    command.env_remove("PACTLOG_DIR");
-    command.env("PACTLOG_CACHE_KEY", CACHE_KEY);
+/// The `pactlog` binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_pactlog");
+
+/// `command` without what it would inherit that changes what pactlog does:
+/// a store named by `PACTLOG_DIR`, colour asked for or refused.
+fn clean_env(command: &mut Command) -> &mut Command {
     command
+        .env_remove("PACTLOG_DIR")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        // the cache's key, never the user's own
+        .env("PACTLOG_CACHE_KEY", CACHE_KEY)
+}
+
+/// A shell `program` (`sh`, `bash`) whose `PATH` finds the `pactlog` under
+/// test first, in a [`clean_env`].
+pub fn shell(program: &str) -> Command {
+    let bin = Path::new(BIN).parent().expect("the binary's directory");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut command = Command::new(program);
+    clean_env(&mut command).env("PATH", path);
+    command
+}
+
+/// Sets up `pactlog ARGS...`, with no `--dir`: for tests of how the store
+/// is chosen, and of what needs no store.
+pub fn pactlog(args: &[&str]) -> Cmd {
+    Cmd {
+        args: args.iter().map(OsString::from).collect(),
+        env: Vec::new(),
+        dir: None,
+        input: None,
+        stdout: None,
+        stderr: None,
+        ulimit: None,
+        timeout: None,
+    }
+}
+
+/// Sets up `pactlog --dir DIR ARGS...`, for a store directory that is no
+/// [`Store`] (one that does not exist yet, or is not a directory).
+pub fn pactlog_in(dir: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Cmd {
+    pactlog(&["--dir"]).arg(dir).args(args)
+}
+
+/// A run of `pactlog` being set up, by [`pactlog`], [`pactlog_in`] or
+/// [`Store::cmd`]: its arguments, environment, standard streams and limits;
+/// then [`Cmd::run`], [`Cmd::output`] or [`Cmd::spawn`]. Its standard
+/// input is empty unless given, and its output is captured unless sent
+/// elsewhere.
+#[must_use]
+pub struct Cmd {
+    args: Vec<OsString>,
+    env: Vec<(OsString, OsString)>,
+    dir: Option<PathBuf>,
+    input: Option<Vec<u8>>,
+    stdout: Option<Stdio>,
+    stderr: Option<Stdio>,
+    ulimit: Option<String>,
+    timeout: Option<Duration>,
+}
+
+impl Cmd {
+    /// One more argument.
+    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Cmd {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    /// More arguments.
+    pub fn args(mut self, args: &[&str]) -> Cmd {
+        self.args.extend(args.iter().map(OsString::from));
+        self
+    }
+
+    /// An environment variable, over the [`clean_env`].
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Cmd {
+        self.env.push((key.into(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// The working directory.
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Cmd {
+        self.dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// `input` on standard input.
+    pub fn stdin(mut self, input: &[u8]) -> Cmd {
+        self.input = Some(input.to_owned());
+        self
+    }
+
+    /// Standard output sent to `to` rather than captured.
+    pub fn stdout(mut self, to: impl Into<Stdio>) -> Cmd {
+        self.stdout = Some(to.into());
+        self
+    }
+
+    /// Standard error sent to `to` rather than captured.
+    pub fn stderr(mut self, to: impl Into<Stdio>) -> Cmd {
+        self.stderr = Some(to.into());
+        self
+    }
+
+    /// Runs under a limit that `sh` sets first: `ulimit LIMIT`, such as
+    /// `-f 8` or `-n 40`.
+    pub fn ulimit(mut self, limit: &str) -> Cmd {
+        self.ulimit = Some(limit.to_owned());
+        self
+    }
+
+    /// Fails the test, rather than hang it, if pactlog has not finished
+    /// within `limit`.
+    pub fn timeout(mut self, limit: Duration) -> Cmd {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// The one place a test's `pactlog` process is made: the binary (under
+    /// `sh` for a [`Cmd::ulimit`]), its arguments, a [`clean_env`] with
+    /// the variables given over it, and its working directory.
+    fn command(&self) -> Command {
+        let mut command = match &self.ulimit {
+            None => Command::new(BIN),
+            Some(limit) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("ulimit {limit} && exec \"$0\" \"$@\""))
+                    .arg(BIN);
+                sh
+            }
+        };
+        command.args(&self.args);
+        clean_env(&mut command).envs(self.env.iter().map(|(k, v)| (k, v)));
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
+        command
+    }
+
+    /// Starts pactlog without waiting for it, its output captured unless
+    /// sent elsewhere, its standard input empty.
+    pub fn spawn(mut self) -> Child {
+        assert!(self.input.is_none(), "a started pactlog is given no input");
+        self.start()
+    }
+
+    /// Starts pactlog with its standard streams set up.
+    fn start(&mut self) -> Child {
+        let stdin = match self.input {
+            Some(_) => Stdio::piped(),
+            None => Stdio::null(),
+        };
+        self.command()
+            .stdin(stdin)
+            .stdout(self.stdout.take().unwrap_or_else(Stdio::piped))
+            .stderr(self.stderr.take().unwrap_or_else(Stdio::piped))
+            .spawn()
+            .expect("pactlog starts")
+    }
+
+    /// Runs pactlog to its end and returns how it ended, as it is.
+    pub fn output(mut self) -> Output {
+        let mut child = self.start();
+        let feeder = child.stdin.take().map(|mut pipe| {
+            let input = self.input.take().unwrap_or_default();
+            std::thread::spawn(move || pipe.write_all(&input))
+        });
+        let output = match self.timeout {
+            None => child.wait_with_output().expect("pactlog ends"),
+            Some(limit) => self.wait_within(child, limit),
+        };
+        if let Some(feeder) = feeder {
+            let fed = feeder.join().expect("the input's writer");
+            fed.expect("pactlog reads its input");
+        }
+        output
+    }
+
+    /// Runs pactlog to its end: what it printed and how it exited.
+    pub fn run(self) -> Run {
+        Run::from(self.output())
+    }
+
+    /// Waits for `child` and its output, killing it and failing the test
+    /// once `limit` has passed.
+    fn wait_within(&self, mut child: Child, limit: Duration) -> Output {
+        fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    pipe.read_to_end(&mut bytes).expect("pactlog's output");
+                }
+                bytes
+            })
+        }
+        let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("pactlog can be waited on") {
+                break status;
+            }
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "pactlog {:?} was still running after {limit:?}: it hangs",
+                    self.args
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Output {
+            status,
+            stdout: stdout.join().expect("pactlog's output"),
+            stderr: stderr.join().expect("pactlog's output"),
+        }
+    }
 }
 
 /// The subcommands `pactlog --help` lists, `help` aside.
 pub fn subcommands() -> Vec<String> {
-    let help = pactlog().arg("--help").output().expect("pactlog runs");
-    let help = String::from_utf8(help.stdout).expect("UTF-8");
+    let help = pactlog(&["--help"]).run().stdout;
     let list = help
         .split("Commands:\n")
         .nth(1)
@@ -320,38 +536,14 @@ impl Run {
 impl Store {
     /// Runs `pactlog --dir STORE ARGS...` with `input` on its standard input.
     pub fn run_with_stdin(&self, args: &[&str], input: &[u8]) -> Run {
-        use std::io::Write;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pactlog"))
-            .arg("--dir")
-            .arg(self.path())
-            .args(args)
-            .env_remove("PACTLOG_DIR")
-            .env("PACTLOG_CACHE_KEY", CACHE_KEY)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("pactlog runs");
-        let mut stdin = child.stdin.take().expect("a piped stdin");
-        stdin.write_all(input).expect("pactlog reads its input");
-        drop(stdin);
-        Run::from(child.wait_with_output().expect("pactlog runs"))
+        self.cmd(args).stdin(input).run()
     }
 
     /// Runs `pactlog --dir STORE ARGS...` with extra environment variables.
     pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_pactlog"))
-            .arg("--dir")
-            .arg(self.path())
-            .args(args)
-            .env_remove("PACTLOG_DIR")
-            .env_remove("NO_COLOR")
-            .env_remove("CLICOLOR_FORCE")
-            .env("PACTLOG_CACHE_KEY", CACHE_KEY)
-            .envs(env.iter().copied())
-            .output()
-            .expect("pactlog runs");
-        Run::from(output)
+        env.iter()
+            .fold(self.cmd(args), |cmd, (key, value)| cmd.env(key, value))
+            .run()
     }
 }
 

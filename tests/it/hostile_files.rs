@@ -4,10 +4,10 @@
 //! what it refused.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use crate::harness::{Files, Run, Store};
+use crate::harness::{Files, Run, Store, pactlog_in};
 
 /// The process ids the next children are likely to get: the kernel hands
 /// them out in order, from the last one given.
@@ -37,30 +37,7 @@ fn plant(dir: &Path, victim: &Path, name: impl Fn(u32) -> String) {
 /// Runs `pactlog --dir DIR ARGS...` and fails the test, rather than hang
 /// it, if it has not finished in 30 seconds.
 fn run_bounded(dir: &Path, args: &[&str]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pactlog"))
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("PACTLOG_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pactlog starts");
-    let start = Instant::now();
-    while child
-        .try_wait()
-        .expect("pactlog can be waited on")
-        .is_none()
-    {
-        if start.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("pactlog {args:?} was still running after 30 s: it hangs");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Run::from(child.wait_with_output().expect("pactlog's output"))
+    pactlog_in(dir, args).timeout(Duration::from_secs(30)).run()
 }
 
 /// Makes a FIFO at `path`; false (with the reason printed) where `mkfifo`

@@ -5,7 +5,7 @@
 use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use crate::harness::{Files, Run, Store, pactlog};
+use crate::harness::{Files, Run, Store, pactlog, pactlog_in};
 
 /// What `timeline` says when it refuses to write over a store's file.
 const HINT: &str = "hint: write it to a file outside the store directory\n";
@@ -104,12 +104,9 @@ fn a_stream_spelled_with_dot_and_dot_dot_is_still_the_stream() {
         .expect("UTF-8");
     let before = store.snapshot();
     let spelled = format!("./{name}/../{name}/./p.jsonl");
-    let output = pactlog()
+    let run = pactlog(&["--dir", &format!("./{name}"), "timeline", "--svg", &spelled])
         .current_dir(above)
-        .args(["--dir", &format!("./{name}"), "timeline", "--svg", &spelled])
-        .output()
-        .expect("pactlog runs");
-    let run = Run::from(output);
+        .run();
     let stderr = run.fails(1);
     assert_eq!(
         stderr,
@@ -203,14 +200,7 @@ fn standard_output_redirected_into_a_stream_is_refused() {
             .append(true)
             .open(store.stream("p"))
             .expect("the stream");
-        let output = pactlog()
-            .arg("--dir")
-            .arg(store.path())
-            .args(command)
-            .stdout(stream)
-            .output()
-            .expect("pactlog runs");
-        let stderr = Run::from(output).fails(1);
+        let stderr = store.cmd(command).stdout(stream).run().fails(1);
         assert_eq!(
             store.redact(&stderr),
             "error: standard output is [store]/p.jsonl, a stream of the store\n\
@@ -223,13 +213,7 @@ fn standard_output_redirected_into_a_stream_is_refused() {
     // standard output to a file anywhere else is output as ever
     let files = Files::new();
     let out = fs::File::create(files.path("export.jsonl")).expect("a file");
-    let status = pactlog()
-        .arg("--dir")
-        .arg(store.path())
-        .arg("export")
-        .stdout(out)
-        .status()
-        .expect("pactlog runs");
+    let status = store.cmd(&["export"]).stdout(out).output().status;
     assert!(status.success());
     assert_eq!(
         files.read("export.jsonl"),
@@ -247,13 +231,7 @@ const ODD_SHOWN: &str = "odd\\nname\\u{1b}[31m\\u{202e}txt";
 
 /// Runs `pactlog --dir DIR ARGS...`.
 fn run_in(dir: &Path, args: &[&str]) -> Run {
-    let output = pactlog()
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("pactlog runs");
-    Run::from(output)
+    pactlog_in(dir, args).run()
 }
 
 /// Asserts that `run` printed the odd store path only escaped.

@@ -6,9 +6,8 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
-use crate::harness::{CACHE_KEY, Run, Store, copy_shipped};
+use crate::harness::{Run, Store, copy_shipped, shell};
 
 fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
@@ -89,14 +88,6 @@ fn every_console_example_prints_what_the_readme_shows() {
         let name = path.file_name().expect("a name");
         std::fs::copy(&path, work.join("examples").join(name)).expect("copy an example");
     }
-    let bin = Path::new(env!("CARGO_BIN_EXE_pactlog"))
-        .parent()
-        .expect("the binary's directory");
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let mut vars = BTreeMap::new();
     let examples = blocks(&readme(), "console");
     assert!(examples.len() >= 4, "the README has its examples");
@@ -119,12 +110,9 @@ fn every_console_example_prints_what_the_readme_shows() {
                 None => command.to_owned(),
             };
             let run = Run::from(
-                Command::new("bash")
+                shell("bash")
                     .args(["-c", &script])
                     .current_dir(work)
-                    .env_remove("PACTLOG_DIR")
-                    .env("PACTLOG_CACHE_KEY", CACHE_KEY)
-                    .env("PATH", &path)
                     .envs(&vars)
                     .output()
                     .expect("bash runs"),

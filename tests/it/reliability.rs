@@ -4,13 +4,13 @@
 
 use std::collections::HashSet;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{Run, Store};
+use crate::harness::{Run, Store, pactlog_in};
 
 /// A small deterministic generator for pauses and positions.
 struct Lcg(u64);
@@ -196,15 +196,9 @@ fn killing_appends_at_random_moments_loses_no_acknowledged_event() {
             break;
         }
         let text = format!("note {round} {}", "x".repeat(rng.next(3000) as usize));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pactlog"))
-            .args(["--dir"])
-            .arg(store.path())
-            .args(["note", "p", &text, "--on", "2020-01-02", "--json"])
-            .env_remove("PACTLOG_DIR")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("pactlog starts");
+        let mut child = store
+            .cmd(&["note", "p", &text, "--on", "2020-01-02", "--json"])
+            .spawn();
         std::thread::sleep(Duration::from_micros(rng.next(10_000)));
         let _ = child.kill();
         let output = child.wait_with_output().expect("pactlog ends");
@@ -568,16 +562,7 @@ fn a_symlinked_stream_and_a_store_that_is_not_a_directory_are_clear_errors() {
         vec!["register", "x", "--name", "X"],
         vec!["status", "x"],
     ] {
-        let mut full = vec!["--dir", dir.as_str()];
-        full.extend(args.iter());
-        let run = Run::from(
-            Command::new(env!("CARGO_BIN_EXE_pactlog"))
-                .args(&full)
-                .env_remove("PACTLOG_DIR")
-                .output()
-                .expect("pactlog runs"),
-        );
-        let stderr = run.fails(1);
+        let stderr = pactlog_in(&dir, &args).run().fails(1);
         assert!(
             stderr.contains(&dir) && stderr.contains("ot a directory"),
             "{args:?}: {stderr}"
@@ -679,15 +664,7 @@ fn every_subcommand_fails_bad_arguments_with_an_error_never_a_panic() {
         "no bad command changed the store"
     );
     let missing = store.path().join("missing");
-    let run = Run::from(
-        Command::new(env!("CARGO_BIN_EXE_pactlog"))
-            .arg("--dir")
-            .arg(&missing)
-            .arg("list")
-            .env_remove("PACTLOG_DIR")
-            .output()
-            .expect("pactlog runs"),
-    );
+    let run = pactlog_in(&missing, &["list"]).run();
     assert!(run.fails(1).starts_with("error: no store at"));
 }
 
@@ -941,15 +918,11 @@ fn killing_imports_at_random_moments_leaves_each_all_there_or_not_at_all() {
             "in_force"
         };
         let csv = files.write("round.csv", rows(&pacts, status, &nth_day(round)));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pactlog"))
-            .arg("--dir")
-            .arg(store.path())
-            .args(["import", &csv])
-            .env_remove("PACTLOG_DIR")
+        let mut child = store
+            .cmd(&["import", &csv])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .spawn()
-            .expect("pactlog starts");
+            .spawn();
         let began = Instant::now();
         if round > 0 {
             let jitter = rng.next(delay / 10 + 1);
@@ -1013,15 +986,10 @@ fn an_import_touching_more_streams_than_files_may_be_open_runs() {
     let first = files.write("first.csv", rows(&pacts, "signed", "2001-01-01"));
     store.ok(&["import", &first, "--create-pacts"]);
     let second = files.write("second.csv", rows(&pacts, "in_force", "2002-02-02"));
-    let run = Command::new("sh")
-        .args(["-c", &format!("ulimit -n {limit} && exec \"$0\" \"$@\"")])
-        .arg(env!("CARGO_BIN_EXE_pactlog"))
-        .arg("--dir")
-        .arg(store.path())
-        .args(["import", &second])
-        .env_remove("PACTLOG_DIR")
-        .output()
-        .expect("sh runs");
+    let run = store
+        .cmd(&["import", &second])
+        .ulimit(&format!("-n {limit}"))
+        .output();
     assert!(
         run.status.success(),
         "{}",
@@ -1160,14 +1128,7 @@ fn a_record_whose_output_cannot_be_written_says_that_it_is_recorded() {
             .write(true)
             .open("/dev/full")
             .expect("/dev/full");
-        let output = Command::new(env!("CARGO_BIN_EXE_pactlog"))
-            .arg("--dir")
-            .arg(store.path())
-            .args(args)
-            .stdout(full)
-            .output()
-            .expect("pactlog runs");
-        Run::from(output).fails(1)
+        store.cmd(args).stdout(full).run().fails(1)
     };
     for (args, what) in [
         (&["register", "p", "--name", "P"][..], "the registration"),

@@ -3,11 +3,11 @@
 //! output, completions that bash loads and runs, a manual page for pactlog
 //! and for each of its commands), and an example in every command's help.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use insta::assert_snapshot;
 
-use crate::harness::{Run, pactlog, subcommands};
+use crate::harness::{Cmd, Run, pactlog, shell, subcommands};
 
 /// What `pactlog completions` and `pactlog man` are asked for.
 const PRINTS: [&[&str]; 7] = [
@@ -21,18 +21,13 @@ const PRINTS: [&[&str]; 7] = [
 ];
 
 /// Runs `command` with its standard output on `stdout`.
-fn writing_to(mut command: Command, stdout: impl Into<Stdio>) -> Run {
-    let output = command
-        .stdout(stdout)
-        .stderr(Stdio::piped())
-        .output()
-        .expect("pactlog runs");
-    Run::from(output)
+fn writing_to(command: Cmd, stdout: impl Into<Stdio>) -> Run {
+    command.stdout(stdout).run()
 }
 
 /// Runs `command` with its standard output a pipe whose reading end is
 /// closed before the command starts, so that its first write fails.
-fn into_closed_pipe(command: Command) -> Run {
+fn into_closed_pipe(command: Cmd) -> Run {
     let (reader, writer) = std::io::pipe().expect("a pipe");
     drop(reader);
     writing_to(command, writer)
@@ -40,7 +35,7 @@ fn into_closed_pipe(command: Command) -> Run {
 
 /// Runs `command` with its standard output on a device that is always full.
 #[cfg(target_os = "linux")]
-fn into_full_disk(command: Command) -> Run {
+fn into_full_disk(command: Cmd) -> Run {
     let full = std::fs::File::options()
         .write(true)
         .open("/dev/full")
@@ -51,9 +46,7 @@ fn into_full_disk(command: Command) -> Run {
 #[test]
 fn printing_into_a_closed_pipe_is_not_an_error() {
     for args in PRINTS {
-        let mut command = pactlog();
-        command.args(args);
-        let run = into_closed_pipe(command);
+        let run = into_closed_pipe(pactlog(args));
         assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
         assert_eq!(run.stderr, "", "{args:?}");
     }
@@ -63,9 +56,7 @@ fn printing_into_a_closed_pipe_is_not_an_error() {
 #[test]
 fn printing_onto_a_full_disk_is_an_error() {
     for args in PRINTS {
-        let mut command = pactlog();
-        command.args(args);
-        let stderr = into_full_disk(command).fails(1);
+        let stderr = into_full_disk(pactlog(args)).fails(1);
         assert_eq!(
             stderr, "error: cannot write <stdout>: No space left on device (os error 28)\n",
             "{args:?}"
@@ -75,9 +66,7 @@ fn printing_onto_a_full_disk_is_an_error() {
 
 /// The roff page that `pactlog man ARGS...` prints.
 fn page(args: &[&str]) -> String {
-    let mut command = pactlog();
-    command.arg("man").args(args);
-    let run = writing_to(command, Stdio::piped());
+    let run = pactlog(&["man"]).args(args).run();
     assert_eq!(run.code, 0, "{}", run.stderr);
     run.stdout
 }
@@ -219,12 +208,9 @@ fn every_command_the_man_page_lists_has_a_page() {
 
 #[test]
 fn man_of_an_unknown_command_is_a_usage_error_listing_the_commands() {
-    let out = pactlog()
-        .args(["man", "apend"])
-        .output()
-        .expect("pactlog runs");
-    assert!(out.stdout.is_empty());
-    assert_snapshot!(Run::from(out).fails(2), @r"
+    let run = pactlog(&["man", "apend"]).run();
+    assert!(run.stdout.is_empty());
+    assert_snapshot!(run.fails(2), @r"
     error: invalid value 'apend' for '[COMMAND]'
       [possible values: register, append, note, retract, status, history, log, list, changes, errata, verify, repair, import, export, timeline, completions, man]
 
@@ -236,12 +222,7 @@ fn man_of_an_unknown_command_is_a_usage_error_listing_the_commands() {
 
 #[test]
 fn the_fish_script_offers_the_shells_and_the_commands_man_takes() {
-    let run = Run::from(
-        pactlog()
-            .args(["completions", "fish"])
-            .output()
-            .expect("pactlog runs"),
-    );
+    let run = pactlog(&["completions", "fish"]).run();
     assert_eq!(run.code, 0, "{}", run.stderr);
     let offered = |command: &str| {
         let start = format!(
@@ -261,40 +242,24 @@ fn the_fish_script_offers_the_shells_and_the_commands_man_takes() {
 #[test]
 fn completions_for_every_shell_mention_the_subcommands() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        let out = pactlog()
-            .args(["completions", shell])
-            .output()
-            .expect("pactlog runs");
-        assert!(out.status.success(), "{shell}");
-        let script = String::from_utf8(out.stdout).expect("UTF-8");
+        let run = pactlog(&["completions", shell]).run();
+        assert_eq!(run.code, 0, "{shell}");
+        let script = run.stdout;
         assert!(!script.trim().is_empty(), "{shell}");
         for command in subcommands() {
             assert!(script.contains(&command), "{shell}: {command}");
         }
     }
-    let out = pactlog()
-        .args(["completions", "tcsh"])
-        .output()
-        .expect("pactlog runs");
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(pactlog(&["completions", "tcsh"]).run().code, 2);
 }
 
 #[test]
 fn bash_completion_loads_and_completes_subcommands_and_flags() {
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_pactlog"))
-        .parent()
-        .expect("a directory")
-        .display()
-        .to_string();
     let bash = |script: &str| -> String {
-        let out = std::process::Command::new("bash")
+        let out = shell("bash")
             .arg("--norc")
             .arg("-c")
             .arg(script)
-            .env(
-                "PATH",
-                format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
-            )
             .output()
             .expect("bash runs");
         assert!(
@@ -331,9 +296,9 @@ fn bash_completion_loads_and_completes_subcommands_and_flags() {
 
 #[test]
 fn man_prints_a_roff_page() {
-    let out = pactlog().arg("man").output().expect("pactlog runs");
-    assert!(out.status.success());
-    let page = String::from_utf8(out.stdout).expect("UTF-8");
+    let run = pactlog(&["man"]).run();
+    assert_eq!(run.code, 0);
+    let page = run.stdout;
     assert!(
         page.lines().any(|l| l.starts_with(".TH pactlog 1")),
         "{}",
@@ -348,12 +313,9 @@ fn man_prints_a_roff_page() {
 #[test]
 fn every_subcommand_help_shows_an_example() {
     for command in subcommands() {
-        let out = pactlog()
-            .args([command.as_str(), "--help"])
-            .output()
-            .expect("pactlog runs");
-        assert!(out.status.success(), "{command}");
-        let help = String::from_utf8(out.stdout).expect("UTF-8");
+        let run = pactlog(&[command.as_str(), "--help"]).run();
+        assert_eq!(run.code, 0, "{command}");
+        let help = run.stdout;
         let example = help
             .split_once("Example")
             .unwrap_or_else(|| panic!("{command} --help has no example:\n{help}"))

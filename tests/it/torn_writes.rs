@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::harness::{Files, Run, Store};
+use crate::harness::{Files, Run, Store, pactlog_in};
 
 /// The unit of `ulimit -f` in `/bin/sh` (512 bytes in dash and in POSIX
 /// shells, 1024 in bash run as bash), found by letting a write run into a
@@ -51,16 +51,9 @@ fn unit_or_skip(test: &str) -> Option<u64> {
 /// being killed by SIGXFSZ.
 fn run_limited(dir: &std::path::Path, unit: u64, bytes: u64, args: &[&str]) -> Run {
     assert_eq!(bytes % unit, 0, "{bytes} is not a whole number of units");
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -f {} && exec \"$0\" \"$@\"", bytes / unit))
-        .arg(env!("CARGO_BIN_EXE_pactlog"))
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("PACTLOG_DIR")
-        .output()
-        .expect("sh runs");
+    let output = pactlog_in(dir, args)
+        .ulimit(&format!("-f {}", bytes / unit))
+        .output();
     if let Some(signal) = output.status.signal() {
         panic!(
             "pactlog {} was killed by signal {signal} (SIGXFSZ is {}); stderr: {}",
@@ -394,15 +387,7 @@ fn waits_for_a_lock(pid: u32) -> bool {
 
 /// Starts `pactlog --dir STORE ARGS...` with its output piped.
 fn start(store: &Store, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_pactlog"))
-        .arg("--dir")
-        .arg(store.path())
-        .args(args)
-        .env_remove("PACTLOG_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pactlog runs")
+    store.cmd(args).spawn()
 }
 
 #[test]

@@ -5,7 +5,7 @@ use insta::assert_snapshot;
 use pactlog::Event;
 use serde_json::{Value, json};
 
-use crate::harness::{Files, Run, Store, pactlog, resealed};
+use crate::harness::{Files, Run, Store, pactlog_in, resealed, shell};
 
 /// Two independent arms-control histories, as an analyst's spreadsheet
 /// would hold them: a `name` column, quoted fields with commas and quotes,
@@ -1108,14 +1108,7 @@ fn a_refused_import_into_a_store_that_does_not_exist_leaves_no_store_behind() {
         ([csv.as_str(), "--create-pacts"], 3),
         ([jsonl.as_str(), "--"], 1),
     ] {
-        let output = pactlog()
-            .arg("--dir")
-            .arg(&missing)
-            .arg("import")
-            .args(args)
-            .output()
-            .expect("pactlog runs");
-        let stderr = Run::from(output).fails(1);
+        let stderr = pactlog_in(&missing, &["import"]).args(&args).run().fails(1);
         assert!(stderr.contains(&format!(":{line}: ")), "{stderr}");
         // neither the store nor its hidden staging directory beside it
         let beside: Vec<_> = std::fs::read_dir(store.path())
@@ -1218,15 +1211,7 @@ fn a_refused_import_removes_the_new_streams_it_had_begun_writing() {
         let target = path
             .iter()
             .fold(parent.path().to_owned(), |p, part| p.join(part));
-        let import = |file: &str| {
-            let output = pactlog()
-                .arg("--dir")
-                .arg(&target)
-                .args(["import", file, "--create-pacts"])
-                .output()
-                .expect("pactlog runs");
-            Run::from(output)
-        };
+        let import = |file: &str| pactlog_in(&target, &["import", file, "--create-pacts"]).run();
         let stderr = files.redact(&import(&bad).fails(1));
         assert!(stderr.starts_with(refused), "{stderr}");
         assert!(
@@ -1422,17 +1407,13 @@ fn an_export_recorded_after_its_import_started_imports() {
     // the import starts first and waits for lines recorded after it began:
     // they are not still to come when it checks them
     let (from, to) = (Store::new(), Store::new());
-    let bin = env!("CARGO_BIN_EXE_pactlog");
     let script = format!(
-        "(sleep 0.3; '{bin}' --dir '{from}' register w --name W >/dev/null; \
-         '{bin}' --dir '{from}' export) | '{bin}' --dir '{to}' import -",
+        "(sleep 0.3; pactlog --dir '{from}' register w --name W >/dev/null; \
+         pactlog --dir '{from}' export) | pactlog --dir '{to}' import -",
         from = from.path().display(),
         to = to.path().display(),
     );
-    let output = std::process::Command::new("sh")
-        .args(["-c", &script])
-        .output()
-        .expect("sh runs");
+    let output = shell("sh").args(["-c", &script]).output().expect("sh runs");
     let run = Run::from(output);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""));
     assert_eq!(to.snapshot(), from.snapshot());
