@@ -5,7 +5,6 @@
 //! holds the cache against the streams it reads.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use pactlog::Status;
@@ -23,16 +22,7 @@ fn list_with_key(store: &Store, key: &Path) -> serde_json::Value {
 
 /// `pactlog --dir STORE ARGS...` with the cache key at `key`.
 fn run_with_key(store: &Store, key: &Path, args: &[&str]) -> Run {
-    Run::from(
-        Command::new(env!("CARGO_BIN_EXE_pactlog"))
-            .arg("--dir")
-            .arg(store.path())
-            .args(args)
-            .env_remove("PACTLOG_DIR")
-            .env("PACTLOG_CACHE_KEY", key)
-            .output()
-            .expect("pactlog runs"),
-    )
+    store.cmd(args).env("PACTLOG_CACHE_KEY", key).run()
 }
 
 /// gsomia's status on 2020-01-01, as `list` gives it.
