@@ -1142,7 +1142,8 @@ mod tests {
         store.register(pact, chrono::Utc::now()).unwrap();
         let ids = store.ids().unwrap();
         if !trusts_change_times(&Dir::open(&store).fd.unwrap()) {
-            return; // no stamps on this file system
+            eprintln!("skipped: the cache keeps no stamps on this file system");
+            return;
         }
         let later = SystemTime::now() + SETTLED + Duration::from_secs(1);
         let mut cache = Cache::default();
