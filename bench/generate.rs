@@ -10,6 +10,10 @@
 //! The store is made by `pactlog import` of the CSV (the same code, run in
 //! this process), the database by `sqlite3` running `bench/sqlite.sql`.
 //!
+//! Consecutive statuses of a pact are 1 to `--step` days apart (300 by
+//! default); one pact of a million events takes `--step 1`, so that its
+//! dates stay within the calendar chrono knows.
+//!
 //! The same seed gives the same file, byte for byte. The columns are those of
 //! `pactlog import` (`pact,name,status,on,source,url,note`); the rows of one
 //! pact are contiguous and in date order, so a row's position within its
@@ -76,6 +80,7 @@ fn main() {
     let mut pacts: u64 = 20_000;
     let mut events: u64 = 50;
     let mut seed: u64 = 42;
+    let mut step: u64 = 300;
     let mut out = String::from("bench/data/events.csv");
     let mut store = None;
     let mut db = None;
@@ -86,6 +91,7 @@ fn main() {
             "--pacts" => pacts = value.parse().unwrap_or_else(|_| usage(&arg)),
             "--events" => events = value.parse().unwrap_or_else(|_| usage(&arg)),
             "--seed" => seed = value.parse().unwrap_or_else(|_| usage(&arg)),
+            "--step" => step = value.parse().unwrap_or_else(|_| usage(&arg)),
             "--out" => out = value,
             "--store" => store = Some(value),
             "--db" => db = Some(value),
@@ -120,7 +126,7 @@ fn main() {
                 0 => "signed",
                 _ => CYCLE[((e - 1) % CYCLE.len() as u64) as usize],
             };
-            day += 1 + rng.below(if e == 0 { 30 } else { 300 });
+            day += 1 + rng.below(if e == 0 { 30 } else { step.max(1) });
             let date = (epoch + Days::new(day)).to_string();
             let outlet = rng.pick(&OUTLETS);
             let source = format!(
@@ -204,7 +210,7 @@ fn fail(message: &str) -> ! {
 
 fn usage(arg: &str) -> ! {
     eprintln!(
-        "error: bad argument '{arg}'\nusage: generate [--pacts N] [--events M] [--seed S] [--out FILE.csv] [--store DIR] [--db FILE.db]"
+        "error: bad argument '{arg}'\nusage: generate [--pacts N] [--events M] [--step DAYS] [--seed S] [--out FILE.csv] [--store DIR] [--db FILE.db]"
     );
     std::process::exit(2);
 }
