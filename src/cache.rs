@@ -969,6 +969,11 @@ impl<'a> Audit<'a> {
         }
     }
 
+    /// Whether there is a cache to check the streams against.
+    pub fn wanted(&self) -> bool {
+        !matches!(self.found, Found::Nothing | Found::NoKey)
+    }
+
     /// Holds the stream of `id`, just read whole and checked, with `meta`
     /// the file's metadata from when it was opened, against its cache
     /// entry; `None` when there is no cache to check (none, or no key).
@@ -978,7 +983,7 @@ impl<'a> Audit<'a> {
         stream: &Stream<Fact>,
         meta: &fs::Metadata,
     ) -> Option<Checked> {
-        if matches!(self.found, Found::Nothing | Found::NoKey) {
+        if !self.wanted() {
             return None;
         }
         let now = SystemTime::now();

@@ -787,6 +787,11 @@ impl<'a> Record<'a> {
         Ok(())
     }
 
+    /// Whether a status event has a note: a remark on the status.
+    pub(crate) fn has_note(&self) -> bool {
+        self.note.is_some()
+    }
+
     /// The registration's pact, with its text copied.
     pub(crate) fn registered_pact(&self, id: PactId) -> Result<Pact, String> {
         Ok(Pact {

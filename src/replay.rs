@@ -497,3 +497,184 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
     }
     Ok(())
 }
+
+/// A status or a note as an [`Outline`] keeps it: its date and its place
+/// in the stream, not its text, in 20 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Mark {
+    on: NaiveDate,
+    /// Its line, which is its event's seq.
+    line: u32,
+    /// Where its line begins in the stream, in two halves, so that a mark
+    /// is aligned to 4 bytes.
+    offset: [u32; 2],
+    /// The status entered; none for a note.
+    status: Option<Status>,
+    flags: u8,
+}
+
+/// The flags of a [`Mark`].
+const FORCED: u8 = 1;
+const REPORTED: u8 = 2;
+const NOTED: u8 = 4;
+const WITHDRAWN: u8 = 8;
+
+impl Mark {
+    /// The effective date, or the date a note is about.
+    pub(crate) fn on(&self) -> NaiveDate {
+        self.on
+    }
+
+    /// The line of its event, which is the event's seq.
+    pub(crate) fn line(&self) -> usize {
+        self.line as usize
+    }
+
+    /// Where its line begins in the stream.
+    pub(crate) fn offset(&self) -> u64 {
+        u64::from(self.offset[0]) | u64::from(self.offset[1]) << 32
+    }
+
+    /// The status entered (a note's mark has none).
+    pub(crate) fn status(&self) -> Option<Status> {
+        self.status
+    }
+
+    /// Whether it was recorded with `--force`.
+    pub(crate) fn forced(&self) -> bool {
+        self.flags & FORCED != 0
+    }
+
+    /// Whether it is known only from reports (`--reported`).
+    pub(crate) fn reported(&self) -> bool {
+        self.flags & REPORTED != 0
+    }
+}
+
+/// A stream's timeline and notes as a fold over a stream of any length
+/// keeps them: each status and note as a [`Mark`], its text left in the
+/// stream, to be read again for the few an answer shows. It answers as
+/// [`Timeline`] and [`notes`] do, from the events recorded by `as_of`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Outline {
+    as_of: Option<DateTime<Utc>>,
+    /// The status events, in line order while the stream is read, then in
+    /// timeline order, those withdrawn left out.
+    statuses: Vec<Mark>,
+    /// The notes, likewise; then in (date, line) order.
+    notes: Vec<Mark>,
+    /// How many events were recorded by `as_of`.
+    visible: usize,
+    /// When the first event was recorded.
+    registered: Option<DateTime<Utc>>,
+}
+
+impl Outline {
+    /// An outline of the events recorded by `as_of` (all without it).
+    pub(crate) fn new(as_of: Option<DateTime<Utc>>) -> Outline {
+        Outline {
+            as_of,
+            ..Outline::default()
+        }
+    }
+
+    /// Takes in the next line of the stream.
+    pub(crate) fn visit(&mut self, line: &crate::stream::Line<'_>) {
+        let fact = &line.fact;
+        self.registered.get_or_insert(fact.recorded);
+        // recorded times never go back along a stream: those recorded by
+        // `as_of` are its first lines
+        if self.as_of.is_some_and(|t| fact.recorded > t) {
+            return;
+        }
+        self.visible = line.number;
+        let mark = |on, status, flags| Mark {
+            on,
+            line: line.number as u32,
+            offset: [line.offset as u32, (line.offset >> 32) as u32],
+            status,
+            flags,
+        };
+        match fact.what {
+            What::Status {
+                status,
+                on,
+                forced,
+                reported,
+            } => {
+                let flag = |set: bool, bit: u8| if set { bit } else { 0 };
+                let flags = flag(forced, FORCED)
+                    | flag(reported, REPORTED)
+                    | flag(line.record.has_note(), NOTED);
+                self.statuses.push(mark(on, Some(status), flags));
+            }
+            What::Note { on } => self.notes.push(mark(on, None, 0)),
+            What::Retraction { .. } => {
+                let Some(target) = line.target else { return };
+                for marks in [&mut self.statuses, &mut self.notes] {
+                    let at = marks.partition_point(|m| m.line() < target);
+                    if let Some(mark) = marks.get_mut(at).filter(|m| m.line() == target) {
+                        mark.flags |= WITHDRAWN;
+                    }
+                }
+            }
+            What::Registered => {}
+        }
+    }
+
+    /// Leaves out what was withdrawn and puts the rest in timeline order:
+    /// what to call once every line is in.
+    pub(crate) fn finish(mut self) -> Outline {
+        for marks in [&mut self.statuses, &mut self.notes] {
+            marks.retain(|m| m.flags & WITHDRAWN == 0);
+            marks.sort_unstable_by_key(|m| (m.on, m.line));
+        }
+        self
+    }
+
+    /// How many events were recorded by `as_of`: none when the pact was
+    /// not registered yet.
+    pub(crate) fn visible(&self) -> usize {
+        self.visible
+    }
+
+    /// When the pact was registered.
+    pub(crate) fn registered(&self) -> Option<DateTime<Utc>> {
+        self.registered
+    }
+
+    /// The status events, ordered by (effective date, seq).
+    pub(crate) fn statuses(&self) -> &[Mark] {
+        &self.statuses
+    }
+
+    /// The status in force on `date`, as [`Timeline::status_on`] finds it.
+    pub(crate) fn status_on(&self, date: NaiveDate) -> Option<&Mark> {
+        let after = self.statuses.partition_point(|m| m.on <= date);
+        after.checked_sub(1).map(|i| &self.statuses[i])
+    }
+
+    /// The first status effective after `date`, as
+    /// [`Timeline::next_after`] finds it.
+    pub(crate) fn next_after(&self, date: NaiveDate) -> Option<&Mark> {
+        let after = self.statuses.partition_point(|m| m.on <= date);
+        self.statuses.get(after)
+    }
+
+    /// Every step of the timeline that the lifecycle does not allow, with
+    /// the status before it, as [`Timeline::lifecycle_breaks`] finds them:
+    /// (before, step, whether a forced event explains it).
+    pub(crate) fn lifecycle_breaks(&self) -> impl Iterator<Item = (Option<&Mark>, &Mark, bool)> {
+        let before = std::iter::once(None).chain(self.statuses.iter().map(Some));
+        before
+            .zip(&self.statuses)
+            .filter(|(before, mark)| {
+                let from = before.and_then(|b| b.status);
+                mark.status.is_some_and(|to| !Status::may_follow(from, to))
+            })
+            .map(|(before, mark)| {
+                let forced = mark.forced() || before.is_some_and(Mark::forced);
+                (before, mark, forced)
+            })
+    }
+}

@@ -18,6 +18,7 @@
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
@@ -25,11 +26,11 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::{Error, Rollback, StreamProblem};
-use crate::event::{Event, EventBody, Fact, to_recorded};
+use crate::event::{Event, EventBody, Fact, Record, to_recorded};
 use crate::files::{self, Refused};
 use crate::journal;
 use crate::pact::{Pact, PactId};
-use crate::stream::{FromRecord, MAX_LINE, ReadError, Stream};
+use crate::stream::{self, Folded, FromRecord, Line, MAX_LINE, ReadError, Stream};
 
 /// How much of a stream file one read takes.
 const READ_BUFFER: usize = 64 * 1024;
@@ -151,6 +152,35 @@ impl Store {
             let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, file))?;
             Ok((stream, meta))
         })
+    }
+
+    /// Reads and checks a whole stream as [`Store::read`] does, handing each
+    /// line to `visit` once it is checked ([`crate::stream::fold`]) and
+    /// keeping nothing of it, so that a stream of any length is read in
+    /// little memory. The file stays open in the [`Lines`] returned, to read
+    /// again the lines an answer shows.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::read`], and any problem `visit` returns, at its line.
+    pub(crate) fn fold(
+        &self,
+        id: &PactId,
+        visit: impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
+    ) -> Result<(Folded, Lines), Error> {
+        let path = self.stream_path(id);
+        let file = open_stream(&path, OpenOptions::new().read(true))?;
+        let input = BufReader::with_capacity(READ_BUFFER, &file);
+        let folded = stream::fold(id, input, visit).map_err(read_error(&path))?;
+        let lines = Lines {
+            id: id.clone(),
+            len: folded.len,
+            path,
+            file,
+            window: Vec::new(),
+            start: 0,
+        };
+        Ok((folded, lines))
     }
 
     /// Reads a stream's bytes, after checking them as [`Store::read`] does:
@@ -969,14 +999,114 @@ fn read_stream<E: FromRecord>(
     path: &Path,
     input: impl BufRead,
 ) -> Result<Stream<E>, Error> {
-    Stream::read(id, input).map_err(|e| match e {
+    Stream::read(id, input).map_err(read_error(path))
+}
+
+/// A read's error, naming `path`.
+fn read_error(path: &Path) -> impl Fn(ReadError) -> Error + '_ {
+    move |e| match e {
         ReadError::At(line, problem) => Error::Stream {
             path: path.to_owned(),
             line,
             problem,
         },
         ReadError::Io(e) => Error::io("read", path)(e),
-    })
+    }
+}
+
+/// A stream file after a [`Store::fold`], open, to read again the lines an
+/// answer shows: each is read where the fold found it, within the bytes the
+/// fold checked, and checked again as a line alone is (its format and its
+/// checksum) and as that line of that stream (its pact and seq). Lines read
+/// one after the other are read a window of bytes at a time.
+#[derive(Debug)]
+pub(crate) struct Lines {
+    id: PactId,
+    path: PathBuf,
+    file: File,
+    /// How many bytes the fold checked: no line after them is read.
+    len: u64,
+    /// Bytes read ahead, from `start` in the file.
+    window: Vec<u8>,
+    start: u64,
+}
+
+/// How many bytes [`Lines`] reads at a time.
+const WINDOW: usize = 64 * 1024;
+
+impl Lines {
+    /// The event of line `number`, which the fold found at `offset`, read
+    /// again and checked.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Stream`] when the line is not there as it was, [`Error::Io`]
+    /// when it cannot be read.
+    pub(crate) fn event(&mut self, number: usize, offset: u64) -> Result<Event, Error> {
+        let found = self.line(offset);
+        let at = |problem| Error::Stream {
+            path: self.path.clone(),
+            line: number,
+            problem,
+        };
+        let line = match found {
+            Ok(Some(range)) => &self.window[range],
+            Ok(None) => {
+                let why = "no final newline";
+                return Err(at(StreamProblem::TornTail { why }));
+            }
+            Err(e) => return Err(Error::io("read", &self.path)(e)),
+        };
+        let record = Record::parse(line).map_err(at)?;
+        if record.pact() != self.id.as_str() {
+            return Err(at(StreamProblem::WrongPact {
+                expected: self.id.to_string(),
+                found: record.pact().to_owned(),
+            }));
+        }
+        let event = record
+            .into_event()
+            .map_err(|why| at(StreamProblem::Malformed(why)))?;
+        if event.seq != number as u64 {
+            let (expected, found) = (number as u64, event.seq);
+            return Err(at(StreamProblem::SeqGap { expected, found }));
+        }
+        Ok(event)
+    }
+
+    /// Where the line (without its LF) that begins at `offset` lies in the
+    /// window, once read into it; `None` when no LF ends it within the bytes
+    /// checked and [`MAX_LINE`].
+    fn line(&mut self, offset: u64) -> io::Result<Option<Range<usize>>> {
+        let end = self.start + self.window.len() as u64;
+        let ahead = (self.start..end).contains(&offset).then(|| {
+            let from = (offset - self.start) as usize;
+            memchr::memchr(b'\n', &self.window[from..]).map(|n| (from, n))
+        });
+        let (from, n) = match ahead.flatten() {
+            Some(found) => found,
+            None => {
+                self.window.clear();
+                self.start = offset;
+                let most = self.len.saturating_sub(offset).min(MAX_LINE as u64 + 1);
+                let mut file = &self.file;
+                file.seek(SeekFrom::Start(offset))?;
+                file.take(most.min(WINDOW as u64))
+                    .read_to_end(&mut self.window)?;
+                let mut found = memchr::memchr(b'\n', &self.window);
+                if found.is_none() && most > WINDOW as u64 {
+                    let read = self.window.len() as u64;
+                    file.take(most - read).read_to_end(&mut self.window)?;
+                    found = memchr::memchr(b'\n', &self.window);
+                }
+                match found {
+                    Some(n) => (0, n),
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok(Some(from..from + n))
+    }
 }
 
 /// Makes everything written to the file system that holds `dir` durable,

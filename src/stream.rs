@@ -85,48 +85,111 @@ impl<E: FromRecord> Stream<E> {
     ///
     /// [`ReadError::At`] the 1-based line of the first problem, or
     /// [`ReadError::Io`] when reading fails.
-    pub fn read(id: &PactId, mut input: impl BufRead) -> Result<Stream<E>, ReadError> {
-        let mut checker = Checker::new(id);
-        let mut line = Vec::new();
-        loop {
-            // A line that ends inside the reader's buffer, with more bytes
-            // after it, is checked where it lies, without a copy.
-            let buffered = input.fill_buf()?;
-            if let Some(end) = memchr::memchr(b'\n', buffered)
-                && end + 1 < buffered.len()
-                && end <= MAX_LINE
-            {
-                let at = checker.events.len() + 1;
-                checker
-                    .line(&buffered[..end], false)
-                    .map_err(|problem| ReadError::At(at, problem))?;
-                input.consume(end + 1);
-                continue;
-            }
-            line.clear();
-            let limit = MAX_LINE as u64 + 1;
-            let n = (&mut input).take(limit).read_until(b'\n', &mut line)?;
-            if n == 0 {
-                break;
-            }
-            let at = checker.events.len() + 1;
-            if line.last() == Some(&b'\n') {
-                line.pop();
-            } else if line.len() > MAX_LINE {
-                return Err(ReadError::At(at, StreamProblem::LineTooLong));
-            } else {
-                let why = "no final newline";
-                return Err(ReadError::At(at, StreamProblem::TornTail { why }));
-            }
-            let last = input.fill_buf()?.is_empty();
-            checker
-                .line(&line, last)
-                .map_err(|problem| ReadError::At(at, problem))?;
-        }
-        checker
-            .finish()
-            .map_err(|problem| ReadError::At(1, problem))
+    pub fn read(id: &PactId, input: impl BufRead) -> Result<Stream<E>, ReadError> {
+        let mut events = Vec::new();
+        let folded = fold(id, input, |line| {
+            let Line { fact, record, .. } = line;
+            events.push(E::build(fact, || record.into_event()).map_err(StreamProblem::Malformed)?);
+            Ok(())
+        })?;
+        Ok(Stream {
+            pact: folded.pact,
+            events,
+            head: folded.head,
+        })
     }
+}
+
+/// One line of a stream, checked against every line before it: what
+/// [`fold`] hands on.
+pub(crate) struct Line<'l> {
+    /// Its 1-based number, which is its event's seq.
+    pub number: usize,
+    /// Where it begins in the stream, in bytes.
+    pub offset: u64,
+    /// Its event without the text.
+    pub fact: Fact,
+    /// For a retraction, the number of the line it withdraws.
+    pub target: Option<usize>,
+    /// The line as read, its text borrowed from it.
+    pub record: Record<'l>,
+}
+
+/// What a [`fold`] learns of a whole stream besides what it hands on.
+#[derive(Debug, Clone)]
+pub(crate) struct Folded {
+    /// The pact as registered by the first event.
+    pub pact: Pact,
+    /// The SHA-256 of the last line.
+    pub head: Hash,
+    /// How many events the stream holds.
+    pub events: usize,
+    /// How many bytes were read: the stream's length when it was read.
+    pub len: u64,
+}
+
+/// Reads and checks the stream of pact `id` line by line, exactly as
+/// [`Stream::read`] does, and hands each line to `visit` once it has passed
+/// every check a line can be put to in its place; nothing of it is kept.
+/// No more than one line of at most [`MAX_LINE`] bytes is held, and, to
+/// check the ids, each event's id and line (20 bytes).
+///
+/// A line handed on may still be followed by one that makes the stream
+/// unreadable: what `visit` makes of the lines stands only once the fold
+/// returns `Ok`. A problem `visit` returns is the line's.
+///
+/// # Errors
+///
+/// [`ReadError::At`] the 1-based line of the first problem, or
+/// [`ReadError::Io`] when reading fails.
+pub(crate) fn fold(
+    id: &PactId,
+    mut input: impl BufRead,
+    mut visit: impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
+) -> Result<Folded, ReadError> {
+    let mut checker = Checker::new(id);
+    let mut line = Vec::new();
+    let mut offset = 0_u64;
+    loop {
+        // A line that ends inside the reader's buffer, with more bytes
+        // after it, is checked where it lies, without a copy.
+        let buffered = input.fill_buf()?;
+        if let Some(end) = memchr::memchr(b'\n', buffered)
+            && end + 1 < buffered.len()
+            && end <= MAX_LINE
+        {
+            let at = checker.events + 1;
+            checker
+                .line(&buffered[..end], offset, false, &mut visit)
+                .map_err(|problem| ReadError::At(at, problem))?;
+            input.consume(end + 1);
+            offset += end as u64 + 1;
+            continue;
+        }
+        line.clear();
+        let limit = MAX_LINE as u64 + 1;
+        let n = (&mut input).take(limit).read_until(b'\n', &mut line)?;
+        if n == 0 {
+            break;
+        }
+        let at = checker.events + 1;
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        } else if line.len() > MAX_LINE {
+            return Err(ReadError::At(at, StreamProblem::LineTooLong));
+        } else {
+            let why = "no final newline";
+            return Err(ReadError::At(at, StreamProblem::TornTail { why }));
+        }
+        let last = input.fill_buf()?.is_empty();
+        checker
+            .line(&line, offset, last, &mut visit)
+            .map_err(|problem| ReadError::At(at, problem))?;
+        offset += n as u64;
+    }
+    checker
+        .finish(offset)
+        .map_err(|problem| ReadError::At(1, problem))
 }
 
 /// The longest line a reader accepts, in bytes. The limits on text fields
@@ -150,29 +213,37 @@ impl From<io::Error> for ReadError {
 
 /// Checks lines one after the other, keeping what the next line is checked
 /// against.
-struct Checker<'a, E> {
+struct Checker<'a> {
     id: &'a PactId,
     pact: Option<Pact>,
-    events: Vec<E>,
+    /// How many lines passed.
+    events: usize,
     last: Option<Fact>,
-    seen: Seen,
+    ids: Ids,
     prev_hash: Option<Hash>,
 }
 
-impl<'a, E: FromRecord> Checker<'a, E> {
+impl<'a> Checker<'a> {
     fn new(id: &'a PactId) -> Self {
         Checker {
             id,
             pact: None,
-            events: Vec::new(),
+            events: 0,
             last: None,
-            seen: Seen::default(),
+            ids: Ids::default(),
             prev_hash: None,
         }
     }
 
-    /// Checks one line (without its LF); `last` says no bytes follow it.
-    fn line(&mut self, line: &[u8], last: bool) -> Result<(), StreamProblem> {
+    /// Checks one line (without its LF), which begins at `offset`, and hands
+    /// it to `visit`; `last` says no bytes follow it.
+    fn line(
+        &mut self,
+        line: &[u8],
+        offset: u64,
+        last: bool,
+        visit: &mut impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
+    ) -> Result<(), StreamProblem> {
         // a line that is not an event (its pact not even an id) is taken for
         // a torn write when it is the last
         let parsed = Record::parse(line).and_then(|record| {
@@ -198,57 +269,109 @@ impl<'a, E: FromRecord> Checker<'a, E> {
             Err(problem) => return Err(problem),
         };
         check_line(&fact, self.last.as_ref(), self.prev_hash)?;
-        self.seen.record(&fact)?;
+        let number = self.events + 1;
+        let target = self.ids.record(&fact, number)?;
         if fact.what == What::Registered {
             let pact = record.registered_pact(self.id.clone());
             self.pact = Some(pact.map_err(StreamProblem::Malformed)?);
         }
-        self.events
-            .push(E::build(fact, || record.into_event()).map_err(StreamProblem::Malformed)?);
+        visit(Line {
+            number,
+            offset,
+            fact,
+            target,
+            record,
+        })?;
+        self.events = number;
         self.prev_hash = Some(Hash::of(line));
         self.last = Some(fact);
         Ok(())
     }
 
-    fn finish(self) -> Result<Stream<E>, StreamProblem> {
+    fn finish(self, len: u64) -> Result<Folded, StreamProblem> {
         let Some(head) = self.prev_hash else {
             let why = "the file is empty";
             return Err(StreamProblem::TornTail { why });
         };
         match self.pact {
-            Some(pact) => Ok(Stream {
+            Some(pact) => Ok(Folded {
                 pact,
-                events: self.events,
                 head,
+                events: self.events,
+                len,
             }),
             None => Err(StreamProblem::NotRegistered),
         }
     }
 }
 
-/// The kind of every event id met so far, and whether it was retracted, to
-/// refuse duplicate ids and retractions that do not fit.
+/// Every event id met so far, with its line, and each line's kind and
+/// whether it was retracted: to refuse duplicate ids and retractions that
+/// do not fit, and to find the line a retraction withdraws.
+///
+/// Ids that come in increasing order, as pactlog's time-ordered ids nearly
+/// always do along a stream, are kept in a plain vector, 20 bytes each,
+/// looked up by bisection; only an id below one before it goes into a map.
 #[derive(Default)]
-struct Seen {
-    events: HashMap<Uuid, (Kind, bool)>,
+struct Ids {
+    /// Ids each greater than every id before it, with their lines: sorted
+    /// by id and by line alike.
+    rising: Vec<(Uuid, u32)>,
+    /// The other ids, with their lines.
+    others: HashMap<Uuid, u32>,
+    /// Each line's [`Kind`] (its place in `KINDS`), with [`RETRACTED`] set
+    /// once a retraction withdrew it.
+    marks: Vec<u8>,
 }
 
-impl Seen {
-    fn record(&mut self, fact: &Fact) -> Result<(), StreamProblem> {
-        if let What::Retraction { target } = fact.what {
+/// The kinds, in the order their marks number them.
+const KINDS: [Kind; 4] = [Kind::Registered, Kind::Status, Kind::Note, Kind::Retraction];
+
+/// The bit of a line's mark that says it was retracted.
+const RETRACTED: u8 = 0x80;
+
+impl Ids {
+    /// The line that holds event `id`, if one does.
+    fn line_of(&self, id: &Uuid) -> Option<u32> {
+        let at = self.rising.partition_point(|(seen, _)| seen < id);
+        match self.rising.get(at) {
+            Some((seen, line)) if seen == id => Some(*line),
+            _ => self.others.get(id).copied(),
+        }
+    }
+
+    /// Checks the event of line `number` and keeps its id; returns the line
+    /// a retraction withdraws.
+    fn record(&mut self, fact: &Fact, number: usize) -> Result<Option<usize>, StreamProblem> {
+        let number = u32::try_from(number).map_err(|_| {
+            StreamProblem::Malformed("the stream has more lines than a reader counts".into())
+        })?;
+        let mut target = None;
+        if let What::Retraction { target: id } = fact.what {
             let bad = |why| Err(StreamProblem::BadRetraction(why));
-            match self.events.get_mut(&target) {
-                None => return bad("its target is not an earlier event of the stream"),
-                Some((Kind::Registered, _)) => return bad("it retracts the registration"),
-                Some((Kind::Retraction, _)) => return bad("it retracts a retraction"),
-                Some((_, true)) => return bad("its target is already retracted"),
-                Some((_, retracted)) => *retracted = true,
+            let Some(line) = self.line_of(&id) else {
+                return bad("its target is not an earlier event of the stream");
+            };
+            let mark = &mut self.marks[line as usize - 1];
+            match KINDS[usize::from(*mark & !RETRACTED)] {
+                Kind::Registered => return bad("it retracts the registration"),
+                Kind::Retraction => return bad("it retracts a retraction"),
+                _ if *mark & RETRACTED != 0 => return bad("its target is already retracted"),
+                _ => *mark |= RETRACTED,
             }
+            target = Some(line as usize);
         }
-        match self.events.insert(fact.id, (fact.what.kind(), false)) {
-            Some(_) => Err(StreamProblem::DuplicateId),
-            None => Ok(()),
+        if self.rising.last().is_none_or(|(last, _)| *last < fact.id) {
+            // above every id before it: none of them is the same
+            self.rising.push((fact.id, number));
+        } else if self.line_of(&fact.id).is_some() {
+            return Err(StreamProblem::DuplicateId);
+        } else {
+            self.others.insert(fact.id, number);
         }
+        let kind = KINDS.iter().position(|k| *k == fact.what.kind());
+        self.marks.push(kind.unwrap_or_default() as u8);
+        Ok(target)
     }
 }
 
@@ -329,6 +452,66 @@ mod tests {
                 }
                 (Ok(_), Err(_)) => prop_assert!(false, "facts took what events refused: {}", whole),
                 (Err(e), _) => prop_assert_eq!(&whole, &outcome::<Event>(Err(e))),
+            }
+        }
+    }
+
+    /// The ids every event before has, by id: their kind and whether
+    /// they were retracted, kept the plain way, to check [`Ids`] against.
+    #[derive(Default)]
+    struct Model(HashMap<Uuid, (Kind, bool, usize)>);
+
+    impl Model {
+        fn record(&mut self, fact: &Fact, number: usize) -> Result<Option<usize>, StreamProblem> {
+            let mut target = None;
+            if let What::Retraction { target: id } = fact.what {
+                let bad = |why| Err(StreamProblem::BadRetraction(why));
+                match self.0.get_mut(&id) {
+                    None => return bad("its target is not an earlier event of the stream"),
+                    Some((Kind::Registered, ..)) => return bad("it retracts the registration"),
+                    Some((Kind::Retraction, ..)) => return bad("it retracts a retraction"),
+                    Some((_, true, _)) => return bad("its target is already retracted"),
+                    Some((_, retracted, line)) => {
+                        *retracted = true;
+                        target = Some(*line);
+                    }
+                }
+            }
+            match self.0.insert(fact.id, (fact.what.kind(), false, number)) {
+                Some(_) => Err(StreamProblem::DuplicateId),
+                None => Ok(target),
+            }
+        }
+    }
+
+    proptest! {
+        /// Ids kept in a vector while they rise, and in a map when one does
+        /// not, refuse and find exactly what a map of them all does.
+        #[test]
+        fn ids_are_checked_as_a_map_of_them_all_checks_them(
+            events in proptest::collection::vec((0_u8..24, 0_u8..4, 0_u8..24), 1..60),
+        ) {
+            let id = |n: u8| Uuid::from_u128(u128::from(n) << 64 | 7);
+            let (mut ids, mut model) = (Ids::default(), Model::default());
+            for (i, &(n, kind, target)) in events.iter().enumerate() {
+                let what = match (i, kind) {
+                    (0, _) | (_, 0) => What::Registered,
+                    (_, 1) => What::Note { on: chrono::NaiveDate::MIN },
+                    (_, 2) => What::Retraction { target: id(target) },
+                    _ => What::Note { on: chrono::NaiveDate::MAX },
+                };
+                let fact = Fact {
+                    seq: i as u64 + 1,
+                    id: id(n),
+                    recorded: chrono::DateTime::UNIX_EPOCH,
+                    prev: None,
+                    what,
+                };
+                let expected = model.record(&fact, i + 1);
+                prop_assert_eq!(ids.record(&fact, i + 1), expected.clone());
+                if expected.is_err() {
+                    break;
+                }
             }
         }
     }

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::error::{Error, STDOUT};
 use crate::event::Event;
 use crate::pact::PactId;
-use crate::replay::as_of;
+use crate::replay::{Outline, as_of};
 use crate::store::Store;
 use crate::stream::{FromRecord, Stream};
 use crate::time::{AsOf, parse_when, shown};
@@ -119,6 +119,29 @@ pub(crate) fn visible<'s>(stream: &'s Stream, when: Option<&AsOf>) -> Result<&'s
                 .map(|e| format!("it was registered at {}", shown(e.recorded))),
         }),
         _ => Ok(events),
+    }
+}
+
+/// Checks that the pact of an `outline` was registered by `when`, as
+/// [`visible`] does for a stream read whole.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] when the pact was not registered yet at `when`: the
+/// record did not know it then.
+pub(crate) fn registered_by(
+    pact: &PactId,
+    outline: &Outline,
+    when: Option<&AsOf>,
+) -> Result<(), Error> {
+    match (outline.visible(), when) {
+        (0, Some(when)) => Err(Error::Invalid {
+            message: format!("'{pact}' was not registered yet as of {}", when.input),
+            hint: outline
+                .registered()
+                .map(|at| format!("it was registered at {}", shown(at))),
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -7,11 +7,11 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::output::{dim, head_line, one_line, source_text};
-use crate::cli::{AsOfArg, Context, style, visible};
+use crate::cli::{AsOfArg, Context, registered_by, style};
 use crate::error::Error;
-use crate::event::Hash;
+use crate::event::{Event, Hash};
 use crate::pact::PactId;
-use crate::replay::{Entry, Timeline};
+use crate::replay::{Mark, Outline};
 use crate::status::Status;
 use crate::time::{AsOf, parse_date};
 
@@ -64,36 +64,47 @@ impl Args {
         let on = parse_date(&self.on, ctx.today)?;
         let when = self.as_of.parse(ctx.now)?;
         let id = ctx.store.resolve(&self.pact)?;
-        let stream = ctx.store.read(&id)?;
-        let timeline = Timeline::new(visible(&stream, when.as_ref())?);
-        let current = timeline.status_on(on);
-        let next = timeline.next_after(on);
-        let change = current.map(|e| e.change());
+        // the stream is folded into its timeline's marks; the one event the
+        // answer shows is read again
+        let mut outline = Outline::new(when.as_ref().map(|w| w.at));
+        let (stream, mut lines) = ctx.store.fold(&id, |line| {
+            outline.visit(&line);
+            Ok(())
+        })?;
+        let outline = outline.finish();
+        registered_by(&stream.pact.id, &outline, when.as_ref())?;
+        let current = outline.status_on(on);
+        let next = outline.next_after(on);
+        let event = current
+            .map(|mark| lines.event(mark.line(), mark.offset()))
+            .transpose()?;
+        let current = current.zip(event.as_ref());
+        let change = event.as_ref().and_then(Event::status_change);
         let answer = Answer {
             pact: &stream.pact.id,
             name: &stream.pact.name,
             on,
             as_of: when.as_ref().map(AsOf::instant),
-            status: current.map(|e| e.status()),
-            since: current.map(|e| e.on()),
-            event: current.map(|e| e.event.id),
+            status: change.map(|c| c.status),
+            since: change.map(|c| c.on),
+            event: event.as_ref().map(|e| e.id),
             source: change.and_then(|c| c.source.as_deref()),
             url: change.and_then(|c| c.url.as_deref()),
             note: change.and_then(|c| c.note.as_deref()),
             reported: change.map(|c| c.reported),
             forced: change.map(|c| c.forced),
-            scheduled: current.is_some_and(|e| e.on() > ctx.today),
-            next: next.map(|e| Next {
-                status: e.status(),
-                on: e.on(),
-                scheduled: e.on() > ctx.today,
+            scheduled: change.is_some_and(|c| c.on > ctx.today),
+            next: next.map(|m| Next {
+                status: m.status().expect("a timeline holds only statuses"),
+                on: m.on(),
+                scheduled: m.on() > ctx.today,
             }),
             head: stream.head,
         };
         if self.json {
             return ctx.json(&answer);
         }
-        write_text(ctx.out, &answer, current, next, ctx.today, ctx.color)?;
+        write_text(ctx.out, &answer, current, ctx.today, ctx.color)?;
         let head = head_line(&answer.head, when.as_ref().map(|w| w.input.as_str()));
         writeln!(ctx.out, "{}", dim(ctx.color, &head))?;
         Ok(())
@@ -103,22 +114,22 @@ impl Args {
 fn write_text(
     out: &mut dyn Write,
     answer: &Answer<'_>,
-    current: Option<Entry<'_>>,
-    next: Option<Entry<'_>>,
+    current: Option<(&Mark, &Event)>,
     today: NaiveDate,
     color: bool,
 ) -> std::io::Result<()> {
     let (pact, on) = (answer.pact, answer.on);
-    let ahead = match next.filter(|n| n.on() > today) {
-        Some(n) => format!("; scheduled: {} on {}", n.status(), n.on()),
+    let next = answer.next.as_ref();
+    let ahead = match next.filter(|n| n.on > today) {
+        Some(n) => format!("; scheduled: {} on {}", n.status, n.on),
         None => String::new(),
     };
-    let Some(current) = current else {
+    let Some((current, event)) = current else {
         let first = match next {
-            Some(n) if n.on() > today => {
-                format!(" (the first, {}, is scheduled for {})", n.status(), n.on())
+            Some(n) if n.on > today => {
+                format!(" (the first, {}, is scheduled for {})", n.status, n.on)
             }
-            Some(n) => format!(" (the first, {}, is on {})", n.status(), n.on()),
+            Some(n) => format!(" (the first, {}, is on {})", n.status, n.on),
             None => String::new(),
         };
         return writeln!(out, "{pact} on {on}: no status recorded{first}");
@@ -127,10 +138,10 @@ fn write_text(
     if answer.scheduled {
         flags.push("scheduled");
     }
-    if current.change().reported {
+    if current.reported() {
         flags.push("reported");
     }
-    if current.change().forced {
+    if current.forced() {
         flags.push("forced");
     }
     let flags = if flags.is_empty() {
@@ -138,14 +149,11 @@ fn write_text(
     } else {
         format!(" [{}]", flags.join(", "))
     };
-    let status = style::paint(
-        color,
-        style::status(current.status()),
-        current.status().words(),
-    );
+    let status = current.status().expect("a timeline holds only statuses");
+    let painted = style::paint(color, style::status(status), status.words());
     writeln!(
         out,
-        "{pact} on {on}: {status}{flags} since {}{ahead}",
+        "{pact} on {on}: {painted}{flags} since {}{ahead}",
         current.on()
     )?;
     writeln!(out, "  name    {}", one_line(answer.name))?;
@@ -156,6 +164,6 @@ fn write_text(
     if let Some(note) = answer.note {
         writeln!(out, "  note    {}", one_line(note))?;
     }
-    writeln!(out, "  event   {}", current.event.id)?;
+    writeln!(out, "  event   {}", event.id)?;
     Ok(())
 }

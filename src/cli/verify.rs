@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::cache::{self, Audit, Audited, CacheFile, Found};
@@ -12,14 +12,13 @@ use crate::cli::Context;
 use crate::cli::output::{Cell, Table, one_line};
 use crate::cli::style;
 use crate::error::{Error, StreamProblem};
-use crate::event::{Fact, Hash};
+use crate::event::Hash;
 use crate::journal;
 use crate::pact::{Pact, PactId};
 use crate::par;
-use crate::replay::Timeline;
+use crate::replay::{Mark, Outline};
 use crate::status::Status;
 use crate::store::{Names, Store};
-use crate::stream::Stream;
 use crate::time::shown;
 
 /// Check streams and print their head hashes.
@@ -248,11 +247,36 @@ fn check(
     };
     let mut pact = None;
     let mut cached = None;
-    match store.read_facts(&report.pact) {
-        Ok((stream, meta)) => {
+    let mut outline = Outline::new(None);
+    // the lines recorded after the clock read now, which may still be to
+    // come once the stream is read: where their recording time changes
+    let before = Utc::now();
+    let mut ahead: Vec<(usize, DateTime<Utc>)> = Vec::new();
+    // the line whose hash the pinned head is, the one before the first
+    // line that links to it
+    let mut pinned_line = None;
+    let folded = store.fold(&report.pact, |line| {
+        outline.visit(&line);
+        let recorded = line.fact.recorded;
+        if recorded > before && ahead.last().is_none_or(|(_, last)| *last != recorded) {
+            ahead.push((line.number, recorded));
+        }
+        if pinned_line.is_none() && pinned.is_some() && line.fact.prev == pinned {
+            pinned_line = Some(line.number - 1);
+        }
+        Ok(())
+    });
+    let folded = folded.and_then(|folded| {
+        if audit.wanted() {
+            let (stream, meta) = store.read_facts(&report.pact)?;
             cached = audit.check(&report.pact, &stream, &meta);
+        }
+        Ok(folded)
+    });
+    match folded {
+        Ok((folded, _)) => {
             lifecycle(
-                &stream,
+                &outline.finish(),
                 &report.file,
                 &mut report.problems,
                 &mut report.warnings,
@@ -262,22 +286,30 @@ fn check(
             // after the stream, so that no line this machine wrote meanwhile
             // is ahead of it
             let now = Utc::now();
-            if let Some(ahead) = stream.events.iter().find(|e| e.recorded > now) {
+            if let Some((seq, recorded)) = ahead.iter().find(|(_, recorded)| *recorded > now) {
                 report.warnings.push(format!(
-                    "{}:{}: recorded at {}, which is still to come: a clock was ahead, and \
+                    "{}:{seq}: recorded at {}, which is still to come: a clock was ahead, and \
                      events appended to the stream before then are stamped with that time",
                     report.file,
-                    ahead.seq,
-                    shown(ahead.recorded)
+                    shown(*recorded)
                 ));
             }
             if let Some(pinned) = pinned {
                 let (problems, warnings) = (&mut report.problems, &mut report.warnings);
-                check_pinned(&stream, pinned, &report.file, problems, warnings);
+                let (head, events) = (folded.head, folded.events);
+                check_pinned(
+                    head,
+                    events,
+                    pinned_line,
+                    pinned,
+                    &report.file,
+                    problems,
+                    warnings,
+                );
             }
-            report.events = Some(stream.events.len());
-            report.head = Some(stream.head);
-            pact = Some(stream.pact);
+            report.events = Some(folded.events);
+            report.head = Some(folded.head);
+            pact = Some(folded.pact);
         }
         Err(e) => {
             let mut problem = e.to_string();
@@ -291,31 +323,33 @@ fn check(
     (report, pact, cached)
 }
 
-/// The pinned head must be the hash of a line of the stream: the last one,
-/// or an earlier one when events were appended since it was pinned. Line k's
-/// hash is the `prev` of line k + 1, which the chain has checked.
+/// The pinned head must be the hash of a line of the stream: the last one
+/// (`head`, of `events` lines), or an earlier one when events were appended
+/// since it was pinned (`line`, found as the `prev` of the line after it,
+/// which the chain has checked).
 fn check_pinned(
-    stream: &Stream<Fact>,
+    head: Hash,
+    events: usize,
+    line: Option<usize>,
     pinned: Hash,
     file: &str,
     problems: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) {
-    if stream.head == pinned {
+    if head == pinned {
         return;
     }
-    match stream.events.iter().position(|e| e.prev == Some(pinned)) {
+    match line {
         Some(line) => warnings.push(format!(
             "{file}:{line}: the pinned head is this line; {} appended after it",
-            match stream.events.len() - line {
+            match events - line {
                 1 => "1 event was".to_owned(),
                 n => format!("{n} events were"),
             }
         )),
         None => problems.push(format!(
-            "{file}:{}: the pinned head {pinned} is not the hash of any line: \
-             the line it pinned was changed or removed",
-            stream.events.len()
+            "{file}:{events}: the pinned head {pinned} is not the hash of any line: \
+             the line it pinned was changed or removed"
         )),
     }
 }
@@ -323,27 +357,26 @@ fn check_pinned(
 /// Lifecycle steps that no forced event explains are problems; every forced
 /// event is a warning. A line number equals the event's seq.
 fn lifecycle(
-    stream: &Stream<Fact>,
+    outline: &Outline,
     file: &str,
     problems: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) {
-    let timeline = Timeline::new(&stream.events);
-    for step in timeline.lifecycle_breaks() {
-        if !step.forced {
+    for (before, step, forced) in outline.lifecycle_breaks() {
+        if !forced {
             let problem = StreamProblem::BreaksLifecycle {
-                from: step.before.map(|b| b.status()),
-                to: step.entry.status(),
+                from: before.and_then(Mark::status),
+                to: step.status().expect("a timeline holds only statuses"),
             };
-            problems.push(format!("{file}:{}: {problem}", step.entry.event.seq));
+            problems.push(format!("{file}:{}: {problem}", step.line()));
         }
     }
-    for entry in timeline.entries().iter().filter(|e| e.forced()) {
+    for mark in outline.statuses().iter().filter(|m| m.forced()) {
         warnings.push(format!(
             "{file}:{}: {} on {} was recorded with --force",
-            entry.event.seq,
-            entry.status(),
-            entry.on()
+            mark.line(),
+            mark.status().expect("a timeline holds only statuses"),
+            mark.on()
         ));
     }
 }
