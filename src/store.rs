@@ -1035,6 +1035,36 @@ pub(crate) struct Lines {
 const WINDOW: usize = 64 * 1024;
 
 impl Lines {
+    /// Writes the bytes the fold checked, every line of the stream as it
+    /// was read, to `out`, a window at a time.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] naming the stream when it cannot be read, and what
+    /// writing to `out` returns.
+    pub(crate) fn copy_to(&mut self, out: &mut dyn Write) -> Result<(), Error> {
+        let mut file = &self.file;
+        file.seek(SeekFrom::Start(0))
+            .map_err(Error::io("read", &self.path))?;
+        let mut left = self.len;
+        self.window.resize(WINDOW, 0);
+        while left > 0 {
+            let want = left.min(WINDOW as u64) as usize;
+            let n = file
+                .read(&mut self.window[..want])
+                .map_err(Error::io("read", &self.path))?;
+            if n == 0 {
+                let cut = io::Error::new(io::ErrorKind::UnexpectedEof, "the file was cut short");
+                return Err(Error::io("read", &self.path)(cut));
+            }
+            out.write_all(&self.window[..n])?;
+            left -= n as u64;
+        }
+        // what the window holds is not where `start` says
+        self.window.clear();
+        Ok(())
+    }
+
     /// The event of line `number`, which the fold found at `offset`, read
     /// again and checked.
     ///

@@ -63,8 +63,10 @@ impl Args {
         if !self.csv {
             let mut failed = 0;
             for id in &ids {
-                match ctx.store.read_bytes(id) {
-                    Ok(bytes) => ctx.out.write_all(&bytes)?,
+                // each stream is checked whole before a byte of it is
+                // written, then copied as it was checked
+                match ctx.store.fold(id, |_| Ok(())) {
+                    Ok((_, mut lines)) => lines.copy_to(ctx.out)?,
                     Err(e) => {
                         crate::cli::report(ctx.err, &e, ctx.err_color);
                         failed += 1;
