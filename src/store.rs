@@ -183,6 +183,25 @@ impl Store {
         Ok((folded, lines))
     }
 
+    /// The stream of `id` open again, to read lines of the first `len` bytes,
+    /// which a [`Store::fold`] checked, as its [`Lines`] read them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when it cannot be opened.
+    pub(crate) fn lines(&self, id: &PactId, len: u64) -> Result<Lines, Error> {
+        let path = self.stream_path(id);
+        let file = open_stream(&path, OpenOptions::new().read(true))?;
+        Ok(Lines {
+            id: id.clone(),
+            len,
+            path,
+            file,
+            window: Vec::new(),
+            start: 0,
+        })
+    }
+
     /// Reads a stream's bytes, after checking them as [`Store::read`] does:
     /// what `export` writes.
     ///

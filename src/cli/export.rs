@@ -1,15 +1,17 @@
 //! `pactlog export`: every stream out, as the JSON Lines it is stored as, or
 //! as CSV for a spreadsheet.
 
+use std::collections::VecDeque;
+
 use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::output::csv;
-use crate::cli::{Context, read_streams, streams_failed};
+use crate::cli::output::Csv;
+use crate::cli::{Context, reported, streams_failed};
 use crate::error::Error;
 use crate::pact::PactId;
-use crate::replay::{Entry, Steps, Timeline};
+use crate::replay::{Mark, Outline, Steps};
 use crate::status::Status;
 use crate::time::shown;
 
@@ -75,12 +77,24 @@ impl Args {
             }
             return streams_failed(failed);
         }
-        let (streams, failed) = read_streams(ctx, &ids);
-        let mut rows = Vec::new();
-        for stream in &streams {
-            let timeline = Timeline::new(&stream.events);
-            let entries = match importable_order(&stream.pact.id, timeline.entries()) {
-                Some(entries) => entries,
+        // every stream folded into its timeline's marks (its errors all
+        // reported first), then every order found (its warnings next), and
+        // only then the rows, each event read again as it is written
+        let store = &ctx.store;
+        let folded = crate::par::map(&ids, |id| {
+            let mut outline = Outline::new(None);
+            let (folded, _) = store.fold(id, |line| {
+                outline.visit(&line);
+                Ok(())
+            })?;
+            Ok((folded, outline.finish()))
+        });
+        let (streams, failed) = reported(ctx, folded);
+        let mut orders = Vec::with_capacity(streams.len());
+        for (stream, outline) in &streams {
+            let statuses = outline.statuses();
+            orders.push(match importable_order(&stream.pact.id, statuses) {
+                Some(order) => order,
                 None => {
                     // a warning that cannot be written does not stop the export
                     let _ = writeln!(
@@ -90,12 +104,20 @@ impl Args {
                          --csv gives back everything",
                         stream.pact.id
                     );
-                    recorded_order(timeline.entries())
+                    recorded_order(statuses)
                 }
-            };
-            for entry in &entries {
-                let change = entry.change();
-                rows.push(Row {
+            });
+        }
+        let mut csv = Csv::new(ctx.out, &COLUMNS)?;
+        for ((stream, outline), order) in streams.iter().zip(orders) {
+            let mut lines = ctx.store.lines(&stream.pact.id, stream.len)?;
+            for i in order {
+                let mark = &outline.statuses()[i as usize];
+                let event = lines.event(mark.line(), mark.offset())?;
+                let change = event
+                    .status_change()
+                    .expect("a timeline holds only statuses");
+                csv.row(&Row {
                     pact: &stream.pact.id,
                     name: &stream.pact.name,
                     status: change.status,
@@ -105,18 +127,19 @@ impl Args {
                     note: change.note.as_deref(),
                     reported: change.reported,
                     forced: change.forced,
-                    event: entry.event.id,
-                    recorded: shown(entry.event.recorded),
-                });
+                    event: event.id,
+                    recorded: shown(event.recorded),
+                })?;
             }
         }
-        csv(ctx.out, &COLUMNS, &rows)?;
+        csv.finish()?;
         streams_failed(failed)
     }
 }
 
-/// A pact's statuses in an order that `import` takes back, each row
-/// checked as `append` checks it; `None` when none is found.
+/// A pact's statuses (places in `statuses`, which are in timeline order) in
+/// an order that `import` takes back, each row checked as `append` checks
+/// it; `None` when none is found.
 ///
 /// Each step takes the earliest recorded of the rows left that the rows
 /// taken so far let in. When the order they were recorded in imports, that
@@ -124,25 +147,27 @@ impl Args {
 /// where it was given (in date order, the status after a forced backfill
 /// would be refused). When it does not, because a status retracted since was
 /// the neighbour a later row was checked against, a row waits for the rows
-/// that let it in.
-fn importable_order<'e>(pact: &PactId, entries: &[Entry<'e>]) -> Option<Vec<Entry<'e>>> {
-    let mut left = recorded_order(entries);
+/// that let it in. The rows left are a queue, so that the order recorded,
+/// the common case, is found in one pass.
+fn importable_order(pact: &PactId, statuses: &[Mark]) -> Option<Vec<u32>> {
+    let mut left = VecDeque::from(recorded_order(statuses));
     let mut steps = Steps::new();
     let mut order = Vec::with_capacity(left.len());
     while !left.is_empty() {
-        let next = left.iter().position(|entry| {
-            let forced = entry.change().forced;
-            let appended = steps.append(pact, entry.status(), entry.on(), forced, ());
+        let next = left.iter().position(|&i| {
+            let mark = &statuses[i as usize];
+            let status = mark.status().expect("a timeline holds only statuses");
+            let appended = steps.append(pact, status, mark.on(), mark.forced(), ());
             appended.is_ok()
         })?;
-        order.push(left.remove(next));
+        order.extend(left.remove(next));
     }
     Some(order)
 }
 
-/// The timeline's statuses in the order they were recorded.
-fn recorded_order<'e>(entries: &[Entry<'e>]) -> Vec<Entry<'e>> {
-    let mut recorded = entries.to_vec();
-    recorded.sort_by_key(|entry| entry.event.seq);
+/// The places of the statuses in the order they were recorded.
+fn recorded_order(statuses: &[Mark]) -> Vec<u32> {
+    let mut recorded: Vec<u32> = (0..statuses.len() as u32).collect();
+    recorded.sort_unstable_by_key(|&i| statuses[i as usize].line());
     recorded
 }

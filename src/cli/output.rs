@@ -121,19 +121,47 @@ impl From<&str> for Cell {
 /// spreadsheet formula goes out with a `'` before it, which `import` takes
 /// off.
 pub fn csv<T: Serialize>(out: &mut dyn Write, columns: &[&str], rows: &[T]) -> Result<(), Error> {
-    let mut writer = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(out);
-    let to_io = |e: csv::Error| match e.into_kind() {
+    let mut writer = Csv::new(out, columns)?;
+    for row in rows {
+        writer.row(row)?;
+    }
+    writer.finish()
+}
+
+/// CSV written a row at a time, as [`csv`] writes it, for rows made as
+/// they are written.
+pub struct Csv<'w> {
+    writer: csv::Writer<&'w mut dyn Write>,
+}
+
+impl<'w> Csv<'w> {
+    /// Writes the header `columns`, which names the rows' fields in order.
+    pub fn new(out: &'w mut dyn Write, columns: &[&str]) -> Result<Csv<'w>, Error> {
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(out);
+        writer.write_record(columns).map_err(csv_io)?;
+        Ok(Csv { writer })
+    }
+
+    /// Writes one row.
+    pub fn row<T: Serialize>(&mut self, row: &T) -> Result<(), Error> {
+        // every cell a spreadsheet would run as a formula is defused
+        Ok(self.writer.serialize(Defused(row)).map_err(csv_io)?)
+    }
+
+    /// Writes out what is buffered.
+    pub fn finish(mut self) -> Result<(), Error> {
+        Ok(self.writer.flush()?)
+    }
+}
+
+/// A CSV writer's error, as the I/O error it is.
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),
-    };
-    writer.write_record(columns).map_err(to_io)?;
-    for row in rows {
-        writer.serialize(Defused(row)).map_err(to_io)?;
     }
-    writer.flush()?;
-    Ok(())
 }
 
 /// Rows of cells printed with every column but the last padded to the
