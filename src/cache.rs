@@ -60,7 +60,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::event::{Fact, Hash, What};
 use crate::files;
-use crate::pact::PactId;
+use crate::pact::{Pact, PactId};
 use crate::status::Status;
 use crate::store::{Store, open_stream, stream_name};
 use crate::stream::{MAX_LINE, Stream};
@@ -302,17 +302,18 @@ const STEP: usize = 4 + 1 + 8;
 
 impl Steps<'_> {
     /// `steps`, in their order.
-    fn new(steps: &[Step]) -> Steps<'static> {
-        let mut bytes = Vec::with_capacity(steps.len() * STEP);
-        bytes.extend(steps.iter().flat_map(|s| s.on.to_le_bytes()));
-        bytes.extend(steps.iter().map(|s| {
+    fn of<'s>(steps: impl ExactSizeIterator<Item = &'s Step> + Clone) -> Steps<'static> {
+        let len = steps.len();
+        let mut bytes = Vec::with_capacity(len * STEP);
+        bytes.extend(steps.clone().flat_map(|s| s.on.to_le_bytes()));
+        bytes.extend(steps.clone().map(|s| {
             let mark = |flag: bool, bit: u8| if flag { bit } else { 0 };
             s.status as u8 | mark(s.reported, REPORTED) | mark(s.forced, FORCED)
         }));
-        bytes.extend(steps.iter().flat_map(|s| s.recorded.to_le_bytes()));
+        bytes.extend(steps.flat_map(|s| s.recorded.to_le_bytes()));
         Steps {
             bytes: Cow::Owned(bytes),
-            len: steps.len(),
+            len,
         }
     }
 
@@ -399,64 +400,119 @@ impl<'de: 'a, 'a> Deserialize<'de> for Steps<'a> {
     }
 }
 
+/// A [`Summary`] made as its stream is read, a line at a time: each status
+/// event's step and line (24 bytes), and each retraction's target and time.
+#[derive(Debug, Default)]
+pub(crate) struct Summing {
+    /// Every status event's line and step, in line order.
+    steps: Vec<(u32, Step)>,
+    /// The line each retraction withdraws, and when it was recorded.
+    retracted: Vec<(u32, i64)>,
+    /// When the first event was recorded.
+    registered: Option<i64>,
+}
+
+impl Summing {
+    /// Takes in line `number` of the stream: its event's `fact`, and for a
+    /// retraction, the line it withdraws.
+    fn take(&mut self, number: usize, fact: &Fact, target: Option<usize>) {
+        // a stream of more than four billion events is not one pactlog can
+        // read in the first place
+        let line = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let recorded = fact.recorded.timestamp_micros();
+        self.registered.get_or_insert(recorded);
+        match fact.what {
+            What::Status {
+                status,
+                on,
+                reported,
+                forced,
+            } => self.steps.push((
+                line(number),
+                Step {
+                    on: on.num_days_from_ce(),
+                    status,
+                    reported,
+                    forced,
+                    recorded,
+                },
+            )),
+            What::Retraction { .. } => {
+                if let Some(target) = target {
+                    self.retracted.push((line(target), recorded));
+                }
+            }
+            What::Registered | What::Note { .. } => {}
+        }
+    }
+
+    /// Takes in the next line of a stream being folded.
+    pub(crate) fn visit(&mut self, line: &crate::stream::Line<'_>) {
+        self.take(line.number, &line.fact, line.target);
+    }
+
+    /// The summary of the stream of `pact`, checked whole: `len` bytes long,
+    /// with the head `head`.
+    pub(crate) fn finish(
+        mut self,
+        pact: &Pact,
+        head: Hash,
+        len: u64,
+        stamp: Option<Stamp>,
+    ) -> Summary<'static> {
+        // every status event, retracted ones included, in (date, seq) order
+        self.steps
+            .sort_unstable_by_key(|(line, step)| (step.on, *line));
+        self.retracted.sort_unstable();
+        let retracted = self
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(at, (line, _))| {
+                let found = self.retracted.binary_search_by_key(line, |r| r.0).ok()?;
+                Some((u32::try_from(at).ok()?, self.retracted[found].1))
+            })
+            .collect();
+        Summary {
+            id: Cow::Owned(pact.id.as_str().to_owned()),
+            name: Cow::Owned(pact.name.clone()),
+            len,
+            head: head.to_bytes(),
+            stamp,
+            registered: self.registered.unwrap_or(i64::MIN),
+            steps: Steps::of(self.steps.iter().map(|s| &s.1)),
+            retracted,
+        }
+    }
+}
+
 impl Summary<'_> {
     /// The summary of a stream that was read and checked whole, `len` bytes
     /// long.
     pub fn of(stream: &Stream<Fact>, len: u64, stamp: Option<Stamp>) -> Summary<'static> {
-        let retracted_at: HashMap<uuid::Uuid, i64> = stream
+        // the line of each event a retraction withdraws
+        let mut targets: HashMap<uuid::Uuid, usize> = stream
             .events
             .iter()
             .filter_map(|e| match e.what {
-                What::Retraction { target } => Some((target, e.recorded.timestamp_micros())),
+                What::Retraction { target } => Some((target, 0)),
                 _ => None,
             })
             .collect();
-        // every status event, retracted ones included, in (date, seq) order
-        let mut status: Vec<(u64, Step, Option<i64>)> = stream
-            .events
-            .iter()
-            .filter_map(|event| match event.what {
-                What::Status {
-                    status,
-                    on,
-                    reported,
-                    forced,
-                } => Some((
-                    event.seq,
-                    Step {
-                        on: on.num_days_from_ce(),
-                        status,
-                        reported,
-                        forced,
-                        recorded: event.recorded.timestamp_micros(),
-                    },
-                    retracted_at.get(&event.id).copied(),
-                )),
-                _ => None,
-            })
-            .collect();
-        status.sort_by_key(|(seq, step, _)| (step.on, *seq));
-        let steps: Vec<_> = status.iter().map(|s| s.1).collect();
-        let retracted = status
-            .iter()
-            .enumerate()
-            // a stream of more than four billion events is not one pactlog
-            // can read in the first place
-            .filter_map(|(at, s)| Some((u32::try_from(at).ok()?, s.2?)))
-            .collect();
-        Summary {
-            id: Cow::Owned(stream.pact.id.as_str().to_owned()),
-            name: Cow::Owned(stream.pact.name.clone()),
-            len,
-            head: stream.head.to_bytes(),
-            stamp,
-            registered: stream
-                .events
-                .first()
-                .map_or(i64::MIN, |e| e.recorded.timestamp_micros()),
-            steps: Steps::new(&steps),
-            retracted,
+        for (i, event) in stream.events.iter().enumerate() {
+            if let Some(line) = targets.get_mut(&event.id) {
+                *line = i + 1;
+            }
         }
+        let mut summing = Summing::default();
+        for (i, fact) in stream.events.iter().enumerate() {
+            let target = match fact.what {
+                What::Retraction { target } => targets.get(&target).copied(),
+                _ => None,
+            };
+            summing.take(i + 1, fact, target);
+        }
+        summing.finish(&stream.pact, stream.head, len, stamp)
     }
 
     /// The head hash.
@@ -832,10 +888,20 @@ impl<'a> Cache<'a> {
             let stamp = cached.and_then(|_| dir.stamp(id, now));
             match Cache::fresh(cached, store, id, &dir, stamp) {
                 Some(summary) => Ok((f(id, summary), None)),
-                None => store.read_facts(id).map(|(stream, meta)| {
-                    let summary = Summary::of(&stream, meta.len(), dir.stamp_of(&meta, now));
-                    (f(id, &summary), Some(Box::new(summary)))
-                }),
+                None => {
+                    // the stream folded into its summary, never held whole
+                    let mut summing = Summing::default();
+                    let folded = store.fold(id, |line| {
+                        summing.visit(&line);
+                        Ok(())
+                    });
+                    folded.map(|(stream, lines)| {
+                        let meta = lines.meta();
+                        let stamp = dir.stamp_of(meta, now);
+                        let summary = summing.finish(&stream.pact, stream.head, meta.len(), stamp);
+                        (f(id, &summary), Some(Box::new(summary)))
+                    })
+                }
             }
         });
         let mut results = Vec::with_capacity(done.len());
@@ -1198,10 +1264,13 @@ mod tests {
             forced: !reported,
             recorded,
         };
-        let steps = Steps::new(&[
-            step(1, Status::InForce, false, 2),
-            step(3, Status::Expired, true, 4),
-        ]);
+        let steps = Steps::of(
+            [
+                step(1, Status::InForce, false, 2),
+                step(3, Status::Expired, true, 4),
+            ]
+            .iter(),
+        );
         let bytes = steps.bytes.to_vec();
         assert!(Steps::checked(Cow::Borrowed(&bytes)).is_some());
         assert!(Steps::checked(Cow::Borrowed(&bytes[1..])).is_none());
@@ -1226,7 +1295,7 @@ mod tests {
             head: [7; 32],
             stamp: None,
             registered: 0,
-            steps: Steps::new(&[step]),
+            steps: Steps::of([step].iter()),
             retracted: vec![],
         }
     }
@@ -1355,7 +1424,7 @@ mod tests {
                 head: [7; 32],
                 stamp: None,
                 registered: i64::MIN,
-                steps: Steps::new(&steps),
+                steps: Steps::of(steps.iter()),
                 retracted: vec![(0, 5)],
             };
             let file = written(std::slice::from_ref(&summary)).unwrap();

@@ -170,6 +170,7 @@ impl Store {
     ) -> Result<(Folded, Lines), Error> {
         let path = self.stream_path(id);
         let file = open_stream(&path, OpenOptions::new().read(true))?;
+        let meta = file.metadata().map_err(Error::io("read", &path))?;
         let input = BufReader::with_capacity(READ_BUFFER, &file);
         let folded = stream::fold(id, input, visit).map_err(read_error(&path))?;
         let lines = Lines {
@@ -177,6 +178,7 @@ impl Store {
             len: folded.len,
             path,
             file,
+            meta,
             window: Vec::new(),
             start: 0,
         };
@@ -192,11 +194,13 @@ impl Store {
     pub(crate) fn lines(&self, id: &PactId, len: u64) -> Result<Lines, Error> {
         let path = self.stream_path(id);
         let file = open_stream(&path, OpenOptions::new().read(true))?;
+        let meta = file.metadata().map_err(Error::io("read", &path))?;
         Ok(Lines {
             id: id.clone(),
             len,
             path,
             file,
+            meta,
             window: Vec::new(),
             start: 0,
         })
@@ -1045,6 +1049,8 @@ pub(crate) struct Lines {
     file: File,
     /// How many bytes the fold checked: no line after them is read.
     len: u64,
+    /// The file's metadata when it was opened, before any line was read.
+    meta: fs::Metadata,
     /// Bytes read ahead, from `start` in the file.
     window: Vec<u8>,
     start: u64,
@@ -1082,6 +1088,12 @@ impl Lines {
         // what the window holds is not where `start` says
         self.window.clear();
         Ok(())
+    }
+
+    /// The stream file's metadata when it was opened, before the fold read
+    /// any line of it.
+    pub(crate) fn meta(&self) -> &fs::Metadata {
+        &self.meta
     }
 
     /// The event of line `number`, which the fold found at `offset`, read
