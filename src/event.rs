@@ -138,6 +138,14 @@ pub enum What {
 }
 
 impl What {
+    /// The date a status or note is effective, or about.
+    pub fn on(&self) -> Option<NaiveDate> {
+        match self {
+            What::Status { on, .. } | What::Note { on } => Some(*on),
+            What::Registered | What::Retraction { .. } => None,
+        }
+    }
+
     /// The kind as stored.
     pub fn kind(&self) -> Kind {
         match self {

@@ -549,6 +549,28 @@ impl Mark {
     pub(crate) fn reported(&self) -> bool {
         self.flags & REPORTED != 0
     }
+
+    /// Whether the status event has a note, a remark on it.
+    pub(crate) fn noted(&self) -> bool {
+        self.flags & NOTED != 0
+    }
+
+    /// Whether `event` is the one this mark was made of, as far as the mark
+    /// tells: a line read again is checked against it.
+    pub(crate) fn is_of(&self, event: &Event) -> bool {
+        let flags = match &event.body {
+            EventBody::Status(change) if Some(change.status) == self.status => {
+                let flag = |set: bool, bit: u8| if set { bit } else { 0 };
+                flag(change.forced, FORCED)
+                    | flag(change.reported, REPORTED)
+                    | flag(change.note.is_some(), NOTED)
+            }
+            EventBody::Note(_) if self.status.is_none() => 0,
+            _ => return false,
+        };
+        let on = event.fact().what.on();
+        event.seq == u64::from(self.line) && on == Some(self.on) && flags == self.flags & !WITHDRAWN
+    }
 }
 
 /// A stream's timeline and notes as a fold over a stream of any length
@@ -646,6 +668,18 @@ impl Outline {
     /// The status events, ordered by (effective date, seq).
     pub(crate) fn statuses(&self) -> &[Mark] {
         &self.statuses
+    }
+
+    /// The notes no retraction withdrew, ordered by (date, seq).
+    pub(crate) fn notes(&self) -> &[Mark] {
+        &self.notes
+    }
+
+    /// The intervals, oldest first, as [`Timeline::intervals`] gives them:
+    /// each status with the date the next took effect.
+    pub(crate) fn intervals(&self) -> impl Iterator<Item = (&Mark, Option<NaiveDate>)> {
+        let next = self.statuses.iter().skip(1).map(|m| Some(m.on));
+        self.statuses.iter().zip(next.chain([None]))
     }
 
     /// The status in force on `date`, as [`Timeline::status_on`] finds it.

@@ -1096,6 +1096,19 @@ impl Lines {
         &self.meta
     }
 
+    /// The error for line `number` read again and found to be another than
+    /// the one the fold read: the file was changed in place meanwhile.
+    pub(crate) fn changed(&self, number: usize) -> Error {
+        Error::Stream {
+            path: self.path.clone(),
+            line: number,
+            problem: StreamProblem::Malformed(
+                "the line is not the one read a moment before: the file was changed in place"
+                    .into(),
+            ),
+        }
+    }
+
     /// The event of line `number`, which the fold found at `offset`, read
     /// again and checked.
     ///

@@ -8,7 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::output::Csv;
-use crate::cli::{Context, reported, streams_failed};
+use crate::cli::{Context, event_of, reported, streams_failed};
 use crate::error::Error;
 use crate::pact::PactId;
 use crate::replay::{Mark, Outline, Steps};
@@ -113,7 +113,7 @@ impl Args {
             let mut lines = ctx.store.lines(&stream.pact.id, stream.len)?;
             for i in order {
                 let mark = &outline.statuses()[i as usize];
-                let event = lines.event(mark.line(), mark.offset())?;
+                let event = event_of(&mut lines, mark)?;
                 let change = event
                     .status_change()
                     .expect("a timeline holds only statuses");

@@ -6,14 +6,19 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::output::{Cell, Table, csv, dim, head_line, marks, one_line, source_text};
+use std::cell::RefCell;
+
+use crate::cli::output::{
+    Cell, Csv, Items, dim, head_line, marks, one_line, print_row, source_text,
+};
 use crate::cli::style;
-use crate::cli::{AsOfArg, Context, TableFormat, visible};
+use crate::cli::{AsOfArg, Context, TableFormat, event_of, registered_by};
 use crate::error::Error;
-use crate::event::Hash;
+use crate::event::{EventBody, Hash};
 use crate::pact::{Pact, PactId};
-use crate::replay::{Timeline, notes};
+use crate::replay::{Mark, Outline};
 use crate::status::Status;
+use crate::store::Lines;
 use crate::time::AsOf;
 
 /// Show the status intervals of a pact, oldest first, with its notes.
@@ -28,112 +33,165 @@ pub struct Args {
     format: TableFormat,
 }
 
-#[derive(Debug, Serialize)]
-struct History<'a> {
+#[derive(Serialize)]
+struct History<'a, I, N> {
     pact: &'a PactId,
     name: &'a str,
     as_of: Option<String>,
-    intervals: Vec<IntervalOut<'a>>,
-    notes: Vec<NoteOut<'a>>,
+    intervals: I,
+    notes: N,
     head: Hash,
 }
 
 #[derive(Debug, Serialize)]
-struct IntervalOut<'a> {
+struct IntervalOut {
     status: Status,
     from: NaiveDate,
     to: Option<NaiveDate>,
     event: Uuid,
-    source: Option<&'a str>,
-    url: Option<&'a str>,
-    note: Option<&'a str>,
+    source: Option<String>,
+    url: Option<String>,
+    note: Option<String>,
     reported: bool,
     forced: bool,
     scheduled: bool,
 }
 
 #[derive(Debug, Serialize)]
-struct NoteOut<'a> {
+struct NoteOut {
     on: NaiveDate,
-    text: &'a str,
-    source: Option<&'a str>,
-    url: Option<&'a str>,
+    text: String,
+    source: Option<String>,
+    url: Option<String>,
     event: Uuid,
     /// About a day after today.
     scheduled: bool,
 }
 
+/// The stream's timeline and notes, and its lines to read again the text
+/// of each as it is written: a history is written as it is made, never
+/// held whole.
+struct Read {
+    outline: Outline,
+    lines: RefCell<Lines>,
+    today: NaiveDate,
+}
+
+impl Read {
+    /// Interval `i`, its event read again.
+    fn interval(&self, i: usize) -> Result<IntervalOut, Error> {
+        let statuses = self.outline.statuses();
+        let mark = &statuses[i];
+        let event = event_of(&mut self.lines.borrow_mut(), mark)?;
+        let id = event.id;
+        let EventBody::Status(change) = event.body else {
+            unreachable!("the mark of a status is the mark of a status event")
+        };
+        Ok(IntervalOut {
+            status: change.status,
+            from: change.on,
+            to: statuses.get(i + 1).map(Mark::on),
+            event: id,
+            source: change.source,
+            url: change.url,
+            note: change.note,
+            reported: change.reported,
+            forced: change.forced,
+            scheduled: change.on > self.today,
+        })
+    }
+
+    /// Note `i`, its event read again.
+    fn note(&self, i: usize) -> Result<NoteOut, Error> {
+        let mark = &self.outline.notes()[i];
+        let event = event_of(&mut self.lines.borrow_mut(), mark)?;
+        let id = event.id;
+        let EventBody::Note(note) = event.body else {
+            unreachable!("the mark of a note is the mark of a note event")
+        };
+        Ok(NoteOut {
+            on: note.on,
+            text: note.text,
+            source: note.source,
+            url: note.url,
+            event: id,
+            scheduled: note.on > self.today,
+        })
+    }
+}
+
+const COLUMNS: [&str; 10] = [
+    "status",
+    "from",
+    "to",
+    "event",
+    "source",
+    "url",
+    "note",
+    "reported",
+    "forced",
+    "scheduled",
+];
+
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
         let when = self.as_of.parse(ctx.now)?;
         let id = ctx.store.resolve(&self.pact)?;
-        let stream = ctx.store.read(&id)?;
-        let events = visible(&stream, when.as_ref())?;
-        let timeline = Timeline::new(events);
-        let history = History {
-            pact: &stream.pact.id,
-            name: &stream.pact.name,
-            as_of: when.as_ref().map(AsOf::instant),
-            intervals: timeline
-                .intervals()
-                .into_iter()
-                .map(|i| IntervalOut {
-                    status: i.entry.status(),
-                    from: i.from,
-                    to: i.to,
-                    event: i.entry.event.id,
-                    source: i.entry.change().source.as_deref(),
-                    url: i.entry.change().url.as_deref(),
-                    note: i.entry.change().note.as_deref(),
-                    reported: i.entry.change().reported,
-                    forced: i.entry.change().forced,
-                    scheduled: i.from > ctx.today,
-                })
-                .collect(),
-            notes: notes(events)
-                .into_iter()
-                .map(|(event, note)| NoteOut {
-                    on: note.on,
-                    text: &note.text,
-                    source: note.source.as_deref(),
-                    url: note.url.as_deref(),
-                    event: event.id,
-                    scheduled: note.on > ctx.today,
-                })
-                .collect(),
-            head: stream.head,
+        let mut outline = Outline::new(when.as_ref().map(|w| w.at));
+        let (stream, lines) = ctx.store.fold(&id, |line| {
+            outline.visit(&line);
+            Ok(())
+        })?;
+        let outline = outline.finish();
+        registered_by(&stream.pact.id, &outline, when.as_ref())?;
+        let read = Read {
+            outline,
+            lines: RefCell::new(lines),
+            today: ctx.today,
         };
+        let (intervals, notes) = (read.outline.statuses().len(), read.outline.notes().len());
         if self.format.json {
-            return ctx.json(&history);
+            let failed = RefCell::new(None);
+            let history = History {
+                pact: &stream.pact.id,
+                name: &stream.pact.name,
+                as_of: when.as_ref().map(AsOf::instant),
+                intervals: Items::new(intervals, |i| read.interval(i), &failed),
+                notes: Items::new(notes, |i| read.note(i), &failed),
+                head: stream.head,
+            };
+            let written = ctx.json(&history);
+            return match failed.into_inner() {
+                Some(e) => Err(e),
+                None => written,
+            };
         }
         if self.format.csv {
-            let columns = [
-                "status",
-                "from",
-                "to",
-                "event",
-                "source",
-                "url",
-                "note",
-                "reported",
-                "forced",
-                "scheduled",
-            ];
-            return csv(ctx.out, &columns, &history.intervals);
+            let mut csv = Csv::new(ctx.out, &COLUMNS)?;
+            for i in 0..intervals {
+                csv.row(&read.interval(i)?)?;
+            }
+            return csv.finish();
         }
-        write_text(ctx.out, &stream.pact, &history, ctx.color)?;
-        let head = head_line(&history.head, when.as_ref().map(|w| w.input.as_str()));
+        write_text(ctx.out, &stream.pact, &read, ctx.color)?;
+        let head = head_line(&stream.head, when.as_ref().map(|w| w.input.as_str()));
         writeln!(ctx.out, "\n{}", dim(ctx.color, &head))?;
         Ok(())
     }
 }
 
-fn write_text(
-    out: &mut dyn Write,
-    pact: &Pact,
-    history: &History<'_>,
-    color: bool,
-) -> std::io::Result<()> {
+/// A status in text: its words, and how it is qualified.
+fn status_text(mark: &Mark, today: NaiveDate) -> String {
+    let status = mark.status().expect("a timeline holds only statuses");
+    status.to_string()
+        + &marks(&[
+            (mark.on() > today, "scheduled"),
+            (mark.reported(), "reported"),
+            (mark.forced(), "forced"),
+        ])
+}
+
+fn write_text(out: &mut dyn Write, pact: &Pact, read: &Read, color: bool) -> Result<(), Error> {
     writeln!(out, "{}  {}", pact.id, one_line(&pact.name))?;
     let mut about = Vec::new();
     if !pact.aliases.is_empty() {
@@ -149,44 +207,63 @@ fn write_text(
         writeln!(out, "{}", about.join(" · "))?;
     }
     writeln!(out)?;
-    if history.intervals.is_empty() {
+    let outline = &read.outline;
+    if outline.statuses().is_empty() {
         writeln!(out, "no status recorded")?;
     } else {
-        let mut table = Table::with_header(&["FROM", "TO", "STATUS", "SOURCE"]);
-        for i in &history.intervals {
-            let status = i.status.to_string()
-                + &marks(&[
-                    (i.scheduled, "scheduled"),
-                    (i.reported, "reported"),
-                    (i.forced, "forced"),
-                ]);
-            table.row([
-                Cell::from(i.from.to_string()),
-                Cell::from(i.to.map_or_else(|| "…".to_owned(), |d| d.to_string())),
-                Cell::styled(status, style::status(i.status)),
-                Cell::from(source_text(i.source, i.url)),
-            ]);
+        // the table's widths from the marks, then its rows, each event read
+        // again for its source as its row is printed
+        let header = ["FROM", "TO", "STATUS", "SOURCE"];
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for (mark, to) in outline.intervals() {
+            let to = to.map_or(1, |d| d.to_string().chars().count());
+            let cells = [
+                mark.on().to_string().chars().count(),
+                to,
+                status_text(mark, read.today).chars().count(),
+            ];
+            for (width, cell) in widths.iter_mut().zip(cells) {
+                *width = (*width).max(cell);
+            }
         }
-        table.print(out, "", color)?;
+        let header = header.map(|h| Cell::styled(h, style::HEADER));
+        print_row(out, &header, &widths, "", color)?;
+        for (i, (mark, to)) in outline.intervals().enumerate() {
+            let interval = read.interval(i)?;
+            let status = interval.status;
+            let row = [
+                Cell::from(interval.from.to_string()),
+                Cell::from(to.map_or_else(|| "…".to_owned(), |d| d.to_string())),
+                Cell::styled(status_text(mark, read.today), style::status(status)),
+                Cell::from(source_text(
+                    interval.source.as_deref(),
+                    interval.url.as_deref(),
+                )),
+            ];
+            print_row(out, &row, &widths, "", color)?;
+        }
     }
-    let remarks: Vec<_> = history
-        .intervals
+    let mut remarks = outline
+        .statuses()
         .iter()
-        .filter(|i| i.note.is_some())
-        .collect();
-    if !remarks.is_empty() {
+        .enumerate()
+        .filter(|(_, m)| m.noted())
+        .peekable();
+    if remarks.peek().is_some() {
         writeln!(out, "\n{}", style::paint(color, style::HEADER, "REMARKS"))?;
-        for i in remarks {
-            let note = one_line(i.note.unwrap_or_default());
-            writeln!(out, "{}  {}: {note}", i.from, i.status)?;
+        for (i, _) in remarks {
+            let interval = read.interval(i)?;
+            let note = one_line(interval.note.as_deref().unwrap_or_default());
+            writeln!(out, "{}  {}: {note}", interval.from, interval.status)?;
         }
     }
-    if !history.notes.is_empty() {
+    if !outline.notes().is_empty() {
         writeln!(out, "\n{}", style::paint(color, style::HEADER, "NOTES"))?;
-        for n in &history.notes {
+        for i in 0..outline.notes().len() {
+            let n = read.note(i)?;
             let scheduled = if n.scheduled { " [scheduled]" } else { "" };
-            writeln!(out, "{}  {}{scheduled}", n.on, one_line(n.text))?;
-            let source = source_text(n.source, n.url);
+            writeln!(out, "{}  {}{scheduled}", n.on, one_line(&n.text))?;
+            let source = source_text(n.source.as_deref(), n.url.as_deref());
             if !source.is_empty() {
                 writeln!(out, "{:10}  {source}", "")?;
             }

@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 use crate::error::{Error, STDOUT};
 use crate::event::Event;
 use crate::pact::PactId;
-use crate::replay::{Outline, as_of};
-use crate::store::Store;
+use crate::replay::{Mark, Outline, as_of};
+use crate::store::{Lines, Store};
 use crate::stream::{FromRecord, Stream};
 use crate::time::{AsOf, parse_when, shown};
 
@@ -142,6 +142,21 @@ pub(crate) fn registered_by(
                 .map(|at| format!("it was registered at {}", shown(at))),
         }),
         _ => Ok(()),
+    }
+}
+
+/// The event of `mark`, read again from the stream its outline was folded
+/// from, and checked to be that event.
+///
+/// # Errors
+///
+/// [`Error::Stream`] when the line is not there as it was, [`Error::Io`]
+/// when it cannot be read.
+pub(crate) fn event_of(lines: &mut Lines, mark: &Mark) -> Result<Event, Error> {
+    let event = lines.event(mark.line(), mark.offset())?;
+    match mark.is_of(&event) {
+        true => Ok(event),
+        false => Err(lines.changed(mark.line())),
     }
 }
 

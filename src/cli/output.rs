@@ -203,21 +203,78 @@ impl Table {
             })
             .collect();
         for row in &self.rows {
-            let mut line = String::from(indent);
-            let last = row
-                .iter()
-                .rposition(|c| !c.text.is_empty())
-                .map_or(0, |i| i + 1);
-            for (c, cell) in row[..last].iter().enumerate() {
-                line.push_str(&style::paint(color, cell.style, &cell.text));
-                if c + 1 < last {
-                    let pad = widths[c] - cell.text.chars().count() + 2;
-                    line.extend(std::iter::repeat_n(' ', pad));
-                }
-            }
-            writeln!(out, "{line}")?;
+            print_row(out, row, &widths, indent, color)?;
         }
         Ok(())
+    }
+}
+
+/// Prints one row of a table whose columns are `widths` wide, as
+/// [`Table::print`] prints each: for a table too long to hold, whose rows
+/// are made as they are printed, once the widths are known.
+pub fn print_row(
+    out: &mut dyn Write,
+    row: &[Cell],
+    widths: &[usize],
+    indent: &str,
+    color: bool,
+) -> io::Result<()> {
+    let mut line = String::from(indent);
+    let last = row
+        .iter()
+        .rposition(|c| !c.text.is_empty())
+        .map_or(0, |i| i + 1);
+    for (c, cell) in row[..last].iter().enumerate() {
+        line.push_str(&style::paint(color, cell.style, &cell.text));
+        if c + 1 < last {
+            let pad = widths[c] - cell.text.chars().count() + 2;
+            line.extend(std::iter::repeat_n(' ', pad));
+        }
+    }
+    writeln!(out, "{line}")
+}
+
+/// The items of a JSON array made one at a time as the array is written,
+/// so that a long answer is never held whole: item `i` is `make(i)`. An
+/// item that cannot be made stops the writing, and its error is kept in
+/// `failed`, for the command to report rather than the writer's.
+pub struct Items<'a, F> {
+    len: usize,
+    make: std::cell::RefCell<F>,
+    failed: &'a std::cell::RefCell<Option<Error>>,
+}
+
+impl<'a, F> Items<'a, F> {
+    /// `len` items, made by `make`, an error kept in `failed`.
+    pub fn new(len: usize, make: F, failed: &'a std::cell::RefCell<Option<Error>>) -> Self {
+        Items {
+            len,
+            make: std::cell::RefCell::new(make),
+            failed,
+        }
+    }
+}
+
+impl<F, T> Serialize for Items<'_, F>
+where
+    F: FnMut(usize) -> Result<T, Error>,
+    T: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let mut seq = s.serialize_seq(Some(self.len))?;
+        let mut make = self.make.borrow_mut();
+        for i in 0..self.len {
+            match make(i) {
+                Ok(item) => seq.serialize_element(&item)?,
+                Err(e) => {
+                    let message = e.to_string();
+                    *self.failed.borrow_mut() = Some(e);
+                    return Err(S::Error::custom(message));
+                }
+            }
+        }
+        seq.end()
     }
 }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::output::{dim, head_line, one_line, source_text};
-use crate::cli::{AsOfArg, Context, registered_by, style};
+use crate::cli::{AsOfArg, Context, event_of, registered_by, style};
 use crate::error::Error;
 use crate::event::{Event, Hash};
 use crate::pact::PactId;
@@ -75,9 +75,7 @@ impl Args {
         registered_by(&stream.pact.id, &outline, when.as_ref())?;
         let current = outline.status_on(on);
         let next = outline.next_after(on);
-        let event = current
-            .map(|mark| lines.event(mark.line(), mark.offset()))
-            .transpose()?;
+        let event = current.map(|mark| event_of(&mut lines, mark)).transpose()?;
         let current = current.zip(event.as_ref());
         let change = event.as_ref().and_then(Event::status_change);
         let answer = Answer {
