@@ -1117,14 +1117,23 @@ impl Lines {
     /// [`Error::Stream`] when the line is not there as it was, [`Error::Io`]
     /// when it cannot be read.
     pub(crate) fn event(&mut self, number: usize, offset: u64) -> Result<Event, Error> {
+        self.event_and_end(number, offset).map(|(event, _)| event)
+    }
+
+    /// [`Lines::event`], and where the line after it begins.
+    pub(crate) fn event_and_end(
+        &mut self,
+        number: usize,
+        offset: u64,
+    ) -> Result<(Event, u64), Error> {
         let found = self.line(offset);
         let at = |problem| Error::Stream {
             path: self.path.clone(),
             line: number,
             problem,
         };
-        let line = match found {
-            Ok(Some(range)) => &self.window[range],
+        let (line, end) = match found {
+            Ok(Some(range)) => (&self.window[range.clone()], offset + range.len() as u64 + 1),
             Ok(None) => {
                 let why = "no final newline";
                 return Err(at(StreamProblem::TornTail { why }));
@@ -1145,7 +1154,28 @@ impl Lines {
             let (expected, found) = (number as u64, event.seq);
             return Err(at(StreamProblem::SeqGap { expected, found }));
         }
-        Ok(event)
+        Ok((event, end))
+    }
+
+    /// The same stream file, open again, to read lines from elsewhere in it
+    /// without moving this reader's window.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the file cannot be opened again.
+    pub(crate) fn another(&self) -> Result<Lines, Error> {
+        Ok(Lines {
+            id: self.id.clone(),
+            path: self.path.clone(),
+            file: self
+                .file
+                .try_clone()
+                .map_err(Error::io("read", &self.path))?,
+            len: self.len,
+            meta: self.meta.clone(),
+            window: Vec::new(),
+            start: 0,
+        })
     }
 
     /// Where the line (without its LF) that begins at `offset` lies in the

@@ -1,12 +1,11 @@
 //! `pactlog history`: the status intervals of a pact, with its notes.
 
+use std::cell::RefCell;
 use std::io::Write;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
-
-use std::cell::RefCell;
 
 use crate::cli::output::{
     Cell, Csv, Items, dim, head_line, marks, one_line, print_row, source_text,

@@ -1,15 +1,15 @@
 //! `pactlog log`: a stream's raw events in append order.
 
+use std::cell::RefCell;
 use std::io::Write;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::cli::output::{Table, one_line};
-use crate::cli::{AsOfArg, Context, visible};
+use crate::cli::output::{Items, Table, one_line};
+use crate::cli::{AsOfArg, Context, seen_by};
 use crate::error::Error;
 use crate::event::{Event, EventBody, Retraction};
-use crate::replay::retractions;
 use crate::time::shown;
 
 /// Show a pact's raw events in append order.
@@ -30,34 +30,91 @@ pub struct Args {
 /// One event as `--json` prints it: every stored field, and whether it is
 /// retracted.
 #[derive(Debug, Serialize)]
-struct LogEntry<'a> {
+struct LogEntry {
     #[serde(flatten)]
-    event: &'a Event,
+    event: Event,
     retracted: bool,
+}
+
+/// A retraction, as the events it withdraws are shown with it.
+struct Withdrawal {
+    /// The line it withdraws.
+    target: usize,
+    /// Its own line, and where that begins.
+    line: usize,
+    offset: u64,
 }
 
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
         let when = self.as_of.parse(ctx.now)?;
         let id = ctx.store.resolve(&self.pact)?;
-        let stream = ctx.store.read(&id)?;
-        let events = visible(&stream, when.as_ref())?;
-        let retracted = retractions(events);
+        // the stream folded to learn what is visible and what is retracted,
+        // then read again, an event at a time as each is written
+        let at = when.as_ref().map(|w| w.at);
+        let (mut visible, mut registered) = (0, None);
+        let mut withdrawn = Vec::new();
+        let (stream, mut lines) = ctx.store.fold(&id, |line| {
+            registered.get_or_insert(line.fact.recorded);
+            // recorded times never go back along a stream: those recorded
+            // by then are its first lines
+            if at.is_some_and(|at| line.fact.recorded > at) {
+                return Ok(());
+            }
+            visible = line.number;
+            if let Some(target) = line.target {
+                withdrawn.push(Withdrawal {
+                    target,
+                    line: line.number,
+                    offset: line.offset,
+                });
+            }
+            Ok(())
+        })?;
+        seen_by(&stream.pact.id, visible, registered, when.as_ref())?;
+        withdrawn.sort_unstable_by_key(|w| w.target);
+        let by = |line: usize| {
+            let at = withdrawn.binary_search_by_key(&line, |w| w.target).ok();
+            at.map(|at| &withdrawn[at])
+        };
+        // the retractions are read where they lie, apart from the walk
+        let mut elsewhere = match withdrawn.is_empty() {
+            true => None,
+            false => Some(lines.another()?),
+        };
+        let mut offset = 0;
+        let mut next = |number: usize| {
+            let (event, end) = lines.event_and_end(number, offset)?;
+            offset = end;
+            Ok::<_, Error>(event)
+        };
         if self.json {
-            let entries: Vec<LogEntry> = events
-                .iter()
-                .map(|event| LogEntry {
-                    event,
-                    retracted: retracted.contains_key(&event.id),
-                })
-                .collect();
-            return ctx.json(&entries);
+            let failed = RefCell::new(None);
+            let make = |i: usize| {
+                let event = next(i + 1)?;
+                let retracted = by(i + 1).is_some();
+                Ok(LogEntry { event, retracted })
+            };
+            let written = ctx.json(&Items::new(visible, make, &failed));
+            return match failed.into_inner() {
+                Some(e) => Err(e),
+                None => written,
+            };
         }
-        for (i, event) in events.iter().enumerate() {
-            if i > 0 {
+        for number in 1..=visible {
+            if number > 1 {
                 writeln!(ctx.out)?;
             }
-            write_event(ctx.out, event, retracted.get(&event.id), ctx.today)?;
+            let event = next(number)?;
+            let retraction = match (by(number), &mut elsewhere) {
+                (Some(w), Some(elsewhere)) => Some(elsewhere.event(w.line, w.offset)?),
+                _ => None,
+            };
+            let retracted_by = retraction.as_ref().and_then(|by| match &by.body {
+                EventBody::Retraction(retraction) => Some((by, retraction)),
+                _ => None,
+            });
+            write_event(ctx.out, &event, retracted_by.as_ref(), ctx.today)?;
         }
         Ok(())
     }

@@ -122,8 +122,9 @@ pub(crate) fn visible<'s>(stream: &'s Stream, when: Option<&AsOf>) -> Result<&'s
     }
 }
 
-/// Checks that the pact of an `outline` was registered by `when`, as
-/// [`visible`] does for a stream read whole.
+/// Checks that a pact was registered by `when`, as [`visible`] does for a
+/// stream read whole, from the stream's outline: how many of its events
+/// were recorded by then, and when the first was.
 ///
 /// # Errors
 ///
@@ -134,12 +135,21 @@ pub(crate) fn registered_by(
     outline: &Outline,
     when: Option<&AsOf>,
 ) -> Result<(), Error> {
-    match (outline.visible(), when) {
+    seen_by(pact, outline.visible(), outline.registered(), when)
+}
+
+/// [`registered_by`], from how many events were recorded by `when`
+/// (`visible`), and when the first was (`registered`).
+pub(crate) fn seen_by(
+    pact: &PactId,
+    visible: usize,
+    registered: Option<DateTime<Utc>>,
+    when: Option<&AsOf>,
+) -> Result<(), Error> {
+    match (visible, when) {
         (0, Some(when)) => Err(Error::Invalid {
             message: format!("'{pact}' was not registered yet as of {}", when.input),
-            hint: outline
-                .registered()
-                .map(|at| format!("it was registered at {}", shown(at))),
+            hint: registered.map(|at| format!("it was registered at {}", shown(at))),
         }),
         _ => Ok(()),
     }
