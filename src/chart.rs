@@ -10,12 +10,12 @@
 //! the only cue.
 
 use std::fmt::Write as _;
+use std::io;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::event::{Event, Note};
 use crate::pact::Pact;
-use crate::replay::{Timeline, notes};
+use crate::replay::{Mark, Outline};
 use crate::status::Status;
 
 /// How a segment's status is qualified in words: " (scheduled)", " (reported)",
@@ -55,10 +55,8 @@ pub struct Segment {
     pub scheduled: bool,
     /// Whether it is known only from reports (`--reported`).
     pub reported: bool,
-    /// Where it is reported.
-    pub source: Option<String>,
-    /// A link to the source.
-    pub url: Option<String>,
+    /// The status event's mark, to read its source by.
+    pub(crate) mark: Mark,
 }
 
 /// A note on a band.
@@ -66,12 +64,28 @@ pub struct Segment {
 pub struct Marker {
     /// Its date.
     pub on: NaiveDate,
-    /// What it says.
+    /// The note event's mark, to read its text by.
+    pub(crate) mark: Mark,
+}
+
+/// The text of a segment or a note, read as it is drawn.
+#[derive(Debug, Clone, Default)]
+pub struct Text {
+    /// What a note says; none for a segment.
     pub text: String,
     /// Where it is reported.
     pub source: Option<String>,
     /// A link to the source.
     pub url: Option<String>,
+}
+
+/// Where a chart's text comes from: the bands hold no text, so that a
+/// picture of any number of events is drawn in little memory, and each
+/// segment's source and each note's text is asked for as it is drawn.
+pub trait Texts {
+    /// The text of the event marked `mark` in band `band`. An error stops
+    /// the drawing.
+    fn text(&mut self, band: usize, mark: &Mark) -> io::Result<Text>;
 }
 
 /// Everything the picture shows.
@@ -88,31 +102,28 @@ pub struct Chart {
 }
 
 impl Band {
-    /// The band of a pact from its (visible) events.
-    pub fn new(pact: &Pact, events: &[Event], today: NaiveDate) -> Band {
-        let timeline = Timeline::new(events);
+    /// The band of a pact from its outline, as of the time it was folded as
+    /// of.
+    pub(crate) fn new(pact: &Pact, outline: &Outline, today: NaiveDate) -> Band {
         Band {
             pact: pact.clone(),
-            segments: timeline
+            segments: outline
                 .intervals()
-                .iter()
-                .map(|i| Segment {
-                    status: i.entry.status(),
-                    from: i.from,
-                    to: i.to,
-                    scheduled: i.from > today,
-                    reported: i.entry.change().reported,
-                    source: i.entry.change().source.clone(),
-                    url: i.entry.change().url.clone(),
+                .map(|(mark, to)| Segment {
+                    status: mark.status().expect("a timeline holds only statuses"),
+                    from: mark.on(),
+                    to,
+                    scheduled: mark.on() > today,
+                    reported: mark.reported(),
+                    mark: *mark,
                 })
                 .collect(),
-            notes: notes(events)
-                .into_iter()
-                .map(|(_, n): (&Event, &Note)| Marker {
-                    on: n.on,
-                    text: n.text.clone(),
-                    source: n.source.clone(),
-                    url: n.url.clone(),
+            notes: outline
+                .notes()
+                .iter()
+                .map(|mark| Marker {
+                    on: mark.on(),
+                    mark: *mark,
                 })
                 .collect(),
         }
@@ -149,16 +160,6 @@ impl Chart {
             today,
         }
     }
-}
-
-/// One row of the HTML page's table of events.
-struct TableRow<'a> {
-    on: NaiveDate,
-    pact: &'a str,
-    /// Already HTML.
-    what: String,
-    source: Option<&'a str>,
-    url: Option<&'a str>,
 }
 
 /// The fill of a status: the Okabe–Ito palette, plus greys and indigo for
@@ -278,8 +279,13 @@ impl Chart {
         .collect()
     }
 
-    /// The chart as a standalone SVG document.
-    pub fn svg(&self) -> String {
+    /// Writes the chart as a standalone SVG document to `out`, each
+    /// segment's and note's text asked of `texts` as it is drawn.
+    ///
+    /// # Errors
+    ///
+    /// What writing to `out`, or `texts`, returns.
+    pub fn write_svg(&self, out: &mut dyn io::Write, texts: &mut dyn Texts) -> io::Result<()> {
         let bands_height = self.bands.len() as f64 * (BAND + GAP);
         let axis_y = TOP + bands_height;
         let legend_y = axis_y + 44.0;
@@ -309,7 +315,7 @@ impl Chart {
         s.push_str(r##"<rect width="100%" height="100%" fill="#FFFFFF"/>"##);
         self.write_axis(&mut s, axis_y);
         for (i, band) in self.bands.iter().enumerate() {
-            self.write_band(&mut s, band, TOP + i as f64 * (BAND + GAP));
+            self.write_band(&mut s, out, (i, band), texts, TOP + i as f64 * (BAND + GAP))?;
         }
         if self.today >= self.from && self.today <= self.to {
             let x = self.x(self.today);
@@ -322,7 +328,7 @@ impl Chart {
         }
         self.write_legend(&mut s, legend_y, &legend);
         s.push_str("</svg>\n");
-        s
+        out.write_all(s.as_bytes())
     }
 
     fn write_axis(&self, s: &mut String, y: f64) {
@@ -362,7 +368,15 @@ impl Chart {
         s.push_str("</g>");
     }
 
-    fn write_band(&self, s: &mut String, band: &Band, y: f64) {
+    /// Writes band `i` into `s`, and `s` out to `out` as it grows.
+    fn write_band(
+        &self,
+        s: &mut String,
+        out: &mut dyn io::Write,
+        (i, band): (usize, &Band),
+        texts: &mut dyn Texts,
+        y: f64,
+    ) -> io::Result<()> {
         let id = escape(band.pact.id.as_str());
         let _ = write!(s, r##"<g class="band" data-pact="{id}">"##);
         let name: String = band.pact.name.chars().take(38).collect();
@@ -384,19 +398,21 @@ impl Chart {
             WIDTH - LABEL - RIGHT
         );
         for segment in &band.segments {
-            self.write_segment(s, band, segment, y);
+            self.write_segment(s, band, segment, || texts.text(i, &segment.mark), y)?;
+            spill(s, out)?;
         }
         for note in &band.notes {
             if note.on < self.from || note.on > self.to {
                 continue;
             }
+            let text = texts.text(i, &note.mark)?;
             let x = self.x(note.on);
             let tip = format!(
                 "{}: note on {}: {}{}",
                 band.pact.id,
                 note.on,
-                note.text,
-                note.source
+                text.text,
+                text.source
                     .as_deref()
                     .map(|s| format!(" ({s})"))
                     .unwrap_or_default()
@@ -408,15 +424,27 @@ impl Chart {
                 y + BAND + 8.0,
                 escape(&tip)
             );
+            spill(s, out)?;
         }
         s.push_str("</g>");
+        Ok(())
     }
 
-    fn write_segment(&self, s: &mut String, band: &Band, segment: &Segment, y: f64) {
+    /// Writes a segment into `s`, its source asked of `text` if it is
+    /// drawn.
+    fn write_segment(
+        &self,
+        s: &mut String,
+        band: &Band,
+        segment: &Segment,
+        text: impl FnOnce() -> io::Result<Text>,
+        y: f64,
+    ) -> io::Result<()> {
         let end = segment.to.unwrap_or(self.to).min(self.to);
         if end < self.from || segment.from > self.to {
-            return;
+            return Ok(());
         }
+        let source = text()?.source;
         let (x1, x2) = (self.x(segment.from), self.x(end));
         let width = (x2 - x1).max(1.5);
         let status = segment.status;
@@ -429,8 +457,7 @@ impl Chart {
             segment
                 .to
                 .map_or("until now".to_owned(), |d| format!("to {d}")),
-            segment
-                .source
+            source
                 .as_deref()
                 .map(|s| format!(" — {s}"))
                 .unwrap_or_default()
@@ -467,6 +494,7 @@ impl Chart {
             );
         }
         s.push_str("</g>");
+        Ok(())
     }
 
     fn write_legend(&self, s: &mut String, top: f64, legend: &[(Key, f64, usize)]) {
@@ -500,10 +528,14 @@ impl Chart {
         s.push_str("</g>");
     }
 
-    /// A self-contained HTML page: the SVG, then a table of every interval
-    /// and note with its source as a link. Nothing is loaded from the
-    /// network.
-    pub fn html(&self) -> String {
+    /// Writes a self-contained HTML page to `out`: the SVG, then a table of
+    /// every interval and note with its source as a link, each text asked
+    /// of `texts` as it is written. Nothing is loaded from the network.
+    ///
+    /// # Errors
+    ///
+    /// What writing to `out`, or `texts`, returns.
+    pub fn write_html(&self, out: &mut dyn io::Write, texts: &mut dyn Texts) -> io::Result<()> {
         let mut s =
             String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
         let title = format!(
@@ -524,50 +556,53 @@ td:nth-child(2) { white-space: nowrap; }\n.swatch { display: inline-block; width
             self.from, self.to, self.today
         );
         s.push_str("<figure id=\"timeline\">\n");
-        s.push_str(&self.svg());
+        out.write_all(s.as_bytes())?;
+        s.clear();
+        self.write_svg(out, texts)?;
         s.push_str("</figure>\n<table id=\"events\">\n<thead><tr><th>pact</th><th>date</th><th>event</th><th>source</th></tr></thead>\n<tbody>\n");
-        let mut rows: Vec<TableRow<'_>> = Vec::new();
-        for band in &self.bands {
-            for g in &band.segments {
-                let what = format!(
-                    "<span class=\"swatch\" style=\"background:{}\"></span>{}{}",
-                    fill(g.status),
-                    escape(g.status.words()),
-                    marks(g)
-                );
-                rows.push(TableRow {
-                    on: g.from,
-                    pact: band.pact.id.as_str(),
-                    what,
-                    source: g.source.as_deref(),
-                    url: g.url.as_deref(),
-                });
-            }
-            for n in &band.notes {
-                rows.push(TableRow {
-                    on: n.on,
-                    pact: band.pact.id.as_str(),
-                    what: format!("note: {}", escape(&n.text)),
-                    source: n.source.as_deref(),
-                    url: n.url.as_deref(),
-                });
-            }
+        // the rows by date, and of one date by pact, each band's segments
+        // before its notes: each row as its (date, the rank of its pact's
+        // id, its place in its band), made when it is written
+        let mut ranked: Vec<usize> = (0..self.bands.len()).collect();
+        ranked.sort_by(|&a, &b| self.bands[a].pact.id.cmp(&self.bands[b].pact.id));
+        let mut rows: Vec<(NaiveDate, u32, u32)> = Vec::new();
+        for (rank, &b) in ranked.iter().enumerate() {
+            let band = &self.bands[b];
+            let dates = band.segments.iter().map(|g| g.from);
+            let dates = dates.chain(band.notes.iter().map(|n| n.on));
+            rows.extend(
+                dates
+                    .enumerate()
+                    .map(|(at, on)| (on, rank as u32, at as u32)),
+            );
         }
-        rows.sort_by(|a, b| (a.on, a.pact).cmp(&(b.on, b.pact)));
-        for TableRow {
-            on,
-            pact,
-            what,
-            source,
-            url,
-        } in rows
-        {
+        rows.sort_unstable();
+        for (on, rank, at) in rows {
+            let b = ranked[rank as usize];
+            let band = &self.bands[b];
+            let at = at as usize;
+            let (what, text) = match band.segments.get(at) {
+                Some(g) => {
+                    let what = format!(
+                        "<span class=\"swatch\" style=\"background:{}\"></span>{}{}",
+                        fill(g.status),
+                        escape(g.status.words()),
+                        marks(g)
+                    );
+                    (what, texts.text(b, &g.mark)?)
+                }
+                None => {
+                    let note = &band.notes[at - band.segments.len()];
+                    let text = texts.text(b, &note.mark)?;
+                    (format!("note: {}", escape(&text.text)), text)
+                }
+            };
             // only web links become links, whatever a hand-edited stream holds
-            let url = url.filter(|u| {
+            let url = text.url.as_deref().filter(|u| {
                 let u = u.to_ascii_lowercase();
                 u.starts_with("https://") || u.starts_with("http://")
             });
-            let source = match (source, url) {
+            let source = match (text.source.as_deref(), url) {
                 (Some(s), Some(u)) => format!("<a href=\"{}\">{}</a>", escape(u), escape(s)),
                 (None, Some(u)) => format!("<a href=\"{}\">{}</a>", escape(u), escape(u)),
                 (Some(s), None) => escape(s),
@@ -576,12 +611,22 @@ td:nth-child(2) { white-space: nowrap; }\n.swatch { display: inline-block; width
             let _ = writeln!(
                 s,
                 "<tr><td>{}</td><td>{on}</td><td>{what}</td><td>{source}</td></tr>",
-                escape(pact)
+                escape(band.pact.id.as_str())
             );
+            spill(&mut s, out)?;
         }
         s.push_str("</tbody>\n</table>\n</body>\n</html>\n");
-        s
+        out.write_all(s.as_bytes())
     }
+}
+
+/// Writes out what `s` holds once it is long enough to be worth a write.
+fn spill(s: &mut String, out: &mut dyn io::Write) -> io::Result<()> {
+    if s.len() >= 64 * 1024 {
+        out.write_all(s.as_bytes())?;
+        s.clear();
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -501,7 +501,7 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
 /// A status or a note as an [`Outline`] keeps it: its date and its place
 /// in the stream, not its text, in 20 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Mark {
+pub struct Mark {
     on: NaiveDate,
     /// Its line, which is its event's seq.
     line: u32,
@@ -521,43 +521,43 @@ const WITHDRAWN: u8 = 8;
 
 impl Mark {
     /// The effective date, or the date a note is about.
-    pub(crate) fn on(&self) -> NaiveDate {
+    pub fn on(&self) -> NaiveDate {
         self.on
     }
 
     /// The line of its event, which is the event's seq.
-    pub(crate) fn line(&self) -> usize {
+    pub fn line(&self) -> usize {
         self.line as usize
     }
 
     /// Where its line begins in the stream.
-    pub(crate) fn offset(&self) -> u64 {
+    pub fn offset(&self) -> u64 {
         u64::from(self.offset[0]) | u64::from(self.offset[1]) << 32
     }
 
     /// The status entered (a note's mark has none).
-    pub(crate) fn status(&self) -> Option<Status> {
+    pub fn status(&self) -> Option<Status> {
         self.status
     }
 
     /// Whether it was recorded with `--force`.
-    pub(crate) fn forced(&self) -> bool {
+    pub fn forced(&self) -> bool {
         self.flags & FORCED != 0
     }
 
     /// Whether it is known only from reports (`--reported`).
-    pub(crate) fn reported(&self) -> bool {
+    pub fn reported(&self) -> bool {
         self.flags & REPORTED != 0
     }
 
     /// Whether the status event has a note, a remark on it.
-    pub(crate) fn noted(&self) -> bool {
+    pub fn noted(&self) -> bool {
         self.flags & NOTED != 0
     }
 
     /// Whether `event` is the one this mark was made of, as far as the mark
     /// tells: a line read again is checked against it.
-    pub(crate) fn is_of(&self, event: &Event) -> bool {
+    pub fn is_of(&self, event: &Event) -> bool {
         let flags = match &event.body {
             EventBody::Status(change) if Some(change.status) == self.status => {
                 let flag = |set: bool, bit: u8| if set { bit } else { 0 };

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::error::{Error, STDOUT};
 use crate::event::Event;
 use crate::pact::PactId;
-use crate::replay::{Mark, Outline, as_of};
+use crate::replay::{Mark, Outline};
 use crate::store::{Lines, Store};
 use crate::stream::{FromRecord, Stream};
 use crate::time::{AsOf, parse_when, shown};
@@ -96,29 +96,6 @@ impl AsOfArg {
             .as_deref()
             .map(|w| parse_when(w, now.date_naive()))
             .transpose()
-    }
-}
-
-/// The events of `stream` recorded by `when` (all without it).
-///
-/// # Errors
-///
-/// [`Error::Invalid`] when the pact was not registered yet at `when`: the
-/// record did not know it then.
-pub(crate) fn visible<'s>(stream: &'s Stream, when: Option<&AsOf>) -> Result<&'s [Event], Error> {
-    let events = as_of(&stream.events, when.map(|w| w.at));
-    match (events.is_empty(), when) {
-        (true, Some(when)) => Err(Error::Invalid {
-            message: format!(
-                "'{}' was not registered yet as of {}",
-                stream.pact.id, when.input
-            ),
-            hint: stream
-                .events
-                .first()
-                .map(|e| format!("it was registered at {}", shown(e.recorded))),
-        }),
-        _ => Ok(events),
     }
 }
 

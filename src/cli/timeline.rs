@@ -1,18 +1,21 @@
 //! `pactlog timeline`: a picture of the status intervals, as SVG or as a
 //! self-contained HTML page.
 
-use std::io::Write;
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::chart::{Band, Chart};
+use crate::chart::{Band, Chart, Text, Texts};
 use crate::cli::output::path_text;
-use crate::cli::{AsOfArg, Context, read_streams, streams_failed, visible};
+use crate::cli::{AsOfArg, Context, event_of, registered_by, reported, streams_failed};
 use crate::destination;
 use crate::error::Error;
+use crate::event::EventBody;
 use crate::pact::PactId;
+use crate::replay::{Mark, Outline};
+use crate::store::{Lines, Store};
 use crate::time::parse_date;
 
 /// Draw the status intervals of pacts (default: all) as SVG or HTML.
@@ -121,29 +124,61 @@ impl Args {
         }
         let when = self.as_of.parse(ctx.now)?;
         let ids = ctx.store.select(&self.pacts)?;
-        let (streams, failed) = read_streams(ctx, &ids);
+        // each stream folded into its timeline's marks: the picture holds
+        // no text, and each segment's and note's is read again as it is
+        // drawn
+        let at = when.as_ref().map(|w| w.at);
+        let store = &ctx.store;
+        let folded = crate::par::map(&ids, |id| {
+            let mut outline = Outline::new(at);
+            let (folded, _) = store.fold(id, |line| {
+                outline.visit(&line);
+                Ok(())
+            })?;
+            Ok((folded, outline.finish()))
+        });
+        let (streams, failed) = reported(ctx, folded);
         let mut bands = Vec::new();
-        for stream in &streams {
-            match visible(stream, when.as_ref()) {
-                Ok(events) => bands.push(Band::new(&stream.pact, events, ctx.today)),
+        let mut read = Vec::new();
+        for (stream, outline) in &streams {
+            match registered_by(&stream.pact.id, outline, when.as_ref()) {
+                Ok(()) => {
+                    bands.push(Band::new(&stream.pact, outline, ctx.today));
+                    read.push((stream.pact.id.clone(), stream.len));
+                }
                 // a pact not registered yet then is simply not drawn
                 Err(_) if self.pacts.is_empty() => {}
                 Err(e) => return Err(e),
             }
         }
+        drop(streams);
         let chart = Chart::new(bands, from, to, ctx.today);
-        let svg: fn(&Chart) -> String = Chart::svg;
+        let mut texts = Reread {
+            store: &ctx.store,
+            streams: read,
+            open: Vec::new(),
+            failed: None,
+        };
+        let svg: Render = Chart::write_svg;
         let mut files = Vec::new();
-        for (format, path, render) in [("svg", &self.svg, svg), ("html", &self.html, Chart::html)] {
+        for (format, path, render) in [
+            ("svg", &self.svg, svg),
+            ("html", &self.html, Chart::write_html),
+        ] {
             let Some(path) = path else { continue };
-            let text = render(&chart);
             if path.as_os_str() == "-" {
-                ctx.out.write_all(text.as_bytes())?;
+                let written = render(&chart, ctx.out, &mut texts);
+                written.map_err(|e| texts.failed.take().unwrap_or_else(|| e.into()))?;
                 continue;
             }
-            destination::create(&ctx.store, path).and_then(|mut file| {
-                file.write_all(text.as_bytes())
-                    .map_err(Error::io("write", path))
+            let file = destination::create(&ctx.store, path)?;
+            let mut out = BufWriter::with_capacity(64 * 1024, file);
+            let written = render(&chart, &mut out, &mut texts).and_then(|()| out.flush());
+            written.map_err(|e| {
+                texts
+                    .failed
+                    .take()
+                    .unwrap_or_else(|| Error::io("write", path)(e))
             })?;
             if self.json {
                 let file = path.to_string_lossy().into_owned();
@@ -164,6 +199,64 @@ impl Args {
             })?;
         }
         streams_failed(failed)
+    }
+}
+
+/// How a picture is written.
+type Render = fn(&Chart, &mut dyn Write, &mut dyn Texts) -> io::Result<()>;
+
+/// The texts of the bands' events, read again from their streams as they
+/// are drawn; the streams of the bands last asked about stay open.
+struct Reread<'a> {
+    store: &'a Store,
+    /// Each band's pact, and how much of its stream was checked.
+    streams: Vec<(PactId, u64)>,
+    /// The streams open, the last opened last.
+    open: Vec<(usize, Lines)>,
+    /// The error that stopped the drawing.
+    failed: Option<Error>,
+}
+
+/// How many streams [`Reread`] keeps open.
+const OPEN: usize = 8;
+
+impl Reread<'_> {
+    fn read(&mut self, band: usize, mark: &Mark) -> Result<Text, Error> {
+        let at = match self.open.iter().position(|(b, _)| *b == band) {
+            Some(at) => at,
+            None => {
+                if self.open.len() == OPEN {
+                    self.open.remove(0);
+                }
+                let (id, len) = &self.streams[band];
+                self.open.push((band, self.store.lines(id, *len)?));
+                self.open.len() - 1
+            }
+        };
+        let event = event_of(&mut self.open[at].1, mark)?;
+        Ok(match event.body {
+            EventBody::Status(change) => Text {
+                text: String::new(),
+                source: change.source,
+                url: change.url,
+            },
+            EventBody::Note(note) => Text {
+                text: note.text,
+                source: note.source,
+                url: note.url,
+            },
+            _ => unreachable!("a mark is of a status or a note"),
+        })
+    }
+}
+
+impl Texts for Reread<'_> {
+    fn text(&mut self, band: usize, mark: &Mark) -> io::Result<Text> {
+        self.read(band, mark).map_err(|e| {
+            let message = e.to_string();
+            self.failed = Some(e);
+            io::Error::other(message)
+        })
     }
 }
 
