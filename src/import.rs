@@ -23,16 +23,17 @@ use csv::{ByteRecord, StringRecord};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::StreamProblem;
 use crate::cell;
 use crate::error::{Error, LifecycleError};
-use crate::event::{Event, EventBody, Hash, StatusChange, to_recorded};
+use crate::event::{Event, EventBody, Fact, Hash, Record, StatusChange, What, to_recorded};
 use crate::journal::{self, Entry};
 use crate::limits;
 use crate::pact::{Pact, PactId};
-use crate::replay::{Steps, Timeline, check_retraction};
+use crate::replay::{Step, Steps, Timeline, retraction_breaks};
 use crate::status::Status;
-use crate::store::{Names, Staging, Store};
-use crate::stream::{MAX_LINE, Stream};
+use crate::store::{Lines, Names, Staging, Store};
+use crate::stream::{self, MAX_LINE};
 use crate::time::{parse_date, shown};
 
 /// The columns a CSV import understands; `pact`, `status` and `on` are
@@ -1052,26 +1053,39 @@ fn unknown_pact(names: &Names, query: &str, create_pacts: bool) -> Error {
 /// checksums), a new one with its names free, and each event as the command
 /// that recorded it checks what it records.
 ///
+/// The lines are checked as they are read, each pact's against those of
+/// the pact before it, and a new pact's are written out of sight as they
+/// pile up: what is held of a pact is what its checks need (some 40 bytes
+/// an event), and for a stream the store holds, the lines to add to it.
+///
 /// # Errors
 ///
-/// [`Error::Row`] naming the input line of the first problem.
+/// [`Error::Row`] naming the input line of the first problem: a line that
+/// is not an event, wherever it is, before any other; then, pact by pact in
+/// the order they first appear, the first problem of each.
 pub fn plan_jsonl(
     store: &Store,
     file: &str,
     input: impl BufRead,
     progress: &dyn Fn(usize),
 ) -> Result<Batch, Error> {
-    let dir_lock = lock_existing(store)?;
+    let mut dir_lock = lock_existing(store)?;
     let mut names = known_names(store, &dir_lock)?;
     let at = |line: u64, source: Error| Error::Row {
         file: file.to_owned(),
         line,
         source: Box::new(source),
     };
-    // each pact's lines, in the order the pacts first appear, with the input
-    // line of each
-    let mut order: Vec<PactId> = Vec::new();
-    let mut streams: HashMap<PactId, (Vec<u8>, Vec<u64>)> = HashMap::new();
+    // each pact's lines, in the order the pacts first appear, checked as
+    // they come
+    let mut pacts: Vec<Incoming> = Vec::new();
+    let mut index: HashMap<PactId, usize> = HashMap::new();
+    // the lines of new pacts not yet written out, and how many bytes
+    let mut staging: Option<Staging> = None;
+    let mut unwritten: Vec<usize> = Vec::new();
+    let mut held = 0;
+    // a line recorded after this is looked at again once all are read
+    let started = Utc::now();
     let mut input = input;
     let mut line = Vec::new();
     let mut number = 0;
@@ -1102,43 +1116,75 @@ pub fn plan_jsonl(
                 stream_problem(crate::StreamProblem::LineTooLong),
             ));
         }
-        let event = Event::from_line(body).map_err(|p| at(number, stream_problem(p)))?;
-        let (bytes, lines) = streams.entry(event.pact.clone()).or_insert_with(|| {
-            order.push(event.pact.clone());
-            (Vec::new(), Vec::new())
-        });
-        bytes.extend_from_slice(body);
-        bytes.push(b'\n');
-        lines.push(number);
+        let record = Record::parse(body).map_err(|p| at(number, stream_problem(p)))?;
+        let id = PactId::parse(record.pact()).map_err(|e| {
+            let problem = crate::StreamProblem::Malformed(e.to_string());
+            at(number, stream_problem(problem))
+        })?;
+        let slot = match index.get(&id) {
+            Some(&slot) => slot,
+            None => {
+                index.insert(id.clone(), pacts.len());
+                pacts.push(Incoming::new(store, id, number));
+                pacts.len() - 1
+            }
+        };
+        let pact = &mut pacts[slot];
+        let before = pact.lines.len();
+        pact.take(number, body, record, started);
+        if pact.new && pact.lines.len() > before {
+            if before == 0 {
+                unwritten.push(slot);
+            }
+            held += pact.lines.len() - before;
+            if held >= HOLD {
+                let staging = match &mut staging {
+                    Some(staging) => staging,
+                    None => staging.insert(store.stage(dir_lock.take())?),
+                };
+                for slot in unwritten.drain(..) {
+                    pacts[slot].write_out(staging)?;
+                }
+                held = 0;
+            }
+        }
     }
-    let staging = store.stage(dir_lock)?;
+    let staging = match staging {
+        Some(staging) => staging,
+        None => store.stage(dir_lock.take())?,
+    };
     // read once every line is: a line this machine wrote before it is not
     // ahead of it
     let now = Utc::now();
     let (mut events, mut skipped, mut created) = (0, 0, 0);
     let mut append = Vec::new();
-    for id in &order {
-        let (bytes, lines) = streams.remove(id).expect("every pact in order has lines");
-        let stream = Stream::parse(id, &bytes).map_err(|(n, problem)| {
-            let line = lines.get(n.saturating_sub(1)).copied().unwrap_or(lines[0]);
-            at(line, stream_problem(problem))
-        })?;
+    for mut pact in pacts {
+        let first = pact.first;
+        if let Some((line, problem)) = pact.broken {
+            return Err(at(line, stream_problem(problem)));
+        }
+        let check = std::mem::replace(&mut pact.check, stream::Checker::new(&pact.id));
+        let stream = check
+            .finish(0)
+            .map_err(|problem| at(first, stream_problem(problem)))?;
         // a stream the store holds takes the file's lines after its own, when
         // its own are the file's first: a backup restored again, or a copy
         // that went on; a file behind the store brings nothing
-        let held = if store.stream_path(id).exists() {
-            let held = store.read_bytes(id).map_err(|e| at(lines[0], e))?;
-            if held.starts_with(&bytes) {
-                skipped += stream.events.len();
+        let held = match pact.store.take() {
+            None => 0,
+            Some(Err(e)) => return Err(at(first, e)),
+            Some(Ok(held)) if !held.parted && stream.events <= held.events => {
+                skipped += stream.events;
                 continue;
             }
-            if !bytes.starts_with(&held) {
+            Some(Ok(held)) if held.parted => {
                 return Err(at(
-                    lines[0],
+                    first,
                     Error::Invalid {
                         message: format!(
-                            "pact '{id}' has a stream in the store that the file's neither \
-                             begins with nor is the beginning of: the two have parted"
+                            "pact '{}' has a stream in the store that the file's neither \
+                             begins with nor is the beginning of: the two have parted",
+                            pact.id
                         ),
                         hint: Some(
                             "a JSON Lines import adds to a stream only the lines after the ones \
@@ -1149,23 +1195,22 @@ pub fn plan_jsonl(
                     },
                 ));
             }
-            (held.iter().filter(|&&b| b == b'\n').count(), held.len())
-        } else {
-            (0, 0)
+            Some(Ok(held)) => held.events,
         };
-        let (held, held_len) = held;
         // the lines the store holds are its own, checked when they were
         // recorded; those after them are checked as their commands would
-        check_as_recorded(id, &stream.events, held).map_err(|(i, e)| at(lines[i], in_a_line(e)))?;
+        if let Some((line, e)) = pact.refused {
+            return Err(at(line, in_a_line(e)));
+        }
         // recorded times never go back along a stream, so a time to come
         // would stamp every later append of the pact with it
-        if let Some(i) = stream.events.iter().position(|e| e.recorded > now) {
+        if let Some((line, recorded)) = pact.ahead.iter().find(|(_, t)| *t > now) {
             return Err(at(
-                lines[i],
+                *line,
                 Error::Invalid {
                     message: format!(
                         "the line was recorded at {}, which is still to come (it is {} now)",
-                        shown(stream.events[i].recorded),
+                        shown(*recorded),
                         shown(now)
                     ),
                     hint: Some(
@@ -1180,16 +1225,14 @@ pub fn plan_jsonl(
             // the same registration as the one the store holds: its names
             // are its own
             skipped += held;
-            events += stream.events.len() - held;
-            append.push((id.clone(), held_len as u64, bytes[held_len..].to_vec()));
+            events += stream.events - held;
+            append.push((pact.id, pact.store_len, pact.lines));
         } else {
-            names
-                .check_free(&stream.pact)
-                .map_err(|e| at(lines[0], e))?;
+            names.check_free(&stream.pact).map_err(|e| at(first, e))?;
             names.add(&stream.pact);
-            events += stream.events.len();
+            events += stream.events;
             created += 1;
-            staging.write(id, &bytes, true)?;
+            pact.write_out(&staging)?;
         }
     }
     Ok(Batch {
@@ -1202,44 +1245,228 @@ pub fn plan_jsonl(
     })
 }
 
+/// A pact's lines of a JSON Lines import, checked as they come.
+struct Incoming {
+    id: PactId,
+    /// The input line of its first line.
+    first: u64,
+    /// Whether the store has no stream of it.
+    new: bool,
+    /// Its lines, checked as a stream.
+    check: stream::Checker,
+    /// The first problem of the stream, at an input line: no line after
+    /// it is checked.
+    broken: Option<(u64, StreamProblem)>,
+    /// For a pact the store holds, how the file's lines go along with its
+    /// stream, or why that cannot be read.
+    store: Option<Result<Held, Error>>,
+    /// The length of the stream the store holds.
+    store_len: u64,
+    /// Its events checked as the commands that record them check them.
+    recorded: AsRecorded,
+    /// The first event those would refuse, at an input line.
+    refused: Option<(u64, Error)>,
+    /// The lines to write: for a new pact, those not yet written out; for
+    /// one the store holds, those after its own.
+    lines: Vec<u8>,
+    /// Whether its staged file was begun.
+    staged: bool,
+    /// The lines recorded after the import began, where their recording
+    /// time changes: perhaps still to come once all are read.
+    ahead: Vec<(u64, DateTime<Utc>)>,
+}
+
+/// How a pact's lines go along with the stream the store holds of it.
+struct Held {
+    /// The stream, open after it was checked whole.
+    lines: Lines,
+    /// How many events it holds.
+    events: usize,
+    /// Where its next line begins.
+    offset: u64,
+    /// Whether a line of the file was not the store's line in its place.
+    parted: bool,
+}
+
+impl Incoming {
+    fn new(store: &Store, id: PactId, first: u64) -> Incoming {
+        let exists = store.stream_path(&id).exists();
+        let mut store_len = 0;
+        let held = exists.then(|| {
+            store.fold(&id, |_| Ok(())).map(|(folded, lines)| {
+                store_len = folded.len;
+                Held {
+                    lines,
+                    events: folded.events,
+                    offset: 0,
+                    parted: false,
+                }
+            })
+        });
+        Incoming {
+            check: stream::Checker::new(&id),
+            id,
+            first,
+            new: !exists,
+            broken: None,
+            store: held,
+            store_len,
+            recorded: AsRecorded::new(),
+            refused: None,
+            lines: Vec::new(),
+            staged: false,
+            ahead: Vec::new(),
+        }
+    }
+
+    /// Takes the pact's next line, input line `number`, read as `record`.
+    fn take(&mut self, number: u64, body: &[u8], record: Record<'_>, started: DateTime<Utc>) {
+        if self.broken.is_some() {
+            return;
+        }
+        let line = self.check.events() + 1;
+        // a line of a stream the store holds is its own line, while they
+        // go along, and after its last, a line to add
+        let mut held = false;
+        if let Some(Ok(store)) = &mut self.store
+            && !store.parted
+            && line <= store.events
+        {
+            match store.lines.bytes(line, store.offset) {
+                Ok(own) if own == body => {
+                    store.offset += body.len() as u64 + 1;
+                    held = true;
+                }
+                Ok(_) => store.parted = true,
+                Err(e) => self.store = Some(Err(e)),
+            }
+        }
+        let checking = self.refused.is_none()
+            && match &self.store {
+                None => true,
+                Some(Ok(store)) => !store.parted,
+                Some(Err(_)) => false,
+            };
+        let fact = match record.fact() {
+            Ok(fact) => fact,
+            Err(why) => {
+                self.broken = Some((number, StreamProblem::Malformed(why)));
+                return;
+            }
+        };
+        let mut taken = None;
+        let checked = self.check.checked(body, record, fact, 0, &mut |line| {
+            let event = (checking && !held).then(|| line.record.into_event());
+            taken = Some((line.fact, line.target, event));
+            Ok(())
+        });
+        if let Err(problem) = checked {
+            self.broken = Some((number, problem));
+            return;
+        }
+        let Some((fact, target, event)) = taken else {
+            return;
+        };
+        if fact.recorded > started && self.ahead.last().is_none_or(|(_, t)| *t != fact.recorded) {
+            self.ahead.push((number, fact.recorded));
+        }
+        if checking {
+            let checked = match event {
+                None => {
+                    self.recorded.held(line, &fact, target);
+                    Ok(())
+                }
+                Some(Ok(event)) => self
+                    .recorded
+                    .check(&self.id, line, &event, target, &self.check),
+                Some(Err(why)) => Err(Error::Invalid {
+                    message: StreamProblem::Malformed(why).to_string(),
+                    hint: None,
+                }),
+            };
+            if let Err(e) = checked {
+                self.refused = Some((number, e));
+            }
+        }
+        if !held {
+            self.lines.extend_from_slice(body);
+            self.lines.push(b'\n');
+        }
+    }
+
+    /// Writes a new pact's lines not yet written to its staged file.
+    fn write_out(&mut self, staging: &Staging) -> Result<(), Error> {
+        if self.lines.is_empty() && self.staged {
+            return Ok(());
+        }
+        staging.write(&self.id, &self.lines, !self.staged)?;
+        self.lines.clear();
+        self.staged = true;
+        Ok(())
+    }
+}
+
 /// Checks a stream's events, in order, as `register`, `append`, `note` and
 /// `retract` check what they record: every field within its limits, each
 /// status against its neighbours in the timeline the events before it make,
 /// and each retraction against that timeline without its target. A stream
 /// those commands wrote passes; one they would have refused does not, even
-/// when its lines chain and check. The first `held` events, which the store
-/// holds already, are taken as they stand.
-///
-/// # Errors
-///
-/// The place in `events` of the first event refused, and why.
-fn check_as_recorded(id: &PactId, events: &[Event], held: usize) -> Result<(), (usize, Error)> {
-    fn text(field: &str, value: &str, max: usize) -> Result<(), Error> {
-        as_stored(field, value, limits::check_text(field, value, max))
-    }
-    fn sourced(source: Option<&str>, url: Option<&str>) -> Result<(), Error> {
-        if let Some(source) = source {
-            text("source", source, limits::SOURCE)?;
+/// when its lines chain and check. The events the store holds already are
+/// taken as they stand. The timeline is kept as each status's date, line
+/// and whether it was forced.
+struct AsRecorded {
+    steps: Steps<(u32, bool)>,
+}
+
+impl AsRecorded {
+    fn new() -> Self {
+        AsRecorded {
+            steps: Steps::new(),
         }
-        if let Some(url) = url {
-            as_stored("url", url, limits::check_url(url))?;
-        }
-        Ok(())
     }
-    // the timeline so far, each status with its event's id
-    let mut steps = Steps::new();
-    for (i, event) in events.iter().enumerate() {
-        if i < held {
-            // recorded already: taken as it stands, as the events after it
-            // were checked against it
-            match &event.body {
-                EventBody::Status(change) => steps.place(change.status, change.on, event.id),
-                EventBody::Retraction(retraction) => steps.retain(|id| *id != retraction.target),
-                EventBody::Registered(_) | EventBody::Note(_) => {}
+
+    /// Takes line `line`, an event the store holds already, as it stands:
+    /// the events after it were checked against it.
+    fn held(&mut self, line: usize, fact: &Fact, target: Option<usize>) {
+        match fact.what {
+            What::Status {
+                status, on, forced, ..
+            } => self.steps.place(status, on, (line as u32, forced)),
+            What::Retraction { .. } => self.withdraw(target),
+            What::Registered | What::Note { .. } => {}
+        }
+    }
+
+    /// Takes out the status a retraction withdraws, at line `target`.
+    fn withdraw(&mut self, target: Option<usize>) {
+        if let Some(target) = target {
+            self.steps.retain(|(line, _)| *line as usize != target);
+        }
+    }
+
+    /// Checks `event`, of line `line`, as the command that records it would.
+    /// `check` has checked the stream up to it, and knows each line's id.
+    fn check(
+        &mut self,
+        id: &PactId,
+        line: usize,
+        event: &Event,
+        target: Option<usize>,
+        check: &stream::Checker,
+    ) -> Result<(), Error> {
+        fn text(field: &str, value: &str, max: usize) -> Result<(), Error> {
+            as_stored(field, value, limits::check_text(field, value, max))
+        }
+        fn sourced(source: Option<&str>, url: Option<&str>) -> Result<(), Error> {
+            if let Some(source) = source {
+                text("source", source, limits::SOURCE)?;
             }
-            continue;
+            if let Some(url) = url {
+                as_stored("url", url, limits::check_url(url))?;
+            }
+            Ok(())
         }
-        let checked = match &event.body {
+        match &event.body {
             EventBody::Registered(pact) => pact.clone().validated().and_then(|valid| {
                 (valid == *pact)
                     .then_some(())
@@ -1257,18 +1484,39 @@ fn check_as_recorded(id: &PactId, events: &[Event], held: usize) -> Result<(), (
                     None => Ok(()),
                 })
                 .and_then(|()| {
-                    let (status, on) = (change.status, change.on);
-                    Ok(steps.append(id, status, on, change.forced, event.id)?)
+                    let (status, on, forced) = (change.status, change.on, change.forced);
+                    let key = (line as u32, forced);
+                    Ok(self.steps.append(id, status, on, forced, key)?)
                 }),
             EventBody::Note(note) => text("note text", &note.text, limits::TEXT)
                 .and_then(|()| sourced(note.source.as_deref(), note.url.as_deref())),
-            EventBody::Retraction(retraction) => text("reason", &retraction.reason, limits::TEXT)
-                .and_then(|()| check_retraction(id, &events[..i], retraction.target))
-                .map(|()| steps.retain(|id| *id != retraction.target)),
-        };
-        checked.map_err(|e| (i, e))?;
+            EventBody::Retraction(retraction) => {
+                text("reason", &retraction.reason, limits::TEXT)?;
+                // the stream's checks found the target, an earlier status or
+                // note not retracted yet: what is left is whether the
+                // statuses either side of it may stand side by side
+                let around = target.and_then(|t| self.steps.around(|(l, _)| *l as usize == t));
+                if let Some([before, Some(after)]) = around {
+                    let side = |(status, _, &(_, forced)): Step<'_, _>| (status, forced);
+                    if retraction_breaks(before.map(side), side(after)) {
+                        let said = |(status, on, &(line, _)): Step<'_, (u32, bool)>| {
+                            let id = check.id_at(line as usize).unwrap_or_default();
+                            format!("{status} on {on} (event {id})")
+                        };
+                        return Err(LifecycleError::RetractionBreaks {
+                            pact: id.to_string(),
+                            target: retraction.target,
+                            before: before.map(said),
+                            after: said(after),
+                        }
+                        .into());
+                    }
+                }
+                self.withdraw(target);
+                Ok(())
+            }
+        }
     }
-    Ok(())
 }
 
 /// `e` as said of an event line: where the command line says `--force`, a

@@ -317,6 +317,28 @@ impl<K> Steps<K> {
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
         self.0.retain(|s| keep(&s.1));
     }
+
+    /// The statuses either side of the one whose key `is` picks, each with
+    /// its date and key, when there is one: the neighbours a retraction of
+    /// it would leave side by side.
+    pub(crate) fn around(&self, is: impl Fn(&K) -> bool) -> Option<[Option<Step<'_, K>>; 2]> {
+        let at = self.0.iter().position(|s| is(&s.1))?;
+        let step = |i: usize| self.0.get(i).map(|s| (s.2, s.0, &s.1));
+        Some([at.checked_sub(1).and_then(step), step(at + 1)])
+    }
+}
+
+/// A status of [`Steps`], its date, and its key.
+pub(crate) type Step<'s, K> = (Status, NaiveDate, &'s K);
+
+/// Whether withdrawing a status would leave `after` (a status, and whether
+/// it was recorded with `--force`) right after `before` (none: it would be
+/// the first) where the lifecycle does not allow it: it would repeat it,
+/// or it may not follow it and neither was forced.
+pub(crate) fn retraction_breaks(before: Option<(Status, bool)>, after: (Status, bool)) -> bool {
+    let from = before.map(|b| b.0);
+    let excused = after.1 || before.is_some_and(|b| b.1);
+    from == Some(after.0) || !(excused || Status::may_follow(from, after.0))
 }
 
 impl<K: Copy> Steps<K> {
@@ -482,10 +504,8 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
     let Some(after) = timeline.entries.get(at + 1).copied() else {
         return Ok(());
     };
-    let from = before.map(|b| b.status());
-    let excused = after.forced || before.is_some_and(|b| b.forced);
-    let repeats = from == Some(after.status());
-    if repeats || !(excused || Status::may_follow(from, after.status())) {
+    let side = |e: Entry<'_>| (e.status(), e.forced);
+    if retraction_breaks(before.map(side), side(after)) {
         let side = |e: Entry<'_>| format!("{} on {} (event {})", e.status(), e.on(), e.event.id);
         return Err(LifecycleError::RetractionBreaks {
             pact: pact.to_string(),

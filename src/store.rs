@@ -1157,6 +1157,27 @@ impl Lines {
         Ok((event, end))
     }
 
+    /// The bytes of line `number` (without its LF), which begins at
+    /// `offset`, as the fold checked them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Stream`] when no line ends there within the bytes checked,
+    /// [`Error::Io`] when it cannot be read.
+    pub(crate) fn bytes(&mut self, number: usize, offset: u64) -> Result<&[u8], Error> {
+        match self.line(offset) {
+            Ok(Some(range)) => Ok(&self.window[range]),
+            Ok(None) => Err(Error::Stream {
+                path: self.path.clone(),
+                line: number,
+                problem: StreamProblem::TornTail {
+                    why: "no final newline",
+                },
+            }),
+            Err(e) => Err(Error::io("read", &self.path)(e)),
+        }
+    }
+
     /// The same stream file, open again, to read lines from elsewhere in it
     /// without moving this reader's window.
     ///

@@ -212,9 +212,10 @@ impl From<io::Error> for ReadError {
 }
 
 /// Checks lines one after the other, keeping what the next line is checked
-/// against.
-struct Checker<'a> {
-    id: &'a PactId,
+/// against: what [`fold`] reads a stream with, and what checks the lines of
+/// a stream given a line at a time.
+pub(crate) struct Checker {
+    id: PactId,
     pact: Option<Pact>,
     /// How many lines passed.
     events: usize,
@@ -223,10 +224,11 @@ struct Checker<'a> {
     prev_hash: Option<Hash>,
 }
 
-impl<'a> Checker<'a> {
-    fn new(id: &'a PactId) -> Self {
+impl Checker {
+    /// A checker of the stream of pact `id`, before its first line.
+    pub(crate) fn new(id: &PactId) -> Self {
         Checker {
-            id,
+            id: id.clone(),
             pact: None,
             events: 0,
             last: None,
@@ -268,6 +270,20 @@ impl<'a> Checker<'a> {
             }
             Err(problem) => return Err(problem),
         };
+        self.checked(line, record, fact, offset, visit)
+    }
+
+    /// Checks the next line (without its LF), already read as `record` of
+    /// this stream's pact with the event `fact`, against the lines before
+    /// it, and hands it to `visit`.
+    pub(crate) fn checked(
+        &mut self,
+        line: &[u8],
+        record: Record<'_>,
+        fact: Fact,
+        offset: u64,
+        visit: &mut impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
+    ) -> Result<(), StreamProblem> {
         check_line(&fact, self.last.as_ref(), self.prev_hash)?;
         let number = self.events + 1;
         let target = self.ids.record(&fact, number)?;
@@ -288,7 +304,29 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
-    fn finish(self, len: u64) -> Result<Folded, StreamProblem> {
+    /// How many lines have passed.
+    pub(crate) fn events(&self) -> usize {
+        self.events
+    }
+
+    /// The id of the event of line `number`, once it has passed.
+    pub(crate) fn id_at(&self, number: usize) -> Option<Uuid> {
+        let rising = &self.ids.rising;
+        let at = rising.partition_point(|(_, line)| (*line as usize) < number);
+        match rising.get(at) {
+            Some((id, line)) if *line as usize == number => Some(*id),
+            _ => self
+                .ids
+                .others
+                .iter()
+                .find(|(_, line)| **line as usize == number)
+                .map(|(id, _)| *id),
+        }
+    }
+
+    /// What the lines checked make, once the last has: the stream `len`
+    /// bytes long that they are.
+    pub(crate) fn finish(self, len: u64) -> Result<Folded, StreamProblem> {
         let Some(head) = self.prev_hash else {
             let why = "the file is empty";
             return Err(StreamProblem::TornTail { why });
