@@ -212,6 +212,9 @@ fn not_utf8() -> Error {
 }
 
 fn csv_error(e: &csv::Error) -> Error {
+    if is_too_long(e) {
+        return row_too_long();
+    }
     let message = match e.kind() {
         csv::ErrorKind::Utf8 { .. } => return not_utf8(),
         csv::ErrorKind::UnequalLengths {
@@ -796,9 +799,17 @@ fn route_rows<R: Read>(
             spare.extend(used.try_iter().flatten().map(|job| job.record));
         }
         let mut record = spare.pop().unwrap_or_default();
+        // the next row begins where the last ended: no more than ROW bytes
+        // of it are read
+        let start = reader.position().byte();
+        reader.get_mut().row_from(start);
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break None,
+            Err(e) if is_too_long(&e) => {
+                let line = reader.get_mut().line_at(start);
+                break Some((line, csv_error(&e)));
+            }
             Err(e) => {
                 let line = e.position().map_or(0, |p| reader.get_mut().line_of(p));
                 break Some((line, csv_error(&e)));
@@ -849,6 +860,44 @@ fn route_rows<R: Read>(
     failure
 }
 
+/// The longest row of a CSV import, in bytes: far more than the longest
+/// cells pactlog takes (a note of 4000 characters, a link of 2000, a
+/// source of 500, a name of 200) can make, so that a row longer than this
+/// is refused once this much of it is read, never read whole.
+const ROW: u64 = MAX_LINE as u64;
+
+/// The error a [`LineStarts`] stops the CSV reader with: the row is longer
+/// than [`ROW`].
+#[derive(Debug)]
+struct TooLong;
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the row is too long")
+    }
+}
+
+impl std::error::Error for TooLong {}
+
+/// Whether the CSV reader stopped at a row longer than [`ROW`].
+fn is_too_long(e: &csv::Error) -> bool {
+    match e.kind() {
+        csv::ErrorKind::Io(e) => e.get_ref().is_some_and(|inner| inner.is::<TooLong>()),
+        _ => false,
+    }
+}
+
+/// A row longer than [`ROW`].
+fn row_too_long() -> Error {
+    Error::Invalid {
+        message: format!(
+            "the row is longer than {} KiB, more than its cells can hold; it was not read further",
+            ROW / 1024
+        ),
+        hint: None,
+    }
+}
+
 /// The CSV input, passed through to the CSV reader, noting where each line
 /// that is not blank begins. The reader takes a row's line number before it
 /// skips the CR LF that ends the line before, so in a file with CR LF line
@@ -868,6 +917,9 @@ struct LineStarts<R> {
     /// The offset and number of each line not blank begun since the row
     /// last asked about: the reader reads ahead by a buffer at most.
     starts: VecDeque<(u64, u64)>,
+    /// Where the row being read begins: no more than [`ROW`] bytes after
+    /// it are passed on.
+    row: u64,
 }
 
 impl<R> LineStarts<R> {
@@ -879,7 +931,24 @@ impl<R> LineStarts<R> {
             at_start: true,
             after_cr: false,
             starts: VecDeque::new(),
+            row: 0,
         }
+    }
+
+    /// Notes that the next row begins at byte `start`.
+    fn row_from(&mut self, start: u64) {
+        self.row = start;
+    }
+
+    /// The line of the row that begins at byte `start`, as [`line_of`]
+    /// finds it.
+    ///
+    /// [`line_of`]: LineStarts::line_of
+    fn line_at(&mut self, start: u64) -> u64 {
+        while self.starts.front().is_some_and(|&(at, _)| at < start) {
+            self.starts.pop_front();
+        }
+        self.starts.front().map_or(self.line, |&(_, line)| line)
     }
 
     /// The line a row begins on, from where the CSV reader says it does: the
@@ -899,6 +968,11 @@ impl<R> LineStarts<R> {
 
 impl<R: Read> Read for LineStarts<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // the reader asks for more only once it has taken all it was given:
+        // so much of the row is read
+        if self.read - self.row.min(self.read) > ROW {
+            return Err(io::Error::other(TooLong));
+        }
         let n = self.input.read(buf)?;
         let bytes = &buf[..n];
         let mut at = 0;
