@@ -170,8 +170,10 @@ impl Store {
     ) -> Result<(Folded, Lines), Error> {
         let path = self.stream_path(id);
         let file = open_stream(&path, OpenOptions::new().read(true))?;
-        let meta = file.metadata().map_err(Error::io("read", &path))?;
-        let input = BufReader::with_capacity(READ_BUFFER, &file);
+        // only the bytes of writes that had finished: a fold cannot read
+        // again once it has handed lines on
+        let meta = settled(&file, &path)?;
+        let input = BufReader::with_capacity(READ_BUFFER, (&file).take(meta.len()));
         let folded = stream::fold(id, input, visit).map_err(read_error(&path))?;
         let lines = Lines {
             id: id.clone(),
@@ -1014,6 +1016,39 @@ fn read_settled<T>(path: &Path, read: impl Fn() -> Result<T, Error>) -> Result<T
         }
         other => other,
     }
+}
+
+/// The metadata of the stream open as `file`, taken when no write to it is
+/// under way, so that a reader of its first `len()` bytes never meets a
+/// line being written: at once when its last byte ends a line (every byte
+/// up to there is whole, since appends only add after it), else under the
+/// stream's shared lock, which waits for a writer's exclusive lock. A tail
+/// still torn then is damage, which the reader reports. Call it holding no
+/// lock on the stream.
+fn settled(file: &File, path: &Path) -> Result<fs::Metadata, Error> {
+    let meta = file.metadata().map_err(Error::io("read", path))?;
+    let mut last = [0_u8];
+    if meta.len() == 0
+        || read_exact_at(file, &mut last, meta.len() - 1).is_ok() && last[0] == b'\n'
+    {
+        return Ok(meta);
+    }
+    file.lock_shared().map_err(Error::io("lock", path))?;
+    let settled = file.metadata().map_err(Error::io("read", path));
+    let _ = file.unlock();
+    settled
+}
+
+/// Reads `buf.len()` bytes at `offset`, without moving the file's position.
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(mut file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(buf)
 }
 
 /// Reads and checks a stream from `input`, naming `path` in any error.
