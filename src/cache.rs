@@ -1040,13 +1040,16 @@ impl<'a> Audit<'a> {
         !matches!(self.found, Found::Nothing | Found::NoKey)
     }
 
-    /// Holds the stream of `id`, just read whole and checked, with `meta`
-    /// the file's metadata from when it was opened, against its cache
-    /// entry; `None` when there is no cache to check (none, or no key).
-    pub fn check(
+    /// Holds the stream of `id`, just folded and checked into `summing`,
+    /// with `head` its head and `meta` the file's metadata from when it was
+    /// read, against its cache entry; `None` when there is no cache to
+    /// check (none, or no key).
+    pub(crate) fn check(
         &self,
         id: &PactId,
-        stream: &Stream<Fact>,
+        pact: &Pact,
+        head: Hash,
+        summing: Summing,
         meta: &fs::Metadata,
     ) -> Option<Checked> {
         if !self.wanted() {
@@ -1054,7 +1057,7 @@ impl<'a> Audit<'a> {
         }
         let now = SystemTime::now();
         let stamp = self.dir.stamp_of(meta, now);
-        let summary = Summary::of(stream, meta.len(), stamp);
+        let summary = summing.finish(pact, head, meta.len(), stamp);
         let current = self.cache.get(id).filter(|cached| {
             if self.dir.stamps {
                 // the stamp `list` would have seen, from before the stream

@@ -1028,8 +1028,7 @@ fn read_settled<T>(path: &Path, read: impl Fn() -> Result<T, Error>) -> Result<T
 fn settled(file: &File, path: &Path) -> Result<fs::Metadata, Error> {
     let meta = file.metadata().map_err(Error::io("read", path))?;
     let mut last = [0_u8];
-    if meta.len() == 0
-        || read_exact_at(file, &mut last, meta.len() - 1).is_ok() && last[0] == b'\n'
+    if meta.len() == 0 || read_exact_at(file, &mut last, meta.len() - 1).is_ok() && last[0] == b'\n'
     {
         return Ok(meta);
     }

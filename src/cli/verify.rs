@@ -7,7 +7,7 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::cache::{self, Audit, Audited, CacheFile, Found};
+use crate::cache::{self, Audit, Audited, CacheFile, Found, Summing};
 use crate::cli::Context;
 use crate::cli::output::{Cell, Table, one_line};
 use crate::cli::style;
@@ -255,8 +255,13 @@ fn check(
     // the line whose hash the pinned head is, the one before the first
     // line that links to it
     let mut pinned_line = None;
+    // what the cache should say of the stream, when there is a cache
+    let mut summing = audit.wanted().then(Summing::default);
     let folded = store.fold(&report.pact, |line| {
         outline.visit(&line);
+        if let Some(summing) = &mut summing {
+            summing.visit(&line);
+        }
         let recorded = line.fact.recorded;
         if recorded > before && ahead.last().is_none_or(|(_, last)| *last != recorded) {
             ahead.push((line.number, recorded));
@@ -266,15 +271,12 @@ fn check(
         }
         Ok(())
     });
-    let folded = folded.and_then(|folded| {
-        if audit.wanted() {
-            let (stream, meta) = store.read_facts(&report.pact)?;
-            cached = audit.check(&report.pact, &stream, &meta);
-        }
-        Ok(folded)
-    });
     match folded {
-        Ok((folded, _)) => {
+        Ok((folded, lines)) => {
+            if let Some(summing) = summing {
+                let (pact, head) = (&folded.pact, folded.head);
+                cached = audit.check(&report.pact, pact, head, summing, lines.meta());
+            }
             lifecycle(
                 &outline.finish(),
                 &report.file,
