@@ -366,7 +366,16 @@ pub fn finish(store: &Store) -> Result<(), Error> {
         Ok(meta) if !meta.is_file() => return Err(damaged()),
         Ok(_) => {}
     }
-    let bytes = fs::read(&journal).map_err(Error::io("read", &journal))?;
+    // opened again without following a link or waiting on a FIFO: the
+    // name may have changed since it was looked at
+    let mut bytes = Vec::new();
+    files::open_regular(&journal, OpenOptions::new().read(true))
+        .map_err(|refused| match refused {
+            files::Refused::Io(e) => Error::io("read", &journal)(e),
+            files::Refused::Link | files::Refused::NotRegular => damaged(),
+        })?
+        .read_to_end(&mut bytes)
+        .map_err(Error::io("read", &journal))?;
     let entries = parse(&bytes).ok_or_else(damaged)?;
     let mut pacts = std::collections::HashSet::new();
     let once = entries.iter().all(|entry| match entry {
