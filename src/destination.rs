@@ -167,6 +167,7 @@ pub fn check(store: &Store, path: &Path) -> Result<(), Error> {
 pub fn create(store: &Store, path: &Path) -> Result<File, Error> {
     check(store, path)?;
     let file = fs::OpenOptions::new()
+        .read(true)
         .write(true)
         .create(true)
         .truncate(false)
@@ -174,6 +175,9 @@ pub fn create(store: &Store, path: &Path) -> Result<File, Error> {
         .map_err(Error::io("write", path))?;
     let meta = file.metadata().map_err(Error::io("write", path))?;
     refuse(store, path, Some(&meta))?;
+    // the file opened, whatever its name leads to now: the name may have
+    // been changed since it was looked at
+    refuse_file(store, path, &file, &meta)?;
     // a pipe or a device has nothing to empty
     if meta.is_file() {
         file.set_len(0).map_err(Error::io("write", path))?;
@@ -228,6 +232,101 @@ pub fn check_stdout(store: &Store) -> Result<(), Error> {
 }
 
 /// The error for an output `path` that would write over `store`'s files.
+/// Refuses the open `file` at `path` if it is one of the store's files
+/// under any name, or a stream of any store (its first line a pactlog
+/// registration).
+fn refuse_file(store: &Store, path: &Path, file: &File, meta: &Metadata) -> Result<(), Error> {
+    #[cfg(unix)]
+    if let Some(taken) = store.same_file(meta) {
+        return Err(Error::Invalid {
+            message: format!(
+                "{} is {}, {}",
+                path.display(),
+                taken.file.display(),
+                taken.role.words()
+            ),
+            hint: Some("write it to a file outside the store directory".into()),
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = (store, meta);
+    if is_a_stream(file) {
+        return Err(Error::Invalid {
+            message: format!("{} is a pactlog stream", path.display()),
+            hint: Some("write it to a file that holds no stream".into()),
+        });
+    }
+    Ok(())
+}
+
+/// Whether the open `file` begins as a stream does: with a whole, sound
+/// registration line. It is read where it is, from its start.
+pub fn is_a_stream(file: &File) -> bool {
+    let mut first = vec![0; 64 * 1024];
+    let mut read = 0;
+    while read < first.len() {
+        match read_at(file, &mut first[read..], read as u64) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => read += n,
+        }
+    }
+    let Some(end) = first[..read].iter().position(|&b| b == b'\n') else {
+        return false;
+    };
+    crate::Event::from_line(&first[..end])
+        .is_ok_and(|event| event.seq == 1 && matches!(event.body, crate::EventBody::Registered(_)))
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_at(mut file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(offset))?;
+    file.read(buf)
+}
+
+/// Refuses standard output when it is a file that holds a stream of any
+/// store: checked before anything is printed, `--help` and `--version`
+/// included, where the store is not known yet.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] naming the file.
+pub fn check_stdout_holds_no_stream() -> Result<(), Error> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsFd;
+        let regular = std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(File::from)
+            .and_then(|file| file.metadata())
+            .is_ok_and(|meta| meta.is_file());
+        // standard output may be open for writing only: it is opened again
+        // to read, through /proc's link to it, which is followed on purpose
+        if regular
+            && let Ok(file) = File::open("/proc/self/fd/1")
+            && file.metadata().is_ok_and(|meta| meta.is_file())
+            && is_a_stream(&file)
+        {
+            let name = fs::read_link("/proc/self/fd/1").unwrap_or_default();
+            return Err(Error::Invalid {
+                message: format!("standard output is {}, a pactlog stream", name.display()),
+                hint: Some(
+                    "send the output to a file that holds no stream (a shell's > empties its \
+                     file even before pactlog starts: `pactlog verify` shows whether it did)"
+                        .into(),
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn refuse(store: &Store, path: &Path, meta: Option<&Metadata>) -> Result<(), Error> {
     let Some(taken) = store.taken_by(path, meta) else {
         return Ok(());

@@ -23,11 +23,16 @@ fn main() -> ExitCode {
     // with EFBIG instead, and what it wrote of a line is cut off again
     #[cfg(unix)]
     let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, &FILE_TOO_LARGE);
-    let cli = Cli::parse();
     let no_color = std::env::var_os("NO_COLOR");
     let force = std::env::var_os("CLICOLOR_FORCE");
     let color = |terminal: bool| wants_color(terminal, no_color.as_deref(), force.as_deref());
     let err_color = color(io::stderr().is_terminal());
+    // before the arguments are parsed: --help and --version print then
+    if let Err(e) = destination::check_stdout_holds_no_stream() {
+        report(&mut io::stderr(), &e, err_color);
+        return ExitCode::FAILURE;
+    }
+    let cli = Cli::parse();
     let mut out = BufWriter::new(io::stdout().lock());
     let mut err = io::stderr().lock();
     let mut ctx = Context {

@@ -203,8 +203,8 @@ fn standard_output_redirected_into_a_stream_is_refused() {
         let stderr = store.cmd(command).stdout(stream).run().fails(1);
         assert_eq!(
             store.redact(&stderr),
-            "error: standard output is [store]/p.jsonl, a stream of the store\n\
-             hint: send the output to a file outside the store (a shell's > empties its \
+            "error: standard output is [store]/p.jsonl, a pactlog stream\n\
+             hint: send the output to a file that holds no stream (a shell's > empties its \
              file even before pactlog starts: `pactlog verify` shows whether it did)\n",
             "{command:?}"
         );
@@ -309,4 +309,41 @@ fn repair_counts_one_event_and_one_byte_in_the_singular() {
         store.ok(&["repair", "p"]),
         "p: intact, nothing to repair (1 event)\n"
     );
+}
+
+#[test]
+fn help_and_version_redirected_into_a_stream_are_refused_before_printing() {
+    let store = one_pact();
+    for command in [&["--version"][..], &["help"], &["list", "--help"]] {
+        let before = store.snapshot();
+        let stream = OpenOptions::new()
+            .append(true)
+            .open(store.stream("p"))
+            .expect("the stream");
+        let stderr = store.cmd(command).stdout(stream).run().fails(1);
+        assert!(
+            stderr.contains("a pactlog stream"),
+            "{command:?}: {stderr}"
+        );
+        assert_eq!(store.snapshot(), before, "{command:?} changed the store");
+    }
+}
+
+#[test]
+fn a_stream_of_another_store_is_not_written_over() {
+    let store = one_pact();
+    let other = one_pact();
+    let before = other.snapshot();
+    for flag in ["--svg", "--html"] {
+        let run = store.run(&["timeline", flag, &arg(&other.stream("p"))]);
+        let stderr = run.fails(1);
+        assert!(stderr.contains("is a pactlog stream"), "{stderr}");
+    }
+    let stream = OpenOptions::new()
+        .append(true)
+        .open(other.stream("p"))
+        .expect("the stream");
+    let stderr = store.cmd(&["export"]).stdout(stream).run().fails(1);
+    assert!(stderr.contains("a pactlog stream"), "{stderr}");
+    assert_eq!(other.snapshot(), before);
 }
