@@ -895,6 +895,27 @@ impl Store {
         let path = self.stream_path(id);
         let open = self.lock_stream(&path, OpenOptions::new().read(true).write(true))?;
         let file = &open.file;
+        #[cfg(unix)]
+        {
+            // a file with another name is not the stream's alone: cutting it
+            // would cut that file, and its bytes would be copied out
+            use std::os::unix::fs::MetadataExt;
+            let meta = file.metadata().map_err(Error::io("read", &path))?;
+            if meta.nlink() > 1 {
+                return Err(Error::Invalid {
+                    message: format!(
+                        "{} has {} names (hard links): it is not repaired",
+                        path.display(),
+                        meta.nlink()
+                    ),
+                    hint: Some(
+                        "a stream is a file of its own; find the file's other names \
+                         (`find / -samefile` it) before doing anything with it"
+                            .into(),
+                    ),
+                });
+            }
+        }
         let (line, problem) = match Stream::<Fact>::read(id, BufReader::new(file)) {
             Ok(stream) => {
                 return Ok(Repair::Intact {

@@ -228,3 +228,23 @@ fn a_fifo_named_like_the_journal_is_refused_by_writers_without_waiting() {
     let status = run_bounded(store.path(), &["status", "gsomia", "--on", "2020-01-01"]);
     assert_eq!(status.code, 0, "{}", status.stderr);
 }
+
+#[cfg(unix)]
+#[test]
+fn repair_leaves_a_stream_with_another_name_alone() {
+    let outside = Files::new();
+    let secret = outside.write("secret.txt", "a secret with no final newline");
+    let store = Store::new().with_gsomia();
+    std::fs::hard_link(&secret, store.stream("x")).unwrap();
+    let run = run_bounded(store.path(), &["repair", "x"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("hard links"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&secret).unwrap(),
+        "a secret with no final newline"
+    );
+    let copied = std::fs::read_dir(store.path())
+        .unwrap()
+        .any(|e| e.unwrap().file_name().to_string_lossy().contains("torn"));
+    assert!(!copied, "no quarantine file was made");
+}
