@@ -219,7 +219,10 @@ fn csv_error(e: &csv::Error) -> Error {
         csv::ErrorKind::Utf8 { .. } => return not_utf8(),
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
-        } => format!("the row has {len} fields where the header has {expected_len}"),
+        } => format!(
+            "the row has {len} {} where the header has {expected_len}",
+            if *len == 1 { "field" } else { "fields" }
+        ),
         csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
         _ => e.to_string(),
     };

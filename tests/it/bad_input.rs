@@ -582,3 +582,15 @@ fn what_the_user_typed_is_shown_escaped_in_an_error() {
     );
     assert!(!stderr.contains('\u{1b}') && !stderr.contains('\u{202e}'));
 }
+
+#[test]
+fn a_csv_row_of_one_field_says_field() {
+    let store = Store::new();
+    let files = crate::harness::Files::new();
+    let sheet = files.write("rows.csv", "pact,status,on\nx\n");
+    let stderr = store.refuses(&["import", &sheet, "--create-pacts"], 1);
+    assert!(
+        stderr.contains("the row has 1 field where the header has 3"),
+        "{stderr}"
+    );
+}
