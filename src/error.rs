@@ -363,9 +363,11 @@ impl Error {
             ),
             Error::CacheDisagreed { .. } => Some(
                 "the streams are the record, and they verify; a cache written under this user's \
-                 key never disagrees with them unless pactlog has a fault or someone else has \
-                 the key: delete the key file (pactlog/cache-key in the user's state directory) \
-                 and a new one is made"
+                 key disagrees with them only when a stream was changed without its change time \
+                 moving (through a shared memory map, by someone who can write the stream \
+                 file), when someone else has the key, or when pactlog has a fault: look at \
+                 who can write the store, and if the key may be known, delete the key file \
+                 (pactlog/cache-key in the user's state directory) and a new one is made"
                     .into(),
             ),
             _ => None,
