@@ -30,10 +30,10 @@ use crate::event::{Event, EventBody, Fact, Hash, Record, StatusChange, What, to_
 use crate::journal::{self, Entry};
 use crate::limits;
 use crate::pact::{Pact, PactId};
-use crate::replay::{Step, Steps, Timeline, retraction_breaks};
+use crate::replay::{Step, Steps, retraction_breaks};
 use crate::status::Status;
 use crate::store::{Lines, Names, Staging, Store};
-use crate::stream::{self, MAX_LINE};
+use crate::stream::{self, Index, MAX_LINE};
 use crate::time::{parse_date, shown};
 
 /// The columns a CSV import understands; `pact`, `status` and `on` are
@@ -351,10 +351,20 @@ struct Building {
     steps: Steps<bool>,
     /// The pact's name, as registered (empty until it is).
     name: String,
-    /// The events the stream held before the import, by id, when the rows
-    /// say which event they are: each status event's change (`None` for
-    /// the other kinds).
-    recorded: HashMap<Uuid, Option<StatusChange>>,
+    /// The events the stream held before the import, when the rows say
+    /// which event they are.
+    recorded: Option<Recorded>,
+}
+
+/// The events a stream held before an import, to read again the one a row
+/// names.
+struct Recorded {
+    /// Each event's line, by its id.
+    index: Index,
+    /// Where each line begins.
+    offsets: Vec<u64>,
+    /// How many bytes of the stream were read.
+    len: u64,
 }
 
 impl Building {
@@ -442,6 +452,7 @@ impl Checker<'_> {
         // the new streams with lines not yet written, and how many bytes
         let mut unwritten: Vec<usize> = Vec::new();
         let mut held = 0;
+        let mut open = None;
         for mut jobs in jobs {
             for job in &mut jobs {
                 if out.refused.is_some() || out.failed.is_some() {
@@ -451,7 +462,7 @@ impl Checker<'_> {
                 if line > self.first_bad.load(Ordering::Relaxed) {
                     break;
                 }
-                match self.check(&mut pacts, &mut unwritten, job) {
+                match self.check(&mut pacts, &mut unwritten, job, &mut open) {
                     Ok(Some(added)) => {
                         held += added;
                         out.events += 1;
@@ -501,6 +512,7 @@ impl Checker<'_> {
         pacts: &mut Vec<Pending>,
         unwritten: &mut Vec<usize>,
         job: &mut Job,
+        open: &mut Option<(usize, Lines)>,
     ) -> Result<Option<usize>, Error> {
         let row = parse_row(&job.record, self.headers.as_byte_record(), self.today)?;
         if let Some(id) = job.first.take() {
@@ -514,7 +526,7 @@ impl Checker<'_> {
                     last_recorded: DateTime::<Utc>::MIN_UTC,
                     steps: Steps::new(),
                     name: String::new(),
-                    recorded: HashMap::new(),
+                    recorded: None,
                 },
             };
             pacts.push(Pending {
@@ -548,9 +560,20 @@ impl Checker<'_> {
         }
         let change = row.change;
         if let Some(event) = row.event
-            && let Some(recorded) = stream.recorded.get(&event)
+            && let Some(recorded) = &stream.recorded
+            && let Some(line) = recorded.index.line_of(&event)
         {
-            let Some(recorded) = recorded else {
+            // the stream of the pact rows were last checked for stays open
+            let lines = match open {
+                Some((slot, lines)) if *slot == job.slot => lines,
+                _ => {
+                    &mut open
+                        .insert((job.slot, self.store.lines(id, recorded.len)?))
+                        .1
+                }
+            };
+            let held = lines.event(line, recorded.offsets[line - 1])?;
+            let EventBody::Status(recorded) = &held.body else {
                 return Err(Error::Invalid {
                     message: format!(
                         "the row is event {event} of '{id}', which is not a status event"
@@ -1016,37 +1039,56 @@ fn register(id: &PactId, stream: &mut Building, name: Option<String>, now: DateT
     );
 }
 
-/// An existing stream, read and replayed under the store's lock, ready to
-/// take lines.
+/// An existing stream, folded under the store's lock into what its rows
+/// are checked against, ready to take lines: its timeline's steps, and
+/// when the rows say which event they are, the index of its ids, to read
+/// again the event a row names.
 fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Error> {
     // the import holds the store's lock, so no writer changes the stream
     // until it is done
-    let (stream, len) = store.read_holding_lock(id)?;
-    let steps = Steps::of(&Timeline::new(&stream.events), true);
-    let recorded = if by_event {
-        stream
-            .events
-            .iter()
-            .map(|e| match &e.body {
-                EventBody::Status(change) => (e.id, Some(change.clone())),
-                _ => (e.id, None),
-            })
-            .collect()
-    } else {
-        HashMap::new()
-    };
+    // each status's date, line and whether it was withdrawn
+    let mut statuses: Vec<(NaiveDate, u32, Status, bool)> = Vec::new();
+    let mut offsets = Vec::new();
+    let mut last_recorded = DateTime::<Utc>::MIN_UTC;
+    let (stream, _, index) = store.fold_indexed(id, |line| {
+        // (a line of a stream pactlog reads is numbered within a u32)
+        let number = line.number as u32;
+        match line.fact.what {
+            What::Status { status, on, .. } => statuses.push((on, number, status, false)),
+            What::Retraction { .. } => {
+                let target = line.target.map_or(0, |t| t as u32);
+                if let Ok(at) = statuses.binary_search_by_key(&target, |s| s.1) {
+                    statuses[at].3 = true;
+                }
+            }
+            What::Registered | What::Note { .. } => {}
+        }
+        if by_event {
+            offsets.push(line.offset);
+        }
+        last_recorded = line.fact.recorded;
+        Ok(())
+    })?;
+    statuses.retain(|s| !s.3);
+    statuses.sort_unstable_by_key(|s| (s.0, s.1));
+    let steps = Steps::ordered(
+        statuses
+            .into_iter()
+            .map(|(on, _, status, _)| (on, true, status)),
+    );
     Ok(Building {
-        existing: Some(len),
+        existing: Some(stream.len),
         lines: Vec::new(),
-        last_seq: stream.last_seq(),
+        last_seq: stream.events as u64,
         last_hash: Some(stream.head),
-        last_recorded: stream
-            .events
-            .last()
-            .map_or(DateTime::<Utc>::MIN_UTC, |e| e.recorded),
+        last_recorded,
         steps,
         name: stream.pact.name,
-        recorded,
+        recorded: by_event.then_some(Recorded {
+            index,
+            offsets,
+            len: stream.len,
+        }),
     })
 }
 

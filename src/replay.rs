@@ -341,11 +341,11 @@ pub(crate) fn retraction_breaks(before: Option<(Status, bool)>, after: (Status, 
     from == Some(after.0) || !(excused || Status::may_follow(from, after.0))
 }
 
-impl<K: Copy> Steps<K> {
-    /// The statuses of a timeline, as a stream holds them, each keyed `key`.
-    pub(crate) fn of<E: Replayable>(timeline: &Timeline<'_, E>, key: K) -> Self {
-        let steps = timeline.entries().iter();
-        Steps(steps.map(|e| (e.on(), key, e.status())).collect())
+impl<K> Steps<K> {
+    /// The statuses of a timeline, as a stream holds them, each with its
+    /// date and key: in the order of the timeline.
+    pub(crate) fn ordered(steps: impl IntoIterator<Item = (NaiveDate, K, Status)>) -> Self {
+        Steps(steps.into_iter().collect())
     }
 }
 

@@ -30,7 +30,7 @@ use crate::event::{Event, EventBody, Fact, Record, to_recorded};
 use crate::files::{self, Refused};
 use crate::journal;
 use crate::pact::{Pact, PactId};
-use crate::stream::{self, Folded, FromRecord, Line, MAX_LINE, ReadError, Stream};
+use crate::stream::{self, Folded, FromRecord, Index, Line, MAX_LINE, ReadError, Stream};
 
 /// How much of a stream file one read takes.
 const READ_BUFFER: usize = 64 * 1024;
@@ -168,13 +168,27 @@ impl Store {
         id: &PactId,
         visit: impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
     ) -> Result<(Folded, Lines), Error> {
+        self.fold_indexed(id, visit)
+            .map(|(folded, lines, _)| (folded, lines))
+    }
+
+    /// [`Store::fold`], and the [`Index`] of the stream's ids.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::fold`].
+    pub(crate) fn fold_indexed(
+        &self,
+        id: &PactId,
+        visit: impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
+    ) -> Result<(Folded, Lines, Index), Error> {
         let path = self.stream_path(id);
         let file = open_stream(&path, OpenOptions::new().read(true))?;
         // only the bytes of writes that had finished: a fold cannot read
         // again once it has handed lines on
         let meta = settled(&file, &path)?;
         let input = BufReader::with_capacity(READ_BUFFER, (&file).take(meta.len()));
-        let folded = stream::fold(id, input, visit).map_err(read_error(&path))?;
+        let (folded, index) = stream::fold_indexed(id, input, visit).map_err(read_error(&path))?;
         let lines = Lines {
             id: id.clone(),
             len: folded.len,
@@ -184,7 +198,7 @@ impl Store {
             window: Vec::new(),
             start: 0,
         };
-        Ok((folded, lines))
+        Ok((folded, lines, index))
     }
 
     /// The stream of `id` open again, to read lines of the first `len` bytes,
@@ -399,17 +413,6 @@ impl Store {
         let open = self.lock_stream(&path, OpenOptions::new().read(true).append(true))?;
         let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, &open.file))?;
         Ok((open, stream))
-    }
-
-    /// Reads and checks a whole stream, and gives its length as read, for
-    /// a caller that holds the store's exclusive lock (so no writer can
-    /// change it until that is let go).
-    pub(crate) fn read_holding_lock(&self, id: &PactId) -> Result<(Stream, u64), Error> {
-        let path = self.stream_path(id);
-        let file = open_stream(&path, OpenOptions::new().read(true))?;
-        let len = file.metadata().map_err(Error::io("read", &path))?.len();
-        let stream = read_stream(id, &path, BufReader::with_capacity(READ_BUFFER, file))?;
-        Ok((stream, len))
     }
 
     /// Takes the store's lock, as [`Store::lock_dir`], and then carries out

@@ -144,9 +144,22 @@ pub(crate) struct Folded {
 /// [`ReadError::Io`] when reading fails.
 pub(crate) fn fold(
     id: &PactId,
+    input: impl BufRead,
+    visit: impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
+) -> Result<Folded, ReadError> {
+    fold_indexed(id, input, visit).map(|(folded, _)| folded)
+}
+
+/// [`fold`], and the [`Index`] of the stream's ids that checking them made.
+///
+/// # Errors
+///
+/// As [`fold`].
+pub(crate) fn fold_indexed(
+    id: &PactId,
     mut input: impl BufRead,
     mut visit: impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
-) -> Result<Folded, ReadError> {
+) -> Result<(Folded, Index), ReadError> {
     let mut checker = Checker::new(id);
     let mut line = Vec::new();
     let mut offset = 0_u64;
@@ -187,9 +200,22 @@ pub(crate) fn fold(
             .map_err(|problem| ReadError::At(at, problem))?;
         offset += n as u64;
     }
-    checker
+    let ids = Index(std::mem::take(&mut checker.ids));
+    let folded = checker
         .finish(offset)
-        .map_err(|problem| ReadError::At(1, problem))
+        .map_err(|problem| ReadError::At(1, problem))?;
+    Ok((folded, ids))
+}
+
+/// The ids of a stream's events, each with its line: what checking them
+/// keeps (21 bytes an event), kept to find an event by its id.
+pub(crate) struct Index(Ids);
+
+impl Index {
+    /// The line of the event `id`, if the stream holds it.
+    pub(crate) fn line_of(&self, id: &Uuid) -> Option<usize> {
+        self.0.line_of(id).map(|line| line as usize)
+    }
 }
 
 /// The longest line a reader accepts, in bytes. The limits on text fields
