@@ -1519,7 +1519,9 @@ impl Incoming {
             return Ok(());
         }
         staging.write(&self.id, &self.lines, !self.staged)?;
-        self.lines.clear();
+        // let go of the buffer, not just its lines: a store's worth of pacts
+        // each keeping one would hold the whole file
+        self.lines = Vec::new();
         self.staged = true;
         Ok(())
     }
