@@ -11,6 +11,7 @@ mod date_grammar;
 mod domain;
 mod harness;
 mod hostile_files;
+mod memory;
 mod output_files;
 mod output_formats;
 mod pictures;
