@@ -732,3 +732,128 @@ impl Outline {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::event::Hash;
+    use crate::pact::Pact;
+    use crate::stream::{Stream, fold};
+
+    /// A stream's bytes from `steps`: (kind, date, status, flag, target),
+    /// where kind 0 is a status, 1 a note and 2 a retraction of the
+    /// `target`-th status or note not retracted yet (none: skipped).
+    fn stream(steps: &[(u8, u16, usize, bool, usize)]) -> Vec<u8> {
+        let pact = PactId::parse("p").unwrap();
+        let start = DateTime::UNIX_EPOCH;
+        let mut events = vec![Event {
+            pact: pact.clone(),
+            seq: 1,
+            id: Uuid::now_v7(),
+            recorded: start,
+            body: EventBody::Registered(Pact::named(pact.clone(), "P")),
+            prev: None,
+        }];
+        let mut open: Vec<Uuid> = Vec::new();
+        for (i, &(kind, day, status, flag, target)) in steps.iter().enumerate() {
+            let on = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + TimeDelta::days(day.into());
+            let body = match kind {
+                0 => EventBody::Status(StatusChange {
+                    status: Status::ALL[status % Status::ALL.len()],
+                    on,
+                    source: None,
+                    url: None,
+                    note: flag.then(|| "a remark".into()),
+                    reported: status % 3 == 0,
+                    forced: flag,
+                }),
+                1 => EventBody::Note(Note {
+                    on,
+                    text: "a note".into(),
+                    source: None,
+                    url: None,
+                }),
+                _ if open.is_empty() => continue,
+                _ => EventBody::Retraction(Retraction {
+                    target: open.remove(target % open.len()),
+                    reason: "in error".into(),
+                }),
+            };
+            let event = Event {
+                pact: pact.clone(),
+                seq: events.len() as u64 + 1,
+                id: Uuid::now_v7(),
+                // two events at a time share a recorded time
+                recorded: start + TimeDelta::seconds(i as i64 / 2),
+                body,
+                prev: None,
+            };
+            if !matches!(event.body, EventBody::Retraction(_)) {
+                open.push(event.id);
+            }
+            events.push(event);
+        }
+        let mut bytes = Vec::new();
+        let mut prev = None;
+        for mut event in events {
+            event.prev = prev;
+            let line = event.to_line();
+            prev = Some(Hash::of(line.as_bytes()));
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
+        }
+        bytes
+    }
+
+    proptest! {
+        /// An outline, folded from a stream's lines, answers every question
+        /// as the timeline of its events does, as of any time.
+        #[test]
+        fn an_outline_answers_as_the_timeline_does(
+            steps in proptest::collection::vec(
+                (0_u8..3, 0_u16..40, 0_usize..10, any::<bool>(), any::<usize>()),
+                0..40,
+            ),
+        ) {
+            let bytes = stream(&steps);
+            let id = PactId::parse("p").unwrap();
+            let read = Stream::<Event>::read(&id, bytes.as_slice()).unwrap();
+            let times = read.events.iter().map(|e| Some(e.recorded));
+            for at in std::iter::once(None).chain(times) {
+                let mut outline = Outline::new(at);
+                fold(&id, bytes.as_slice(), |line| {
+                    outline.visit(&line);
+                    Ok(())
+                })
+                .unwrap();
+                let outline = outline.finish();
+                let events = as_of(&read.events, at);
+                prop_assert_eq!(outline.visible(), events.len());
+                let timeline = Timeline::new(events);
+                let entry = |e: Entry<'_>| (e.status(), e.on(), e.event.seq, e.forced(), e.reported());
+                let mark = |m: &Mark| (m.status().unwrap(), m.on(), m.line() as u64, m.forced(), m.reported());
+                for day in (0..42).map(|d| NaiveDate::from_ymd_opt(1999, 12, 31).unwrap() + TimeDelta::days(d)) {
+                    prop_assert_eq!(outline.status_on(day).map(mark), timeline.status_on(day).map(entry));
+                    prop_assert_eq!(outline.next_after(day).map(mark), timeline.next_after(day).map(entry));
+                }
+                let intervals: Vec<_> = outline.intervals().map(|(m, to)| (mark(m), to)).collect();
+                let expected: Vec<_> = timeline.intervals().into_iter().map(|i| (entry(i.entry), i.to)).collect();
+                prop_assert_eq!(intervals, expected);
+                let breaks: Vec<_> = outline.lifecycle_breaks().map(|(b, m, f)| (b.map(mark), mark(m), f)).collect();
+                let expected: Vec<_> = timeline.lifecycle_breaks().into_iter().map(|b| (b.before.map(entry), entry(b.entry), b.forced)).collect();
+                prop_assert_eq!(breaks, expected);
+                let notes: Vec<_> = outline.notes().iter().map(|m| (m.on(), m.line() as u64)).collect();
+                let expected: Vec<_> = super::notes(events).into_iter().map(|(e, n)| (n.on, e.seq)).collect();
+                prop_assert_eq!(notes, expected);
+                for m in outline.statuses().iter().chain(outline.notes()) {
+                    let event = &read.events[m.line() - 1];
+                    prop_assert!(m.is_of(event));
+                    prop_assert_eq!(m.noted(), event.status_change().is_some_and(|c| c.note.is_some()));
+                }
+            }
+        }
+    }
+}
