@@ -321,10 +321,7 @@ fn help_and_version_redirected_into_a_stream_are_refused_before_printing() {
             .open(store.stream("p"))
             .expect("the stream");
         let stderr = store.cmd(command).stdout(stream).run().fails(1);
-        assert!(
-            stderr.contains("a pactlog stream"),
-            "{command:?}: {stderr}"
-        );
+        assert!(stderr.contains("a pactlog stream"), "{command:?}: {stderr}");
         assert_eq!(store.snapshot(), before, "{command:?} changed the store");
     }
 }
