@@ -518,8 +518,8 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
     Ok(())
 }
 
-/// A status or a note as an [`Outline`] keeps it: its date and its place
-/// in the stream, not its text, in 20 bytes.
+/// A status or a note as a fold over a long stream keeps it: its date and
+/// its place in the stream, not its text, in 20 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
     on: NaiveDate,
