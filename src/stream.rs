@@ -132,7 +132,7 @@ pub(crate) struct Folded {
 /// [`Stream::read`] does, and hands each line to `visit` once it has passed
 /// every check a line can be put to in its place; nothing of it is kept.
 /// No more than one line of at most [`MAX_LINE`] bytes is held, and, to
-/// check the ids, each event's id and line (20 bytes).
+/// check the ids, each event's id, line and kind (21 bytes).
 ///
 /// A line handed on may still be followed by one that makes the stream
 /// unreadable: what `visit` makes of the lines stands only once the fold
