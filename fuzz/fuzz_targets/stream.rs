@@ -9,9 +9,9 @@
 
 use chrono::NaiveDate;
 use libfuzzer_sys::fuzz_target;
-use pactlog::cache::Summary;
+use pactlog::replay::cache::Summary;
 use pactlog::replay::{as_of, check_retraction, notes, retractions};
-use pactlog::stream::ReadError;
+use pactlog::log::stream::ReadError;
 use pactlog::{Event, Fact, PactId, Status, Stream, Timeline};
 
 fuzz_target!(|data: &[u8]| {
@@ -43,8 +43,13 @@ fuzz_target!(|data: &[u8]| {
         let timeline = Timeline::new(as_of(&stream.events, t));
         let dates = timeline.entries().iter().map(|e| e.on());
         for date in dates.chain([NaiveDate::MIN, NaiveDate::MAX]) {
-            let replayed = timeline.status_on(date).map(|e| (e.status(), e.on()));
-            assert_eq!(summary.status_on(date, t), replayed, "{date} as of {t:?}");
+            let replayed = timeline
+                .status_on(date)
+                .map(|e| (e.status(), e.on(), e.reported(), e.forced()));
+            let cached = summary
+                .status_on(date, t)
+                .map(|s| (s.status, s.since, s.reported, s.forced));
+            assert_eq!(cached, replayed, "{date} as of {t:?}");
         }
     }
     for event in &stream.events {

@@ -2,10 +2,9 @@
 //! dates (valid time) and the recorded times that `--as-of` takes
 //! (transaction time).
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 
 use crate::error::Error;
-use crate::event::to_recorded;
 
 const DATE_FORMS: &str = "a date as YYYY-MM-DD (e.g. 2019-08-23) or 'today'";
 const DAY_FORM: &str = "a date as YYYY-MM-DD (e.g. 2019-08-23)";
@@ -181,6 +180,14 @@ pub fn parse_when(input: &str, today: NaiveDate) -> Result<AsOf, Error> {
         // compares the same instant with them, however it compares them
         at: to_recorded(at),
     })
+}
+
+/// Truncates a time to what a line stores: microseconds. A leap second
+/// (which chrono keeps as a second that runs past its end, and which no
+/// line holds) becomes the last microsecond of its second.
+pub fn to_recorded(t: DateTime<Utc>) -> DateTime<Utc> {
+    let nanos = t.nanosecond().min(999_999_999);
+    t.with_nanosecond(nanos / 1000 * 1000).unwrap_or(t)
 }
 
 #[cfg(test)]

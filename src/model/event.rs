@@ -1,0 +1,289 @@
+//! What an event is: one immutable fact about one pact, the in-memory
+//! value that one line of a stream holds. How a line is written and read is
+//! [`crate::log::codec`]'s; the line format (`docs/FORMAT.md`) is the
+//! contract with other tools, these types are not.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::model::pact::{Pact, PactId};
+use crate::model::status::Status;
+
+/// The format version this program writes, and the newest it reads.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// One immutable fact in a pact's stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// The pact whose stream holds the event.
+    pub pact: PactId,
+    /// Its position in the stream: 1, 2, 3, ... with no gaps.
+    pub seq: u64,
+    /// A UUID v7, unique in the stream.
+    pub id: Uuid,
+    /// When it was appended (transaction time), to the microsecond.
+    pub recorded: DateTime<Utc>,
+    /// What happened.
+    pub body: EventBody,
+    /// The SHA-256 of the previous line's bytes; `None` on the first line.
+    pub prev: Option<Hash>,
+}
+
+/// What an event says, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventBody {
+    /// The pact was registered: the first event of every stream.
+    Registered(Pact),
+    /// The pact entered a status on an effective date.
+    Status(StatusChange),
+    /// A dated, sourced annotation that changes no status.
+    Note(Note),
+    /// An earlier event of the stream is withdrawn as recorded in error.
+    Retraction(Retraction),
+}
+
+/// The payload of a `status` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The status entered.
+    pub status: Status,
+    /// The date it took effect (valid time).
+    pub on: NaiveDate,
+    /// Where it is reported: outlet and title.
+    pub source: Option<String>,
+    /// A link to the source.
+    pub url: Option<String>,
+    /// A remark.
+    pub note: Option<String>,
+    /// Known only from reports, not official confirmation.
+    pub reported: bool,
+    /// Recorded with `--force` against the lifecycle.
+    pub forced: bool,
+}
+
+/// The payload of a `note` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// The date the note is about.
+    pub on: NaiveDate,
+    /// What happened.
+    pub text: String,
+    /// Where it is reported.
+    pub source: Option<String>,
+    /// A link to the source.
+    pub url: Option<String>,
+}
+
+/// The payload of a `retraction` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retraction {
+    /// The id of the event withdrawn.
+    pub target: Uuid,
+    /// Why it is withdrawn.
+    pub reason: String,
+}
+
+/// What replay and the checks of a stream need of an event: everything but
+/// its text. Reading a whole store builds these rather than [`Event`]s, so
+/// that no text is copied that no answer shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fact {
+    /// The event's position in the stream.
+    pub seq: u64,
+    /// Its id.
+    pub id: Uuid,
+    /// When it was appended.
+    pub recorded: DateTime<Utc>,
+    /// The SHA-256 of the previous line; `None` on the first line.
+    pub prev: Option<Hash>,
+    /// What it does to the timeline.
+    pub what: What,
+}
+
+/// An event's kind, with the fields replay reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum What {
+    /// The registration.
+    Registered,
+    /// A status entered on a date, perhaps with `--force`.
+    Status {
+        /// The status entered.
+        status: Status,
+        /// The effective date.
+        on: NaiveDate,
+        /// Recorded with `--force` against the lifecycle.
+        forced: bool,
+        /// Known only from reports (`--reported`), not confirmed.
+        reported: bool,
+    },
+    /// A note about a date.
+    Note {
+        /// The date the note is about.
+        on: NaiveDate,
+    },
+    /// The withdrawal of the event `target`.
+    Retraction {
+        /// The id of the event withdrawn.
+        target: Uuid,
+    },
+}
+
+impl What {
+    /// The date a status or note is effective, or about.
+    pub fn on(&self) -> Option<NaiveDate> {
+        match self {
+            What::Status { on, .. } | What::Note { on } => Some(*on),
+            What::Registered | What::Retraction { .. } => None,
+        }
+    }
+
+    /// The kind as stored.
+    pub fn kind(&self) -> Kind {
+        match self {
+            What::Registered => Kind::Registered,
+            What::Status { .. } => Kind::Status,
+            What::Note { .. } => Kind::Note,
+            What::Retraction { .. } => Kind::Retraction,
+        }
+    }
+}
+
+impl Event {
+    /// The event without its text.
+    pub fn fact(&self) -> Fact {
+        let what = match &self.body {
+            EventBody::Registered(_) => What::Registered,
+            EventBody::Status(s) => What::Status {
+                status: s.status,
+                on: s.on,
+                forced: s.forced,
+                reported: s.reported,
+            },
+            EventBody::Note(n) => What::Note { on: n.on },
+            EventBody::Retraction(r) => What::Retraction { target: r.target },
+        };
+        Fact {
+            seq: self.seq,
+            id: self.id,
+            recorded: self.recorded,
+            prev: self.prev,
+            what,
+        }
+    }
+}
+
+impl EventBody {
+    /// The kind as stored: `registered`, `status`, `note` or `retraction`.
+    pub fn kind(&self) -> Kind {
+        match self {
+            EventBody::Registered(_) => Kind::Registered,
+            EventBody::Status(_) => Kind::Status,
+            EventBody::Note(_) => Kind::Note,
+            EventBody::Retraction(_) => Kind::Retraction,
+        }
+    }
+}
+
+/// The kinds of event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// The first event of every stream.
+    Registered,
+    /// A status change.
+    Status,
+    /// An annotation.
+    Note,
+    /// The withdrawal of an earlier event.
+    Retraction,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Kind::Registered => "registered",
+            Kind::Status => "status",
+            Kind::Note => "note",
+            Kind::Retraction => "retraction",
+        })
+    }
+}
+
+/// A SHA-256 digest, shown as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Hash([u8; 32]);
+
+impl Hash {
+    /// The SHA-256 of `bytes`.
+    pub fn of(bytes: &[u8]) -> Hash {
+        Hash(Sha256::digest(bytes).into())
+    }
+
+    /// The digest's bytes.
+    pub fn to_bytes(self) -> [u8; 32] {
+        self.0
+    }
+
+    /// A digest from its bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Hash {
+        Hash(bytes)
+    }
+
+    /// Parses 64 lowercase hex digits, the one way a hash is written.
+    pub fn from_hex(text: &str) -> Option<Hash> {
+        if !lower_hex(text, 64) {
+            return None;
+        }
+        let mut bytes = [0; 32];
+        const_hex::decode_to_slice(text, &mut bytes).ok()?;
+        Some(Hash(bytes))
+    }
+
+    /// The 64 hex digits, written into `text`.
+    fn to_hex(self, text: &mut [u8; 64]) -> &str {
+        const_hex::encode_to_slice(self.0, text).expect("32 bytes are 64 hex digits");
+        std::str::from_utf8(text).expect("hex digits are ASCII")
+    }
+}
+
+/// Whether `text` is exactly `len` lowercase hex digits: hashes and CRCs have
+/// one spelling each, so that no byte of a line can change unnoticed (no
+/// uppercase, no `0x`).
+fn lower_hex(text: &str, len: usize) -> bool {
+    // every byte is looked at, with no early exit, so that the check runs
+    // on whole vectors of bytes
+    text.len() == len
+        && text.bytes().fold(true, |ok, b| {
+            ok & (b.is_ascii_digit() | (b'a'..=b'f').contains(&b))
+        })
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.to_hex(&mut [0; 64]))
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({self})")
+    }
+}
+
+impl Serialize for Hash {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.to_hex(&mut [0; 64]))
+    }
+}
+
+impl<'de> Deserialize<'de> for Hash {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Text::deserialize(deserializer)?;
+        Hash::from_hex(&text)
+            .ok_or_else(|| serde::de::Error::custom("a hash must be 64 lowercase hex digits"))
+    }
+}
