@@ -1,26 +1,30 @@
 //! pactlog keeps an append-only, sourced record of the status of agreements
 //! and policies, and answers "what was this pact's status on that date?".
 //!
-//! A tour of the library, in the order data flows through it:
+//! The library is in layers, each a module that uses only the layers
+//! below it (a test, `tests/it/architecture.rs`, holds them to it). A tour,
+//! in the order data flows through it:
 //!
-//! - [`PactId`] and [`Pact`]: a validated slug and the metadata a pact is
-//!   registered with.
-//! - [`Status`]: the vocabulary and the lifecycle of allowed transitions.
-//! - [`Event`]: one immutable fact, one line of a stream on disk; a [`Fact`]
-//!   is an event without its text, what whole-store questions read.
-//! - [`Store`]: the directory of streams; reads check every line (into a
-//!   [`Stream`] of events or of facts), appends lock, validate, write once
-//!   and `fsync`.
-//! - [`Timeline`]: the pure fold from events (or facts) to the status on any
-//!   date;
-//!   [`replay`] also answers as of a past recorded time and checks
-//!   retractions.
-//! - [`import`]: batches of CSV rows or JSON Lines, checked whole before a
-//!   byte is written; [`journal`] makes one all or nothing across a crash;
-//!   [`cell`] keeps a CSV cell from being run as a spreadsheet formula.
+//! - [`model`]: pure values, no I/O. [`PactId`] and [`Pact`], a validated
+//!   slug and the metadata a pact is registered with; [`Status`], the
+//!   vocabulary and the lifecycle of allowed transitions; [`Event`], one
+//!   immutable fact, and [`Fact`], an event without its text, what
+//!   whole-store questions read; dates and [`Error`].
+//! - [`log`]: bytes on disk. The line [`codec`](log::codec) (JSON, hash
+//!   chain, CRC); [`Store`], the directory of streams, whose reads check
+//!   every line (into a [`Stream`] of events or of facts) and whose appends
+//!   lock, validate, write once and `fsync`; the import
+//!   [`journal`](log::journal) that makes an import all or nothing across a
+//!   crash; [`par`](log::par), which spreads reads over the cores.
+//! - [`replay`]: the folds from events to answers. [`Timeline`] gives the
+//!   status on any date, as of a past recorded time, with retractions
+//!   checked; the [`cache`](replay::cache) keeps each stream's timeline
+//!   beside the streams for whole-store questions.
+//! - [`transfer`]: batches of CSV rows or JSON Lines, checked whole before
+//!   a byte is written ([`import`](transfer::import)); the
+//!   [`cell`](transfer::cell) guard keeps a CSV cell from being run as a
+//!   spreadsheet formula.
 //! - [`chart`]: the timeline picture, as SVG or a self-contained HTML page.
-//! - [`cache`]: each stream's timeline, kept beside the streams for
-//!   whole-store questions; [`par`] spreads such work over the cores.
 //! - `cli` (the default `cli` feature): the command line, a thin shell
 //!   over the above; without the feature the library builds without clap,
 //!   indicatif or terminal styling.
@@ -68,30 +72,18 @@
 //! # }
 //! ```
 
-pub mod cache;
-pub mod cell;
 pub mod chart;
 #[cfg(feature = "cli")]
 pub mod cli;
-pub mod destination;
-pub mod error;
-pub mod event;
-pub mod files;
-pub mod import;
-pub mod journal;
-pub mod limits;
-pub mod pact;
-pub mod par;
+pub mod log;
+pub mod model;
 pub mod replay;
-pub mod status;
-pub mod store;
-pub mod stream;
-pub mod time;
+pub mod transfer;
 
-pub use error::{Error, LifecycleError, Rollback, StreamProblem};
-pub use event::{Event, EventBody, Fact, Hash, Kind, Note, StatusChange, What};
-pub use pact::{Pact, PactId};
+pub use log::store::{AppendOptions, Store};
+pub use log::stream::Stream;
+pub use model::error::{Error, LifecycleError, Rollback, StreamProblem};
+pub use model::event::{Event, EventBody, Fact, Hash, Kind, Note, StatusChange, What};
+pub use model::pact::{Pact, PactId};
+pub use model::status::Status;
 pub use replay::{Entry, Interval, Timeline};
-pub use status::Status;
-pub use store::{AppendOptions, Store};
-pub use stream::Stream;

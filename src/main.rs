@@ -8,9 +8,10 @@ use std::sync::atomic::AtomicBool;
 
 use chrono::{Local, Utc};
 use clap::Parser;
+use pactlog::cli::destination;
 use pactlog::cli::style::wants_color;
 use pactlog::cli::{Cli, Context, report};
-use pactlog::{Error, Store, destination};
+use pactlog::{Error, Store};
 
 /// Where the handler of SIGXFSZ notes the signal. Nothing reads it: the
 /// write that passed the file-size limit fails with its own error.

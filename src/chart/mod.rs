@@ -8,15 +8,17 @@
 //! deficiencies can tell apart; every segment also carries its status in
 //! words (inside it when it fits, and in its tooltip), so colour is never
 //! the only cue.
+//!
+//! Depends on: [`crate::model`], [`crate::replay`].
 
 use std::fmt::Write as _;
 use std::io;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::pact::Pact;
+use crate::model::pact::Pact;
+use crate::model::status::Status;
 use crate::replay::{Mark, Outline};
-use crate::status::Status;
 
 /// How a segment's status is qualified in words: " (scheduled)", " (reported)",
 /// both, or nothing.

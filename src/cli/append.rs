@@ -1,13 +1,13 @@
 //! `pactlog append`: record a status change.
 
 use crate::cli::Context;
-use crate::error::Error;
-use crate::event::{EventBody, StatusChange};
-use crate::limits;
+use crate::log::store::AppendOptions;
+use crate::model::error::Error;
+use crate::model::event::{EventBody, StatusChange};
+use crate::model::limits;
+use crate::model::status::Status;
+use crate::model::time::parse_date;
 use crate::replay::Timeline;
-use crate::status::Status;
-use crate::store::AppendOptions;
-use crate::time::parse_date;
 
 /// Record that a pact entered a status on a date.
 #[derive(Debug, clap::Args)]

@@ -8,13 +8,13 @@ use uuid::Uuid;
 use crate::cli::output::{Cell, Table, as_of_words, csv, dim, marks};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, map_streams, streams_failed};
-use crate::error::Error;
-use crate::event::Fact;
-use crate::pact::PactId;
+use crate::log::stream::Stream;
+use crate::model::error::Error;
+use crate::model::event::Fact;
+use crate::model::pact::PactId;
+use crate::model::status::Status;
+use crate::model::time::parse_date;
 use crate::replay::{Timeline, as_of};
-use crate::status::Status;
-use crate::stream::Stream;
-use crate::time::parse_date;
 
 /// List the status changes of all pacts in a range of dates.
 ///

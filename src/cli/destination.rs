@@ -13,9 +13,10 @@ use std::ffi::OsStr;
 use std::fs::{self, File, Metadata};
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
-use crate::store::{STREAM_EXTENSION, Store};
-use crate::{cache, journal};
+use crate::log::journal;
+use crate::log::store::{STREAM_EXTENSION, Store};
+use crate::model::error::Error;
+use crate::replay::cache;
 
 /// How many symbolic links a path is followed through, as the kernel does.
 const MAX_LINKS: usize = 40;

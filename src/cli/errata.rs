@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crate::cli::output::{dim, one_line};
 use crate::cli::{Context, read_streams, streams_failed};
-use crate::error::Error;
-use crate::event::{Event, EventBody};
-use crate::pact::PactId;
+use crate::model::error::Error;
+use crate::model::event::{Event, EventBody};
+use crate::model::pact::PactId;
+use crate::model::status::Status;
+use crate::model::time::{AsOf, parse_when};
 use crate::replay::{Interval, Timeline, as_of};
-use crate::status::Status;
-use crate::time::{AsOf, parse_when};
 
 /// Show how the recorded history changed between two recorded times.
 ///

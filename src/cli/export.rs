@@ -9,11 +9,11 @@ use uuid::Uuid;
 
 use crate::cli::output::Csv;
 use crate::cli::{Context, event_of, reported, streams_failed};
-use crate::error::Error;
-use crate::pact::PactId;
+use crate::model::error::Error;
+use crate::model::pact::PactId;
+use crate::model::status::Status;
+use crate::model::time::shown;
 use crate::replay::{Mark, Outline, Steps};
-use crate::status::Status;
-use crate::time::shown;
 
 /// Write every stream to standard output.
 ///
@@ -81,7 +81,7 @@ impl Args {
         // reported first), then every order found (its warnings next), and
         // only then the rows, each event read again as it is written
         let store = &ctx.store;
-        let folded = crate::par::map(&ids, |id| {
+        let folded = crate::log::par::map(&ids, |id| {
             let mut outline = Outline::new(None);
             let (folded, _) = store.fold(id, |line| {
                 outline.visit(&line);

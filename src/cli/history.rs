@@ -12,13 +12,13 @@ use crate::cli::output::{
 };
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, event_of, registered_by};
-use crate::error::Error;
-use crate::event::{EventBody, Hash};
-use crate::pact::{Pact, PactId};
+use crate::log::store::Lines;
+use crate::model::error::Error;
+use crate::model::event::{EventBody, Hash};
+use crate::model::pact::{Pact, PactId};
+use crate::model::status::Status;
+use crate::model::time::AsOf;
 use crate::replay::{Mark, Outline};
-use crate::status::Status;
-use crate::store::Lines;
-use crate::time::AsOf;
 
 /// Show the status intervals of a pact, oldest first, with its notes.
 #[derive(Debug, clap::Args)]

@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::cli::Context;
 use crate::cli::output::one_line;
-use crate::error::Error;
-use crate::import::{plan_csv, plan_jsonl};
+use crate::model::error::Error;
+use crate::transfer::import::{plan_csv, plan_jsonl};
 
 /// Import status changes from CSV, or streams from JSON Lines.
 ///

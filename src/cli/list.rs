@@ -3,15 +3,15 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::cache::CacheFile;
 use crate::cli::output::{Cell, Table, as_of_words, csv, dim, marks, one_line, path_text};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, reported, streams_failed};
-use crate::error::Error;
-use crate::event::Hash;
-use crate::pact::PactId;
-use crate::status::Status;
-use crate::time::parse_date;
+use crate::model::error::Error;
+use crate::model::event::Hash;
+use crate::model::pact::PactId;
+use crate::model::status::Status;
+use crate::model::time::parse_date;
+use crate::replay::cache::CacheFile;
 
 /// List every pact with its status on a date (default: today).
 #[derive(Debug, clap::Args)]

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::cli::output::{Items, Table, one_line};
 use crate::cli::{AsOfArg, Context, seen_by};
-use crate::error::Error;
-use crate::event::{Event, EventBody, Retraction};
-use crate::time::shown;
+use crate::model::error::Error;
+use crate::model::event::{Event, EventBody, Retraction};
+use crate::model::time::shown;
 
 /// Show a pact's raw events in append order.
 ///

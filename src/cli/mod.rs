@@ -1,6 +1,9 @@
 //! The command line: one module per subcommand, each turning its arguments
 //! into a validated request, asking the store and replay, and handing a plain
-//! result to a renderer (text or JSON).
+//! result to a renderer (text or JSON). Built only with the `cli` feature.
+//!
+//! Depends on: [`crate::model`], [`crate::log`], [`crate::replay`],
+//! [`crate::transfer`], [`crate::chart`].
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,16 +11,17 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 
-use crate::error::{Error, STDOUT};
-use crate::event::Event;
-use crate::pact::PactId;
+use crate::log::store::{Lines, Store};
+use crate::log::stream::{FromRecord, Stream};
+use crate::model::error::{Error, STDOUT};
+use crate::model::event::Event;
+use crate::model::pact::PactId;
+use crate::model::time::{AsOf, parse_when, shown};
 use crate::replay::{Mark, Outline};
-use crate::store::{Lines, Store};
-use crate::stream::{FromRecord, Stream};
-use crate::time::{AsOf, parse_when, shown};
 
 mod append;
 mod changes;
+pub mod destination;
 mod errata;
 mod export;
 mod history;
@@ -165,7 +169,7 @@ pub(crate) fn map_streams<E: FromRecord, T: Send>(
     f: impl Fn(Stream<E>) -> T + Sync,
 ) -> (Vec<T>, usize) {
     let store = &ctx.store;
-    let slots = crate::par::map(ids, |id| store.read_as(id).map(&f));
+    let slots = crate::log::par::map(ids, |id| store.read_as(id).map(&f));
     reported(ctx, slots)
 }
 

@@ -2,11 +2,11 @@
 
 use crate::cli::Context;
 use crate::cli::append::optional;
-use crate::error::Error;
-use crate::event::{EventBody, Note};
-use crate::limits;
-use crate::store::AppendOptions;
-use crate::time::parse_date;
+use crate::log::store::AppendOptions;
+use crate::model::error::Error;
+use crate::model::event::{EventBody, Note};
+use crate::model::limits;
+use crate::model::time::parse_date;
 
 /// Record a dated note that changes no status.
 ///

@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use anstyle::Style;
 
-use crate::cell::Defused;
 use crate::cli::style;
-use crate::error::Error;
-use crate::event::Hash;
-use crate::time::AsOf;
+use crate::model::error::Error;
+use crate::model::event::Hash;
+use crate::model::time::AsOf;
+use crate::transfer::cell::Defused;
 
 /// Writes `error: ...` and, where one helps, `hint: ...` to `w`, the labels
 /// in colour when `color` is on.
@@ -63,7 +63,7 @@ pub fn json_array<T: Serialize + Sync>(
     let runs: Vec<&[T]> = items.chunks(RUN).collect();
     out.write_all(b"[")?;
     for (b, batch) in runs.chunks(BATCH).enumerate() {
-        let written = crate::par::map(batch, |run| {
+        let written = crate::log::par::map(batch, |run| {
             let mut bytes = Vec::new();
             for item in *run {
                 bytes.push(b',');

@@ -2,8 +2,8 @@
 
 use crate::cli::Context;
 use crate::cli::output::path_text;
-use crate::error::Error;
-use crate::pact::{Pact, PactId};
+use crate::model::error::Error;
+use crate::model::pact::{Pact, PactId};
 
 /// Register a new pact, creating its stream.
 #[derive(Debug, clap::Args)]

@@ -4,9 +4,9 @@ use serde::Serialize;
 
 use crate::cli::Context;
 use crate::cli::output::{one_line, plural};
-use crate::error::Error;
-use crate::pact::PactId;
-use crate::store::Repair;
+use crate::log::store::Repair;
+use crate::model::error::Error;
+use crate::model::pact::PactId;
 
 /// Move a torn last line aside, into a file beside the stream.
 ///

@@ -3,11 +3,11 @@
 use uuid::Uuid;
 
 use crate::cli::Context;
-use crate::error::Error;
-use crate::event::{EventBody, Retraction};
-use crate::limits;
+use crate::log::store::AppendOptions;
+use crate::model::error::Error;
+use crate::model::event::{EventBody, Retraction};
+use crate::model::limits;
 use crate::replay::check_retraction;
-use crate::store::AppendOptions;
 
 /// Withdraw an event recorded in error, with the reason.
 ///

@@ -10,7 +10,7 @@ use clap_complete::Shell;
 use clap_mangen::roff::{Roff, bold, italic, roman};
 
 use crate::cli::{Cli, Context};
-use crate::error::Error;
+use crate::model::error::Error;
 
 /// Print a shell completion script.
 #[derive(Debug, clap::Args)]

@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use crate::cli::output::{dim, head_line, one_line, source_text};
 use crate::cli::{AsOfArg, Context, event_of, registered_by, style};
-use crate::error::Error;
-use crate::event::{Event, Hash};
-use crate::pact::PactId;
+use crate::model::error::Error;
+use crate::model::event::{Event, Hash};
+use crate::model::pact::PactId;
+use crate::model::status::Status;
+use crate::model::time::{AsOf, parse_date};
 use crate::replay::{Mark, Outline};
-use crate::status::Status;
-use crate::time::{AsOf, parse_date};
 
 /// Show a pact's status on a date (default: today).
 #[derive(Debug, clap::Args)]

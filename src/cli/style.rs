@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::status::Status;
+use crate::model::status::Status;
 
 /// Whether to colour a stream, from whether it is a terminal and the values
 /// of `NO_COLOR` and `CLICOLOR_FORCE`.

@@ -8,15 +8,15 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::chart::{Band, Chart, Text, Texts};
+use crate::cli::destination;
 use crate::cli::output::path_text;
 use crate::cli::{AsOfArg, Context, event_of, registered_by, reported, streams_failed};
-use crate::destination;
-use crate::error::Error;
-use crate::event::EventBody;
-use crate::pact::PactId;
+use crate::log::store::{Lines, Store};
+use crate::model::error::Error;
+use crate::model::event::EventBody;
+use crate::model::pact::PactId;
+use crate::model::time::parse_date;
 use crate::replay::{Mark, Outline};
-use crate::store::{Lines, Store};
-use crate::time::parse_date;
 
 /// Draw the status intervals of pacts (default: all) as SVG or HTML.
 ///
@@ -129,7 +129,7 @@ impl Args {
         // drawn
         let at = when.as_ref().map(|w| w.at);
         let store = &ctx.store;
-        let folded = crate::par::map(&ids, |id| {
+        let folded = crate::log::par::map(&ids, |id| {
             let mut outline = Outline::new(at);
             let (folded, _) = store.fold(id, |line| {
                 outline.visit(&line);

@@ -7,19 +7,19 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::cache::{self, Audit, Audited, CacheFile, Found, Summing};
 use crate::cli::Context;
 use crate::cli::output::{Cell, Table, one_line};
 use crate::cli::style;
-use crate::error::{Error, StreamProblem};
-use crate::event::Hash;
-use crate::journal;
-use crate::pact::{Pact, PactId};
-use crate::par;
+use crate::log::journal;
+use crate::log::par;
+use crate::log::store::{Names, Store};
+use crate::model::error::{Error, StreamProblem};
+use crate::model::event::Hash;
+use crate::model::pact::{Pact, PactId};
+use crate::model::status::Status;
+use crate::model::time::shown;
+use crate::replay::cache::{self, Audit, Audited, CacheFile, Found, Summing};
 use crate::replay::{Mark, Outline};
-use crate::status::Status;
-use crate::store::{Names, Store};
-use crate::time::shown;
 
 /// Check streams and print their head hashes.
 ///
@@ -140,8 +140,8 @@ impl Args {
         let report = Report {
             ok: failed == 0 && disagreed == 0,
             streams,
-            unfinished_import: journal::pending(store)
-                .then(|| journal::path(store).display().to_string()),
+            unfinished_import: journal::pending(store.dir())
+                .then(|| journal::path(store.dir()).display().to_string()),
             cache,
         };
         if self.json {

@@ -5,6 +5,7 @@
 //! [`Event::from_line`], sealed by the CRC-32 of the rest of the line.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::io::Write;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,7 +13,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
 use crate::model::error::StreamProblem;
-use crate::model::event::{Event, EventBody, Fact, Hash, Kind, Note, Retraction, StatusChange, What};
+use crate::model::event::{
+    Event, EventBody, FORMAT_VERSION, Fact, Hash, Kind, Note, Retraction, StatusChange, What,
+    lower_hex,
+};
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 mod recorded {
@@ -75,7 +79,7 @@ mod on {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
         let text = super::Text::deserialize(d)?;
-        crate::time::parse_day(&text)
+        crate::model::time::parse_day(&text)
             .map(Some)
             .map_err(serde::de::Error::custom)
     }
@@ -89,7 +93,7 @@ mod written {
     //! what is wrong, so the path changes what is accepted in nothing.
     use chrono::{DateTime, NaiveTime, Utc};
 
-    use crate::time::{digits as number, ymd};
+    use crate::model::time::{digits as number, ymd};
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the form of `recorded`.
     pub fn time(text: &[u8]) -> Option<DateTime<Utc>> {
@@ -133,6 +137,21 @@ mod written {
             number(&text[20..26])?,
         )?;
         Some(day.and_time(time).and_utc())
+    }
+}
+
+// A hash is written as 64 lowercase hex digits.
+impl Serialize for Hash {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.to_hex(&mut [0; 64]))
+    }
+}
+
+impl<'de> Deserialize<'de> for Hash {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Text::deserialize(deserializer)?;
+        Hash::from_hex(&text)
+            .ok_or_else(|| serde::de::Error::custom("a hash must be 64 lowercase hex digits"))
     }
 }
 
@@ -717,7 +736,7 @@ impl Serialize for Event {
 /// object as given. Tools that write streams can use it.
 ///
 /// ```
-/// let line = pactlog::event::seal(r#"{"v":1}"#);
+/// let line = pactlog::log::codec::seal(r#"{"v":1}"#);
 /// // the CRC-32 (IEEE) of `{"v":1}`
 /// assert_eq!(line, r#"{"v":1,"crc":"84dbe73d"}"#);
 /// ```
@@ -797,7 +816,7 @@ mod tests {
     /// one that readers take: no writer can make a stream unreadable.
     #[test]
     fn the_largest_registration_the_limits_allow_is_a_line_readers_take() {
-        use crate::limits;
+        use crate::model::limits;
         // the widest characters JSON can be made to hold: a control
         // character is escaped to six bytes, and labels and URLs, which
         // refuse those, take four-byte characters
@@ -827,7 +846,7 @@ mod tests {
         event.body = EventBody::Registered(pact.clone());
         let line = event.to_line();
         assert!(
-            line.len() <= crate::stream::MAX_LINE,
+            line.len() <= crate::log::stream::MAX_LINE,
             "{} bytes",
             line.len()
         );
@@ -921,9 +940,9 @@ mod tests {
     #[test]
     fn every_shipped_line_is_written_back_byte_for_byte() {
         let shipped = [
-            include_str!("../events/gsomia.jsonl"),
-            include_str!("../events/jp-kr-three-materials.jsonl"),
-            include_str!("../events/jp-kr-white-list.jsonl"),
+            include_str!("../../events/gsomia.jsonl"),
+            include_str!("../../events/jp-kr-three-materials.jsonl"),
+            include_str!("../../events/jp-kr-white-list.jsonl"),
         ];
         for line in shipped.iter().flat_map(|file| file.lines()) {
             let event = Event::from_line(line.as_bytes()).unwrap();
@@ -992,9 +1011,9 @@ mod tests {
             y in 0_u32..10_000, m in 0_u32..14, d in 0_u32..33,
         ) {
             let text = format!("{y:04}-{m:02}-{d:02}");
-            let day = crate::time::parse_day(&text).ok();
+            let day = crate::model::time::parse_day(&text).ok();
             proptest::prop_assert_eq!(day, text.parse::<NaiveDate>().ok());
-            proptest::prop_assert_eq!(crate::time::ymd(text.as_bytes()), day);
+            proptest::prop_assert_eq!(crate::model::time::ymd(text.as_bytes()), day);
         }
 
         #[test]

@@ -31,15 +31,15 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
-use crate::files;
-use crate::pact::PactId;
-use crate::store::{
-    STAGED_SUFFIX, Store, append_or_undo, open_stream, stream_name, sync_filesystem,
+use crate::log::files;
+use crate::log::layout::{
+    STAGED_SUFFIX, append_or_undo, open_stream, stream_name, sync_filesystem,
 };
+use crate::model::error::Error;
+use crate::model::pact::PactId;
 
 /// The journal's name in the store directory.
-pub const FILE: &str = ".pactlog-journal";
+pub const FILE: &str = crate::model::format::JOURNAL;
 
 /// The journal format's version.
 const VERSION: u32 = 1;
@@ -81,13 +81,13 @@ struct Written<'a> {
 }
 
 /// The journal's path in `store`.
-pub fn path(store: &Store) -> PathBuf {
-    store.dir().join(FILE)
+pub fn path(dir: &Path) -> PathBuf {
+    dir.join(FILE)
 }
 
 /// Whether `store` holds a journal: an import that did not finish.
-pub fn pending(store: &Store) -> bool {
-    fs::symlink_metadata(path(store)).is_ok()
+pub fn pending(dir: &Path) -> bool {
+    fs::symlink_metadata(path(dir)).is_ok()
 }
 
 /// Writes the journal of `entries` and puts it in place, durable, with
@@ -97,16 +97,16 @@ pub fn pending(store: &Store) -> bool {
 /// # Errors
 ///
 /// [`Error::Io`] when it cannot be written, synced or renamed.
-fn begin(store: &Store, entries: &[Entry]) -> Result<(), Error> {
+fn begin(dir: &Path, entries: &[Entry]) -> Result<(), Error> {
     // created exclusively under a fresh name, and removed if not put in place
-    let temp = files::temp_file(store.dir(), &format!("{FILE}."), ".tmp")
-        .map_err(Error::io("create", path(store)))?;
+    let temp = files::temp_file(dir, &format!("{FILE}."), ".tmp")
+        .map_err(Error::io("create", path(dir)))?;
     write(temp.as_file(), temp.path(), entries)?;
-    sync_filesystem(store.dir())?;
+    sync_filesystem(dir)?;
     let at = temp.path().to_owned();
-    temp.persist(path(store))
+    temp.persist(path(dir))
         .map_err(|e| Error::io("rename", &at)(e.error))?;
-    sync_dir(store.dir())
+    sync_dir(dir)
 }
 
 fn write(file: &File, temp: &Path, entries: &[Entry]) -> Result<(), Error> {
@@ -152,12 +152,12 @@ impl<W: Write> Write for Crc<W> {
 /// # Errors
 ///
 /// [`Error::Io`] when the journal cannot be removed.
-fn end(store: &Store, staged: &[String]) -> Result<(), Error> {
-    let journal = path(store);
+fn end(dir: &Path, staged: &[String]) -> Result<(), Error> {
+    let journal = path(dir);
     fs::remove_file(&journal).map_err(Error::io("remove", &journal))?;
-    sync_dir(store.dir())?;
+    sync_dir(dir)?;
     for name in staged {
-        let _ = fs::remove_file(store.dir().join(name));
+        let _ = fs::remove_file(dir.join(name));
     }
     Ok(())
 }
@@ -174,7 +174,7 @@ fn end(store: &Store, staged: &[String]) -> Result<(), Error> {
 /// [`Error::Io`] when a file cannot be moved or the journal written
 /// (nothing is put in place), [`Error::ImportUnfinished`] when a link
 /// cannot be made after the journal is in place.
-pub fn link_in(store: &Store, from: &Path, pacts: &[PactId]) -> Result<(), Error> {
+pub fn link_in(dir: &Path, from: &Path, pacts: &[PactId]) -> Result<(), Error> {
     if pacts.is_empty() {
         return Ok(());
     }
@@ -185,7 +185,7 @@ pub fn link_in(store: &Store, from: &Path, pacts: &[PactId]) -> Result<(), Error
         let moved = tempfile::Builder::new()
             .prefix(&format!(".{}.", stream_name(pact)))
             .suffix(STAGED_SUFFIX)
-            .make_in(store.dir(), |to| {
+            .make_in(dir, |to| {
                 rustix::fs::renameat_with(
                     rustix::fs::CWD,
                     &staged,
@@ -201,11 +201,11 @@ pub fn link_in(store: &Store, from: &Path, pacts: &[PactId]) -> Result<(), Error
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into()),
             Ok(Err(e)) => {
-                forget(store, &staged_files(&entries));
+                forget(dir, &staged_files(&entries));
                 return Err(Error::io("move", &staged)(e.error));
             }
             Err(e) => {
-                forget(store, &staged_files(&entries));
+                forget(dir, &staged_files(&entries));
                 return Err(Error::io("move", &staged)(e));
             }
         };
@@ -214,7 +214,7 @@ pub fn link_in(store: &Store, from: &Path, pacts: &[PactId]) -> Result<(), Error
             staged: name,
         });
     }
-    commit(store, &entries)
+    commit(dir, &entries)
 }
 
 /// Writes the journal of `entries` and then carries it out: each existing
@@ -229,41 +229,41 @@ pub fn link_in(store: &Store, from: &Path, pacts: &[PactId]) -> Result<(), Error
 /// are removed, and nothing is recorded), [`Error::ImportUnfinished`] when
 /// carrying it out fails after that (the next command that records
 /// finishes it).
-pub fn commit(store: &Store, entries: &[Entry]) -> Result<(), Error> {
+pub fn commit(dir: &Path, entries: &[Entry]) -> Result<(), Error> {
     let staged = staged_files(entries);
-    if let Err(e) = begin(store, entries) {
-        if pending(store) {
+    if let Err(e) = begin(dir, entries) {
+        if pending(dir) {
             return Err(Error::ImportUnfinished {
                 source: Box::new(e),
             });
         }
-        forget(store, &staged);
+        forget(dir, &staged);
         return Err(e);
     }
-    carry_out(store, entries).map_err(|e| Error::ImportUnfinished {
+    carry_out(dir, entries).map_err(|e| Error::ImportUnfinished {
         source: Box::new(e),
     })?;
     // all is in place and durable: a journal that cannot be removed is
     // carried out, with nothing to do, by the next command that records
-    let _ = end(store, &staged);
+    let _ = end(dir, &staged);
     Ok(())
 }
 
 /// Gives each stream of `entries` what it lacks of its lines, links in each
 /// staged stream not linked yet, and syncs the file system. Each stream is
 /// open only while it is written, however many there are.
-fn carry_out(store: &Store, entries: &[Entry]) -> Result<(), Error> {
+fn carry_out(dir: &Path, entries: &[Entry]) -> Result<(), Error> {
     for entry in entries {
         match entry {
-            Entry::Append { pact, at, lines } => append(store, pact, *at, lines.as_bytes())?,
+            Entry::Append { pact, at, lines } => append(dir, pact, *at, lines.as_bytes())?,
             Entry::Link { pact, staged } => {
-                if let Some((from, to)) = to_link(store, pact, staged)? {
+                if let Some((from, to)) = to_link(dir, pact, staged)? {
                     fs::hard_link(&from, &to).map_err(Error::io("create", &to))?;
                 }
             }
         }
     }
-    sync_filesystem(store.dir())
+    sync_filesystem(dir)
 }
 
 /// The names of the staged files that `entries` link in.
@@ -278,9 +278,9 @@ fn staged_files(entries: &[Entry]) -> Vec<String> {
 }
 
 /// Removes the staged files `names` from the store directory.
-fn forget(store: &Store, names: &[String]) {
+fn forget(dir: &Path, names: &[String]) {
     for name in names {
-        let _ = fs::remove_file(store.dir().join(name));
+        let _ = fs::remove_file(dir.join(name));
     }
 }
 
@@ -331,8 +331,8 @@ fn held(mut file: &File, path: &Path, at: u64, lines: &[u8]) -> Result<usize, Er
 /// [`Error::JournalConflict`] when the stream holds anything but its first
 /// `at` bytes and a first part of `lines`; [`Error::Io`] when it cannot be
 /// opened or locked, [`Error::WriteFailed`] when it cannot be written.
-fn append(store: &Store, pact: &PactId, at: u64, lines: &[u8]) -> Result<(), Error> {
-    let path = store.stream_path(pact);
+fn append(dir: &Path, pact: &PactId, at: u64, lines: &[u8]) -> Result<(), Error> {
+    let path = dir.join(stream_name(pact));
     let file = open_stream(&path, OpenOptions::new().read(true).append(true))?;
     file.lock().map_err(Error::io("lock", &path))?;
     let held = held(&file, &path, at, lines)?;
@@ -354,8 +354,8 @@ fn append(store: &Store, pact: &PactId, at: u64, lines: &[u8]) -> Result<(), Err
 /// written, and the journal is left for a person to look at. [`Error::Io`] when a file
 /// cannot be read or written: then the journal is left too, and carrying
 /// it out again later finishes what was begun.
-pub fn finish(store: &Store) -> Result<(), Error> {
-    let journal = path(store);
+pub fn finish(dir: &Path) -> Result<(), Error> {
+    let journal = path(dir);
     let damaged = || Error::Journal {
         path: journal.clone(),
     };
@@ -388,7 +388,7 @@ pub fn finish(store: &Store) -> Result<(), Error> {
     for entry in &entries {
         match entry {
             Entry::Append { pact, at, lines } => {
-                let path = store.stream_path(pact);
+                let path = dir.join(stream_name(pact));
                 if fs::symlink_metadata(&path).is_err() {
                     return Err(Error::JournalConflict {
                         path,
@@ -402,12 +402,12 @@ pub fn finish(store: &Store) -> Result<(), Error> {
                 if !staged_name(pact, staged) {
                     return Err(damaged());
                 }
-                to_link(store, pact, staged)?;
+                to_link(dir, pact, staged)?;
             }
         }
     }
-    carry_out(store, &entries)?;
-    end(store, &staged_files(&entries))
+    carry_out(dir, &entries)?;
+    end(dir, &staged_files(&entries))
 }
 
 /// Whether `name` is one an import stages the stream of `pact` under:
@@ -419,9 +419,9 @@ fn staged_name(pact: &PactId, name: &str) -> bool {
 
 /// The link that puts the stream of `pact`, staged as `name`, in place:
 /// none when it is in place already.
-fn to_link(store: &Store, pact: &PactId, name: &str) -> Result<Option<(PathBuf, PathBuf)>, Error> {
-    let path = store.stream_path(pact);
-    let staged = store.dir().join(name);
+fn to_link(dir: &Path, pact: &PactId, name: &str) -> Result<Option<(PathBuf, PathBuf)>, Error> {
+    let path = dir.join(stream_name(pact));
+    let staged = dir.join(name);
     let conflict = |why: String| {
         Err(Error::JournalConflict {
             path: path.clone(),
@@ -482,7 +482,7 @@ mod tests {
     #[test]
     fn a_journal_reads_back_and_a_damaged_one_does_not() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path());
+        let store = dir.path();
         let entries = vec![
             Entry::Append {
                 pact: id("a"),
@@ -494,8 +494,8 @@ mod tests {
                 staged: ".b.jsonl.1.tmp".into(),
             },
         ];
-        begin(&store, &entries).unwrap();
-        let bytes = fs::read(path(&store)).unwrap();
+        begin(store, &entries).unwrap();
+        let bytes = fs::read(path(store)).unwrap();
         assert_eq!(parse(&bytes), Some(entries));
         for cut in [1, bytes.len() / 2, bytes.len() - 1] {
             assert_eq!(parse(&bytes[..cut]), None, "cut at {cut}");
@@ -551,20 +551,20 @@ mod tests {
     #[test]
     fn a_journal_naming_one_pact_twice_is_not_acted_on() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path());
-        fs::write(store.stream_path(&id("a")), "head\n").unwrap();
+        let store = dir.path();
+        fs::write(store.join(stream_name(&id("a"))), "head\n").unwrap();
         let twice = Entry::Append {
             pact: id("a"),
             at: 5,
             lines: "one\n".into(),
         };
-        begin(&store, &[twice.clone(), twice]).unwrap();
-        let e = finish(&store).unwrap_err();
+        begin(store, &[twice.clone(), twice]).unwrap();
+        let e = finish(store).unwrap_err();
         assert!(matches!(e, Error::Journal { .. }), "{e}");
         assert_eq!(
-            fs::read_to_string(store.stream_path(&id("a"))).unwrap(),
+            fs::read_to_string(store.join(stream_name(&id("a")))).unwrap(),
             "head\n"
         );
-        assert!(pending(&store));
+        assert!(pending(store));
     }
 }

@@ -25,31 +25,19 @@ use std::sync::{Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::error::{Error, Rollback, StreamProblem};
-use crate::event::{Event, EventBody, Fact, Record, to_recorded};
-use crate::files::{self, Refused};
-use crate::journal;
-use crate::pact::{Pact, PactId};
-use crate::stream::{self, Folded, FromRecord, Index, Line, MAX_LINE, ReadError, Stream};
+use crate::log::codec::Record;
+use crate::log::files;
+use crate::log::journal;
+pub use crate::log::layout::{STAGED_SUFFIX, STAGING_PREFIX, STREAM_EXTENSION, sync_filesystem};
+pub(crate) use crate::log::layout::{append_or_undo, open_stream, stream_name};
+use crate::log::stream::{self, Folded, FromRecord, Index, Line, MAX_LINE, ReadError, Stream};
+use crate::model::error::{Error, Rollback, StreamProblem};
+use crate::model::event::{Event, EventBody, Fact};
+use crate::model::pact::{Pact, PactId};
+use crate::model::time::to_recorded;
 
 /// How much of a stream file one read takes.
 const READ_BUFFER: usize = 64 * 1024;
-
-/// How the names of the directories an import into a new store stages its
-/// streams in begin: `.pactlog-import-<random>`, beside the store.
-pub const STAGING_PREFIX: &str = ".pactlog-import-";
-
-/// How the names of new streams staged in a store end: each is
-/// `.<pact>.jsonl.<random>.tmp` until it is linked to its own name.
-pub const STAGED_SUFFIX: &str = ".tmp";
-
-/// The extension of stream files.
-pub const STREAM_EXTENSION: &str = "jsonl";
-
-/// The file name of a pact's stream in the store directory.
-pub(crate) fn stream_name(id: &PactId) -> String {
-    format!("{id}.{STREAM_EXTENSION}")
-}
 
 /// A directory of streams. Creating one does no I/O.
 #[derive(Debug, Clone)]
@@ -122,7 +110,7 @@ impl Store {
         self.read_as(id)
     }
 
-    /// Reads and checks a whole stream, as [`crate::event::Event`]s or as
+    /// Reads and checks a whole stream, as [`crate::model::event::Event`]s or as
     /// [`Fact`]s.
     ///
     /// # Errors
@@ -139,7 +127,7 @@ impl Store {
     /// Reads and checks a whole stream as [`Fact`]s, the events without
     /// their text, with the file's metadata as it was when opened (before
     /// any line was read): what questions about a whole store read, and the
-    /// key of a [`crate::cache::Summary`].
+    /// key of a [`crate::replay::cache::Summary`].
     ///
     /// # Errors
     ///
@@ -155,7 +143,7 @@ impl Store {
     }
 
     /// Reads and checks a whole stream as [`Store::read`] does, handing each
-    /// line to `visit` once it is checked ([`crate::stream::fold`]) and
+    /// line to `visit` once it is checked ([`crate::log::stream::fold`]) and
     /// keeping nothing of it, so that a stream of any length is read in
     /// little memory. The file stays open in the [`Lines`] returned, to read
     /// again the lines an answer shows.
@@ -424,7 +412,7 @@ impl Store {
     /// As [`Store::lock_dir`] and [`journal::finish`].
     pub fn lock_for_writing(&self) -> Result<File, Error> {
         let lock = self.lock_dir()?;
-        journal::finish(self)?;
+        journal::finish(self.dir())?;
         Ok(lock)
     }
 
@@ -450,7 +438,7 @@ impl Store {
     fn lock_stream(&self, path: &Path, options: &OpenOptions) -> Result<Appending, Error> {
         loop {
             let store = self.lock_dir_shared()?;
-            if !journal::pending(self) {
+            if !journal::pending(self.dir()) {
                 let file = open_stream(path, &mut options.clone())?;
                 file.lock().map_err(Error::io("lock", path))?;
                 return Ok(Appending {
@@ -460,13 +448,13 @@ impl Store {
             }
             drop(store);
             let _lock = self.lock_for_writing()?;
-            if journal::pending(self) {
+            if journal::pending(self.dir()) {
                 // carried out, yet back: no import can write one without
                 // the lock held here
                 return Err(Error::Invalid {
                     message: format!(
                         "{}: an import journal appeared while the store was locked",
-                        journal::path(self).display()
+                        journal::path(self.dir()).display()
                     ),
                     hint: Some(
                         "something other than pactlog is writing to the store; \
@@ -524,42 +512,6 @@ impl Store {
         append_or_undo(&open.file, &path, line.as_bytes(), true)?;
         Ok(event)
     }
-}
-
-/// Adds `bytes` to the end of `file`, the stream at `path` open for
-/// appending under its exclusive lock, and syncs them when `sync`. A write
-/// (or sync) that fails part-way, on a full disk or past the file-size
-/// limit, is undone: the file is cut back to the length it had, and the cut
-/// synced, under the same lock, so that no reader ever takes the part
-/// written for damage.
-///
-/// # Errors
-///
-/// [`Error::WriteFailed`], saying whether the stream is as it was;
-/// [`Error::Io`] when the file's length cannot be read before writing.
-pub(crate) fn append_or_undo(
-    mut file: &File,
-    path: &Path,
-    bytes: &[u8],
-    sync: bool,
-) -> Result<(), Error> {
-    let before = file.metadata().map_err(Error::io("read", path))?.len();
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| if sync { file.sync_data() } else { Ok(()) });
-    let Err(source) = written else {
-        return Ok(());
-    };
-    let rollback = match file.set_len(before).and_then(|()| file.sync_data()) {
-        Ok(()) => Rollback::Done,
-        Err(e) => Rollback::Failed(e),
-    };
-    Err(Error::WriteFailed {
-        action: "append to",
-        path: path.to_owned(),
-        source,
-        rollback,
-    })
 }
 
 /// The event's line with its LF, when it is one that readers take: the
@@ -788,7 +740,7 @@ impl Staging {
                 names.check_free(&pact)?;
                 names.add(&pact);
             }
-            return journal::link_in(store, &self.path, &begun);
+            return journal::link_in(store.dir(), &self.path, &begun);
         }
         self.placed = true;
         // the rename, and any directories made above the store, are durable
@@ -996,30 +948,6 @@ fn offset_of_line(file: &File, line: usize) -> io::Result<u64> {
         offset += reader.read_until(b'\n', &mut skipped)? as u64;
     }
     Ok(offset)
-}
-
-/// Opens a stream file without following a symbolic link, and only if it
-/// is a regular file: a link in the store could make pactlog read or
-/// append to a file outside it, and a FIFO or a device would block it.
-pub(crate) fn open_stream(path: &Path, options: &mut OpenOptions) -> Result<File, Error> {
-    files::open_regular(path, options).map_err(|refused| match refused {
-        Refused::Link => Error::Invalid {
-            message: format!("{} is a symbolic link", path.display()),
-            hint: Some(
-                "pactlog does not follow links in the store; put the stream file itself there"
-                    .into(),
-            ),
-        },
-        Refused::NotRegular => Error::Invalid {
-            message: format!("{} is not a regular file", path.display()),
-            hint: Some(
-                "a stream is a plain file; move whatever has this name (a FIFO, a device, \
-                 a directory) out of the store"
-                    .into(),
-            ),
-        },
-        Refused::Io(e) => Error::io("open", path)(e),
-    })
 }
 
 /// Runs `read`, which reads the stream at `path` without a lock, and once
@@ -1290,16 +1218,6 @@ impl Lines {
         };
         Ok(Some(from..from + n))
     }
-}
-
-/// Makes everything written to the file system that holds `dir` durable,
-/// with one `syncfs`: cheaper than an `fsync` per file when a batch writes
-/// many.
-pub fn sync_filesystem(dir: &Path) -> Result<(), Error> {
-    let handle = files::open_dir(dir).map_err(Error::io("open", dir))?;
-    rustix::fs::syncfs(&handle)
-        .map_err(io::Error::from)
-        .map_err(Error::io("sync", dir))
 }
 
 /// The names that pacts answer to, lowercased, with the pact that has each.

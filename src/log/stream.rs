@@ -3,7 +3,7 @@
 //!
 //! Lines are read one at a time and no line longer than [`MAX_LINE`] is ever
 //! held in memory, so a hostile file cannot make a reader load megabytes of
-//! one line. [`crate::store`] opens the files; [`Stream::parse`] reads bytes
+//! one line. [`crate::log::store`] opens the files; [`Stream::parse`] reads bytes
 //! already in memory.
 
 use std::collections::HashMap;
@@ -11,9 +11,10 @@ use std::io::{self, BufRead, Read};
 
 use uuid::Uuid;
 
-use crate::error::StreamProblem;
-use crate::event::{Event, Fact, Hash, Kind, Record, What, sealed_whole};
-use crate::pact::{Pact, PactId};
+use crate::log::codec::{Record, sealed_whole};
+use crate::model::error::StreamProblem;
+use crate::model::event::{Event, Fact, Hash, Kind, What};
+use crate::model::pact::{Pact, PactId};
 
 /// A stream that was read and checked from end to end: its events as
 /// [`Event`]s, or as [`Fact`]s (the events without their text) for
@@ -35,7 +36,7 @@ impl FromRecord for Event {}
 impl FromRecord for Fact {}
 
 mod sealed {
-    use crate::event::{Event, Fact};
+    use crate::model::event::{Event, Fact};
 
     /// Builds an event of a line that was checked: from its fact, or by
     /// copying its text (`event`).
@@ -218,9 +219,7 @@ impl Index {
     }
 }
 
-/// The longest line a reader accepts, in bytes. The limits on text fields
-/// keep every line pactlog writes far below it.
-pub const MAX_LINE: usize = 256 * 1024;
+pub use crate::model::format::MAX_LINE;
 
 /// Why a stream could not be read.
 #[derive(Debug)]
@@ -474,7 +473,7 @@ mod tests {
 
     use super::*;
 
-    const GSOMIA: &[u8] = include_bytes!("../events/gsomia.jsonl");
+    const GSOMIA: &[u8] = include_bytes!("../../events/gsomia.jsonl");
 
     /// What a read gives, in a form two reads can be compared by.
     fn outcome<E: std::fmt::Debug>(read: Result<Stream<E>, ReadError>) -> String {
@@ -586,7 +585,8 @@ mod tests {
         let lines: Vec<&str> = std::str::from_utf8(GSOMIA).unwrap().lines().collect();
         let object = |line: &str| line[..line.rfind(",\"crc\"").unwrap()].to_owned() + "}";
         // a line that names no pact, sealed with its CRC: written whole
-        let bad = crate::event::seal(&object(lines[2]).replacen("\"gsomia\"", "\"GSOMIA\"", 1));
+        let bad =
+            crate::log::codec::seal(&object(lines[2]).replacen("\"gsomia\"", "\"GSOMIA\"", 1));
         let malformed = |text: &str| match Stream::<Fact>::read(&id, text.as_bytes()) {
             Err(ReadError::At(3, StreamProblem::Malformed(m))) => {
                 assert!(m.contains("GSOMIA"), "{m}")

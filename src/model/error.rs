@@ -11,7 +11,8 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
-use crate::status::{Status, list_words};
+use crate::model::format::{FORMAT_VERSION, MAX_LINE};
+use crate::model::status::{Status, UnknownStatus, list_words};
 
 /// Everything that can go wrong in pactlog.
 #[derive(Debug, thiserror::Error)]
@@ -266,7 +267,7 @@ impl Error {
                  the import was adding to existing streams and names the hidden files its new \
                  streams are staged in (keep those); `pactlog errata --since TIME` shows what \
                  reached the record; once the streams are as they should be, move the journal aside",
-                crate::journal::FILE
+                crate::model::format::JOURNAL
             )),
             Error::WriteFailed {
                 path,
@@ -297,7 +298,7 @@ impl Error {
                 "its journal ({}) and the hidden files it names hold the rest; the next command \
                  that records (`pactlog repair PACT`, say) writes what is missing, once the cause \
                  is mended; do not delete those files",
-                crate::journal::FILE
+                crate::model::format::JOURNAL
             )),
             Error::NotRepairable { .. } => Some(
                 "repair only moves a torn last line aside; this damage needs a person: \
@@ -390,6 +391,15 @@ impl Error {
             action,
             path,
             source,
+        }
+    }
+}
+
+impl From<UnknownStatus> for Error {
+    fn from(e: UnknownStatus) -> Error {
+        Error::UnknownStatus {
+            input: e.input,
+            suggestion: e.suggestion,
         }
     }
 }
@@ -519,7 +529,7 @@ impl fmt::Display for StreamProblem {
             StreamProblem::FutureVersion { found } => write!(
                 f,
                 "format version {found} is newer than this pactlog understands (version {})",
-                crate::event::FORMAT_VERSION
+                FORMAT_VERSION
             ),
             StreamProblem::SeqGap { expected, found } => {
                 write!(
@@ -561,7 +571,7 @@ impl fmt::Display for StreamProblem {
             StreamProblem::LineTooLong => write!(
                 f,
                 "line longer than {} KiB: not written by pactlog, refused unread",
-                crate::stream::MAX_LINE / 1024
+                MAX_LINE / 1024
             ),
             StreamProblem::BreaksLifecycle { from, to } => match from {
                 Some(from) => write!(f, "{to} may not follow {from}, and neither was forced"),

@@ -6,15 +6,14 @@
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 
-/// The format version this program writes, and the newest it reads.
-pub const FORMAT_VERSION: u64 = 1;
+pub use crate::model::format::FORMAT_VERSION;
 
 /// One immutable fact in a pact's stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,7 +243,7 @@ impl Hash {
     }
 
     /// The 64 hex digits, written into `text`.
-    fn to_hex(self, text: &mut [u8; 64]) -> &str {
+    pub(crate) fn to_hex(self, text: &mut [u8; 64]) -> &str {
         const_hex::encode_to_slice(self.0, text).expect("32 bytes are 64 hex digits");
         std::str::from_utf8(text).expect("hex digits are ASCII")
     }
@@ -253,7 +252,7 @@ impl Hash {
 /// Whether `text` is exactly `len` lowercase hex digits: hashes and CRCs have
 /// one spelling each, so that no byte of a line can change unnoticed (no
 /// uppercase, no `0x`).
-fn lower_hex(text: &str, len: usize) -> bool {
+pub(crate) fn lower_hex(text: &str, len: usize) -> bool {
     // every byte is looked at, with no early exit, so that the check runs
     // on whole vectors of bytes
     text.len() == len
@@ -271,19 +270,5 @@ impl fmt::Display for Hash {
 impl fmt::Debug for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Hash({self})")
-    }
-}
-
-impl Serialize for Hash {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.to_hex(&mut [0; 64]))
-    }
-}
-
-impl<'de> Deserialize<'de> for Hash {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = Text::deserialize(deserializer)?;
-        Hash::from_hex(&text)
-            .ok_or_else(|| serde::de::Error::custom("a hash must be 64 lowercase hex digits"))
     }
 }

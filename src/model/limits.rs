@@ -5,7 +5,7 @@
 //! characters included: JSON escapes them, so they can never break the one
 //! event per line framing. Labels (aliases, parties, kinds) are single-line.
 
-use crate::error::Error;
+use crate::model::error::Error;
 
 /// The longest pact name, in characters.
 pub const NAME: usize = 200;

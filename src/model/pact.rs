@@ -8,8 +8,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::Error;
-use crate::limits;
+use crate::model::error::Error;
+use crate::model::limits;
 
 /// The longest pact id, in bytes.
 pub const MAX_ID_LEN: usize = 64;

@@ -11,8 +11,6 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
-
 /// The status of a pact on some date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -159,9 +157,9 @@ impl Status {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownStatus`], with the nearest status as a suggestion when
-    /// one is close.
-    pub fn parse(input: &str) -> Result<Status, Error> {
+    /// [`UnknownStatus`], with the nearest status as a suggestion when one
+    /// is close.
+    pub fn parse(input: &str) -> Result<Status, UnknownStatus> {
         // as stored, the way most input writes it: nothing to normalize
         if let Some(status) = Status::ALL.into_iter().find(|s| s.as_str() == input) {
             return Ok(status);
@@ -170,7 +168,7 @@ impl Status {
         Status::ALL
             .into_iter()
             .find(|s| s.as_str() == normalized)
-            .ok_or_else(|| Error::UnknownStatus {
+            .ok_or_else(|| UnknownStatus {
                 input: input.to_owned(),
                 suggestion: nearest(&normalized),
             })
@@ -203,8 +201,18 @@ impl fmt::Display for Status {
     }
 }
 
+/// Text that names no status of the vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown status '{input}'")]
+pub struct UnknownStatus {
+    /// What the user typed.
+    pub input: String,
+    /// The nearest status, when one is close.
+    pub suggestion: Option<Status>,
+}
+
 impl FromStr for Status {
-    type Err = Error;
+    type Err = UnknownStatus;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Status::parse(s)
@@ -258,13 +266,13 @@ mod tests {
     #[test]
     fn an_unknown_status_suggests_the_nearest_one() {
         match Status::parse("in forse") {
-            Err(Error::UnknownStatus { suggestion, .. }) => {
+            Err(UnknownStatus { suggestion, .. }) => {
                 assert_eq!(suggestion, Some(Status::InForce))
             }
             other => panic!("expected an unknown status error, got {other:?}"),
         }
         match Status::parse("banana") {
-            Err(Error::UnknownStatus { suggestion, .. }) => assert_eq!(suggestion, None),
+            Err(UnknownStatus { suggestion, .. }) => assert_eq!(suggestion, None),
             other => panic!("expected an unknown status error, got {other:?}"),
         }
     }

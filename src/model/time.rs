@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 
-use crate::error::Error;
+use crate::model::error::Error;
 
 const DATE_FORMS: &str = "a date as YYYY-MM-DD (e.g. 2019-08-23) or 'today'";
 const DAY_FORM: &str = "a date as YYYY-MM-DD (e.g. 2019-08-23)";
@@ -14,12 +14,12 @@ const DAY_FORM: &str = "a date as YYYY-MM-DD (e.g. 2019-08-23)";
 /// ```
 /// use chrono::NaiveDate;
 /// let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-/// assert_eq!(pactlog::time::parse_date("today", today).unwrap(), today);
+/// assert_eq!(pactlog::model::time::parse_date("today", today).unwrap(), today);
 /// assert_eq!(
-///     pactlog::time::parse_date("2019-08-23", today).unwrap(),
+///     pactlog::model::time::parse_date("2019-08-23", today).unwrap(),
 ///     NaiveDate::from_ymd_opt(2019, 8, 23).unwrap()
 /// );
-/// assert!(pactlog::time::parse_date("2019-02-30", today).is_err());
+/// assert!(pactlog::model::time::parse_date("2019-02-30", today).is_err());
 /// ```
 ///
 /// # Errors
@@ -47,11 +47,11 @@ pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, Error> {
 /// ```
 /// use chrono::NaiveDate;
 /// assert_eq!(
-///     pactlog::time::parse_day("2019-08-23").unwrap(),
+///     pactlog::model::time::parse_day("2019-08-23").unwrap(),
 ///     NaiveDate::from_ymd_opt(2019, 8, 23).unwrap()
 /// );
 /// for other in ["+10000-01-01", "-0001-01-01", "2016-1-1", " 2016-01-01", "2019-02-30"] {
-///     assert!(pactlog::time::parse_day(other).is_err(), "{other}");
+///     assert!(pactlog::model::time::parse_day(other).is_err(), "{other}");
 /// }
 /// ```
 ///
@@ -131,9 +131,9 @@ pub fn shown(t: DateTime<Utc>) -> String {
 ///
 /// ```
 /// let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-/// let when = pactlog::time::parse_when("2020-01-01", today).unwrap();
+/// let when = pactlog::model::time::parse_when("2020-01-01", today).unwrap();
 /// assert_eq!(when.at.to_rfc3339(), "2020-01-01T23:59:59.999999+00:00");
-/// let when = pactlog::time::parse_when("2020-01-01T09:00:00+09:00", today).unwrap();
+/// let when = pactlog::model::time::parse_when("2020-01-01T09:00:00+09:00", today).unwrap();
 /// assert_eq!(when.at.to_rfc3339(), "2020-01-01T00:00:00+00:00");
 /// ```
 ///

@@ -57,20 +57,20 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::de::DeserializeSeed;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
-use crate::event::{Fact, Hash, What};
-use crate::files;
-use crate::pact::{Pact, PactId};
-use crate::status::Status;
-use crate::store::{Store, open_stream, stream_name};
-use crate::stream::{MAX_LINE, Stream};
+use crate::log::files;
+use crate::log::store::{Store, open_stream, stream_name};
+use crate::log::stream::{MAX_LINE, Stream};
+use crate::model::error::Error;
+use crate::model::event::{Fact, Hash, What};
+use crate::model::pact::{Pact, PactId};
+use crate::model::status::Status;
 
 pub mod key;
 
 use key::Key;
 
 /// The cache file's name in the store directory.
-pub const FILE: &str = ".pactlog-cache";
+pub const FILE: &str = crate::model::format::CACHE;
 /// Bumped whenever [`Summary`] or the file's layout changes shape: an
 /// older cache is rebuilt.
 const VERSION: u32 = 12;
@@ -447,7 +447,7 @@ impl Summing {
     }
 
     /// Takes in the next line of a stream being folded.
-    pub(crate) fn visit(&mut self, line: &crate::stream::Line<'_>) {
+    pub(crate) fn visit(&mut self, line: &crate::log::stream::Line<'_>) {
         self.take(line.number, &line.fact, line.target);
     }
 
@@ -883,7 +883,7 @@ impl<'a> Cache<'a> {
     ) -> Vec<Result<T, Error>> {
         let dir = Dir::open(store);
         let work = self.align(ids);
-        let done = crate::par::map(&work, |&(id, cached)| {
+        let done = crate::log::par::map(&work, |&(id, cached)| {
             // the stamp is taken before anything of the stream is read
             let stamp = cached.and_then(|_| dir.stamp(id, now));
             match Cache::fresh(cached, store, id, &dir, stamp) {

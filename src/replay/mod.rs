@@ -11,16 +11,24 @@
 //! What the record said at a past time T is the same fold over the events
 //! recorded at or before T ([`as_of`]): recorded times never decrease along a
 //! stream, so those events are a prefix of it.
+//!
+//! [`cache`] keeps each stream's timeline beside the streams, in a file of
+//! the store, for whole-store questions: the one part of this layer that
+//! reads and writes, through [`crate::log`].
+//!
+//! Depends on: [`crate::model`], [`crate::log`].
+
+pub mod cache;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::error::{Error, LifecycleError};
-use crate::event::{Event, EventBody, Fact, Note, Retraction, StatusChange, What};
-use crate::pact::PactId;
-use crate::status::Status;
+use crate::model::error::{Error, LifecycleError};
+use crate::model::event::{Event, EventBody, Fact, Note, Retraction, StatusChange, What};
+use crate::model::pact::PactId;
+use crate::model::status::Status;
 
 /// What replay reads of an event: an [`Event`], or a [`Fact`] (an event
 /// without its text) when a whole store is read.
@@ -621,7 +629,7 @@ impl Outline {
     }
 
     /// Takes in the next line of the stream.
-    pub(crate) fn visit(&mut self, line: &crate::stream::Line<'_>) {
+    pub(crate) fn visit(&mut self, line: &crate::log::stream::Line<'_>) {
         let fact = &line.fact;
         self.registered.get_or_insert(fact.recorded);
         // recorded times never go back along a stream: those recorded by
@@ -739,9 +747,9 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::event::Hash;
-    use crate::pact::Pact;
-    use crate::stream::{Stream, fold};
+    use crate::log::stream::{Stream, fold};
+    use crate::model::event::Hash;
+    use crate::model::pact::Pact;
 
     /// A stream's bytes from `steps`: (kind, date, status, flag, target),
     /// where kind 0 is a status, 1 a note and 2 a retraction of the

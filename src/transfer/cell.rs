@@ -18,7 +18,7 @@
 //! `2019-08-23` as they are, and each comes back as it was.
 //!
 //! ```
-//! use pactlog::cell::{defuse, restore};
+//! use pactlog::transfer::cell::{defuse, restore};
 //! for text in ["=1+1", "'=1+1", "-5", "'Tis", "@SUM(A1)", "2019-08-23"] {
 //!     assert_eq!(restore(&defuse(text)), text);
 //! }

@@ -24,17 +24,19 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::StreamProblem;
-use crate::cell;
-use crate::error::{Error, LifecycleError};
-use crate::event::{Event, EventBody, Fact, Hash, Record, StatusChange, What, to_recorded};
-use crate::journal::{self, Entry};
-use crate::limits;
-use crate::pact::{Pact, PactId};
+use crate::log::codec::Record;
+use crate::log::journal::{self, Entry};
+use crate::log::store::{Lines, Names, Staging, Store};
+use crate::log::stream::{self, Index, MAX_LINE};
+use crate::model::error::{Error, LifecycleError};
+use crate::model::event::{Event, EventBody, Fact, Hash, StatusChange, What};
+use crate::model::limits;
+use crate::model::pact::{Pact, PactId};
+use crate::model::status::Status;
+use crate::model::time::to_recorded;
+use crate::model::time::{parse_date, shown};
 use crate::replay::{Step, Steps, retraction_breaks};
-use crate::status::Status;
-use crate::store::{Lines, Names, Staging, Store};
-use crate::stream::{self, Index, MAX_LINE};
-use crate::time::{parse_date, shown};
+use crate::transfer::cell;
 
 /// The columns a CSV import understands; `pact`, `status` and `on` are
 /// required. `event` and `recorded` are what `export --csv` writes: a row
@@ -315,7 +317,7 @@ impl Batch {
         // the staged files are the journal's from here on, to put in place
         // or, if it never is, to remove
         staging.keep();
-        journal::commit(store, &entries)
+        journal::commit(store.dir(), &entries)
     }
 }
 

@@ -210,7 +210,7 @@ fn a_settled_stream_written_again_is_looked_at_again() {
 #[test]
 fn a_settled_stream_edited_in_the_middle_is_read_whole_again_and_refused() {
     let store = Store::new().with_gsomia();
-    if !pactlog::cache::keeps_stamps(&pactlog::Store::new(store.path())) {
+    if !pactlog::replay::cache::keeps_stamps(&pactlog::Store::new(store.path())) {
         // on this file system the key is the length and last line, which
         // this edit keeps (README says so); verify still finds it
         eprintln!(

@@ -122,7 +122,7 @@ fn the_rule_quotes_what_a_spreadsheet_would_run_and_leaves_numbers_and_dates() {
         ("'Tis", "'Tis"),
     ] {
         assert_eq!(defused(text), cell);
-        assert_eq!(pactlog::cell::defuse(text), cell);
+        assert_eq!(pactlog::transfer::cell::defuse(text), cell);
     }
 }
 

@@ -3,7 +3,7 @@
 //! error. They use the library directly, with no files.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use pactlog::event::Retraction;
+use pactlog::model::event::Retraction;
 use pactlog::replay::{as_of, check_retraction};
 use pactlog::{
     Error, Event, EventBody, Hash, LifecycleError, Pact, PactId, Status, StatusChange, Stream,

@@ -476,12 +476,12 @@ pub fn redact(text: &str) -> String {
 }
 
 /// The `crc` of a stream line, after checking it is the CRC that
-/// [`pactlog::event::seal`] gives the rest of the line.
+/// [`pactlog::log::codec::seal`] gives the rest of the line.
 pub fn sealed_crc(line: &str) -> String {
     let (object, crc) = line
         .rsplit_once(",\"crc\":\"")
         .expect("a line ends with its crc");
-    assert_eq!(pactlog::event::seal(&format!("{object}}}")), line);
+    assert_eq!(pactlog::log::codec::seal(&format!("{object}}}")), line);
     crc.trim_end_matches("\"}").to_owned()
 }
 
@@ -493,7 +493,7 @@ pub fn resealed(line: &str, from: &str, to: &str) -> String {
         .expect("a line ends with its crc");
     let edited = object.replace(from, to);
     assert_ne!(edited, object, "'{from}' is not in {line}");
-    pactlog::event::seal(&format!("{edited}}}"))
+    pactlog::log::codec::seal(&format!("{edited}}}"))
 }
 
 /// Copies the streams of the shipped `events/` into `dir`.

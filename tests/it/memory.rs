@@ -202,7 +202,8 @@ fn long_stream(store: &Store, id: &str, statuses: usize) -> (Status, NaiveDate) 
             match note.take() {
                 Some(target) => {
                     let reason = "recorded in error".into();
-                    let body = EventBody::Retraction(pactlog::event::Retraction { target, reason });
+                    let body =
+                        EventBody::Retraction(pactlog::model::event::Retraction { target, reason });
                     write(body, &mut seq);
                 }
                 None => note = Some(id),

@@ -528,7 +528,7 @@ fn verify_refuses_a_hand_written_retraction_of_the_registration() {
         "recorded": "2030-01-01T00:00:00.000000Z", "target": registration, "reason": "x",
         "prev": pactlog::Hash::of(last.as_bytes()).to_string(),
     });
-    let line = pactlog::event::seal(&line.to_string());
+    let line = pactlog::log::codec::seal(&line.to_string());
     let mut bytes = std::fs::read(store.stream("gsomia")).unwrap();
     bytes.extend_from_slice(format!("{line}\n").as_bytes());
     // one more line after it, so it is not the (forgivable) torn tail
@@ -538,7 +538,7 @@ fn verify_refuses_a_hand_written_retraction_of_the_registration() {
         "recorded": "2030-01-01T00:00:00.000000Z", "on": "2020-01-01", "text": "x",
         "prev": pactlog::Hash::of(line.as_bytes()).to_string(),
     });
-    let next = pactlog::event::seal(&next.to_string());
+    let next = pactlog::log::codec::seal(&next.to_string());
     bytes.extend_from_slice(format!("{next}\n").as_bytes());
     std::fs::write(store.stream("gsomia"), bytes).unwrap();
     let run = store.run(&["verify"]);

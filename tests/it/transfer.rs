@@ -856,7 +856,7 @@ fn a_json_lines_import_refuses_events_that_chain_but_that_append_would_have_refu
     let retraction = Event {
         seq: note.seq + 1,
         id: uuid::Uuid::now_v7(),
-        body: pactlog::EventBody::Retraction(pactlog::event::Retraction {
+        body: pactlog::EventBody::Retraction(pactlog::model::event::Retraction {
             target: in_force.id,
             reason: "in error".into(),
         }),

@@ -1,0 +1,100 @@
+//! The store directory's layout: the names of its streams and of the
+//! files an import stages, and the few file operations that the store and
+//! the import journal share (opening a stream safely, appending to it or
+//! undoing the append, syncing the file system).
+//!
+//! Depends on: [`crate::log::files`], [`crate::model`].
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::log::files::{self, Refused};
+use crate::model::error::{Error, Rollback};
+use crate::model::pact::PactId;
+
+/// How the names of the directories an import into a new store stages its
+/// streams in begin: `.pactlog-import-<random>`, beside the store.
+pub const STAGING_PREFIX: &str = ".pactlog-import-";
+
+/// How the names of new streams staged in a store end: each is
+/// `.<pact>.jsonl.<random>.tmp` until it is linked to its own name.
+pub const STAGED_SUFFIX: &str = ".tmp";
+
+/// The extension of stream files.
+pub const STREAM_EXTENSION: &str = "jsonl";
+
+/// The file name of a pact's stream in the store directory.
+pub(crate) fn stream_name(id: &PactId) -> String {
+    format!("{id}.{STREAM_EXTENSION}")
+}
+
+/// Adds `bytes` to the end of `file`, the stream at `path` open for
+/// appending under its exclusive lock, and syncs them when `sync`. A write
+/// (or sync) that fails part-way, on a full disk or past the file-size
+/// limit, is undone: the file is cut back to the length it had, and the cut
+/// synced, under the same lock, so that no reader ever takes the part
+/// written for damage.
+///
+/// # Errors
+///
+/// [`Error::WriteFailed`], saying whether the stream is as it was;
+/// [`Error::Io`] when the file's length cannot be read before writing.
+pub(crate) fn append_or_undo(
+    mut file: &File,
+    path: &Path,
+    bytes: &[u8],
+    sync: bool,
+) -> Result<(), Error> {
+    let before = file.metadata().map_err(Error::io("read", path))?.len();
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| if sync { file.sync_data() } else { Ok(()) });
+    let Err(source) = written else {
+        return Ok(());
+    };
+    let rollback = match file.set_len(before).and_then(|()| file.sync_data()) {
+        Ok(()) => Rollback::Done,
+        Err(e) => Rollback::Failed(e),
+    };
+    Err(Error::WriteFailed {
+        action: "append to",
+        path: path.to_owned(),
+        source,
+        rollback,
+    })
+}
+
+/// Opens a stream file without following a symbolic link, and only if it
+/// is a regular file: a link in the store could make pactlog read or
+/// append to a file outside it, and a FIFO or a device would block it.
+pub(crate) fn open_stream(path: &Path, options: &mut OpenOptions) -> Result<File, Error> {
+    files::open_regular(path, options).map_err(|refused| match refused {
+        Refused::Link => Error::Invalid {
+            message: format!("{} is a symbolic link", path.display()),
+            hint: Some(
+                "pactlog does not follow links in the store; put the stream file itself there"
+                    .into(),
+            ),
+        },
+        Refused::NotRegular => Error::Invalid {
+            message: format!("{} is not a regular file", path.display()),
+            hint: Some(
+                "a stream is a plain file; move whatever has this name (a FIFO, a device, \
+                 a directory) out of the store"
+                    .into(),
+            ),
+        },
+        Refused::Io(e) => Error::io("open", path)(e),
+    })
+}
+
+/// Makes everything written to the file system that holds `dir` durable,
+/// with one `syncfs`: cheaper than an `fsync` per file when a batch writes
+/// many.
+pub fn sync_filesystem(dir: &Path) -> Result<(), Error> {
+    let handle = files::open_dir(dir).map_err(Error::io("open", dir))?;
+    rustix::fs::syncfs(&handle)
+        .map_err(io::Error::from)
+        .map_err(Error::io("sync", dir))
+}

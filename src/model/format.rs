@@ -1,0 +1,18 @@
+//! The fixed facts of the format on disk (`docs/FORMAT.md`), which every
+//! layer may need to name: the version of a line, the longest line a reader
+//! takes, and the names of the files a store keeps beside its streams.
+//!
+//! Depends on: nothing.
+
+/// The version of the line format that this pactlog writes and reads.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// The longest line a reader accepts, in bytes. The limits on text fields
+/// keep every line pactlog writes far below it.
+pub const MAX_LINE: usize = 256 * 1024;
+
+/// The import journal's name in the store directory.
+pub const JOURNAL: &str = ".pactlog-journal";
+
+/// The cache's name in the store directory.
+pub const CACHE: &str = ".pactlog-cache";
