@@ -278,7 +278,8 @@ pub(crate) struct Steps<'a> {
     len: usize,
 }
 
-/// One step, as a summary is made.
+/// One step, as the tests make one.
+#[cfg(test)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Step {
     /// The effective date, in days from 0001-01-01.
@@ -302,6 +303,7 @@ const STEP: usize = 4 + 1 + 8;
 
 impl Steps<'_> {
     /// `steps`, in their order.
+    #[cfg(test)]
     fn of<'s>(steps: impl ExactSizeIterator<Item = &'s Step> + Clone) -> Steps<'static> {
         let len = steps.len();
         let mut bytes = Vec::with_capacity(len * STEP);
@@ -400,12 +402,20 @@ impl<'de: 'a, 'a> Deserialize<'de> for Steps<'a> {
     }
 }
 
-/// A [`Summary`] made as its stream is read, a line at a time: each status
-/// event's step and line (24 bytes), and each retraction's target and time.
+/// A [`Summary`] made as its stream is read, a line at a time, in the
+/// layout of its [`Steps`]: each status event's date, status byte and
+/// recorded time (13 bytes) in line order, one bit for each line saying
+/// whether it is a status event, and each retraction's target and time.
 #[derive(Debug, Default)]
 pub(crate) struct Summing {
-    /// Every status event's line and step, in line order.
-    steps: Vec<(u32, Step)>,
+    /// Every status event's effective date, 4 bytes each, in line order.
+    days: Vec<u8>,
+    /// Every status event's status byte, likewise.
+    statuses: Vec<u8>,
+    /// When every status event was recorded, 8 bytes each, likewise.
+    times: Vec<u8>,
+    /// Bit `n` of the set says whether line `n` is a status event.
+    status_lines: Vec<u64>,
     /// The line each retraction withdraws, and when it was recorded.
     retracted: Vec<(u32, i64)>,
     /// When the first event was recorded.
@@ -427,16 +437,18 @@ impl Summing {
                 on,
                 reported,
                 forced,
-            } => self.steps.push((
-                line(number),
-                Step {
-                    on: on.num_days_from_ce(),
-                    status,
-                    reported,
-                    forced,
-                    recorded,
-                },
-            )),
+            } => {
+                let mark = |flag: bool, bit: u8| if flag { bit } else { 0 };
+                self.days.extend(on.num_days_from_ce().to_le_bytes());
+                self.statuses
+                    .push(status as u8 | mark(reported, REPORTED) | mark(forced, FORCED));
+                self.times.extend(recorded.to_le_bytes());
+                let (word, bit) = (number / 64, number % 64);
+                if self.status_lines.len() <= word {
+                    self.status_lines.resize(word + 1, 0);
+                }
+                self.status_lines[word] |= 1 << bit;
+            }
             What::Retraction { .. } => {
                 if let Some(target) = target {
                     self.retracted.push((line(target), recorded));
@@ -451,6 +463,18 @@ impl Summing {
         self.take(line.number, &line.fact, line.target);
     }
 
+    /// The place among the status events of the one on `line`, if that
+    /// line is one.
+    fn step_of(&self, line: usize) -> Option<usize> {
+        let (word, bit) = (line / 64, line % 64);
+        let bits = *self.status_lines.get(word)?;
+        if bits & 1 << bit == 0 {
+            return None;
+        }
+        let before: u32 = self.status_lines[..word].iter().map(|w| w.count_ones()).sum();
+        Some(before as usize + (bits & ((1 << bit) - 1)).count_ones() as usize)
+    }
+
     /// The summary of the stream of `pact`, checked whole: `len` bytes long,
     /// with the head `head`.
     pub(crate) fn finish(
@@ -460,19 +484,58 @@ impl Summing {
         len: u64,
         stamp: Option<Stamp>,
     ) -> Summary<'static> {
-        // every status event, retracted ones included, in (date, seq) order
-        self.steps
-            .sort_unstable_by_key(|(line, step)| (step.on, *line));
-        self.retracted.sort_unstable();
-        let retracted = self
-            .steps
-            .iter()
-            .enumerate()
-            .filter_map(|(at, (line, _))| {
-                let found = self.retracted.binary_search_by_key(line, |r| r.0).ok()?;
-                Some((u32::try_from(at).ok()?, self.retracted[found].1))
-            })
+        let day = |days: &[u8], i: usize| {
+            i32::from_le_bytes(days[4 * i..4 * i + 4].try_into().expect("4 bytes"))
+        };
+        let steps = self.statuses.len();
+        // the place among the steps of each status event withdrawn, as read
+        let mut withdrawn: Vec<(usize, i64)> = std::mem::take(&mut self.retracted)
+            .into_iter()
+            .filter_map(|(line, time)| Some((self.step_of(line as usize)?, time)))
             .collect();
+        withdrawn.sort_unstable();
+        // (a stream withdraws an event once at most)
+        withdrawn.dedup_by_key(|w| w.0);
+        // every status event, retracted ones included, in (date, seq) order:
+        // the order read, unless a status was backdated before one read
+        // earlier
+        let sorted = (1..steps).all(|i| day(&self.days, i - 1) <= day(&self.days, i));
+        let retracted = if sorted {
+            withdrawn
+                .into_iter()
+                .map(|(at, time)| (at as u32, time))
+                .collect()
+        } else {
+            let mut order: Vec<u32> = (0..steps as u32).collect();
+            order.sort_by_key(|&i| day(&self.days, i as usize));
+            let mut retracted: Vec<(u32, i64)> = order
+                .iter()
+                .enumerate()
+                .filter_map(|(at, &i)| {
+                    let found = withdrawn.binary_search_by_key(&(i as usize), |w| w.0).ok()?;
+                    Some((at as u32, withdrawn[found].1))
+                })
+                .collect();
+            retracted.sort_unstable();
+            let permute = |column: &[u8], width: usize| -> Vec<u8> {
+                order
+                    .iter()
+                    .flat_map(|&i| &column[width * i as usize..width * (i as usize + 1)])
+                    .copied()
+                    .collect()
+            };
+            self.days = permute(&self.days, 4);
+            self.statuses = permute(&self.statuses, 1);
+            self.times = permute(&self.times, 8);
+            retracted
+        };
+        // the steps' bytes: dates, then status bytes, then times
+        let mut bytes = std::mem::take(&mut self.days);
+        bytes.reserve_exact(steps * (STEP - 4));
+        bytes.append(&mut self.statuses);
+        drop(std::mem::take(&mut self.statuses));
+        bytes.append(&mut self.times);
+        drop(std::mem::take(&mut self.times));
         Summary {
             id: Cow::Owned(pact.id.as_str().to_owned()),
             name: Cow::Owned(pact.name.clone()),
@@ -480,7 +543,10 @@ impl Summing {
             head: head.to_bytes(),
             stamp,
             registered: self.registered.unwrap_or(i64::MIN),
-            steps: Steps::of(self.steps.iter().map(|s| &s.1)),
+            steps: Steps {
+                bytes: Cow::Owned(bytes),
+                len: steps,
+            },
             retracted,
         }
     }
