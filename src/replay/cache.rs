@@ -1506,4 +1506,62 @@ mod tests {
             proptest::prop_assert_eq!(&read, &vec![summary]);
         }
     }
+
+    proptest::proptest! {
+        /// The cache answers as a replay does. For random histories
+        /// (statuses backdated and on one day, reported and forced ones,
+        /// notes, retractions, events sharing a recorded time), the summary
+        /// folded from a stream's lines, written to a cache file and read
+        /// back, gives on every date, as of every recorded time (and before
+        /// the pact was registered), what the timeline of the events
+        /// recorded by then gives.
+        #[test]
+        fn the_cache_answers_as_a_replay_does(
+            steps in proptest::collection::vec(
+                (0_u8..3, 0_u16..40, 0_usize..10, proptest::bool::ANY, proptest::num::usize::ANY),
+                0..40,
+            ),
+        ) {
+            use chrono::TimeDelta;
+
+            use crate::log::stream::fold;
+            use crate::model::event::Event;
+            use crate::replay::{Timeline, as_of};
+
+            let bytes = crate::replay::tests::stream(&steps);
+            let id = PactId::parse("p").unwrap();
+            let events = Stream::<Event>::read(&id, bytes.as_slice()).unwrap().events;
+            let mut summing = Summing::default();
+            let folded = fold(&id, bytes.as_slice(), |line| {
+                summing.visit(&line);
+                Ok(())
+            })
+            .unwrap();
+            let summary = summing.finish(&folded.pact, folded.head, folded.len, None);
+            let facts = Stream::<Fact>::read(&id, bytes.as_slice()).unwrap();
+            proptest::prop_assert_eq!(&summary, &Summary::of(&facts, bytes.len() as u64, None));
+            let file = written(std::slice::from_ref(&summary)).unwrap();
+            let cached = &file.summaries().unwrap()[0];
+
+            let start = events[0].recorded;
+            let times = events.iter().map(|e| Some(e.recorded));
+            let before = Some(start - TimeDelta::seconds(1));
+            for at in [None, before].into_iter().chain(times) {
+                let recorded = as_of(&events, at);
+                proptest::prop_assert_eq!(cached.registered_by(at), !recorded.is_empty());
+                let timeline = Timeline::new(recorded);
+                let first = NaiveDate::from_ymd_opt(1999, 12, 31).unwrap();
+                let days = (0..42).map(|d| first + TimeDelta::days(d));
+                for day in days.chain([NaiveDate::MIN, NaiveDate::MAX]) {
+                    let replayed = timeline
+                        .status_on(day)
+                        .map(|e| (e.status(), e.on(), e.reported(), e.forced()));
+                    let answered = cached
+                        .status_on(day, at)
+                        .map(|s| (s.status, s.since, s.reported, s.forced));
+                    proptest::prop_assert_eq!(answered, replayed, "on {} as of {:?}", day, at);
+                }
+            }
+        }
+    }
 }

@@ -754,7 +754,7 @@ mod tests {
     /// A stream's bytes from `steps`: (kind, date, status, flag, target),
     /// where kind 0 is a status, 1 a note and 2 a retraction of the
     /// `target`-th status or note not retracted yet (none: skipped).
-    fn stream(steps: &[(u8, u16, usize, bool, usize)]) -> Vec<u8> {
+    pub(crate) fn stream(steps: &[(u8, u16, usize, bool, usize)]) -> Vec<u8> {
         let pact = PactId::parse("p").unwrap();
         let start = DateTime::UNIX_EPOCH;
         let mut events = vec![Event {
