@@ -19,7 +19,6 @@ use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 use crate::model::time::shown;
 use crate::replay::cache::{self, Audit, Audited, CacheFile, Found, Summing};
-use crate::replay::{Mark, Outline};
 
 /// Check streams and print their head hashes.
 ///
@@ -247,7 +246,6 @@ fn check(
     };
     let mut pact = None;
     let mut cached = None;
-    let mut outline = Outline::new(None);
     // the lines recorded after the clock read now, which may still be to
     // come once the stream is read: where their recording time changes
     let before = Utc::now();
@@ -255,13 +253,11 @@ fn check(
     // the line whose hash the pinned head is, the one before the first
     // line that links to it
     let mut pinned_line = None;
-    // what the cache should say of the stream, when there is a cache
-    let mut summing = audit.wanted().then(Summing::default);
+    // the stream's timeline, held to the lifecycle, and what the cache
+    // should say of the stream
+    let mut summing = Summing::default();
     let folded = store.fold(&report.pact, |line| {
-        outline.visit(&line);
-        if let Some(summing) = &mut summing {
-            summing.visit(&line);
-        }
+        summing.visit(&line);
         let recorded = line.fact.recorded;
         if recorded > before && ahead.last().is_none_or(|(_, last)| *last != recorded) {
             ahead.push((line.number, recorded));
@@ -273,15 +269,18 @@ fn check(
     });
     match folded {
         Ok((folded, lines)) => {
-            if let Some(summing) = summing {
-                let (pact, head) = (&folded.pact, folded.head);
-                cached = audit.check(&report.pact, pact, head, summing, lines.meta());
-            }
             lifecycle(
-                &outline.finish(),
+                &summing,
                 &report.file,
                 &mut report.problems,
                 &mut report.warnings,
+            );
+            cached = audit.check(
+                &report.pact,
+                &folded.pact,
+                folded.head,
+                summing,
+                lines.meta(),
             );
             // recorded times never go back along a stream, so a time to come
             // stamps every later append until it passes; the clock is read
@@ -359,28 +358,28 @@ fn check_pinned(
 /// Lifecycle steps that no forced event explains are problems; every forced
 /// event is a warning. A line number equals the event's seq.
 fn lifecycle(
-    outline: &Outline,
+    summing: &Summing,
     file: &str,
     problems: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) {
-    for (before, step, forced) in outline.lifecycle_breaks() {
-        if !forced {
-            let problem = StreamProblem::BreaksLifecycle {
-                from: before.and_then(Mark::status),
-                to: step.status().expect("a timeline holds only statuses"),
-            };
-            problems.push(format!("{file}:{}: {problem}", step.line()));
+    let mut forced_ones = Vec::new();
+    let mut before: Option<(Status, bool)> = None;
+    summing.walk(|line, on, status, forced| {
+        let from = before.map(|(status, _)| status);
+        let explained = forced || before.is_some_and(|(_, forced)| forced);
+        if !Status::may_follow(from, status) && !explained {
+            let problem = StreamProblem::BreaksLifecycle { from, to: status };
+            problems.push(format!("{file}:{line}: {problem}"));
         }
-    }
-    for mark in outline.statuses().iter().filter(|m| m.forced()) {
-        warnings.push(format!(
-            "{file}:{}: {} on {} was recorded with --force",
-            mark.line(),
-            mark.status().expect("a timeline holds only statuses"),
-            mark.on()
-        ));
-    }
+        if forced {
+            forced_ones.push(format!(
+                "{file}:{line}: {status} on {on} was recorded with --force"
+            ));
+        }
+        before = Some((status, forced));
+    });
+    warnings.extend(forced_ones);
 }
 
 fn write_text(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Result<()> {

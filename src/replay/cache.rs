@@ -471,8 +471,85 @@ impl Summing {
         if bits & 1 << bit == 0 {
             return None;
         }
-        let before: u32 = self.status_lines[..word].iter().map(|w| w.count_ones()).sum();
+        let before: u32 = self.status_lines[..word]
+            .iter()
+            .map(|w| w.count_ones())
+            .sum();
         Some(before as usize + (bits & ((1 << bit) - 1)).count_ones() as usize)
+    }
+
+    /// The effective date of step `i` (in line order), in days from
+    /// 0001-01-01.
+    fn day(&self, i: usize) -> i32 {
+        i32::from_le_bytes(self.days[4 * i..4 * i + 4].try_into().expect("4 bytes"))
+    }
+
+    /// The places among the steps of the status events withdrawn, in
+    /// order, with when each was withdrawn.
+    fn withdrawn(&self) -> Vec<(usize, i64)> {
+        let mut withdrawn: Vec<(usize, i64)> = self
+            .retracted
+            .iter()
+            .filter_map(|&(line, time)| Some((self.step_of(line as usize)?, time)))
+            .collect();
+        withdrawn.sort_unstable();
+        // (a stream withdraws an event once at most)
+        withdrawn.dedup_by_key(|w| w.0);
+        withdrawn
+    }
+
+    /// Every status event, retracted ones included, in (date, seq) order,
+    /// as places among the steps: `None` when that is the order they were
+    /// read in, as it is unless a status was backdated before one read
+    /// earlier.
+    fn order(&self) -> Option<Vec<u32>> {
+        let steps = self.statuses.len();
+        if (1..steps).all(|i| self.day(i - 1) <= self.day(i)) {
+            return None;
+        }
+        let mut order: Vec<u32> = (0..steps as u32).collect();
+        order.sort_by_key(|&i| self.day(i as usize));
+        Some(order)
+    }
+
+    /// Walks the timeline: each status event no retraction withdrew, in
+    /// (date, seq) order, as its line, effective date, status and whether
+    /// it was forced.
+    pub(crate) fn walk(&self, mut visit: impl FnMut(usize, NaiveDate, Status, bool)) {
+        let withdrawn = self.withdrawn();
+        // the line of each step, in line order: the set bits, in order
+        let lines = self
+            .status_lines
+            .iter()
+            .enumerate()
+            .flat_map(|(word, &bits)| {
+                let mut bits = bits;
+                std::iter::from_fn(move || {
+                    (bits != 0).then(|| {
+                        let bit = bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        64 * word + bit
+                    })
+                })
+            });
+        let mut step = |i: usize, line: usize| {
+            if withdrawn.binary_search_by_key(&i, |w| w.0).is_ok() {
+                return;
+            }
+            let byte = self.statuses[i];
+            let status = Status::ALL[usize::from(byte & !(REPORTED | FORCED))];
+            let on = NaiveDate::from_num_days_from_ce_opt(self.day(i)).expect("a date read");
+            visit(line, on, status, byte & FORCED != 0);
+        };
+        match self.order() {
+            None => lines.enumerate().for_each(|(i, line)| step(i, line)),
+            Some(order) => {
+                let lines: Vec<usize> = lines.collect();
+                for i in order {
+                    step(i as usize, lines[i as usize]);
+                }
+            }
+        }
     }
 
     /// The summary of the stream of `pact`, checked whole: `len` bytes long,
@@ -484,50 +561,36 @@ impl Summing {
         len: u64,
         stamp: Option<Stamp>,
     ) -> Summary<'static> {
-        let day = |days: &[u8], i: usize| {
-            i32::from_le_bytes(days[4 * i..4 * i + 4].try_into().expect("4 bytes"))
-        };
         let steps = self.statuses.len();
-        // the place among the steps of each status event withdrawn, as read
-        let mut withdrawn: Vec<(usize, i64)> = std::mem::take(&mut self.retracted)
-            .into_iter()
-            .filter_map(|(line, time)| Some((self.step_of(line as usize)?, time)))
-            .collect();
-        withdrawn.sort_unstable();
-        // (a stream withdraws an event once at most)
-        withdrawn.dedup_by_key(|w| w.0);
-        // every status event, retracted ones included, in (date, seq) order:
-        // the order read, unless a status was backdated before one read
-        // earlier
-        let sorted = (1..steps).all(|i| day(&self.days, i - 1) <= day(&self.days, i));
-        let retracted = if sorted {
-            withdrawn
+        let withdrawn = self.withdrawn();
+        let retracted = match self.order() {
+            None => withdrawn
                 .into_iter()
                 .map(|(at, time)| (at as u32, time))
-                .collect()
-        } else {
-            let mut order: Vec<u32> = (0..steps as u32).collect();
-            order.sort_by_key(|&i| day(&self.days, i as usize));
-            let mut retracted: Vec<(u32, i64)> = order
-                .iter()
-                .enumerate()
-                .filter_map(|(at, &i)| {
-                    let found = withdrawn.binary_search_by_key(&(i as usize), |w| w.0).ok()?;
-                    Some((at as u32, withdrawn[found].1))
-                })
-                .collect();
-            retracted.sort_unstable();
-            let permute = |column: &[u8], width: usize| -> Vec<u8> {
-                order
+                .collect(),
+            Some(order) => {
+                let retracted: Vec<(u32, i64)> = order
                     .iter()
-                    .flat_map(|&i| &column[width * i as usize..width * (i as usize + 1)])
-                    .copied()
-                    .collect()
-            };
-            self.days = permute(&self.days, 4);
-            self.statuses = permute(&self.statuses, 1);
-            self.times = permute(&self.times, 8);
-            retracted
+                    .enumerate()
+                    .filter_map(|(at, &i)| {
+                        let found = withdrawn
+                            .binary_search_by_key(&(i as usize), |w| w.0)
+                            .ok()?;
+                        Some((at as u32, withdrawn[found].1))
+                    })
+                    .collect();
+                let permute = |column: &[u8], width: usize| -> Vec<u8> {
+                    order
+                        .iter()
+                        .flat_map(|&i| &column[width * i as usize..width * (i as usize + 1)])
+                        .copied()
+                        .collect()
+                };
+                self.days = permute(&self.days, 4);
+                self.statuses = permute(&self.statuses, 1);
+                self.times = permute(&self.times, 8);
+                retracted
+            }
         };
         // the steps' bytes: dates, then status bytes, then times
         let mut bytes = std::mem::take(&mut self.days);
@@ -1537,6 +1600,15 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+            // the timeline, as verify walks it to hold it to the lifecycle
+            let mut walked = Vec::new();
+            summing.walk(|line, on, status, forced| walked.push((line as u64, on, status, forced)));
+            let timeline: Vec<_> = Timeline::new(&events)
+                .entries()
+                .iter()
+                .map(|e| (e.event.seq, e.on(), e.status(), e.forced()))
+                .collect();
+            proptest::prop_assert_eq!(walked, timeline);
             let summary = summing.finish(&folded.pact, folded.head, folded.len, None);
             let facts = Stream::<Fact>::read(&id, bytes.as_slice()).unwrap();
             proptest::prop_assert_eq!(&summary, &Summary::of(&facts, bytes.len() as u64, None));

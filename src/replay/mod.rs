@@ -722,23 +722,6 @@ impl Outline {
         let after = self.statuses.partition_point(|m| m.on <= date);
         self.statuses.get(after)
     }
-
-    /// Every step of the timeline that the lifecycle does not allow, with
-    /// the status before it, as [`Timeline::lifecycle_breaks`] finds them:
-    /// (before, step, whether a forced event explains it).
-    pub(crate) fn lifecycle_breaks(&self) -> impl Iterator<Item = (Option<&Mark>, &Mark, bool)> {
-        let before = std::iter::once(None).chain(self.statuses.iter().map(Some));
-        before
-            .zip(&self.statuses)
-            .filter(|(before, mark)| {
-                let from = before.and_then(|b| b.status);
-                mark.status.is_some_and(|to| !Status::may_follow(from, to))
-            })
-            .map(|(before, mark)| {
-                let forced = mark.forced() || before.is_some_and(Mark::forced);
-                (before, mark, forced)
-            })
-    }
 }
 
 #[cfg(test)]
@@ -850,9 +833,6 @@ mod tests {
                 let intervals: Vec<_> = outline.intervals().map(|(m, to)| (mark(m), to)).collect();
                 let expected: Vec<_> = timeline.intervals().into_iter().map(|i| (entry(i.entry), i.to)).collect();
                 prop_assert_eq!(intervals, expected);
-                let breaks: Vec<_> = outline.lifecycle_breaks().map(|(b, m, f)| (b.map(mark), mark(m), f)).collect();
-                let expected: Vec<_> = timeline.lifecycle_breaks().into_iter().map(|b| (b.before.map(entry), entry(b.entry), b.forced)).collect();
-                prop_assert_eq!(breaks, expected);
                 let notes: Vec<_> = outline.notes().iter().map(|m| (m.on(), m.line() as u64)).collect();
                 let expected: Vec<_> = super::notes(events).into_iter().map(|(e, n)| (n.on, e.seq)).collect();
                 prop_assert_eq!(notes, expected);
