@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 
 use chrono::{Local, Utc};
 use clap::Parser;
-use pactlog::cli::destination;
+use pactlog::cli::destination::{self, Std};
 use pactlog::cli::style::wants_color;
 use pactlog::cli::{Cli, Context, report};
 use pactlog::{Error, Store};
@@ -28,16 +28,30 @@ fn main() -> ExitCode {
     let force = std::env::var_os("CLICOLOR_FORCE");
     let color = |terminal: bool| wants_color(terminal, no_color.as_deref(), force.as_deref());
     let err_color = color(io::stderr().is_terminal());
-    // before the arguments are parsed: --help and --version print then
-    if let Err(e) = destination::check_stdout_holds_no_stream() {
+    // before the arguments are parsed: --help and --version print then;
+    // an error about standard error goes to standard output, where it may
+    if let Err(e) = destination::check_holds_no_stream(Std::Err) {
+        if destination::check_holds_no_stream(Std::Out).is_ok() {
+            report(&mut io::stdout(), &e, false);
+        }
+        return ExitCode::FAILURE;
+    }
+    if let Err(e) = destination::check_holds_no_stream(Std::Out) {
         report(&mut io::stderr(), &e, err_color);
         return ExitCode::FAILURE;
     }
     let cli = Cli::parse();
+    let store = Store::new(cli.dir());
+    if let Err(e) = destination::check_std(&store, Std::Err) {
+        if destination::check_std(&store, Std::Out).is_ok() {
+            report(&mut io::stdout(), &e, false);
+        }
+        return ExitCode::FAILURE;
+    }
     let mut out = BufWriter::new(io::stdout().lock());
     let mut err = io::stderr().lock();
     let mut ctx = Context {
-        store: Store::new(cli.dir()),
+        store,
         today: Local::now().date_naive(),
         now: Utc::now(),
         color: color(io::stdout().is_terminal()),
@@ -46,7 +60,7 @@ fn main() -> ExitCode {
         out: &mut out,
         err: &mut err,
     };
-    let result = destination::check_stdout(&ctx.store)
+    let result = destination::check_std(&ctx.store, Std::Out)
         .and_then(|()| cli.run(&mut ctx))
         .and_then(|()| Ok(out.flush()?));
     match result {

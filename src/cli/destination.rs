@@ -186,30 +186,71 @@ pub fn create(store: &Store, path: &Path) -> Result<File, Error> {
     Ok(file)
 }
 
-/// Refuses standard output when it is a file of `store`: a shell
-/// redirection (`> STORE/p.jsonl`, `>> STORE/p.jsonl`) that would write a
-/// command's output into a stream. Anything but a regular file passes.
+/// One of the standard streams a shell may redirect into a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Std {
+    /// Standard output, file descriptor 1.
+    Out,
+    /// Standard error, file descriptor 2.
+    Err,
+}
+
+impl Std {
+    /// What the stream is called in messages.
+    fn words(self) -> &'static str {
+        match self {
+            Std::Out => "standard output",
+            Std::Err => "standard error",
+        }
+    }
+
+    /// What is sent to it, in a hint.
+    fn sent(self) -> &'static str {
+        match self {
+            Std::Out => "the output",
+            Std::Err => "standard error",
+        }
+    }
+
+    /// Its file descriptor's entry in /proc.
+    fn proc_path(self) -> &'static str {
+        match self {
+            Std::Out => "/proc/self/fd/1",
+            Std::Err => "/proc/self/fd/2",
+        }
+    }
+
+    /// The metadata of the file it is open on.
+    #[cfg(unix)]
+    fn metadata(self) -> Option<Metadata> {
+        use std::os::fd::AsFd;
+        let fd = match self {
+            Std::Out => std::io::stdout().as_fd().try_clone_to_owned(),
+            Std::Err => std::io::stderr().as_fd().try_clone_to_owned(),
+        };
+        fd.map(File::from).and_then(|file| file.metadata()).ok()
+    }
+}
+
+/// Refuses standard output or error (`which`) when it is a file of
+/// `store`: a shell redirection (`> STORE/p.jsonl`, `2>> STORE/p.jsonl`)
+/// that would write a command's output, or its error, into a stream.
+/// Anything but a regular file passes.
 ///
 /// # Errors
 ///
 /// [`Error::Invalid`] naming the store's file.
-pub fn check_stdout(store: &Store) -> Result<(), Error> {
+pub fn check_std(store: &Store, which: Std) -> Result<(), Error> {
     #[cfg(unix)]
     {
-        use std::os::fd::AsFd;
-        let Ok(meta) = std::io::stdout()
-            .as_fd()
-            .try_clone_to_owned()
-            .map(File::from)
-            .and_then(|file| file.metadata())
-        else {
+        let Some(meta) = which.metadata() else {
             return Ok(());
         };
         if !meta.is_file() {
             return Ok(());
         }
         // the name it was opened by, where the system tells it
-        let named = fs::read_link("/proc/self/fd/1").ok();
+        let named = fs::read_link(which.proc_path()).ok();
         let taken = match &named {
             Some(path) => store.taken_by(path, Some(&meta)),
             None => store.same_file(&meta),
@@ -217,15 +258,16 @@ pub fn check_stdout(store: &Store) -> Result<(), Error> {
         if let Some(taken) = taken {
             return Err(Error::Invalid {
                 message: format!(
-                    "standard output is {}, {}",
+                    "{} is {}, {}",
+                    which.words(),
                     taken.file.display(),
                     taken.role.words()
                 ),
-                hint: Some(
-                    "send the output to a file outside the store (a shell's > empties its \
-                     file even before pactlog starts: `pactlog verify` shows whether it did)"
-                        .into(),
-                ),
+                hint: Some(format!(
+                    "send {} to a file outside the store (a shell's > empties its file even \
+                     before pactlog starts: `pactlog verify` shows whether it did)",
+                    which.sent()
+                )),
             });
         }
     }
@@ -290,41 +332,37 @@ fn read_at(mut file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usiz
     file.read(buf)
 }
 
-/// Refuses standard output when it is a file that holds a stream of any
-/// store: checked before anything is printed, `--help` and `--version`
-/// included, where the store is not known yet.
+/// Refuses standard output or error (`which`) when it is a file that holds
+/// a stream of any store: checked before anything is printed, `--help` and
+/// `--version` included, where the store is not known yet.
 ///
 /// # Errors
 ///
 /// [`Error::Invalid`] naming the file.
-pub fn check_stdout_holds_no_stream() -> Result<(), Error> {
+pub fn check_holds_no_stream(which: Std) -> Result<(), Error> {
     #[cfg(target_os = "linux")]
     {
-        use std::os::fd::AsFd;
-        let regular = std::io::stdout()
-            .as_fd()
-            .try_clone_to_owned()
-            .map(File::from)
-            .and_then(|file| file.metadata())
-            .is_ok_and(|meta| meta.is_file());
-        // standard output may be open for writing only: it is opened again
-        // to read, through /proc's link to it, which is followed on purpose
+        let regular = which.metadata().is_some_and(|meta| meta.is_file());
+        // it may be open for writing only: it is opened again to read,
+        // through /proc's link to it, which is followed on purpose
         if regular
-            && let Ok(file) = File::open("/proc/self/fd/1")
+            && let Ok(file) = File::open(which.proc_path())
             && file.metadata().is_ok_and(|meta| meta.is_file())
             && is_a_stream(&file)
         {
-            let name = fs::read_link("/proc/self/fd/1").unwrap_or_default();
+            let name = fs::read_link(which.proc_path()).unwrap_or_default();
             return Err(Error::Invalid {
-                message: format!("standard output is {}, a pactlog stream", name.display()),
-                hint: Some(
-                    "send the output to a file that holds no stream (a shell's > empties its \
-                     file even before pactlog starts: `pactlog verify` shows whether it did)"
-                        .into(),
-                ),
+                message: format!("{} is {}, a pactlog stream", which.words(), name.display()),
+                hint: Some(format!(
+                    "send {} to a file that holds no stream (a shell's > empties its file \
+                     even before pactlog starts: `pactlog verify` shows whether it did)",
+                    which.sent()
+                )),
             });
         }
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = which;
     Ok(())
 }
 

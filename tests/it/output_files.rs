@@ -221,6 +221,67 @@ fn standard_output_redirected_into_a_stream_is_refused() {
     );
 }
 
+#[test]
+fn standard_error_redirected_into_a_stream_is_refused_and_said_on_standard_output() {
+    let store = one_pact();
+    let append = || {
+        OpenOptions::new()
+            .append(true)
+            .open(store.stream("p"))
+            .expect("the stream")
+    };
+    // as `pactlog status nope 2>> STORE/p.jsonl` runs it: the error it
+    // would print must not become a line of the stream
+    for command in [&["status", "nope"][..], &["list"], &["--help"]] {
+        let before = store.snapshot();
+        let run = store.cmd(command).stderr(append()).run();
+        assert_eq!(run.code, 1, "{command:?}");
+        assert_eq!(
+            store.redact(&run.stdout),
+            "error: standard error is [store]/p.jsonl, a pactlog stream\n\
+             hint: send standard error to a file that holds no stream (a shell's > empties \
+             its file even before pactlog starts: `pactlog verify` shows whether it did)\n",
+            "{command:?}"
+        );
+        assert_eq!(store.snapshot(), before, "{command:?} changed the store");
+    }
+    // `&>> STORE/p.jsonl`: both into the stream, and nothing is written
+    let before = store.snapshot();
+    let run = store
+        .cmd(&["timeline", "--svg", "-"])
+        .stdout(append())
+        .stderr(append())
+        .run();
+    assert_eq!(run.code, 1);
+    assert_eq!(store.snapshot(), before, "the stream was written");
+    // the store's other files are refused by name too: the cache, here
+    store.ok(&["list"]);
+    let cache = store.path().join(".pactlog-cache");
+    if cache.exists() {
+        let before = fs::read(&cache).expect("the cache");
+        let into_cache = OpenOptions::new()
+            .append(true)
+            .open(&cache)
+            .expect("the cache");
+        let run = store.cmd(&["status", "nope"]).stderr(into_cache).run();
+        assert_eq!(run.code, 1);
+        assert!(
+            run.stdout.starts_with("error: standard error is ") && run.stdout.contains("cache"),
+            "{}",
+            run.stdout
+        );
+        assert_eq!(fs::read(&cache).expect("the cache"), before);
+    } else {
+        eprintln!("skipped: the cache part, as no cache was written (no cache key)");
+    }
+    // standard error to a file anywhere else takes errors as ever
+    let files = Files::new();
+    let err = fs::File::create(files.path("errors.txt")).expect("a file");
+    let run = store.cmd(&["status", "nope"]).stderr(err).run();
+    assert_eq!(run.code, 1);
+    assert!(files.read("errors.txt").starts_with("error: "));
+}
+
 /// A directory name with a line break, an escape sequence that would turn
 /// a terminal's text red, and a mark that would show what follows it
 /// backwards.
