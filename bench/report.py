@@ -125,6 +125,11 @@ for name, label, target in [
     if kib is not None:
         out.append(f"| {label} | {kib / 1024:.1f} MiB | {target} |")
 out.append("")
+# the figures of bench/memory, which measures memory at scale apart
+memory = Path(__file__).with_name("MEMORY.md")
+if memory.exists():
+    out.append(memory.read_text().strip())
+    out.append("")
 notes = Path(__file__).with_name("NOTES.md")
 if notes.exists():
     out.append(notes.read_text().strip())
