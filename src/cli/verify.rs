@@ -50,6 +50,9 @@ struct Report {
     streams: Vec<StreamReport>,
     /// The journal of an import that did not finish, if one is left.
     unfinished_import: Option<String>,
+    /// Whether that journal is damaged (or not a file pactlog wrote), so
+    /// that every command that records stops until a person looks.
+    journal_damaged: bool,
     /// The cache, when there is one to check.
     cache: Option<CacheReport>,
 }
@@ -141,6 +144,7 @@ impl Args {
             streams,
             unfinished_import: journal::pending(store.dir())
                 .then(|| journal::path(store.dir()).display().to_string()),
+            journal_damaged: journal::check(store.dir()).is_err(),
             cache,
         };
         if self.json {
@@ -418,12 +422,23 @@ fn write_text(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
         }
     }
     if let Some(journal) = &report.unfinished_import {
-        writeln!(
-            out,
-            "warning: {}: an import did not finish; the next command that records \
-             (an append, a note, or `pactlog repair PACT`) carries it out to the end",
-            one_line(journal)
-        )?;
+        if report.journal_damaged {
+            writeln!(
+                out,
+                "warning: {}: the journal of an import that did not finish is damaged, \
+                 not a file pactlog wrote, or from a newer pactlog: every command that \
+                 records stops until a person looks (it holds the lines the import was \
+                 adding and names the hidden files its new streams are staged in)",
+                one_line(journal)
+            )?;
+        } else {
+            writeln!(
+                out,
+                "warning: {}: an import did not finish; the next command that records \
+                 (an append, a note, or `pactlog repair PACT`) carries it out to the end",
+                one_line(journal)
+            )?;
+        }
     }
     let failed = report.streams.iter().filter(|s| !s.ok).count();
     let warnings: usize = report

@@ -339,28 +339,28 @@ fn append(dir: &Path, pact: &PactId, at: u64, lines: &[u8]) -> Result<(), Error>
     append_or_undo(&file, &path, &lines[held..], false)
 }
 
-/// Carries out a journal left by an import that did not finish, if there
-/// is one. Call it holding the store's exclusive lock
-/// ([`Store::lock_dir`]), which keeps every other pactlog writer out. Every
-/// entry is checked before anything is written, so a journal that cannot be
-/// carried out whole changes nothing; each stream is open only while it is
-/// looked at or written, however many the journal names.
+/// Whether an import left its journal: `Ok(true)` when it did, and the
+/// journal is one that [`finish`] can carry out (as far as it can tell
+/// without looking at the streams), `Ok(false)` when there is none.
 ///
 /// # Errors
 ///
-/// [`Error::Journal`] when the journal is damaged, or names one pact twice
-/// (no import writes such a journal), and [`Error::JournalConflict`] when
-/// a stream or a staged file is not as the import left it: then nothing is
-/// written, and the journal is left for a person to look at. [`Error::Io`] when a file
-/// cannot be read or written: then the journal is left too, and carrying
-/// it out again later finishes what was begun.
-pub fn finish(dir: &Path) -> Result<(), Error> {
+/// [`Error::Journal`] when the journal is damaged (or a link, a FIFO, a
+/// directory, or from a newer pactlog), which stops every writer;
+/// [`Error::Io`] when it cannot be read.
+pub fn check(dir: &Path) -> Result<bool, Error> {
+    load(dir).map(|entries| entries.is_some())
+}
+
+/// The journal's entries, read and checked whole; `None` when there is no
+/// journal.
+fn load(dir: &Path) -> Result<Option<Vec<Entry>>, Error> {
     let journal = path(dir);
     let damaged = || Error::Journal {
         path: journal.clone(),
     };
     match fs::symlink_metadata(&journal) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io("read", &journal)(e)),
         // a link or a directory is no journal pactlog wrote
         Ok(meta) if !meta.is_file() => return Err(damaged()),
@@ -381,9 +381,36 @@ pub fn finish(dir: &Path) -> Result<(), Error> {
     let once = entries.iter().all(|entry| match entry {
         Entry::Append { pact, .. } | Entry::Link { pact, .. } => pacts.insert(pact),
     });
-    if !once {
+    // and a staged file is named as an import names one
+    let named = entries.iter().all(|entry| match entry {
+        Entry::Link { pact, staged } => staged_name(pact, staged),
+        Entry::Append { .. } => true,
+    });
+    if !once || !named {
         return Err(damaged());
     }
+    Ok(Some(entries))
+}
+
+/// Carries out a journal left by an import that did not finish, if there
+/// is one. Call it holding the store's exclusive lock
+/// ([`Store::lock_dir`]), which keeps every other pactlog writer out. Every
+/// entry is checked before anything is written, so a journal that cannot be
+/// carried out whole changes nothing; each stream is open only while it is
+/// looked at or written, however many the journal names.
+///
+/// # Errors
+///
+/// [`Error::Journal`] when the journal is damaged, or names one pact twice
+/// (no import writes such a journal), and [`Error::JournalConflict`] when
+/// a stream or a staged file is not as the import left it: then nothing is
+/// written, and the journal is left for a person to look at. [`Error::Io`] when a file
+/// cannot be read or written: then the journal is left too, and carrying
+/// it out again later finishes what was begun.
+pub fn finish(dir: &Path) -> Result<(), Error> {
+    let Some(entries) = load(dir)? else {
+        return Ok(());
+    };
     // every entry is checked before anything is written
     for entry in &entries {
         match entry {
@@ -399,9 +426,6 @@ pub fn finish(dir: &Path) -> Result<(), Error> {
                 held(&file, &path, *at, lines.as_bytes())?;
             }
             Entry::Link { pact, staged } => {
-                if !staged_name(pact, staged) {
-                    return Err(damaged());
-                }
                 to_link(dir, pact, staged)?;
             }
         }

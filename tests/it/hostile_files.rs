@@ -248,3 +248,51 @@ fn repair_leaves_a_stream_with_another_name_alone() {
         .any(|e| e.unwrap().file_name().to_string_lossy().contains("torn"));
     assert!(!copied, "no quarantine file was made");
 }
+
+#[cfg(unix)]
+#[test]
+fn verify_calls_a_journal_writers_refuse_damaged_not_unfinished() {
+    let outside = Files::new();
+    let elsewhere = outside.write("journal", "[]");
+    type Plant = fn(&Path, &Path) -> bool;
+    let cases: [(&str, Plant); 3] = [
+        ("bytes that are no journal", |journal, _| {
+            std::fs::write(journal, "not a journal\n").unwrap();
+            true
+        }),
+        ("a symbolic link", |journal, target| {
+            std::os::unix::fs::symlink(target, journal).unwrap();
+            true
+        }),
+        ("a FIFO", |journal, _| mkfifo(journal)),
+    ];
+    for (what, plant) in cases {
+        let store = Store::new().with_gsomia();
+        let journal = store.path().join(".pactlog-journal");
+        if !plant(&journal, Path::new(&elsewhere)) {
+            continue;
+        }
+        let verify = run_bounded(store.path(), &["verify"]);
+        assert_eq!(verify.code, 0, "{what}: {verify:?}");
+        let said = format!("{}{}", verify.stdout, verify.stderr);
+        assert!(
+            said.contains("the journal of an import that did not finish is damaged")
+                && !said.contains("carries it out to the end"),
+            "{what}: {said}"
+        );
+        let json = run_bounded(store.path(), &["verify", "--json"]);
+        let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+        assert_eq!(report["journal_damaged"], true, "{what}");
+        // as writers find it
+        let append = run_bounded(
+            store.path(),
+            &["append", "gsomia", "normalized", "--on", "2023-03-21"],
+        );
+        assert_eq!(append.code, 1, "{what}");
+        assert!(
+            append.stderr.contains("is damaged"),
+            "{what}: {}",
+            append.stderr
+        );
+    }
+}
