@@ -32,7 +32,7 @@ pub use crate::log::layout::{STAGED_SUFFIX, STAGING_PREFIX, STREAM_EXTENSION, sy
 pub(crate) use crate::log::layout::{append_or_undo, open_stream, stream_name};
 use crate::log::stream::{self, Folded, FromRecord, Index, Line, MAX_LINE, ReadError, Stream};
 use crate::model::error::{Error, Rollback, StreamProblem};
-use crate::model::event::{Event, EventBody, Fact};
+use crate::model::event::{Event, EventBody, Fact, Hash};
 use crate::model::pact::{Pact, PactId};
 use crate::model::time::to_recorded;
 
@@ -333,14 +333,8 @@ impl Store {
         pact.counted()?;
         let names = self.names()?;
         names.check_free(&pact)?;
-        let event = Event {
-            pact: pact.id.clone(),
-            seq: 1,
-            id: Uuid::now_v7(),
-            recorded: to_recorded(now),
-            body: EventBody::Registered(pact),
-            prev: None,
-        };
+        let id = pact.id.clone();
+        let event = Tail::default().next(&id, EventBody::Registered(pact), now);
         let line = line_of(&event)?;
         let staging = self.stage(Some(lock))?;
         staging.write(&event.pact, line.as_bytes(), true)?;
@@ -499,18 +493,54 @@ impl Store {
             });
         }
         let body = decide(&stream)?;
-        let latest = stream.events.last().map(|e| e.recorded);
-        let event = Event {
-            pact: id.clone(),
-            seq: last + 1,
-            id: Uuid::now_v7(),
-            recorded: to_recorded(now).max(latest.unwrap_or_default()),
-            body,
-            prev: Some(stream.head),
+        let tail = Tail {
+            seq: last,
+            head: Some(stream.head),
+            recorded: stream.events.last().map(|e| e.recorded),
         };
+        let event = tail.next(id, body, now);
         let line = line_of(&event)?;
         append_or_undo(&open.file, &path, line.as_bytes(), true)?;
         Ok(event)
+    }
+}
+
+/// Where a stream ends: what the next event follows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tail {
+    /// The last event's seq: 0 for a stream not begun.
+    pub seq: u64,
+    /// The hash of the last line.
+    pub head: Option<Hash>,
+    /// When the last event was recorded.
+    pub recorded: Option<DateTime<Utc>>,
+}
+
+impl Tail {
+    /// The event that records `body` after this tail of the stream of
+    /// `pact`: the next seq, a new id, the hash of the line before, and
+    /// `now` as the time recorded, to the microsecond a line holds, or the
+    /// last event's time if that is later (recorded times never go back
+    /// along a stream). Every event pactlog writes is made here.
+    pub fn next(&self, pact: &PactId, body: EventBody, now: DateTime<Utc>) -> Event {
+        let now = to_recorded(now);
+        Event {
+            pact: pact.clone(),
+            seq: self.seq + 1,
+            id: Uuid::now_v7(),
+            recorded: self.recorded.map_or(now, |last| now.max(last)),
+            body,
+            prev: self.head,
+        }
+    }
+
+    /// The tail once `event`, whose line hashes to `head`, is appended.
+    pub fn after(event: &Event, head: Hash) -> Tail {
+        Tail {
+            seq: event.seq,
+            head: Some(head),
+            recorded: Some(event.recorded),
+        }
     }
 }
 

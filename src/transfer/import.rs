@@ -26,14 +26,13 @@ use uuid::Uuid;
 use crate::StreamProblem;
 use crate::log::codec::Record;
 use crate::log::journal::{self, Entry};
-use crate::log::store::{Lines, Names, Staging, Store};
+use crate::log::store::{Lines, Names, Staging, Store, Tail};
 use crate::log::stream::{self, Index, MAX_LINE};
 use crate::model::error::{Error, LifecycleError};
 use crate::model::event::{Event, EventBody, Fact, Hash, StatusChange, What};
 use crate::model::limits;
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
-use crate::model::time::to_recorded;
 use crate::model::time::{parse_date, shown};
 use crate::replay::{Step, Steps, retraction_breaks};
 use crate::transfer::cell;
@@ -345,9 +344,8 @@ struct Building {
     existing: Option<u64>,
     /// The lines not yet written (for a new pact, those not yet staged).
     lines: Vec<u8>,
-    last_seq: u64,
-    last_hash: Option<Hash>,
-    last_recorded: DateTime<Utc>,
+    /// Where the stream ends, with the lines written so far.
+    tail: Tail,
     /// The timeline so far, each status keyed by whether the stream held it
     /// before the import.
     steps: Steps<bool>,
@@ -371,19 +369,10 @@ struct Recorded {
 
 impl Building {
     fn append(&mut self, id: &PactId, body: EventBody, now: DateTime<Utc>) -> u64 {
-        let event = Event {
-            pact: id.clone(),
-            seq: self.last_seq + 1,
-            id: Uuid::now_v7(),
-            recorded: to_recorded(now).max(self.last_recorded),
-            body,
-            prev: self.last_hash,
-        };
+        let event = self.tail.next(id, body, now);
         let start = self.lines.len();
         event.write_line(&mut self.lines);
-        self.last_hash = Some(Hash::of(&self.lines[start..]));
-        self.last_seq = event.seq;
-        self.last_recorded = event.recorded;
+        self.tail = Tail::after(&event, Hash::of(&self.lines[start..]));
         self.lines.push(b'\n');
         event.seq
     }
@@ -523,9 +512,7 @@ impl Checker<'_> {
                 None => Building {
                     existing: None,
                     lines: Vec::new(),
-                    last_seq: 0,
-                    last_hash: None,
-                    last_recorded: DateTime::<Utc>::MIN_UTC,
+                    tail: Tail::default(),
                     steps: Steps::new(),
                     name: String::new(),
                     recorded: None,
@@ -539,7 +526,7 @@ impl Checker<'_> {
         }
         let Pending { id, stream, .. } = &mut pacts[job.slot];
         let before = stream.lines.len();
-        if stream.last_seq == 0 {
+        if stream.tail.seq == 0 {
             let name = row
                 .name
                 .map(|name| limits::check_text("name", &name, limits::NAME));
@@ -1051,7 +1038,7 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
     // each status's date, line and whether it was withdrawn
     let mut statuses: Vec<(NaiveDate, u32, Status, bool)> = Vec::new();
     let mut offsets = Vec::new();
-    let mut last_recorded = DateTime::<Utc>::MIN_UTC;
+    let mut last_recorded = None;
     let (stream, _, index) = store.fold_indexed(id, |line| {
         // (a line of a stream pactlog reads is numbered within a u32)
         let number = line.number as u32;
@@ -1068,7 +1055,7 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
         if by_event {
             offsets.push(line.offset);
         }
-        last_recorded = line.fact.recorded;
+        last_recorded = Some(line.fact.recorded);
         Ok(())
     })?;
     statuses.retain(|s| !s.3);
@@ -1081,9 +1068,11 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
     Ok(Building {
         existing: Some(stream.len),
         lines: Vec::new(),
-        last_seq: stream.events as u64,
-        last_hash: Some(stream.head),
-        last_recorded,
+        tail: Tail {
+            seq: stream.events as u64,
+            head: Some(stream.head),
+            recorded: last_recorded,
+        },
         steps,
         name: stream.pact.name,
         recorded: by_event.then_some(Recorded {
