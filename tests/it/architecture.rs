@@ -157,13 +157,46 @@ fn module_of(tree: &Tree, path: &[String]) -> String {
         .unwrap_or_default()
 }
 
+/// What the crate root re-exports (`pub use model::event::Event;`): each
+/// name, with the file that holds it.
+fn reexports(tree: &Tree) -> BTreeMap<String, String> {
+    let root = tree.get("").map(|text| code(text)).unwrap_or_default();
+    let mut names = BTreeMap::new();
+    let mut rest = root.as_str();
+    while let Some(at) = rest.find("pub use ") {
+        rest = &rest[at + "pub use ".len()..];
+        let (paths, used) = path_at(rest);
+        for path in paths {
+            if let Some(name) = path.last() {
+                names.insert(name.clone(), module_of(tree, &path));
+            }
+        }
+        rest = &rest[used..];
+    }
+    names
+}
+
+/// The file that holds the item at `path`, a path below `crate::`: a
+/// name the root re-exports is the file it comes from.
+fn file_of(tree: &Tree, reexported: &BTreeMap<String, String>, path: &[String]) -> String {
+    match module_of(tree, path).as_str() {
+        "" => path
+            .first()
+            .and_then(|name| reexported.get(name))
+            .cloned()
+            .unwrap_or_default(),
+        module => module.to_owned(),
+    }
+}
+
 /// Each file's uses of other files, test modules left out.
 fn graph(tree: &Tree) -> BTreeMap<String, BTreeSet<String>> {
+    let reexported = reexports(tree);
     tree.iter()
         .map(|(module, text)| {
             let uses = crate_paths(&code(text))
                 .iter()
-                .map(|path| module_of(tree, path))
+                .map(|path| file_of(tree, &reexported, path))
                 .filter(|used| {
                     used != module && !module.starts_with(&format!("{used}::")) && !used.is_empty()
                 })
@@ -295,6 +328,10 @@ fn every_layer_uses_only_the_layers_below_it_that_its_docs_name() {
         "{:?}",
         graph["replay"]
     );
+    // and a name the crate root re-exports, by the file it is from
+    let reexported = reexports(&tree);
+    assert_eq!(reexported["Store"], "log::store");
+    assert_eq!(reexported["StreamProblem"], "model::error");
     let problems = problems(&tree);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -371,6 +408,23 @@ fn a_use_of_a_layer_above_or_of_one_not_named_is_found() {
     assert_eq!(
         problems(&claims),
         ["log says it depends on replay, which is not a layer below it"]
+    );
+
+    // through a name the crate root re-exports
+    let mut reexported = small_tree(&[
+        ("log::store", "pub struct Store;\n"),
+        (
+            "model::pact",
+            "use crate::Store;\nfn f() { crate::Store::new(); }\n",
+        ),
+    ]);
+    reexported.insert(
+        "".into(),
+        "pub mod log;\npub use log::store::{Store};\n".into(),
+    );
+    assert_eq!(
+        problems(&reexported),
+        ["model::pact uses log::store, but model's docs do not say it depends on log"]
     );
 
     let stray = small_tree(&[("util", "")]);
