@@ -62,6 +62,15 @@ impl Store {
         self.cmd(args).run()
     }
 
+    /// The stream of pact `id`, open for appending, as a shell's `>>`
+    /// opens it.
+    pub fn appending(&self, id: &str) -> std::fs::File {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.stream(id))
+            .expect("the stream")
+    }
+
     /// Runs a command that must succeed, and returns its stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let run = self.run(args);

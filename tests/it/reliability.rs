@@ -711,10 +711,7 @@ fn import_cut_short() -> (Store, Snapshot, Snapshot) {
     });
     write_journal(&crashed, &journal);
     let append = |id: &str, bytes: &[u8]| {
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(crashed.stream(id))
-            .expect("a stream");
+        let mut file = crashed.appending(id);
         std::io::Write::write_all(&mut file, bytes).expect("append");
     };
     append("gsomia", gsomia.as_bytes());
@@ -819,10 +816,7 @@ fn an_import_journal_that_no_longer_fits_its_streams_or_is_damaged_is_left_for_a
     // none of them: nothing is written unless all of the journal can be
     let (store, was, _) = import_cut_short();
     std::fs::write(store.stream("gsomia"), &was["gsomia.jsonl"]).expect("undo");
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(store.stream("aa"))
-        .expect("a stream");
+    let mut file = store.appending("aa");
     std::io::Write::write_all(&mut file, b"XYZ").expect("append");
     let refused = store.refuses(&["note", "gsomia", "after", "--on", "2025-06-01"], 1);
     assert!(

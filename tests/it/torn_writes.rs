@@ -8,7 +8,7 @@
 //! EFBIG where a full disk makes it fail with ENOSPC, part-way through the
 //! same `write`, and pactlog undoes both alike, so the limit stands for both.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, Output, Stdio};
@@ -406,10 +406,7 @@ fn readers_meeting_a_line_half_written_wait_for_it_and_report_no_damage() {
 
     // as an append does: the stream's exclusive lock, then the line; here
     // the line is left half written while the readers start
-    let mut appending = OpenOptions::new()
-        .append(true)
-        .open(store.stream("gsomia"))
-        .expect("the stream");
+    let mut appending = store.appending("gsomia");
     appending.lock().expect("the stream's lock");
     appending.write_all(first).expect("half the line");
     let timeline = Files::new();
