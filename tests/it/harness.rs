@@ -199,7 +199,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_pactlog");
 
 /// `command` without what it would inherit that changes what pactlog does:
 /// a store named by `PACTLOG_DIR`, colour asked for or refused.
-fn clean_env(command: &mut Command) -> &mut Command {
+pub fn clean_env(command: &mut Command) -> &mut Command {
     command
         .env_remove("PACTLOG_DIR")
         .env_remove("NO_COLOR")

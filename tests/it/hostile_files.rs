@@ -209,6 +209,8 @@ fn a_fifo_named_like_the_journal_is_refused_by_writers_without_waiting() {
     if !mkfifo(&store.path().join(".pactlog-journal")) {
         return;
     }
+    // (no snapshot of the store: reading the FIFO would wait)
+    let before = std::fs::read(store.stream("gsomia")).unwrap();
     let append = run_bounded(
         store.path(),
         &["append", "gsomia", "normalized", "--on", "2023-03-21"],
@@ -219,9 +221,14 @@ fn a_fifo_named_like_the_journal_is_refused_by_writers_without_waiting() {
         "the journal is named: {}",
         append.stderr
     );
-    let before = std::fs::read(store.stream("gsomia")).unwrap();
+    assert_eq!(std::fs::read(store.stream("gsomia")).unwrap(), before);
     let register = run_bounded(store.path(), &["register", "b", "--name", "B"]);
     assert_eq!(register.code, 1);
+    assert!(
+        register.stderr.contains(".pactlog-journal"),
+        "the journal is named: {}",
+        register.stderr
+    );
     assert_eq!(std::fs::read(store.stream("gsomia")).unwrap(), before);
     assert!(!store.stream("b").exists());
     // reading still answers

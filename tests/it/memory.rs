@@ -11,7 +11,7 @@ use chrono::{DateTime, Days, NaiveDate};
 use pactlog::{Event, EventBody, Hash, Pact, PactId, Status, StatusChange};
 use uuid::Uuid;
 
-use crate::harness::{Run, Store};
+use crate::harness::{Run, Store, clean_env};
 
 /// GNU time, which measures a command's peak resident set.
 const TIME: &str = "/usr/bin/time";
@@ -25,7 +25,7 @@ fn measured(store: &Path, args: &[&str]) -> Option<(Run, f64)> {
         return None;
     }
     let report = tempfile::NamedTempFile::new().expect("a temporary file");
-    let output = Command::new(TIME)
+    let output = clean_env(&mut Command::new(TIME))
         .arg("-f")
         .arg("%M")
         .arg("-o")
@@ -34,7 +34,6 @@ fn measured(store: &Path, args: &[&str]) -> Option<(Run, f64)> {
         .arg("--dir")
         .arg(store)
         .args(args)
-        .env_remove("PACTLOG_DIR")
         .output()
         .expect("GNU time runs pactlog");
     let report = std::fs::read_to_string(report.path()).expect("GNU time's report");
