@@ -246,8 +246,12 @@ fn completions_for_every_shell_mention_the_subcommands() {
         assert_eq!(run.code, 0, "{shell}");
         let script = run.stdout;
         assert!(!script.trim().is_empty(), "{shell}");
+        // as a word of its own: `log` is in every "pactlog"
+        let words: Vec<&str> = script
+            .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
+            .collect();
         for command in subcommands() {
-            assert!(script.contains(&command), "{shell}: {command}");
+            assert!(words.contains(&command.as_str()), "{shell}: {command}");
         }
     }
     assert_eq!(pactlog(&["completions", "tcsh"]).run().code, 2);
@@ -292,22 +296,6 @@ fn bash_completion_loads_and_completes_subcommands_and_flags() {
         complete("pactlog import --cr", 2, "--cr", "import"),
         ["--create-pacts"]
     );
-}
-
-#[test]
-fn man_prints_a_roff_page() {
-    let run = pactlog(&["man"]).run();
-    assert_eq!(run.code, 0);
-    let page = run.stdout;
-    assert!(
-        page.lines().any(|l| l.starts_with(".TH pactlog 1")),
-        "{}",
-        &page[..page.len().min(400)]
-    );
-    assert!(page.contains(".SH NAME"));
-    for command in subcommands() {
-        assert!(page.contains(&command), "{command}");
-    }
 }
 
 #[test]
