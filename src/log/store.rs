@@ -598,6 +598,8 @@ pub struct Staging {
     /// The streams begun, each with the name of its file in `path`, ours
     /// to remove.
     begun: Mutex<Vec<(PactId, String)>>,
+    /// Where each pact's stream is in `begun` (locked after it).
+    places: Mutex<HashMap<PactId, usize>>,
     /// Set once `path` has become the store.
     placed: bool,
 }
@@ -619,6 +621,7 @@ impl Store {
                 dir,
                 whole: false,
                 begun: Mutex::new(Vec::new()),
+                places: Mutex::new(HashMap::new()),
                 placed: false,
             });
         }
@@ -646,6 +649,7 @@ impl Store {
             path,
             whole: true,
             begun: Mutex::new(Vec::new()),
+            places: Mutex::new(HashMap::new()),
             placed: false,
         };
         Ok(staging)
@@ -681,11 +685,20 @@ impl Staging {
             let (name, how) = if begin {
                 (stream_name(id), OFlags::CREATE | OFlags::EXCL)
             } else {
-                let name = begun
-                    .iter()
-                    .find(|(begun, _)| begun == id)
-                    .map_or_else(|| stream_name(id), |(_, name)| name.clone());
-                (name, OFlags::APPEND)
+                // found by its id, not by a search: an import adds to
+                // thousands of streams begun, in any order
+                let Some(&at) = self
+                    .places
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(id)
+                else {
+                    return Err(Error::Invalid {
+                        message: format!("no stream of pact '{id}' was begun to add to"),
+                        hint: None,
+                    });
+                };
+                (begun[at].1.clone(), OFlags::APPEND)
             };
             let file = rustix::fs::openat(
                 &self.dir,
@@ -698,6 +711,8 @@ impl Staging {
         };
         let path = self.path.join(&name);
         if begin {
+            let mut places = self.places.lock().unwrap_or_else(PoisonError::into_inner);
+            places.insert(id.clone(), begun.len());
             begun.push((id.clone(), name));
         }
         drop(begun);
