@@ -1194,6 +1194,8 @@ pub fn plan_jsonl(
     let mut staging: Option<Staging> = None;
     let mut unwritten: Vec<usize> = Vec::new();
     let mut held = 0;
+    // the stream of the pact whose lines came last stays open
+    let mut open: Option<(usize, Lines)> = None;
     // a line recorded after this is looked at again once all are read
     let started = Utc::now();
     let mut input = input;
@@ -1241,7 +1243,7 @@ pub fn plan_jsonl(
         };
         let pact = &mut pacts[slot];
         let before = pact.lines.len();
-        pact.take(number, body, record, started);
+        pact.take((number, body, record), started, (store, slot, &mut open));
         if pact.new && pact.lines.len() > before {
             if before == 0 {
                 unwritten.push(slot);
@@ -1388,8 +1390,8 @@ struct Incoming {
 
 /// How a pact's lines go along with the stream the store holds of it.
 struct Held {
-    /// The stream, open after it was checked whole.
-    lines: Lines,
+    /// How many bytes of it were checked.
+    len: u64,
     /// How many events it holds.
     events: usize,
     /// Where its next line begins.
@@ -1403,10 +1405,12 @@ impl Incoming {
         let exists = store.stream_path(&id).exists();
         let mut store_len = 0;
         let held = exists.then(|| {
-            store.fold(&id, |_| Ok(())).map(|(folded, lines)| {
+            // (its file is let go: a restore may name thousands of pacts,
+            // and each is opened again as its lines come)
+            store.fold(&id, |_| Ok(())).map(|(folded, _)| {
                 store_len = folded.len;
                 Held {
-                    lines,
+                    len: folded.len,
                     events: folded.events,
                     offset: 0,
                     parted: false,
@@ -1430,7 +1434,14 @@ impl Incoming {
     }
 
     /// Takes the pact's next line, input line `number`, read as `record`.
-    fn take(&mut self, number: u64, body: &[u8], record: Record<'_>, started: DateTime<Utc>) {
+    /// `open` is the one stream of the store held open, with the place of
+    /// its pact among the file's: this pact's is `slot`.
+    fn take(
+        &mut self,
+        (number, body, record): (u64, &[u8], Record<'_>),
+        started: DateTime<Utc>,
+        (store_of, slot, open): (&Store, usize, &mut Option<(usize, Lines)>),
+    ) {
         if self.broken.is_some() {
             return;
         }
@@ -1442,7 +1453,13 @@ impl Incoming {
             && !store.parted
             && line <= store.events
         {
-            match store.lines.bytes(line, store.offset) {
+            let lines = match open {
+                Some((at, lines)) if *at == slot => Ok(lines),
+                _ => store_of
+                    .lines(&self.id, store.len)
+                    .map(|lines| &mut open.insert((slot, lines)).1),
+            };
+            match lines.and_then(|lines| lines.bytes(line, store.offset)) {
                 Ok(own) if own == body => {
                     store.offset += body.len() as u64 + 1;
                     held = true;

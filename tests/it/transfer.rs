@@ -1593,3 +1593,56 @@ fn a_sheet_imported_twice_is_refused_asking_whether_it_was_imported_before() {
          which event each is, and those recorded already are skipped\n"
     );
 }
+
+#[test]
+fn a_backup_of_many_pacts_imports_back_with_few_files_open() {
+    // 300 pacts, each a stream the store holds: a restore reads them in
+    // turn, holding one open at a time, under a limit of 64 open files
+    let files = Files::new();
+    let mut csv = String::from("pact,name,status,on\n");
+    for i in 0..300 {
+        csv.push_str(&format!("p{i:03},Pact {i},signed,2001-01-01\n"));
+        csv.push_str(&format!("p{i:03},,in_force,2002-01-01\n"));
+    }
+    let sheet = files.write("pacts.csv", csv);
+    let store = Store::new();
+    store.ok(&["import", &sheet, "--create-pacts"]);
+    let backup = files.write("backup.jsonl", store.ok(&["export"]));
+    let before = store.snapshot();
+    let run = store
+        .cmd(&["import", &backup, "--format", "jsonl"])
+        .ulimit("-n 64")
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("imported 0 events"),
+        "every line is recorded already: {}",
+        run.stdout
+    );
+    assert_eq!(store.snapshot(), before);
+    // a backup taken later, of one line more, adds that line to a copy
+    // of the store as it was
+    let copy = files.path("copy");
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(store.path())
+        .arg(&copy)
+        .status()
+        .expect("cp runs");
+    assert!(copied.success());
+    store.ok(&["note", "p299", "a remark", "--on", "2003-01-01"]);
+    let grown = files.write("grown.jsonl", store.ok(&["export"]));
+    let run = pactlog_in(&copy, &["import", &grown, "--format", "jsonl"])
+        .ulimit("-n 64")
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("imported 1 event "),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::read(std::path::Path::new(&copy).join("p299.jsonl")).expect("the stream"),
+        std::fs::read(store.stream("p299")).expect("the stream")
+    );
+}
