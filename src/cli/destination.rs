@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::log::journal;
 use crate::log::store::{STREAM_EXTENSION, Store};
 use crate::model::error::Error;
+use crate::model::format::MAX_LINE;
 use crate::replay::cache;
 
 /// How many symbolic links a path is followed through, as the kernel does.
@@ -305,16 +306,23 @@ fn refuse_file(store: &Store, path: &Path, file: &File, meta: &Metadata) -> Resu
 /// Whether the open `file` begins as a stream does: with a whole, sound
 /// registration line. It is read where it is, from its start.
 pub fn is_a_stream(file: &File) -> bool {
-    let mut first = vec![0; 64 * 1024];
-    let mut read = 0;
-    while read < first.len() {
-        match read_at(file, &mut first[read..], read as u64) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => read += n,
+    // read up to the first line's end, which is at most a line's length
+    // away, a little at a time: most files are told apart by their start
+    let mut first = Vec::new();
+    let mut chunk = [0; 4096];
+    let end = loop {
+        let read = match read_at(file, &mut chunk, first.len() as u64) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => &chunk[..n],
+        };
+        let seen = first.len();
+        first.extend_from_slice(read);
+        if !first.starts_with(b"{") || first.len() > MAX_LINE + 1 {
+            return false;
         }
-    }
-    let Some(end) = first[..read].iter().position(|&b| b == b'\n') else {
-        return false;
+        if let Some(at) = read.iter().position(|&b| b == b'\n') {
+            break seen + at;
+        }
     };
     crate::Event::from_line(&first[..end])
         .is_ok_and(|event| event.seq == 1 && matches!(event.body, crate::EventBody::Registered(_)))

@@ -382,3 +382,35 @@ fn a_stream_of_another_store_is_not_written_over() {
     assert!(stderr.contains("a pactlog stream"), "{stderr}");
     assert_eq!(other.snapshot(), before);
 }
+
+#[test]
+fn a_stream_whose_registration_is_longer_than_64_kib_is_still_a_stream() {
+    // 250 parties and a description of four-byte characters: a first line
+    // of about 80 KB, within a line's limit of 256 KiB
+    let wide = "\u{1f600}".repeat(60);
+    let parties: Vec<String> = (0..250).map(|i| format!("p{i:03}{wide}")).collect();
+    let description = format!("--description={}", "\u{1f600}".repeat(4000));
+    let mut args = vec!["register", "big", "--name", "Big", description.as_str()];
+    for party in &parties {
+        args.extend(["--party", party.as_str()]);
+    }
+    let other = Store::new();
+    other.ok(&args);
+    let first = fs::read_to_string(other.stream("big")).expect("the stream");
+    assert!(
+        first.len() > 64 * 1024,
+        "a first line of {} bytes",
+        first.len()
+    );
+    // a copy of it outside any store, which a shell appends to
+    let files = Files::new();
+    let copy = files.write("big.jsonl", &first);
+    let append = OpenOptions::new()
+        .append(true)
+        .open(&copy)
+        .expect("the copy");
+    let store = one_pact();
+    let stderr = store.cmd(&["export"]).stdout(append).run().fails(1);
+    assert!(stderr.contains("a pactlog stream"), "{stderr}");
+    assert_eq!(files.read("big.jsonl"), first);
+}
