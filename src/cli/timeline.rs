@@ -1,7 +1,7 @@
 //! `pactlog timeline`: a picture of the status intervals, as SVG or as a
 //! self-contained HTML page.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -171,8 +171,11 @@ impl Args {
                 written.map_err(|e| texts.failed.take().unwrap_or_else(|| e.into()))?;
                 continue;
             }
-            let file = destination::create(&ctx.store, path)?;
-            let mut out = BufWriter::with_capacity(64 * 1024, file);
+            // drawn aside first, then copied into the file: a picture that
+            // cannot be finished (a stream changed meanwhile) leaves the
+            // file as it was
+            let staged = tempfile::tempfile().map_err(Error::io("create a file for", path))?;
+            let mut out = BufWriter::with_capacity(64 * 1024, staged);
             let written = render(&chart, &mut out, &mut texts).and_then(|()| out.flush());
             written.map_err(|e| {
                 texts
@@ -180,6 +183,14 @@ impl Args {
                     .take()
                     .unwrap_or_else(|| Error::io("write", path)(e))
             })?;
+            let mut staged = out
+                .into_inner()
+                .map_err(|e| Error::io("write", path)(e.into_error()))?;
+            staged
+                .seek(SeekFrom::Start(0))
+                .map_err(Error::io("write", path))?;
+            let mut file = destination::create(&ctx.store, path)?;
+            io::copy(&mut staged, &mut file).map_err(Error::io("write", path))?;
             if self.json {
                 let file = path.to_string_lossy().into_owned();
                 files.push(Written { format, file });
