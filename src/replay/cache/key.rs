@@ -18,6 +18,8 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::log::files::{self, Refused};
+
 /// The environment variable naming the key file, in place of the one in
 /// the user's state directory.
 pub const ENV: &str = "PACTLOG_CACHE_KEY";
@@ -66,20 +68,16 @@ pub(crate) fn load(path: &Path) -> io::Result<Key> {
 /// The key at `path`: a regular file of [`LEN`] bytes that only its owner
 /// may read. A link is not followed.
 fn read(path: &Path) -> io::Result<Key> {
-    let mut options = fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // a FIFO planted there is not waited on, a link not followed
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
-    let file = options.open(path)?;
-    let meta = file.metadata()?;
     let unusable = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_owned());
-    if !meta.is_file() {
-        return Err(unusable("not a regular file"));
-    }
+    // a FIFO planted there is not waited on, a link not followed
+    let file = files::open_regular(path, fs::OpenOptions::new().read(true)).map_err(|refused| {
+        match refused {
+            Refused::Io(e) => e,
+            Refused::Link => unusable("a symbolic link"),
+            Refused::NotRegular => unusable("not a regular file"),
+        }
+    })?;
+    let meta = file.metadata()?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
