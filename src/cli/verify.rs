@@ -18,6 +18,7 @@ use crate::model::event::Hash;
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 use crate::model::time::shown;
+use crate::replay::breaks;
 use crate::replay::cache::{self, Audit, Audited, CacheFile, Found, Summing};
 
 /// Check streams and print their head hashes.
@@ -370,9 +371,8 @@ fn lifecycle(
     let mut forced_ones = Vec::new();
     let mut before: Option<(Status, bool)> = None;
     summing.walk(|line, on, status, forced| {
-        let from = before.map(|(status, _)| status);
-        let explained = forced || before.is_some_and(|(_, forced)| forced);
-        if !Status::may_follow(from, status) && !explained {
+        if breaks(before, (status, forced)) {
+            let from = before.map(|(status, _)| status);
             let problem = StreamProblem::BreaksLifecycle { from, to: status };
             problems.push(format!("{file}:{line}: {problem}"));
         }

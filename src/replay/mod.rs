@@ -344,9 +344,15 @@ pub(crate) type Step<'s, K> = (Status, NaiveDate, &'s K);
 /// the first) where the lifecycle does not allow it: it would repeat it,
 /// or it may not follow it and neither was forced.
 pub(crate) fn retraction_breaks(before: Option<(Status, bool)>, after: (Status, bool)) -> bool {
-    let from = before.map(|b| b.0);
+    before.map(|b| b.0) == Some(after.0) || breaks(before, after)
+}
+
+/// Whether `after` (a status, and whether it was recorded with `--force`)
+/// right after `before` (none: it is the first) breaks the lifecycle: it
+/// may not follow it, and neither side was forced, which excuses a step.
+pub(crate) fn breaks(before: Option<(Status, bool)>, after: (Status, bool)) -> bool {
     let excused = after.1 || before.is_some_and(|b| b.1);
-    from == Some(after.0) || !(excused || Status::may_follow(from, after.0))
+    !excused && !Status::may_follow(before.map(|b| b.0), after.0)
 }
 
 impl<K> Steps<K> {
