@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::cli::Context;
-use crate::cli::output::{Cell, Table, one_line};
+use crate::cli::output::{Cell, Table, one_line, plural};
 use crate::cli::style;
 use crate::log::journal;
 use crate::log::par;
@@ -393,7 +393,7 @@ fn write_text(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
             (Some(head), Some(events)) if s.ok => table.row([
                 Cell::styled("ok", style::status(Status::InForce)),
                 Cell::from(s.pact.to_string()),
-                Cell::from(plural(events, "event")),
+                Cell::from(plural(events as u64, "event")),
                 Cell::from(format!("head {head}")),
             ]),
             _ => table.row([
@@ -415,10 +415,10 @@ fn write_text(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
     }
     if let Some(cache) = &report.cache {
         for problem in &cache.problems {
-            writeln!(out, "problem: {problem}")?;
+            writeln!(out, "problem: {}", one_line(problem))?;
         }
         for warning in &cache.warnings {
-            writeln!(out, "warning: {warning}")?;
+            writeln!(out, "warning: {}", one_line(warning))?;
         }
     }
     if let Some(journal) = &report.unfinished_import {
@@ -450,21 +450,13 @@ fn write_text(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
         + report.cache.as_ref().map_or(0, |c| c.warnings.len());
     let disagreed = match report.cache.as_ref().map_or(0, |c| c.problems.len()) {
         0 => String::new(),
-        n => format!("; the cache disagreed with {}", plural(n, "stream")),
+        n => format!("; the cache disagreed with {}", plural(n as u64, "stream")),
     };
     writeln!(
         out,
         "{} checked, {} ok, {failed} failed, {warnings} {}{disagreed}",
-        plural(report.streams.len(), "stream"),
+        plural(report.streams.len() as u64, "stream"),
         report.streams.len() - failed,
         if warnings == 1 { "warning" } else { "warnings" }
     )
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }

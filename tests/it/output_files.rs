@@ -345,6 +345,18 @@ fn a_store_path_with_control_characters_is_shown_escaped() {
     );
     assert_eq!(timeline.code, 0, "{}", timeline.stderr);
     shows_escaped(&timeline, "timeline");
+    // a cache that is no cache: verify's warning names it, escaped
+    fs::write(dir.join(".pactlog-cache"), "not a cache").expect("a file");
+    let verify = run_in(&dir, &["verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stderr);
+    shows_escaped(&verify, "verify of the cache");
+    assert!(
+        files
+            .redact(&verify.stdout)
+            .contains(&format!("warning: {ODD_SHOWN}/.pactlog-cache: ")),
+        "{}",
+        verify.stdout
+    );
 }
 
 #[test]
