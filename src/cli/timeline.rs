@@ -222,7 +222,7 @@ struct Reread<'a> {
     store: &'a Store,
     /// Each band's pact, and how much of its stream was checked.
     streams: Vec<(PactId, u64)>,
-    /// The streams open, the last opened last.
+    /// The streams open, the one last asked about last.
     open: Vec<(usize, Lines)>,
     /// The error that stopped the drawing.
     failed: Option<Error>,
@@ -233,18 +233,22 @@ const OPEN: usize = 8;
 
 impl Reread<'_> {
     fn read(&mut self, band: usize, mark: &Mark) -> Result<Text, Error> {
-        let at = match self.open.iter().position(|(b, _)| *b == band) {
-            Some(at) => at,
+        match self.open.iter().position(|(b, _)| *b == band) {
+            // asked about again: the last to be let go
+            Some(at) => {
+                let open = self.open.remove(at);
+                self.open.push(open);
+            }
             None => {
                 if self.open.len() == OPEN {
                     self.open.remove(0);
                 }
                 let (id, len) = &self.streams[band];
                 self.open.push((band, self.store.lines(id, *len)?));
-                self.open.len() - 1
             }
-        };
-        let event = event_of(&mut self.open[at].1, mark)?;
+        }
+        let (_, lines) = self.open.last_mut().expect("a stream just put last");
+        let event = event_of(lines, mark)?;
         Ok(match event.body {
             EventBody::Status(change) => Text {
                 text: String::new(),
