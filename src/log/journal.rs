@@ -33,7 +33,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::log::files;
 use crate::log::layout::{
-    STAGED_SUFFIX, append_or_undo, open_stream, stream_name, sync_filesystem,
+    STAGED_SUFFIX, append_or_undo, open_stream, staged_prefix, stream_name, sync_dir,
+    sync_filesystem,
 };
 use crate::model::error::Error;
 use crate::model::pact::PactId;
@@ -183,7 +184,7 @@ pub fn link_in(dir: &Path, from: &Path, pacts: &[PactId]) -> Result<(), Error> {
         let staged = from.join(stream_name(pact));
         // to a fresh hidden name, never over a file another process put there
         let moved = tempfile::Builder::new()
-            .prefix(&format!(".{}.", stream_name(pact)))
+            .prefix(&staged_prefix(pact))
             .suffix(STAGED_SUFFIX)
             .make_in(dir, |to| {
                 rustix::fs::renameat_with(
@@ -438,7 +439,7 @@ pub fn finish(dir: &Path) -> Result<(), Error> {
 /// `.<pact>.jsonl.<random>.tmp` (a process id where older pactlogs put
 /// the random part).
 fn staged_name(pact: &PactId, name: &str) -> bool {
-    files::is_temp_name(name, &format!(".{}.", stream_name(pact)), STAGED_SUFFIX)
+    files::is_temp_name(name, &staged_prefix(pact), STAGED_SUFFIX)
 }
 
 /// The link that puts the stream of `pact`, staged as `name`, in place:
@@ -487,12 +488,6 @@ fn parse(bytes: &[u8]) -> Option<Vec<Entry>> {
     }
     let journal: Journal = serde_json::from_slice(document).ok()?;
     (journal.version == VERSION).then_some(journal.entries)
-}
-
-fn sync_dir(dir: &Path) -> Result<(), Error> {
-    files::open_dir(dir)
-        .and_then(|dir| dir.sync_all())
-        .map_err(Error::io("sync", dir))
 }
 
 #[cfg(test)]

@@ -98,3 +98,21 @@ pub fn sync_filesystem(dir: &Path) -> Result<(), Error> {
         .map_err(io::Error::from)
         .map_err(Error::io("sync", dir))
 }
+
+/// How the hidden name a new stream of `id` is staged under in the store
+/// begins: `.<pact>.jsonl.`, then random characters and [`STAGED_SUFFIX`].
+pub(crate) fn staged_prefix(id: &PactId) -> String {
+    format!(".{}.", stream_name(id))
+}
+
+/// Makes the entries of directory `dir` (a file added, linked, renamed or
+/// removed) durable.
+///
+/// # Errors
+///
+/// [`Error::Io`] when it cannot be opened or synced.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
+    files::open_dir(dir)
+        .and_then(|handle| handle.sync_all())
+        .map_err(Error::io("sync", dir))
+}

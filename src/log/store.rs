@@ -29,7 +29,9 @@ use crate::log::codec::Record;
 use crate::log::files;
 use crate::log::journal;
 pub use crate::log::layout::{STAGED_SUFFIX, STAGING_PREFIX, STREAM_EXTENSION, sync_filesystem};
-pub(crate) use crate::log::layout::{append_or_undo, open_stream, stream_name};
+pub(crate) use crate::log::layout::{
+    append_or_undo, open_stream, staged_prefix, stream_name, sync_dir,
+};
 use crate::log::stream::{self, Folded, FromRecord, Index, Line, MAX_LINE, ReadError, Stream};
 use crate::model::error::{Error, Rollback, StreamProblem};
 use crate::model::event::{Event, EventBody, Fact, Hash};
@@ -673,7 +675,7 @@ impl Staging {
         let mut begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
         let flags = OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK;
         let (file, name) = if begin && !self.whole {
-            let prefix = format!(".{}.", stream_name(id));
+            let prefix = staged_prefix(id);
             let (file, path) = files::temp_file(&self.path, &prefix, STAGED_SUFFIX)
                 .and_then(|temp| temp.keep().map_err(|e| e.error))
                 .map_err(Error::io("create", self.path.join(stream_name(id))))?;
@@ -830,9 +832,7 @@ impl Staging {
                 }
             })?;
         }
-        files::open_dir(store.dir())
-            .and_then(|dir| dir.sync_all())
-            .map_err(Error::io("sync", store.dir()))
+        sync_dir(store.dir())
     }
 }
 
@@ -967,9 +967,7 @@ impl Store {
         if keep == 0 {
             fs::remove_file(&path).map_err(Error::io("remove the empty", &path))?;
         }
-        files::open_dir(&self.dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(Error::io("sync", &self.dir))?;
+        sync_dir(&self.dir)?;
         // the lines before the torn one were read and checked above, and
         // are all the stream holds now
         let events = line - 1;
