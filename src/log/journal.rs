@@ -340,17 +340,16 @@ fn append(dir: &Path, pact: &PactId, at: u64, lines: &[u8]) -> Result<(), Error>
     append_or_undo(&file, &path, &lines[held..], false)
 }
 
-/// Whether an import left its journal: `Ok(true)` when it did, and the
-/// journal is one that [`finish`] can carry out (as far as it can tell
-/// without looking at the streams), `Ok(false)` when there is none.
+/// Checks the journal an import left, if there is one, as [`finish`] does
+/// before it looks at the streams.
 ///
 /// # Errors
 ///
 /// [`Error::Journal`] when the journal is damaged (or a link, a FIFO, a
-/// directory, or from a newer pactlog), which stops every writer;
-/// [`Error::Io`] when it cannot be read.
-pub fn check(dir: &Path) -> Result<bool, Error> {
-    load(dir).map(|entries| entries.is_some())
+/// directory, or from a newer pactlog), [`Error::Io`] when it cannot be
+/// read: either stops every writer.
+pub fn check(dir: &Path) -> Result<(), Error> {
+    load(dir).map(drop)
 }
 
 /// The journal's entries, read and checked whole; `None` when there is no
