@@ -28,24 +28,13 @@ fn main() -> ExitCode {
     let force = std::env::var_os("CLICOLOR_FORCE");
     let color = |terminal: bool| wants_color(terminal, no_color.as_deref(), force.as_deref());
     let err_color = color(io::stderr().is_terminal());
-    // before the arguments are parsed: --help and --version print then;
-    // an error about standard error goes to standard output, where it may
-    if let Err(e) = destination::check_holds_no_stream(Std::Err) {
-        if destination::check_holds_no_stream(Std::Out).is_ok() {
-            report(&mut io::stdout(), &e, false);
-        }
-        return ExitCode::FAILURE;
-    }
-    if let Err(e) = destination::check_holds_no_stream(Std::Out) {
-        report(&mut io::stderr(), &e, err_color);
+    // before the arguments are parsed: --help and --version print then
+    if !std_streams_allowed(None, err_color) {
         return ExitCode::FAILURE;
     }
     let cli = Cli::parse();
     let store = Store::new(cli.dir());
-    if let Err(e) = destination::check_std(&store, Std::Err) {
-        if destination::check_std(&store, Std::Out).is_ok() {
-            report(&mut io::stdout(), &e, false);
-        }
+    if !std_streams_allowed(Some(&store), err_color) {
         return ExitCode::FAILURE;
     }
     let mut out = BufWriter::new(io::stdout().lock());
@@ -60,9 +49,7 @@ fn main() -> ExitCode {
         out: &mut out,
         err: &mut err,
     };
-    let result = destination::check_std(&ctx.store, Std::Out)
-        .and_then(|()| cli.run(&mut ctx))
-        .and_then(|()| Ok(out.flush()?));
+    let result = cli.run(&mut ctx).and_then(|()| Ok(out.flush()?));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
@@ -73,6 +60,24 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// Whether standard error and output may be written, as
+/// [`destination::check_std`] sees them (with the `store`, once it is
+/// known); if not, says why where that is safe: an error about standard
+/// error on standard output.
+fn std_streams_allowed(store: Option<&Store>, err_color: bool) -> bool {
+    if let Err(e) = destination::check_std(Std::Err, store) {
+        if destination::check_std(Std::Out, store).is_ok() {
+            report(&mut io::stdout(), &e, false);
+        }
+        return false;
+    }
+    if let Err(e) = destination::check_std(Std::Out, store) {
+        report(&mut io::stderr(), &e, err_color);
+        return false;
+    }
+    true
 }
 
 /// 3 for a conflict with another writer, 2 for a usage error the argument

@@ -233,46 +233,61 @@ impl Std {
     }
 }
 
-/// Refuses standard output or error (`which`) when it is a file of
-/// `store`: a shell redirection (`> STORE/p.jsonl`, `2>> STORE/p.jsonl`)
-/// that would write a command's output, or its error, into a stream.
+/// Refuses standard output or error (`which`) when a shell redirected it
+/// into a file that a write must not reach (`>> STORE/p.jsonl`,
+/// `2>> p.jsonl`): without a `store`, as before anything is printed
+/// (`--help` and `--version` included), a file that holds a stream of any
+/// store, its first line a registration; with the `store`, any file of it.
 /// Anything but a regular file passes.
 ///
 /// # Errors
 ///
-/// [`Error::Invalid`] naming the store's file.
-pub fn check_std(store: &Store, which: Std) -> Result<(), Error> {
-    #[cfg(unix)]
-    {
-        let Some(meta) = which.metadata() else {
-            return Ok(());
-        };
-        if !meta.is_file() {
-            return Ok(());
+/// [`Error::Invalid`] naming the file.
+pub fn check_std(which: Std, store: Option<&Store>) -> Result<(), Error> {
+    let Some((file, what, instead)) = refused_std(which, store) else {
+        return Ok(());
+    };
+    Err(Error::Invalid {
+        message: format!("{} is {}, {what}", which.words(), file.display()),
+        hint: Some(format!(
+            "send {} to {instead} (a shell's > empties its file even before pactlog \
+             starts: `pactlog verify` shows whether it did)",
+            which.sent()
+        )),
+    })
+}
+
+/// What [`check_std`] refuses `which` for: the file, what it is, and
+/// where to send the output instead.
+#[cfg(unix)]
+fn refused_std(which: Std, store: Option<&Store>) -> Option<(PathBuf, &'static str, &'static str)> {
+    let meta = which.metadata().filter(Metadata::is_file)?;
+    // the name it was opened by, where the system tells it
+    let named = fs::read_link(which.proc_path()).ok();
+    match store {
+        Some(store) => {
+            let taken = match &named {
+                Some(path) => store.taken_by(path, Some(&meta)),
+                None => store.same_file(&meta),
+            }?;
+            Some((taken.file, taken.role.words(), "a file outside the store"))
         }
-        // the name it was opened by, where the system tells it
-        let named = fs::read_link(which.proc_path()).ok();
-        let taken = match &named {
-            Some(path) => store.taken_by(path, Some(&meta)),
-            None => store.same_file(&meta),
-        };
-        if let Some(taken) = taken {
-            return Err(Error::Invalid {
-                message: format!(
-                    "{} is {}, {}",
-                    which.words(),
-                    taken.file.display(),
-                    taken.role.words()
-                ),
-                hint: Some(format!(
-                    "send {} to a file outside the store (a shell's > empties its file even \
-                     before pactlog starts: `pactlog verify` shows whether it did)",
-                    which.sent()
-                )),
-            });
+        None => {
+            // it may be open for writing only: it is opened again to read,
+            // through /proc's link to it, followed on purpose
+            let file = File::open(which.proc_path()).ok()?;
+            let holds = file.metadata().is_ok_and(|meta| meta.is_file()) && is_a_stream(&file);
+            holds.then(|| {
+                let file = named.unwrap_or_default();
+                (file, "a pactlog stream", "a file that holds no stream")
+            })
         }
     }
-    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refused_std(_: Std, _: Option<&Store>) -> Option<(PathBuf, &'static str, &'static str)> {
+    None
 }
 
 /// The error for an output `path` that would write over `store`'s files.
@@ -338,40 +353,6 @@ fn read_at(mut file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usiz
     use std::io::{Read, Seek, SeekFrom};
     file.seek(SeekFrom::Start(offset))?;
     file.read(buf)
-}
-
-/// Refuses standard output or error (`which`) when it is a file that holds
-/// a stream of any store: checked before anything is printed, `--help` and
-/// `--version` included, where the store is not known yet.
-///
-/// # Errors
-///
-/// [`Error::Invalid`] naming the file.
-pub fn check_holds_no_stream(which: Std) -> Result<(), Error> {
-    #[cfg(target_os = "linux")]
-    {
-        let regular = which.metadata().is_some_and(|meta| meta.is_file());
-        // it may be open for writing only: it is opened again to read,
-        // through /proc's link to it, which is followed on purpose
-        if regular
-            && let Ok(file) = File::open(which.proc_path())
-            && file.metadata().is_ok_and(|meta| meta.is_file())
-            && is_a_stream(&file)
-        {
-            let name = fs::read_link(which.proc_path()).unwrap_or_default();
-            return Err(Error::Invalid {
-                message: format!("{} is {}, a pactlog stream", which.words(), name.display()),
-                hint: Some(format!(
-                    "send {} to a file that holds no stream (a shell's > empties its file \
-                     even before pactlog starts: `pactlog verify` shows whether it did)",
-                    which.sent()
-                )),
-            });
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = which;
-    Ok(())
 }
 
 fn refuse(store: &Store, path: &Path, meta: Option<&Metadata>) -> Result<(), Error> {
