@@ -82,12 +82,7 @@ impl Args {
         // only then the rows, each event read again as it is written
         let store = &ctx.store;
         let folded = crate::log::par::map(&ids, |id| {
-            let mut outline = Outline::new(None);
-            let (folded, _) = store.fold(id, |line| {
-                outline.visit(&line);
-                Ok(())
-            })?;
-            Ok((folded, outline.finish()))
+            Outline::of_stream(store, id, None).map(|(folded, _, outline)| (folded, outline))
         });
         let (streams, failed) = reported(ctx, folded);
         let mut orders = Vec::with_capacity(streams.len());

@@ -136,12 +136,8 @@ impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
         let when = self.as_of.parse(ctx.now)?;
         let id = ctx.store.resolve(&self.pact)?;
-        let mut outline = Outline::new(when.as_ref().map(|w| w.at));
-        let (stream, lines) = ctx.store.fold(&id, |line| {
-            outline.visit(&line);
-            Ok(())
-        })?;
-        let outline = outline.finish();
+        let at = when.as_ref().map(|w| w.at);
+        let (stream, lines, outline) = Outline::of_stream(&ctx.store, &id, at)?;
         registered_by(&stream.pact.id, &outline, when.as_ref())?;
         let read = Read {
             outline,

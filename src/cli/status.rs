@@ -66,12 +66,8 @@ impl Args {
         let id = ctx.store.resolve(&self.pact)?;
         // the stream is folded into its timeline's marks; the one event the
         // answer shows is read again
-        let mut outline = Outline::new(when.as_ref().map(|w| w.at));
-        let (stream, mut lines) = ctx.store.fold(&id, |line| {
-            outline.visit(&line);
-            Ok(())
-        })?;
-        let outline = outline.finish();
+        let at = when.as_ref().map(|w| w.at);
+        let (stream, mut lines, outline) = Outline::of_stream(&ctx.store, &id, at)?;
         registered_by(&stream.pact.id, &outline, when.as_ref())?;
         let current = outline.status_on(on);
         let next = outline.next_after(on);

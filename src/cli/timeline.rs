@@ -130,12 +130,7 @@ impl Args {
         let at = when.as_ref().map(|w| w.at);
         let store = &ctx.store;
         let folded = crate::log::par::map(&ids, |id| {
-            let mut outline = Outline::new(at);
-            let (folded, _) = store.fold(id, |line| {
-                outline.visit(&line);
-                Ok(())
-            })?;
-            Ok((folded, outline.finish()))
+            Outline::of_stream(store, id, at).map(|(folded, _, outline)| (folded, outline))
         });
         let (streams, failed) = reported(ctx, folded);
         let mut bands = Vec::new();

@@ -25,6 +25,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::log::store::{Lines, Store};
+use crate::log::stream::Folded;
 use crate::model::error::{Error, LifecycleError};
 use crate::model::event::{Event, EventBody, Fact, Note, Retraction, StatusChange, What};
 use crate::model::pact::PactId;
@@ -626,6 +628,26 @@ pub(crate) struct Outline {
 }
 
 impl Outline {
+    /// Folds the stream of `id` in `store` into the outline of the events
+    /// recorded by `as_of` (all without it), finished: with what the fold
+    /// found, and the stream open to read again the lines it shows.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::fold`].
+    pub(crate) fn of_stream(
+        store: &Store,
+        id: &PactId,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<(Folded, Lines, Outline), Error> {
+        let mut outline = Outline::new(as_of);
+        let (folded, lines) = store.fold(id, |line| {
+            outline.visit(&line);
+            Ok(())
+        })?;
+        Ok((folded, lines, outline.finish()))
+    }
+
     /// An outline of the events recorded by `as_of` (all without it).
     pub(crate) fn new(as_of: Option<DateTime<Utc>>) -> Outline {
         Outline {
