@@ -20,6 +20,10 @@
 //!   status on any date, as of a past recorded time, with retractions
 //!   checked; the [`cache`](replay::cache) keeps each stream's timeline
 //!   beside the streams for whole-store questions.
+//! - [`command`]: the decide layer. A status change, a note or a
+//!   retraction is a [`Write`](command::Write), its fields checked when it
+//!   is made and decided against the stream under its lock; the store
+//!   gives the event its seq, id, time and link.
 //! - [`transfer`]: batches of CSV rows or JSON Lines, checked whole before
 //!   a byte is written ([`import`](transfer::import)); the
 //!   [`cell`](transfer::cell) guard keeps a CSV cell from being run as a
@@ -75,6 +79,7 @@
 pub mod chart;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod command;
 pub mod log;
 pub mod model;
 pub mod replay;

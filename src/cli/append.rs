@@ -1,13 +1,11 @@
 //! `pactlog append`: record a status change.
 
 use crate::cli::Context;
+use crate::command::{Sourced, Write};
 use crate::log::store::AppendOptions;
 use crate::model::error::Error;
-use crate::model::event::{EventBody, StatusChange};
-use crate::model::limits;
 use crate::model::status::Status;
 use crate::model::time::parse_date;
-use crate::replay::Timeline;
 
 /// Record that a pact entered a status on a date.
 #[derive(Debug, clap::Args)]
@@ -51,27 +49,22 @@ impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
         let status = Status::parse(&self.status)?;
         let on = parse_date(&self.on, ctx.today)?;
-        let change = StatusChange {
+        let sourced = Sourced {
+            source: self.source.as_deref(),
+            url: self.url.as_deref(),
+        };
+        let write = Write::status(
             status,
             on,
-            source: optional(self.source.as_deref(), |s| {
-                limits::check_text("source", s, limits::SOURCE)
-            })?,
-            url: optional(self.url.as_deref(), limits::check_url)?,
-            note: optional(self.note.as_deref(), |s| {
-                limits::check_text("note", s, limits::TEXT)
-            })?,
-            reported: self.reported,
-            forced: self.force,
-        };
+            sourced,
+            self.note.as_deref(),
+            (self.reported, self.force),
+        )?;
         let id = ctx.store.resolve(&self.pact)?;
         let options = AppendOptions {
             expect_seq: self.expect_seq,
         };
-        let event = ctx.store.append(&id, options, ctx.now, |stream| {
-            Timeline::new(&stream.events).check(&id, status, on, self.force)?;
-            Ok(EventBody::Status(change))
-        })?;
+        let event = write.record(&ctx.store, &id, options, ctx.now)?;
         if self.json {
             return ctx.json(&event);
         }
@@ -84,12 +77,4 @@ impl Args {
         )?;
         Ok(())
     }
-}
-
-/// Checks an optional field with `check` when it is given.
-pub(crate) fn optional(
-    value: Option<&str>,
-    check: impl Fn(&str) -> Result<String, Error>,
-) -> Result<Option<String>, Error> {
-    value.map(check).transpose()
 }

@@ -3,7 +3,7 @@
 //! result to a renderer (text or JSON). Built only with the `cli` feature.
 //!
 //! Depends on: [`crate::model`], [`crate::log`], [`crate::replay`],
-//! [`crate::transfer`], [`crate::chart`].
+//! [`crate::command`], [`crate::transfer`], [`crate::chart`].
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,11 +1,9 @@
 //! `pactlog note`: record a dated annotation that changes no status.
 
 use crate::cli::Context;
-use crate::cli::append::optional;
+use crate::command::{Sourced, Write};
 use crate::log::store::AppendOptions;
 use crate::model::error::Error;
-use crate::model::event::{EventBody, Note};
-use crate::model::limits;
 use crate::model::time::parse_date;
 
 /// Record a dated note that changes no status.
@@ -41,22 +39,17 @@ pub struct Args {
 
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
-        let note = Note {
-            on: parse_date(&self.on, ctx.today)?,
-            text: limits::check_text("note text", &self.text, limits::TEXT)?,
-            source: optional(self.source.as_deref(), |s| {
-                limits::check_text("source", s, limits::SOURCE)
-            })?,
-            url: optional(self.url.as_deref(), limits::check_url)?,
+        let on = parse_date(&self.on, ctx.today)?;
+        let sourced = Sourced {
+            source: self.source.as_deref(),
+            url: self.url.as_deref(),
         };
+        let write = Write::note(on, &self.text, sourced)?;
         let id = ctx.store.resolve(&self.pact)?;
         let options = AppendOptions {
             expect_seq: self.expect_seq,
         };
-        let on = note.on;
-        let event = ctx
-            .store
-            .append(&id, options, ctx.now, |_| Ok(EventBody::Note(note)))?;
+        let event = write.record(&ctx.store, &id, options, ctx.now)?;
         if self.json {
             return ctx.json(&event);
         }

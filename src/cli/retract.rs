@@ -3,11 +3,9 @@
 use uuid::Uuid;
 
 use crate::cli::Context;
+use crate::command::Write;
 use crate::log::store::AppendOptions;
 use crate::model::error::Error;
-use crate::model::event::{EventBody, Retraction};
-use crate::model::limits;
-use crate::replay::check_retraction;
 
 /// Withdraw an event recorded in error, with the reason.
 ///
@@ -44,15 +42,12 @@ impl Args {
                 self.pact
             )),
         })?;
-        let reason = limits::check_text("reason", &self.reason, limits::TEXT)?;
+        let write = Write::retraction(target, &self.reason)?;
         let id = ctx.store.resolve(&self.pact)?;
         let options = AppendOptions {
             expect_seq: self.expect_seq,
         };
-        let event = ctx.store.append(&id, options, ctx.now, |stream| {
-            check_retraction(&id, &stream.events, target)?;
-            Ok(EventBody::Retraction(Retraction { target, reason }))
-        })?;
+        let event = write.record(&ctx.store, &id, options, ctx.now)?;
         if self.json {
             return ctx.json(&event);
         }

@@ -394,7 +394,7 @@ fn load(dir: &Path) -> Result<Option<Vec<Entry>>, Error> {
 
 /// Carries out a journal left by an import that did not finish, if there
 /// is one. Call it holding the store's exclusive lock
-/// ([`Store::lock_dir`]), which keeps every other pactlog writer out. Every
+/// ([`Store::lock_dir`](crate::log::store::Store::lock_dir)), which keeps every other pactlog writer out. Every
 /// entry is checked before anything is written, so a journal that cannot be
 /// carried out whole changes nothing; each stream is open only while it is
 /// looked at or written, however many the journal names.

@@ -24,6 +24,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::StreamProblem;
+use crate::command::{Sourced, status_change};
 use crate::log::codec::Record;
 use crate::log::journal::{self, Entry};
 use crate::log::store::{Lines, Names, Staging, Store, Tail};
@@ -155,11 +156,6 @@ fn check_row(row: CsvRecord<'_>, today: NaiveDate) -> Result<Row, Error> {
     fn present(v: Option<&str>) -> Option<&str> {
         v.filter(|s| !s.trim().is_empty())
     }
-    let text = |field: &str, v: Option<&str>, max| {
-        present(v)
-            .map(|v| limits::check_text(field, v, max))
-            .transpose()
-    };
     Ok(Row {
         // checked when it registers a pact: for another, it must only be
         // that pact's name
@@ -176,15 +172,16 @@ fn check_row(row: CsvRecord<'_>, today: NaiveDate) -> Result<Row, Error> {
                 })
             })
             .transpose()?,
-        change: StatusChange {
-            status: Status::parse(row.status)?,
-            on: parse_date(row.on, today)?,
-            source: text("source", row.source, limits::SOURCE)?,
-            url: present(row.url).map(limits::check_url).transpose()?,
-            note: text("note", row.note, limits::TEXT)?,
-            reported: flag("reported", row.reported)?,
-            forced: flag("forced", row.forced)?,
-        },
+        change: status_change(
+            Status::parse(row.status)?,
+            parse_date(row.on, today)?,
+            Sourced {
+                source: present(row.source),
+                url: present(row.url),
+            },
+            present(row.note),
+            (flag("reported", row.reported)?, flag("forced", row.forced)?),
+        )?,
     })
 }
 

@@ -3,7 +3,8 @@
 //! through the journal, and the CSV cell guard that keeps a spreadsheet
 //! from running a cell as a formula.
 //!
-//! Depends on: [`crate::model`], [`crate::log`], [`crate::replay`].
+//! Depends on: [`crate::model`], [`crate::log`], [`crate::replay`],
+//! [`crate::command`].
 
 pub mod cell;
 pub mod import;

@@ -10,7 +10,9 @@ use std::fs;
 use std::path::Path;
 
 /// The layers, lowest first. A layer may use only layers before it.
-const LAYERS: [&str; 6] = ["model", "log", "replay", "transfer", "chart", "cli"];
+const LAYERS: [&str; 7] = [
+    "model", "log", "replay", "command", "transfer", "chart", "cli",
+];
 
 /// Files at the top of `src/` that belong to no layer: the crate root and
 /// the binary, which may use any layer.
@@ -346,6 +348,7 @@ fn small_tree(files: &[(&str, &str)]) -> Tree {
             "replay",
             "//! Depends on: [`crate::model`], [`crate::log`].\n",
         ),
+        ("command", "//! Depends on: [`crate::replay`].\n"),
         (
             "transfer",
             "//! Depends on: [`crate::model`],\n//! [`crate::log`].\n",

@@ -1,0 +1,230 @@
+//! The decide layer: each write a person asks for (a status change, a
+//! note, a retraction) as a request, its fields checked against their
+//! limits when it is made, then decided against the stream as it stands
+//! under the stream's lock: the event body the store appends, or why not.
+//! The store gives the event its seq, id, recorded time and hash link
+//! ([`Tail::next`](crate::log::store::Tail::next)); a registration is
+//! decided by [`Store::register`], which checks the pact's names against
+//! the whole store.
+//!
+//! Depends on: [`crate::model`], [`crate::log`], [`crate::replay`].
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::log::store::{AppendOptions, Store};
+use crate::log::stream::Stream;
+use crate::model::error::Error;
+use crate::model::event::{Event, EventBody, Note, Retraction, StatusChange};
+use crate::model::limits;
+use crate::model::pact::PactId;
+use crate::model::status::Status;
+use crate::replay::{Timeline, check_retraction};
+
+/// A write to one pact's stream, its fields checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    /// The pact entered a status.
+    Status(StatusChange),
+    /// A dated note that changes no status.
+    Note(Note),
+    /// An event recorded in error, withdrawn.
+    Retraction(Retraction),
+}
+
+/// The text fields of a request: where it is reported, a link, a remark.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sourced<'a> {
+    /// Where it is reported: outlet and title.
+    pub source: Option<&'a str>,
+    /// A link to the source.
+    pub url: Option<&'a str>,
+}
+
+impl Write {
+    /// That the pact entered `status` on `on`, with a `note`; `forced` when
+    /// it is to be recorded though the lifecycle does not allow it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a field past its limit or empty, or a URL
+    /// that is not http(s).
+    pub fn status(
+        status: Status,
+        on: NaiveDate,
+        sourced: Sourced<'_>,
+        note: Option<&str>,
+        (reported, forced): (bool, bool),
+    ) -> Result<Write, Error> {
+        let change = status_change(status, on, sourced, note, (reported, forced))?;
+        Ok(Write::Status(change))
+    }
+
+    /// A note of `text` about `on`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Write::status`].
+    pub fn note(on: NaiveDate, text: &str, sourced: Sourced<'_>) -> Result<Write, Error> {
+        Ok(Write::Note(Note {
+            on,
+            text: limits::check_text("note text", text, limits::TEXT)?,
+            source: source(sourced.source)?,
+            url: sourced.url.map(limits::check_url).transpose()?,
+        }))
+    }
+
+    /// That event `target` was recorded in error, for `reason`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Write::status`].
+    pub fn retraction(target: Uuid, reason: &str) -> Result<Write, Error> {
+        Ok(Write::Retraction(Retraction {
+            target,
+            reason: limits::check_text("reason", reason, limits::TEXT)?,
+        }))
+    }
+
+    /// Decides the write against `stream`, the stream of `pact` as it
+    /// stands: the event body to append.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Lifecycle`] for a status the lifecycle does not allow
+    /// between its neighbours (unless forced), and for a retraction of an
+    /// event the stream does not hold, has withdrawn, or whose withdrawal
+    /// would break the timeline.
+    pub fn decide(self, pact: &PactId, stream: &Stream) -> Result<EventBody, Error> {
+        Ok(match self {
+            Write::Status(change) => {
+                let timeline = Timeline::new(&stream.events);
+                timeline.check(pact, change.status, change.on, change.forced)?;
+                EventBody::Status(change)
+            }
+            Write::Note(note) => EventBody::Note(note),
+            Write::Retraction(retraction) => {
+                check_retraction(pact, &stream.events, retraction.target)?;
+                EventBody::Retraction(retraction)
+            }
+        })
+    }
+
+    /// Records the write in the stream of `pact`: decided under the
+    /// stream's lock, appended and synced.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::append`] and [`Write::decide`].
+    pub fn record(
+        self,
+        store: &Store,
+        pact: &PactId,
+        options: AppendOptions,
+        now: DateTime<Utc>,
+    ) -> Result<Event, Error> {
+        store.append(pact, options, now, |stream| self.decide(pact, stream))
+    }
+}
+
+/// That the pact entered `status` on `on`, as [`Write::status`] makes it:
+/// what an import checks each row's cells into.
+///
+/// # Errors
+///
+/// As [`Write::status`].
+pub fn status_change(
+    status: Status,
+    on: NaiveDate,
+    sourced: Sourced<'_>,
+    note: Option<&str>,
+    (reported, forced): (bool, bool),
+) -> Result<StatusChange, Error> {
+    Ok(StatusChange {
+        status,
+        on,
+        source: source(sourced.source)?,
+        url: sourced.url.map(limits::check_url).transpose()?,
+        note: note
+            .map(|n| limits::check_text("note", n, limits::TEXT))
+            .transpose()?,
+        reported,
+        forced,
+    })
+}
+
+/// A source, checked against its limit.
+fn source(value: Option<&str>) -> Result<Option<String>, Error> {
+    value
+        .map(|s| limits::check_text("source", s, limits::SOURCE))
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::pact::Pact;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_write_is_checked_when_made_and_decided_against_the_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let id = PactId::parse("p").unwrap();
+        store
+            .register(Pact::named(id.clone(), "P"), Utc::now())
+            .unwrap();
+        let record = |write: Write| write.record(&store, &id, AppendOptions::default(), Utc::now());
+
+        // fields are checked when the write is made
+        let long = "s".repeat(limits::SOURCE + 1);
+        let sourced = Sourced {
+            source: Some(&long),
+            url: None,
+        };
+        let e = Write::status(
+            Status::Signed,
+            day("2001-01-01"),
+            sourced,
+            None,
+            (false, false),
+        );
+        assert!(e.unwrap_err().to_string().contains("source"));
+        let sourced = Sourced {
+            source: None,
+            url: Some("ftp://example.org"),
+        };
+        assert!(Write::note(day("2001-01-01"), "a note", sourced).is_err());
+        assert!(Write::retraction(Uuid::now_v7(), "  ").is_err());
+
+        // and decided against the stream: terminated may not open a
+        // timeline, unless forced, and the force is kept on the event
+        let plain = Sourced::default();
+        let terminated = |forced| {
+            Write::status(
+                Status::Terminated,
+                day("2001-01-01"),
+                plain,
+                None,
+                (false, forced),
+            )
+            .unwrap()
+        };
+        assert!(matches!(
+            record(terminated(false)),
+            Err(Error::Lifecycle(_))
+        ));
+        let event = record(terminated(true)).unwrap();
+        assert_eq!(event.seq, 2);
+        assert!(event.status_change().is_some_and(|c| c.forced));
+
+        // a retraction names an event the stream holds
+        let unknown = Write::retraction(Uuid::now_v7(), "in error").unwrap();
+        assert!(record(unknown).is_err());
+        let known = Write::retraction(event.id, "in error").unwrap();
+        assert_eq!(record(known).unwrap().seq, 3);
+    }
+}
