@@ -1,7 +1,7 @@
 //! `pactlog append`: record a status change.
 
 use crate::cli::Context;
-use crate::command::{Sourced, Write};
+use crate::command::{Sourced, Write, status_change};
 use crate::log::store::AppendOptions;
 use crate::model::error::Error;
 use crate::model::status::Status;
@@ -53,13 +53,14 @@ impl Args {
             source: self.source.as_deref(),
             url: self.url.as_deref(),
         };
-        let write = Write::status(
+        let note = self.note.as_deref();
+        let write = Write::Status(status_change(
             status,
             on,
             sourced,
-            self.note.as_deref(),
+            note,
             (self.reported, self.force),
-        )?;
+        )?);
         let id = ctx.store.resolve(&self.pact)?;
         let options = AppendOptions {
             expect_seq: self.expect_seq,

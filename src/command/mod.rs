@@ -42,29 +42,11 @@ pub struct Sourced<'a> {
 }
 
 impl Write {
-    /// That the pact entered `status` on `on`, with a `note`; `forced` when
-    /// it is to be recorded though the lifecycle does not allow it.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Invalid`] for a field past its limit or empty, or a URL
-    /// that is not http(s).
-    pub fn status(
-        status: Status,
-        on: NaiveDate,
-        sourced: Sourced<'_>,
-        note: Option<&str>,
-        (reported, forced): (bool, bool),
-    ) -> Result<Write, Error> {
-        let change = status_change(status, on, sourced, note, (reported, forced))?;
-        Ok(Write::Status(change))
-    }
-
     /// A note of `text` about `on`.
     ///
     /// # Errors
     ///
-    /// As [`Write::status`].
+    /// As [`status_change`].
     pub fn note(on: NaiveDate, text: &str, sourced: Sourced<'_>) -> Result<Write, Error> {
         Ok(Write::Note(Note {
             on,
@@ -78,7 +60,7 @@ impl Write {
     ///
     /// # Errors
     ///
-    /// As [`Write::status`].
+    /// As [`status_change`].
     pub fn retraction(target: Uuid, reason: &str) -> Result<Write, Error> {
         Ok(Write::Retraction(Retraction {
             target,
@@ -127,12 +109,15 @@ impl Write {
     }
 }
 
-/// That the pact entered `status` on `on`, as [`Write::status`] makes it:
-/// what an import checks each row's cells into.
+/// That the pact entered `status` on `on`, with a `note`; `forced` when it
+/// is to be recorded though the lifecycle does not allow it: what
+/// [`Write::Status`] holds, and what an import checks each row's cells
+/// into.
 ///
 /// # Errors
 ///
-/// As [`Write::status`].
+/// [`Error::Invalid`] for a field past its limit or empty, or a URL that
+/// is not http(s).
 pub fn status_change(
     status: Status,
     on: NaiveDate,
@@ -185,7 +170,7 @@ mod tests {
             source: Some(&long),
             url: None,
         };
-        let e = Write::status(
+        let e = status_change(
             Status::Signed,
             day("2001-01-01"),
             sourced,
@@ -204,14 +189,10 @@ mod tests {
         // timeline, unless forced, and the force is kept on the event
         let plain = Sourced::default();
         let terminated = |forced| {
-            Write::status(
-                Status::Terminated,
-                day("2001-01-01"),
-                plain,
-                None,
-                (false, forced),
+            let on = day("2001-01-01");
+            Write::Status(
+                status_change(Status::Terminated, on, plain, None, (false, forced)).unwrap(),
             )
-            .unwrap()
         };
         assert!(matches!(
             record(terminated(false)),
