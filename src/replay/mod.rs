@@ -555,6 +555,13 @@ const REPORTED: u8 = 2;
 const NOTED: u8 = 4;
 const WITHDRAWN: u8 = 8;
 
+/// The flags of a status's [`Mark`]: made by the fold and held against the
+/// event read again, so one function makes both.
+fn mark_flags(forced: bool, reported: bool, noted: bool) -> u8 {
+    let flag = |set: bool, bit: u8| if set { bit } else { 0 };
+    flag(forced, FORCED) | flag(reported, REPORTED) | flag(noted, NOTED)
+}
+
 impl Mark {
     /// The effective date, or the date a note is about.
     pub fn on(&self) -> NaiveDate {
@@ -596,10 +603,7 @@ impl Mark {
     pub fn is_of(&self, event: &Event) -> bool {
         let flags = match &event.body {
             EventBody::Status(change) if Some(change.status) == self.status => {
-                let flag = |set: bool, bit: u8| if set { bit } else { 0 };
-                flag(change.forced, FORCED)
-                    | flag(change.reported, REPORTED)
-                    | flag(change.note.is_some(), NOTED)
+                mark_flags(change.forced, change.reported, change.note.is_some())
             }
             EventBody::Note(_) if self.status.is_none() => 0,
             _ => return false,
@@ -680,10 +684,7 @@ impl Outline {
                 forced,
                 reported,
             } => {
-                let flag = |set: bool, bit: u8| if set { bit } else { 0 };
-                let flags = flag(forced, FORCED)
-                    | flag(reported, REPORTED)
-                    | flag(line.record.has_note(), NOTED);
+                let flags = mark_flags(forced, reported, line.record.has_note());
                 self.statuses.push(mark(on, Some(status), flags));
             }
             What::Note { on } => self.notes.push(mark(on, None, 0)),
