@@ -24,6 +24,7 @@ mod changes;
 pub mod destination;
 mod errata;
 mod export;
+pub mod hint;
 mod history;
 mod import;
 mod list;

@@ -24,7 +24,7 @@ pub fn report(w: &mut dyn Write, error: &Error, color: bool) {
         "{} {message}",
         style::paint(color, style::ERROR, "error:")
     );
-    if let Some(hint) = error.hint() {
+    if let Some(hint) = crate::cli::hint::hint(error) {
         let hint = one_line(&hint);
         let _ = writeln!(w, "{} {hint}", style::paint(color, style::HINT, "hint:"));
     }

@@ -319,7 +319,7 @@ fn check(
         }
         Err(e) => {
             let mut problem = e.to_string();
-            if let Some(hint) = e.hint() {
+            if let Some(hint) = crate::cli::hint::hint(&e) {
                 problem.push_str(&format!(" (hint: {hint})"));
             }
             report.problems.push(problem);

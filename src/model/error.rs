@@ -1,9 +1,11 @@
 //! The library's one error type.
 //!
 //! Every I/O error names its path and every stream problem its `FILE:LINE`.
-//! Messages are lowercase with no trailing period; [`Error::hint`] says what to
-//! do next where that is known. The binary turns an error into an exit code
-//! in exactly one place.
+//! Messages are lowercase with no trailing period and speak of the record,
+//! not of a command line: what to do next, in the words of `pactlog`'s
+//! commands and flags, is the command line's (`cli::hint`, with the default
+//! `cli` feature). The binary turns an error into an exit code in exactly
+//! one place.
 
 use std::fmt;
 use std::io;
@@ -232,149 +234,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// What to do next, when that is known.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            Error::Stream {
-                path,
-                problem: StreamProblem::TornTail { .. },
-                ..
-            } => {
-                let pact = path.file_stem().map(|s| s.to_string_lossy());
-                Some(format!(
-                    "the lines before it are intact: `pactlog repair {}` moves the torn line \
-                     into a file beside the stream",
-                    pact.as_deref().unwrap_or("PACT")
-                ))
-            }
-            Error::Stream {
-                path,
-                problem: StreamProblem::CarriageReturn,
-                ..
-            } => Some(crlf_hint(&path.display().to_string())),
-            Error::Stream {
-                path,
-                problem: StreamProblem::MergeConflict,
-                ..
-            } => Some(merge_hint(&path.display().to_string())),
-            Error::Stream { problem, .. } => problem.hint(),
-            // in a file, --force is a column
-            Error::Row { source, .. } => source
-                .hint()
-                .map(|h| h.replace("add --force", "set the row's forced column to true")),
-            Error::Journal { .. } | Error::JournalConflict { .. } => Some(format!(
-                "nothing more is recorded until a person looks: the journal ({}) holds the lines \
-                 the import was adding to existing streams and names the hidden files its new \
-                 streams are staged in (keep those); `pactlog errata --since TIME` shows what \
-                 reached the record; once the streams are as they should be, move the journal aside",
-                crate::model::format::JOURNAL
-            )),
-            Error::WriteFailed {
-                path,
-                rollback: Rollback::Failed(_),
-                ..
-            } => {
-                let pact = path.file_stem().map(|s| s.to_string_lossy());
-                Some(format!(
-                    "once the cause is mended, `pactlog repair {}` moves a torn last line into \
-                     a file beside the stream",
-                    pact.as_deref().unwrap_or("PACT")
-                ))
-            }
-            Error::WriteFailed { source, .. } => Some(
-                match source.kind() {
-                    io::ErrorKind::FileTooLarge => {
-                        "the file would pass the file-size limit (`ulimit -f`): raise the limit, \
-                         then run the command again"
-                    }
-                    io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
-                        "free some space on the disk, then run the command again"
-                    }
-                    _ => "mend the cause, then run the command again",
-                }
-                .into(),
-            ),
-            Error::ImportUnfinished { .. } => Some(format!(
-                "its journal ({}) and the hidden files it names hold the rest; the next command \
-                 that records (`pactlog repair PACT`, say) writes what is missing, once the cause \
-                 is mended; do not delete those files",
-                crate::model::format::JOURNAL
-            )),
-            Error::NotRepairable { .. } => Some(
-                "repair only moves a torn last line aside; this damage needs a person: \
-                 compare the file with its history in git (git log -p)"
-                    .into(),
-            ),
-            Error::NoStore { .. } => Some(
-                "register a pact to create it, or point --dir (or PACTLOG_DIR) at a store".into(),
-            ),
-            Error::UnknownPact {
-                suggestion,
-                unreadable,
-                ..
-            } => {
-                let mut hint = match suggestion {
-                    Some(s) => format!("did you mean '{s}'? (`pactlog list` shows every pact)"),
-                    None => "`pactlog list` shows every pact".into(),
-                };
-                if *unreadable > 0 {
-                    hint.push_str(&format!(
-                        "; {unreadable} damaged {} could not be searched: run `pactlog verify`",
-                        if *unreadable == 1 {
-                            "stream"
-                        } else {
-                            "streams"
-                        }
-                    ));
-                }
-                Some(hint)
-            }
-            Error::InvalidPactId { .. } => Some(
-                "a pact id is 1 to 64 lowercase letters, digits and inner dashes, e.g. 'gsomia'"
-                    .into(),
-            ),
-            Error::UnknownStatus { suggestion, .. } => {
-                let all = list_words(&Status::ALL);
-                Some(match suggestion {
-                    Some(s) => format!("did you mean '{s}'? statuses: {all}"),
-                    None => format!("statuses: {all}"),
-                })
-            }
-            Error::InvalidTime { expected, .. } => Some(format!("expected {expected}")),
-            Error::Invalid { hint, .. } | Error::Usage { hint, .. } => hint.clone(),
-            Error::Unreported { hint, .. } => Some((*hint).to_owned()),
-            Error::Lifecycle(e) => Some(e.hint()),
-            Error::NameTaken { owners, .. } => Some(match owners.as_slice() {
-                [owner] => format!(
-                    "aliases are unique across the store: choose another (`pactlog history {owner}` shows the pact that has it)"
-                ),
-                _ => "aliases are unique across the store: choose another (`pactlog verify` lists the pacts that claim it)".into(),
-            }),
-            Error::AmbiguousName { .. } => Some(
-                "aliases are unique across the store, but these registrations were made apart \
-                 (on two branches, say): name the pact by its id; `pactlog verify` lists the clash"
-                    .into(),
-            ),
-            Error::AlreadyRegistered { id } => Some(format!(
-                "`pactlog history {id}` shows what is recorded for it"
-            )),
-            Error::Conflict { .. } => Some(
-                "someone else appended first: read the stream again (`pactlog log`) and retry"
-                    .into(),
-            ),
-            Error::CacheDisagreed { .. } => Some(
-                "the streams are the record, and they verify; a cache written under this user's \
-                 key disagrees with them only when a stream was changed without its change time \
-                 moving (through a shared memory map, by someone who can write the stream \
-                 file), when someone else has the key, or when pactlog has a fault: look at \
-                 who can write the store, and if the key may be known, delete the key file \
-                 (pactlog/cache-key in the user's state directory) and a new one is made"
-                    .into(),
-            ),
-            _ => None,
-        }
-    }
-
     /// Whether this error is stdout having been closed by its reader
     /// (`pactlog log x | head`), which is not a failure.
     pub fn is_broken_pipe(&self) -> bool {
@@ -582,7 +441,7 @@ impl fmt::Display for StreamProblem {
 }
 
 /// How to mend a stream whose line endings were converted to CR LF.
-fn crlf_hint(file: &str) -> String {
+pub(crate) fn crlf_hint(file: &str) -> String {
     format!(
         "convert them back (for example `sed -i 's/\\r$//' {file}`), and keep git from \
          converting streams with a `.gitattributes` line `*.jsonl -text`"
@@ -590,7 +449,7 @@ fn crlf_hint(file: &str) -> String {
 }
 
 /// How to mend a stream that two branches appended to.
-fn merge_hint(file: &str) -> String {
+pub(crate) fn merge_hint(file: &str) -> String {
     format!(
         "a stream takes one side: keep one (`git checkout --ours {file}`, or --theirs), then \
          record again the events only the other side has (`git log --merge -p {file}` shows \
@@ -711,10 +570,6 @@ fn from_words(from: Option<Status>, since: Option<NaiveDate>) -> String {
 }
 
 impl LifecycleError {
-    pub(crate) fn hint(&self) -> String {
-        self.hint_forcing("add --force: the event is stored as forced and `verify` lists it")
-    }
-
     /// The hint, saying `force` where it tells how to record a status the
     /// lifecycle does not allow.
     pub(crate) fn hint_forcing(&self, force: &str) -> String {

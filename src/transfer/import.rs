@@ -1846,8 +1846,11 @@ mod tests {
                 store.dir().display()
             )
         );
+        let Error::Invalid { hint, .. } = &e else {
+            panic!("{e:?}");
+        };
         assert_eq!(
-            e.hint().as_deref(),
+            hint.as_deref(),
             Some("nothing was imported: import again into the store as it is now")
         );
         assert_eq!(files_in(store.dir()), ["aa.jsonl"]);

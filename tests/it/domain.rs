@@ -134,14 +134,13 @@ fn given_nothing_when_a_pact_starts_terminated_then_the_allowed_first_statuses_a
             on: date("2016-11-23"),
         }
     );
-    let message = pactlog::Error::from(error);
+    let message = pactlog::Error::from(error.clone());
     assert_eq!(
         message.to_string(),
         "'pact' cannot go from no status yet to terminated on 2016-11-23"
     );
     assert!(
-        message
-            .hint()
+        pactlog::cli::hint::hint(&message)
             .unwrap()
             .starts_with("allowed first: proposed, signed, in force;")
     );
