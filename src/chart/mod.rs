@@ -18,7 +18,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::model::pact::Pact;
 use crate::model::status::Status;
-use crate::replay::{Mark, Outline};
+use crate::replay::{Interval, Mark, Outline};
 
 /// How a segment's status is qualified in words: " (scheduled)", " (reported)",
 /// both, or nothing.
@@ -110,15 +110,20 @@ impl Band {
         Band {
             pact: pact.clone(),
             segments: outline
+                .timeline()
                 .intervals()
-                .map(|(mark, to)| Segment {
-                    status: mark.status().expect("a timeline holds only statuses"),
-                    from: mark.on(),
-                    to,
-                    scheduled: mark.on() > today,
-                    reported: mark.reported(),
-                    mark: *mark,
-                })
+                .map(
+                    |Interval {
+                         entry: mark, to, ..
+                     }| Segment {
+                        status: mark.status().expect("a timeline holds only statuses"),
+                        from: mark.on(),
+                        to,
+                        scheduled: mark.on() > today,
+                        reported: mark.reported(),
+                        mark: *mark,
+                    },
+                )
                 .collect(),
             notes: outline
                 .notes()

@@ -14,7 +14,7 @@ use crate::model::event::{Event, EventBody};
 use crate::model::pact::PactId;
 use crate::model::status::Status;
 use crate::model::time::{AsOf, parse_when};
-use crate::replay::{Interval, Timeline, as_of};
+use crate::replay::{Entry, Interval, Timeline, as_of};
 
 /// Show how the recorded history changed between two recorded times.
 ///
@@ -77,8 +77,8 @@ struct Changed {
     event: Uuid,
 }
 
-impl<'a> From<&Interval<'a>> for IntervalOut<'a> {
-    fn from(i: &Interval<'a>) -> Self {
+impl<'a> From<&Interval<&Entry<'a>>> for IntervalOut<'a> {
+    fn from(i: &Interval<&Entry<'a>>) -> Self {
         IntervalOut {
             status: i.entry.status(),
             from: i.from,
@@ -139,11 +139,12 @@ fn compare<'a>(
     if recorded_between.is_empty() {
         return None;
     }
-    let old = Timeline::new(before).intervals();
-    let new = Timeline::new(after).intervals();
-    let old_by_event: HashMap<Uuid, &Interval> =
+    let (old, new) = (Timeline::new(before), Timeline::new(after));
+    let old: Vec<_> = old.intervals().collect();
+    let new: Vec<_> = new.intervals().collect();
+    let old_by_event: HashMap<Uuid, &Interval<_>> =
         old.iter().map(|i| (i.entry.event.id, i)).collect();
-    let new_by_event: HashMap<Uuid, &Interval> =
+    let new_by_event: HashMap<Uuid, &Interval<_>> =
         new.iter().map(|i| (i.entry.event.id, i)).collect();
     let added = new
         .iter()

@@ -13,7 +13,7 @@ use crate::model::error::Error;
 use crate::model::pact::PactId;
 use crate::model::status::Status;
 use crate::model::time::shown;
-use crate::replay::{Mark, Outline, Steps};
+use crate::replay::{Mark, Outline, Staged, Timeline};
 
 /// Write every stream to standard output.
 ///
@@ -87,7 +87,7 @@ impl Args {
         let (streams, failed) = reported(ctx, folded);
         let mut orders = Vec::with_capacity(streams.len());
         for (stream, outline) in &streams {
-            let statuses = outline.statuses();
+            let statuses = outline.timeline().entries();
             orders.push(match importable_order(&stream.pact.id, statuses) {
                 Some(order) => order,
                 None => {
@@ -107,7 +107,7 @@ impl Args {
         for ((stream, outline), order) in streams.iter().zip(orders) {
             let mut lines = ctx.store.lines(&stream.pact.id, stream.len)?;
             for i in order {
-                let mark = &outline.statuses()[i as usize];
+                let mark = &outline.timeline().entries()[i as usize];
                 let event = event_of(&mut lines, mark)?;
                 let change = event
                     .status_change()
@@ -146,14 +146,20 @@ impl Args {
 /// the common case, is found in one pass.
 fn importable_order(pact: &PactId, statuses: &[Mark]) -> Option<Vec<u32>> {
     let mut left = VecDeque::from(recorded_order(statuses));
-    let mut steps = Steps::new();
+    let mut steps = Timeline::default();
     let mut order = Vec::with_capacity(left.len());
     while !left.is_empty() {
         let next = left.iter().position(|&i| {
             let mark = &statuses[i as usize];
-            let status = mark.status().expect("a timeline holds only statuses");
-            let appended = steps.append(pact, status, mark.on(), mark.forced(), ());
-            appended.is_ok()
+            let step = Staged {
+                on: mark.on(),
+                // each row is appended after those taken so far
+                seq: order.len() as u64,
+                status: mark.status().expect("a timeline holds only statuses"),
+                forced: mark.forced(),
+                key: (),
+            };
+            steps.append(pact, step).is_ok()
         })?;
         order.extend(left.remove(next));
     }

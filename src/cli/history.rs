@@ -18,7 +18,7 @@ use crate::model::event::{EventBody, Hash};
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 use crate::model::time::AsOf;
-use crate::replay::{Mark, Outline};
+use crate::replay::{Interval, Mark, Outline};
 
 /// Show the status intervals of a pact, oldest first, with its notes.
 #[derive(Debug, clap::Args)]
@@ -79,7 +79,7 @@ struct Read {
 impl Read {
     /// Interval `i`, its event read again.
     fn interval(&self, i: usize) -> Result<IntervalOut, Error> {
-        let statuses = self.outline.statuses();
+        let statuses = self.outline.timeline().entries();
         let mark = &statuses[i];
         let event = event_of(&mut self.lines.borrow_mut(), mark)?;
         let id = event.id;
@@ -144,7 +144,10 @@ impl Args {
             lines: RefCell::new(lines),
             today: ctx.today,
         };
-        let (intervals, notes) = (read.outline.statuses().len(), read.outline.notes().len());
+        let (intervals, notes) = (
+            read.outline.timeline().entries().len(),
+            read.outline.notes().len(),
+        );
         if self.format.json {
             let failed = RefCell::new(None);
             let history = History {
@@ -203,14 +206,17 @@ fn write_text(out: &mut dyn Write, pact: &Pact, read: &Read, color: bool) -> Res
     }
     writeln!(out)?;
     let outline = &read.outline;
-    if outline.statuses().is_empty() {
+    if outline.timeline().entries().is_empty() {
         writeln!(out, "no status recorded")?;
     } else {
         // the table's widths from the marks, then its rows, each event read
         // again for its source as its row is printed
         let header = ["FROM", "TO", "STATUS", "SOURCE"];
         let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-        for (mark, to) in outline.intervals() {
+        for Interval {
+            entry: mark, to, ..
+        } in outline.timeline().intervals()
+        {
             let to = to.map_or(1, |d| d.to_string().chars().count());
             let cells = [
                 mark.on().to_string().chars().count(),
@@ -223,7 +229,13 @@ fn write_text(out: &mut dyn Write, pact: &Pact, read: &Read, color: bool) -> Res
         }
         let header = header.map(|h| Cell::styled(h, style::HEADER));
         print_row(out, &header, &widths, "", color)?;
-        for (i, (mark, to)) in outline.intervals().enumerate() {
+        for (
+            i,
+            Interval {
+                entry: mark, to, ..
+            },
+        ) in outline.timeline().intervals().enumerate()
+        {
             let interval = read.interval(i)?;
             let status = interval.status;
             let row = [
@@ -239,7 +251,8 @@ fn write_text(out: &mut dyn Write, pact: &Pact, read: &Read, color: bool) -> Res
         }
     }
     let mut remarks = outline
-        .statuses()
+        .timeline()
+        .entries()
         .iter()
         .enumerate()
         .filter(|(_, m)| m.noted())

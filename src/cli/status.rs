@@ -69,8 +69,8 @@ impl Args {
         let at = when.as_ref().map(|w| w.at);
         let (stream, mut lines, outline) = Outline::of_stream(&ctx.store, &id, at)?;
         registered_by(&stream.pact.id, &outline, when.as_ref())?;
-        let current = outline.status_on(on);
-        let next = outline.next_after(on);
+        let current = outline.timeline().status_on(on);
+        let next = outline.timeline().next_after(on);
         let event = current.map(|mark| event_of(&mut lines, mark)).transpose()?;
         let current = current.zip(event.as_ref());
         let change = event.as_ref().and_then(Event::status_change);

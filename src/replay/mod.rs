@@ -8,6 +8,12 @@
 //! a new status against the timeline before it is appended, and
 //! [`check_retraction`] a retraction.
 //!
+//! There is one timeline type, [`Timeline`], generic over what it keeps of
+//! each status (a [`Step`]): whole events for the library and the commands
+//! that decide, 20-byte [`Mark`]s for a stream of any length, what an import
+//! keeps of a row. Its order, its answers and the lifecycle rule between
+//! neighbours are written once, with the type.
+//!
 //! What the record said at a past time T is the same fold over the events
 //! recorded at or before T ([`as_of`]): recorded times never decrease along a
 //! stream, so those events are a prefix of it.
@@ -19,6 +25,11 @@
 //! Depends on: [`crate::model`], [`crate::log`].
 
 pub mod cache;
+mod timeline;
+
+pub use timeline::{
+    Interval, LifecycleBreak, Staged, Step, Timeline, breaks, check_between, retraction_breaks,
+};
 
 use std::collections::HashMap;
 
@@ -92,10 +103,6 @@ impl<'e, E> Entry<'e, E> {
     pub fn reported(&self) -> bool {
         self.reported
     }
-
-    fn key(&self) -> (NaiveDate, u64) {
-        (self.on, self.seq)
-    }
 }
 
 impl<'e> Entry<'e, Event> {
@@ -107,41 +114,22 @@ impl<'e> Entry<'e, Event> {
     }
 }
 
-/// A status and the dates it held: `from` inclusive, `to` exclusive (`None`:
-/// still holds).
-#[derive(Debug, PartialEq, Eq)]
-pub struct Interval<'e, E = Event> {
-    /// The status event that opened the interval.
-    pub entry: Entry<'e, E>,
-    /// The first day of the status.
-    pub from: NaiveDate,
-    /// The day the next status took effect.
-    pub to: Option<NaiveDate>,
-}
-
-impl<E> Clone for Interval<'_, E> {
-    fn clone(&self) -> Self {
-        *self
+impl<E> Step for Entry<'_, E> {
+    fn on(&self) -> NaiveDate {
+        self.on
+    }
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn status(&self) -> Status {
+        self.status
+    }
+    fn forced(&self) -> bool {
+        self.forced
     }
 }
 
-impl<E> Copy for Interval<'_, E> {}
-
-/// A pact's status events in timeline order.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Timeline<'e, E = Event> {
-    entries: Vec<Entry<'e, E>>,
-}
-
-impl<E> Default for Timeline<'_, E> {
-    fn default() -> Self {
-        Timeline {
-            entries: Vec::new(),
-        }
-    }
-}
-
-impl<'e, E: Replayable> Timeline<'e, E> {
+impl<'e, E: Replayable> Timeline<Entry<'e, E>> {
     /// Folds events (in any order) into a timeline.
     ///
     /// ```
@@ -166,274 +154,20 @@ impl<'e, E: Replayable> Timeline<'e, E> {
                 on,
                 forced,
                 reported,
-            } => {
-                let entry = Entry {
-                    event,
-                    seq: fact.seq,
-                    id: fact.id,
-                    status,
-                    on,
-                    forced,
-                    reported,
-                };
-                let at = self.entries.partition_point(|e| e.key() <= entry.key());
-                self.entries.insert(at, entry);
-            }
-            What::Retraction { target } => {
-                self.entries.retain(|e| e.id != target);
-            }
+            } => self.place(Entry {
+                event,
+                seq: fact.seq,
+                id: fact.id,
+                status,
+                on,
+                forced,
+                reported,
+            }),
+            What::Retraction { target } => self.retain(|e| e.id != target),
             What::Registered | What::Note { .. } => {}
         }
         self
     }
-
-    /// The status events, ordered by (effective date, seq).
-    pub fn entries(&self) -> &[Entry<'e, E>] {
-        &self.entries
-    }
-
-    /// The status in force on `date`: the last entry effective on or before
-    /// it. `None` before the first.
-    pub fn status_on(&self, date: NaiveDate) -> Option<Entry<'e, E>> {
-        let after = self.entries.partition_point(|e| e.on() <= date);
-        after.checked_sub(1).map(|i| self.entries[i])
-    }
-
-    /// The first entry effective after `date`: a change ahead.
-    pub fn next_after(&self, date: NaiveDate) -> Option<Entry<'e, E>> {
-        let after = self.entries.partition_point(|e| e.on() <= date);
-        self.entries.get(after).copied()
-    }
-
-    /// The intervals, oldest first. Two statuses on one day give the first a
-    /// zero-length interval (`from == to`): it is kept, since it happened.
-    pub fn intervals(&self) -> Vec<Interval<'e, E>> {
-        self.entries
-            .iter()
-            .enumerate()
-            .map(|(i, entry)| Interval {
-                entry: *entry,
-                from: entry.on(),
-                to: self.entries.get(i + 1).map(Entry::on),
-            })
-            .collect()
-    }
-
-    /// Checks that `status` may be recorded effective `on` for `pact`: it
-    /// would come after every entry up to that date (a new event has the
-    /// highest seq), so it is checked against the entry before it and, for a
-    /// backfill, the entry after it. `force` lets it break the lifecycle, but
-    /// never repeat a neighbour's status.
-    ///
-    /// # Errors
-    ///
-    /// The [`LifecycleError`] naming the neighbour in the way.
-    pub fn check(
-        &self,
-        pact: &PactId,
-        status: Status,
-        on: NaiveDate,
-        force: bool,
-    ) -> Result<(), LifecycleError> {
-        let side = |e: Entry<'_, E>| (e.status(), e.on());
-        let before = self.status_on(on).map(side);
-        let next = self.next_after(on).map(side);
-        check_between(pact, before, next, status, on, force)
-    }
-
-    /// Every step of the timeline that the lifecycle does not allow, with
-    /// the entry before it (`None`: it is the first). A step is excused when
-    /// either side was recorded with `--force`.
-    pub fn lifecycle_breaks(&self) -> Vec<LifecycleBreak<'e, E>> {
-        let mut before = None;
-        let mut breaks = Vec::new();
-        for entry in &self.entries {
-            let from = before.map(|b: &Entry<'e, E>| b.status());
-            if !Status::may_follow(from, entry.status()) {
-                breaks.push(LifecycleBreak {
-                    before: before.copied(),
-                    entry: *entry,
-                    forced: entry.forced || before.is_some_and(|b| b.forced),
-                });
-            }
-            before = Some(entry);
-        }
-        breaks
-    }
-}
-
-/// A timeline built one status at a time, each checked as `append` checks
-/// it: what an import builds for each pact as it reads its rows. Each status
-/// goes after those of its own date, since it is appended after them; `K`
-/// is what the builder keeps of each status beside its date.
-#[derive(Debug, Clone)]
-pub(crate) struct Steps<K = ()>(Vec<(NaiveDate, K, Status)>);
-
-impl<K> Steps<K> {
-    /// No status yet.
-    pub(crate) fn new() -> Self {
-        Steps(Vec::new())
-    }
-
-    /// Checks that `status` effective `on` may be appended ([`check_between`]
-    /// its neighbours) and adds it.
-    ///
-    /// # Errors
-    ///
-    /// The [`LifecycleError`] naming the neighbour in the way; the steps are
-    /// then as they were.
-    pub(crate) fn append(
-        &mut self,
-        pact: &PactId,
-        status: Status,
-        on: NaiveDate,
-        force: bool,
-        key: K,
-    ) -> Result<(), LifecycleError> {
-        let split = self.split(on);
-        let side = |s: &(NaiveDate, K, Status)| (s.2, s.0);
-        let before = split.checked_sub(1).map(|k| side(&self.0[k]));
-        let next = self.0.get(split).map(side);
-        check_between(pact, before, next, status, on, force)?;
-        self.0.insert(split, (on, key, status));
-        Ok(())
-    }
-
-    /// Adds `status` effective `on` where `append` would, unchecked: a
-    /// status recorded already, which the statuses after it were checked
-    /// against.
-    pub(crate) fn place(&mut self, status: Status, on: NaiveDate, key: K) {
-        self.0.insert(self.split(on), (on, key, status));
-    }
-
-    /// Where a status effective `on` goes: after those of its own date, as
-    /// it is appended after them.
-    fn split(&self, on: NaiveDate) -> usize {
-        self.0.partition_point(|s| s.0 <= on)
-    }
-
-    /// The key of `status` among those effective `on`, if it is there.
-    pub(crate) fn holding(&self, status: Status, on: NaiveDate) -> Option<&K> {
-        let from = self.0.partition_point(|s| s.0 < on);
-        self.0[from..]
-            .iter()
-            .take_while(|s| s.0 == on)
-            .find(|s| s.2 == status)
-            .map(|s| &s.1)
-    }
-
-    /// Takes out the statuses whose key `keep` refuses: what a retraction
-    /// does.
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
-        self.0.retain(|s| keep(&s.1));
-    }
-
-    /// The statuses either side of the one whose key `is` picks, each with
-    /// its date and key, when there is one: the neighbours a retraction of
-    /// it would leave side by side.
-    pub(crate) fn around(&self, is: impl Fn(&K) -> bool) -> Option<[Option<Step<'_, K>>; 2]> {
-        let at = self.0.iter().position(|s| is(&s.1))?;
-        let step = |i: usize| self.0.get(i).map(|s| (s.2, s.0, &s.1));
-        Some([at.checked_sub(1).and_then(step), step(at + 1)])
-    }
-}
-
-/// A status of [`Steps`], its date, and its key.
-pub(crate) type Step<'s, K> = (Status, NaiveDate, &'s K);
-
-/// Whether withdrawing a status would leave `after` (a status, and whether
-/// it was recorded with `--force`) right after `before` (none: it would be
-/// the first) where the lifecycle does not allow it: it would repeat it,
-/// or it may not follow it and neither was forced.
-pub(crate) fn retraction_breaks(before: Option<(Status, bool)>, after: (Status, bool)) -> bool {
-    before.map(|b| b.0) == Some(after.0) || breaks(before, after)
-}
-
-/// Whether `after` (a status, and whether it was recorded with `--force`)
-/// right after `before` (none: it is the first) breaks the lifecycle: it
-/// may not follow it, and neither side was forced, which excuses a step.
-pub(crate) fn breaks(before: Option<(Status, bool)>, after: (Status, bool)) -> bool {
-    let excused = after.1 || before.is_some_and(|b| b.1);
-    !excused && !Status::may_follow(before.map(|b| b.0), after.0)
-}
-
-impl<K> Steps<K> {
-    /// The statuses of a timeline, as a stream holds them, each with its
-    /// date and key: in the order of the timeline.
-    pub(crate) fn ordered(steps: impl IntoIterator<Item = (NaiveDate, K, Status)>) -> Self {
-        Steps(steps.into_iter().collect())
-    }
-}
-
-/// Checks that `status` effective `on` may stand between the timeline
-/// entries `before` and `next` (each a status and its date; `None` at either
-/// end). This is the whole of the lifecycle rule for a new status, kept
-/// apart from any timeline so that a batch of appends can be checked
-/// against timelines it builds itself.
-///
-/// # Errors
-///
-/// The [`LifecycleError`] naming the neighbour in the way.
-pub fn check_between(
-    pact: &PactId,
-    before: Option<(Status, NaiveDate)>,
-    next: Option<(Status, NaiveDate)>,
-    status: Status,
-    on: NaiveDate,
-    force: bool,
-) -> Result<(), LifecycleError> {
-    if let Some((_, since)) = before.filter(|b| b.0 == status) {
-        return Err(LifecycleError::Repeat {
-            pact: pact.to_string(),
-            status,
-            on,
-            since,
-        });
-    }
-    if let Some((_, next_on)) = next.filter(|n| n.0 == status) {
-        return Err(LifecycleError::RepeatsNext {
-            pact: pact.to_string(),
-            status,
-            on,
-            next_on,
-        });
-    }
-    if force {
-        return Ok(());
-    }
-    let from = before.map(|b| b.0);
-    if !Status::may_follow(from, status) {
-        return Err(LifecycleError::NotAllowed {
-            pact: pact.to_string(),
-            from,
-            since: before.map(|b| b.1),
-            to: status,
-            on,
-        });
-    }
-    if let Some((next, next_on)) = next
-        && !Status::may_follow(Some(status), next)
-    {
-        return Err(LifecycleError::BreaksNext {
-            pact: pact.to_string(),
-            status,
-            on,
-            next,
-            next_on,
-        });
-    }
-    Ok(())
-}
-
-/// A step of a timeline that breaks the lifecycle.
-#[derive(Debug, PartialEq, Eq)]
-pub struct LifecycleBreak<'e, E = Event> {
-    /// The entry before (`None`: nothing before).
-    pub before: Option<Entry<'e, E>>,
-    /// The entry that may not follow it.
-    pub entry: Entry<'e, E>,
-    /// Whether a forced event explains it.
-    pub forced: bool,
 }
 
 /// The events of a stream (in append order) that were recorded at or before
@@ -513,16 +247,8 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
         ));
     }
     let timeline = Timeline::new(events);
-    let Some(at) = timeline.entries.iter().position(|e| e.id == target) else {
-        return Ok(());
-    };
-    let before = at.checked_sub(1).map(|i| timeline.entries[i]);
-    let Some(after) = timeline.entries.get(at + 1).copied() else {
-        return Ok(());
-    };
-    let side = |e: Entry<'_>| (e.status(), e.forced);
-    if retraction_breaks(before.map(side), side(after)) {
-        let side = |e: Entry<'_>| format!("{} on {} (event {})", e.status(), e.on(), e.event.id);
+    if let Err((before, after)) = timeline.check_withdrawal(|e| e.id == target) {
+        let side = |e: &Entry<'_>| format!("{} on {} (event {})", e.status(), e.on(), e.event.id);
         return Err(LifecycleError::RetractionBreaks {
             pact: pact.to_string(),
             target,
@@ -615,14 +341,17 @@ impl Mark {
 
 /// A stream's timeline and notes as a fold over a stream of any length
 /// keeps them: each status and note as a [`Mark`], its text left in the
-/// stream, to be read again for the few an answer shows. It answers as
-/// [`Timeline`] and [`notes`] do, from the events recorded by `as_of`.
+/// stream, to be read again for the few an answer shows: a [`Timeline`] of
+/// marks, and the notes as [`notes`] gives them, of the events recorded by
+/// `as_of`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Outline {
     as_of: Option<DateTime<Utc>>,
-    /// The status events, in line order while the stream is read, then in
-    /// timeline order, those withdrawn left out.
+    /// The status events, in line order while the stream is read.
     statuses: Vec<Mark>,
+    /// Once it is read, its timeline: the statuses, those withdrawn left
+    /// out.
+    timeline: Timeline<Mark>,
     /// The notes, likewise; then in (date, line) order.
     notes: Vec<Mark>,
     /// How many events were recorded by `as_of`.
@@ -704,10 +433,12 @@ impl Outline {
     /// Leaves out what was withdrawn and puts the rest in timeline order:
     /// what to call once every line is in.
     pub(crate) fn finish(mut self) -> Outline {
-        for marks in [&mut self.statuses, &mut self.notes] {
-            marks.retain(|m| m.flags & WITHDRAWN == 0);
-            marks.sort_unstable_by_key(|m| (m.on, m.line));
-        }
+        let withdrawn = |m: &Mark| m.flags & WITHDRAWN != 0;
+        let mut statuses = std::mem::take(&mut self.statuses);
+        statuses.retain(|m| !withdrawn(m));
+        self.timeline = Timeline::of(statuses);
+        self.notes.retain(|m| !withdrawn(m));
+        self.notes.sort_unstable_by_key(|m| (m.on, m.line));
         self
     }
 
@@ -722,34 +453,31 @@ impl Outline {
         self.registered
     }
 
-    /// The status events, ordered by (effective date, seq).
-    pub(crate) fn statuses(&self) -> &[Mark] {
-        &self.statuses
+    /// The timeline: the status events, ordered by (effective date, seq).
+    pub(crate) fn timeline(&self) -> &Timeline<Mark> {
+        &self.timeline
     }
 
     /// The notes no retraction withdrew, ordered by (date, seq).
     pub(crate) fn notes(&self) -> &[Mark] {
         &self.notes
     }
+}
 
-    /// The intervals, oldest first, as [`Timeline::intervals`] gives them:
-    /// each status with the date the next took effect.
-    pub(crate) fn intervals(&self) -> impl Iterator<Item = (&Mark, Option<NaiveDate>)> {
-        let next = self.statuses.iter().skip(1).map(|m| Some(m.on));
-        self.statuses.iter().zip(next.chain([None]))
+impl Step for Mark {
+    fn on(&self) -> NaiveDate {
+        self.on
     }
-
-    /// The status in force on `date`, as [`Timeline::status_on`] finds it.
-    pub(crate) fn status_on(&self, date: NaiveDate) -> Option<&Mark> {
-        let after = self.statuses.partition_point(|m| m.on <= date);
-        after.checked_sub(1).map(|i| &self.statuses[i])
+    fn seq(&self) -> u64 {
+        u64::from(self.line)
     }
-
-    /// The first status effective after `date`, as
-    /// [`Timeline::next_after`] finds it.
-    pub(crate) fn next_after(&self, date: NaiveDate) -> Option<&Mark> {
-        let after = self.statuses.partition_point(|m| m.on <= date);
-        self.statuses.get(after)
+    /// The status entered: a timeline of marks holds only status marks,
+    /// the notes are kept apart.
+    fn status(&self) -> Status {
+        self.status.expect("a timeline holds only statuses")
+    }
+    fn forced(&self) -> bool {
+        self.flags & FORCED != 0
     }
 }
 
@@ -853,19 +581,20 @@ mod tests {
                 let events = as_of(&read.events, at);
                 prop_assert_eq!(outline.visible(), events.len());
                 let timeline = Timeline::new(events);
-                let entry = |e: Entry<'_>| (e.status(), e.on(), e.event.seq, e.forced(), e.reported());
+                let entry = |e: &Entry<'_>| (e.status(), e.on(), e.event.seq, e.forced(), e.reported());
                 let mark = |m: &Mark| (m.status().unwrap(), m.on(), m.line() as u64, m.forced(), m.reported());
                 for day in (0..42).map(|d| NaiveDate::from_ymd_opt(1999, 12, 31).unwrap() + TimeDelta::days(d)) {
+                    let outline = outline.timeline();
                     prop_assert_eq!(outline.status_on(day).map(mark), timeline.status_on(day).map(entry));
                     prop_assert_eq!(outline.next_after(day).map(mark), timeline.next_after(day).map(entry));
                 }
-                let intervals: Vec<_> = outline.intervals().map(|(m, to)| (mark(m), to)).collect();
-                let expected: Vec<_> = timeline.intervals().into_iter().map(|i| (entry(i.entry), i.to)).collect();
+                let intervals: Vec<_> = outline.timeline().intervals().map(|i| (mark(i.entry), i.to)).collect();
+                let expected: Vec<_> = timeline.intervals().map(|i| (entry(i.entry), i.to)).collect();
                 prop_assert_eq!(intervals, expected);
                 let notes: Vec<_> = outline.notes().iter().map(|m| (m.on(), m.line() as u64)).collect();
                 let expected: Vec<_> = super::notes(events).into_iter().map(|(e, n)| (n.on, e.seq)).collect();
                 prop_assert_eq!(notes, expected);
-                for m in outline.statuses().iter().chain(outline.notes()) {
+                for m in outline.timeline().entries().iter().chain(outline.notes()) {
                     let event = &read.events[m.line() - 1];
                     prop_assert!(m.is_of(event));
                     prop_assert_eq!(m.noted(), event.status_change().is_some_and(|c| c.note.is_some()));

@@ -35,7 +35,7 @@ use crate::model::limits;
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 use crate::model::time::{parse_date, shown};
-use crate::replay::{Step, Steps, retraction_breaks};
+use crate::replay::{Staged, Timeline};
 use crate::transfer::cell;
 
 /// The columns a CSV import understands; `pact`, `status` and `on` are
@@ -345,7 +345,7 @@ struct Building {
     tail: Tail,
     /// The timeline so far, each status keyed by whether the stream held it
     /// before the import.
-    steps: Steps<bool>,
+    steps: Timeline<Staged<bool>>,
     /// The pact's name, as registered (empty until it is).
     name: String,
     /// The events the stream held before the import, when the rows say
@@ -510,7 +510,7 @@ impl Checker<'_> {
                     existing: None,
                     lines: Vec::new(),
                     tail: Tail::default(),
-                    steps: Steps::new(),
+                    steps: Timeline::default(),
                     name: String::new(),
                     recorded: None,
                 },
@@ -574,10 +574,17 @@ impl Checker<'_> {
             return already_recorded(event, recorded, &change).map(|()| None);
         }
         let (on, status) = (change.on, change.status);
-        if let Err(refused) = stream.steps.append(id, status, on, change.forced, false) {
+        let step = Staged {
+            on,
+            seq: stream.tail.seq + 1,
+            status,
+            forced: change.forced,
+            key: false,
+        };
+        if let Err(refused) = stream.steps.append(id, step) {
             // a row recorded already (this sheet imported before), or given
             // twice, is refused by the lifecycle, whose hint would mislead
-            if let Some(&held) = stream.steps.holding(status, on) {
+            if let Some(held) = stream.steps.holding(status, on).map(|s| s.key) {
                 let message = match refused {
                     LifecycleError::Repeat { .. } => refused.to_string(),
                     _ => format!("{refused}; and '{id}' has {status} on {on} already"),
@@ -1057,10 +1064,17 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
     })?;
     statuses.retain(|s| !s.3);
     statuses.sort_unstable_by_key(|s| (s.0, s.1));
-    let steps = Steps::ordered(
+    let steps = Timeline::of(
         statuses
             .into_iter()
-            .map(|(on, _, status, _)| (on, true, status)),
+            .map(|(on, line, status, _)| Staged {
+                on,
+                seq: line.into(),
+                status,
+                forced: false,
+                key: true,
+            })
+            .collect(),
     );
     Ok(Building {
         existing: Some(stream.len),
@@ -1541,13 +1555,13 @@ impl Incoming {
 /// taken as they stand. The timeline is kept as each status's date, line
 /// and whether it was forced.
 struct AsRecorded {
-    steps: Steps<(u32, bool)>,
+    steps: Timeline<Staged<()>>,
 }
 
 impl AsRecorded {
     fn new() -> Self {
         AsRecorded {
-            steps: Steps::new(),
+            steps: Timeline::default(),
         }
     }
 
@@ -1557,7 +1571,13 @@ impl AsRecorded {
         match fact.what {
             What::Status {
                 status, on, forced, ..
-            } => self.steps.place(status, on, (line as u32, forced)),
+            } => self.steps.place(Staged {
+                on,
+                seq: line as u64,
+                status,
+                forced,
+                key: (),
+            }),
             What::Retraction { .. } => self.withdraw(target),
             What::Registered | What::Note { .. } => {}
         }
@@ -1566,7 +1586,7 @@ impl AsRecorded {
     /// Takes out the status a retraction withdraws, at line `target`.
     fn withdraw(&mut self, target: Option<usize>) {
         if let Some(target) = target {
-            self.steps.retain(|(line, _)| *line as usize != target);
+            self.steps.retain(|s| s.seq != target as u64);
         }
     }
 
@@ -1610,9 +1630,14 @@ impl AsRecorded {
                     None => Ok(()),
                 })
                 .and_then(|()| {
-                    let (status, on, forced) = (change.status, change.on, change.forced);
-                    let key = (line as u32, forced);
-                    Ok(self.steps.append(id, status, on, forced, key)?)
+                    let step = Staged {
+                        on: change.on,
+                        seq: line as u64,
+                        status: change.status,
+                        forced: change.forced,
+                        key: (),
+                    };
+                    Ok(self.steps.append(id, step)?)
                 }),
             EventBody::Note(note) => text("note text", &note.text, limits::TEXT)
                 .and_then(|()| sourced(note.source.as_deref(), note.url.as_deref())),
@@ -1621,22 +1646,20 @@ impl AsRecorded {
                 // the stream's checks found the target, an earlier status or
                 // note not retracted yet: what is left is whether the
                 // statuses either side of it may stand side by side
-                let around = target.and_then(|t| self.steps.around(|(l, _)| *l as usize == t));
-                if let Some([before, Some(after)]) = around {
-                    let side = |(status, _, &(_, forced)): Step<'_, _>| (status, forced);
-                    if retraction_breaks(before.map(side), side(after)) {
-                        let said = |(status, on, &(line, _)): Step<'_, (u32, bool)>| {
-                            let id = check.id_at(line as usize).unwrap_or_default();
-                            format!("{status} on {on} (event {id})")
-                        };
-                        return Err(LifecycleError::RetractionBreaks {
-                            pact: id.to_string(),
-                            target: retraction.target,
-                            before: before.map(said),
-                            after: said(after),
-                        }
-                        .into());
+                let target_line = target.map(|t| t as u64);
+                let withdrawal = self.steps.check_withdrawal(|s| Some(s.seq) == target_line);
+                if let Err((before, after)) = withdrawal {
+                    let said = |s: &Staged<()>| {
+                        let id = check.id_at(s.seq as usize).unwrap_or_default();
+                        format!("{} on {} (event {id})", s.status, s.on)
+                    };
+                    return Err(LifecycleError::RetractionBreaks {
+                        pact: id.to_string(),
+                        target: retraction.target,
+                        before: before.map(said),
+                        after: said(after),
                     }
+                    .into());
                 }
                 self.withdraw(target);
                 Ok(())

@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pactlog::model::event::Retraction;
 use pactlog::replay::{as_of, check_retraction};
 use pactlog::{
-    Error, Event, EventBody, Hash, LifecycleError, Pact, PactId, Status, StatusChange, Stream,
-    Timeline,
+    Entry, Error, Event, EventBody, Hash, LifecycleError, Pact, PactId, Status, StatusChange,
+    Stream, Timeline,
 };
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -97,7 +97,7 @@ fn when_appending(
     Ok(dates_and_statuses(&Timeline::new(&after)))
 }
 
-fn dates_and_statuses(timeline: &Timeline<'_>) -> Vec<(NaiveDate, Status)> {
+fn dates_and_statuses(timeline: &Timeline<Entry<'_>>) -> Vec<(NaiveDate, Status)> {
     timeline
         .entries()
         .iter()
@@ -227,7 +227,6 @@ fn intervals_end_where_the_next_begins_and_the_last_is_open() {
     let timeline = Timeline::new(&events);
     let intervals: Vec<_> = timeline
         .intervals()
-        .iter()
         .map(|i| (i.entry.status(), i.from, i.to))
         .collect();
     assert_eq!(
@@ -244,7 +243,7 @@ fn given_two_statuses_on_one_day_then_the_later_seq_holds_that_day() {
     let events = given(&[(Signed, "2016-11-23"), (InForce, "2016-11-23")]);
     assert_eq!(status_on(&events, "2016-11-23"), Some(InForce));
     let timeline = Timeline::new(&events);
-    let first = timeline.intervals()[0];
+    let first = timeline.intervals().next().unwrap();
     assert_eq!(
         (first.entry.status(), first.from, first.to),
         (Signed, date("2016-11-23"), Some(date("2016-11-23")))

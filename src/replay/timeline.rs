@@ -1,0 +1,332 @@
+//! The timeline: a pact's status events that no retraction withdrew, in
+//! the order they take effect, and the questions it answers.
+//!
+//! This is the one place the order of a timeline and the lifecycle rule
+//! between its neighbours are written. What a timeline holds of each status
+//! is its [`Step`]: a whole event ([`Entry`](super::Entry)), a 20-byte
+//! [`Mark`](super::Mark) left in a long stream, or what an import keeps of
+//! a row ([`Staged`]). Each answer is the same whatever the step.
+
+use chrono::NaiveDate;
+
+use crate::model::error::LifecycleError;
+use crate::model::pact::PactId;
+use crate::model::status::Status;
+
+/// What a timeline needs to know of a status event.
+pub trait Step {
+    /// The effective date.
+    fn on(&self) -> NaiveDate;
+    /// Its place in the stream: of two statuses on one day, the one with
+    /// the higher seq comes later.
+    fn seq(&self) -> u64;
+    /// The status entered.
+    fn status(&self) -> Status;
+    /// Whether it was recorded with `--force`.
+    fn forced(&self) -> bool;
+}
+
+/// The place of a step in the timeline.
+fn key(step: &impl Step) -> (NaiveDate, u64) {
+    (step.on(), step.seq())
+}
+
+/// A pact's status events in timeline order: by (effective date, seq).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timeline<S> {
+    steps: Vec<S>,
+}
+
+impl<S> Default for Timeline<S> {
+    fn default() -> Self {
+        Timeline { steps: Vec::new() }
+    }
+}
+
+/// A status and the dates it held: `from` inclusive, `to` exclusive (`None`:
+/// still holds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval<S> {
+    /// The status event that opened the interval.
+    pub entry: S,
+    /// The first day of the status.
+    pub from: NaiveDate,
+    /// The day the next status took effect.
+    pub to: Option<NaiveDate>,
+}
+
+/// A step of a timeline that breaks the lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LifecycleBreak<S> {
+    /// The entry before (`None`: nothing before).
+    pub before: Option<S>,
+    /// The entry that may not follow it.
+    pub entry: S,
+    /// Whether a forced event explains it.
+    pub forced: bool,
+}
+
+impl<S: Step> Timeline<S> {
+    /// The timeline of `steps`, given in any order.
+    pub fn of(mut steps: Vec<S>) -> Self {
+        steps.sort_by_key(key);
+        Timeline { steps }
+    }
+
+    /// The statuses, ordered by (effective date, seq).
+    pub fn entries(&self) -> &[S] {
+        &self.steps
+    }
+
+    /// How many statuses up to `on` and `seq` come first: where a status
+    /// with that key goes.
+    fn split(&self, on: NaiveDate, seq: u64) -> usize {
+        self.steps.partition_point(|s| key(s) <= (on, seq))
+    }
+
+    /// Adds `step` in its place, unchecked: a status recorded already,
+    /// which the statuses after it were checked against.
+    pub fn place(&mut self, step: S) {
+        let at = self.split(step.on(), step.seq());
+        self.steps.insert(at, step);
+    }
+
+    /// Checks that `step` may be added ([`check_between`] its neighbours;
+    /// it is forced if `step.forced()`) and adds it.
+    ///
+    /// # Errors
+    ///
+    /// The [`LifecycleError`] naming the neighbour in the way; the timeline
+    /// is then as it was.
+    pub fn append(&mut self, pact: &PactId, step: S) -> Result<(), LifecycleError> {
+        let at = self.split(step.on(), step.seq());
+        let side = |s: &S| (s.status(), s.on());
+        let before = at.checked_sub(1).map(|i| side(&self.steps[i]));
+        let next = self.steps.get(at).map(side);
+        check_between(pact, before, next, step.status(), step.on(), step.forced())?;
+        self.steps.insert(at, step);
+        Ok(())
+    }
+
+    /// Takes out the statuses `keep` refuses: what a retraction does.
+    pub fn retain(&mut self, keep: impl FnMut(&S) -> bool) {
+        self.steps.retain(keep);
+    }
+
+    /// The status in force on `date`: the last entry effective on or before
+    /// it. `None` before the first.
+    pub fn status_on(&self, date: NaiveDate) -> Option<&S> {
+        let after = self.steps.partition_point(|s| s.on() <= date);
+        after.checked_sub(1).map(|i| &self.steps[i])
+    }
+
+    /// The first entry effective after `date`: a change ahead.
+    pub fn next_after(&self, date: NaiveDate) -> Option<&S> {
+        let after = self.steps.partition_point(|s| s.on() <= date);
+        self.steps.get(after)
+    }
+
+    /// The entries of `status` effective `on`.
+    pub fn holding(&self, status: Status, on: NaiveDate) -> Option<&S> {
+        let from = self.steps.partition_point(|s| s.on() < on);
+        self.steps[from..]
+            .iter()
+            .take_while(|s| s.on() == on)
+            .find(|s| s.status() == status)
+    }
+
+    /// Checks that `status` may be recorded effective `on` for `pact`: it
+    /// would come after every entry up to that date (a new event has the
+    /// highest seq), so it is checked against the entry before it and, for a
+    /// backfill, the entry after it. `force` lets it break the lifecycle, but
+    /// never repeat a neighbour's status.
+    ///
+    /// # Errors
+    ///
+    /// The [`LifecycleError`] naming the neighbour in the way.
+    pub fn check(
+        &self,
+        pact: &PactId,
+        status: Status,
+        on: NaiveDate,
+        force: bool,
+    ) -> Result<(), LifecycleError> {
+        let side = |s: &S| (s.status(), s.on());
+        let before = self.status_on(on).map(side);
+        let next = self.next_after(on).map(side);
+        check_between(pact, before, next, status, on, force)
+    }
+
+    /// The entries either side of the one `is` picks, if there is one: the
+    /// neighbours its retraction would leave side by side, when they may
+    /// not stand so ([`retraction_breaks`]): `Err` holds the pair.
+    ///
+    /// `Ok(())` when nothing is picked or its withdrawal breaks nothing.
+    pub fn check_withdrawal(&self, is: impl Fn(&S) -> bool) -> Result<(), (Option<&S>, &S)> {
+        let Some(at) = self.steps.iter().position(is) else {
+            return Ok(());
+        };
+        let before = at.checked_sub(1).map(|i| &self.steps[i]);
+        let Some(after) = self.steps.get(at + 1) else {
+            return Ok(());
+        };
+        let side = |s: &S| (s.status(), s.forced());
+        match retraction_breaks(before.map(side), side(after)) {
+            true => Err((before, after)),
+            false => Ok(()),
+        }
+    }
+
+    /// Every step of the timeline that the lifecycle does not allow, with
+    /// the entry before it (`None`: it is the first). A step is excused when
+    /// either side was recorded with `--force`.
+    pub fn lifecycle_breaks(&self) -> Vec<LifecycleBreak<&S>> {
+        let mut before: Option<&S> = None;
+        let mut breaks = Vec::new();
+        for entry in &self.steps {
+            if !Status::may_follow(before.map(Step::status), entry.status()) {
+                breaks.push(LifecycleBreak {
+                    before,
+                    entry,
+                    forced: entry.forced() || before.is_some_and(Step::forced),
+                });
+            }
+            before = Some(entry);
+        }
+        breaks
+    }
+
+    /// The intervals, oldest first. Two statuses on one day give the first a
+    /// zero-length interval (`from == to`): it is kept, since it happened.
+    pub fn intervals(&self) -> impl Iterator<Item = Interval<&S>> {
+        let next = self.steps.iter().skip(1).map(|s| Some(s.on()));
+        self.steps
+            .iter()
+            .zip(next.chain([None]))
+            .map(|(entry, to)| Interval {
+                entry,
+                from: entry.on(),
+                to,
+            })
+    }
+}
+
+/// What an import keeps of a status as it builds a pact's timeline: its
+/// place and status, and `key`, what it needs beside them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Staged<K> {
+    /// The effective date.
+    pub on: NaiveDate,
+    /// Its line in the stream.
+    pub seq: u64,
+    /// The status entered.
+    pub status: Status,
+    /// Whether it was recorded with `--force`.
+    pub forced: bool,
+    /// What the import keeps beside.
+    pub key: K,
+}
+
+impl<K> Step for Staged<K> {
+    fn on(&self) -> NaiveDate {
+        self.on
+    }
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn status(&self) -> Status {
+        self.status
+    }
+    fn forced(&self) -> bool {
+        self.forced
+    }
+}
+
+impl<S: Step> Step for &S {
+    fn on(&self) -> NaiveDate {
+        (*self).on()
+    }
+    fn seq(&self) -> u64 {
+        (*self).seq()
+    }
+    fn status(&self) -> Status {
+        (*self).status()
+    }
+    fn forced(&self) -> bool {
+        (*self).forced()
+    }
+}
+
+/// Whether withdrawing a status would leave `after` (a status, and whether
+/// it was recorded with `--force`) right after `before` (none: it would be
+/// the first) where the lifecycle does not allow it: it would repeat it,
+/// or it may not follow it and neither was forced.
+pub fn retraction_breaks(before: Option<(Status, bool)>, after: (Status, bool)) -> bool {
+    before.map(|b| b.0) == Some(after.0) || breaks(before, after)
+}
+
+/// Whether `after` (a status, and whether it was recorded with `--force`)
+/// right after `before` (none: it is the first) breaks the lifecycle: it
+/// may not follow it, and neither side was forced, which excuses a step.
+pub fn breaks(before: Option<(Status, bool)>, after: (Status, bool)) -> bool {
+    let excused = after.1 || before.is_some_and(|b| b.1);
+    !excused && !Status::may_follow(before.map(|b| b.0), after.0)
+}
+
+/// Checks that `status` effective `on` may stand between the timeline
+/// entries `before` and `next` (each a status and its date; `None` at either
+/// end). This is the whole of the lifecycle rule for a new status.
+///
+/// # Errors
+///
+/// The [`LifecycleError`] naming the neighbour in the way.
+pub fn check_between(
+    pact: &PactId,
+    before: Option<(Status, NaiveDate)>,
+    next: Option<(Status, NaiveDate)>,
+    status: Status,
+    on: NaiveDate,
+    force: bool,
+) -> Result<(), LifecycleError> {
+    if let Some((_, since)) = before.filter(|b| b.0 == status) {
+        return Err(LifecycleError::Repeat {
+            pact: pact.to_string(),
+            status,
+            on,
+            since,
+        });
+    }
+    if let Some((_, next_on)) = next.filter(|n| n.0 == status) {
+        return Err(LifecycleError::RepeatsNext {
+            pact: pact.to_string(),
+            status,
+            on,
+            next_on,
+        });
+    }
+    if force {
+        return Ok(());
+    }
+    let from = before.map(|b| b.0);
+    if !Status::may_follow(from, status) {
+        return Err(LifecycleError::NotAllowed {
+            pact: pact.to_string(),
+            from,
+            since: before.map(|b| b.1),
+            to: status,
+            on,
+        });
+    }
+    if let Some((next, next_on)) = next
+        && !Status::may_follow(Some(status), next)
+    {
+        return Err(LifecycleError::BreaksNext {
+            pact: pact.to_string(),
+            status,
+            on,
+            next,
+            next_on,
+        });
+    }
+    Ok(())
+}
