@@ -35,14 +35,14 @@
 //!
 //! ```
 //! use chrono::{NaiveDate, Utc};
+//! use pactlog::command::Registration;
 //! use pactlog::{AppendOptions, EventBody, Pact, PactId, Status, StatusChange, Store, Timeline};
 //!
 //! # fn main() -> Result<(), pactlog::Error> {
 //! let dir = tempfile::tempdir().unwrap();
 //! let store = Store::new(dir.path());
 //! let id = PactId::parse("gsomia")?;
-//! store.register(
-//!     Pact {
+//! Registration::new(Pact {
 //!         id: id.clone(),
 //!         name: "GSOMIA".into(),
 //!         aliases: vec![],
@@ -51,9 +51,8 @@
 //!         description: None,
 //!         source: None,
 //!         url: None,
-//!     },
-//!     Utc::now(),
-//! )?;
+//! })?
+//! .record(&store, Utc::now())?;
 //! let on = NaiveDate::from_ymd_opt(2016, 11, 23).unwrap();
 //! store.append(&id, AppendOptions::default(), Utc::now(), |stream| {
 //!     Timeline::new(&stream.events).check(&id, Status::InForce, on, false)?;

@@ -2,6 +2,7 @@
 
 use crate::cli::Context;
 use crate::cli::output::path_text;
+use crate::command::Registration;
 use crate::model::error::Error;
 use crate::model::pact::{Pact, PactId};
 
@@ -51,9 +52,8 @@ impl Args {
             description: self.description.clone(),
             source: self.source.clone(),
             url: self.url.clone(),
-        }
-        .validated()?;
-        let event = ctx.store.register(pact, ctx.now)?;
+        };
+        let event = Registration::new(pact)?.record(&ctx.store, ctx.now)?;
         if self.json {
             return ctx.json(&event);
         }

@@ -1,23 +1,22 @@
-//! The decide layer: each write a person asks for (a status change, a
-//! note, a retraction) as a request, its fields checked against their
-//! limits when it is made, then decided against the stream as it stands
-//! under the stream's lock: the event body the store appends, or why not.
-//! The store gives the event its seq, id, recorded time and hash link
-//! ([`Tail::next`](crate::log::store::Tail::next)); a registration is
-//! decided by [`Store::register`], which checks the pact's names against
-//! the whole store.
+//! The decide layer: each write a person asks for (a registration, a
+//! status change, a note, a retraction) as a request, its fields checked
+//! against their limits when it is made, then decided under the lock
+//! against what it depends on — a write against the stream as it stands,
+//! a registration against the names the whole store holds: the event body
+//! the store appends, or why not. The store gives the event its seq, id,
+//! recorded time and hash link ([`Tail::next`](crate::log::store::Tail::next)).
 //!
 //! Depends on: [`crate::model`], [`crate::log`], [`crate::replay`].
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::log::store::{AppendOptions, Store};
+use crate::log::store::{AppendOptions, Names, Store};
 use crate::log::stream::Stream;
 use crate::model::error::Error;
 use crate::model::event::{Event, EventBody, Note, Retraction, StatusChange};
 use crate::model::limits;
-use crate::model::pact::PactId;
+use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 use crate::replay::{Timeline, check_retraction};
 
@@ -109,6 +108,46 @@ impl Write {
     }
 }
 
+/// A new pact, its metadata checked: the first event of its stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration(Pact);
+
+impl Registration {
+    /// The registration of `pact`, its metadata trimmed and checked.
+    ///
+    /// # Errors
+    ///
+    /// As [`Pact::validated`].
+    pub fn new(pact: Pact) -> Result<Registration, Error> {
+        pact.validated().map(Registration)
+    }
+
+    /// Decides the registration against `names`, the names the store
+    /// holds: the event body that begins the stream.
+    ///
+    /// # Errors
+    ///
+    /// As [`Pact::counted`] for too many aliases or parties, and
+    /// [`Error::NameTaken`] when the id or an alias is a name of another
+    /// pact.
+    pub fn decide(self, names: &Names) -> Result<EventBody, Error> {
+        self.0.counted()?;
+        names.check_free(&self.0)?;
+        Ok(EventBody::Registered(self.0))
+    }
+
+    /// Records the registration: the pact's stream created, under the
+    /// store's lock, with it as its first line.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::create`] and [`Registration::decide`].
+    pub fn record(self, store: &Store, now: DateTime<Utc>) -> Result<Event, Error> {
+        let id = self.0.id.clone();
+        store.create(&id, now, |names| self.decide(names))
+    }
+}
+
 /// That the pact entered `status` on `on`, with a `note`; `forced` when it
 /// is to be recorded though the lifecycle does not allow it: what
 /// [`Write::Status`] holds, and what an import checks each row's cells
@@ -148,7 +187,6 @@ fn source(value: Option<&str>) -> Result<Option<String>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::pact::Pact;
 
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()
@@ -159,8 +197,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         let id = PactId::parse("p").unwrap();
-        store
-            .register(Pact::named(id.clone(), "P"), Utc::now())
+        Registration::new(Pact::named(id.clone(), "P"))
+            .unwrap()
+            .record(&store, Utc::now())
             .unwrap();
         let record = |write: Write| write.record(&store, &id, AppendOptions::default(), Utc::now());
 

@@ -318,25 +318,28 @@ impl Store {
         Ok((pacts, unreadable))
     }
 
-    /// Registers a pact: creates its stream with the registration event.
+    /// Creates the stream of pact `id` with its first event, the
+    /// registration that `decide` makes, under the store's lock, of the
+    /// names the store holds: what [`Registration`](crate::command::Registration)
+    /// records.
     ///
     /// # Errors
     ///
-    /// [`Error::AlreadyRegistered`] when the stream exists,
-    /// [`Error::NameTaken`] when the id or an alias is a name of another pact.
-    pub fn register(&self, pact: Pact, now: DateTime<Utc>) -> Result<Event, Error> {
+    /// [`Error::AlreadyRegistered`] when the stream exists, and what
+    /// `decide` returns.
+    pub fn create(
+        &self,
+        id: &PactId,
+        now: DateTime<Utc>,
+        decide: impl FnOnce(&Names) -> Result<EventBody, Error>,
+    ) -> Result<Event, Error> {
         let lock = self.lock_for_writing()?;
-        let path = self.stream_path(&pact.id);
+        let path = self.stream_path(id);
         if path.exists() {
-            return Err(Error::AlreadyRegistered {
-                id: pact.id.to_string(),
-            });
+            return Err(Error::AlreadyRegistered { id: id.to_string() });
         }
-        pact.counted()?;
-        let names = self.names()?;
-        names.check_free(&pact)?;
-        let id = pact.id.clone();
-        let event = Tail::default().next(&id, EventBody::Registered(pact), now);
+        let body = decide(&self.names()?)?;
+        let event = Tail::default().next(id, body, now);
         let line = line_of(&event)?;
         let staging = self.stage(Some(lock))?;
         staging.write(&event.pact, line.as_bytes(), true)?;

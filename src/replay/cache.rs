@@ -1333,8 +1333,10 @@ mod tests {
     fn settled_streams_are_stamped_and_then_answered_from_the_stamp() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
-        let pact = crate::Pact::named(PactId::parse("p").unwrap(), "P");
-        store.register(pact, chrono::Utc::now()).unwrap();
+        let id = PactId::parse("p").unwrap();
+        let pact = crate::Pact::named(id.clone(), "P");
+        let registered = |_: &_| Ok(crate::EventBody::Registered(pact));
+        store.create(&id, chrono::Utc::now(), registered).unwrap();
         let ids = store.ids().unwrap();
         if !trusts_change_times(&Dir::open(&store).fd.unwrap()) {
             eprintln!("skipped: the cache keeps no stamps on this file system");

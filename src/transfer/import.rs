@@ -1720,6 +1720,7 @@ fn stream_problem(problem: crate::StreamProblem) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::Registration;
 
     /// The line each row of `text` begins on, read `chunk` bytes at a time.
     fn row_lines(text: &str, chunk: usize) -> Vec<u64> {
@@ -1817,7 +1818,10 @@ mod tests {
         );
         let mut zz = Pact::named(PactId::parse("zz").unwrap(), "Z");
         zz.aliases = aliases.iter().map(|a| (*a).to_owned()).collect();
-        store.register(zz, Utc::now()).unwrap();
+        Registration::new(zz)
+            .unwrap()
+            .record(&store, Utc::now())
+            .unwrap();
         let committed = batch.commit(&store);
         (above, store, committed)
     }
@@ -1859,7 +1863,10 @@ mod tests {
         let store = Store::new(above.path().join("store"));
         let batch = planned(&store, "pact,status,on\naa,signed,2001-01-01\n");
         let aa = Pact::named(PactId::parse("aa").unwrap(), "A");
-        store.register(aa, Utc::now()).unwrap();
+        Registration::new(aa)
+            .unwrap()
+            .record(&store, Utc::now())
+            .unwrap();
         let e = batch.commit(&store).unwrap_err();
         assert_eq!(
             e.to_string(),

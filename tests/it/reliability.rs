@@ -1187,7 +1187,9 @@ fn a_library_caller_cannot_write_a_line_that_readers_refuse() {
     );
     let mut pact = pactlog::Pact::named(pactlog::PactId::parse("q").expect("an id"), "Q");
     pact.parties = (0..251).map(|i| format!("P{i}")).collect();
-    let error = lib.register(pact, now).expect_err("too many parties");
+    let error = pactlog::command::Registration::new(pact)
+        .and_then(|r| r.record(&lib, now))
+        .expect_err("too many parties");
     assert_eq!(
         error.to_string(),
         "251 parties are given; at most 250 are allowed"
