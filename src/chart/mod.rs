@@ -169,12 +169,15 @@ impl Chart {
     }
 }
 
-/// The fill of a status: the Okabe–Ito palette, plus greys and indigo for
-/// the statuses before and after a pact's life.
+/// The fill of a status: the Okabe–Ito palette, plus greys, indigo and two
+/// of Paul Tol's muted hues (cyan, teal) for the statuses before and after
+/// a pact's life.
 pub fn fill(status: Status) -> &'static str {
     match status {
         Status::Proposed => "#BBBBBB",
         Status::Signed => "#56B4E9",
+        Status::Ratified => "#88CCEE",
+        Status::ProvisionallyApplied => "#44AA99",
         Status::InForce => "#009E73",
         Status::TerminationNotified => "#E69F00",
         Status::ConditionallySuspended => "#F0E442",

@@ -36,7 +36,8 @@ pub fn status(status: Status) -> Style {
         Status::TerminationNotified | Status::ConditionallySuspended => AnsiColor::Yellow,
         Status::Suspended => AnsiColor::Magenta,
         Status::Terminated | Status::Expired | Status::Withdrawn => AnsiColor::Red,
-        Status::Proposed | Status::Signed => AnsiColor::Blue,
+        Status::Proposed | Status::Signed | Status::Ratified => AnsiColor::Blue,
+        Status::ProvisionallyApplied => AnsiColor::Cyan,
     };
     Style::new().fg_color(Some(color.into()))
 }

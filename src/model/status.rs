@@ -19,6 +19,11 @@ pub enum Status {
     Proposed,
     /// Signed, not yet in force.
     Signed,
+    /// Ratified (or accepted, approved): consent to be bound expressed,
+    /// not yet in force.
+    Ratified,
+    /// Applied provisionally, pending entry into force.
+    ProvisionallyApplied,
     /// In force.
     InForce,
     /// A party has notified termination; the pact is still in force until the
@@ -41,9 +46,11 @@ pub enum Status {
 
 impl Status {
     /// Every status, in lifecycle order.
-    pub const ALL: [Status; 10] = [
+    pub const ALL: [Status; 12] = [
         Status::Proposed,
         Status::Signed,
+        Status::Ratified,
+        Status::ProvisionallyApplied,
         Status::InForce,
         Status::TerminationNotified,
         Status::ConditionallySuspended,
@@ -55,13 +62,21 @@ impl Status {
     ];
 
     /// The statuses a pact may start with, before any status is recorded.
-    pub const INITIAL: &'static [Status] = &[Status::Proposed, Status::Signed, Status::InForce];
+    pub const INITIAL: &'static [Status] = &[
+        Status::Proposed,
+        Status::Signed,
+        Status::Ratified,
+        Status::ProvisionallyApplied,
+        Status::InForce,
+    ];
 
     /// The stored spelling, e.g. `termination_notified`.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Proposed => "proposed",
             Status::Signed => "signed",
+            Status::Ratified => "ratified",
+            Status::ProvisionallyApplied => "provisionally_applied",
             Status::InForce => "in_force",
             Status::TerminationNotified => "termination_notified",
             Status::ConditionallySuspended => "conditionally_suspended",
@@ -78,6 +93,8 @@ impl Status {
         match self {
             Status::Proposed => "proposed",
             Status::Signed => "signed",
+            Status::Ratified => "ratified",
+            Status::ProvisionallyApplied => "provisionally applied",
             Status::InForce => "in force",
             Status::TerminationNotified => "termination notified",
             Status::ConditionallySuspended => "conditionally suspended",
@@ -101,8 +118,19 @@ impl Status {
         use Status::*;
         match from {
             None => Status::INITIAL,
-            Some(Proposed) => &[Signed, InForce, Withdrawn],
-            Some(Signed) => &[InForce, Withdrawn, Expired],
+            Some(Proposed) => &[Signed, Ratified, InForce, Withdrawn, Expired],
+            Some(Signed) => &[
+                Ratified,
+                ProvisionallyApplied,
+                InForce,
+                Suspended,
+                Withdrawn,
+                Expired,
+            ],
+            Some(Ratified) => &[ProvisionallyApplied, InForce, Suspended, Withdrawn, Expired],
+            Some(ProvisionallyApplied) => {
+                &[Ratified, InForce, Suspended, Terminated, Withdrawn, Expired]
+            }
             Some(InForce) => &[
                 TerminationNotified,
                 ConditionallySuspended,
@@ -113,6 +141,7 @@ impl Status {
             ],
             Some(TerminationNotified) => &[
                 ConditionallySuspended,
+                Suspended,
                 InForce,
                 Normalized,
                 Terminated,
@@ -123,6 +152,7 @@ impl Status {
                 Normalized,
                 InForce,
                 TerminationNotified,
+                Suspended,
                 Terminated,
                 Withdrawn,
             ],
@@ -142,7 +172,7 @@ impl Status {
                 Expired,
                 Withdrawn,
             ],
-            Some(Withdrawn) => &[InForce, Signed],
+            Some(Withdrawn) => &[InForce, Signed, Ratified],
             Some(Terminated | Expired) => &[],
         }
     }
@@ -275,6 +305,49 @@ mod tests {
             Err(UnknownStatus { suggestion, .. }) => assert_eq!(suggestion, None),
             other => panic!("expected an unknown status error, got {other:?}"),
         }
+    }
+
+    /// The contract's table, as it is written there: each status with the
+    /// statuses allowed next.
+    const TABLE: &str = "\
+        (none) | proposed, signed, ratified, provisionally_applied, in_force
+        proposed | signed, ratified, in_force, withdrawn, expired
+        signed | ratified, provisionally_applied, in_force, suspended, withdrawn, expired
+        ratified | provisionally_applied, in_force, suspended, withdrawn, expired
+        provisionally_applied | ratified, in_force, suspended, terminated, withdrawn, expired
+        in_force | termination_notified, conditionally_suspended, suspended, terminated, expired, withdrawn
+        termination_notified | conditionally_suspended, suspended, in_force, normalized, terminated, expired, withdrawn
+        conditionally_suspended | normalized, in_force, termination_notified, suspended, terminated, withdrawn
+        suspended | in_force, normalized, termination_notified, terminated, expired, withdrawn
+        normalized | termination_notified, conditionally_suspended, suspended, terminated, expired, withdrawn
+        withdrawn | in_force, signed, ratified
+        terminated |
+        expired |";
+
+    #[test]
+    fn the_lifecycle_is_the_contract_table_in_its_order() {
+        let mut seen = Vec::new();
+        for row in TABLE.lines() {
+            let (from, next) = row.split_once('|').unwrap();
+            let from = match from.trim() {
+                "(none)" => None,
+                word => Some(Status::parse(word).unwrap()),
+            };
+            let next: Vec<Status> = next
+                .split(',')
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .map(|w| Status::parse(w).unwrap())
+                .collect();
+            assert_eq!(
+                Status::allowed_after(from),
+                next.as_slice(),
+                "after {from:?}"
+            );
+            seen.push(from);
+        }
+        let every = std::iter::once(None).chain(Status::ALL.map(Some));
+        assert!(every.into_iter().all(|s| seen.contains(&s)));
     }
 
     #[test]

@@ -72,7 +72,7 @@ use key::Key;
 pub const FILE: &str = crate::model::format::CACHE;
 /// Bumped whenever [`Summary`] or the file's layout changes shape: an
 /// older cache is rebuilt.
-const VERSION: u32 = 12;
+const VERSION: u32 = 13;
 
 /// What a whole-store question needs of one stream. A summary read from
 /// the cache file borrows its text and steps from the file's bytes; one

@@ -144,14 +144,14 @@ fn an_unknown_status_is_refused_with_the_nearest_one_and_the_list() {
         store.refuses(&["append", "gsomia", "normalised", "--on", "2023-03-21"], 1),
         @r"
     error: unknown status 'normalised'
-    hint: did you mean 'normalized'? statuses: proposed, signed, in force, termination notified, conditionally suspended, normalized, suspended, terminated, expired, withdrawn
+    hint: did you mean 'normalized'? statuses: proposed, signed, ratified, provisionally applied, in force, termination notified, conditionally suspended, normalized, suspended, terminated, expired, withdrawn
     "
     );
     assert_snapshot!(
         store.refuses(&["list", "--status", "banana"], 1),
         @r"
     error: unknown status 'banana'
-    hint: statuses: proposed, signed, in force, termination notified, conditionally suspended, normalized, suspended, terminated, expired, withdrawn
+    hint: statuses: proposed, signed, ratified, provisionally applied, in force, termination notified, conditionally suspended, normalized, suspended, terminated, expired, withdrawn
     "
     );
 }
@@ -177,7 +177,7 @@ fn a_transition_the_lifecycle_does_not_allow_names_the_current_status_and_the_ne
         store.refuses(&["append", "gsomia", "signed", "--on", "2020-01-01"], 1),
         @r"
     error: 'gsomia' cannot go from conditionally suspended (since 2019-11-22) to signed on 2020-01-01
-    hint: allowed after conditionally suspended: normalized, in force, termination notified, terminated, withdrawn; if the record really is so, add --force: the event is stored as forced and `verify` lists it
+    hint: allowed after conditionally suspended: normalized, in force, termination notified, suspended, terminated, withdrawn; if the record really is so, add --force: the event is stored as forced and `verify` lists it
     "
     );
 }
@@ -190,7 +190,7 @@ fn a_first_status_the_lifecycle_does_not_allow_names_the_allowed_first_ones() {
         store.refuses(&["append", "gsomia", "terminated", "--on", "2020-01-01"], 1),
         @r"
     error: 'gsomia' cannot go from no status yet to terminated on 2020-01-01
-    hint: allowed first: proposed, signed, in force; if the record really is so, add --force: the event is stored as forced and `verify` lists it
+    hint: allowed first: proposed, signed, ratified, provisionally applied, in force; if the record really is so, add --force: the event is stored as forced and `verify` lists it
     "
     );
 }
@@ -229,7 +229,7 @@ fn a_backfill_that_breaks_the_next_status_is_refused() {
         store.refuses(&["append", "gsomia", "withdrawn", "--on", "2018-01-01"], 1),
         @r"
     error: 'gsomia' cannot have withdrawn on 2018-01-01: the next recorded status, termination notified on 2019-08-23, may not follow it
-    hint: allowed after withdrawn: in force, signed; if the record really is so, add --force: the event is stored as forced and `verify` lists it
+    hint: allowed after withdrawn: in force, signed, ratified; if the record really is so, add --force: the event is stored as forced and `verify` lists it
     "
     );
 }

@@ -189,7 +189,7 @@ fn a_whole_last_line_that_says_something_invalid_is_malformed_not_torn() {
     let before = store.snapshot();
     let repair = store.refuses(&["repair", "gsomia"], 1);
     assert_snapshot!(store.redact(&repair), @r"
-    error: cannot repair [store]/gsomia.jsonl:5: malformed event: unknown variant `bogus`, expected one of `proposed`, `signed`, `in_force`, `termination_notified`, `conditionally_suspended`, `normalized`, `suspended`, `terminated`, `expired`, `withdrawn` (column 148)
+    error: cannot repair [store]/gsomia.jsonl:5: malformed event: unknown variant `bogus`, expected one of `proposed`, `signed`, `ratified`, `provisionally_applied`, `in_force`, `termination_notified`, `conditionally_suspended`, `normalized`, `suspended`, `terminated`, `expired`, `withdrawn` (column 148)
     hint: repair only moves a torn last line aside; this damage needs a person: compare the file with its history in git (git log -p)
     ");
     assert_eq!(store.snapshot(), before);

@@ -139,11 +139,9 @@ fn given_nothing_when_a_pact_starts_terminated_then_the_allowed_first_statuses_a
         message.to_string(),
         "'pact' cannot go from no status yet to terminated on 2016-11-23"
     );
-    assert!(
-        pactlog::cli::hint::hint(&message)
-            .unwrap()
-            .starts_with("allowed first: proposed, signed, in force;")
-    );
+    assert!(pactlog::cli::hint::hint(&message).unwrap().starts_with(
+        "allowed first: proposed, signed, ratified, provisionally applied, in force;"
+    ));
 }
 
 #[test]
@@ -424,7 +422,7 @@ fn given_a_middle_status_when_retracting_it_would_break_the_lifecycle_then_the_e
     let mut events = given(&[
         (Signed, "2015-01-01"),
         (InForce, "2016-01-01"),
-        (Suspended, "2019-01-01"),
+        (TerminationNotified, "2019-01-01"),
     ]);
     match when_retracting(&mut events, 3) {
         Err(Error::Lifecycle(LifecycleError::RetractionBreaks { before, after, .. })) => {
@@ -434,7 +432,10 @@ fn given_a_middle_status_when_retracting_it_would_break_the_lifecycle_then_the_e
             );
             assert_eq!(
                 after,
-                format!("suspended on 2019-01-01 (event {})", Uuid::from_u128(4))
+                format!(
+                    "termination notified on 2019-01-01 (event {})",
+                    Uuid::from_u128(4)
+                )
             );
         }
         other => panic!("expected the retraction to be refused, got {other:?}"),

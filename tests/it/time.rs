@@ -498,14 +498,15 @@ fn a_retraction_that_would_break_the_lifecycle_names_the_events_in_the_way() {
     store.ok(&["register", "p", "--name", "P"]);
     store.ok(&["append", "p", "signed", "--on", "2015-01-01"]);
     let in_force = id_of(&store.json(&["append", "p", "in_force", "--on", "2016-01-01"]));
-    let suspended = id_of(&store.json(&["append", "p", "suspended", "--on", "2019-01-01"]));
+    let notified =
+        id_of(&store.json(&["append", "p", "termination_notified", "--on", "2019-01-01"]));
     let before = store.snapshot();
     let stderr = store
         .run(&["retract", "p", &in_force, "--reason", "wrong"])
         .fails(1);
     assert!(
         stderr.starts_with(&format!(
-            "error: retracting event {in_force} would leave suspended on 2019-01-01 (event {suspended}) right after signed on 2015-01-01 (event "
+            "error: retracting event {in_force} would leave termination notified on 2019-01-01 (event {notified}) right after signed on 2015-01-01 (event "
         )),
         "{stderr}"
     );

@@ -220,14 +220,14 @@ fn a_row_is_validated_against_the_rows_before_it_not_only_the_store() {
     // and wrong only after the rows above it
     let cases = [
         (
-            "inf,suspended,2019-05-01",
-            "error: backfill.csv:4: 'inf-treaty' cannot go from termination notified (since 2019-02-02) to suspended on 2019-05-01\n\
-             hint: allowed after termination notified: conditionally suspended, in force, normalized, terminated, expired, withdrawn; if the record really is so, set the row's forced column to true: the event is stored as forced and `verify` lists it\n",
+            "inf,signed,2019-05-01",
+            "error: backfill.csv:4: 'inf-treaty' cannot go from termination notified (since 2019-02-02) to signed on 2019-05-01\n\
+             hint: allowed after termination notified: conditionally suspended, suspended, in force, normalized, terminated, expired, withdrawn; if the record really is so, set the row's forced column to true: the event is stored as forced and `verify` lists it\n",
         ),
         (
             "inf,withdrawn,2019-05-01",
             "error: backfill.csv:4: 'inf-treaty' cannot have withdrawn on 2019-05-01: the next recorded status, terminated on 2019-08-02, may not follow it\n\
-             hint: allowed after withdrawn: in force, signed; if the record really is so, set the row's forced column to true: the event is stored as forced and `verify` lists it\n",
+             hint: allowed after withdrawn: in force, signed, ratified; if the record really is so, set the row's forced column to true: the event is stored as forced and `verify` lists it\n",
         ),
         (
             "INF,terminated,2019-09-01",
@@ -298,12 +298,12 @@ fn a_file_whose_last_row_is_bad_changes_nothing_and_names_that_row() {
         (
             "inf,signed,2019-08-02,Reuters,no".into(),
             "error: rows.csv:5: 'inf-treaty' cannot go from termination notified (since 2019-02-02) to signed on 2019-08-02\n\
-             hint: allowed after termination notified: conditionally suspended, in force, normalized, terminated, expired, withdrawn; if the record really is so, set the row's forced column to true: the event is stored as forced and `verify` lists it\n".into(),
+             hint: allowed after termination notified: conditionally suspended, suspended, in force, normalized, terminated, expired, withdrawn; if the record really is so, set the row's forced column to true: the event is stored as forced and `verify` lists it\n".into(),
         ),
         (
             "inf,dissolved,2019-08-02,Reuters,no".into(),
             "error: rows.csv:5: unknown status 'dissolved'\n\
-             hint: statuses: proposed, signed, in force, termination notified, conditionally suspended, normalized, suspended, terminated, expired, withdrawn\n".into(),
+             hint: statuses: proposed, signed, ratified, provisionally applied, in force, termination notified, conditionally suspended, normalized, suspended, terminated, expired, withdrawn\n".into(),
         ),
         (
             "inf,terminated,2019-02-30,Reuters,no".into(),
@@ -879,7 +879,7 @@ fn a_json_lines_import_refuses_events_that_chain_but_that_append_would_have_refu
     assert!(empty.snapshot().is_empty(), "nothing was written");
     assert_snapshot!(refusals.join("\n---\n"), @r#"
     error: unforced.jsonl:5: 'x' cannot go from termination notified (since 2002-01-01) to proposed on 2003-01-01
-    hint: allowed after termination notified: conditionally suspended, in force, normalized, terminated, expired, withdrawn; if the record really is so, its line must say "forced":true, as `append --force` writes it
+    hint: allowed after termination notified: conditionally suspended, suspended, in force, normalized, terminated, expired, withdrawn; if the record really is so, its line must say "forced":true, as `append --force` writes it
 
     ---
     error: repeat.jsonl:5: 'x' is already termination notified on 2003-01-01 (since 2002-01-01)
@@ -1125,7 +1125,7 @@ fn of_several_bad_rows_in_different_pacts_the_first_in_the_file_is_named() {
     let store = Store::new();
     store.ok(&["register", "a", "--name", "A"]);
     let files = Files::new();
-    let lifecycle = "hint: allowed after signed: in force, withdrawn, expired; ";
+    let lifecycle = "hint: allowed after signed: ratified, provisionally applied, in force, suspended, withdrawn, expired; ";
     let unknown = "hint: register it first, or pass --create-pacts";
     let cases = [
         // new pacts b and c, besides a
