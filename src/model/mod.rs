@@ -5,6 +5,7 @@
 //!
 //! Depends on: nothing else in the crate. Every other layer builds on it.
 
+pub mod date;
 pub mod error;
 pub mod event;
 pub mod format;
