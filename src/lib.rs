@@ -36,6 +36,7 @@
 //! ```
 //! use chrono::{NaiveDate, Utc};
 //! use pactlog::command::Registration;
+//! use pactlog::model::date::EffectiveDate;
 //! use pactlog::{AppendOptions, EventBody, Pact, PactId, Status, StatusChange, Store, Timeline};
 //!
 //! # fn main() -> Result<(), pactlog::Error> {
@@ -53,7 +54,7 @@
 //!         url: None,
 //! })?
 //! .record(&store, Utc::now())?;
-//! let on = NaiveDate::from_ymd_opt(2016, 11, 23).unwrap();
+//! let on = EffectiveDate::parse("2016-11-23").unwrap();
 //! store.append(&id, AppendOptions::default(), Utc::now(), |stream| {
 //!     Timeline::new(&stream.events).check(&id, Status::InForce, on, false)?;
 //!     Ok(EventBody::Status(StatusChange {

@@ -42,14 +42,15 @@ fuzz_target!(|data: &[u8]| {
     let times = std::iter::once(None).chain(stream.events.iter().map(|e| Some(e.recorded)));
     for t in times {
         let timeline = Timeline::new(as_of(&stream.events, t));
-        let dates = timeline.entries().iter().map(|e| e.on());
+        let dates = timeline.entries().iter().flat_map(|e| [e.on().earliest(), e.on().latest()]);
         for date in dates.chain([NaiveDate::MIN, NaiveDate::MAX]) {
-            let replayed = timeline
-                .status_on(date)
-                .map(|e| (e.status(), e.on(), e.reported(), e.forced()));
-            let cached = summary
-                .status_on(date, t)
-                .map(|s| (s.status, s.since, s.reported, s.forced));
+            let replay = timeline.answer_on(date);
+            let replayed = (
+                replay.status.map(|e| (e.status(), e.on(), e.reported(), e.forced())),
+                replay.certain,
+            );
+            let (found, certain) = summary.status_on(date, t);
+            let cached = (found.map(|s| (s.status, s.since, s.reported, s.forced)), certain);
             assert_eq!(cached, replayed, "{date} as of {t:?}");
         }
     }
@@ -67,14 +68,14 @@ fuzz_target!(|data: &[u8]| {
     let _ = notes(&stream.events);
     let _ = retractions(&stream.events);
     for entry in timeline.entries() {
-        let _ = timeline.status_on(entry.on());
-        let _ = timeline.next_after(entry.on());
+        let _ = timeline.status_on(entry.on().latest());
+        let _ = timeline.next_after(entry.on().earliest());
         for status in Status::ALL {
             let _ = timeline.check(&id, status, entry.on(), false);
         }
     }
     for date in [NaiveDate::MIN, NaiveDate::MAX] {
         let _ = timeline.status_on(date);
-        let _ = timeline.check(&id, Status::InForce, date, true);
+        let _ = timeline.check(&id, Status::InForce, date.into(), true);
     }
 });

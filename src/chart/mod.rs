@@ -16,6 +16,7 @@ use std::io;
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::model::date::EffectiveDate;
 use crate::model::pact::Pact;
 use crate::model::status::Status;
 use crate::replay::{Interval, Mark, Outline};
@@ -49,9 +50,11 @@ pub struct Band {
 pub struct Segment {
     /// The status.
     pub status: Status,
-    /// The first day.
+    /// When it took effect, as precise as it is known.
+    pub date: EffectiveDate,
+    /// The first day it may have held: its date's earliest.
     pub from: NaiveDate,
-    /// The day the next status took effect; `None` while it holds.
+    /// The first day the next status may have held; `None` while it holds.
     pub to: Option<NaiveDate>,
     /// Whether it begins after today.
     pub scheduled: bool,
@@ -64,8 +67,8 @@ pub struct Segment {
 /// A note on a band.
 #[derive(Debug, Clone)]
 pub struct Marker {
-    /// Its date.
-    pub on: NaiveDate,
+    /// Its date, as precise as it is known.
+    pub on: EffectiveDate,
     /// The note event's mark, to read its text by.
     pub(crate) mark: Mark,
 }
@@ -117,9 +120,10 @@ impl Band {
                          entry: mark, to, ..
                      }| Segment {
                         status: mark.status().expect("a timeline holds only statuses"),
-                        from: mark.on(),
-                        to,
-                        scheduled: mark.on() > today,
+                        date: mark.on(),
+                        from: mark.on().earliest(),
+                        to: to.map(|to| to.earliest()),
+                        scheduled: mark.on().earliest() > today,
                         reported: mark.reported(),
                         mark: *mark,
                     },
@@ -152,7 +156,7 @@ impl Chart {
                 .iter()
                 .flat_map(|s| [Some(s.from), s.to])
                 .flatten()
-                .chain(b.notes.iter().map(|n| n.on))
+                .chain(b.notes.iter().map(|n| n.on.earliest()))
         });
         let (first, last) = dates.fold((today, today), |(lo, hi), d| (lo.min(d), hi.max(d)));
         let from =
@@ -231,6 +235,7 @@ const LEGEND_ROW: f64 = 22.0;
 enum Key {
     Status(Status),
     Scheduled,
+    Uncertain,
     Note,
 }
 
@@ -241,6 +246,7 @@ impl Key {
         match self {
             Key::Status(status) => 30.0 + status.words().len() as f64 * 6.2,
             Key::Scheduled => 90.0,
+            Key::Uncertain => 125.0,
             Key::Note => 50.0,
         }
     }
@@ -273,9 +279,14 @@ impl Chart {
             .bands
             .iter()
             .any(|b| b.segments.iter().any(|g| g.scheduled));
+        let uncertain = self
+            .bands
+            .iter()
+            .any(|b| b.segments.iter().any(|g| !g.date.is_exact()));
         let keys = self.legend_statuses().into_iter().map(Key::Status);
         let keys = keys
             .chain(scheduled.then_some(Key::Scheduled))
+            .chain(uncertain.then_some(Key::Uncertain))
             .chain([Key::Note]);
         let (mut x, mut row) = (LABEL, 0);
         keys.map(|key| {
@@ -321,7 +332,7 @@ impl Chart {
             self.from,
             self.to
         );
-        s.push_str(r##"<defs><pattern id="scheduled" patternUnits="userSpaceOnUse" width="8" height="8" patternTransform="rotate(45)"><rect width="8" height="8" fill="#FFFFFF" fill-opacity="0.55"/><line x1="0" y1="0" x2="0" y2="8" stroke="#000000" stroke-width="3" stroke-opacity="0.45"/></pattern></defs>"##);
+        s.push_str(r##"<defs><pattern id="scheduled" patternUnits="userSpaceOnUse" width="8" height="8" patternTransform="rotate(45)"><rect width="8" height="8" fill="#FFFFFF" fill-opacity="0.55"/><line x1="0" y1="0" x2="0" y2="8" stroke="#000000" stroke-width="3" stroke-opacity="0.45"/></pattern><pattern id="uncertain" patternUnits="userSpaceOnUse" width="6" height="6"><rect width="6" height="6" fill="#FFFFFF" fill-opacity="0.5"/><circle cx="3" cy="3" r="1" fill="#FFFFFF" fill-opacity="0.8"/></pattern></defs>"##);
         s.push_str(r##"<rect width="100%" height="100%" fill="#FFFFFF"/>"##);
         self.write_axis(&mut s, axis_y);
         for (i, band) in self.bands.iter().enumerate() {
@@ -412,11 +423,12 @@ impl Chart {
             spill(s, out)?;
         }
         for note in &band.notes {
-            if note.on < self.from || note.on > self.to {
+            let on = note.on.earliest();
+            if on < self.from || on > self.to {
                 continue;
             }
             let text = texts.text(i, &note.mark)?;
-            let x = self.x(note.on);
+            let x = self.x(on);
             let tip = format!(
                 "{}: note on {}: {}{}",
                 band.pact.id,
@@ -463,7 +475,7 @@ impl Chart {
             band.pact.id,
             status,
             marks(segment),
-            segment.from,
+            segment.date,
             segment
                 .to
                 .map_or("until now".to_owned(), |d| format!("to {d}")),
@@ -476,7 +488,7 @@ impl Chart {
             s,
             r##"<g class="segment" data-status="{}" data-from="{}" data-to="{}" data-scheduled="{}" data-reported="{}"><title>{}</title><rect x="{x1:.1}" y="{y}" width="{width:.1}" height="{BAND}" fill="{}"/>"##,
             status.as_str(),
-            segment.from,
+            segment.date,
             segment.to.map(|d| d.to_string()).unwrap_or_default(),
             segment.scheduled,
             segment.reported,
@@ -487,6 +499,16 @@ impl Chart {
             let _ = write!(
                 s,
                 r##"<rect x="{x1:.1}" y="{y}" width="{width:.1}" height="{BAND}" fill="url(#scheduled)" stroke="#000000" stroke-dasharray="3 2"/>"##
+            );
+        }
+        if !segment.date.is_exact() {
+            // the stretch it may or may not have held yet, faded
+            let unsure = segment.date.latest().succ_opt().unwrap_or(NaiveDate::MAX);
+            let x3 = self.x(unsure.min(end));
+            let _ = write!(
+                s,
+                r##"<rect class="uncertain" x="{x1:.1}" y="{y}" width="{:.1}" height="{BAND}" fill="url(#uncertain)"/>"##,
+                (x3 - x1).max(1.5)
             );
         }
         let words = status.words();
@@ -523,6 +545,13 @@ impl Chart {
                 Key::Scheduled => write!(
                     s,
                     r##"<rect x="{x}" y="{}" width="14" height="14" fill="url(#scheduled)" stroke="#000000" stroke-dasharray="3 2"/><text x="{}" y="{y}">scheduled</text>"##,
+                    y - 11.0,
+                    x + 18.0
+                ),
+                Key::Uncertain => write!(
+                    s,
+                    r##"<rect x="{x}" y="{}" width="14" height="14" fill="#888888"/><rect x="{x}" y="{}" width="14" height="14" fill="url(#uncertain)" stroke="#333333" stroke-width="0.5"/><text x="{}" y="{y}">date not known to the day</text>"##,
+                    y - 11.0,
                     y - 11.0,
                     x + 18.0
                 ),
@@ -579,7 +608,7 @@ td:nth-child(2) { white-space: nowrap; }\n.swatch { display: inline-block; width
         for (rank, &b) in ranked.iter().enumerate() {
             let band = &self.bands[b];
             let dates = band.segments.iter().map(|g| g.from);
-            let dates = dates.chain(band.notes.iter().map(|n| n.on));
+            let dates = dates.chain(band.notes.iter().map(|n| n.on.earliest()));
             rows.extend(
                 dates
                     .enumerate()
@@ -591,6 +620,11 @@ td:nth-child(2) { white-space: nowrap; }\n.swatch { display: inline-block; width
             let b = ranked[rank as usize];
             let band = &self.bands[b];
             let at = at as usize;
+            let date = match band.segments.get(at) {
+                Some(g) => g.date,
+                None => band.notes[at - band.segments.len()].on,
+            };
+            debug_assert_eq!(date.earliest(), on);
             let (what, text) = match band.segments.get(at) {
                 Some(g) => {
                     let what = format!(
@@ -620,7 +654,7 @@ td:nth-child(2) { white-space: nowrap; }\n.swatch { display: inline-block; width
             };
             let _ = writeln!(
                 s,
-                "<tr><td>{}</td><td>{on}</td><td>{what}</td><td>{source}</td></tr>",
+                "<tr><td>{}</td><td>{date}</td><td>{what}</td><td>{source}</td></tr>",
                 escape(band.pact.id.as_str())
             );
             spill(&mut s, out)?;

@@ -5,7 +5,7 @@ use crate::command::{Sourced, Write, status_change};
 use crate::log::store::AppendOptions;
 use crate::model::error::Error;
 use crate::model::status::Status;
-use crate::model::time::parse_date;
+use crate::model::time::parse_effective;
 
 /// Record that a pact entered a status on a date.
 #[derive(Debug, clap::Args)]
@@ -48,7 +48,7 @@ pub struct Args {
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
         let status = Status::parse(&self.status)?;
-        let on = parse_date(&self.on, ctx.today)?;
+        let on = parse_effective(&self.on, ctx.today)?;
         let sourced = Sourced {
             source: self.source.as_deref(),
             url: self.url.as_deref(),
@@ -69,7 +69,11 @@ impl Args {
         if self.json {
             return ctx.json(&event);
         }
-        let scheduled = if on > ctx.today { " (scheduled)" } else { "" };
+        let scheduled = if on.is_after(ctx.today) {
+            " (scheduled)"
+        } else {
+            ""
+        };
         let forced = if self.force { ", forced" } else { "" };
         writeln!(
             ctx.out,

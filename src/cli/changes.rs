@@ -1,7 +1,6 @@
 //! `pactlog changes`: the status changes of every pact effective in a range
 //! of dates.
 
-use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -9,6 +8,7 @@ use crate::cli::output::{Cell, Table, as_of_words, csv, dim, marks};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, map_streams, streams_failed};
 use crate::log::stream::Stream;
+use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
 use crate::model::event::Fact;
 use crate::model::pact::PactId;
@@ -41,7 +41,7 @@ pub struct Args {
 #[derive(Debug, Serialize)]
 struct Change {
     pact: PactId,
-    on: NaiveDate,
+    on: EffectiveDate,
     from_status: Option<Status>,
     to_status: Status,
     event: Uuid,
@@ -51,6 +51,9 @@ struct Change {
     reported: bool,
     /// The change was recorded with `--force`, against the lifecycle.
     forced: bool,
+    /// Its date is known only to the month or year, and only some of the
+    /// days it may be fall in the range asked for.
+    only_overlaps: bool,
     #[serde(skip)]
     seq: u64,
 }
@@ -74,7 +77,8 @@ impl Args {
             let mut before = None;
             let mut changes = Vec::new();
             for entry in timeline.entries() {
-                if (from..=to).contains(&entry.on()) {
+                let on = entry.on();
+                if on.earliest() <= to && from <= on.latest() {
                     changes.push(Change {
                         pact: stream.pact.id.clone(),
                         on: entry.on(),
@@ -83,7 +87,8 @@ impl Args {
                         event: entry.event.id,
                         reported: entry.reported(),
                         forced: entry.forced(),
-                        scheduled: entry.on() > today,
+                        scheduled: on.is_after(today),
+                        only_overlaps: on.earliest() < from || to < on.latest(),
                         seq: entry.event.seq,
                     });
                 }
@@ -92,7 +97,9 @@ impl Args {
             changes
         });
         let mut changes: Vec<Change> = per_stream.into_iter().flatten().collect();
-        changes.sort_by(|a, b| (a.on, &a.pact, a.seq).cmp(&(b.on, &b.pact, b.seq)));
+        changes.sort_by(|a, b| {
+            (a.on.earliest(), &a.pact, a.seq).cmp(&(b.on.earliest(), &b.pact, b.seq))
+        });
         if self.format.json {
             ctx.json_array(&changes)?;
         } else if self.format.csv {
@@ -105,6 +112,7 @@ impl Args {
                 "scheduled",
                 "reported",
                 "forced",
+                "only_overlaps",
             ];
             csv(ctx.out, &columns, &changes)?;
         } else if changes.is_empty() {
@@ -126,6 +134,7 @@ impl Args {
                     (c.scheduled, "scheduled"),
                     (c.reported, "reported"),
                     (c.forced, "forced"),
+                    (c.only_overlaps, "date only partly in the range"),
                 ]);
                 table.row([
                     Cell::from(c.on.to_string()),

@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::output::{dim, one_line};
 use crate::cli::{Context, read_streams, streams_failed};
+use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
 use crate::model::event::{Event, EventBody};
 use crate::model::pact::PactId;
@@ -61,8 +61,8 @@ struct PactErrata<'a> {
 #[derive(Debug, Serialize)]
 struct IntervalOut<'a> {
     status: Status,
-    from: NaiveDate,
-    to: Option<NaiveDate>,
+    from: EffectiveDate,
+    to: Option<EffectiveDate>,
     event: Uuid,
     source: Option<&'a str>,
 }
@@ -71,9 +71,9 @@ struct IntervalOut<'a> {
 #[derive(Debug, Serialize)]
 struct Changed {
     status: Status,
-    from: NaiveDate,
-    to_before: Option<NaiveDate>,
-    to_after: Option<NaiveDate>,
+    from: EffectiveDate,
+    to_before: Option<EffectiveDate>,
+    to_after: Option<EffectiveDate>,
     event: Uuid,
 }
 
@@ -189,13 +189,19 @@ fn write_text(
         return writeln!(ctx.out, "nothing was recorded between {since} and {until}");
     }
     let today = ctx.today;
-    let scheduled = |from: NaiveDate| if from > today { " [scheduled]" } else { "" };
-    let span = |from: NaiveDate, to: Option<NaiveDate>| {
+    let scheduled = |from: EffectiveDate| {
+        if from.is_after(today) {
+            " [scheduled]"
+        } else {
+            ""
+        }
+    };
+    let span = |from: EffectiveDate, to: Option<EffectiveDate>| {
         format!("{from} → {}", to.map_or("…".to_owned(), |d| d.to_string()))
     };
     // as wide as the widest span, two dates and the arrow, so that the
     // statuses line up
-    let column = |from: NaiveDate, to: Option<NaiveDate>| format!("{:<23}", span(from, to));
+    let column = |from: EffectiveDate, to: Option<EffectiveDate>| format!("{:<23}", span(from, to));
     for (n, p) in errata.pacts.iter().enumerate() {
         if n > 0 {
             writeln!(ctx.out)?;

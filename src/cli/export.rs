@@ -3,12 +3,12 @@
 
 use std::collections::VecDeque;
 
-use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::output::Csv;
 use crate::cli::{Context, event_of, reported, streams_failed};
+use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
 use crate::model::pact::PactId;
 use crate::model::status::Status;
@@ -44,7 +44,7 @@ struct Row<'a> {
     pact: &'a PactId,
     name: &'a str,
     status: Status,
-    on: NaiveDate,
+    on: EffectiveDate,
     source: Option<&'a str>,
     url: Option<&'a str>,
     note: Option<&'a str>,

@@ -13,6 +13,7 @@ use crate::cli::output::{
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, event_of, registered_by};
 use crate::log::store::Lines;
+use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
 use crate::model::event::{EventBody, Hash};
 use crate::model::pact::{Pact, PactId};
@@ -45,8 +46,8 @@ struct History<'a, I, N> {
 #[derive(Debug, Serialize)]
 struct IntervalOut {
     status: Status,
-    from: NaiveDate,
-    to: Option<NaiveDate>,
+    from: EffectiveDate,
+    to: Option<EffectiveDate>,
     event: Uuid,
     source: Option<String>,
     url: Option<String>,
@@ -58,7 +59,7 @@ struct IntervalOut {
 
 #[derive(Debug, Serialize)]
 struct NoteOut {
-    on: NaiveDate,
+    on: EffectiveDate,
     text: String,
     source: Option<String>,
     url: Option<String>,
@@ -96,7 +97,7 @@ impl Read {
             note: change.note,
             reported: change.reported,
             forced: change.forced,
-            scheduled: change.on > self.today,
+            scheduled: change.on.is_after(self.today),
         })
     }
 
@@ -114,7 +115,7 @@ impl Read {
             source: note.source,
             url: note.url,
             event: id,
-            scheduled: note.on > self.today,
+            scheduled: note.on.is_after(self.today),
         })
     }
 }
@@ -183,7 +184,7 @@ fn status_text(mark: &Mark, today: NaiveDate) -> String {
     let status = mark.status().expect("a timeline holds only statuses");
     status.to_string()
         + &marks(&[
-            (mark.on() > today, "scheduled"),
+            (mark.on().is_after(today), "scheduled"),
             (mark.reported(), "reported"),
             (mark.forced(), "forced"),
         ])

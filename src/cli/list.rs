@@ -1,11 +1,11 @@
 //! `pactlog list`: every pact with its status on a date.
 
-use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::cli::output::{Cell, Table, as_of_words, csv, dim, marks, one_line, path_text};
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, reported, streams_failed};
+use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
 use crate::model::event::Hash;
 use crate::model::pact::PactId;
@@ -35,7 +35,7 @@ struct Row {
     pact: PactId,
     name: String,
     status: Option<Status>,
-    since: Option<NaiveDate>,
+    since: Option<EffectiveDate>,
     scheduled: bool,
     head: Hash,
     /// Known only from reports: `null` when there is no status. Last, with
@@ -43,6 +43,9 @@ struct Row {
     reported: Option<bool>,
     /// Recorded with `--force`: `null` when there is no status.
     forced: Option<bool>,
+    /// Whether the status is certain on that day: false when a date known
+    /// only to the month or year, or a qualified one, leaves it open.
+    certain: bool,
 }
 
 impl Args {
@@ -68,7 +71,7 @@ impl Args {
         let answers = cache.map(&ctx.store, &ids, |id, summary| {
             // a pact not registered yet then is not listed: the record did
             // not know it
-            let current = summary.status_on(on, at);
+            let (current, certain) = summary.status_on(on, at);
             summary.registered_by(at).then(|| Row {
                 pact: id.clone(),
                 name: summary.name.to_string(),
@@ -76,7 +79,8 @@ impl Args {
                 since: current.map(|c| c.since),
                 reported: current.map(|c| c.reported),
                 forced: current.map(|c| c.forced),
-                scheduled: current.is_some_and(|c| c.since > today),
+                scheduled: current.is_some_and(|c| c.since.is_after(today)),
+                certain,
                 head: summary.head(),
             })
         });
@@ -109,6 +113,7 @@ impl Args {
                 "head",
                 "reported",
                 "forced",
+                "certain",
             ];
             csv(ctx.out, &columns, &rows)?;
         } else if rows.is_empty() {
@@ -131,6 +136,7 @@ impl Args {
                     (row.scheduled, "scheduled"),
                     (row.reported == Some(true), "reported"),
                     (row.forced == Some(true), "forced"),
+                    (!row.certain, "uncertain"),
                 ]);
                 table.row([
                     Cell::from(row.pact.to_string()),

@@ -157,7 +157,7 @@ fn write_event(
         }
         EventBody::Status(change) => {
             let mut status = format!("{} on {}", change.status, change.on);
-            if change.on > today {
+            if change.on.is_after(today) {
                 status.push_str(" [scheduled]");
             }
             if change.reported {
@@ -172,7 +172,11 @@ fn write_event(
             optional("note", change.note.as_deref());
         }
         EventBody::Note(note) => {
-            let scheduled = if note.on > today { " [scheduled]" } else { "" };
+            let scheduled = if note.on.is_after(today) {
+                " [scheduled]"
+            } else {
+                ""
+            };
             optional(
                 "note",
                 Some(&format!("on {}{scheduled}: {}", note.on, note.text)),

@@ -4,7 +4,7 @@ use crate::cli::Context;
 use crate::command::{Sourced, Write};
 use crate::log::store::AppendOptions;
 use crate::model::error::Error;
-use crate::model::time::parse_date;
+use crate::model::time::parse_effective;
 
 /// Record a dated note that changes no status.
 ///
@@ -39,7 +39,7 @@ pub struct Args {
 
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
-        let on = parse_date(&self.on, ctx.today)?;
+        let on = parse_effective(&self.on, ctx.today)?;
         let sourced = Sourced {
             source: self.source.as_deref(),
             url: self.url.as_deref(),
@@ -53,7 +53,11 @@ impl Args {
         if self.json {
             return ctx.json(&event);
         }
-        let scheduled = if on > ctx.today { " (scheduled)" } else { "" };
+        let scheduled = if on.is_after(ctx.today) {
+            " (scheduled)"
+        } else {
+            ""
+        };
         writeln!(
             ctx.out,
             "{id}: note on {on}{scheduled}, recorded as seq {} ({})",

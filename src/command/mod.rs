@@ -8,11 +8,12 @@
 //!
 //! Depends on: [`crate::model`], [`crate::log`], [`crate::replay`].
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::log::store::{AppendOptions, Names, Store};
 use crate::log::stream::Stream;
+use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
 use crate::model::event::{Event, EventBody, Note, Retraction, StatusChange};
 use crate::model::limits;
@@ -46,7 +47,7 @@ impl Write {
     /// # Errors
     ///
     /// As [`status_change`].
-    pub fn note(on: NaiveDate, text: &str, sourced: Sourced<'_>) -> Result<Write, Error> {
+    pub fn note(on: EffectiveDate, text: &str, sourced: Sourced<'_>) -> Result<Write, Error> {
         Ok(Write::Note(Note {
             on,
             text: limits::check_text("note text", text, limits::TEXT)?,
@@ -159,7 +160,7 @@ impl Registration {
 /// is not http(s).
 pub fn status_change(
     status: Status,
-    on: NaiveDate,
+    on: EffectiveDate,
     sourced: Sourced<'_>,
     note: Option<&str>,
     (reported, forced): (bool, bool),
@@ -188,8 +189,8 @@ fn source(value: Option<&str>) -> Result<Option<String>, Error> {
 mod tests {
     use super::*;
 
-    fn day(text: &str) -> NaiveDate {
-        text.parse().unwrap()
+    fn day(text: &str) -> EffectiveDate {
+        EffectiveDate::parse(text).unwrap()
     }
 
     #[test]

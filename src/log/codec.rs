@@ -8,15 +8,17 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::Write;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
+use crate::model::date::EffectiveDate;
 use crate::model::error::StreamProblem;
 use crate::model::event::{
     Event, EventBody, FORMAT_VERSION, Fact, Hash, Kind, Note, Retraction, StatusChange, What,
     lower_hex,
 };
+use crate::model::format::FIRST_VERSION;
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 mod recorded {
@@ -71,17 +73,19 @@ mod recorded {
 }
 
 mod on {
-    //! `on` is an ISO 8601 date, exactly `YYYY-MM-DD`: read by the parser
-    //! that reads every date a person gives, so that a line holds no date
-    //! that `append --on` would refuse.
-    use chrono::NaiveDate;
+    //! `on` is an effective date in its canonical EDTF form (`YYYY-MM-DD`,
+    //! `YYYY-MM` or `YYYY`, perhaps followed by `?` or `~`): read by the
+    //! parser that reads every date a person gives, so that a line holds no
+    //! date that `append --on` would refuse.
     use serde::{Deserialize, Deserializer};
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    use crate::model::date::EffectiveDate;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<EffectiveDate>, D::Error> {
         let text = super::Text::deserialize(d)?;
-        crate::model::time::parse_day(&text)
-            .map(Some)
-            .map_err(serde::de::Error::custom)
+        EffectiveDate::parse(&text).map(Some).map_err(|why| {
+            serde::de::Error::custom(format!("invalid date '{}': {}", &*text, why.0))
+        })
     }
 }
 
@@ -93,7 +97,7 @@ mod written {
     //! what is wrong, so the path changes what is accepted in nothing.
     use chrono::{DateTime, NaiveTime, Utc};
 
-    use crate::model::time::{digits as number, ymd};
+    use crate::model::date::{digits as number, ymd};
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the form of `recorded`.
     pub fn time(text: &[u8]) -> Option<DateTime<Utc>> {
@@ -242,7 +246,7 @@ pub(crate) struct Record<'a> {
         deserialize_with = "on::deserialize",
         skip_serializing_if = "Option::is_none"
     )]
-    on: Option<NaiveDate>,
+    on: Option<EffectiveDate>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     text: Option<Text<'a>>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
@@ -370,6 +374,7 @@ impl<'a> Record<'a> {
 
     fn from_event(event: &'a Event) -> Self {
         let mut r = Record::empty(event);
+        r.v = version(&event.body);
         match &event.body {
             EventBody::Registered(p) => {
                 r.name = Some(Text::from(p.name.as_str()));
@@ -439,9 +444,10 @@ impl<'a> Record<'a> {
             }
         };
         match record.v {
-            FORMAT_VERSION => {
+            FIRST_VERSION..=FORMAT_VERSION => {
                 check_crc(line, record.crc)?;
                 record.check_fields().map_err(StreamProblem::Malformed)?;
+                record.check_version().map_err(StreamProblem::Malformed)?;
                 Ok(record)
             }
             v if v > FORMAT_VERSION => Err(StreamProblem::FutureVersion { found: v }),
@@ -524,6 +530,28 @@ impl<'a> Record<'a> {
         }
         if required & !present != 0 {
             return Err(format!("missing field '{}'", first(required & !present)));
+        }
+        Ok(())
+    }
+
+    /// Checks that a line of an older version uses nothing newer: an older
+    /// pactlog would misread it.
+    fn check_version(&self) -> Result<(), String> {
+        if self.v >= FORMAT_VERSION {
+            return Ok(());
+        }
+        if let Some(on) = self.on.filter(|on| !on.is_exact()) {
+            return Err(format!(
+                "the date '{on}' needs format version {FORMAT_VERSION}, and the line says {}",
+                self.v
+            ));
+        }
+        if let Some(status) = self.status.filter(|s| !s.in_first_version()) {
+            return Err(format!(
+                "the status '{}' needs format version {FORMAT_VERSION}, and the line says {}",
+                status.as_str(),
+                self.v
+            ));
         }
         Ok(())
     }
@@ -617,6 +645,17 @@ impl<'a> Record<'a> {
             prev: self.prev,
         })
     }
+}
+
+/// The format version a line of `body` is written in: the first, unless it
+/// uses a date form or a status that came later.
+fn version(body: &EventBody) -> u64 {
+    let newer = match body {
+        EventBody::Status(s) => !s.on.is_exact() || !s.status.in_first_version(),
+        EventBody::Note(n) => !n.on.is_exact(),
+        EventBody::Registered(_) | EventBody::Retraction(_) => false,
+    };
+    if newer { FORMAT_VERSION } else { FIRST_VERSION }
 }
 
 /// The kind-specific fields, in the order they are written.
@@ -801,7 +840,9 @@ mod tests {
                 .with_timezone(&Utc),
             body: EventBody::Status(StatusChange {
                 status: Status::InForce,
-                on: NaiveDate::from_ymd_opt(2016, 11, 23).unwrap(),
+                on: chrono::NaiveDate::from_ymd_opt(2016, 11, 23)
+                    .unwrap()
+                    .into(),
                 source: Some("Yonhap \"quoted\"".into()),
                 url: None,
                 note: Some("line\nbreak and \u{1b} escape".into()),
@@ -911,7 +952,7 @@ mod tests {
         // String of their own: the bytes must not change
         let mut event = status_event();
         let at = |y, mo, d, h, mi, s, micro| {
-            NaiveDate::from_ymd_opt(y, mo, d)
+            chrono::NaiveDate::from_ymd_opt(y, mo, d)
                 .and_then(|d| d.and_hms_micro_opt(h, mi, s, micro))
                 .unwrap()
                 .and_utc()
@@ -952,15 +993,15 @@ mod tests {
 
     #[test]
     fn a_newer_format_version_is_named_not_dropped() {
-        let line = status_event().to_line().replace("\"v\":1", "\"v\":2");
+        let line = status_event().to_line().replace("\"v\":1", "\"v\":3");
         assert_eq!(
             Event::from_line(line.as_bytes()),
-            Err(StreamProblem::FutureVersion { found: 2 })
+            Err(StreamProblem::FutureVersion { found: 3 })
         );
         let line = line.replace("\"kind\":\"status\"", "\"kind\":\"hologram\"");
         assert_eq!(
             Event::from_line(line.as_bytes()),
-            Err(StreamProblem::FutureVersion { found: 2 })
+            Err(StreamProblem::FutureVersion { found: 3 })
         );
     }
 
@@ -1012,8 +1053,8 @@ mod tests {
         ) {
             let text = format!("{y:04}-{m:02}-{d:02}");
             let day = crate::model::time::parse_day(&text).ok();
-            proptest::prop_assert_eq!(day, text.parse::<NaiveDate>().ok());
-            proptest::prop_assert_eq!(crate::model::time::ymd(text.as_bytes()), day);
+            proptest::prop_assert_eq!(day, text.parse::<chrono::NaiveDate>().ok());
+            proptest::prop_assert_eq!(crate::model::date::ymd(text.as_bytes()), day);
         }
 
         #[test]
@@ -1021,7 +1062,7 @@ mod tests {
             day in 0_i32..3_000_000,
             h in 0_u32..26, mi in 0_u32..62, s in 0_u32..62, micros in 0_u32..1_000_000,
         ) {
-            let date = NaiveDate::from_num_days_from_ce_opt(day).unwrap();
+            let date = chrono::NaiveDate::from_num_days_from_ce_opt(day).unwrap();
             let text = format!("{date}T{h:02}:{mi:02}:{s:02}.{micros:06}Z");
             let chrono = DateTime::parse_from_rfc3339(&text).ok().map(|t| t.with_timezone(&Utc));
             match written::time(text.as_bytes()) {
@@ -1064,12 +1105,21 @@ mod tests {
     fn an_effective_date_reads_only_as_append_on_takes_it() {
         let line = status_event().to_line();
         for (other, reason) in [
-            ("+10000-01-01", "not in the form YYYY-MM-DD"),
-            ("-0001-01-01", "not in the form YYYY-MM-DD"),
-            ("2016-1-1", "not in the form YYYY-MM-DD"),
-            (" 2016-01-01", "not in the form YYYY-MM-DD"),
-            ("2016-01-01 ", "not in the form YYYY-MM-DD"),
+            (
+                "+10000-01-01",
+                "not in the form YYYY-MM-DD, YYYY-MM or YYYY",
+            ),
+            ("-0001-01-01", "not in the form YYYY-MM-DD, YYYY-MM or YYYY"),
+            ("2016-1-1", "not in the form YYYY-MM-DD, YYYY-MM or YYYY"),
+            (" 2016-01-01", "not in the form YYYY-MM-DD, YYYY-MM or YYYY"),
+            ("2016-01-01 ", "not in the form YYYY-MM-DD, YYYY-MM or YYYY"),
             ("2016-02-30", "there is no such day in the calendar"),
+            ("2016-13", "there is no such month"),
+            ("20161", "not in the form YYYY-MM-DD, YYYY-MM or YYYY"),
+            (
+                "2016?~",
+                "one mark at most after a date: ? (the source is unsure) or ~ (approximately)",
+            ),
         ] {
             let bad = edited(&line, "2016-11-23", other);
             match Event::from_line(bad.as_bytes()) {
@@ -1083,6 +1133,38 @@ mod tests {
         for year in ["0000", "0001", "9999"] {
             let good = edited(&line, "2016", year);
             assert!(Event::from_line(good.as_bytes()).is_ok(), "{year}");
+        }
+    }
+
+    #[test]
+    fn a_line_is_written_in_the_first_version_unless_it_needs_the_second() {
+        let mut event = status_event();
+        assert!(event.to_line().starts_with("{\"v\":1,"));
+        let EventBody::Status(change) = &mut event.body else {
+            unreachable!()
+        };
+        change.on = EffectiveDate::parse("2016-11").unwrap();
+        let line = event.to_line();
+        assert!(line.starts_with("{\"v\":2,"), "{line}");
+        assert!(line.contains("\"on\":\"2016-11\""), "{line}");
+        assert_eq!(Event::from_line(line.as_bytes()).unwrap(), event);
+        // a first-version line that holds what only the second knows is
+        // refused: an older pactlog would misread it
+        for (field, from, to) in [
+            ("date", "\"on\":\"2016-11-23\"", "\"on\":\"2016?\""),
+            (
+                "status",
+                "\"status\":\"in_force\"",
+                "\"status\":\"ratified\"",
+            ),
+        ] {
+            let old = edited(&status_event().to_line(), from, to);
+            match Event::from_line(old.as_bytes()) {
+                Err(StreamProblem::Malformed(m)) => {
+                    assert!(m.contains("needs format version 2"), "{field}: {m}")
+                }
+                got => panic!("{field}: {got:?}"),
+            }
         }
     }
 }

@@ -559,9 +559,9 @@ mod tests {
             for (i, &(n, kind, target)) in events.iter().enumerate() {
                 let what = match (i, kind) {
                     (0, _) | (_, 0) => What::Registered,
-                    (_, 1) => What::Note { on: chrono::NaiveDate::MIN },
+                    (_, 1) => What::Note { on: chrono::NaiveDate::MIN.into() },
                     (_, 2) => What::Retraction { target: id(target) },
-                    _ => What::Note { on: chrono::NaiveDate::MAX },
+                    _ => What::Note { on: chrono::NaiveDate::MAX.into() },
                 };
                 let fact = Fact {
                     seq: i as u64 + 1,

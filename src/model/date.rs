@@ -95,7 +95,7 @@ impl EffectiveDate {
     pub fn parse(text: &str) -> Result<EffectiveDate, NotADate> {
         // the common form, read without the general parser
         if text.len() == 10
-            && let Some(day) = crate::model::time::ymd(text.as_bytes())
+            && let Some(day) = ymd(text.as_bytes())
         {
             return Ok(EffectiveDate::day(day));
         }
@@ -106,23 +106,24 @@ impl EffectiveDate {
                 _ => b.is_ascii_digit(),
             });
         if !well_shaped {
-            return Err(NotADate(
-                "not shaped like YYYY-MM-DD, YYYY-MM or YYYY (digits only, then perhaps ? or ~)",
-            ));
+            return Err(NotADate("not in the form YYYY-MM-DD, YYYY-MM or YYYY"));
         }
         if text.ends_with('%') || text.len() > shape.len() + 1 {
             return Err(NotADate(
-                "one qualifier at most: ? (uncertain) or ~ (approximate)",
+                "one mark at most after a date: ? (the source is unsure) or ~ (approximately)",
             ));
         }
         let Ok(Edtf::Date(date)) = Edtf::parse(text) else {
-            return Err(NotADate("no such month or day"));
+            return Err(NotADate(match shape.len() {
+                10 => "there is no such day in the calendar",
+                _ => "there is no such month",
+            }));
         };
         let precision = match date.precision() {
             EdtfPrecision::Day => Precision::Day,
             EdtfPrecision::Month => Precision::Month,
             EdtfPrecision::Year => Precision::Year,
-            EdtfPrecision::Season => return Err(NotADate("no such month")),
+            EdtfPrecision::Season => return Err(NotADate("there is no such month")),
         };
         let qualifier = match (date.is_uncertain(), date.is_approximate()) {
             (false, false) => None,
@@ -186,6 +187,12 @@ impl EffectiveDate {
     /// Whether it is one day, unqualified: what format version 1 holds.
     pub fn is_exact(&self) -> bool {
         self.precision == Precision::Day && self.qualifier.is_none()
+    }
+
+    /// Whether it begins after `day`: a scheduled change, when `day` is
+    /// today.
+    pub fn is_after(&self, day: NaiveDate) -> bool {
+        self.earliest > day
     }
 
     /// Whether `day` is on or after its earliest day and on or before its
@@ -252,9 +259,57 @@ impl EffectiveDate {
     }
 }
 
+/// The one grammar of an effective date, wherever one comes from (a flag, a
+/// CSV cell, a stream line): exactly `YYYY-MM-DD`, a year of four ASCII
+/// digits and a month and day of two, naming a day of the calendar; or why
+/// `text` is not one.
+pub(crate) fn day(text: &[u8]) -> Result<NaiveDate, &'static str> {
+    let (year, month, day) = ymd_digits(text).ok_or("not in the form YYYY-MM-DD")?;
+    NaiveDate::from_ymd_opt(year, month, day).ok_or("there is no such day in the calendar")
+}
+
+/// The year, month and day of exactly `YYYY-MM-DD` (ASCII digits), not yet
+/// checked against the calendar.
+fn ymd_digits(text: &[u8]) -> Option<(i32, u32, u32)> {
+    let [_, _, _, _, b'-', _, _, b'-', _, _] = text else {
+        return None;
+    };
+    let year = i32::try_from(digits(&text[..4])?).ok()?;
+    Some((year, digits(&text[5..7])?, digits(&text[8..])?))
+}
+
+/// The day that exactly `YYYY-MM-DD` names, if it is one: the date part of
+/// a recorded time as pactlog writes it.
+pub(crate) fn ymd(text: &[u8]) -> Option<NaiveDate> {
+    day(text).ok()
+}
+
+/// The number `text` writes, when it is all ASCII digits.
+pub(crate) fn digits(text: &[u8]) -> Option<u32> {
+    text.iter().try_fold(0_u32, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
+}
+
 /// The earliest day of a parsed date.
 fn date_bounds(date: &edtf_core::Date) -> Bound {
     Edtf::Date(*date).bounds().earliest
+}
+
+impl fmt::Display for NotADate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for NotADate {}
+
+impl std::str::FromStr for EffectiveDate {
+    type Err = NotADate;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        EffectiveDate::parse(text)
+    }
 }
 
 impl From<NaiveDate> for EffectiveDate {

@@ -11,8 +11,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
-
+use crate::model::date::EffectiveDate;
 use crate::model::format::{FORMAT_VERSION, MAX_LINE};
 use crate::model::status::{Status, UnknownStatus, list_words};
 
@@ -488,9 +487,9 @@ pub enum LifecycleError {
         /// The status.
         status: Status,
         /// The date asked for.
-        on: NaiveDate,
+        on: EffectiveDate,
         /// When that status took effect.
-        since: NaiveDate,
+        since: EffectiveDate,
     },
     /// The status may not follow the one before it.
     #[error("'{pact}' cannot go from {} to {to} on {on}", from_words(*from, *since))]
@@ -500,11 +499,11 @@ pub enum LifecycleError {
         /// The status before (none: nothing recorded yet).
         from: Option<Status>,
         /// Since when that status was in force.
-        since: Option<NaiveDate>,
+        since: Option<EffectiveDate>,
         /// The new status.
         to: Status,
         /// Its effective date.
-        on: NaiveDate,
+        on: EffectiveDate,
     },
     /// A backfilled status equals the status recorded after it.
     #[error(
@@ -516,9 +515,9 @@ pub enum LifecycleError {
         /// The status.
         status: Status,
         /// The date asked for.
-        on: NaiveDate,
+        on: EffectiveDate,
         /// The next status's date.
-        next_on: NaiveDate,
+        next_on: EffectiveDate,
     },
     /// Retracting an event would leave two neighbours the lifecycle does not
     /// allow together.
@@ -543,11 +542,11 @@ pub enum LifecycleError {
         /// The new status.
         status: Status,
         /// Its effective date.
-        on: NaiveDate,
+        on: EffectiveDate,
         /// The status recorded after it.
         next: Status,
         /// That status's effective date.
-        next_on: NaiveDate,
+        next_on: EffectiveDate,
     },
 }
 
@@ -561,7 +560,7 @@ fn owned_by(owners: &[String]) -> String {
     }
 }
 
-fn from_words(from: Option<Status>, since: Option<NaiveDate>) -> String {
+fn from_words(from: Option<Status>, since: Option<EffectiveDate>) -> String {
     match (from, since) {
         (Some(s), Some(d)) => format!("{s} (since {d})"),
         (Some(s), None) => s.to_string(),

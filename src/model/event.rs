@@ -5,11 +5,12 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::model::date::EffectiveDate;
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 
@@ -50,8 +51,8 @@ pub enum EventBody {
 pub struct StatusChange {
     /// The status entered.
     pub status: Status,
-    /// The date it took effect (valid time).
-    pub on: NaiveDate,
+    /// The date it took effect (valid time), as precise as it is known.
+    pub on: EffectiveDate,
     /// Where it is reported: outlet and title.
     pub source: Option<String>,
     /// A link to the source.
@@ -67,8 +68,8 @@ pub struct StatusChange {
 /// The payload of a `note` event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
-    /// The date the note is about.
-    pub on: NaiveDate,
+    /// The date the note is about, as precise as it is known.
+    pub on: EffectiveDate,
     /// What happened.
     pub text: String,
     /// Where it is reported.
@@ -113,7 +114,7 @@ pub enum What {
         /// The status entered.
         status: Status,
         /// The effective date.
-        on: NaiveDate,
+        on: EffectiveDate,
         /// Recorded with `--force` against the lifecycle.
         forced: bool,
         /// Known only from reports (`--reported`), not confirmed.
@@ -122,7 +123,7 @@ pub enum What {
     /// A note about a date.
     Note {
         /// The date the note is about.
-        on: NaiveDate,
+        on: EffectiveDate,
     },
     /// The withdrawal of the event `target`.
     Retraction {
@@ -133,7 +134,7 @@ pub enum What {
 
 impl What {
     /// The date a status or note is effective, or about.
-    pub fn on(&self) -> Option<NaiveDate> {
+    pub fn on(&self) -> Option<EffectiveDate> {
         match self {
             What::Status { on, .. } | What::Note { on } => Some(*on),
             What::Registered | What::Retraction { .. } => None,

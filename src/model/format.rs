@@ -4,8 +4,13 @@
 //!
 //! Depends on: nothing.
 
-/// The version of the line format that this pactlog writes and reads.
-pub const FORMAT_VERSION: u64 = 1;
+/// The newest version of the line format, which this pactlog writes when a
+/// line needs it and reads with every older one.
+pub const FORMAT_VERSION: u64 = 2;
+
+/// The first version of the line format: a line that needs nothing newer
+/// is written in it, so that an older pactlog still reads it.
+pub const FIRST_VERSION: u64 = 1;
 
 /// The longest line a reader accepts, in bytes. The limits on text fields
 /// keep every line pactlog writes far below it.

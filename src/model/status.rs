@@ -177,6 +177,12 @@ impl Status {
         }
     }
 
+    /// Whether format version 1 of the line format knew the status: the
+    /// others need version 2.
+    pub fn in_first_version(self) -> bool {
+        !matches!(self, Status::Ratified | Status::ProvisionallyApplied)
+    }
+
     /// Whether the lifecycle allows `to` right after `from`.
     pub fn may_follow(from: Option<Status>, to: Status) -> bool {
         Status::allowed_after(from).contains(&to)

@@ -4,10 +4,13 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 
+use crate::model::date::{EffectiveDate, day};
 use crate::model::error::Error;
 
 const DATE_FORMS: &str = "a date as YYYY-MM-DD (e.g. 2019-08-23) or 'today'";
 const DAY_FORM: &str = "a date as YYYY-MM-DD (e.g. 2019-08-23)";
+const EFFECTIVE_FORMS: &str = "a date as YYYY-MM-DD or 'today', or YYYY-MM or YYYY when only \
+     that is known, perhaps followed by ? (unsure) or ~ (approximate): 2019-08-23, 2019-07, 2004~";
 
 /// Parses an effective date: `YYYY-MM-DD` or `today`.
 ///
@@ -39,6 +42,36 @@ pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, Error> {
     })
 }
 
+/// Parses the effective date of an event as a person gives it: a day
+/// (`YYYY-MM-DD` or `today`), or a month (`YYYY-MM`) or year (`YYYY`) when
+/// only that is known, each perhaps followed by `?` (the source is unsure)
+/// or `~` (approximately). Spaces around it are ignored.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use pactlog::model::time::parse_effective;
+/// let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+/// assert_eq!(parse_effective(" 2004 ", today).unwrap().to_string(), "2004");
+/// assert_eq!(parse_effective("today", today).unwrap().to_string(), "2026-11-29");
+/// assert!(parse_effective("2019-13", today).is_err());
+/// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidTime`] saying what is wrong and naming the forms taken.
+pub fn parse_effective(input: &str, today: NaiveDate) -> Result<EffectiveDate, Error> {
+    let text = input.trim();
+    if text.eq_ignore_ascii_case("today") {
+        return Ok(EffectiveDate::day(today));
+    }
+    EffectiveDate::parse(text).map_err(|why| Error::InvalidTime {
+        what: "date",
+        input: input.to_owned(),
+        reason: why.0.to_owned(),
+        expected: EFFECTIVE_FORMS,
+    })
+}
+
 /// Parses an effective date exactly as a stream line holds it: `YYYY-MM-DD`
 /// with nothing around it. It is the date [`parse_date`] takes once what a
 /// person typed is trimmed, so that every date a store holds is one that
@@ -65,38 +98,6 @@ pub fn parse_day(text: &str) -> Result<NaiveDate, Error> {
         input: text.to_owned(),
         reason: reason.to_owned(),
         expected: DAY_FORM,
-    })
-}
-
-/// The one grammar of an effective date, wherever one comes from (a flag, a
-/// CSV cell, a stream line): exactly `YYYY-MM-DD`, a year of four ASCII
-/// digits and a month and day of two, naming a day of the calendar; or why
-/// `text` is not one.
-fn day(text: &[u8]) -> Result<NaiveDate, &'static str> {
-    let (year, month, day) = ymd_digits(text).ok_or("not in the form YYYY-MM-DD")?;
-    NaiveDate::from_ymd_opt(year, month, day).ok_or("there is no such day in the calendar")
-}
-
-/// The year, month and day of exactly `YYYY-MM-DD` (ASCII digits), not yet
-/// checked against the calendar.
-fn ymd_digits(text: &[u8]) -> Option<(i32, u32, u32)> {
-    let [_, _, _, _, b'-', _, _, b'-', _, _] = text else {
-        return None;
-    };
-    let year = i32::try_from(digits(&text[..4])?).ok()?;
-    Some((year, digits(&text[5..7])?, digits(&text[8..])?))
-}
-
-/// The day that exactly `YYYY-MM-DD` names, if it is one: the date part of
-/// a recorded time as pactlog writes it.
-pub(crate) fn ymd(text: &[u8]) -> Option<NaiveDate> {
-    day(text).ok()
-}
-
-/// The number `text` writes, when it is all ASCII digits.
-pub(crate) fn digits(text: &[u8]) -> Option<u32> {
-    text.iter().try_fold(0_u32, |n, &b| {
-        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
     })
 }
 

@@ -25,8 +25,8 @@
 //! Loading it copies no text and decodes no step: the file is read into one
 //! buffer ([`CacheFile`]), each part checked against its tag, and the
 //! [`Cache`]'s summaries borrow their ids, names and steps from it (each
-//! summary's steps as fixed-width columns of dates, statuses and recording
-//! times). An answer bisects a summary's dates where they lie.
+//! summary's steps as fixed-width columns of dates, statuses, date
+//! precisions and recording times). An answer bisects a summary's dates where they lie.
 //!
 //! On a local file system an entry also keeps the stream file's [`Stamp`]
 //! (its length, inode, and change and modification times, from one `stat`),
@@ -59,6 +59,7 @@ use serde::{Deserialize, Serialize};
 use crate::log::files;
 use crate::log::store::{Store, open_stream, stream_name};
 use crate::log::stream::{MAX_LINE, ReadError};
+use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
 use crate::model::event::{Fact, Hash, What};
 use crate::model::pact::{Pact, PactId};
@@ -260,12 +261,13 @@ fn trusts_change_times(fd: &rustix::fd::OwnedFd) -> bool {
     }
 }
 
-/// A summary's status events, in timeline order, as three columns of
-/// little-endian numbers: every effective date (days from 0001-01-01, an
-/// `i32`), then every status (a byte: its place in [`Status::ALL`], with
-/// [`REPORTED`] set when it is known only from reports and [`FORCED`] when
-/// it was recorded with `--force`), then every recording time
-/// (microseconds since 1970, UTC, an `i64`).
+/// A summary's status events, in timeline order, as four columns of
+/// little-endian numbers: every effective date's earliest day (days from
+/// 0001-01-01, an `i32`), then every status (a byte: its place in
+/// [`Status::ALL`], with [`REPORTED`] set when it is known only from reports
+/// and [`FORCED`] when it was recorded with `--force`), then every date's
+/// precision and qualifier (a byte: [`EffectiveDate::code`]), then every
+/// recording time (microseconds since 1970, UTC, an `i64`).
 ///
 /// Nothing is decoded when the cache is loaded but a check that each
 /// status byte names a status; an answer bisects the dates and reads the
@@ -283,6 +285,8 @@ pub(crate) struct Steps<'a> {
 struct Step {
     /// The effective date, in days from 0001-01-01.
     on: i32,
+    /// Its precision and qualifier.
+    date: u8,
     status: Status,
     /// Known only from reports.
     reported: bool,
@@ -298,7 +302,7 @@ const REPORTED: u8 = 0x80;
 const FORCED: u8 = 0x40;
 
 /// The bytes of one step.
-const STEP: usize = 4 + 1 + 8;
+const STEP: usize = 4 + 1 + 1 + 8;
 
 impl Steps<'_> {
     /// `steps`, in their order.
@@ -311,6 +315,7 @@ impl Steps<'_> {
             let mark = |flag: bool, bit: u8| if flag { bit } else { 0 };
             s.status as u8 | mark(s.reported, REPORTED) | mark(s.forced, FORCED)
         }));
+        bytes.extend(steps.clone().map(|s| s.date));
         bytes.extend(steps.flat_map(|s| s.recorded.to_le_bytes()));
         Steps {
             bytes: Cow::Owned(bytes),
@@ -326,10 +331,18 @@ impl Steps<'_> {
         }
         let len = bytes.len() / STEP;
         let statuses = &bytes[4 * len..5 * len];
-        statuses
+        let dates = &bytes[5 * len..6 * len];
+        let day = |d: &[u8; 4]| NaiveDate::from_num_days_from_ce_opt(i32::from_le_bytes(*d));
+        let days: &[[u8; 4]] = bytes[..4 * len].as_chunks().0;
+        let whole = statuses
             .iter()
             .all(|&b| usize::from(b & !(REPORTED | FORCED)) < Status::ALL.len())
-            .then_some(Steps { bytes, len })
+            && days.iter().zip(dates).all(|(d, &code)| {
+                day(d)
+                    .and_then(|d| EffectiveDate::from_code(d, code))
+                    .is_some()
+            });
+        whole.then_some(Steps { bytes, len })
     }
 
     /// Every effective date, in days from 0001-01-01.
@@ -365,9 +378,16 @@ impl Steps<'_> {
         self.bytes[4 * self.len + i] & FORCED != 0
     }
 
+    /// The effective date of step `i`, as precise as it is known.
+    fn date(&self, i: usize) -> EffectiveDate {
+        let day = NaiveDate::from_num_days_from_ce_opt(self.day(i)).unwrap_or(NaiveDate::MIN);
+        // checked when the steps were made or read
+        EffectiveDate::from_code(day, self.bytes[5 * self.len + i]).unwrap_or(day.into())
+    }
+
     /// When step `i` was recorded, in microseconds since 1970 (UTC).
     fn recorded(&self, i: usize) -> i64 {
-        let times: &[[u8; 8]] = self.bytes[5 * self.len..].as_chunks().0;
+        let times: &[[u8; 8]] = self.bytes[6 * self.len..].as_chunks().0;
         i64::from_le_bytes(times[i])
     }
 }
@@ -411,6 +431,8 @@ pub(crate) struct Summing {
     days: Vec<u8>,
     /// Every status event's status byte, likewise.
     statuses: Vec<u8>,
+    /// Every status event's date precision and qualifier, likewise.
+    dates: Vec<u8>,
     /// When every status event was recorded, 8 bytes each, likewise.
     times: Vec<u8>,
     /// Bit `n` of the set says whether line `n` is a status event.
@@ -438,7 +460,9 @@ impl Summing {
                 forced,
             } => {
                 let mark = |flag: bool, bit: u8| if flag { bit } else { 0 };
-                self.days.extend(on.num_days_from_ce().to_le_bytes());
+                self.days
+                    .extend(on.earliest().num_days_from_ce().to_le_bytes());
+                self.dates.push(on.code());
                 self.statuses
                     .push(status as u8 | mark(reported, REPORTED) | mark(forced, FORCED));
                 self.times.extend(recorded.to_le_bytes());
@@ -511,7 +535,7 @@ impl Summing {
     /// Walks the timeline: each status event no retraction withdrew, in
     /// (date, seq) order, as its line, effective date, status and whether
     /// it was forced.
-    pub(crate) fn walk(&self, mut visit: impl FnMut(usize, NaiveDate, Status, bool)) {
+    pub(crate) fn walk(&self, mut visit: impl FnMut(usize, EffectiveDate, Status, bool)) {
         let withdrawn = self.withdrawn();
         // the line of each step, in line order: the set bits, in order
         let lines = self
@@ -534,7 +558,8 @@ impl Summing {
             }
             let byte = self.statuses[i];
             let status = Status::ALL[usize::from(byte & !(REPORTED | FORCED))];
-            let on = NaiveDate::from_num_days_from_ce_opt(self.day(i)).expect("a date read");
+            let day = NaiveDate::from_num_days_from_ce_opt(self.day(i)).expect("a date read");
+            let on = EffectiveDate::from_code(day, self.dates[i]).expect("a date read");
             visit(line, on, status, byte & FORCED != 0);
         };
         match self.order() {
@@ -584,6 +609,7 @@ impl Summing {
                 };
                 self.days = permute(&self.days, 4);
                 self.statuses = permute(&self.statuses, 1);
+                self.dates = permute(&self.dates, 1);
                 self.times = permute(&self.times, 8);
                 retracted
             }
@@ -592,6 +618,7 @@ impl Summing {
         let mut bytes = std::mem::take(&mut self.days);
         bytes.reserve_exact(steps * (STEP - 4));
         bytes.append(&mut self.statuses);
+        bytes.append(&mut self.dates);
         bytes.append(&mut self.times);
         Summary {
             id: Cow::Owned(pact.id.as_str().to_owned()),
@@ -636,27 +663,49 @@ impl Summary<'_> {
         as_of.is_none_or(|t| self.registered <= t.timestamp_micros())
     }
 
-    /// The status on `on`, since when, and whether it is known only from
-    /// reports, as the record stood at `as_of`: the last step by (date, seq)
-    /// effective by then, recorded by `as_of` and not retracted by it.
-    pub fn status_on(&self, on: NaiveDate, as_of: Option<DateTime<Utc>>) -> Option<InForce> {
+    /// The status on `on`, since when, whether it is certain, and whether
+    /// it is known only from reports, as the record stood at `as_of`: among
+    /// the steps recorded by `as_of` and not retracted by it, the last that
+    /// certainly took effect by `on`, as [`Timeline::answer_on`] finds it
+    /// (`None`, and uncertain, when the first steps may or may not have).
+    ///
+    /// [`Timeline::answer_on`]: crate::replay::Timeline::answer_on
+    pub fn status_on(
+        &self,
+        on: NaiveDate,
+        as_of: Option<DateTime<Utc>>,
+    ) -> (Option<InForce>, bool) {
         let at = as_of.map_or(i64::MAX, |t| t.timestamp_micros());
         let retracted = |i: usize| {
             self.retracted
                 .iter()
                 .any(|&(target, when)| target as usize == i && when <= at)
         };
-        let day = on.num_days_from_ce();
         let steps = &self.steps;
-        (0..steps.effective_by(day))
+        let mut visible = (0..steps.effective_by(on.num_days_from_ce()))
             .rev()
-            .find(|&i| steps.recorded(i) <= at && !retracted(i))
-            .map(|i| InForce {
-                status: steps.status(i),
-                since: NaiveDate::from_num_days_from_ce_opt(steps.day(i)).unwrap_or(NaiveDate::MIN),
-                reported: steps.reported(i),
-                forced: steps.forced(i),
-            })
+            .filter(|&i| steps.recorded(i) <= at && !retracted(i));
+        // the last that may have taken effect, and the last that did
+        let Some(last) = visible.next() else {
+            return (None, true);
+        };
+        let mut certain = true;
+        let mut found = Some(last);
+        let mut deciding = last;
+        while steps.date(deciding).latest() > on {
+            certain = false;
+            found = visible.next();
+            let Some(i) = found else { break };
+            deciding = i;
+        }
+        let found = found.map(|i| InForce {
+            status: steps.status(i),
+            since: steps.date(i),
+            reported: steps.reported(i),
+            forced: steps.forced(i),
+        });
+        let certain = certain && found.is_some_and(|f| f.since.qualifier().is_none());
+        (found, certain)
     }
 }
 
@@ -666,7 +715,7 @@ pub struct InForce {
     /// The status.
     pub status: Status,
     /// The date it took effect.
-    pub since: NaiveDate,
+    pub since: EffectiveDate,
     /// Whether it is known only from reports (`--reported`).
     pub reported: bool,
     /// Whether it was recorded with `--force`, against the lifecycle.
@@ -1385,6 +1434,7 @@ mod tests {
     fn steps_that_are_not_whole_or_name_no_status_are_refused() {
         let step = |on, status, reported, recorded| Step {
             on,
+            date: 0,
             status,
             reported,
             forced: !reported,
@@ -1409,6 +1459,7 @@ mod tests {
     fn summary(id: &str) -> Summary<'static> {
         let step = Step {
             on: 700_000,
+            date: 0,
             status: Status::InForce,
             reported: false,
             forced: false,
@@ -1537,11 +1588,11 @@ mod tests {
         /// were, borrowed from the file's bytes.
         #[test]
         fn summaries_read_back_as_written(
-            raw in proptest::collection::vec((proptest::num::i64::ANY, proptest::num::i32::ANY, 0_usize..Status::ALL.len(), proptest::bool::ANY, proptest::bool::ANY), 0..60),
+            raw in proptest::collection::vec((proptest::num::i64::ANY, 0_i32..3_000_000, 0_usize..Status::ALL.len(), proptest::bool::ANY, proptest::bool::ANY), 0..60),
         ) {
             let steps: Vec<Step> = raw
                 .into_iter()
-                .map(|(recorded, on, status, reported, forced)| Step { on, status: Status::ALL[status], reported, forced, recorded })
+                .map(|(recorded, on, status, reported, forced)| Step { on, date: 0, status: Status::ALL[status], reported, forced, recorded })
                 .collect();
             let summary = Summary {
                 id: Cow::Borrowed("p"),
@@ -1557,7 +1608,7 @@ mod tests {
             let read = file.summaries().unwrap();
             proptest::prop_assert!(matches!(read[0].steps.bytes, Cow::Borrowed(_)));
             let read_steps: Vec<_> = (0..read[0].steps.len)
-                .map(|i| Step { on: read[0].steps.day(i), status: read[0].steps.status(i), reported: read[0].steps.reported(i), forced: read[0].steps.forced(i), recorded: read[0].steps.recorded(i) })
+                .map(|i| Step { on: read[0].steps.day(i), date: 0, status: read[0].steps.status(i), reported: read[0].steps.reported(i), forced: read[0].steps.forced(i), recorded: read[0].steps.recorded(i) })
                 .collect();
             proptest::prop_assert_eq!(read_steps, steps);
             proptest::prop_assert_eq!(&read, &vec![summary]);
@@ -1619,12 +1670,13 @@ mod tests {
                 let first = NaiveDate::from_ymd_opt(1999, 12, 31).unwrap();
                 let days = (0..42).map(|d| first + TimeDelta::days(d));
                 for day in days.chain([NaiveDate::MIN, NaiveDate::MAX]) {
-                    let replayed = timeline
-                        .status_on(day)
-                        .map(|e| (e.status(), e.on(), e.reported(), e.forced()));
-                    let answered = cached
-                        .status_on(day, at)
-                        .map(|s| (s.status, s.since, s.reported, s.forced));
+                    let replay = timeline.answer_on(day);
+                    let replayed = (
+                        replay.status.map(|e| (e.status(), e.on(), e.reported(), e.forced())),
+                        replay.certain,
+                    );
+                    let (found, certain) = cached.status_on(day, at);
+                    let answered = (found.map(|s| (s.status, s.since, s.reported, s.forced)), certain);
                     proptest::prop_assert_eq!(answered, replayed, "on {} as of {:?}", day, at);
                 }
             }

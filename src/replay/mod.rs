@@ -28,16 +28,18 @@ pub mod cache;
 mod timeline;
 
 pub use timeline::{
-    Interval, LifecycleBreak, Staged, Step, Timeline, breaks, check_between, retraction_breaks,
+    Interval, LifecycleBreak, OnDay, Staged, Step, Timeline, breaks, check_between,
+    retraction_breaks,
 };
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::log::store::{Lines, Store};
 use crate::log::stream::Folded;
+use crate::model::date::EffectiveDate;
 use crate::model::error::{Error, LifecycleError};
 use crate::model::event::{Event, EventBody, Fact, Note, Retraction, StatusChange, What};
 use crate::model::pact::PactId;
@@ -70,7 +72,7 @@ pub struct Entry<'e, E = Event> {
     seq: u64,
     id: Uuid,
     status: Status,
-    on: NaiveDate,
+    on: EffectiveDate,
     forced: bool,
     reported: bool,
 }
@@ -90,7 +92,7 @@ impl<'e, E> Entry<'e, E> {
     }
 
     /// The effective date.
-    pub fn on(&self) -> NaiveDate {
+    pub fn on(&self) -> EffectiveDate {
         self.on
     }
 
@@ -115,7 +117,7 @@ impl<'e> Entry<'e, Event> {
 }
 
 impl<E> Step for Entry<'_, E> {
-    fn on(&self) -> NaiveDate {
+    fn on(&self) -> EffectiveDate {
         self.on
     }
     fn seq(&self) -> u64 {
@@ -198,7 +200,7 @@ pub fn notes(events: &[Event]) -> Vec<(&Event, &Note)> {
         .filter(|e| !retracted.contains_key(&e.id))
         .filter_map(|e| e.note().map(|n| (e, n)))
         .collect();
-    notes.sort_by_key(|(e, n)| (n.on, e.seq));
+    notes.sort_by_key(|(e, n)| (n.on.earliest(), e.seq));
     notes
 }
 
@@ -261,10 +263,10 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
 }
 
 /// A status or a note as a fold over a long stream keeps it: its date and
-/// its place in the stream, not its text, in 20 bytes.
+/// its place in the stream, not its text, in 24 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
-    on: NaiveDate,
+    on: EffectiveDate,
     /// Its line, which is its event's seq.
     line: u32,
     /// Where its line begins in the stream, in two halves, so that a mark
@@ -290,7 +292,7 @@ fn mark_flags(forced: bool, reported: bool, noted: bool) -> u8 {
 
 impl Mark {
     /// The effective date, or the date a note is about.
-    pub fn on(&self) -> NaiveDate {
+    pub fn on(&self) -> EffectiveDate {
         self.on
     }
 
@@ -438,7 +440,8 @@ impl Outline {
         statuses.retain(|m| !withdrawn(m));
         self.timeline = Timeline::of(statuses);
         self.notes.retain(|m| !withdrawn(m));
-        self.notes.sort_unstable_by_key(|m| (m.on, m.line));
+        self.notes
+            .sort_unstable_by_key(|m| (m.on.earliest(), m.line));
         self
     }
 
@@ -465,7 +468,7 @@ impl Outline {
 }
 
 impl Step for Mark {
-    fn on(&self) -> NaiveDate {
+    fn on(&self) -> EffectiveDate {
         self.on
     }
     fn seq(&self) -> u64 {
@@ -483,13 +486,35 @@ impl Step for Mark {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeDelta;
+    use chrono::{Datelike, NaiveDate, TimeDelta};
     use proptest::prelude::*;
 
     use super::*;
     use crate::log::stream::{Stream, fold};
     use crate::model::event::Hash;
     use crate::model::pact::Pact;
+
+    /// The effective date a test step's `day` stands for: a day of 2000
+    /// for most, the year 2000 or its month for some, and some of each
+    /// unsure or approximate; so that dates of every precision overlap.
+    pub(crate) fn date_of(day: u16) -> EffectiveDate {
+        use crate::model::date::{Precision, Qualifier};
+        let exact = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + TimeDelta::days(day.into());
+        let (earliest, precision) = match day % 7 {
+            0 => (
+                NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+                Precision::Year,
+            ),
+            1 => (exact.with_day(1).unwrap(), Precision::Month),
+            _ => (exact, Precision::Day),
+        };
+        let qualifier = match day % 5 {
+            0 => Some(Qualifier::Uncertain),
+            1 => Some(Qualifier::Approximate),
+            _ => None,
+        };
+        EffectiveDate::new(earliest, precision, qualifier).unwrap()
+    }
 
     /// A stream's bytes from `steps`: (kind, date, status, flag, target),
     /// where kind 0 is a status, 1 a note and 2 a retraction of the
@@ -507,7 +532,7 @@ mod tests {
         }];
         let mut open: Vec<Uuid> = Vec::new();
         for (i, &(kind, day, status, flag, target)) in steps.iter().enumerate() {
-            let on = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + TimeDelta::days(day.into());
+            let on = date_of(day);
             let body = match kind {
                 0 => EventBody::Status(StatusChange {
                     status: Status::ALL[status % Status::ALL.len()],

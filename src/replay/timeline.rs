@@ -9,14 +9,15 @@
 
 use chrono::NaiveDate;
 
+use crate::model::date::EffectiveDate;
 use crate::model::error::LifecycleError;
 use crate::model::pact::PactId;
 use crate::model::status::Status;
 
 /// What a timeline needs to know of a status event.
 pub trait Step {
-    /// The effective date.
-    fn on(&self) -> NaiveDate;
+    /// The effective date, as precise as it is known.
+    fn on(&self) -> EffectiveDate;
     /// Its place in the stream: of two statuses on one day, the one with
     /// the higher seq comes later.
     fn seq(&self) -> u64;
@@ -26,9 +27,15 @@ pub trait Step {
     fn forced(&self) -> bool;
 }
 
-/// The place of a step in the timeline.
+/// The place of a step in the timeline: by its earliest day, then seq.
 fn key(step: &impl Step) -> (NaiveDate, u64) {
-    (step.on(), step.seq())
+    (step.on().earliest(), step.seq())
+}
+
+/// Whether a step's date is qualified (`?`, `~`): the status it decides is
+/// never certain.
+fn qualified(step: &impl Step) -> bool {
+    step.on().qualifier().is_some()
 }
 
 /// A pact's status events in timeline order: by (effective date, seq).
@@ -43,16 +50,32 @@ impl<S> Default for Timeline<S> {
     }
 }
 
-/// A status and the dates it held: `from` inclusive, `to` exclusive (`None`:
-/// still holds).
+/// A status and the dates it held: from `from` until `to`, when the next
+/// took effect (`None`: it still holds). Each is a date as precise as it is
+/// known; for exact days, `from` is inclusive and `to` exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Interval<S> {
     /// The status event that opened the interval.
     pub entry: S,
-    /// The first day of the status.
-    pub from: NaiveDate,
-    /// The day the next status took effect.
-    pub to: Option<NaiveDate>,
+    /// When the status took effect.
+    pub from: EffectiveDate,
+    /// When the next status took effect.
+    pub to: Option<EffectiveDate>,
+}
+
+/// The answer for one day: the status that certainly held, or the statuses
+/// that may have, when a date known only to the month or year, or a
+/// qualified one, leaves it open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnDay<S> {
+    /// The last status that certainly took effect by the day (`None`:
+    /// nothing yet).
+    pub status: Option<S>,
+    /// Whether the answer is certain.
+    pub certain: bool,
+    /// When it is not: every status the pact may have had that day
+    /// (`None`: nothing yet), oldest first.
+    pub possible: Vec<Option<S>>,
 }
 
 /// A step of a timeline that breaks the lifecycle.
@@ -84,10 +107,24 @@ impl<S: Step> Timeline<S> {
         self.steps.partition_point(|s| key(s) <= (on, seq))
     }
 
+    /// How many statuses may have taken effect by `date`: those whose
+    /// earliest day is on or before it.
+    fn begun_by(&self, date: NaiveDate) -> usize {
+        self.steps.partition_point(|s| s.on().earliest() <= date)
+    }
+
+    /// The place of the last status that certainly took effect by `date`,
+    /// among the first `begun` (whose latest day is on or before it).
+    fn certain_by(&self, date: NaiveDate, begun: usize) -> Option<usize> {
+        self.steps[..begun]
+            .iter()
+            .rposition(|s| s.on().latest() <= date)
+    }
+
     /// Adds `step` in its place, unchecked: a status recorded already,
     /// which the statuses after it were checked against.
     pub fn place(&mut self, step: S) {
-        let at = self.split(step.on(), step.seq());
+        let at = self.split(step.on().earliest(), step.seq());
         self.steps.insert(at, step);
     }
 
@@ -99,7 +136,7 @@ impl<S: Step> Timeline<S> {
     /// The [`LifecycleError`] naming the neighbour in the way; the timeline
     /// is then as it was.
     pub fn append(&mut self, pact: &PactId, step: S) -> Result<(), LifecycleError> {
-        let at = self.split(step.on(), step.seq());
+        let at = self.split(step.on().earliest(), step.seq());
         let side = |s: &S| (s.status(), s.on());
         let before = at.checked_sub(1).map(|i| side(&self.steps[i]));
         let next = self.steps.get(at).map(side);
@@ -113,26 +150,56 @@ impl<S: Step> Timeline<S> {
         self.steps.retain(keep);
     }
 
-    /// The status in force on `date`: the last entry effective on or before
-    /// it. `None` before the first.
+    /// The status in force on `date`: the last entry that certainly took
+    /// effect by then. `None` before the first. For exact days, it is the
+    /// last entry effective on or before `date`.
     pub fn status_on(&self, date: NaiveDate) -> Option<&S> {
-        let after = self.steps.partition_point(|s| s.on() <= date);
-        after.checked_sub(1).map(|i| &self.steps[i])
+        let begun = self.begun_by(date);
+        self.certain_by(date, begun).map(|i| &self.steps[i])
     }
 
-    /// The first entry effective after `date`: a change ahead.
+    /// The answer for `date`, with how sure it is. With k the last entry
+    /// whose latest day is on or before `date` and m the last whose
+    /// earliest day is: the status is k's, certain when m is k and k's date
+    /// is not qualified. Otherwise the possible statuses are k's through
+    /// m's, from the one before k's when k's date is qualified.
+    pub fn answer_on(&self, date: NaiveDate) -> OnDay<&S> {
+        let begun = self.begun_by(date);
+        let k = self.certain_by(date, begun);
+        let status = k.map(|i| &self.steps[i]);
+        let deciding_qualified = status.is_some_and(|s| qualified(s));
+        let certain = k.map_or(0, |i| i + 1) == begun && !deciding_qualified;
+        let mut possible = Vec::new();
+        if !certain {
+            let first = match (k, deciding_qualified) {
+                (Some(i), true) => i.checked_sub(1),
+                (k, _) => k,
+            };
+            let from = first.map_or(0, |i| i + 1);
+            possible.push(first.map(|i| &self.steps[i]));
+            possible.extend(self.steps[from..begun].iter().map(Some));
+        }
+        OnDay {
+            status,
+            certain,
+            possible,
+        }
+    }
+
+    /// The first entry that may take effect after `date`: a change ahead.
     pub fn next_after(&self, date: NaiveDate) -> Option<&S> {
-        let after = self.steps.partition_point(|s| s.on() <= date);
-        self.steps.get(after)
+        self.steps.get(self.begun_by(date))
     }
 
     /// The entries of `status` effective `on`.
-    pub fn holding(&self, status: Status, on: NaiveDate) -> Option<&S> {
-        let from = self.steps.partition_point(|s| s.on() < on);
+    pub fn holding(&self, status: Status, on: EffectiveDate) -> Option<&S> {
+        let from = self
+            .steps
+            .partition_point(|s| s.on().earliest() < on.earliest());
         self.steps[from..]
             .iter()
-            .take_while(|s| s.on() == on)
-            .find(|s| s.status() == status)
+            .take_while(|s| s.on().earliest() == on.earliest())
+            .find(|s| s.status() == status && s.on() == on)
     }
 
     /// Checks that `status` may be recorded effective `on` for `pact`: it
@@ -148,12 +215,13 @@ impl<S: Step> Timeline<S> {
         &self,
         pact: &PactId,
         status: Status,
-        on: NaiveDate,
+        on: EffectiveDate,
         force: bool,
     ) -> Result<(), LifecycleError> {
+        let at = self.split(on.earliest(), u64::MAX);
         let side = |s: &S| (s.status(), s.on());
-        let before = self.status_on(on).map(side);
-        let next = self.next_after(on).map(side);
+        let before = at.checked_sub(1).map(|i| side(&self.steps[i]));
+        let next = self.steps.get(at).map(side);
         check_between(pact, before, next, status, on, force)
     }
 
@@ -216,7 +284,7 @@ impl<S: Step> Timeline<S> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Staged<K> {
     /// The effective date.
-    pub on: NaiveDate,
+    pub on: EffectiveDate,
     /// Its line in the stream.
     pub seq: u64,
     /// The status entered.
@@ -228,7 +296,7 @@ pub struct Staged<K> {
 }
 
 impl<K> Step for Staged<K> {
-    fn on(&self) -> NaiveDate {
+    fn on(&self) -> EffectiveDate {
         self.on
     }
     fn seq(&self) -> u64 {
@@ -243,7 +311,7 @@ impl<K> Step for Staged<K> {
 }
 
 impl<S: Step> Step for &S {
-    fn on(&self) -> NaiveDate {
+    fn on(&self) -> EffectiveDate {
         (*self).on()
     }
     fn seq(&self) -> u64 {
@@ -282,10 +350,10 @@ pub fn breaks(before: Option<(Status, bool)>, after: (Status, bool)) -> bool {
 /// The [`LifecycleError`] naming the neighbour in the way.
 pub fn check_between(
     pact: &PactId,
-    before: Option<(Status, NaiveDate)>,
-    next: Option<(Status, NaiveDate)>,
+    before: Option<(Status, EffectiveDate)>,
+    next: Option<(Status, EffectiveDate)>,
     status: Status,
-    on: NaiveDate,
+    on: EffectiveDate,
     force: bool,
 ) -> Result<(), LifecycleError> {
     if let Some((_, since)) = before.filter(|b| b.0 == status) {

@@ -29,12 +29,13 @@ use crate::log::codec::Record;
 use crate::log::journal::{self, Entry};
 use crate::log::store::{Lines, Names, Staging, Store, Tail};
 use crate::log::stream::{self, Index, MAX_LINE};
+use crate::model::date::EffectiveDate;
 use crate::model::error::{Error, LifecycleError};
 use crate::model::event::{Event, EventBody, Fact, Hash, StatusChange, What};
 use crate::model::limits;
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
-use crate::model::time::{parse_date, shown};
+use crate::model::time::{parse_effective, shown};
 use crate::replay::{Staged, Timeline};
 use crate::transfer::cell;
 
@@ -174,7 +175,7 @@ fn check_row(row: CsvRecord<'_>, today: NaiveDate) -> Result<Row, Error> {
             .transpose()?,
         change: status_change(
             Status::parse(row.status)?,
-            parse_date(row.on, today)?,
+            parse_effective(row.on, today)?,
             Sourced {
                 source: present(row.source),
                 url: present(row.url),
@@ -1040,7 +1041,7 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
     // the import holds the store's lock, so no writer changes the stream
     // until it is done
     // each status's date, line and whether it was withdrawn
-    let mut statuses: Vec<(NaiveDate, u32, Status, bool)> = Vec::new();
+    let mut statuses: Vec<(EffectiveDate, u32, Status, bool)> = Vec::new();
     let mut offsets = Vec::new();
     let mut last_recorded = None;
     let (stream, _, index) = store.fold_indexed(id, |line| {
@@ -1063,7 +1064,6 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
         Ok(())
     })?;
     statuses.retain(|s| !s.3);
-    statuses.sort_unstable_by_key(|s| (s.0, s.1));
     let steps = Timeline::of(
         statuses
             .into_iter()

@@ -95,13 +95,13 @@ fn forge(bytes: &[u8], to: Status, key: Option<&Path>) -> Vec<u8> {
     let mut body = bytes[at..].to_vec();
     assert_eq!(body.len(), parts.iter().map(|p| p.0).sum::<usize>());
 
-    // gsomia's steps: 39 bytes, its three dates (days from 0001-01-01),
+    // gsomia's steps: 42 bytes, its three dates (days from 0001-01-01),
     // then its three statuses
     let day = |date: &str| {
         let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("a date");
         chrono::Datelike::num_days_from_ce(&date).to_le_bytes()
     };
-    let mut steps = vec![39_u8];
+    let mut steps = vec![42_u8];
     for date in ["2016-11-23", "2019-08-23", "2019-11-22"] {
         steps.extend(day(date));
     }

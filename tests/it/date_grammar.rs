@@ -45,14 +45,14 @@ fn a_json_lines_line_with_a_date_append_refuses_is_refused_naming_it_and_writes_
         assert_eq!(again, stderr);
         refusals.push(stderr);
     }
-    assert_snapshot!(refusals.join("---\n"), @r"
-    error: d0.jsonl:2: malformed event: invalid date '+10000-01-01': not in the form YYYY-MM-DD (column 164)
+    assert_snapshot!(refusals.join("---\n"), @"
+    error: d0.jsonl:2: malformed event: invalid date '+10000-01-01': not in the form YYYY-MM-DD, YYYY-MM or YYYY (column 164)
     ---
-    error: d1.jsonl:2: malformed event: invalid date '-0001-01-01': not in the form YYYY-MM-DD (column 163)
+    error: d1.jsonl:2: malformed event: invalid date '-0001-01-01': not in the form YYYY-MM-DD, YYYY-MM or YYYY (column 163)
     ---
-    error: d2.jsonl:2: malformed event: invalid date '2016-1-1': not in the form YYYY-MM-DD (column 160)
+    error: d2.jsonl:2: malformed event: invalid date '2016-1-1': not in the form YYYY-MM-DD, YYYY-MM or YYYY (column 160)
     ---
-    error: d3.jsonl:2: malformed event: invalid date ' 2016-01-01': not in the form YYYY-MM-DD (column 163)
+    error: d3.jsonl:2: malformed event: invalid date ' 2016-01-01': not in the form YYYY-MM-DD, YYYY-MM or YYYY (column 163)
     ");
 }
 
@@ -69,15 +69,15 @@ fn append_on_and_a_csv_row_refuse_the_same_dates_in_the_same_words() {
         // the same message and hint, after the row it is on
         assert_eq!(row, on.replacen("error: ", "error: rows.csv:2: ", 1));
     }
-    assert_snapshot!(refusals.join("---\n"), @r"
-    error: invalid date '+10000-01-01': not in the form YYYY-MM-DD
-    hint: expected a date as YYYY-MM-DD (e.g. 2019-08-23) or 'today'
+    assert_snapshot!(refusals.join("---\n"), @"
+    error: invalid date '+10000-01-01': not in the form YYYY-MM-DD, YYYY-MM or YYYY
+    hint: expected a date as YYYY-MM-DD or 'today', or YYYY-MM or YYYY when only that is known, perhaps followed by ? (unsure) or ~ (approximate): 2019-08-23, 2019-07, 2004~
     ---
-    error: invalid date '-0001-01-01': not in the form YYYY-MM-DD
-    hint: expected a date as YYYY-MM-DD (e.g. 2019-08-23) or 'today'
+    error: invalid date '-0001-01-01': not in the form YYYY-MM-DD, YYYY-MM or YYYY
+    hint: expected a date as YYYY-MM-DD or 'today', or YYYY-MM or YYYY when only that is known, perhaps followed by ? (unsure) or ~ (approximate): 2019-08-23, 2019-07, 2004~
     ---
-    error: invalid date '2016-1-1': not in the form YYYY-MM-DD
-    hint: expected a date as YYYY-MM-DD (e.g. 2019-08-23) or 'today'
+    error: invalid date '2016-1-1': not in the form YYYY-MM-DD, YYYY-MM or YYYY
+    hint: expected a date as YYYY-MM-DD or 'today', or YYYY-MM or YYYY when only that is known, perhaps followed by ? (unsure) or ~ (approximate): 2019-08-23, 2019-07, 2004~
     ");
     // spaces a person typed around a date are no part of it: the line
     // holds the date alone

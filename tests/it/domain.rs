@@ -3,6 +3,7 @@
 //! error. They use the library directly, with no files.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use pactlog::model::date::EffectiveDate;
 use pactlog::model::event::Retraction;
 use pactlog::replay::{as_of, check_retraction};
 use pactlog::{
@@ -12,8 +13,12 @@ use pactlog::{
 use proptest::prelude::*;
 use uuid::Uuid;
 
-fn date(text: &str) -> NaiveDate {
+fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a test date")
+}
+
+fn date(text: &str) -> EffectiveDate {
+    EffectiveDate::parse(text).expect("a test date")
 }
 
 fn id() -> PactId {
@@ -31,7 +36,7 @@ fn given(statuses: &[(Status, &str)]) -> Vec<Event> {
     events
 }
 
-fn status_body(status: Status, on: NaiveDate, forced: bool) -> EventBody {
+fn status_body(status: Status, on: EffectiveDate, forced: bool) -> EventBody {
     EventBody::Status(StatusChange {
         status,
         on,
@@ -76,7 +81,7 @@ fn when_retracting(events: &mut Vec<Event>, target: u64) -> Result<(), Error> {
 
 fn status_on_as_of(events: &[Event], on: &str, seq: u64) -> Option<Status> {
     Timeline::new(as_of(events, Some(recorded(seq))))
-        .status_on(date(on))
+        .status_on(day(on))
         .map(|e| e.status())
 }
 
@@ -87,7 +92,7 @@ fn when_appending(
     status: Status,
     on: &str,
     force: bool,
-) -> Result<Vec<(NaiveDate, Status)>, LifecycleError> {
+) -> Result<Vec<(EffectiveDate, Status)>, LifecycleError> {
     Timeline::new(events).check(&id(), status, date(on), force)?;
     let mut after = events.to_vec();
     after.push(event(
@@ -97,7 +102,7 @@ fn when_appending(
     Ok(dates_and_statuses(&Timeline::new(&after)))
 }
 
-fn dates_and_statuses(timeline: &Timeline<Entry<'_>>) -> Vec<(NaiveDate, Status)> {
+fn dates_and_statuses(timeline: &Timeline<Entry<'_>>) -> Vec<(EffectiveDate, Status)> {
     timeline
         .entries()
         .iter()
@@ -106,9 +111,7 @@ fn dates_and_statuses(timeline: &Timeline<Entry<'_>>) -> Vec<(NaiveDate, Status)
 }
 
 fn status_on(events: &[Event], on: &str) -> Option<Status> {
-    Timeline::new(events)
-        .status_on(date(on))
-        .map(|e| e.status())
+    Timeline::new(events).status_on(day(on)).map(|e| e.status())
 }
 
 use Status::*;
@@ -487,15 +490,15 @@ fn to_stream_bytes(events: &mut [Event]) -> Vec<u8> {
 /// earlier event instead.
 fn appended(tries: &[(usize, u16, bool)]) -> Vec<Event> {
     let mut events = given(&[]);
-    let start = date("2000-01-01");
-    for &(status, day, force) in tries {
+    let start = day("2000-01-01");
+    for &(status, days, force) in tries {
         if status >= Status::ALL.len() {
-            let target = 1 + u64::from(day) % events.len() as u64;
+            let target = 1 + u64::from(days) % events.len() as u64;
             let _ = when_retracting(&mut events, target);
             continue;
         }
         let status = Status::ALL[status];
-        let on = start + chrono::Days::new(u64::from(day));
+        let on = EffectiveDate::day(start + chrono::Days::new(u64::from(days)));
         if Timeline::new(&events)
             .check(&id(), status, on, force)
             .is_ok()
@@ -534,13 +537,13 @@ proptest! {
     }
 
     #[test]
-    fn as_of_answers_never_depend_on_events_recorded_later(tries in tries(), cut in any::<prop::sample::Index>(), day in 0..3200u16) {
+    fn as_of_answers_never_depend_on_events_recorded_later(tries in tries(), cut in any::<prop::sample::Index>(), days in 0..3200u16) {
         // What the full stream says as of the time of event k is what the
         // stream said when event k was its last.
         let events = appended(&tries);
         let k = cut.index(events.len());
         let then = &events[..=k];
-        let on = date("2000-01-01") + chrono::Days::new(u64::from(day));
+        let on = day("2000-01-01") + chrono::Days::new(u64::from(days));
         let full = Timeline::new(as_of(&events, Some(events[k].recorded)));
         prop_assert_eq!(&full, &Timeline::new(then));
         prop_assert_eq!(
@@ -566,9 +569,9 @@ proptest! {
     }
 
     #[test]
-    fn status_on_is_the_last_status_effective_by_that_day(tries in tries(), day in 0..3200u16) {
+    fn status_on_is_the_last_status_effective_by_that_day(tries in tries(), days in 0..3200u16) {
         let events = appended(&tries);
-        let on = date("2000-01-01") + chrono::Days::new(u64::from(day));
+        let on = day("2000-01-01") + chrono::Days::new(u64::from(days));
         let retracted: Vec<Uuid> = events
             .iter()
             .filter_map(|e| match &e.body {
@@ -579,7 +582,7 @@ proptest! {
         let naive = events
             .iter()
             .filter(|e| !retracted.contains(&e.id))
-            .filter_map(|e| e.status_change().map(|c| ((c.on, e.seq), c.status)))
+            .filter_map(|e| e.status_change().map(|c| ((c.on.earliest(), e.seq), c.status)))
             .filter(|((d, _), _)| *d <= on)
             .max_by_key(|(key, _)| *key)
             .map(|(_, s)| s);
@@ -591,11 +594,11 @@ proptest! {
         // in force and suspended alternate by date; appended in a shuffled
         // order with --force (backfills may pass through states the
         // lifecycle forbids), the timeline is the same.
-        let start = date("2000-01-01");
-        let plan: Vec<(NaiveDate, Status)> = days
+        let start = day("2000-01-01");
+        let plan: Vec<(EffectiveDate, Status)> = days
             .iter()
             .enumerate()
-            .map(|(i, d)| (start + chrono::Days::new(u64::from(*d)), if i % 2 == 0 { InForce } else { Suspended }))
+            .map(|(i, d)| ((start + chrono::Days::new(u64::from(*d))).into(), if i % 2 == 0 { InForce } else { Suspended }))
             .collect();
         let mut order: Vec<usize> = (0..plan.len()).collect();
         let mut rng = seed;

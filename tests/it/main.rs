@@ -15,7 +15,9 @@ mod hostile_files;
 mod memory;
 mod output_files;
 mod output_formats;
+
 mod pictures;
+mod precision;
 mod readme;
 mod reliability;
 mod shell;

@@ -179,7 +179,7 @@ fn long_stream(store: &Store, id: &str, statuses: usize) -> (Status, NaiveDate) 
         write(
             EventBody::Status(StatusChange {
                 status,
-                on,
+                on: on.into(),
                 source: Some(format!("Official Gazette: notice no. {i} on the agreement")),
                 url: Some(format!("https://www.example.org/gazette/{i}.html")),
                 note: Some("Confirmed by the other party the same day.".into()),
@@ -192,7 +192,7 @@ fn long_stream(store: &Store, id: &str, statuses: usize) -> (Status, NaiveDate) 
         if i % 1000 == 999 {
             let text = format!("Talks held on the agreement, round {i}");
             let body = EventBody::Note(pactlog::Note {
-                on,
+                on: on.into(),
                 text,
                 source: None,
                 url: None,

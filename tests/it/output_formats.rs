@@ -140,6 +140,7 @@ fn history_list_and_changes_print_csv_that_parses_back() {
         "head",
         "reported",
         "forced",
+        "certain",
     ];
     for on in ["2020-01-01", "today"] {
         let (headers, records) = read(&store.ok(&["list", "--on", on, "--csv"]));
@@ -157,7 +158,7 @@ fn history_list_and_changes_print_csv_that_parses_back() {
     // a filter that matches nothing still prints the header
     assert_eq!(
         store.ok(&["list", "--status", "withdrawn", "--csv"]),
-        "pact,name,status,since,scheduled,head,reported,forced\n"
+        "pact,name,status,since,scheduled,head,reported,forced,certain\n"
     );
 
     // changes: one row per change
@@ -170,6 +171,7 @@ fn history_list_and_changes_print_csv_that_parses_back() {
         "scheduled",
         "reported",
         "forced",
+        "only_overlaps",
     ];
     let (headers, records) = read(&store.ok(&[
         "changes",

@@ -308,7 +308,7 @@ fn a_file_whose_last_row_is_bad_changes_nothing_and_names_that_row() {
         (
             "inf,terminated,2019-02-30,Reuters,no".into(),
             "error: rows.csv:5: invalid date '2019-02-30': there is no such day in the calendar\n\
-             hint: expected a date as YYYY-MM-DD (e.g. 2019-08-23) or 'today'\n".into(),
+             hint: expected a date as YYYY-MM-DD or 'today', or YYYY-MM or YYYY when only that is known, perhaps followed by ? (unsure) or ~ (approximate): 2019-08-23, 2019-07, 2004~\n".into(),
         ),
         (
             "inf,terminated,2019-08-02,Reuters,maybe".into(),
