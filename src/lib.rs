@@ -18,7 +18,8 @@
 //!   crash; [`par`](log::par), which spreads reads over the cores.
 //! - [`replay`]: the folds from events to answers. [`Timeline`] gives the
 //!   status on any date, as of a past recorded time, with retractions
-//!   checked; the [`cache`](replay::cache) keeps each stream's timeline
+//!   checked; [`errata`](replay::errata) compare the history as recorded at
+//!   two times; the [`cache`](replay::cache) keeps each stream's timeline
 //!   beside the streams for whole-store questions.
 //! - [`command`]: the decide layer. A status change, a note or a
 //!   retraction is a [`Write`](command::Write), its fields checked when it

@@ -1,7 +1,7 @@
 //! `pactlog errata`: how the recorded history of pacts changed between two
-//! recorded times: the material for a correction note.
-
-use std::collections::HashMap;
+//! recorded times: the material for a correction note. The comparison is
+//! the library's ([`crate::replay::errata`]); this parses the two times,
+//! reads the streams named, and prints what changed as text or JSON.
 
 use serde::Serialize;
 use uuid::Uuid;
@@ -14,7 +14,8 @@ use crate::model::event::{Event, EventBody};
 use crate::model::pact::PactId;
 use crate::model::status::Status;
 use crate::model::time::{AsOf, parse_when};
-use crate::replay::{Entry, Interval, Timeline, as_of};
+use crate::replay::errata::{self, Errata};
+use crate::replay::{Entry, Interval};
 
 /// Show how the recorded history changed between two recorded times.
 ///
@@ -39,8 +40,9 @@ pub struct Args {
     json: bool,
 }
 
+/// The errata, as `--json` prints them.
 #[derive(Debug, Serialize)]
-struct Errata<'a> {
+struct Report<'a> {
     since: String,
     until: Option<String>,
     pacts: Vec<PactErrata<'a>>,
@@ -55,7 +57,7 @@ struct PactErrata<'a> {
     changed: Vec<Changed>,
     /// The events recorded between the two times, retractions with their
     /// reasons.
-    events: Vec<&'a Event>,
+    events: &'a [Event],
 }
 
 #[derive(Debug, Serialize)]
@@ -77,8 +79,20 @@ struct Changed {
     event: Uuid,
 }
 
-impl<'a> From<&Interval<&Entry<'a>>> for IntervalOut<'a> {
-    fn from(i: &Interval<&Entry<'a>>) -> Self {
+impl<'a> From<&errata::Changed<'a>> for Changed {
+    fn from(c: &errata::Changed<'a>) -> Self {
+        Changed {
+            status: c.after.entry.status(),
+            from: c.after.from,
+            to_before: c.before.to,
+            to_after: c.after.to,
+            event: c.after.entry.event.id,
+        }
+    }
+}
+
+impl<'a> From<&Interval<Entry<'a>>> for IntervalOut<'a> {
+    fn from(i: &Interval<Entry<'a>>) -> Self {
         IntervalOut {
             status: i.entry.status(),
             from: i.from,
@@ -105,84 +119,40 @@ impl Args {
         }
         let ids = ctx.store.select(&self.pacts)?;
         let (streams, failed) = read_streams(ctx, &ids);
+        let until_at = until.as_ref().map(|u| u.at);
         let pacts = streams
             .iter()
             .filter_map(|stream| {
-                let before = as_of(&stream.events, Some(since.at));
-                let after = as_of(&stream.events, until.as_ref().map(|u| u.at));
-                compare(&stream.pact.id, &stream.pact.name, before, after)
+                let errata = Errata::between(&stream.events, since.at, until_at)?;
+                Some(PactErrata {
+                    pact: &stream.pact.id,
+                    name: &stream.pact.name,
+                    added: errata.added.iter().map(IntervalOut::from).collect(),
+                    removed: errata.removed.iter().map(IntervalOut::from).collect(),
+                    changed: errata.changed.iter().map(Changed::from).collect(),
+                    events: errata.recorded,
+                })
             })
             .collect();
-        let errata = Errata {
+        let report = Report {
             since: since.instant(),
             until: until.as_ref().map(AsOf::instant),
             pacts,
         };
         if self.json {
-            ctx.json(&errata)?;
+            ctx.json(&report)?;
         } else {
             let until = until.as_ref().map_or("now", |u| &u.input);
-            write_text(ctx, &errata, (&since.input, until))?;
+            write_text(ctx, &report, (&since.input, until))?;
         }
         streams_failed(failed)
     }
 }
 
-/// The errata of one pact, or `None` when nothing was recorded in between.
-fn compare<'a>(
-    pact: &'a PactId,
-    name: &'a str,
-    before: &'a [Event],
-    after: &'a [Event],
-) -> Option<PactErrata<'a>> {
-    let recorded_between = &after[before.len().min(after.len())..];
-    if recorded_between.is_empty() {
-        return None;
-    }
-    let (old, new) = (Timeline::new(before), Timeline::new(after));
-    let old: Vec<_> = old.intervals().collect();
-    let new: Vec<_> = new.intervals().collect();
-    let old_by_event: HashMap<Uuid, &Interval<_>> =
-        old.iter().map(|i| (i.entry.event.id, i)).collect();
-    let new_by_event: HashMap<Uuid, &Interval<_>> =
-        new.iter().map(|i| (i.entry.event.id, i)).collect();
-    let added = new
-        .iter()
-        .filter(|i| !old_by_event.contains_key(&i.entry.event.id))
-        .map(IntervalOut::from)
-        .collect();
-    let removed = old
-        .iter()
-        .filter(|i| !new_by_event.contains_key(&i.entry.event.id))
-        .map(IntervalOut::from)
-        .collect();
-    let changed = new
-        .iter()
-        .filter_map(|i| {
-            let was = old_by_event.get(&i.entry.event.id)?;
-            (was.to != i.to).then(|| Changed {
-                status: i.entry.status(),
-                from: i.from,
-                to_before: was.to,
-                to_after: i.to,
-                event: i.entry.event.id,
-            })
-        })
-        .collect();
-    Some(PactErrata {
-        pact,
-        name,
-        added,
-        removed,
-        changed,
-        events: recorded_between.iter().collect(),
-    })
-}
-
 /// The errata for people, between the two times as typed.
 fn write_text(
     ctx: &mut Context<'_>,
-    errata: &Errata<'_>,
+    errata: &Report<'_>,
     (since, until): (&str, &str),
 ) -> std::io::Result<()> {
     if errata.pacts.is_empty() {
@@ -238,7 +208,7 @@ fn write_text(
             writeln!(ctx.out, "  the status intervals are unchanged")?;
         }
         writeln!(ctx.out, "  recorded between {since} and {until}:")?;
-        for e in &p.events {
+        for e in p.events {
             writeln!(
                 ctx.out,
                 "    #{} {}  {}",

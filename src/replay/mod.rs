@@ -25,6 +25,7 @@
 //! Depends on: [`crate::model`], [`crate::log`].
 
 pub mod cache;
+pub mod errata;
 mod timeline;
 
 pub use timeline::{
