@@ -20,7 +20,9 @@
 //!   status on any date, as of a past recorded time, with retractions
 //!   checked; [`errata`](replay::errata) compare the history as recorded at
 //!   two times; the [`cache`](replay::cache) keeps each stream's timeline
-//!   beside the streams for whole-store questions.
+//!   beside the streams for whole-store questions; [`verify`](replay::verify)
+//!   checks every stream, its timeline, the cache and the journal, and
+//!   reports on each.
 //! - [`command`]: the decide layer. A status change, a note or a
 //!   retraction is a [`Write`](command::Write), its fields checked when it
 //!   is made and decided against the stream under its lock; the store

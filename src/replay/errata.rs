@@ -59,8 +59,9 @@ impl<'e> Errata<'e> {
     /// before `since` included.
     ///
     /// ```
-    /// use chrono::{DateTime, NaiveDate, TimeDelta};
-    /// use pactlog::command::{Sourced, Write, status_change};
+    /// use chrono::{DateTime, TimeDelta};
+    /// use pactlog::command::{Registration, Sourced, Write, status_change};
+    /// use pactlog::model::date::EffectiveDate;
     /// use pactlog::replay::errata::Errata;
     /// use pactlog::{AppendOptions, Pact, PactId, Status, Store};
     ///
@@ -69,9 +70,9 @@ impl<'e> Errata<'e> {
     /// let store = Store::new(dir.path());
     /// let id = PactId::parse("gsomia")?;
     /// let t0 = DateTime::parse_from_rfc3339("2026-01-31T12:00:00Z").unwrap().to_utc();
-    /// store.register(Pact::named(id.clone(), "GSOMIA"), t0)?;
+    /// Registration::new(Pact::named(id.clone(), "GSOMIA"))?.record(&store, t0)?;
     ///
-    /// let on = NaiveDate::from_ymd_opt(2016, 11, 23).unwrap();
+    /// let on = EffectiveDate::parse("2016-11-23").unwrap();
     /// let change = status_change(Status::InForce, on, Sourced::default(), None, (false, false))?;
     /// let t1 = t0 + TimeDelta::days(1);
     /// Write::Status(change).record(&store, &id, AppendOptions::default(), t1)?;

@@ -27,6 +27,7 @@
 pub mod cache;
 pub mod errata;
 mod timeline;
+pub mod verify;
 
 pub use timeline::{
     Interval, LifecycleBreak, OnDay, Staged, Step, Timeline, breaks, check_between,
