@@ -18,9 +18,11 @@
 //! recorded at or before T ([`as_of`]): recorded times never decrease along a
 //! stream, so those events are a prefix of it.
 //!
-//! [`cache`] keeps each stream's timeline beside the streams, in a file of
-//! the store, for whole-store questions: the one part of this layer that
-//! reads and writes, through [`crate::log`].
+//! [`errata`] compares a stream's timelines as recorded at two times. The
+//! parts that read the store, through [`crate::log`], are [`cache`], which
+//! keeps each stream's timeline beside the streams, in a file of the store,
+//! for whole-store questions (and rebuilds it), and [`verify`], which checks
+//! every stream and holds the cache to them.
 //!
 //! Depends on: [`crate::model`], [`crate::log`].
 
