@@ -68,6 +68,7 @@
 //!         note: None,
 //!         reported: false,
 //!         forced: false,
+//!         parties: vec![],
 //!     }))
 //! })?;
 //!

@@ -53,6 +53,7 @@ impl Write {
             text: limits::check_text("note text", text, limits::TEXT)?,
             source: source(sourced.source)?,
             url: sourced.url.map(limits::check_url).transpose()?,
+            parties: Vec::new(),
         }))
     }
 
@@ -175,6 +176,7 @@ pub fn status_change(
             .transpose()?,
         reported,
         forced,
+        parties: Vec::new(),
     })
 }
 

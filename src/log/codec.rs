@@ -393,12 +393,14 @@ impl<'a> Record<'a> {
                 r.note = s.note.as_deref().map(Text::from);
                 r.reported = Some(s.reported);
                 r.forced = Some(s.forced);
+                r.parties = (!s.parties.is_empty()).then_some(Cow::Borrowed(&s.parties));
             }
             EventBody::Note(n) => {
                 r.on = Some(n.on);
                 r.text = Some(Text::from(n.text.as_str()));
                 r.source = n.source.as_deref().map(Text::from);
                 r.url = n.url.as_deref().map(Text::from);
+                r.parties = (!n.parties.is_empty()).then_some(Cow::Borrowed(&n.parties));
             }
             EventBody::Retraction(x) => {
                 r.target = Some(x.target);
@@ -506,13 +508,13 @@ impl<'a> Record<'a> {
             Kind::Status => (
                 const {
                     fields(&[
-                        "status", "on", "source", "url", "note", "reported", "forced",
+                        "status", "on", "source", "url", "note", "reported", "forced", "parties",
                     ])
                 },
                 const { fields(&["status", "on"]) },
             ),
             Kind::Note => (
-                const { fields(&["on", "text", "source", "url"]) },
+                const { fields(&["on", "text", "source", "url", "parties"]) },
                 const { fields(&["on", "text"]) },
             ),
             Kind::Retraction => (
@@ -531,6 +533,13 @@ impl<'a> Record<'a> {
         if required & !present != 0 {
             return Err(format!("missing field '{}'", first(required & !present)));
         }
+        // an event of the pact as a whole names no parties: none is not []
+        if self.kind != Kind::Registered && self.parties.as_deref().is_some_and(<[_]>::is_empty) {
+            return Err(format!(
+                "field 'parties' is empty on a {} event: leave it out for the pact as a whole",
+                self.kind
+            ));
+        }
         Ok(())
     }
 
@@ -544,6 +553,12 @@ impl<'a> Record<'a> {
             return Err(format!(
                 "the date '{on}' needs format version {FORMAT_VERSION}, and the line says {}",
                 self.v
+            ));
+        }
+        if self.parties.is_some() && self.kind != Kind::Registered {
+            return Err(format!(
+                "parties on a {} event need format version {FORMAT_VERSION}, and the line says {}",
+                self.kind, self.v
             ));
         }
         if let Some(status) = self.status.filter(|s| !s.in_first_version()) {
@@ -593,6 +608,7 @@ impl<'a> Record<'a> {
                 on: required(self.on, "on")?,
                 forced: self.forced.unwrap_or(false),
                 reported: self.reported.unwrap_or(false),
+                of_parties: self.parties.is_some(),
             },
             Kind::Note => What::Note {
                 on: required(self.on, "on")?,
@@ -624,12 +640,14 @@ impl<'a> Record<'a> {
                 note: self.note.map(Text::into_owned),
                 reported: self.reported.unwrap_or(false),
                 forced: self.forced.unwrap_or(false),
+                parties: self.parties.map(Cow::into_owned).unwrap_or_default(),
             }),
             Kind::Note => EventBody::Note(Note {
                 on: required(self.on, "on")?,
                 text: required(self.text, "text")?.into_owned(),
                 source: self.source.map(Text::into_owned),
                 url: self.url.map(Text::into_owned),
+                parties: self.parties.map(Cow::into_owned).unwrap_or_default(),
             }),
             Kind::Retraction => EventBody::Retraction(Retraction {
                 target: required(self.target, "target")?,
@@ -651,8 +669,10 @@ impl<'a> Record<'a> {
 /// uses a date form or a status that came later.
 fn version(body: &EventBody) -> u64 {
     let newer = match body {
-        EventBody::Status(s) => !s.on.is_exact() || !s.status.in_first_version(),
-        EventBody::Note(n) => !n.on.is_exact(),
+        EventBody::Status(s) => {
+            !s.on.is_exact() || !s.status.in_first_version() || !s.parties.is_empty()
+        }
+        EventBody::Note(n) => !n.on.is_exact() || !n.parties.is_empty(),
         EventBody::Registered(_) | EventBody::Retraction(_) => false,
     };
     if newer { FORMAT_VERSION } else { FIRST_VERSION }
@@ -848,6 +868,7 @@ mod tests {
                 note: Some("line\nbreak and \u{1b} escape".into()),
                 reported: false,
                 forced: false,
+                parties: Vec::new(),
             }),
             prev: Some(Hash::of(b"previous line")),
         }

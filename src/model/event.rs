@@ -63,6 +63,9 @@ pub struct StatusChange {
     pub reported: bool,
     /// Recorded with `--force` against the lifecycle.
     pub forced: bool,
+    /// The parties it concerns, as the pact names them; empty when it
+    /// concerns the pact as a whole.
+    pub parties: Vec<String>,
 }
 
 /// The payload of a `note` event.
@@ -76,6 +79,8 @@ pub struct Note {
     pub source: Option<String>,
     /// A link to the source.
     pub url: Option<String>,
+    /// The parties it concerns; empty when it concerns the pact as a whole.
+    pub parties: Vec<String>,
 }
 
 /// The payload of a `retraction` event.
@@ -119,6 +124,9 @@ pub enum What {
         forced: bool,
         /// Known only from reports (`--reported`), not confirmed.
         reported: bool,
+        /// It concerns named parties, not the pact as a whole: it is in
+        /// their timelines, not the pact's.
+        of_parties: bool,
     },
     /// A note about a date.
     Note {
@@ -162,6 +170,7 @@ impl Event {
                 on: s.on,
                 forced: s.forced,
                 reported: s.reported,
+                of_parties: !s.parties.is_empty(),
             },
             EventBody::Note(n) => What::Note { on: n.on },
             EventBody::Retraction(r) => What::Retraction { target: r.target },

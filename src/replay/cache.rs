@@ -453,11 +453,13 @@ impl Summing {
         let recorded = fact.recorded.timestamp_micros();
         self.registered.get_or_insert(recorded);
         match fact.what {
+            // the pact's own timeline: a party's status is not in it
             What::Status {
                 status,
                 on,
                 reported,
                 forced,
+                of_parties: false,
             } => {
                 let mark = |flag: bool, bit: u8| if flag { bit } else { 0 };
                 self.days
@@ -477,7 +479,7 @@ impl Summing {
                     self.retracted.push((line(target), recorded));
                 }
             }
-            What::Registered | What::Note { .. } => {}
+            What::Registered | What::Note { .. } | What::Status { .. } => {}
         }
     }
 

@@ -196,6 +196,7 @@ mod tests {
                 note: None,
                 reported: false,
                 forced: false,
+                parties: Vec::new(),
             };
             self.then(at, EventBody::Status(change))
         }

@@ -150,8 +150,9 @@ impl<'e, E: Replayable> Timeline<Entry<'e, E>> {
             .fold(Timeline::default(), Timeline::apply)
     }
 
-    /// Applies one event: a status event takes its place by (date, seq), a
-    /// retraction removes its target; other kinds change nothing.
+    /// Applies one event: a status event of the pact as a whole takes its
+    /// place by (date, seq), a retraction removes its target; other kinds,
+    /// and a status of named parties, change nothing.
     pub fn apply(mut self, event: &'e E) -> Self {
         let fact = event.fact();
         match fact.what {
@@ -160,6 +161,7 @@ impl<'e, E: Replayable> Timeline<Entry<'e, E>> {
                 on,
                 forced,
                 reported,
+                of_parties: false,
             } => self.place(Entry {
                 event,
                 seq: fact.seq,
@@ -170,7 +172,7 @@ impl<'e, E: Replayable> Timeline<Entry<'e, E>> {
                 reported,
             }),
             What::Retraction { target } => self.retain(|e| e.id != target),
-            What::Registered | What::Note { .. } => {}
+            What::Registered | What::Note { .. } | What::Status { .. } => {}
         }
         self
     }
@@ -364,6 +366,9 @@ pub(crate) struct Outline {
     visible: usize,
     /// When the first event was recorded.
     registered: Option<DateTime<Utc>>,
+    /// Whether a status of named parties was recorded: their timelines
+    /// then differ from the pact's.
+    of_parties: bool,
 }
 
 impl Outline {
@@ -418,7 +423,12 @@ impl Outline {
                 on,
                 forced,
                 reported,
+                of_parties,
             } => {
+                if of_parties {
+                    self.of_parties = true;
+                    return;
+                }
                 let flags = mark_flags(forced, reported, line.record.has_note());
                 self.statuses.push(mark(on, Some(status), flags));
             }
@@ -546,12 +556,14 @@ mod tests {
                     note: flag.then(|| "a remark".into()),
                     reported: status % 3 == 0,
                     forced: flag,
+                    parties: Vec::new(),
                 }),
                 1 => EventBody::Note(Note {
                     on,
                     text: "a note".into(),
                     source: None,
                     url: None,
+                    parties: Vec::new(),
                 }),
                 _ if open.is_empty() => continue,
                 _ => EventBody::Retraction(Retraction {

@@ -974,6 +974,7 @@ fn long_stream(store: &Store, notes: usize) {
                 text: format!("report number {seq} on the termination"),
                 source: Some("Yonhap".into()),
                 url: None,
+                parties: Vec::new(),
             }),
             prev: Some(Hash::of(prev.as_bytes())),
         };

@@ -45,6 +45,7 @@ fn status_body(status: Status, on: EffectiveDate, forced: bool) -> EventBody {
         note: None,
         reported: false,
         forced,
+        parties: Vec::new(),
     })
 }
 
@@ -344,6 +345,7 @@ fn notes_change_no_status() {
             text: "announced".into(),
             source: None,
             url: None,
+            parties: Vec::new(),
         }),
     ));
     assert_eq!(status_on(&events, "2020-01-01"), Some(InForce));

@@ -185,6 +185,7 @@ fn long_stream(store: &Store, id: &str, statuses: usize) -> (Status, NaiveDate) 
                 note: Some("Confirmed by the other party the same day.".into()),
                 reported: false,
                 forced: false,
+                parties: Vec::new(),
             }),
             &mut seq,
         );
@@ -196,6 +197,7 @@ fn long_stream(store: &Store, id: &str, statuses: usize) -> (Status, NaiveDate) 
                 text,
                 source: None,
                 url: None,
+                parties: Vec::new(),
             });
             let id = write(body, &mut seq);
             match note.take() {

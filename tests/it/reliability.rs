@@ -1170,6 +1170,7 @@ fn a_library_caller_cannot_write_a_line_that_readers_refuse() {
         text: "x".repeat(300 * 1024),
         source: None,
         url: None,
+        parties: Vec::new(),
     };
     let error = lib
         .append(&id, pactlog::AppendOptions::default(), now, |_| {
