@@ -4,7 +4,7 @@
 
 use std::io;
 
-use crate::model::error::{Error, Rollback, StreamProblem, crlf_hint, merge_hint};
+use crate::model::error::{Error, FieldProblem, Rollback, StreamProblem, crlf_hint, merge_hint};
 use crate::model::status::{Status, list_words};
 
 /// What to do next after `error`, when that is known.
@@ -115,6 +115,9 @@ pub fn hint(error: &Error) -> Option<String> {
             })
         }
         Error::InvalidTime { expected, .. } => Some(format!("expected {expected}")),
+        Error::Field(FieldProblem::NotAWebAddress { .. }) => {
+            Some("give a full address such as https://example.org/article".into())
+        }
         Error::Invalid { hint, .. } | Error::Usage { hint, .. } => hint.clone(),
         Error::Unreported { hint, .. } => Some((*hint).to_owned()),
         Error::Lifecycle(e) => Some(

@@ -157,7 +157,7 @@ impl Registration {
 ///
 /// # Errors
 ///
-/// [`Error::Invalid`] for a field past its limit or empty, or a URL that
+/// [`Error::Field`] for a field past its limit or empty, or a URL that
 /// is not http(s).
 pub fn status_change(
     status: Status,

@@ -178,6 +178,10 @@ pub enum Error {
     /// The status would break the lifecycle.
     #[error("{0}")]
     Lifecycle(#[from] LifecycleError),
+    /// A value typed into a field is not within its limits
+    /// ([`crate::model::limits`]).
+    #[error("{0}")]
+    Field(#[from] FieldProblem),
     /// A pact with this id is already registered.
     #[error("pact '{id}' is already registered")]
     AlreadyRegistered {
@@ -474,6 +478,60 @@ impl StreamProblem {
             _ => None,
         }
     }
+}
+
+/// What is wrong with a value typed into a field, or with how many of a
+/// label are given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldProblem {
+    /// The value is empty, or only spaces.
+    #[error("{field} is empty")]
+    Empty {
+        /// The field: "name", "note", ...
+        field: String,
+    },
+    /// The value is longer than the field takes.
+    #[error("{field} is {len} characters long; at most {max} are allowed")]
+    TooLong {
+        /// The field.
+        field: String,
+        /// How many characters the value has, spaces around it left out.
+        len: usize,
+        /// How many the field takes.
+        max: usize,
+    },
+    /// More labels are given than a pact may have.
+    #[error("{count} {field} are given; at most {max} are allowed")]
+    TooMany {
+        /// The labels, in the plural: "aliases", "parties".
+        field: String,
+        /// How many are given.
+        count: usize,
+        /// How many are allowed.
+        max: usize,
+    },
+    /// A label holds a control character or a line break.
+    #[error("{field} '{}' contains a control character or line break", value.escape_debug())]
+    ControlCharacter {
+        /// The field: "alias", "party" or "kind".
+        field: String,
+        /// The label.
+        value: String,
+    },
+    /// A URL that is not an `http` or `https` address without spaces.
+    #[error("url '{}' is not a web address", value.escape_debug())]
+    NotAWebAddress {
+        /// The URL.
+        value: String,
+    },
+    /// The same label given twice, compared case-insensitively.
+    #[error("{field} '{value}' is given twice")]
+    GivenTwice {
+        /// The field: "alias".
+        field: String,
+        /// The label, as given the second time.
+        value: String,
+    },
 }
 
 /// Why a status may not be recorded where it would fall in the timeline.

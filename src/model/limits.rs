@@ -5,7 +5,7 @@
 //! characters included: JSON escapes them, so they can never break the one
 //! event per line framing. Labels (aliases, parties, kinds) are single-line.
 
-use crate::model::error::Error;
+use crate::model::error::{Error, FieldProblem};
 
 /// The longest pact name, in characters.
 pub const NAME: usize = 200;
@@ -30,12 +30,15 @@ pub const PARTIES: usize = 250;
 ///
 /// # Errors
 ///
-/// [`Error::Invalid`] naming `field`.
+/// [`FieldProblem::TooMany`] naming `field`.
 pub fn check_count(field: &str, count: usize, max: usize) -> Result<(), Error> {
     if count > max {
-        return Err(invalid(format!(
-            "{count} {field} are given; at most {max} are allowed"
-        )));
+        return Err(FieldProblem::TooMany {
+            field: field.to_owned(),
+            count,
+            max,
+        }
+        .into());
     }
     Ok(())
 }
@@ -44,17 +47,23 @@ pub fn check_count(field: &str, count: usize, max: usize) -> Result<(), Error> {
 ///
 /// # Errors
 ///
-/// [`Error::Invalid`] naming `field`.
+/// [`FieldProblem::Empty`] or [`FieldProblem::TooLong`] naming `field`.
 pub fn check_text(field: &str, value: &str, max: usize) -> Result<String, Error> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(invalid(format!("{field} is empty")));
+        return Err(FieldProblem::Empty {
+            field: field.to_owned(),
+        }
+        .into());
     }
     let len = value.chars().count();
     if len > max {
-        return Err(invalid(format!(
-            "{field} is {len} characters long; at most {max} are allowed"
-        )));
+        return Err(FieldProblem::TooLong {
+            field: field.to_owned(),
+            len,
+            max,
+        }
+        .into());
     }
     Ok(value.to_owned())
 }
@@ -64,14 +73,16 @@ pub fn check_text(field: &str, value: &str, max: usize) -> Result<String, Error>
 ///
 /// # Errors
 ///
-/// [`Error::Invalid`] naming `field`.
+/// As [`check_text`], and [`FieldProblem::ControlCharacter`] naming
+/// `field`.
 pub fn check_label(field: &str, value: &str) -> Result<String, Error> {
     let value = check_text(field, value, LABEL)?;
     if value.chars().any(char::is_control) {
-        return Err(invalid(format!(
-            "{field} '{}' contains a control character or line break",
-            value.escape_debug()
-        )));
+        return Err(FieldProblem::ControlCharacter {
+            field: field.to_owned(),
+            value,
+        }
+        .into());
     }
     Ok(value)
 }
@@ -80,7 +91,7 @@ pub fn check_label(field: &str, value: &str) -> Result<String, Error> {
 ///
 /// # Errors
 ///
-/// [`Error::Invalid`] with a hint on the expected form.
+/// As [`check_text`], and [`FieldProblem::NotAWebAddress`].
 pub fn check_url(value: &str) -> Result<String, Error> {
     let value = check_text("url", value, URL)?;
     let has_scheme = ["http://", "https://"].iter().any(|scheme| {
@@ -90,19 +101,9 @@ pub fn check_url(value: &str) -> Result<String, Error> {
                 .is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme))
     });
     if !has_scheme || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::Invalid {
-            message: format!("url '{}' is not a web address", value.escape_debug()),
-            hint: Some("give a full address such as https://example.org/article".into()),
-        });
+        return Err(FieldProblem::NotAWebAddress { value }.into());
     }
     Ok(value)
-}
-
-fn invalid(message: String) -> Error {
-    Error::Invalid {
-        message,
-        hint: None,
-    }
 }
 
 #[cfg(test)]
@@ -112,8 +113,18 @@ mod tests {
     #[test]
     fn text_is_trimmed_and_bounded() {
         assert_eq!(check_text("name", "  GSOMIA ", NAME).unwrap(), "GSOMIA");
-        assert!(check_text("name", "   ", NAME).is_err());
-        assert!(check_text("name", &"x".repeat(NAME + 1), NAME).is_err());
+        assert!(matches!(
+            check_text("name", "   ", NAME),
+            Err(Error::Field(FieldProblem::Empty { field })) if field == "name"
+        ));
+        assert!(matches!(
+            check_text("name", &"x".repeat(NAME + 1), NAME),
+            Err(Error::Field(FieldProblem::TooLong {
+                len: 201,
+                max: NAME,
+                ..
+            }))
+        ));
         assert_eq!(check_text("note", "a\u{7}b", TEXT).unwrap(), "a\u{7}b");
     }
 
@@ -130,7 +141,11 @@ mod tests {
     #[test]
     fn labels_stay_on_one_line() {
         assert!(check_label("alias", "GSOMIA").is_ok());
-        assert!(check_label("alias", "a\nb").is_err());
+        let error = check_label("alias", "a\nb").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "alias 'a\\nb' contains a control character or line break"
+        );
     }
 
     #[test]
@@ -143,7 +158,13 @@ mod tests {
             "https://a b",
             "javascript:alert(1)",
         ] {
-            assert!(check_url(bad).is_err(), "{bad}");
+            assert!(
+                matches!(
+                    check_url(bad),
+                    Err(Error::Field(FieldProblem::NotAWebAddress { .. }))
+                ),
+                "{bad}"
+            );
         }
     }
 }

@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::model::error::Error;
+use crate::model::error::{Error, FieldProblem};
 use crate::model::limits;
 
 /// The longest pact id, in bytes.
@@ -118,7 +118,7 @@ impl Pact {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] naming the labels there are too many of.
+    /// [`FieldProblem::TooMany`] naming the labels there are too many of.
     pub fn counted(&self) -> Result<(), Error> {
         limits::check_count("aliases", self.aliases.len(), limits::ALIASES)?;
         limits::check_count("parties", self.parties.len(), limits::PARTIES)
@@ -130,7 +130,7 @@ impl Pact {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] naming the field that is wrong.
+    /// [`Error::Field`] naming the field that is wrong.
     pub fn validated(mut self) -> Result<Pact, Error> {
         self.name = limits::check_text("name", &self.name, limits::NAME)?;
         for alias in &mut self.aliases {
@@ -155,10 +155,11 @@ impl Pact {
         for alias in &self.aliases {
             let folded = alias.to_lowercase();
             if seen.contains(&folded) {
-                return Err(Error::Invalid {
-                    message: format!("alias '{alias}' is given twice"),
-                    hint: None,
-                });
+                return Err(FieldProblem::GivenTwice {
+                    field: "alias".into(),
+                    value: alias.clone(),
+                }
+                .into());
             }
             seen.push(folded);
         }
