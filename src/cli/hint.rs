@@ -4,7 +4,9 @@
 
 use std::io;
 
-use crate::model::error::{Error, FieldProblem, Rollback, StreamProblem, crlf_hint, merge_hint};
+use crate::model::error::{
+    Error, FieldProblem, NotRetractable, Rollback, StreamProblem, crlf_hint, merge_hint,
+};
 use crate::model::status::{Status, list_words};
 
 /// What to do next after `error`, when that is known.
@@ -115,6 +117,17 @@ pub fn hint(error: &Error) -> Option<String> {
             })
         }
         Error::InvalidTime { expected, .. } => Some(format!("expected {expected}")),
+        Error::RetractionRefused {
+            pact,
+            why: NotRetractable::NoSuchEvent,
+            ..
+        } => Some(format!(
+            "`pactlog log {pact}` lists its events with their ids"
+        )),
+        Error::RetractionRefused {
+            why: NotRetractable::Retraction,
+            ..
+        } => Some("record what really happened as a new event instead".into()),
         Error::Field(FieldProblem::NotAWebAddress { .. }) => {
             Some("give a full address such as https://example.org/article".into())
         }

@@ -178,6 +178,16 @@ pub enum Error {
     /// The status would break the lifecycle.
     #[error("{0}")]
     Lifecycle(#[from] LifecycleError),
+    /// An event that cannot be retracted.
+    #[error("{}", retraction_refused(pact, *target, why))]
+    RetractionRefused {
+        /// The pact.
+        pact: String,
+        /// The event asked to be retracted.
+        target: uuid::Uuid,
+        /// Why it cannot be.
+        why: NotRetractable,
+    },
     /// A value typed into a field is not within its limits
     /// ([`crate::model::limits`]).
     #[error("{0}")]
@@ -532,6 +542,42 @@ pub enum FieldProblem {
         /// The label, as given the second time.
         value: String,
     },
+}
+
+/// Why an event cannot be retracted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRetractable {
+    /// The stream has no event with that id.
+    NoSuchEvent,
+    /// It is the pact's registration.
+    Registration,
+    /// It is itself a retraction.
+    Retraction,
+    /// A retraction withdrew it already.
+    AlreadyRetracted {
+        /// That retraction's id.
+        by: uuid::Uuid,
+        /// Its seq.
+        seq: u64,
+        /// Its reason.
+        reason: String,
+    },
+}
+
+/// What [`Error::RetractionRefused`] says.
+fn retraction_refused(pact: &str, target: uuid::Uuid, why: &NotRetractable) -> String {
+    match why {
+        NotRetractable::NoSuchEvent => format!("'{pact}' has no event {target}"),
+        NotRetractable::Registration => {
+            format!("event {target} is the registration of '{pact}', which cannot be retracted")
+        }
+        NotRetractable::Retraction => {
+            format!("event {target} is itself a retraction, which cannot be retracted")
+        }
+        NotRetractable::AlreadyRetracted { by, seq, reason } => {
+            format!("event {target} is already retracted, by event {by} (seq {seq}): {reason}")
+        }
+    }
 }
 
 /// Why a status may not be recorded where it would fall in the timeline.

@@ -44,7 +44,7 @@ use uuid::Uuid;
 use crate::log::store::{Lines, Store};
 use crate::log::stream::Folded;
 use crate::model::date::EffectiveDate;
-use crate::model::error::{Error, LifecycleError};
+use crate::model::error::{Error, LifecycleError, NotRetractable};
 use crate::model::event::{Event, EventBody, Fact, Note, Retraction, StatusChange, What};
 use crate::model::pact::PactId;
 use crate::model::status::Status;
@@ -216,43 +216,28 @@ pub fn notes(events: &[Event]) -> Vec<(&Event, &Note)> {
 ///
 /// # Errors
 ///
-/// [`Error::Invalid`] for a target that cannot be retracted, and
+/// [`Error::RetractionRefused`] for a target that cannot be retracted, and
 /// [`LifecycleError::RetractionBreaks`] naming the events in the way.
 pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result<(), Error> {
-    let invalid = |message: String, hint: Option<String>| Error::Invalid { message, hint };
+    let refused = |why| Error::RetractionRefused {
+        pact: pact.to_string(),
+        target,
+        why,
+    };
     let Some(event) = events.iter().find(|e| e.id == target) else {
-        return Err(invalid(
-            format!("'{pact}' has no event {target}"),
-            Some(format!(
-                "`pactlog log {pact}` lists its events with their ids"
-            )),
-        ));
+        return Err(refused(NotRetractable::NoSuchEvent));
     };
     match &event.body {
-        EventBody::Registered(_) => {
-            return Err(invalid(
-                format!(
-                    "event {target} is the registration of '{pact}', which cannot be retracted"
-                ),
-                None,
-            ));
-        }
-        EventBody::Retraction(_) => {
-            return Err(invalid(
-                format!("event {target} is itself a retraction, which cannot be retracted"),
-                Some("record what really happened as a new event instead".into()),
-            ));
-        }
+        EventBody::Registered(_) => return Err(refused(NotRetractable::Registration)),
+        EventBody::Retraction(_) => return Err(refused(NotRetractable::Retraction)),
         EventBody::Status(_) | EventBody::Note(_) => {}
     }
     if let Some((by, retraction)) = retractions(events).get(&target) {
-        return Err(invalid(
-            format!(
-                "event {target} is already retracted, by event {} (seq {}): {}",
-                by.id, by.seq, retraction.reason
-            ),
-            None,
-        ));
+        return Err(refused(NotRetractable::AlreadyRetracted {
+            by: by.id,
+            seq: by.seq,
+            reason: retraction.reason.clone(),
+        }));
     }
     let timeline = Timeline::new(events);
     if let Err((before, after)) = timeline.check_withdrawal(|e| e.id == target) {

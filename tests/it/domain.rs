@@ -7,8 +7,8 @@ use pactlog::model::date::EffectiveDate;
 use pactlog::model::event::Retraction;
 use pactlog::replay::{as_of, check_retraction};
 use pactlog::{
-    Entry, Error, Event, EventBody, Hash, LifecycleError, Pact, PactId, Status, StatusChange,
-    Stream, Timeline,
+    Entry, Error, Event, EventBody, Hash, LifecycleError, NotRetractable, Pact, PactId, Status,
+    StatusChange, Stream, Timeline,
 };
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -458,19 +458,27 @@ fn given_a_middle_status_when_retracting_it_would_break_the_lifecycle_then_the_e
 #[test]
 fn registrations_retractions_unknown_and_retracted_events_cannot_be_retracted() {
     let mut events = given(&[(InForce, "2016-11-23"), (Suspended, "2019-01-01")]);
-    for target in [1, 99] {
-        assert!(matches!(
-            when_retracting(&mut events, target),
-            Err(Error::Invalid { .. })
-        ));
-    }
+    let refused = |result: Result<(), Error>| match result {
+        Err(Error::RetractionRefused { why, .. }) => why,
+        other => panic!("expected the retraction to be refused, got {other:?}"),
+    };
+    assert_eq!(
+        refused(when_retracting(&mut events, 1)),
+        NotRetractable::Registration
+    );
+    assert_eq!(
+        refused(when_retracting(&mut events, 99)),
+        NotRetractable::NoSuchEvent
+    );
     when_retracting(&mut events, 3).unwrap();
-    for target in [3, 4] {
-        assert!(matches!(
-            when_retracting(&mut events, target),
-            Err(Error::Invalid { .. })
-        ));
-    }
+    assert!(matches!(
+        refused(when_retracting(&mut events, 3)),
+        NotRetractable::AlreadyRetracted { seq: 4, .. }
+    ));
+    assert_eq!(
+        refused(when_retracting(&mut events, 4)),
+        NotRetractable::Retraction
+    );
 }
 
 /// Chains events into the bytes of a stream file, as the store writes them.
