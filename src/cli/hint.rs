@@ -81,6 +81,33 @@ pub fn hint(error: &Error) -> Option<String> {
              compare the file with its history in git (git log -p)"
                 .into(),
         ),
+        Error::NotADirectory { .. } => {
+            Some("point --dir (or PACTLOG_DIR) at the store directory".into())
+        }
+        Error::LinkInStore { .. } => Some(
+            "pactlog does not follow links in the store; put the stream file itself there".into(),
+        ),
+        Error::NotRegularFile { .. } => Some(
+            "a stream is a plain file; move whatever has this name (a FIFO, a device, \
+             a directory) out of the store"
+                .into(),
+        ),
+        Error::HardLinked { .. } => Some(
+            "a stream is a file of its own; find the file's other names \
+             (`find / -samefile` it) before doing anything with it"
+                .into(),
+        ),
+        Error::JournalAppeared { .. } => Some(
+            "something other than pactlog is writing to the store; \
+             stop it, then look at the journal"
+                .into(),
+        ),
+        Error::StoreCreatedMeanwhile { .. } => {
+            Some("nothing was imported: import again into the store as it is now".into())
+        }
+        Error::ChangedDuringImport { .. } => {
+            Some("nothing was imported; run the import again".into())
+        }
         Error::NoStore { .. } => Some(
             "register a pact to create it, or point --dir (or PACTLOG_DIR) at a store".into(),
         ),

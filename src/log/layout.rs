@@ -70,20 +70,11 @@ pub(crate) fn append_or_undo(
 /// append to a file outside it, and a FIFO or a device would block it.
 pub(crate) fn open_stream(path: &Path, options: &mut OpenOptions) -> Result<File, Error> {
     files::open_regular(path, options).map_err(|refused| match refused {
-        Refused::Link => Error::Invalid {
-            message: format!("{} is a symbolic link", path.display()),
-            hint: Some(
-                "pactlog does not follow links in the store; put the stream file itself there"
-                    .into(),
-            ),
+        Refused::Link => Error::LinkInStore {
+            path: path.to_owned(),
         },
-        Refused::NotRegular => Error::Invalid {
-            message: format!("{} is not a regular file", path.display()),
-            hint: Some(
-                "a stream is a plain file; move whatever has this name (a FIFO, a device, \
-                 a directory) out of the store"
-                    .into(),
-            ),
+        Refused::NotRegular => Error::NotRegularFile {
+            path: path.to_owned(),
         },
         Refused::Io(e) => Error::io("open", path)(e),
     })

@@ -356,13 +356,12 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] when the store path is not a directory,
+    /// [`Error::NotADirectory`] when the store path is not a directory,
     /// [`Error::Io`] when it cannot be created or locked.
     pub fn lock_dir(&self) -> Result<File, Error> {
         if self.dir.exists() && !self.dir.is_dir() {
-            return Err(Error::Invalid {
-                message: format!("the store {} is not a directory", self.dir.display()),
-                hint: Some("point --dir (or PACTLOG_DIR) at the store directory".into()),
+            return Err(Error::NotADirectory {
+                dir: self.dir.clone(),
             });
         }
         fs::create_dir_all(&self.dir).map_err(Error::io("create", &self.dir))?;
@@ -450,16 +449,8 @@ impl Store {
             if journal::pending(self.dir()) {
                 // carried out, yet back: no import can write one without
                 // the lock held here
-                return Err(Error::Invalid {
-                    message: format!(
-                        "{}: an import journal appeared while the store was locked",
-                        journal::path(self.dir()).display()
-                    ),
-                    hint: Some(
-                        "something other than pactlog is writing to the store; \
-                         stop it, then look at the journal"
-                            .into(),
-                    ),
+                return Err(Error::JournalAppeared {
+                    path: journal::path(self.dir()),
                 });
             }
         }
@@ -555,13 +546,9 @@ impl Tail {
 fn line_of(event: &Event) -> Result<String, Error> {
     let mut line = event.to_line();
     if line.len() > MAX_LINE {
-        return Err(Error::Invalid {
-            message: format!(
-                "the event would make a line of {} bytes, and a line holds at most {} KiB",
-                line.len(),
-                MAX_LINE / 1024
-            ),
-            hint: None,
+        return Err(Error::LineTooLong {
+            len: line.len(),
+            max: MAX_LINE,
         });
     }
     line.push('\n');
@@ -698,9 +685,8 @@ impl Staging {
                     .unwrap_or_else(PoisonError::into_inner)
                     .get(id)
                 else {
-                    return Err(Error::Invalid {
-                        message: format!("no stream of pact '{id}' was begun to add to"),
-                        hint: None,
+                    return Err(Error::NotBegun {
+                        pact: id.to_string(),
                     });
                 };
                 (begun[at].1.clone(), OFlags::APPEND)
@@ -738,8 +724,8 @@ impl Staging {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] when the store was created meanwhile with one of
-    /// the staged streams in it,
+    /// [`Error::StoreCreatedMeanwhile`] when the store was created
+    /// meanwhile with one of the staged streams in it,
     /// [`Error::NameTaken`] when a store made meanwhile has a name a new
     /// pact takes, [`Error::Io`] when a file cannot be synced or linked,
     /// [`Error::ImportUnfinished`] when linking fails after a journal is in
@@ -771,15 +757,9 @@ impl Staging {
             let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
             let begun: Vec<PactId> = begun.iter().map(|(id, _)| id.clone()).collect();
             if let Some(id) = begun.iter().find(|id| store.stream_path(id).exists()) {
-                return Err(Error::Invalid {
-                    message: format!(
-                        "the store {} was created by another command while this import was \
-                         checked, and it has pact '{id}' already",
-                        store.dir().display()
-                    ),
-                    hint: Some(
-                        "nothing was imported: import again into the store as it is now".into(),
-                    ),
+                return Err(Error::StoreCreatedMeanwhile {
+                    dir: store.dir().to_owned(),
+                    pact: id.to_string(),
                 });
             }
             // the names were checked against no store: now against this one
@@ -891,6 +871,7 @@ impl Store {
     /// # Errors
     ///
     /// [`Error::NotRepairable`] when the damage is not a torn last line,
+    /// [`Error::HardLinked`] when the stream file has other names,
     /// [`Error::WriteFailed`] when the quarantine file cannot be written
     /// (it is removed, and the stream left as it was), [`Error::Io`] when a
     /// file cannot be read or the stream cut.
@@ -905,17 +886,9 @@ impl Store {
             use std::os::unix::fs::MetadataExt;
             let meta = file.metadata().map_err(Error::io("read", &path))?;
             if meta.nlink() > 1 {
-                return Err(Error::Invalid {
-                    message: format!(
-                        "{} has {} names (hard links): it is not repaired",
-                        path.display(),
-                        meta.nlink()
-                    ),
-                    hint: Some(
-                        "a stream is a file of its own; find the file's other names \
-                         (`find / -samefile` it) before doing anything with it"
-                            .into(),
-                    ),
+                return Err(Error::HardLinked {
+                    path,
+                    links: meta.nlink(),
                 });
             }
         }

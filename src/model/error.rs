@@ -107,6 +107,88 @@ pub enum Error {
         /// The directory that was looked for.
         dir: PathBuf,
     },
+    /// The store path is there, but not a directory.
+    #[error("the store {} is not a directory", dir.display())]
+    NotADirectory {
+        /// The store path.
+        dir: PathBuf,
+    },
+    /// A stream's path in the store is a symbolic link, which pactlog does
+    /// not follow: it could lead to a file outside the store.
+    #[error("{} is a symbolic link", path.display())]
+    LinkInStore {
+        /// The stream's path.
+        path: PathBuf,
+    },
+    /// A stream's path in the store is not a regular file (a FIFO, a
+    /// device, a directory), which could block a reader.
+    #[error("{} is not a regular file", path.display())]
+    NotRegularFile {
+        /// The stream's path.
+        path: PathBuf,
+    },
+    /// A stream to repair has other names (hard links): cutting it would
+    /// cut the file of each, and its torn line would be copied out of all.
+    #[error("{} has {links} names (hard links): it is not repaired", path.display())]
+    HardLinked {
+        /// The stream file.
+        path: PathBuf,
+        /// How many names the file has.
+        links: u64,
+    },
+    /// An import journal appeared while the store was locked, after the one
+    /// there was carried out: something other than pactlog writes to the
+    /// store.
+    #[error(
+        "{}: an import journal appeared while the store was locked",
+        path.display()
+    )]
+    JournalAppeared {
+        /// The journal file.
+        path: PathBuf,
+    },
+    /// An event too long for a line that readers take.
+    #[error(
+        "the event would make a line of {len} bytes, and a line holds at most {} KiB",
+        max / 1024
+    )]
+    LineTooLong {
+        /// How long its line would be, in bytes.
+        len: usize,
+        /// The longest line, in bytes.
+        max: usize,
+    },
+    /// New streams being staged were asked to add to a stream of a pact
+    /// that was not begun among them.
+    #[error("no stream of pact '{pact}' was begun to add to")]
+    NotBegun {
+        /// The pact.
+        pact: String,
+    },
+    /// The store was created by another command while an import into it
+    /// was checked, and holds a pact the import would create: nothing was
+    /// imported.
+    #[error(
+        "the store {} was created by another command while this import was checked, \
+         and it has pact '{pact}' already",
+        dir.display()
+    )]
+    StoreCreatedMeanwhile {
+        /// The store directory.
+        dir: PathBuf,
+        /// The pact both have.
+        pact: String,
+    },
+    /// A stream an import adds to was changed while it was checked, by a
+    /// writer that does not take the store's lock: nothing was imported.
+    #[error(
+        "{} changed during the import, written by something that does not take the store's lock",
+        path.display()
+    )]
+    ChangedDuringImport {
+        /// The stream file.
+        path: PathBuf,
+    },
     /// No pact has this id or alias.
     #[error("unknown pact '{query}'")]
     UnknownPact {

@@ -287,14 +287,7 @@ impl Batch {
                 .map_err(Error::io("read", &path))?
                 .len();
             if len != at {
-                return Err(Error::Invalid {
-                    message: format!(
-                        "{} changed during the import, written by something that does not \
-                         take the store's lock",
-                        path.display()
-                    ),
-                    hint: Some("nothing was imported; run the import again".into()),
-                });
+                return Err(Error::ChangedDuringImport { path });
             }
             // every line was made from text, so this copies nothing
             let lines = String::from_utf8(lines).map_err(|e| {
@@ -1876,12 +1869,9 @@ mod tests {
                 store.dir().display()
             )
         );
-        let Error::Invalid { hint, .. } = &e else {
-            panic!("{e:?}");
-        };
-        assert_eq!(
-            hint.as_deref(),
-            Some("nothing was imported: import again into the store as it is now")
+        assert!(
+            matches!(&e, Error::StoreCreatedMeanwhile { dir, pact } if dir == store.dir() && pact == "aa"),
+            "{e:?}"
         );
         assert_eq!(files_in(store.dir()), ["aa.jsonl"]);
         assert_eq!(files_in(above.path()), ["store"], "staging gone");
