@@ -5,7 +5,7 @@
 use std::io;
 
 use crate::model::error::{
-    Error, FieldProblem, NotRetractable, Rollback, StreamProblem, crlf_hint, merge_hint,
+    CsvProblem, Error, FieldProblem, NotRetractable, Rollback, StreamProblem, crlf_hint, merge_hint,
 };
 use crate::model::status::{Status, list_words};
 
@@ -155,6 +155,23 @@ pub fn hint(error: &Error) -> Option<String> {
             why: NotRetractable::Retraction,
             ..
         } => Some("record what really happened as a new event instead".into()),
+        Error::Csv(CsvProblem::UnknownColumn { .. }) => Some(format!(
+            "the columns are: {}",
+            crate::transfer::import::CSV_COLUMNS.join(", ")
+        )),
+        Error::Csv(CsvProblem::MissingColumn { .. }) => Some(
+            "the first row names the columns: pact,status,on and optionally \
+             source,url,note,reported,forced,name,event,recorded"
+                .into(),
+        ),
+        Error::Csv(CsvProblem::NotABool { .. }) => {
+            Some("use true/false, yes/no or 1/0, or leave it empty for no".into())
+        }
+        Error::Csv(CsvProblem::NotAnEventId { .. }) => Some(
+            "the event column holds the id of an event already recorded, as \
+             `export --csv` writes it; leave it empty for a new row"
+                .into(),
+        ),
         Error::Field(FieldProblem::NotAWebAddress { .. }) => {
             Some("give a full address such as https://example.org/article".into())
         }

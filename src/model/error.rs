@@ -260,6 +260,10 @@ pub enum Error {
     /// The status would break the lifecycle.
     #[error("{0}")]
     Lifecycle(#[from] LifecycleError),
+    /// A CSV file to import is not as an import reads one: its header, the
+    /// shape of a row, or a cell.
+    #[error("{0}")]
+    Csv(#[from] CsvProblem),
     /// An event that cannot be retracted.
     #[error("{}", retraction_refused(pact, *target, why))]
     RetractionRefused {
@@ -622,6 +626,74 @@ pub enum FieldProblem {
         /// The field: "alias".
         field: String,
         /// The label, as given the second time.
+        value: String,
+    },
+}
+
+/// What is wrong with a CSV file to import, before what it says is
+/// checked against the store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CsvProblem {
+    /// The header names a column twice (compared in any case, without the
+    /// spaces around it).
+    #[error("the header names the column '{column}' twice")]
+    DuplicateColumn {
+        /// The column, lowercased.
+        column: String,
+    },
+    /// The header names a column an import does not read.
+    #[error("unknown column '{column}'")]
+    UnknownColumn {
+        /// The column, lowercased.
+        column: String,
+    },
+    /// The header lacks a column every row needs.
+    #[error("the header has no '{column}' column")]
+    MissingColumn {
+        /// The column: "pact", "status" or "on".
+        column: &'static str,
+    },
+    /// A row has another number of cells than the header.
+    #[error(
+        "the row has {found} {} where the header has {expected}",
+        if *found == 1 { "field" } else { "fields" }
+    )]
+    FieldCount {
+        /// How many the header has.
+        expected: u64,
+        /// How many the row has.
+        found: u64,
+    },
+    /// The CSV reader could not read the row.
+    #[error("{why}")]
+    Unreadable {
+        /// What the reader says.
+        why: String,
+    },
+    /// A row whose bytes are not UTF-8 text.
+    #[error("the row is not valid UTF-8")]
+    NotUtf8,
+    /// A row longer than its cells can hold, not read further.
+    #[error(
+        "the row is longer than {} KiB, more than its cells can hold; it was not read further",
+        max / 1024
+    )]
+    RowTooLong {
+        /// The longest row read, in bytes.
+        max: u64,
+    },
+    /// A yes/no cell holds something else.
+    #[error("'{column}' is '{}', not yes or no", value.to_lowercase())]
+    NotABool {
+        /// The column: "reported" or "forced".
+        column: &'static str,
+        /// The cell, without the spaces around it.
+        value: String,
+    },
+    /// The event cell holds something other than an event id.
+    #[error("'event' is '{}', not an event id", value.escape_debug())]
+    NotAnEventId {
+        /// The cell.
         value: String,
     },
 }

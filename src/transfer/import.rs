@@ -30,7 +30,7 @@ use crate::log::journal::{self, Entry};
 use crate::log::store::{Lines, Names, Staging, Store, Tail};
 use crate::log::stream::{self, Index, MAX_LINE};
 use crate::model::date::EffectiveDate;
-use crate::model::error::{Error, LifecycleError};
+use crate::model::error::{CsvProblem, Error, LifecycleError};
 use crate::model::event::{Event, EventBody, Fact, Hash, StatusChange, What};
 use crate::model::limits;
 use crate::model::pact::{Pact, PactId};
@@ -94,26 +94,23 @@ fn read_headers<R: Read>(reader: &mut csv::Reader<R>) -> Result<StringRecord, Er
         .collect();
     for (at, column) in headers.iter().enumerate() {
         if headers.iter().take(at).any(|before| before == column) {
-            return Err(Error::Invalid {
-                message: format!("the header names the column '{column}' twice"),
-                hint: None,
-            });
+            return Err(CsvProblem::DuplicateColumn {
+                column: column.to_owned(),
+            }
+            .into());
         }
     }
     for column in &headers {
         if !CSV_COLUMNS.contains(&column) {
-            return Err(Error::Invalid {
-                message: format!("unknown column '{column}'"),
-                hint: Some(format!("the columns are: {}", CSV_COLUMNS.join(", "))),
-            });
+            return Err(CsvProblem::UnknownColumn {
+                column: column.to_owned(),
+            }
+            .into());
         }
     }
     for required in ["pact", "status", "on"] {
         if !headers.iter().any(|h| h == required) {
-            return Err(Error::Invalid {
-                message: format!("the header has no '{required}' column"),
-                hint: Some("the first row names the columns: pact,status,on and optionally source,url,note,reported,forced,name,event,recorded".into()),
-            });
+            return Err(CsvProblem::MissingColumn { column: required }.into());
         }
     }
     Ok(headers)
@@ -163,13 +160,10 @@ fn check_row(row: CsvRecord<'_>, today: NaiveDate) -> Result<Row, Error> {
         name: present(row.name).map(|name| name.trim().to_owned()),
         event: present(row.event)
             .map(|event| {
-                Uuid::parse_str(event.trim()).map_err(|_| Error::Invalid {
-                    message: format!("'event' is '{}', not an event id", event.escape_debug()),
-                    hint: Some(
-                        "the event column holds the id of an event already recorded, as \
-                         `export --csv` writes it; leave it empty for a new row"
-                            .into(),
-                    ),
+                Uuid::parse_str(event.trim()).map_err(|_| {
+                    Error::from(CsvProblem::NotAnEventId {
+                        value: event.to_owned(),
+                    })
                 })
             })
             .transpose()?,
@@ -187,7 +181,7 @@ fn check_row(row: CsvRecord<'_>, today: NaiveDate) -> Result<Row, Error> {
 }
 
 /// A yes/no cell: `true`/`false`, `yes`/`no`, `1`/`0`, in any case, or empty.
-fn flag(column: &str, value: Option<&str>) -> Result<bool, Error> {
+fn flag(column: &'static str, value: Option<&str>) -> Result<bool, Error> {
     let text = value.unwrap_or_default().trim();
     let is = |words: &[&str]| words.iter().any(|w| text.eq_ignore_ascii_case(w));
     if is(&["", "false", "no", "0"]) {
@@ -195,40 +189,37 @@ fn flag(column: &str, value: Option<&str>) -> Result<bool, Error> {
     } else if is(&["true", "yes", "1"]) {
         Ok(true)
     } else {
-        Err(Error::Invalid {
-            message: format!("'{column}' is '{}', not yes or no", text.to_lowercase()),
-            hint: Some("use true/false, yes/no or 1/0, or leave it empty for no".into()),
-        })
+        Err(CsvProblem::NotABool {
+            column,
+            value: text.to_owned(),
+        }
+        .into())
     }
 }
 
 /// A row whose bytes are not text.
 fn not_utf8() -> Error {
-    Error::Invalid {
-        message: "the row is not valid UTF-8".to_owned(),
-        hint: None,
-    }
+    CsvProblem::NotUtf8.into()
 }
 
 fn csv_error(e: &csv::Error) -> Error {
     if is_too_long(e) {
         return row_too_long();
     }
-    let message = match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => return not_utf8(),
+    let problem = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => CsvProblem::NotUtf8,
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
-        } => format!(
-            "the row has {len} {} where the header has {expected_len}",
-            if *len == 1 { "field" } else { "fields" }
-        ),
-        csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
-        _ => e.to_string(),
+        } => CsvProblem::FieldCount {
+            expected: *expected_len,
+            found: *len,
+        },
+        csv::ErrorKind::Deserialize { err, .. } => CsvProblem::Unreadable {
+            why: err.to_string(),
+        },
+        _ => CsvProblem::Unreadable { why: e.to_string() },
     };
-    Error::Invalid {
-        message,
-        hint: None,
-    }
+    problem.into()
 }
 
 /// What an import will write, fully validated, with the store's lock that
@@ -902,13 +893,7 @@ fn is_too_long(e: &csv::Error) -> bool {
 
 /// A row longer than [`ROW`].
 fn row_too_long() -> Error {
-    Error::Invalid {
-        message: format!(
-            "the row is longer than {} KiB, more than its cells can hold; it was not read further",
-            ROW / 1024
-        ),
-        hint: None,
-    }
+    CsvProblem::RowTooLong { max: ROW }.into()
 }
 
 /// The CSV input, passed through to the CSV reader, noting where each line
