@@ -5,7 +5,8 @@
 use std::io;
 
 use crate::model::error::{
-    CsvProblem, Error, FieldProblem, NotRetractable, Rollback, StreamProblem, crlf_hint, merge_hint,
+    CsvProblem, Error, FieldProblem, ImportProblem, LifecycleError, NotRetractable, Rollback,
+    StreamProblem,
 };
 use crate::model::status::{Status, list_words};
 
@@ -34,7 +35,7 @@ pub fn hint(error: &Error) -> Option<String> {
             problem: StreamProblem::MergeConflict,
             ..
         } => Some(merge_hint(&path.display().to_string())),
-        Error::Stream { problem, .. } => problem.hint(),
+        Error::Stream { problem, .. } => stream_hint(problem),
         // in a file, --force is a column
         Error::Row { source, .. } => hint(source)
             .map(|h| h.replace("add --force", "set the row's forced column to true")),
@@ -172,14 +173,16 @@ pub fn hint(error: &Error) -> Option<String> {
              `export --csv` writes it; leave it empty for a new row"
                 .into(),
         ),
+        Error::Import(problem) => import_hint(problem),
         Error::Field(FieldProblem::NotAWebAddress { .. }) => {
             Some("give a full address such as https://example.org/article".into())
         }
         Error::Invalid { hint, .. } | Error::Usage { hint, .. } => hint.clone(),
         Error::Unreported { hint, .. } => Some((*hint).to_owned()),
-        Error::Lifecycle(e) => Some(
-            e.hint_forcing("add --force: the event is stored as forced and `verify` lists it"),
-        ),
+        Error::Lifecycle(e) => Some(lifecycle_hint(
+            e,
+            "add --force: the event is stored as forced and `verify` lists it",
+        )),
         Error::NameTaken { owners, .. } => Some(match owners.as_slice() {
             [owner] => format!(
                 "aliases are unique across the store: choose another (`pactlog history {owner}` shows the pact that has it)"
@@ -208,5 +211,125 @@ pub fn hint(error: &Error) -> Option<String> {
                 .into(),
         ),
         _ => None,
+    }
+}
+
+/// What to do next about a row or line an import refuses.
+fn import_hint(problem: &ImportProblem) -> Option<String> {
+    match problem {
+        ImportProblem::UnknownPact { suggestion, .. } => Some(match suggestion {
+            Some(near) => format!(
+                "did you mean '{near}'? or pass --create-pacts to register the pacts the file \
+                 names"
+            ),
+            None => "register it first, or pass --create-pacts to register the pacts the file \
+                     names"
+                .into(),
+        }),
+        ImportProblem::NameDiffers { .. } => Some(
+            "the name column names a pact that a row registers: give it on the pact's first \
+             row, and leave it empty or the same on the others"
+                .into(),
+        ),
+        ImportProblem::NotAStatusEvent { .. } => Some(
+            "a row of a sheet is a status: clear its event cell to record it as a new one".into(),
+        ),
+        ImportProblem::EventDiffers { .. } => Some(
+            "a recorded event is never changed: to record something else, clear the row's \
+             event cell to make it a new event (and retract the old one with `pactlog \
+             retract`, if it stands), or give the row as it was exported"
+                .into(),
+        ),
+        // the lifecycle's hint (force it) would record it twice
+        ImportProblem::HeldAlready { in_store: true, .. } => Some(
+            "leave out the rows recorded already; the rows of a sheet from `export --csv` say \
+             which event each is, and those recorded already are skipped"
+                .into(),
+        ),
+        ImportProblem::HeldAlready {
+            in_store: false, ..
+        } => Some("leave out the row given twice".into()),
+        ImportProblem::Parted { .. } => Some(
+            "a JSON Lines import adds to a stream only the lines after the ones it holds; to \
+             bring in a stream that went its own way, see README.md, \"Working with git\""
+                .into(),
+        ),
+        ImportProblem::RecordedAhead { .. } => Some(
+            "the clock of the machine that recorded it was ahead: import the file once that \
+             time has passed"
+                .into(),
+        ),
+        // the hints for lines of a store would mislead about a file to
+        // import, but for one whose line endings were converted
+        ImportProblem::Line(StreamProblem::CarriageReturn) => Some(crlf_hint("FILE")),
+        ImportProblem::Line(_) => None,
+        ImportProblem::BreaksLifecycle(LifecycleError::RetractionBreaks { .. }) => Some(
+            "`retract` refuses such a retraction, so no pactlog command wrote this line".into(),
+        ),
+        ImportProblem::BreaksLifecycle(lifecycle) => Some(lifecycle_hint(
+            lifecycle,
+            "its line must say \"forced\":true, as `append --force` writes it",
+        )),
+        ImportProblem::UntrimmedRegistration { .. } | ImportProblem::Untrimmed { .. } => None,
+    }
+}
+
+/// What to do next about damage at a line of a stream, said of any file
+/// (`FILE`); [`hint`] names the stream where that is known.
+fn stream_hint(problem: &StreamProblem) -> Option<String> {
+    match problem {
+        StreamProblem::MergeConflict => Some(merge_hint("FILE")),
+        StreamProblem::FutureVersion { .. } => Some("upgrade pactlog to read this store".into()),
+        StreamProblem::CarriageReturn => Some(crlf_hint("FILE")),
+        StreamProblem::Malformed(_)
+        | StreamProblem::ChecksumMismatch
+        | StreamProblem::ChainBroken
+        | StreamProblem::SeqGap { .. } => Some(
+            "event lines are never edited by hand; compare the file with its history in git".into(),
+        ),
+        _ => None,
+    }
+}
+
+/// How to mend a stream whose line endings were converted to CR LF.
+fn crlf_hint(file: &str) -> String {
+    format!(
+        "convert them back (for example `sed -i 's/\\r$//' {file}`), and keep git from \
+         converting streams with a `.gitattributes` line `*.jsonl -text`"
+    )
+}
+
+/// How to mend a stream that two branches appended to.
+fn merge_hint(file: &str) -> String {
+    format!(
+        "a stream takes one side: keep one (`git checkout --ours {file}`, or --theirs), then \
+         record again the events only the other side has (`git log --merge -p {file}` shows \
+         each side's; README.md, \"Working with git\")"
+    )
+}
+
+/// What to do next about a status the lifecycle refuses, saying `force`
+/// where it tells how to record one it does not allow.
+fn lifecycle_hint(error: &LifecycleError, force: &str) -> String {
+    let force = format!("if the record really is so, {force}");
+    match error {
+        LifecycleError::Repeat { .. } | LifecycleError::RepeatsNext { .. } => {
+            "a status cannot follow itself; to record news that changes no status, use `pactlog note`".into()
+        }
+        LifecycleError::NotAllowed { from, .. } => {
+            let allowed = Status::allowed_after(*from);
+            let what = match from {
+                Some(s) => format!("after {s}"),
+                None => "first".into(),
+            };
+            format!("allowed {what}: {}; {force}", list_words(allowed))
+        }
+        LifecycleError::RetractionBreaks { .. } => {
+            "retract the later event first, or record what really happened as a new status".into()
+        }
+        LifecycleError::BreaksNext { status, .. } => format!(
+            "allowed after {status}: {}; {force}",
+            list_words(Status::allowed_after(Some(*status)))
+        ),
     }
 }

@@ -11,9 +11,11 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
+
 use crate::model::date::EffectiveDate;
 use crate::model::format::{FORMAT_VERSION, MAX_LINE};
-use crate::model::status::{Status, UnknownStatus, list_words};
+use crate::model::status::{Status, UnknownStatus};
 
 /// Everything that can go wrong in pactlog.
 #[derive(Debug, thiserror::Error)]
@@ -264,6 +266,10 @@ pub enum Error {
     /// shape of a row, or a cell.
     #[error("{0}")]
     Csv(#[from] CsvProblem),
+    /// A row or line to import is refused by what the store holds, or as
+    /// the command that records its event would refuse it.
+    #[error("{0}")]
+    Import(#[from] ImportProblem),
     /// An event that cannot be retracted.
     #[error("{}", retraction_refused(pact, *target, why))]
     RetractionRefused {
@@ -539,43 +545,6 @@ impl fmt::Display for StreamProblem {
     }
 }
 
-/// How to mend a stream whose line endings were converted to CR LF.
-pub(crate) fn crlf_hint(file: &str) -> String {
-    format!(
-        "convert them back (for example `sed -i 's/\\r$//' {file}`), and keep git from \
-         converting streams with a `.gitattributes` line `*.jsonl -text`"
-    )
-}
-
-/// How to mend a stream that two branches appended to.
-pub(crate) fn merge_hint(file: &str) -> String {
-    format!(
-        "a stream takes one side: keep one (`git checkout --ours {file}`, or --theirs), then \
-         record again the events only the other side has (`git log --merge -p {file}` shows \
-         each side's; README.md, \"Working with git\")"
-    )
-}
-
-impl StreamProblem {
-    pub(crate) fn hint(&self) -> Option<String> {
-        match self {
-            StreamProblem::MergeConflict => Some(merge_hint("FILE")),
-            StreamProblem::FutureVersion { .. } => {
-                Some("upgrade pactlog to read this store".into())
-            }
-            StreamProblem::CarriageReturn => Some(crlf_hint("FILE")),
-            StreamProblem::Malformed(_)
-            | StreamProblem::ChecksumMismatch
-            | StreamProblem::ChainBroken
-            | StreamProblem::SeqGap { .. } => Some(
-                "event lines are never edited by hand; compare the file with its history in git"
-                    .into(),
-            ),
-            _ => None,
-        }
-    }
-}
-
 /// What is wrong with a value typed into a field, or with how many of a
 /// label are given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -696,6 +665,154 @@ pub enum CsvProblem {
         /// The cell.
         value: String,
     },
+}
+
+/// Why a row or a line to import is refused: by what the store holds (or
+/// the rows above it), or as the command that records its event would
+/// refuse it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportProblem {
+    /// A row names a pact the store does not have, and the import does
+    /// not create pacts.
+    #[error("unknown pact '{query}'")]
+    UnknownPact {
+        /// The pact cell.
+        query: String,
+        /// The nearest id or alias, when one is close.
+        suggestion: Option<String>,
+    },
+    /// A row's name is not the name its pact was registered with.
+    #[error(
+        "the row names '{pact}' \"{}\", but its name is \"{}\"",
+        given.escape_debug(),
+        registered.escape_debug()
+    )]
+    NameDiffers {
+        /// The pact.
+        pact: String,
+        /// The row's name.
+        given: String,
+        /// The pact's name.
+        registered: String,
+    },
+    /// A row says it is an event of its pact that is not a status event.
+    #[error("the row is event {event} of '{pact}', which is not a status event")]
+    NotAStatusEvent {
+        /// The pact.
+        pact: String,
+        /// The event the row names.
+        event: uuid::Uuid,
+    },
+    /// A row says it is an event recorded already, but a column says
+    /// something else than the event.
+    #[error(
+        "the row is event {event}, recorded already, but its {column} is '{given}' where \
+         the event's is '{recorded}'"
+    )]
+    EventDiffers {
+        /// The event the row names.
+        event: uuid::Uuid,
+        /// The first column that differs.
+        column: &'static str,
+        /// The event's value, as a sheet writes it.
+        recorded: String,
+        /// The row's value.
+        given: String,
+    },
+    /// A row's status is refused where it would fall, and the pact has
+    /// that status on that date already: the sheet was imported before,
+    /// or a row above gives it too.
+    #[error("{}", held_already(refused, pact, *status, *on, *in_store))]
+    HeldAlready {
+        /// Why the lifecycle refuses the row.
+        refused: LifecycleError,
+        /// The pact.
+        pact: String,
+        /// The row's status.
+        status: Status,
+        /// The row's date.
+        on: EffectiveDate,
+        /// Whether the store held it before the import (else a row above
+        /// gives it).
+        in_store: bool,
+    },
+    /// A stream the store holds and the file's stream of the same pact
+    /// have parted: neither begins with the other.
+    #[error(
+        "pact '{pact}' has a stream in the store that the file's neither begins with nor is \
+         the beginning of: the two have parted"
+    )]
+    Parted {
+        /// The pact.
+        pact: String,
+    },
+    /// A line recorded at a time still to come: every later event of its
+    /// pact would be stamped with that time.
+    #[error(
+        "the line was recorded at {}, which is still to come (it is {} now)",
+        shown(recorded),
+        shown(now)
+    )]
+    RecordedAhead {
+        /// When the line says it was recorded.
+        recorded: DateTime<Utc>,
+        /// The time of the import.
+        now: DateTime<Utc>,
+    },
+    /// A line of the file is damaged or not in the format of a stream.
+    #[error("{0}")]
+    Line(StreamProblem),
+    /// A line's event breaks the lifecycle where it falls, which no
+    /// command records without its line saying it was forced, or is a
+    /// retraction that none records.
+    #[error("{0}")]
+    BreaksLifecycle(LifecycleError),
+    /// A registration whose name, an alias, a party or a text has spaces
+    /// around it, which no command records.
+    #[error(
+        "the registration of '{pact}' has a name, alias, party or text with spaces around \
+         it, which pactlog trims when it records one"
+    )]
+    UntrimmedRegistration {
+        /// The pact.
+        pact: String,
+    },
+    /// A value of an event with spaces around it, which no command records.
+    #[error(
+        "{field} '{}' has spaces around it, which pactlog trims when it records one",
+        value.escape_debug()
+    )]
+    Untrimmed {
+        /// The field: "source", "note", ...
+        field: String,
+        /// The value.
+        value: String,
+    },
+}
+
+/// What [`ImportProblem::HeldAlready`] says.
+fn held_already(
+    refused: &LifecycleError,
+    pact: &str,
+    status: Status,
+    on: EffectiveDate,
+    in_store: bool,
+) -> String {
+    let refused = match refused {
+        LifecycleError::Repeat { .. } => refused.to_string(),
+        _ => format!("{refused}; and '{pact}' has {status} on {on} already"),
+    };
+    let question = if in_store {
+        "was the row imported before?"
+    } else {
+        "a row above gives it too"
+    };
+    format!("{refused}: {question}")
+}
+
+/// A recorded time as events and `model::time::shown` write it.
+fn shown(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// Why an event cannot be retracted.
@@ -823,33 +940,5 @@ fn from_words(from: Option<Status>, since: Option<EffectiveDate>) -> String {
         (Some(s), Some(d)) => format!("{s} (since {d})"),
         (Some(s), None) => s.to_string(),
         (None, _) => "no status yet".into(),
-    }
-}
-
-impl LifecycleError {
-    /// The hint, saying `force` where it tells how to record a status the
-    /// lifecycle does not allow.
-    pub(crate) fn hint_forcing(&self, force: &str) -> String {
-        let force = format!("if the record really is so, {force}");
-        match self {
-            LifecycleError::Repeat { .. } | LifecycleError::RepeatsNext { .. } => {
-                "a status cannot follow itself; to record news that changes no status, use `pactlog note`".into()
-            }
-            LifecycleError::NotAllowed { from, .. } => {
-                let allowed = Status::allowed_after(*from);
-                let what = match from {
-                    Some(s) => format!("after {s}"),
-                    None => "first".into(),
-                };
-                format!("allowed {what}: {}; {force}", list_words(allowed))
-            }
-            LifecycleError::RetractionBreaks { .. } => {
-                "retract the later event first, or record what really happened as a new status".into()
-            }
-            LifecycleError::BreaksNext { status, .. } => format!(
-                "allowed after {status}: {}; {force}",
-                list_words(Status::allowed_after(Some(*status)))
-            ),
-        }
     }
 }

@@ -30,12 +30,12 @@ use crate::log::journal::{self, Entry};
 use crate::log::store::{Lines, Names, Staging, Store, Tail};
 use crate::log::stream::{self, Index, MAX_LINE};
 use crate::model::date::EffectiveDate;
-use crate::model::error::{CsvProblem, Error, LifecycleError};
+use crate::model::error::{CsvProblem, Error, ImportProblem, LifecycleError};
 use crate::model::event::{Event, EventBody, Fact, Hash, StatusChange, What};
 use crate::model::limits;
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
-use crate::model::time::{parse_effective, shown};
+use crate::model::time::parse_effective;
 use crate::replay::{Staged, Timeline};
 use crate::transfer::cell;
 
@@ -516,18 +516,12 @@ impl Checker<'_> {
         } else if let Some(name) = row.name
             && name != stream.name.trim()
         {
-            return Err(Error::Invalid {
-                message: format!(
-                    "the row names '{id}' \"{}\", but its name is \"{}\"",
-                    name.escape_debug(),
-                    stream.name.escape_debug()
-                ),
-                hint: Some(
-                    "the name column names a pact that a row registers: give it on the pact's \
-                     first row, and leave it empty or the same on the others"
-                        .into(),
-                ),
-            });
+            return Err(ImportProblem::NameDiffers {
+                pact: id.to_string(),
+                given: name,
+                registered: stream.name.clone(),
+            }
+            .into());
         }
         let change = row.change;
         if let Some(event) = row.event
@@ -545,16 +539,11 @@ impl Checker<'_> {
             };
             let held = lines.event(line, recorded.offsets[line - 1])?;
             let EventBody::Status(recorded) = &held.body else {
-                return Err(Error::Invalid {
-                    message: format!(
-                        "the row is event {event} of '{id}', which is not a status event"
-                    ),
-                    hint: Some(
-                        "a row of a sheet is a status: clear its event cell to record it as a \
-                         new one"
-                            .into(),
-                    ),
-                });
+                return Err(ImportProblem::NotAStatusEvent {
+                    pact: id.to_string(),
+                    event,
+                }
+                .into());
             };
             return already_recorded(event, recorded, &change).map(|()| None);
         }
@@ -569,25 +558,15 @@ impl Checker<'_> {
         if let Err(refused) = stream.steps.append(id, step) {
             // a row recorded already (this sheet imported before), or given
             // twice, is refused by the lifecycle, whose hint would mislead
-            if let Some(held) = stream.steps.holding(status, on).map(|s| s.key) {
-                let message = match refused {
-                    LifecycleError::Repeat { .. } => refused.to_string(),
-                    _ => format!("{refused}; and '{id}' has {status} on {on} already"),
-                };
-                let (question, hint) = if held {
-                    (
-                        "was the row imported before?",
-                        "leave out the rows recorded already; the rows of a sheet from \
-                         `export --csv` say which event each is, and those recorded already are \
-                         skipped",
-                    )
-                } else {
-                    ("a row above gives it too", "leave out the row given twice")
-                };
-                return Err(Error::Invalid {
-                    message: format!("{message}: {question}"),
-                    hint: Some(hint.into()),
-                });
+            if let Some(in_store) = stream.steps.holding(status, on).map(|s| s.key) {
+                return Err(ImportProblem::HeldAlready {
+                    refused,
+                    pact: id.to_string(),
+                    status,
+                    on,
+                    in_store,
+                }
+                .into());
             }
             return Err(refused.into());
         }
@@ -1105,18 +1084,13 @@ fn already_recorded(event: Uuid, recorded: &StatusChange, row: &StatusChange) ->
     .find(|(_, was, is)| was != is);
     match differs {
         None => Ok(()),
-        Some((column, was, is)) => Err(Error::Invalid {
-            message: format!(
-                "the row is event {event}, recorded already, but its {column} is '{is}' where \
-                 the event's is '{was}'"
-            ),
-            hint: Some(
-                "a recorded event is never changed: to record something else, clear the row's \
-                 event cell to make it a new event (and retract the old one with `pactlog \
-                 retract`, if it stands), or give the row as it was exported"
-                    .into(),
-            ),
-        }),
+        Some((column, recorded, given)) => Err(ImportProblem::EventDiffers {
+            event,
+            column,
+            recorded,
+            given,
+        }
+        .into()),
     }
 }
 
@@ -1131,18 +1105,11 @@ fn unknown_pact(names: &Names, query: &str, create_pacts: bool) -> Error {
                 unreadable: 0,
             });
     }
-    let hint = match names.nearest(query) {
-        Some(near) => format!(
-            "did you mean '{near}'? or pass --create-pacts to register the pacts the file names"
-        ),
-        None => {
-            "register it first, or pass --create-pacts to register the pacts the file names".into()
-        }
-    };
-    Error::Invalid {
-        message: format!("unknown pact '{query}'"),
-        hint: Some(hint),
+    ImportProblem::UnknownPact {
+        query: query.to_owned(),
+        suggestion: names.nearest(query),
     }
+    .into()
 }
 
 /// Plans a JSON Lines import: the lines of `export`, each stream recreated
@@ -1281,19 +1248,10 @@ pub fn plan_jsonl(
             Some(Ok(held)) if held.parted => {
                 return Err(at(
                     first,
-                    Error::Invalid {
-                        message: format!(
-                            "pact '{}' has a stream in the store that the file's neither \
-                             begins with nor is the beginning of: the two have parted",
-                            pact.id
-                        ),
-                        hint: Some(
-                            "a JSON Lines import adds to a stream only the lines after the ones \
-                             it holds; to bring in a stream that went its own way, see README.md, \
-                             \"Working with git\""
-                                .into(),
-                        ),
-                    },
+                    ImportProblem::Parted {
+                        pact: pact.id.to_string(),
+                    }
+                    .into(),
                 ));
             }
             Some(Ok(held)) => held.events,
@@ -1308,18 +1266,11 @@ pub fn plan_jsonl(
         if let Some((line, recorded)) = pact.ahead.iter().find(|(_, t)| *t > now) {
             return Err(at(
                 *line,
-                Error::Invalid {
-                    message: format!(
-                        "the line was recorded at {}, which is still to come (it is {} now)",
-                        shown(*recorded),
-                        shown(now)
-                    ),
-                    hint: Some(
-                        "the clock of the machine that recorded it was ahead: import the file \
-                         once that time has passed"
-                            .into(),
-                    ),
-                },
+                ImportProblem::RecordedAhead {
+                    recorded: *recorded,
+                    now,
+                }
+                .into(),
             ));
         }
         if held > 0 {
@@ -1495,10 +1446,7 @@ impl Incoming {
                 Some(Ok(event)) => self
                     .recorded
                     .check(&self.id, line, &event, target, &self.check),
-                Some(Err(why)) => Err(Error::Invalid {
-                    message: StreamProblem::Malformed(why).to_string(),
-                    hint: None,
-                }),
+                Some(Err(why)) => Err(ImportProblem::Line(StreamProblem::Malformed(why)).into()),
             };
             if let Err(e) = checked {
                 self.refused = Some((number, e));
@@ -1592,15 +1540,12 @@ impl AsRecorded {
         }
         match &event.body {
             EventBody::Registered(pact) => pact.clone().validated().and_then(|valid| {
-                (valid == *pact)
-                    .then_some(())
-                    .ok_or_else(|| Error::Invalid {
-                        message: format!(
-                            "the registration of '{id}' has a name, alias, party or text with \
-                         spaces around it, which pactlog trims when it records one"
-                        ),
-                        hint: None,
-                    })
+                (valid == *pact).then_some(()).ok_or_else(|| {
+                    ImportProblem::UntrimmedRegistration {
+                        pact: id.to_string(),
+                    }
+                    .into()
+                })
             }),
             EventBody::Status(change) => sourced(change.source.as_deref(), change.url.as_deref())
                 .and_then(|()| match &change.note {
@@ -1651,18 +1596,7 @@ impl AsRecorded {
 /// `retract` refuses.
 fn in_a_line(e: Error) -> Error {
     match e {
-        Error::Lifecycle(lifecycle) => Error::Invalid {
-            message: lifecycle.to_string(),
-            hint: Some(match lifecycle {
-                LifecycleError::RetractionBreaks { .. } => {
-                    "`retract` refuses such a retraction, so no pactlog command wrote this line"
-                        .into()
-                }
-                _ => lifecycle.hint_forcing(
-                    "its line must say \"forced\":true, as `append --force` writes it",
-                ),
-            }),
-        },
+        Error::Lifecycle(lifecycle) => ImportProblem::BreaksLifecycle(lifecycle).into(),
         e => e,
     }
 }
@@ -1673,26 +1607,16 @@ fn as_stored(field: &str, value: &str, checked: Result<String, Error>) -> Result
     if checked? == value {
         return Ok(());
     }
-    Err(Error::Invalid {
-        message: format!(
-            "{field} '{}' has spaces around it, which pactlog trims when it records one",
-            value.escape_debug()
-        ),
-        hint: None,
-    })
+    Err(ImportProblem::Untrimmed {
+        field: field.to_owned(),
+        value: value.to_owned(),
+    }
+    .into())
 }
 
-fn stream_problem(problem: crate::StreamProblem) -> Error {
-    // (the hints for lines of a store would mislead about a file to import,
-    // but for one whose line endings were converted)
-    let hint = match problem {
-        crate::StreamProblem::CarriageReturn => problem.hint(),
-        _ => None,
-    };
-    Error::Invalid {
-        message: problem.to_string(),
-        hint,
-    }
+/// A line of the file that is not as a stream's lines must be.
+fn stream_problem(problem: StreamProblem) -> Error {
+    ImportProblem::Line(problem).into()
 }
 
 #[cfg(test)]
