@@ -242,7 +242,10 @@ pub enum Error {
         #[source]
         output: Box<Error>,
     },
-    /// A value the user gave is not acceptable.
+    /// A value given on the command line is not acceptable, in a way only
+    /// the command line checks (an option against another, an output file
+    /// in the way of the store): made by `cli` alone, which words its
+    /// message and hint. What the library refuses has a variant of its own.
     #[error("{message}")]
     Invalid {
         /// What is wrong.
