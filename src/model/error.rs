@@ -728,7 +728,7 @@ pub enum ImportProblem {
     #[error("{}", held_already(refused, pact, *status, *on, *in_store))]
     HeldAlready {
         /// Why the lifecycle refuses the row.
-        refused: LifecycleError,
+        refused: Box<LifecycleError>,
         /// The pact.
         pact: String,
         /// The row's status.

@@ -560,7 +560,7 @@ impl Checker<'_> {
             // twice, is refused by the lifecycle, whose hint would mislead
             if let Some(in_store) = stream.steps.holding(status, on).map(|s| s.key) {
                 return Err(ImportProblem::HeldAlready {
-                    refused,
+                    refused: Box::new(refused),
                     pact: id.to_string(),
                     status,
                     on,
