@@ -463,6 +463,12 @@ fn a_stream_two_git_branches_appended_to_is_refused_as_a_merge_conflict() {
             ])
             .args(args)
             .current_dir(store.path())
+            // the store's own repository, whatever git (a rebase, a hook)
+            // running these tests points at
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("GIT_INDEX_FILE")
+            .env_remove("GIT_COMMON_DIR")
             .output()
             .expect("git runs");
         String::from_utf8_lossy(&output.stdout).into_owned()
