@@ -18,9 +18,15 @@ pub struct Args {
     pact: String,
     /// The new status, e.g. in-force, "termination notified", NORMALIZED.
     status: String,
-    /// The date the status took effect: YYYY-MM-DD or today.
+    /// The date the status took effect: YYYY-MM-DD or today, or YYYY-MM or
+    /// YYYY when only that is known, perhaps followed by ? (unsure) or ~
+    /// (approximate).
     #[arg(long, value_name = "DATE")]
     on: String,
+    /// The party whose status it is (repeat for several): one of the
+    /// pact's parties. Without it, the status is the pact's as a whole.
+    #[arg(long = "party", value_name = "P")]
+    parties: Vec<String>,
     /// Where it is reported: outlet and title.
     #[arg(long)]
     source: Option<String>,
@@ -60,7 +66,8 @@ impl Args {
             sourced,
             note,
             (self.reported, self.force),
-        )?);
+        )?)
+        .for_parties(&self.parties)?;
         let id = ctx.store.resolve(&self.pact)?;
         let options = AppendOptions {
             expect_seq: self.expect_seq,
@@ -75,9 +82,13 @@ impl Args {
             ""
         };
         let forced = if self.force { ", forced" } else { "" };
+        let parties = match event.status_change().map(|c| c.parties.join(", ")) {
+            Some(parties) if !parties.is_empty() => format!(" for {parties}"),
+            _ => String::new(),
+        };
         writeln!(
             ctx.out,
-            "{id}: {status} on {on}{scheduled}, recorded as seq {}{forced} ({})",
+            "{id}: {status}{parties} on {on}{scheduled}, recorded as seq {}{forced} ({})",
             event.seq, event.id
         )?;
         Ok(())

@@ -183,6 +183,19 @@ pub fn hint(error: &Error) -> Option<String> {
             e,
             "add --force: the event is stored as forced and `verify` lists it",
         )),
+        Error::PartyLifecycle { source, .. } => Some(lifecycle_hint(
+            source,
+            "add --force: the event is stored as forced and `verify` lists it",
+        )),
+        Error::UnknownParty { pact, parties, .. } => Some(match parties.as_slice() {
+            [] => format!(
+                "'{pact}' names no parties; a status of the pact as a whole takes no --party"
+            ),
+            parties => format!(
+                "the parties of '{pact}' are {}; add one with `pactlog edit {pact} --add-party P`",
+                parties.join(", ")
+            ),
+        }),
         Error::NameTaken { owners, .. } => Some(match owners.as_slice() {
             [owner] => format!(
                 "aliases are unique across the store: choose another (`pactlog history {owner}` shows the pact that has it)"

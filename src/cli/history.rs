@@ -11,7 +11,7 @@ use crate::cli::output::{
     Cell, Csv, Items, dim, head_line, marks, one_line, print_row, source_text,
 };
 use crate::cli::style;
-use crate::cli::{AsOfArg, Context, TableFormat, event_of, registered_by};
+use crate::cli::{AsOfArg, Context, TableFormat, event_of, party_of, registered_by};
 use crate::log::store::Lines;
 use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
@@ -27,6 +27,10 @@ use crate::replay::{Interval, Mark, Outline};
 pub struct Args {
     /// The pact: its id or an alias, in any case.
     pact: String,
+    /// The party whose history to show: the pact's statuses and its own,
+    /// the pact's notes and its own.
+    #[arg(long, value_name = "P")]
+    party: Option<String>,
     #[command(flatten)]
     as_of: AsOfArg,
     #[command(flatten)]
@@ -37,6 +41,8 @@ pub struct Args {
 struct History<'a, I, N> {
     pact: &'a PactId,
     name: &'a str,
+    /// The party whose history it is (`null`: the pact's).
+    party: Option<&'a str>,
     as_of: Option<String>,
     intervals: I,
     notes: N,
@@ -138,7 +144,12 @@ impl Args {
         let when = self.as_of.parse(ctx.now)?;
         let id = ctx.store.resolve(&self.pact)?;
         let at = when.as_ref().map(|w| w.at);
-        let (stream, lines, outline) = Outline::of_stream(&ctx.store, &id, at)?;
+        let party = match &self.party {
+            Some(name) => Some(party_of(&ctx.store.registration(&id)?, name)?.to_owned()),
+            None => None,
+        };
+        let (stream, lines, outline) =
+            Outline::of_party_stream(&ctx.store, &id, at, party.as_deref())?;
         registered_by(&stream.pact.id, &outline, when.as_ref())?;
         let read = Read {
             outline,
@@ -154,6 +165,7 @@ impl Args {
             let history = History {
                 pact: &stream.pact.id,
                 name: &stream.pact.name,
+                party: party.as_deref(),
                 as_of: when.as_ref().map(AsOf::instant),
                 intervals: Items::new(intervals, |i| read.interval(i), &failed),
                 notes: Items::new(notes, |i| read.note(i), &failed),
@@ -172,7 +184,7 @@ impl Args {
             }
             return csv.finish();
         }
-        write_text(ctx.out, &stream.pact, &read, ctx.color)?;
+        write_text(ctx.out, &stream.pact, party.as_deref(), &read, ctx.color)?;
         let head = head_line(&stream.head, when.as_ref().map(|w| w.input.as_str()));
         writeln!(ctx.out, "\n{}", dim(ctx.color, &head))?;
         Ok(())
@@ -190,8 +202,15 @@ fn status_text(mark: &Mark, today: NaiveDate) -> String {
         ])
 }
 
-fn write_text(out: &mut dyn Write, pact: &Pact, read: &Read, color: bool) -> Result<(), Error> {
-    writeln!(out, "{}  {}", pact.id, one_line(&pact.name))?;
+fn write_text(
+    out: &mut dyn Write,
+    pact: &Pact,
+    party: Option<&str>,
+    read: &Read,
+    color: bool,
+) -> Result<(), Error> {
+    let of = party.map(|p| format!(" (for {p})")).unwrap_or_default();
+    writeln!(out, "{}{of}  {}", pact.id, one_line(&pact.name))?;
     let mut about = Vec::new();
     if !pact.aliases.is_empty() {
         about.push(format!("aliases {}", one_line(&pact.aliases.join(", "))));

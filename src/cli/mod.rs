@@ -15,7 +15,7 @@ use crate::log::store::{Lines, Store};
 use crate::log::stream::{FromRecord, Stream};
 use crate::model::error::{Error, STDOUT};
 use crate::model::event::Event;
-use crate::model::pact::PactId;
+use crate::model::pact::{Pact, PactId};
 use crate::model::time::{AsOf, parse_when, shown};
 use crate::replay::{Mark, Outline};
 
@@ -102,6 +102,19 @@ impl AsOfArg {
             .map(|w| parse_when(w, now.date_naive()))
             .transpose()
     }
+}
+
+/// The pact's party named `name` (in any case), as the pact names it.
+pub(crate) fn party_of<'p>(pact: &'p Pact, name: &str) -> Result<&'p str, Error> {
+    pact.parties
+        .iter()
+        .find(|p| p.eq_ignore_ascii_case(name.trim()))
+        .map(String::as_str)
+        .ok_or_else(|| Error::UnknownParty {
+            pact: pact.id.to_string(),
+            party: name.to_owned(),
+            parties: pact.parties.clone(),
+        })
 }
 
 /// Checks that a pact was registered by `when`, as [`visible`] does for a

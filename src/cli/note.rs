@@ -23,6 +23,10 @@ pub struct Args {
     /// The date it is about: YYYY-MM-DD or today.
     #[arg(long, value_name = "DATE")]
     on: String,
+    /// The party it concerns (repeat for several): one of the pact's
+    /// parties. Without it, it concerns the pact as a whole.
+    #[arg(long = "party", value_name = "P")]
+    parties: Vec<String>,
     /// Where it is reported: outlet and title.
     #[arg(long)]
     source: Option<String>,
@@ -44,7 +48,7 @@ impl Args {
             source: self.source.as_deref(),
             url: self.url.as_deref(),
         };
-        let write = Write::note(on, &self.text, sourced)?;
+        let write = Write::note(on, &self.text, sourced)?.for_parties(&self.parties)?;
         let id = ctx.store.resolve(&self.pact)?;
         let options = AppendOptions {
             expect_seq: self.expect_seq,

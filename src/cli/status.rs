@@ -7,14 +7,14 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::output::{dim, head_line, one_line, source_text};
-use crate::cli::{AsOfArg, Context, event_of, registered_by, style};
+use crate::cli::{AsOfArg, Context, event_of, party_of, registered_by, style};
 use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
 use crate::model::event::{Event, Hash};
 use crate::model::pact::PactId;
 use crate::model::status::Status;
 use crate::model::time::{AsOf, parse_date};
-use crate::replay::{Mark, Outline};
+use crate::replay::{OnDay, Outline, Step, Timeline};
 
 /// Show a pact's status on a date (default: today).
 #[derive(Debug, clap::Args)]
@@ -25,6 +25,10 @@ pub struct Args {
     /// The date to ask about: YYYY-MM-DD or today.
     #[arg(long, value_name = "DATE", default_value = "today")]
     on: String,
+    /// The party to ask about: its status, from the pact's statuses and its
+    /// own.
+    #[arg(long, value_name = "P")]
+    party: Option<String>,
     #[command(flatten)]
     as_of: AsOfArg,
     /// Print the answer as JSON.
@@ -37,6 +41,8 @@ pub struct Args {
 struct Answer<'a> {
     pact: &'a PactId,
     name: &'a str,
+    /// The party asked about (`null`: the pact as a whole).
+    party: Option<&'a str>,
     on: NaiveDate,
     as_of: Option<String>,
     status: Option<Status>,
@@ -55,6 +61,8 @@ struct Answer<'a> {
     forced: Option<bool>,
     scheduled: bool,
     next: Option<Next>,
+    /// Each party's status (asked about the pact as a whole).
+    parties: Vec<PartyAnswer>,
     head: Hash,
 }
 
@@ -76,58 +84,164 @@ impl Args {
         let at = when.as_ref().map(|w| w.at);
         let (stream, mut lines, outline) = Outline::of_stream(&ctx.store, &id, at)?;
         registered_by(&stream.pact.id, &outline, when.as_ref())?;
-        let answer_on = outline.timeline().answer_on(on);
-        let current = answer_on.status;
-        let next = outline.timeline().next_after(on);
-        let status_of = |m: Option<&Mark>| m.and_then(Mark::status);
-        let possible: Vec<Option<Status>> = match answer_on.certain {
-            true => vec![status_of(current)],
-            false => answer_on.possible.iter().map(|m| status_of(*m)).collect(),
+        let party = self
+            .party
+            .as_deref()
+            .map(|p| party_of(&stream.pact, p))
+            .transpose()?;
+        // a party's timeline, and the parties' own, need the events whole
+        // (those the outline saw)
+        let whole = match party.is_some() || outline.of_parties() {
+            true => Some(ctx.store.read(&id)?),
+            false => None,
         };
-        // the date that leaves it open: the last that may have passed, or
-        // the deciding one's own
-        let open = (!answer_on.certain)
-            .then(|| answer_on.possible.last().copied().flatten())
-            .flatten()
-            .map(|m| (status_of(Some(m)), m.on()));
-        let event = current.map(|mark| event_of(&mut lines, mark)).transpose()?;
-        let current = current.zip(event.as_ref());
-        let change = event.as_ref().and_then(Event::status_change);
+        let events = whole.as_ref().map(|w| &w.events[..outline.visible()]);
+        let found = match (party, events) {
+            (Some(party), Some(events)) => {
+                let timeline = Timeline::of_party(events, party);
+                found(&timeline, on, |e| Ok(e.event.clone()))?
+            }
+            _ => found(outline.timeline(), on, |m| event_of(&mut lines, m))?,
+        };
+        let parties = stream
+            .pact
+            .parties
+            .iter()
+            .filter(|_| party.is_none())
+            .map(|p| {
+                let answer = |t: &Timeline<_>| PartyAnswer::of(p, t.answer_on(on));
+                match events {
+                    Some(events) => answer(&Timeline::of_party(events, p)),
+                    None => PartyAnswer::of(p, outline.timeline().answer_on(on)),
+                }
+            })
+            .collect();
+        let change = found.event.as_ref().and_then(Event::status_change);
         let answer = Answer {
             pact: &stream.pact.id,
             name: &stream.pact.name,
+            party,
             on,
             as_of: when.as_ref().map(AsOf::instant),
             status: change.map(|c| c.status),
             since: change.map(|c| c.on),
-            certain: answer_on.certain,
-            possible,
-            event: event.as_ref().map(|e| e.id),
+            certain: found.certain,
+            possible: found.possible,
+            event: found.event.as_ref().map(|e| e.id),
             source: change.and_then(|c| c.source.as_deref()),
             url: change.and_then(|c| c.url.as_deref()),
             note: change.and_then(|c| c.note.as_deref()),
             reported: change.map(|c| c.reported),
             forced: change.map(|c| c.forced),
             scheduled: change.is_some_and(|c| c.on.is_after(ctx.today)),
-            next: next.map(|m| Next {
-                status: m.status().expect("a timeline holds only statuses"),
-                on: m.on(),
-                scheduled: m.on().is_after(ctx.today),
+            next: found.next.map(|(status, on)| Next {
+                status,
+                on,
+                scheduled: on.is_after(ctx.today),
             }),
+            parties,
             head: stream.head,
         };
         if self.json {
             return ctx.json(&answer);
         }
-        if let Some((status, date)) = open {
-            write_open(ctx.out, &answer, (status, date), ctx.color)?;
+        if let Some(open) = found.open {
+            write_open(ctx.out, &answer, open, ctx.color)?;
         } else {
-            write_text(ctx.out, &answer, current, ctx.today, ctx.color)?;
+            write_text(ctx.out, &answer, found.event.as_ref(), ctx.today, ctx.color)?;
         }
+        write_parties(ctx.out, &answer, outline.of_parties())?;
         let head = head_line(&answer.head, when.as_ref().map(|w| w.input.as_str()));
         writeln!(ctx.out, "{}", dim(ctx.color, &head))?;
         Ok(())
     }
+}
+
+/// What an answer shows of a timeline on a day: the deciding event, read,
+/// how sure it is, and the change ahead.
+struct Found {
+    event: Option<Event>,
+    certain: bool,
+    possible: Vec<Option<Status>>,
+    /// When uncertain: the status and date that leave it open.
+    open: Option<(Option<Status>, EffectiveDate)>,
+    next: Option<(Status, EffectiveDate)>,
+}
+
+/// The answer of `timeline` on `on`, the deciding event read by `read`.
+fn found<S: Step>(
+    timeline: &Timeline<S>,
+    on: NaiveDate,
+    read: impl FnOnce(&S) -> Result<Event, Error>,
+) -> Result<Found, Error> {
+    let answer = timeline.answer_on(on);
+    let status_of = |s: Option<&S>| s.map(Step::status);
+    let possible = match answer.certain {
+        true => vec![status_of(answer.status)],
+        false => answer.possible.iter().map(|s| status_of(*s)).collect(),
+    };
+    // the date that leaves it open: the last that may have passed, or the
+    // deciding one's own
+    let open = (!answer.certain)
+        .then(|| answer.possible.last().copied().flatten())
+        .flatten()
+        .map(|s| (Some(s.status()), s.on()));
+    Ok(Found {
+        event: answer.status.map(read).transpose()?,
+        certain: answer.certain,
+        possible,
+        open,
+        next: timeline.next_after(on).map(|s| (s.status(), s.on())),
+    })
+}
+
+/// One party's status, in a pact's answer.
+#[derive(Debug, Serialize)]
+struct PartyAnswer {
+    party: String,
+    status: Option<Status>,
+    since: Option<EffectiveDate>,
+    certain: bool,
+}
+
+impl PartyAnswer {
+    fn of<S: Step>(party: &str, answer: OnDay<&S>) -> PartyAnswer {
+        PartyAnswer {
+            party: party.to_owned(),
+            status: answer.status.map(Step::status),
+            since: answer.status.map(Step::on),
+            certain: answer.certain,
+        }
+    }
+}
+
+/// " for P" when the answer is party P's.
+fn for_party(answer: &Answer<'_>) -> String {
+    answer
+        .party
+        .map(|p| format!(" for {p}"))
+        .unwrap_or_default()
+}
+
+/// Each party's status, when a party's own statuses make them differ from
+/// the pact's.
+fn write_parties(out: &mut dyn Write, answer: &Answer<'_>, differ: bool) -> std::io::Result<()> {
+    if !differ || answer.parties.is_empty() {
+        return Ok(());
+    }
+    let each: Vec<String> = answer
+        .parties
+        .iter()
+        .map(|p| {
+            let status = match (p.status, p.since) {
+                (Some(status), Some(since)) => format!("{status} since {since}"),
+                _ => "no status".to_owned(),
+            };
+            let unsure = if p.certain { "" } else { " (uncertain)" };
+            format!("{}: {status}{unsure}", p.party)
+        })
+        .collect();
+    writeln!(out, "  parties {}", one_line(&each.join("; ")))
 }
 
 /// An answer left open by a date known only to the month or year, or a
@@ -150,8 +264,9 @@ fn write_open(
     };
     writeln!(
         out,
-        "{} on {}: {}: {what} {}",
+        "{}{} on {}: {}: {what} {}",
         answer.pact,
+        for_party(answer),
         answer.on,
         may_be.join(", or "),
         date.words()
@@ -163,17 +278,17 @@ fn write_open(
 fn write_text(
     out: &mut dyn Write,
     answer: &Answer<'_>,
-    current: Option<(&Mark, &Event)>,
+    event: Option<&Event>,
     today: NaiveDate,
     color: bool,
 ) -> std::io::Result<()> {
-    let (pact, on) = (answer.pact, answer.on);
+    let (pact, on) = (format!("{}{}", answer.pact, for_party(answer)), answer.on);
     let next = answer.next.as_ref();
     let ahead = match next.filter(|n| n.on.is_after(today)) {
         Some(n) => format!("; scheduled: {} on {}", n.status, n.on),
         None => String::new(),
     };
-    let Some((current, event)) = current else {
+    let Some((event, current)) = event.and_then(|e| e.status_change().map(|c| (e, c))) else {
         let first = match next {
             Some(n) if n.on.is_after(today) => {
                 format!(" (the first, {}, is scheduled for {})", n.status, n.on)
@@ -187,10 +302,10 @@ fn write_text(
     if answer.scheduled {
         flags.push("scheduled");
     }
-    if current.reported() {
+    if current.reported {
         flags.push("reported");
     }
-    if current.forced() {
+    if current.forced {
         flags.push("forced");
     }
     let flags = if flags.is_empty() {
@@ -198,12 +313,12 @@ fn write_text(
     } else {
         format!(" [{}]", flags.join(", "))
     };
-    let status = current.status().expect("a timeline holds only statuses");
+    let status = current.status;
     let painted = style::paint(color, style::status(status), status.words());
     writeln!(
         out,
         "{pact} on {on}: {painted}{flags} since {}{ahead}",
-        current.on()
+        current.on
     )?;
     writeln!(out, "  name    {}", one_line(answer.name))?;
     let source = source_text(answer.source, answer.url);

@@ -69,6 +69,34 @@ impl Write {
         }))
     }
 
+    /// The write, concerning the named `parties` only (none: the pact as a
+    /// whole); a retraction concerns no party.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Field`] for a party label that is empty, too long, given
+    /// twice or holds control characters.
+    pub fn for_parties(mut self, parties: &[String]) -> Result<Write, Error> {
+        let mut checked: Vec<String> = Vec::with_capacity(parties.len());
+        for party in parties {
+            let party = limits::check_label("party", party)?;
+            if checked.iter().any(|p| p.eq_ignore_ascii_case(&party)) {
+                return Err(crate::model::error::FieldProblem::GivenTwice {
+                    field: "party".into(),
+                    value: party,
+                }
+                .into());
+            }
+            checked.push(party);
+        }
+        match &mut self {
+            Write::Status(change) => change.parties = checked,
+            Write::Note(note) => note.parties = checked,
+            Write::Retraction(_) => {}
+        }
+        Ok(self)
+    }
+
     /// Decides the write against `stream`, the stream of `pact` as it
     /// stands: the event body to append.
     ///
@@ -80,12 +108,26 @@ impl Write {
     /// would break the timeline.
     pub fn decide(self, pact: &PactId, stream: &Stream) -> Result<EventBody, Error> {
         Ok(match self {
-            Write::Status(change) => {
-                let timeline = Timeline::new(&stream.events);
-                timeline.check(pact, change.status, change.on, change.forced)?;
+            Write::Status(mut change) => {
+                change.parties = parties_of(pact, stream, &change.parties)?;
+                let (status, on, forced) = (change.status, change.on, change.forced);
+                if change.parties.is_empty() {
+                    Timeline::new(&stream.events).check(pact, status, on, forced)?;
+                }
+                for party in &change.parties {
+                    Timeline::of_party(&stream.events, party)
+                        .check(pact, status, on, forced)
+                        .map_err(|e| Error::PartyLifecycle {
+                            party: party.clone(),
+                            source: Box::new(e),
+                        })?;
+                }
                 EventBody::Status(change)
             }
-            Write::Note(note) => EventBody::Note(note),
+            Write::Note(mut note) => {
+                note.parties = parties_of(pact, stream, &note.parties)?;
+                EventBody::Note(note)
+            }
             Write::Retraction(retraction) => {
                 check_retraction(pact, &stream.events, retraction.target)?;
                 EventBody::Retraction(retraction)
@@ -178,6 +220,30 @@ pub fn status_change(
         forced,
         parties: Vec::new(),
     })
+}
+
+/// The parties `named`, each as the pact names it (a party is matched in
+/// any case).
+///
+/// # Errors
+///
+/// [`Error::UnknownParty`] for a name that is not one of the pact's.
+fn parties_of(pact: &PactId, stream: &Stream, named: &[String]) -> Result<Vec<String>, Error> {
+    let parties = &stream.pact.parties;
+    named
+        .iter()
+        .map(|name| {
+            parties
+                .iter()
+                .find(|p| p.eq_ignore_ascii_case(name))
+                .cloned()
+                .ok_or_else(|| Error::UnknownParty {
+                    pact: pact.to_string(),
+                    party: name.clone(),
+                    parties: parties.clone(),
+                })
+        })
+        .collect()
 }
 
 /// A source, checked against its limit.

@@ -571,6 +571,22 @@ impl<'a> Record<'a> {
         Ok(())
     }
 
+    /// Whether a status or note event names `party` among the parties it
+    /// concerns.
+    pub(crate) fn names_party(&self, party: &str) -> bool {
+        self.kind != Kind::Registered
+            && self
+                .parties
+                .as_deref()
+                .is_some_and(|p| p.iter().any(|p| p == party))
+    }
+
+    /// Whether a status or note event names parties: it concerns them, not
+    /// the pact as a whole.
+    pub(crate) fn names_parties(&self) -> bool {
+        self.kind != Kind::Registered && self.parties.is_some()
+    }
+
     /// Whether a status event has a note: a remark on the status.
     pub(crate) fn has_note(&self) -> bool {
         self.note.is_some()

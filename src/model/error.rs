@@ -265,6 +265,25 @@ pub enum Error {
     /// The status would break the lifecycle.
     #[error("{0}")]
     Lifecycle(#[from] LifecycleError),
+    /// A party's status would break the lifecycle of that party's
+    /// timeline.
+    #[error("for {party}: {source}")]
+    PartyLifecycle {
+        /// The party.
+        party: String,
+        /// What its timeline refuses.
+        source: Box<LifecycleError>,
+    },
+    /// A party named that is not one of the pact's.
+    #[error("'{party}' is not a party to '{pact}'")]
+    UnknownParty {
+        /// The pact.
+        pact: String,
+        /// The party named.
+        party: String,
+        /// The pact's parties.
+        parties: Vec<String>,
+    },
     /// A CSV file to import is not as an import reads one: its header, the
     /// shape of a row, or a cell.
     #[error("{0}")]

@@ -135,6 +135,41 @@ impl<E> Step for Entry<'_, E> {
     }
 }
 
+impl<'e> Timeline<Entry<'e, Event>> {
+    /// Folds events (in any order) into the timeline of `party`: the
+    /// statuses of the pact as a whole and those that name `party` (as the
+    /// pact names it), in one order. A party with no statuses of its own
+    /// has the pact's.
+    pub fn of_party(events: impl IntoIterator<Item = &'e Event>, party: &str) -> Self {
+        events
+            .into_iter()
+            .fold(Timeline::default(), |mut timeline, event| {
+                match &event.body {
+                    EventBody::Status(change) if change.parties.iter().any(|p| p == party) => {
+                        timeline.place(Entry::of(event, change));
+                        timeline
+                    }
+                    _ => timeline.apply(event),
+                }
+            })
+    }
+}
+
+impl<'e> Entry<'e, Event> {
+    /// The entry of the status event `event`, which records `change`.
+    fn of(event: &'e Event, change: &StatusChange) -> Self {
+        Entry {
+            event,
+            seq: event.seq,
+            id: event.id,
+            status: change.status,
+            on: change.on,
+            forced: change.forced,
+            reported: change.reported,
+        }
+    }
+}
+
 impl<'e, E: Replayable> Timeline<Entry<'e, E>> {
     /// Folds events (in any order) into a timeline.
     ///
@@ -354,6 +389,8 @@ pub(crate) struct Outline {
     /// Whether a status of named parties was recorded: their timelines
     /// then differ from the pact's.
     of_parties: bool,
+    /// The party whose timeline it is; none for the pact's.
+    party: Option<String>,
 }
 
 impl Outline {
@@ -369,7 +406,25 @@ impl Outline {
         id: &PactId,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<(Folded, Lines, Outline), Error> {
+        Outline::of_party_stream(store, id, as_of, None)
+    }
+
+    /// [`Outline::of_stream`] for `party`'s timeline (none: the pact's):
+    /// the statuses of the pact as a whole and those naming the party, and
+    /// the notes of the pact as a whole and those naming the party (none:
+    /// every note).
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::fold`].
+    pub(crate) fn of_party_stream(
+        store: &Store,
+        id: &PactId,
+        as_of: Option<DateTime<Utc>>,
+        party: Option<&str>,
+    ) -> Result<(Folded, Lines, Outline), Error> {
         let mut outline = Outline::new(as_of);
+        outline.party = party.map(str::to_owned);
         let (folded, lines) = store.fold(id, |line| {
             outline.visit(&line);
             Ok(())
@@ -410,14 +465,24 @@ impl Outline {
                 reported,
                 of_parties,
             } => {
+                let names_party = |p: &String| line.record.names_party(p);
                 if of_parties {
                     self.of_parties = true;
-                    return;
+                    if !self.party.as_ref().is_some_and(names_party) {
+                        return;
+                    }
                 }
                 let flags = mark_flags(forced, reported, line.record.has_note());
                 self.statuses.push(mark(on, Some(status), flags));
             }
-            What::Note { on } => self.notes.push(mark(on, None, 0)),
+            What::Note { on } => {
+                let named = line.record.names_parties();
+                let for_party = |p: &String| line.record.names_party(p);
+                if named && self.party.as_ref().is_some_and(|p| !for_party(p)) {
+                    return;
+                }
+                self.notes.push(mark(on, None, 0));
+            }
             What::Retraction { .. } => {
                 let Some(target) = line.target else { return };
                 for marks in [&mut self.statuses, &mut self.notes] {
@@ -442,6 +507,12 @@ impl Outline {
         self.notes
             .sort_unstable_by_key(|m| (m.on.earliest(), m.line));
         self
+    }
+
+    /// Whether a status of named parties was recorded by `as_of`: their
+    /// timelines then differ from the pact's.
+    pub(crate) fn of_parties(&self) -> bool {
+        self.of_parties
     }
 
     /// How many events were recorded by `as_of`: none when the pact was
