@@ -1,20 +1,21 @@
 //! `pactlog changes`: the status changes of every pact effective in a range
 //! of dates.
 
+use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::output::{Cell, Table, as_of_words, csv, dim, marks};
 use crate::cli::style;
-use crate::cli::{AsOfArg, Context, TableFormat, map_streams, streams_failed};
+use crate::cli::{AsOfArg, Context, TableFormat, map_streams, party_of, streams_failed};
 use crate::log::stream::Stream;
 use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
-use crate::model::event::Fact;
+use crate::model::event::{Event, Fact};
 use crate::model::pact::PactId;
 use crate::model::status::Status;
 use crate::model::time::parse_date;
-use crate::replay::{Timeline, as_of};
+use crate::replay::{Entry, Replayable, Timeline, as_of};
 
 /// List the status changes of all pacts in a range of dates.
 ///
@@ -32,6 +33,10 @@ pub struct Args {
     /// The last day: YYYY-MM-DD or today.
     #[arg(long, value_name = "DATE")]
     to: String,
+    /// The changes of this party, in every pact it is a party to: the
+    /// pacts' own and its own. Without it, the pacts' own changes.
+    #[arg(long, value_name = "P")]
+    party: Option<String>,
     #[command(flatten)]
     as_of: AsOfArg,
     #[command(flatten)]
@@ -54,6 +59,8 @@ struct Change {
     /// Its date is known only to the month or year, and only some of the
     /// days it may be fall in the range asked for.
     only_overlaps: bool,
+    /// The party whose change it is (`null`: the pact's own).
+    party: Option<String>,
     #[serde(skip)]
     seq: u64,
 }
@@ -71,32 +78,41 @@ impl Args {
         let when = self.as_of.parse(ctx.now)?;
         let ids = ctx.store.ids()?;
         let (today, at) = (ctx.today, when.as_ref().map(|w| w.at));
+        let party = self.party.as_deref();
         // one stream at a time per core, keeping only its changes
-        let (per_stream, failed) = map_streams(ctx, &ids, |stream: Stream<Fact>| {
-            let timeline = Timeline::new(as_of(&stream.events, at));
-            let mut before = None;
-            let mut changes = Vec::new();
-            for entry in timeline.entries() {
-                let on = entry.on();
-                if on.earliest() <= to && from <= on.latest() {
-                    changes.push(Change {
-                        pact: stream.pact.id.clone(),
-                        on: entry.on(),
-                        from_status: before,
-                        to_status: entry.status(),
-                        event: entry.event.id,
-                        reported: entry.reported(),
-                        forced: entry.forced(),
-                        scheduled: on.is_after(today),
-                        only_overlaps: on.earliest() < from || to < on.latest(),
-                        seq: entry.event.seq,
-                    });
-                }
-                before = Some(entry.status());
-            }
-            changes
-        });
-        let mut changes: Vec<Change> = per_stream.into_iter().flatten().collect();
+        let (per_stream, failed) = match party {
+            None => map_streams(ctx, &ids, |stream: Stream<Fact>| {
+                let timeline = Timeline::new(as_of(&stream.events, at));
+                Some(changes_in(
+                    &stream.pact.id,
+                    &timeline,
+                    (from, to),
+                    today,
+                    None,
+                ))
+            }),
+            // a party's changes need the parties each event names
+            Some(name) => map_streams(ctx, &ids, |stream: Stream<Event>| {
+                let party = party_of(&stream.pact, name).ok()?;
+                let timeline = Timeline::of_party(as_of(&stream.events, at), party);
+                Some(changes_in(
+                    &stream.pact.id,
+                    &timeline,
+                    (from, to),
+                    today,
+                    Some(party),
+                ))
+            }),
+        };
+        if let Some(party) = party
+            && failed == 0
+            && per_stream.iter().all(Option::is_none)
+        {
+            return Err(Error::NoSuchParty {
+                party: party.to_owned(),
+            });
+        }
+        let mut changes: Vec<Change> = per_stream.into_iter().flatten().flatten().collect();
         changes.sort_by(|a, b| {
             (a.on.earliest(), &a.pact, a.seq).cmp(&(b.on.earliest(), &b.pact, b.seq))
         });
@@ -113,6 +129,7 @@ impl Args {
                 "reported",
                 "forced",
                 "only_overlaps",
+                "party",
             ];
             csv(ctx.out, &columns, &changes)?;
         } else if changes.is_empty() {
@@ -138,7 +155,10 @@ impl Args {
                 ]);
                 table.row([
                     Cell::from(c.on.to_string()),
-                    Cell::from(c.pact.to_string()),
+                    Cell::from(match &c.party {
+                        Some(party) => format!("{} ({party})", c.pact),
+                        None => c.pact.to_string(),
+                    }),
                     c.from_status.map_or(Cell::from("-"), |s| {
                         Cell::styled(s.to_string(), style::status(s))
                     }),
@@ -159,4 +179,38 @@ impl Args {
         }
         streams_failed(failed)
     }
+}
+
+/// The changes of `timeline` (the pact's, or `party`'s) whose dates overlap
+/// [`from`, `to`].
+fn changes_in<E: Replayable>(
+    pact: &PactId,
+    timeline: &Timeline<Entry<'_, E>>,
+    (from, to): (NaiveDate, NaiveDate),
+    today: NaiveDate,
+    party: Option<&str>,
+) -> Vec<Change> {
+    let mut before = None;
+    let mut changes = Vec::new();
+    for entry in timeline.entries() {
+        let on = entry.on();
+        if on.earliest() <= to && from <= on.latest() {
+            let fact = entry.event.fact();
+            changes.push(Change {
+                pact: pact.clone(),
+                on,
+                from_status: before,
+                to_status: entry.status(),
+                event: fact.id,
+                reported: entry.reported(),
+                forced: entry.forced(),
+                scheduled: on.is_after(today),
+                only_overlaps: on.earliest() < from || to < on.latest(),
+                party: party.map(str::to_owned),
+                seq: fact.seq,
+            });
+        }
+        before = Some(entry.status());
+    }
+    changes
 }

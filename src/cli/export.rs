@@ -87,6 +87,15 @@ impl Args {
         let (streams, failed) = reported(ctx, folded);
         let mut orders = Vec::with_capacity(streams.len());
         for (stream, outline) in &streams {
+            if outline.of_parties() {
+                // a warning that cannot be written does not stop the export
+                let _ = writeln!(
+                    ctx.err,
+                    "warning: the statuses of named parties of '{}' are not in the CSV rows, \
+                     which hold the pact's own; `export` without --csv gives back everything",
+                    stream.pact.id
+                );
+            }
             let statuses = outline.timeline().entries();
             orders.push(match importable_order(&stream.pact.id, statuses) {
                 Some(order) => order,

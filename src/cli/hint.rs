@@ -187,6 +187,11 @@ pub fn hint(error: &Error) -> Option<String> {
             source,
             "add --force: the event is stored as forced and `verify` lists it",
         )),
+        Error::NoSuchParty { .. } => Some(
+            "`pactlog history PACT` lists a pact's parties; a party is named as its pact \
+             names it, in any case"
+                .into(),
+        ),
         Error::UnknownParty { pact, parties, .. } => Some(match parties.as_slice() {
             [] => format!(
                 "'{pact}' names no parties; a status of the pact as a whole takes no --party"

@@ -1,17 +1,20 @@
 //! `pactlog list`: every pact with its status on a date.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::cli::output::{Cell, Table, as_of_words, csv, dim, marks, one_line, path_text};
 use crate::cli::style;
-use crate::cli::{AsOfArg, Context, TableFormat, reported, streams_failed};
+use crate::cli::{AsOfArg, Context, TableFormat, map_streams, party_of, reported, streams_failed};
+use crate::log::stream::Stream;
 use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
-use crate::model::event::Hash;
+use crate::model::event::{Event, Hash};
 use crate::model::pact::PactId;
 use crate::model::status::Status;
 use crate::model::time::parse_date;
 use crate::replay::cache::CacheFile;
+use crate::replay::{Timeline, as_of};
 
 /// List every pact with its status on a date (default: today).
 #[derive(Debug, clap::Args)]
@@ -24,6 +27,10 @@ pub struct Args {
     /// Only pacts in this status on that date.
     #[arg(long, value_name = "STATUS")]
     status: Option<String>,
+    /// Every pact this party is a party to, with the party's status: which
+    /// agreements it was bound by on that date.
+    #[arg(long, value_name = "P")]
+    party: Option<String>,
     #[command(flatten)]
     as_of: AsOfArg,
     #[command(flatten)]
@@ -46,6 +53,8 @@ struct Row {
     /// Whether the status is certain on that day: false when a date known
     /// only to the month or year, or a qualified one, leaves it open.
     certain: bool,
+    /// The party whose status it is (`null`: the pact's own).
+    party: Option<String>,
 }
 
 impl Args {
@@ -68,30 +77,54 @@ impl Args {
         let ids = ids?;
         let at = when.as_ref().map(|w| w.at);
         let today = ctx.today;
-        let answers = cache.map(&ctx.store, &ids, |id, summary| {
-            // a pact not registered yet then is not listed: the record did
-            // not know it
-            let (current, certain) = summary.status_on(on, at);
-            summary.registered_by(at).then(|| Row {
-                pact: id.clone(),
-                name: summary.name.to_string(),
-                status: current.map(|c| c.status),
-                since: current.map(|c| c.since),
-                reported: current.map(|c| c.reported),
-                forced: current.map(|c| c.forced),
-                scheduled: current.is_some_and(|c| c.since.is_after(today)),
-                certain,
-                head: summary.head(),
-            })
-        });
-        let (answers, failed) = reported(ctx, answers);
+        let (answers, failed) = match self.party.as_deref() {
+            None => {
+                let answers = cache.map(&ctx.store, &ids, |id, summary| {
+                    // a pact not registered yet then is not listed: the record did
+                    // not know it
+                    let (current, certain) = summary.status_on(on, at);
+                    summary.registered_by(at).then(|| Row {
+                        pact: id.clone(),
+                        name: summary.name.to_string(),
+                        status: current.map(|c| c.status),
+                        since: current.map(|c| c.since),
+                        reported: current.map(|c| c.reported),
+                        forced: current.map(|c| c.forced),
+                        scheduled: current.is_some_and(|c| c.since.is_after(today)),
+                        certain,
+                        party: None,
+                        head: summary.head(),
+                    })
+                });
+                let (answers, failed) = reported(ctx, answers);
+                cache.retain(&ids);
+                // a command that meets a broken stream fails, and changes
+                // no file
+                if failed == 0 {
+                    cache.save(&ctx.store);
+                }
+                (answers, failed)
+            }
+            Some(party) => {
+                let (answers, failed) = party_rows(ctx, &ids, party, on, at);
+                if failed == 0
+                    && answers
+                        .iter()
+                        .all(|a| a.as_ref().is_none_or(|r| r.party.is_none()))
+                {
+                    return Err(Error::NoSuchParty {
+                        party: party.to_owned(),
+                    });
+                }
+                let answers = answers
+                    .into_iter()
+                    .filter(|a| a.as_ref().is_none_or(|r| r.party.is_some()))
+                    .collect();
+                (answers, failed)
+            }
+        };
         let later = answers.iter().filter(|answer| answer.is_none()).count();
         let mut rows: Vec<Row> = answers.into_iter().flatten().collect();
-        cache.retain(&ids);
-        // a command that meets a broken stream fails, and changes no file
-        if failed == 0 {
-            cache.save(&ctx.store);
-        }
         let text = !self.format.json && !self.format.csv;
         let heads: Vec<String> = if text {
             rows.iter()
@@ -114,6 +147,7 @@ impl Args {
                 "reported",
                 "forced",
                 "certain",
+                "party",
             ];
             csv(ctx.out, &columns, &rows)?;
         } else if rows.is_empty() {
@@ -158,4 +192,51 @@ impl Args {
         }
         streams_failed(failed)
     }
+}
+
+/// The rows of the pacts `party` is a party to, each with the party's
+/// status on `on`, as the record stood at `at`: read from the streams
+/// whole, as a party's timeline needs the parties each event names. A pact
+/// not registered by `at` is `None`; one the party is not a party to, a row
+/// without a party.
+fn party_rows(
+    ctx: &mut Context<'_>,
+    ids: &[PactId],
+    party: &str,
+    on: NaiveDate,
+    at: Option<DateTime<Utc>>,
+) -> (Vec<Option<Row>>, usize) {
+    let today = ctx.today;
+    map_streams(ctx, ids, |stream: Stream<Event>| {
+        let events = as_of(&stream.events, at);
+        if events.is_empty() {
+            return None;
+        }
+        let mut row = Row {
+            pact: stream.pact.id.clone(),
+            name: stream.pact.name.clone(),
+            status: None,
+            since: None,
+            scheduled: false,
+            head: stream.head,
+            reported: None,
+            forced: None,
+            certain: true,
+            party: None,
+        };
+        let Ok(party) = party_of(&stream.pact, party) else {
+            return Some(row);
+        };
+        let timeline = Timeline::of_party(events, party);
+        let answer = timeline.answer_on(on);
+        let current = answer.status;
+        row.status = current.map(|e| e.status());
+        row.since = current.map(|e| e.on());
+        row.reported = current.map(|e| e.reported());
+        row.forced = current.map(|e| e.forced());
+        row.scheduled = current.is_some_and(|e| e.on().is_after(today));
+        row.certain = answer.certain;
+        row.party = Some(party.to_owned());
+        Some(row)
+    })
 }

@@ -581,6 +581,15 @@ impl<'a> Record<'a> {
                 .is_some_and(|p| p.iter().any(|p| p == party))
     }
 
+    /// The parties the line names: a registration's, the pact's parties; a
+    /// status's or note's, those it concerns.
+    pub(crate) fn parties(&self) -> Vec<String> {
+        self.parties
+            .as_deref()
+            .map(<[String]>::to_vec)
+            .unwrap_or_default()
+    }
+
     /// Whether a status or note event names parties: it concerns them, not
     /// the pact as a whole.
     pub(crate) fn names_parties(&self) -> bool {

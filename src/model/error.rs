@@ -274,6 +274,12 @@ pub enum Error {
         /// What its timeline refuses.
         source: Box<LifecycleError>,
     },
+    /// A party that no pact of the store names.
+    #[error("no pact has '{party}' as a party")]
+    NoSuchParty {
+        /// The party named.
+        party: String,
+    },
     /// A party named that is not one of the pact's.
     #[error("'{party}' is not a party to '{pact}'")]
     UnknownParty {

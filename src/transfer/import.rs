@@ -1005,14 +1005,21 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
         // (a line of a stream pactlog reads is numbered within a u32)
         let number = line.number as u32;
         match line.fact.what {
-            What::Status { status, on, .. } => statuses.push((on, number, status, false)),
+            // a sheet's rows are the pact's own statuses: checked against
+            // its own timeline
+            What::Status {
+                status,
+                on,
+                of_parties: false,
+                ..
+            } => statuses.push((on, number, status, false)),
             What::Retraction { .. } => {
                 let target = line.target.map_or(0, |t| t as u32);
                 if let Ok(at) = statuses.binary_search_by_key(&target, |s| s.1) {
                     statuses[at].3 = true;
                 }
             }
-            What::Registered | What::Note { .. } => {}
+            What::Registered | What::Note { .. } | What::Status { .. } => {}
         }
         if by_event {
             offsets.push(line.offset);
@@ -1423,15 +1430,16 @@ impl Incoming {
         };
         let mut taken = None;
         let checked = self.check.checked(body, record, fact, 0, &mut |line| {
+            let parties = (checking && held).then(|| line.record.parties());
             let event = (checking && !held).then(|| line.record.into_event());
-            taken = Some((line.fact, line.target, event));
+            taken = Some((line.fact, line.target, event, parties));
             Ok(())
         });
         if let Err(problem) = checked {
             self.broken = Some((number, problem));
             return;
         }
-        let Some((fact, target, event)) = taken else {
+        let Some((fact, target, event, parties)) = taken else {
             return;
         };
         if fact.recorded > started && self.ahead.last().is_none_or(|(_, t)| *t != fact.recorded) {
@@ -1440,7 +1448,8 @@ impl Incoming {
         if checking {
             let checked = match event {
                 None => {
-                    self.recorded.held(line, &fact, target);
+                    let parties = parties.unwrap_or_default();
+                    self.recorded.held(line, &fact, target, parties);
                     Ok(())
                 }
                 Some(Ok(event)) => self
@@ -1481,38 +1490,85 @@ impl Incoming {
 /// taken as they stand. The timeline is kept as each status's date, line
 /// and whether it was forced.
 struct AsRecorded {
+    /// The pact's own timeline.
     steps: Timeline<Staged<()>>,
+    /// The pact's parties, as registered.
+    members: Vec<String>,
+    /// The timeline of each party that has statuses of its own: the
+    /// pact's statuses and its own.
+    parties: Vec<(String, Timeline<Staged<()>>)>,
 }
 
 impl AsRecorded {
     fn new() -> Self {
         AsRecorded {
             steps: Timeline::default(),
+            members: Vec::new(),
+            parties: Vec::new(),
         }
     }
 
+    /// The timeline of `party`, begun from the pact's when it is first
+    /// named.
+    fn party(&mut self, party: &str) -> &mut Timeline<Staged<()>> {
+        let at = match self.parties.iter().position(|(p, _)| p == party) {
+            Some(at) => at,
+            None => {
+                self.parties.push((party.to_owned(), self.steps.clone()));
+                self.parties.len() - 1
+            }
+        };
+        &mut self.parties[at].1
+    }
+
     /// Takes line `line`, an event the store holds already, as it stands:
-    /// the events after it were checked against it.
-    fn held(&mut self, line: usize, fact: &Fact, target: Option<usize>) {
+    /// the events after it were checked against it. `parties` are those
+    /// the line names.
+    fn held(&mut self, line: usize, fact: &Fact, target: Option<usize>, parties: Vec<String>) {
         match fact.what {
             What::Status {
                 status, on, forced, ..
-            } => self.steps.place(Staged {
-                on,
-                seq: line as u64,
-                status,
-                forced,
-                key: (),
-            }),
+            } => {
+                let step = Staged {
+                    on,
+                    seq: line as u64,
+                    status,
+                    forced,
+                    key: (),
+                };
+                if parties.is_empty() {
+                    self.steps.place(step);
+                    self.parties.iter_mut().for_each(|(_, t)| t.place(step));
+                }
+                for party in &parties {
+                    self.party(party).place(step);
+                }
+            }
             What::Retraction { .. } => self.withdraw(target),
-            What::Registered | What::Note { .. } => {}
+            What::Registered => self.members = parties,
+            What::Note { .. } => {}
         }
     }
 
     /// Takes out the status a retraction withdraws, at line `target`.
     fn withdraw(&mut self, target: Option<usize>) {
         if let Some(target) = target {
-            self.steps.retain(|s| s.seq != target as u64);
+            let kept = |s: &Staged<()>| s.seq != target as u64;
+            self.steps.retain(kept);
+            self.parties.iter_mut().for_each(|(_, t)| t.retain(kept));
+        }
+    }
+
+    /// Checks that each of `named` is one of the pact's parties, spelled
+    /// as it is.
+    fn members(&self, id: &PactId, named: &[String]) -> Result<(), Error> {
+        match named.iter().find(|p| !self.members.contains(p)) {
+            Some(party) => Err(Error::UnknownParty {
+                pact: id.to_string(),
+                party: party.clone(),
+                parties: self.members.clone(),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -1539,14 +1595,17 @@ impl AsRecorded {
             Ok(())
         }
         match &event.body {
-            EventBody::Registered(pact) => pact.clone().validated().and_then(|valid| {
-                (valid == *pact).then_some(()).ok_or_else(|| {
-                    ImportProblem::UntrimmedRegistration {
-                        pact: id.to_string(),
-                    }
-                    .into()
+            EventBody::Registered(pact) => {
+                self.members.clone_from(&pact.parties);
+                pact.clone().validated().and_then(|valid| {
+                    (valid == *pact).then_some(()).ok_or_else(|| {
+                        ImportProblem::UntrimmedRegistration {
+                            pact: id.to_string(),
+                        }
+                        .into()
+                    })
                 })
-            }),
+            }
             EventBody::Status(change) => sourced(change.source.as_deref(), change.url.as_deref())
                 .and_then(|()| match &change.note {
                     Some(note) => text("note", note, limits::TEXT),
@@ -1560,10 +1619,24 @@ impl AsRecorded {
                         forced: change.forced,
                         key: (),
                     };
-                    Ok(self.steps.append(id, step)?)
+                    if change.parties.is_empty() {
+                        self.steps.append(id, step)?;
+                        self.parties.iter_mut().for_each(|(_, t)| t.place(step));
+                    }
+                    self.members(id, &change.parties)?;
+                    for party in &change.parties {
+                        self.party(party)
+                            .append(id, step)
+                            .map_err(|e| Error::PartyLifecycle {
+                                party: party.clone(),
+                                source: Box::new(e),
+                            })?;
+                    }
+                    Ok(())
                 }),
             EventBody::Note(note) => text("note text", &note.text, limits::TEXT)
-                .and_then(|()| sourced(note.source.as_deref(), note.url.as_deref())),
+                .and_then(|()| sourced(note.source.as_deref(), note.url.as_deref()))
+                .and_then(|()| self.members(id, &note.parties)),
             EventBody::Retraction(retraction) => {
                 text("reason", &retraction.reason, limits::TEXT)?;
                 // the stream's checks found the target, an earlier status or

@@ -681,7 +681,7 @@ fn reported_and_forced_statuses_are_marked_in_list_and_changes() {
     );
     let csv = store.ok(&["list", "--on", "2026-01-01", "--csv"]);
     assert!(csv.contains("\np,P,terminated,2025-10-18,false,"), "{csv}");
-    assert!(csv.ends_with(",true,false,true\n"), "{csv}");
+    assert!(csv.ends_with(",true,false,true,\n"), "{csv}");
 
     // a step against the lifecycle, recorded with --force, is marked too
     store.ok(&["append", "p", "signed", "--on", "2025-12-01", "--force"]);

@@ -15,6 +15,7 @@ mod hostile_files;
 mod memory;
 mod output_files;
 mod output_formats;
+mod parties;
 
 mod pictures;
 mod precision;

@@ -141,6 +141,7 @@ fn history_list_and_changes_print_csv_that_parses_back() {
         "reported",
         "forced",
         "certain",
+        "party",
     ];
     for on in ["2020-01-01", "today"] {
         let (headers, records) = read(&store.ok(&["list", "--on", on, "--csv"]));
@@ -158,7 +159,7 @@ fn history_list_and_changes_print_csv_that_parses_back() {
     // a filter that matches nothing still prints the header
     assert_eq!(
         store.ok(&["list", "--status", "withdrawn", "--csv"]),
-        "pact,name,status,since,scheduled,head,reported,forced,certain\n"
+        "pact,name,status,since,scheduled,head,reported,forced,certain,party\n"
     );
 
     // changes: one row per change
@@ -172,6 +173,7 @@ fn history_list_and_changes_print_csv_that_parses_back() {
         "reported",
         "forced",
         "only_overlaps",
+        "party",
     ];
     let (headers, records) = read(&store.ok(&[
         "changes",

@@ -209,8 +209,8 @@ fn history_list_changes_and_log_take_as_of_too() {
     assert_eq!(
         then,
         json!([
-            {"pact": "gsomia", "on": "2019-08-23", "from_status": "in_force", "to_status": "termination_notified", "event": then[0]["event"], "scheduled": false, "reported": false, "forced": false, "only_overlaps": false},
-            {"pact": "gsomia", "on": "2019-11-23", "from_status": "termination_notified", "to_status": "terminated", "event": s.terminated, "scheduled": false, "reported": false, "forced": false, "only_overlaps": false},
+            {"pact": "gsomia", "on": "2019-08-23", "from_status": "in_force", "to_status": "termination_notified", "event": then[0]["event"], "scheduled": false, "reported": false, "forced": false, "only_overlaps": false, "party": null},
+            {"pact": "gsomia", "on": "2019-11-23", "from_status": "termination_notified", "to_status": "terminated", "event": s.terminated, "scheduled": false, "reported": false, "forced": false, "only_overlaps": false, "party": null},
         ])
     );
     let now = changes(None);

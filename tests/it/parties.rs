@@ -1,0 +1,355 @@
+//! Parties: a status or note of named parties, each party's timeline made
+//! of the pact's statuses and its own, and the answers for a party.
+
+use serde_json::json;
+
+use crate::harness::Store;
+
+/// A multilateral treaty in force since 2002, which the United States left
+/// in 2020 and Russia in 2021, each after a notice.
+fn open_skies() -> Store {
+    let store = Store::new();
+    store.ok(&[
+        "register",
+        "open-skies",
+        "--name",
+        "Treaty on Open Skies",
+        "--party",
+        "US",
+        "--party",
+        "RU",
+        "--party",
+        "CA",
+    ]);
+    for args in [
+        &["signed", "--on", "1992-03-24"][..],
+        &["in_force", "--on", "2002-01-01"],
+        &[
+            "termination_notified",
+            "--on",
+            "2020-05-22",
+            "--party",
+            "us",
+        ],
+        &["withdrawn", "--on", "2020-11-22", "--party", "US"],
+        &[
+            "termination_notified",
+            "--on",
+            "2021-06-18",
+            "--party",
+            "RU",
+        ],
+        &["withdrawn", "--on", "2021-12-18", "--party", "RU"],
+    ] {
+        let mut all = vec!["append", "open-skies"];
+        all.extend(args);
+        store.ok(&all);
+    }
+    store
+}
+
+#[test]
+fn a_party_leaving_does_not_change_the_pacts_own_status() {
+    let store = open_skies();
+    let pact = store.json(&["status", "open-skies", "--on", "2022-01-01"]);
+    assert_eq!(pact["status"], json!("in_force"));
+    assert_eq!(pact["party"], json!(null));
+    assert_eq!(
+        pact["parties"],
+        json!([
+            {"party": "US", "status": "withdrawn", "since": "2020-11-22", "certain": true},
+            {"party": "RU", "status": "withdrawn", "since": "2021-12-18", "certain": true},
+            {"party": "CA", "status": "in_force", "since": "2002-01-01", "certain": true},
+        ])
+    );
+    let text = store.ok(&["status", "open-skies", "--on", "2022-01-01"]);
+    assert!(
+        text.contains("  parties US: withdrawn since 2020-11-22; RU: withdrawn since 2021-12-18; CA: in force since 2002-01-01\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_partys_status_comes_from_the_pacts_statuses_and_its_own() {
+    let store = open_skies();
+    let us = |on: &str| store.json(&["status", "open-skies", "--on", on, "--party", "us"]);
+    assert_eq!(us("2010-01-01")["status"], json!("in_force"));
+    assert_eq!(us("2020-06-01")["status"], json!("termination_notified"));
+    assert_eq!(us("2021-01-01")["status"], json!("withdrawn"));
+    assert_eq!(us("2021-01-01")["party"], json!("US"));
+    let text = store.ok(&[
+        "status",
+        "open-skies",
+        "--on",
+        "2021-01-01",
+        "--party",
+        "US",
+    ]);
+    assert!(
+        text.starts_with("open-skies for US on 2021-01-01: withdrawn since 2020-11-22"),
+        "{text}"
+    );
+    // a party with no statuses of its own has the pact's
+    let ca = store.json(&[
+        "status",
+        "open-skies",
+        "--on",
+        "2022-01-01",
+        "--party",
+        "CA",
+    ]);
+    assert_eq!(ca["status"], json!("in_force"));
+
+    let history = store.json(&["history", "open-skies", "--party", "RU"]);
+    let steps: Vec<_> = history["intervals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["status"].as_str().unwrap(), i["from"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("signed", "1992-03-24"),
+            ("in_force", "2002-01-01"),
+            ("termination_notified", "2021-06-18"),
+            ("withdrawn", "2021-12-18"),
+        ]
+    );
+    assert_eq!(history["party"], json!("RU"));
+    // the pact's history holds its own statuses only
+    let pact = store.json(&["history", "open-skies"]);
+    assert_eq!(pact["intervals"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn list_and_changes_answer_for_a_party_across_pacts() {
+    let store = open_skies();
+    store.ok(&[
+        "register",
+        "inf",
+        "--name",
+        "INF Treaty",
+        "--party",
+        "US",
+        "--party",
+        "RU",
+    ]);
+    store.ok(&["append", "inf", "in_force", "--on", "1988-06-01"]);
+    store.ok(&["append", "inf", "terminated", "--on", "2019-08-02"]);
+    store.ok(&[
+        "register", "gsomia", "--name", "GSOMIA", "--party", "KR", "--party", "JP",
+    ]);
+    store.ok(&["append", "gsomia", "in_force", "--on", "2016-11-23"]);
+
+    // which agreements was the United States bound by on 2019-01-01?
+    let list = store.json(&["list", "--on", "2019-01-01", "--party", "us"]);
+    let rows: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["pact"].as_str().unwrap(),
+                r["party"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [("inf", "US", "in_force"), ("open-skies", "US", "in_force")]
+    );
+    let list = store.json(&["list", "--on", "2021-01-01", "--party", "US"]);
+    assert_eq!(list[0]["status"], json!("terminated"));
+    assert_eq!(list[1]["status"], json!("withdrawn"));
+
+    let changes = store.json(&[
+        "changes",
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2020-12-31",
+        "--party",
+        "US",
+    ]);
+    let rows: Vec<_> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["pact"].as_str().unwrap(),
+                c["party"].as_str().unwrap(),
+                c["to_status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("open-skies", "US", "termination_notified"),
+            ("open-skies", "US", "withdrawn")
+        ]
+    );
+    // without --party, the pacts' own changes
+    let own = store.json(&["changes", "--from", "2020-01-01", "--to", "2021-12-31"]);
+    assert_eq!(own, json!([]));
+}
+
+#[test]
+fn a_partys_status_is_held_to_its_own_timeline() {
+    let store = open_skies();
+    let before = store.snapshot();
+    // withdrawn may not repeat for the United States, even forced
+    let stderr = store.refuses(
+        &[
+            "append",
+            "open-skies",
+            "withdrawn",
+            "--on",
+            "2021-01-01",
+            "--party",
+            "US",
+            "--force",
+        ],
+        1,
+    );
+    assert!(
+        stderr.starts_with("error: for US: 'open-skies' is already withdrawn"),
+        "{stderr}"
+    );
+    // signed may not follow in force for Canada
+    let stderr = store.refuses(
+        &[
+            "append",
+            "open-skies",
+            "signed",
+            "--on",
+            "2022-01-01",
+            "--party",
+            "CA",
+        ],
+        1,
+    );
+    assert!(
+        stderr.starts_with("error: for CA: 'open-skies' cannot go from in force"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: allowed after in force"), "{stderr}");
+    assert_eq!(store.snapshot(), before);
+    // a suspension of one party after another's is not a repeat: each has
+    // its own timeline
+    store.ok(&[
+        "append",
+        "open-skies",
+        "suspended",
+        "--on",
+        "2023-01-01",
+        "--party",
+        "CA",
+    ]);
+}
+
+#[test]
+fn a_party_that_is_not_the_pacts_is_refused_with_its_parties() {
+    let store = open_skies();
+    let before = store.snapshot();
+    let stderr = store.refuses(
+        &[
+            "append",
+            "open-skies",
+            "withdrawn",
+            "--on",
+            "2021-01-01",
+            "--party",
+            "FR",
+        ],
+        1,
+    );
+    assert_eq!(
+        stderr,
+        "error: 'FR' is not a party to 'open-skies'\n\
+         hint: the parties of 'open-skies' are US, RU, CA; add one with `pactlog edit open-skies --add-party P`\n"
+    );
+    store.refuses(
+        &[
+            "note",
+            "open-skies",
+            "a note",
+            "--on",
+            "2021-01-01",
+            "--party",
+            "FR",
+        ],
+        1,
+    );
+    store.refuses(&["status", "open-skies", "--party", "FR"], 1);
+    store.refuses(&["history", "open-skies", "--party", "FR"], 1);
+    let stderr = store.refuses(&["list", "--party", "FR"], 1);
+    assert!(
+        stderr.starts_with("error: no pact has 'FR' as a party"),
+        "{stderr}"
+    );
+    store.refuses(
+        &[
+            "changes",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2020-12-31",
+            "--party",
+            "FR",
+        ],
+        1,
+    );
+    // the same party twice
+    let stderr = store.refuses(
+        &[
+            "append",
+            "open-skies",
+            "suspended",
+            "--on",
+            "2023-01-01",
+            "--party",
+            "CA",
+            "--party",
+            "ca",
+        ],
+        1,
+    );
+    assert!(stderr.contains("given twice"), "{stderr}");
+    assert_eq!(store.snapshot(), before);
+}
+
+#[test]
+fn a_party_event_is_a_version_2_line_and_travels_through_export() {
+    let store = open_skies();
+    let lines = store.lines("open-skies");
+    assert!(lines[3].starts_with(r#"{"v":2,"#), "{}", lines[3]);
+    assert!(lines[3].contains(r#""parties":["US"]"#), "{}", lines[3]);
+    assert!(lines[2].starts_with(r#"{"v":1,"#), "{}", lines[2]);
+    store.ok(&[
+        "note",
+        "open-skies",
+        "Moscow announces its exit",
+        "--on",
+        "2021-01-15",
+        "--party",
+        "RU",
+    ]);
+    let history = store.json(&["history", "open-skies", "--party", "RU"]);
+    assert_eq!(
+        history["notes"][0]["text"],
+        json!("Moscow announces its exit")
+    );
+    let us = store.json(&["history", "open-skies", "--party", "US"]);
+    assert_eq!(us["notes"], json!([]));
+
+    let files = crate::harness::Files::new();
+    let export = files.write("all.jsonl", store.ok(&["export"]));
+    let other = Store::new();
+    other.ok(&["import", &export, "--create-pacts"]);
+    assert_eq!(other.lines("open-skies"), store.lines("open-skies"));
+    assert!(store.ok(&["verify"]).contains("ok"));
+}
