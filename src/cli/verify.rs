@@ -166,6 +166,18 @@ fn problem(file: &str, problem: &Problem) -> String {
             };
             format!("{file}:{line}: {problem}")
         }
+        Problem::PartyBreaksLifecycle {
+            line,
+            party,
+            from,
+            to,
+        } => {
+            let problem = StreamProblem::BreaksLifecycle {
+                from: *from,
+                to: *to,
+            };
+            format!("{file}:{line}: for {party}: {problem}")
+        }
         Problem::HeadNotFound { line, pinned } => format!(
             "{file}:{line}: the pinned head {pinned} is not the hash of any line: \
              the line it pinned was changed or removed"

@@ -586,7 +586,8 @@ mod tests {
         EffectiveDate::new(earliest, precision, qualifier).unwrap()
     }
 
-    /// A stream's bytes from `steps`: (kind, date, status, flag, target),
+    /// A stream's bytes from `steps` (a status or note on a day that is 5,
+    /// or 6, more than a multiple of 11 is party A's): (kind, date, status, flag, target),
     /// where kind 0 is a status, 1 a note and 2 a retraction of the
     /// `target`-th status or note not retracted yet (none: skipped).
     pub(crate) fn stream(steps: &[(u8, u16, usize, bool, usize)]) -> Vec<u8> {
@@ -597,9 +598,17 @@ mod tests {
             seq: 1,
             id: Uuid::now_v7(),
             recorded: start,
-            body: EventBody::Registered(Pact::named(pact.clone(), "P")),
+            body: EventBody::Registered(Pact {
+                parties: vec!["A".into()],
+                ..Pact::named(pact.clone(), "P")
+            }),
             prev: None,
         }];
+        // some statuses and notes are party A's, not the pact's
+        let of_a = |day: u16, at: u16| match day % 11 == at {
+            true => vec!["A".to_owned()],
+            false => Vec::new(),
+        };
         let mut open: Vec<Uuid> = Vec::new();
         for (i, &(kind, day, status, flag, target)) in steps.iter().enumerate() {
             let on = date_of(day);
@@ -612,14 +621,14 @@ mod tests {
                     note: flag.then(|| "a remark".into()),
                     reported: status % 3 == 0,
                     forced: flag,
-                    parties: Vec::new(),
+                    parties: of_a(day, 5),
                 }),
                 1 => EventBody::Note(Note {
                     on,
                     text: "a note".into(),
                     source: None,
                     url: None,
-                    parties: Vec::new(),
+                    parties: of_a(day, 6),
                 }),
                 _ if open.is_empty() => continue,
                 _ => EventBody::Retraction(Retraction {
@@ -691,6 +700,20 @@ mod tests {
                 let notes: Vec<_> = outline.notes().iter().map(|m| (m.on(), m.line() as u64)).collect();
                 let expected: Vec<_> = super::notes(events).into_iter().map(|(e, n)| (n.on, e.seq)).collect();
                 prop_assert_eq!(notes, expected);
+                // party A's outline is its timeline: the pact's statuses and
+                // its own
+                let mut of_a = Outline::new(at);
+                of_a.party = Some("A".into());
+                fold(&id, bytes.as_slice(), |line| {
+                    of_a.visit(&line);
+                    Ok(())
+                })
+                .unwrap();
+                let of_a = of_a.finish();
+                let party = Timeline::of_party(events, "A");
+                let marks: Vec<_> = of_a.timeline().entries().iter().map(mark).collect();
+                let entries: Vec<_> = party.entries().iter().map(entry).collect();
+                prop_assert_eq!(marks, entries);
                 for m in outline.timeline().entries().iter().chain(outline.notes()) {
                     let event = &read.events[m.line() - 1];
                     prop_assert!(m.is_of(event));

@@ -28,11 +28,11 @@ use crate::log::par;
 use crate::log::store::{Names, Store};
 use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
-use crate::model::event::Hash;
+use crate::model::event::{Hash, What};
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
-use crate::replay::breaks;
 use crate::replay::cache::{self, Audit, Audited, CacheFile, Summing};
+use crate::replay::{Staged, Timeline, breaks};
 
 /// What [`verify`] found of a store.
 #[derive(Debug)]
@@ -104,6 +104,19 @@ pub enum Problem {
     BreaksLifecycle {
         /// The line of the status, which is its event's seq.
         line: usize,
+        /// The status before it (none: it is the first).
+        from: Option<Status>,
+        /// The status that may not follow it.
+        to: Status,
+    },
+    /// A party's status may not follow the one before it in that party's
+    /// timeline (the pact's statuses and its own), and neither was
+    /// recorded with force.
+    PartyBreaksLifecycle {
+        /// The line of the status that may not follow.
+        line: usize,
+        /// The party.
+        party: String,
         /// The status before it (none: it is the first).
         from: Option<Status>,
         /// The status that may not follow it.
@@ -327,8 +340,11 @@ fn check(
     // the stream's timeline, held to the lifecycle, and what the cache
     // should say of the stream
     let mut summing = Summing::default();
+    // the statuses of named parties, and the lines retractions withdraw
+    let mut of_parties = PartySteps::default();
     let folded = store.fold(&report.pact, |line| {
         summing.visit(&line);
+        of_parties.visit(&line);
         let recorded = line.fact.recorded;
         if recorded > before && ahead.last().is_none_or(|(_, last)| *last != recorded) {
             ahead.push((line.number, recorded));
@@ -341,6 +357,7 @@ fn check(
     match folded {
         Ok((folded, lines)) => {
             lifecycle(&summing, &mut report);
+            of_parties.lifecycle(&summing, &mut report);
             cached = audit.check(
                 &report.pact,
                 &folded.pact,
@@ -393,6 +410,100 @@ fn check_pinned(
             line: events,
             pinned,
         }),
+    }
+}
+
+/// The statuses of named parties of a stream, as it is read, for their
+/// timelines to be held to the lifecycle: few, in most streams none.
+#[derive(Default)]
+struct PartySteps {
+    /// Each status of named parties: its line, date, status, whether it was
+    /// forced, and the parties.
+    steps: Vec<(usize, EffectiveDate, Status, bool, Vec<String>)>,
+    /// The lines retractions withdraw.
+    withdrawn: Vec<usize>,
+}
+
+impl PartySteps {
+    fn visit(&mut self, line: &crate::log::stream::Line<'_>) {
+        match line.fact.what {
+            What::Status {
+                status,
+                on,
+                forced,
+                of_parties: true,
+                ..
+            } => {
+                let parties = line.record.parties();
+                self.steps.push((line.number, on, status, forced, parties));
+            }
+            What::Retraction { .. } => self.withdrawn.extend(line.target),
+            _ => {}
+        }
+    }
+
+    /// Holds each party's timeline, the pact's statuses (as `summing`
+    /// walks them) and the party's own, to the lifecycle at every step
+    /// that is the party's own, as `append --party` checked it; a forced
+    /// one is a warning.
+    fn lifecycle(&self, summing: &Summing, report: &mut StreamReport) {
+        let steps: Vec<_> = self
+            .steps
+            .iter()
+            .filter(|s| !self.withdrawn.contains(&s.0))
+            .collect();
+        if steps.is_empty() {
+            return;
+        }
+        let mut pact = Vec::new();
+        summing.walk(|line, on, status, forced| {
+            pact.push(Staged {
+                on,
+                seq: line as u64,
+                status,
+                forced,
+                key: false,
+            });
+        });
+        let mut parties: Vec<&String> = steps.iter().flat_map(|s| &s.4).collect();
+        parties.sort();
+        parties.dedup();
+        for party in parties {
+            let own = steps
+                .iter()
+                .filter(|s| s.4.contains(party))
+                .map(|s| Staged {
+                    on: s.1,
+                    seq: s.0 as u64,
+                    status: s.2,
+                    forced: s.3,
+                    key: true,
+                });
+            let timeline = Timeline::of(pact.iter().copied().chain(own).collect());
+            let mut before: Option<&Staged<bool>> = None;
+            for step in timeline.entries() {
+                let side = |s: &Staged<bool>| (s.status, s.forced);
+                let mine = step.key || before.is_some_and(|b| b.key);
+                if mine && breaks(before.map(side), side(step)) {
+                    report.problems.push(Problem::PartyBreaksLifecycle {
+                        line: step.seq as usize,
+                        party: party.clone(),
+                        from: before.map(|b| b.status),
+                        to: step.status,
+                    });
+                }
+                before = Some(step);
+            }
+        }
+        for &(line, on, status, forced, _) in &steps {
+            if *forced {
+                report.warnings.push(Warning::Forced {
+                    line: *line,
+                    status: *status,
+                    on: *on,
+                });
+            }
+        }
     }
 }
 
@@ -511,6 +622,71 @@ mod tests {
         }
         assert!(report.streams[1].ok());
         assert_eq!(report.streams[1].events, Some(3));
+    }
+
+    #[test]
+    fn a_partys_step_the_lifecycle_refuses_is_a_problem_naming_the_party() {
+        use crate::model::event::{Event, EventBody, StatusChange};
+        // given a stream, written by another tool, where the United States
+        // withdraws and then terminates, unforced: its own timeline breaks,
+        // while the pact's stays whole
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let id = PactId::parse("p").unwrap();
+        let mut pact = Pact::named(id.clone(), "P");
+        pact.parties = vec!["US".into(), "CA".into()];
+        let status = |status, on: &str, parties: &[&str]| {
+            EventBody::Status(StatusChange {
+                status,
+                on: day(on),
+                source: None,
+                url: None,
+                note: None,
+                reported: false,
+                forced: false,
+                parties: parties.iter().map(|p| (*p).to_owned()).collect(),
+            })
+        };
+        let bodies = [
+            EventBody::Registered(pact),
+            status(Status::InForce, "2002-01-01", &[]),
+            status(Status::Withdrawn, "2020-11-22", &["US"]),
+            status(Status::Terminated, "2021-01-01", &["US"]),
+        ];
+        let mut bytes = Vec::new();
+        let mut prev = None;
+        for (i, body) in bodies.into_iter().enumerate() {
+            let event = Event {
+                pact: id.clone(),
+                seq: i as u64 + 1,
+                id: uuid::Uuid::now_v7(),
+                recorded: Utc::now(),
+                body,
+                prev,
+            };
+            let line = event.to_line();
+            prev = Some(Hash::of(line.as_bytes()));
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
+        }
+        fs::write(dir.path().join("p.jsonl"), bytes).unwrap();
+
+        let report = verify(&store, None, None).unwrap();
+
+        match report.streams[0].problems.as_slice() {
+            [
+                Problem::PartyBreaksLifecycle {
+                    line,
+                    party,
+                    from,
+                    to,
+                },
+            ] => assert_eq!(
+                (*line, party.as_str(), *from, *to),
+                (4, "US", Some(Status::Withdrawn), Status::Terminated)
+            ),
+            problems => panic!("expected the party's step to break: {problems:?}"),
+        }
     }
 
     #[test]
