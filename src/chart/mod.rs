@@ -39,6 +39,8 @@ fn marks(segment: &Segment) -> String {
 pub struct Band {
     /// The pact.
     pub pact: Pact,
+    /// The party whose timeline the band draws; none for the pact's own.
+    pub party: Option<String>,
     /// Its status intervals, oldest first.
     pub segments: Vec<Segment>,
     /// Its notes.
@@ -107,11 +109,20 @@ pub struct Chart {
 }
 
 impl Band {
+    /// The band of `party` of a pact, from the party's outline.
+    pub(crate) fn of_party(pact: &Pact, party: &str, outline: &Outline, today: NaiveDate) -> Band {
+        Band {
+            party: Some(party.to_owned()),
+            ..Band::new(pact, outline, today)
+        }
+    }
+
     /// The band of a pact from its outline, as of the time it was folded as
     /// of.
     pub(crate) fn new(pact: &Pact, outline: &Outline, today: NaiveDate) -> Band {
         Band {
             pact: pact.clone(),
+            party: None,
             segments: outline
                 .timeline()
                 .intervals()
@@ -399,19 +410,33 @@ impl Chart {
         y: f64,
     ) -> io::Result<()> {
         let id = escape(band.pact.id.as_str());
-        let _ = write!(s, r##"<g class="band" data-pact="{id}">"##);
         let name: String = band.pact.name.chars().take(38).collect();
         let name = if name.len() < band.pact.name.len() {
             format!("{name}…")
         } else {
             name
         };
+        // a party's band, under its pact's: the party for a name
+        let name = match &band.party {
+            Some(party) => {
+                let party = escape(party);
+                let _ = write!(
+                    s,
+                    r##"<g class="band party" data-pact="{id}" data-party="{party}">"##
+                );
+                format!("party {party}")
+            }
+            None => {
+                let _ = write!(s, r##"<g class="band" data-pact="{id}">"##);
+                escape(&name)
+            }
+        };
         let _ = write!(
             s,
             r##"<text class="label" x="8" y="{}" font-weight="bold">{id}</text><text class="name" x="8" y="{}" fill="#555555" font-size="10">{}</text>"##,
             y + 12.0,
             y + 25.0,
-            escape(&name)
+            name
         );
         let _ = write!(
             s,

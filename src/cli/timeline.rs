@@ -40,6 +40,10 @@ pub struct Args {
     /// or of today).
     #[arg(long, value_name = "DATE")]
     to: Option<String>,
+    /// Under each pact's band, one band per party: its timeline, the
+    /// pact's statuses and its own.
+    #[arg(long)]
+    parties: bool,
     #[command(flatten)]
     as_of: AsOfArg,
     /// Write the SVG picture to FILE (- for standard output).
@@ -140,6 +144,16 @@ impl Args {
                 Ok(()) => {
                     bands.push(Band::new(&stream.pact, outline, ctx.today));
                     read.push((stream.pact.id.clone(), stream.len));
+                    let parties = stream.pact.parties.iter().filter(|_| self.parties);
+                    for party in parties {
+                        let id = &stream.pact.id;
+                        let (_, _, of_party) =
+                            Outline::of_party_stream(&ctx.store, id, at, Some(party))?;
+                        let band = Band::of_party(&stream.pact, party, &of_party, ctx.today);
+                        bands.push(band);
+                        // its texts from the stream as the pact's band read it
+                        read.push((id.clone(), stream.len));
+                    }
                 }
                 // a pact not registered yet then is simply not drawn
                 Err(_) if self.pacts.is_empty() => {}

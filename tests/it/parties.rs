@@ -353,3 +353,35 @@ fn a_party_event_is_a_version_2_line_and_travels_through_export() {
     assert_eq!(other.lines("open-skies"), store.lines("open-skies"));
     assert!(store.ok(&["verify"]).contains("ok"));
 }
+
+#[test]
+fn a_timeline_with_parties_draws_one_band_per_party_under_the_pact() {
+    let store = open_skies();
+    let svg = store.ok(&["timeline", "open-skies", "--parties", "--svg", "-"]);
+    let bands: Vec<&str> = svg
+        .split("<g class=\"band")
+        .skip(1)
+        .map(|band| band.split('>').next().unwrap())
+        .collect();
+    assert_eq!(
+        bands,
+        [
+            "\" data-pact=\"open-skies\"",
+            " party\" data-pact=\"open-skies\" data-party=\"US\"",
+            " party\" data-pact=\"open-skies\" data-party=\"RU\"",
+            " party\" data-pact=\"open-skies\" data-party=\"CA\"",
+        ]
+    );
+    // the United States' band ends withdrawn; the pact's stays in force
+    let us = svg.split("data-party=\"US\"").nth(1).unwrap();
+    let us = us.split("</g><g class=\"band").next().unwrap();
+    assert!(
+        us.contains("data-status=\"withdrawn\" data-from=\"2020-11-22\""),
+        "{us}"
+    );
+    let pact = svg.split("data-party=\"US\"").next().unwrap();
+    assert!(!pact.contains("data-status=\"withdrawn\""), "{pact}");
+    // without --parties, the pact's band alone
+    let svg = store.ok(&["timeline", "open-skies", "--svg", "-"]);
+    assert!(!svg.contains("data-party"), "{svg}");
+}

@@ -197,3 +197,21 @@ fn reduced_dates_travel_through_export_and_import() {
     assert_eq!(history["intervals"][0]["from"], json!("2004"));
     assert_eq!(history["intervals"][1]["from"], json!("2019-08-28"));
 }
+
+#[test]
+fn a_timeline_fades_the_stretch_a_status_may_not_have_held_yet() {
+    let store = white_list();
+    let svg = store.ok(&["timeline", "wl", "--svg", "-"]);
+    assert_eq!(svg.matches("class=\"uncertain\"").count(), 1, "{svg}");
+    assert!(
+        svg.contains("data-status=\"in_force\" data-from=\"2004\""),
+        "{svg}"
+    );
+    assert!(svg.contains("date not known to the day"), "{svg}");
+    let exact = Store::new();
+    exact.ok(&["register", "p", "--name", "P"]);
+    exact.ok(&["append", "p", "in_force", "--on", "2004-03-01"]);
+    let svg = exact.ok(&["timeline", "p", "--svg", "-"]);
+    assert!(!svg.contains("class=\"uncertain\""), "{svg}");
+    assert!(!svg.contains("date not known to the day"), "{svg}");
+}
