@@ -7,8 +7,9 @@
 
 use crate::model::error::{Error, FieldProblem};
 
-/// The longest pact name, in characters.
-pub const NAME: usize = 200;
+/// The longest pact name, in characters (Unicode scalar values): real
+/// treaty names reach 242.
+pub const NAME: usize = 1000;
 /// The longest pact description.
 pub const DESCRIPTION: usize = 4000;
 /// The longest label: alias, party or kind.
@@ -120,7 +121,7 @@ mod tests {
         assert!(matches!(
             check_text("name", &"x".repeat(NAME + 1), NAME),
             Err(Error::Field(FieldProblem::TooLong {
-                len: 201,
+                len: 1001,
                 max: NAME,
                 ..
             }))

@@ -388,8 +388,8 @@ fn text_fields_have_limits_with_clear_errors() {
             "error: note text is 4001 characters long; at most 4000 are allowed",
         ),
         (
-            vec!["register".into(), "x".into(), "--name".into(), long(201)],
-            "error: name is 201 characters long; at most 200 are allowed",
+            vec!["register".into(), "x".into(), "--name".into(), long(1001)],
+            "error: name is 1001 characters long; at most 1000 are allowed",
         ),
         (
             vec![
@@ -1196,4 +1196,21 @@ fn a_library_caller_cannot_write_a_line_that_readers_refuse() {
         "251 parties are given; at most 250 are allowed"
     );
     assert_eq!(store.snapshot(), before);
+}
+
+#[test]
+fn a_name_of_a_thousand_characters_of_any_script_is_taken_whole() {
+    let store = Store::new();
+    // counted as characters, not bytes: 1,000 of them, three bytes each
+    let name = "条".repeat(1000);
+    store.ok(&["register", "long", "--name", &name]);
+    assert_eq!(
+        store.json(&["status", "long"])["name"],
+        serde_json::json!(name)
+    );
+    let stderr = store.refuses(&["register", "longer", "--name", &format!("{name}x")], 1);
+    assert!(
+        stderr.starts_with("error: name is 1001 characters long; at most 1000 are allowed"),
+        "{stderr}"
+    );
 }
