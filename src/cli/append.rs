@@ -88,8 +88,10 @@ impl Args {
         };
         writeln!(
             ctx.out,
-            "{id}: {status}{parties} on {on}{scheduled}, recorded as seq {}{forced} ({})",
-            event.seq, event.id
+            "{id}: {status}{parties} {}{scheduled}, recorded as seq {}{forced} ({})",
+            on.on_or_in(),
+            event.seq,
+            event.id
         )?;
         Ok(())
     }

@@ -64,8 +64,10 @@ impl Args {
         };
         writeln!(
             ctx.out,
-            "{id}: note on {on}{scheduled}, recorded as seq {} ({})",
-            event.seq, event.id
+            "{id}: note {}{scheduled}, recorded as seq {} ({})",
+            on.on_or_in(),
+            event.seq,
+            event.id
         )?;
         Ok(())
     }

@@ -189,6 +189,15 @@ impl EffectiveDate {
         self.precision == Precision::Day && self.qualifier.is_none()
     }
 
+    /// The date after a preposition, as a sentence says it: "on
+    /// 2019-08-23" for a day, "in 2004" or "in 2019-07~" otherwise.
+    pub fn on_or_in(&self) -> String {
+        match self.precision {
+            Precision::Day if self.qualifier.is_none() => format!("on {self}"),
+            _ => format!("in {self}"),
+        }
+    }
+
     /// Whether it begins after `day`: a scheduled change, when `day` is
     /// today.
     pub fn is_after(&self, day: NaiveDate) -> bool {
