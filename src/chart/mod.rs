@@ -110,7 +110,7 @@ pub struct Chart {
 
 impl Band {
     /// The band of `party` of a pact, from the party's outline.
-    pub(crate) fn of_party(pact: &Pact, party: &str, outline: &Outline, today: NaiveDate) -> Band {
+    pub fn of_party(pact: &Pact, party: &str, outline: &Outline, today: NaiveDate) -> Band {
         Band {
             party: Some(party.to_owned()),
             ..Band::new(pact, outline, today)
@@ -119,7 +119,7 @@ impl Band {
 
     /// The band of a pact from its outline, as of the time it was folded as
     /// of.
-    pub(crate) fn new(pact: &Pact, outline: &Outline, today: NaiveDate) -> Band {
+    pub fn new(pact: &Pact, outline: &Outline, today: NaiveDate) -> Band {
         Band {
             pact: pact.clone(),
             party: None,

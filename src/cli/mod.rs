@@ -158,11 +158,7 @@ pub(crate) fn seen_by(
 /// [`Error::Stream`] when the line is not there as it was, [`Error::Io`]
 /// when it cannot be read.
 pub(crate) fn event_of(lines: &mut Lines, mark: &Mark) -> Result<Event, Error> {
-    let event = lines.event(mark.line(), mark.offset())?;
-    match mark.is_of(&event) {
-        true => Ok(event),
-        false => Err(lines.changed(mark.line())),
-    }
+    mark.read(lines)
 }
 
 /// Reads the streams of `ids`, reporting each that cannot be read on

@@ -1042,13 +1042,13 @@ fn read_error(path: &Path) -> impl Fn(ReadError) -> Error + '_ {
     }
 }
 
-/// A stream file after a [`Store::fold`], open, to read again the lines an
+/// A stream file after a fold of the stream, open, to read again the lines an
 /// answer shows: each is read where the fold found it, within the bytes the
 /// fold checked, and checked again as a line alone is (its format and its
 /// checksum) and as that line of that stream (its pact and seq). Lines read
 /// one after the other are read a window of bytes at a time.
 #[derive(Debug)]
-pub(crate) struct Lines {
+pub struct Lines {
     id: PactId,
     path: PathBuf,
     file: File,
@@ -1072,7 +1072,7 @@ impl Lines {
     ///
     /// [`Error::Io`] naming the stream when it cannot be read, and what
     /// writing to `out` returns.
-    pub(crate) fn copy_to(&mut self, out: &mut dyn Write) -> Result<(), Error> {
+    pub fn copy_to(&mut self, out: &mut dyn Write) -> Result<(), Error> {
         let mut file = &self.file;
         file.seek(SeekFrom::Start(0))
             .map_err(Error::io("read", &self.path))?;
@@ -1103,7 +1103,7 @@ impl Lines {
 
     /// The error for line `number` read again and found to be another than
     /// the one the fold read: the file was changed in place meanwhile.
-    pub(crate) fn changed(&self, number: usize) -> Error {
+    pub fn changed(&self, number: usize) -> Error {
         Error::Stream {
             path: self.path.clone(),
             line: number,
@@ -1189,7 +1189,7 @@ impl Lines {
     /// # Errors
     ///
     /// [`Error::Io`] when the file cannot be opened again.
-    pub(crate) fn another(&self) -> Result<Lines, Error> {
+    pub fn another(&self) -> Result<Lines, Error> {
         Ok(Lines {
             id: self.id.clone(),
             path: self.path.clone(),

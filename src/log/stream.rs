@@ -116,9 +116,9 @@ pub(crate) struct Line<'l> {
     pub record: Record<'l>,
 }
 
-/// What a [`fold`] learns of a whole stream besides what it hands on.
+/// What a fold of a stream learns of a whole stream besides what it hands on.
 #[derive(Debug, Clone)]
-pub(crate) struct Folded {
+pub struct Folded {
     /// The pact as registered by the first event.
     pub pact: Pact,
     /// The SHA-256 of the last line.

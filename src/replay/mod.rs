@@ -352,6 +352,22 @@ impl Mark {
         self.flags & NOTED != 0
     }
 
+    /// Reads its event again from `lines`, the stream its outline was
+    /// folded from.
+    ///
+    /// # Errors
+    ///
+    /// As [`Lines`] reading a line, and [`Lines::changed`] when the line
+    /// read is not the event the mark was made of: the file was changed in
+    /// place meanwhile.
+    pub fn read(&self, lines: &mut Lines) -> Result<Event, Error> {
+        let event = lines.event(self.line(), self.offset())?;
+        match self.is_of(&event) {
+            true => Ok(event),
+            false => Err(lines.changed(self.line())),
+        }
+    }
+
     /// Whether `event` is the one this mark was made of, as far as the mark
     /// tells: a line read again is checked against it.
     pub fn is_of(&self, event: &Event) -> bool {
@@ -373,7 +389,7 @@ impl Mark {
 /// marks, and the notes as [`notes`] gives them, of the events recorded by
 /// `as_of`.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Outline {
+pub struct Outline {
     as_of: Option<DateTime<Utc>>,
     /// The status events, in line order while the stream is read.
     statuses: Vec<Mark>,
@@ -400,8 +416,9 @@ impl Outline {
     ///
     /// # Errors
     ///
-    /// As [`Store::fold`].
-    pub(crate) fn of_stream(
+    /// [`Error::Stream`] for a line that is not sound, [`Error::Io`] when the
+    /// stream cannot be read.
+    pub fn of_stream(
         store: &Store,
         id: &PactId,
         as_of: Option<DateTime<Utc>>,
@@ -416,8 +433,8 @@ impl Outline {
     ///
     /// # Errors
     ///
-    /// As [`Store::fold`].
-    pub(crate) fn of_party_stream(
+    /// As [`Outline::of_stream`].
+    pub fn of_party_stream(
         store: &Store,
         id: &PactId,
         as_of: Option<DateTime<Utc>>,
@@ -511,28 +528,28 @@ impl Outline {
 
     /// Whether a status of named parties was recorded by `as_of`: their
     /// timelines then differ from the pact's.
-    pub(crate) fn of_parties(&self) -> bool {
+    pub fn of_parties(&self) -> bool {
         self.of_parties
     }
 
     /// How many events were recorded by `as_of`: none when the pact was
     /// not registered yet.
-    pub(crate) fn visible(&self) -> usize {
+    pub fn visible(&self) -> usize {
         self.visible
     }
 
     /// When the pact was registered.
-    pub(crate) fn registered(&self) -> Option<DateTime<Utc>> {
+    pub fn registered(&self) -> Option<DateTime<Utc>> {
         self.registered
     }
 
     /// The timeline: the status events, ordered by (effective date, seq).
-    pub(crate) fn timeline(&self) -> &Timeline<Mark> {
+    pub fn timeline(&self) -> &Timeline<Mark> {
         &self.timeline
     }
 
     /// The notes no retraction withdrew, ordered by (date, seq).
-    pub(crate) fn notes(&self) -> &[Mark] {
+    pub fn notes(&self) -> &[Mark] {
         &self.notes
     }
 }
