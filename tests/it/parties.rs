@@ -48,6 +48,15 @@ fn open_skies() -> Store {
     store
 }
 
+/// The `keys` of each object of a JSON array, as strings.
+fn fields<'a, const N: usize>(array: &'a serde_json::Value, keys: [&str; N]) -> Vec<[&'a str; N]> {
+    let objects = array.as_array().expect("an array");
+    objects
+        .iter()
+        .map(|o| keys.map(|k| o[k].as_str().expect("a string")))
+        .collect()
+}
+
 #[test]
 fn a_party_leaving_does_not_change_the_pacts_own_status() {
     let store = open_skies();
@@ -144,21 +153,10 @@ fn list_and_changes_answer_for_a_party_across_pacts() {
 
     // which agreements was the United States bound by on 2019-01-01?
     let list = store.json(&["list", "--on", "2019-01-01", "--party", "us"]);
-    let rows: Vec<_> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["pact"].as_str().unwrap(),
-                r["party"].as_str().unwrap(),
-                r["status"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let rows = fields(&list, ["pact", "party", "status"]);
     assert_eq!(
         rows,
-        [("inf", "US", "in_force"), ("open-skies", "US", "in_force")]
+        [["inf", "US", "in_force"], ["open-skies", "US", "in_force"]]
     );
     let list = store.json(&["list", "--on", "2021-01-01", "--party", "US"]);
     assert_eq!(list[0]["status"], json!("terminated"));
@@ -173,23 +171,12 @@ fn list_and_changes_answer_for_a_party_across_pacts() {
         "--party",
         "US",
     ]);
-    let rows: Vec<_> = changes
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["pact"].as_str().unwrap(),
-                c["party"].as_str().unwrap(),
-                c["to_status"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let rows = fields(&changes, ["pact", "party", "to_status"]);
     assert_eq!(
         rows,
         [
-            ("open-skies", "US", "termination_notified"),
-            ("open-skies", "US", "withdrawn")
+            ["open-skies", "US", "termination_notified"],
+            ["open-skies", "US", "withdrawn"]
         ]
     );
     // without --party, the pacts' own changes
