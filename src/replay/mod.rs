@@ -274,16 +274,36 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
             reason: retraction.reason.clone(),
         }));
     }
-    let timeline = Timeline::new(events);
-    if let Err((before, after)) = timeline.check_withdrawal(|e| e.id == target) {
-        let side = |e: &Entry<'_>| format!("{} on {} (event {})", e.status(), e.on(), e.event.id);
-        return Err(LifecycleError::RetractionBreaks {
-            pact: pact.to_string(),
-            target,
-            before: before.map(side),
-            after: side(after),
+    // the timeline the target is in: the pact's, or each of its parties'
+    let parties = event
+        .status_change()
+        .map(|c| c.parties.as_slice())
+        .unwrap_or_default();
+    let timelines: Vec<(Option<&str>, Timeline<Entry<'_>>)> = match parties {
+        [] => vec![(None, Timeline::new(events))],
+        parties => parties
+            .iter()
+            .map(|p| (Some(p.as_str()), Timeline::of_party(events, p)))
+            .collect(),
+    };
+    for (party, timeline) in &timelines {
+        if let Err((before, after)) = timeline.check_withdrawal(|e| e.id == target) {
+            let side =
+                |e: &Entry<'_>| format!("{} on {} (event {})", e.status(), e.on(), e.event.id);
+            let breaks = LifecycleError::RetractionBreaks {
+                pact: pact.to_string(),
+                target,
+                before: before.map(side),
+                after: side(after),
+            };
+            return Err(match party {
+                None => breaks.into(),
+                Some(party) => Error::PartyLifecycle {
+                    party: (*party).to_owned(),
+                    source: Box::new(breaks),
+                },
+            });
         }
-        .into());
     }
     Ok(())
 }

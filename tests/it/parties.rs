@@ -372,3 +372,50 @@ fn a_timeline_with_parties_draws_one_band_per_party_under_the_pact() {
     let svg = store.ok(&["timeline", "open-skies", "--svg", "-"]);
     assert!(!svg.contains("data-party"), "{svg}");
 }
+
+#[test]
+fn retracting_a_partys_status_is_held_to_that_partys_timeline() {
+    let store = open_skies();
+    let suspended = store.json(&[
+        "append",
+        "open-skies",
+        "suspended",
+        "--on",
+        "2023-01-01",
+        "--party",
+        "CA",
+    ]);
+    store.ok(&[
+        "append",
+        "open-skies",
+        "normalized",
+        "--on",
+        "2024-01-01",
+        "--party",
+        "CA",
+    ]);
+    let before = store.snapshot();
+    let id = suspended["id"].as_str().unwrap();
+    let stderr = store.refuses(&["retract", "open-skies", id, "--reason", "in error"], 1);
+    assert!(
+        stderr.starts_with(
+            "error: for CA: retracting event [id] would leave normalized on 2024-01-01 \
+             (event [id]) right after in force on 2002-01-01"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(store.snapshot(), before);
+    // the United States' notice may go: withdrawn may follow in force
+    let us = store.json(&["history", "open-skies", "--party", "US"]);
+    let notice = us["intervals"][2]["event"].as_str().unwrap().to_owned();
+    store.ok(&["retract", "open-skies", &notice, "--reason", "in error"]);
+    let us = store.json(&[
+        "status",
+        "open-skies",
+        "--on",
+        "2020-06-01",
+        "--party",
+        "US",
+    ]);
+    assert_eq!(us["status"], json!("in_force"));
+}
