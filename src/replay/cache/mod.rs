@@ -1,0 +1,825 @@
+//! The derived cache: each stream's replayed timeline, kept beside the
+//! streams so that questions about every pact need not re-read a whole
+//! store.
+//!
+//! It lives in `DIR/.pactlog-cache` (never a stream: it does not end in
+//! `.jsonl`), holds for each stream a [`Summary`] keyed on the stream file's
+//! length and head hash, and is only ever a shortcut: an entry whose stream
+//! no longer has that length and head is recomputed from the stream, a
+//! cache that cannot be read, or a part of which does not match its tag,
+//! is rebuilt, and deleting it changes no answer.
+//! It is replaced whole, by a rename, so concurrent readers and writers see
+//! either the old file or the new one; any entry either holds is checked
+//! against its stream before use.
+//!
+//! Each part of the file is authenticated by a tag, a keyed BLAKE3 hash of
+//! its bytes under a key of the user's own, kept outside every store (see
+//! [`key`]). Whoever can write a store but cannot read that key cannot make
+//! a cache pactlog uses: a part edited, damaged, or written under another
+//! key fails its tag, and the whole cache is rebuilt from the streams.
+//! Without a key the cache is neither read nor written, and every answer
+//! comes from the streams. `verify` holds each entry that is current for
+//! its stream against the summary of the stream it has just read whole
+//! ([`Audit`]), and rebuilds a cache that disagrees or fails its tags.
+//!
+//! Loading it copies no text and decodes no step: the file is read into one
+//! buffer ([`CacheFile`]), each part checked against its tag, and the
+//! [`Cache`]'s summaries borrow their ids, names and steps from it (each
+//! summary's steps as fixed-width columns of dates, statuses, date
+//! precisions and recording times). An answer bisects a summary's dates where they lie.
+//!
+//! On a local file system an entry also keeps the stream file's [`Stamp`]
+//! (its length, inode, and change and modification times, from one `stat`),
+//! and the stamp alone decides: every write to a file changes its change
+//! time, which no tool can set back, so a file that still has the stamp
+//! has not been written since it was read whole, and a file with any other
+//! stamp is read whole again, whatever its length and last line. A stamp is
+//! kept only for a file last changed more than [`SETTLED`] before, when no
+//! later write can share its time; a file changed more recently is read
+//! whole until it settles. So an edit anywhere in a stream, even one that
+//! keeps its length, is seen, and the stream's checks refuse it as a read
+//! without the cache would.
+//!
+//! On network and user-space file systems, where a `stat` may answer from
+//! a cache or show a change time a tool set, no stamp is kept, and the key
+//! is checked by reading each stream's last line. What that cannot see is
+//! an edit in the middle of a stream that keeps its length and its last
+//! line; `verify` reads every line and always finds it.
+//!
+//! Each job has its file: `summary` folds a stream into the [`Summary`]
+//! the cache keeps of it, and answers from one; `steps` lays out a
+//! summary's status events in columns; `stamp` takes a stream file's
+//! [`Stamp`] and knows where one can be trusted; `audit` is `verify`'s
+//! [`Audit`]; [`key`] keeps the key. This module holds the cache file,
+//! how it is read and written, and the [`Cache`] loaded from it.
+
+mod audit;
+pub mod key;
+mod stamp;
+mod steps;
+mod summary;
+
+pub use audit::{Audit, Audited, Checked};
+pub use stamp::{SETTLED, Stamp, keeps_stamps};
+pub use summary::Summary;
+pub(crate) use summary::Summing;
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::ops::Range;
+use std::time::SystemTime;
+
+use serde::de::DeserializeSeed;
+use serde::{Deserialize, Serialize};
+
+use crate::log::files;
+use crate::log::store::{Store, open_stream};
+use crate::log::stream::MAX_LINE;
+use crate::model::date::EffectiveDate;
+use crate::model::error::Error;
+use crate::model::event::Hash;
+use crate::model::pact::PactId;
+use crate::model::status::Status;
+
+use key::Key;
+use stamp::Dir;
+
+/// The cache file's name in the store directory.
+pub const FILE: &str = crate::model::format::CACHE;
+/// Bumped whenever [`Summary`] or the file's layout changes shape: an
+/// older cache is rebuilt.
+const VERSION: u32 = 13;
+
+/// The status a summary finds in force on a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InForce {
+    /// The status.
+    pub status: Status,
+    /// The date it took effect.
+    pub since: EffectiveDate,
+    /// Whether it is known only from reports (`--reported`).
+    pub reported: bool,
+    /// Whether it was recorded with `--force`, against the lifecycle.
+    pub forced: bool,
+}
+
+/// The cache file's bytes, read and checked a part at a time: the
+/// [`Cache`] made from it borrows its summaries from them, so that loading
+/// the cache copies no text and decodes no step.
+#[derive(Debug, Default)]
+pub struct CacheFile {
+    bytes: Vec<u8>,
+    /// Where each part lies in `bytes`.
+    parts: Vec<Range<usize>>,
+    found: Found,
+}
+
+/// What was found where the cache file is.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// No cache file.
+    #[default]
+    Nothing,
+    /// A file, but no key to check it with: it is not read.
+    NoKey,
+    /// A file that is not a cache written under this user's key: of
+    /// another version, damaged, edited, or written under another key.
+    Unusable,
+    /// A cache, every part of it authenticated.
+    Cache,
+}
+
+/// The cache as loaded: summaries in the order of their pacts' ids, and
+/// whether any changed.
+#[derive(Debug, Default)]
+pub struct Cache<'a> {
+    entries: Vec<Summary<'a>>,
+    changed: bool,
+}
+
+/// The start of the cache file: the format's version, then the length and
+/// tag of each of the parts that follow. Each part is a run of summaries,
+/// in the order of their pacts' ids. A part whose bytes do not match its
+/// tag was damaged, edited or written under another key, and the cache is
+/// not used.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    version: u32,
+    parts: Vec<(u64, [u8; 32])>,
+}
+
+/// The tag of the part `at` of `count` parts, of bytes `part`: their keyed
+/// BLAKE3 hash, with the format's version and the part's place, so that a
+/// part authenticates only where it was written.
+fn tag(key: &Key, at: usize, count: usize, part: &[u8]) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new_keyed(&key.0);
+    hasher.update(&VERSION.to_le_bytes());
+    hasher.update(&(at as u64).to_le_bytes());
+    hasher.update(&(count as u64).to_le_bytes());
+    hasher.update(part);
+    hasher.finalize()
+}
+
+/// How many parts the summaries are written in, so that the file is read
+/// and checked a part at a time.
+const PARTS: usize = 16;
+
+/// The longest part read (a part of a store of half a billion events): a
+/// longer one is not one pactlog wrote, and the cache is not used.
+const PART_MAX: u64 = 256 << 20;
+
+/// Writes the cache file of `summaries` to `out`, under this user's key;
+/// `None` when there is no key, or the file cannot be written.
+fn encode(summaries: &[Summary<'_>], out: &mut impl Write) -> Option<()> {
+    encode_keyed(summaries, key::get()?, out)
+}
+
+/// Writes the cache file of `summaries` to `out`, under `key`: the header,
+/// then the parts. Each part is encoded twice, once for the header's length
+/// and tag and once to be written, so that no more than one part is held
+/// at a time.
+fn encode_keyed(summaries: &[Summary<'_>], key: &Key, out: &mut impl Write) -> Option<()> {
+    let size = summaries.len().div_ceil(PARTS).max(1);
+    let encoded = |part: &[Summary<'_>], mut bytes: Vec<u8>| {
+        bytes.clear();
+        postcard::to_extend(part, bytes).ok()
+    };
+    let count = summaries.chunks(size).len();
+    let mut bytes = Vec::new();
+    let mut parts = Vec::with_capacity(PARTS);
+    for (at, part) in summaries.chunks(size).enumerate() {
+        bytes = encoded(part, bytes)?;
+        let tag = tag(key, at, count, &bytes);
+        parts.push((bytes.len() as u64, *tag.as_bytes()));
+    }
+    let header = Header {
+        version: VERSION,
+        parts,
+    };
+    out.write_all(&postcard::to_stdvec(&header).ok()?).ok()?;
+    for part in summaries.chunks(size) {
+        bytes = encoded(part, bytes)?;
+        out.write_all(&bytes).ok()?;
+    }
+    out.flush().ok()
+}
+
+/// The longest header read: a version and [`PARTS`] lengths and tags take
+/// less.
+const HEADER_MAX: u64 = 1024;
+
+/// Decodes the summaries of one part onto the end of a vector, with no
+/// vector of their own.
+struct Append<'v, 'a> {
+    summaries: &'v mut Vec<Summary<'a>>,
+    /// How many parts the file has: in a file pactlog wrote, each holds
+    /// about as many summaries as the first.
+    parts: usize,
+    /// How many summaries the whole file could hold at most: one per 32
+    /// bytes (a summary holds a 32-byte head hash, and more).
+    most: usize,
+}
+
+impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for Append<'_, 'a> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de: 'a, 'a> serde::de::Visitor<'de> for Append<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a run of summaries")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Append {
+            summaries,
+            parts,
+            most,
+        } = self;
+        if summaries.is_empty() {
+            // a count the file claims, so no more than its bytes can hold
+            let each = seq.size_hint().unwrap_or(0);
+            let _ = summaries.try_reserve(each.saturating_mul(parts).min(most));
+        }
+        while let Some(summary) = seq.next_element()? {
+            summaries.push(summary);
+        }
+        Ok(())
+    }
+}
+
+/// Whether a part's bytes begin as a run of summaries does: with a count
+/// of at least one, and no more than its bytes can hold (a summary holds a
+/// 32-byte head hash, and more). A part of zeros, as a hole in a sparse
+/// file reads, does not, and no part after it is read.
+fn begins_as_a_run(part: &[u8]) -> bool {
+    postcard::take_from_bytes::<usize>(part)
+        .is_ok_and(|(count, rest)| count >= 1 && count <= rest.len() / 32)
+}
+
+impl CacheFile {
+    /// Reads the store's cache file; an absent, unreadable, damaged or
+    /// older one reads as empty, and so does anything but a regular file
+    /// under its name (a link is not followed, a FIFO not waited on).
+    pub fn read(store: &Store) -> CacheFile {
+        files::open_regular(&store.dir().join(FILE), OpenOptions::new().read(true))
+            .ok()
+            .and_then(|file| CacheFile::read_from(&file))
+            .unwrap_or_default()
+    }
+
+    /// The cache file `file`, read under this user's key: without one,
+    /// nothing of it is read ([`Found::NoKey`]), and a file that is not a
+    /// cache written under it holds no part ([`Found::Unusable`]).
+    fn read_from(file: &File) -> Option<CacheFile> {
+        let Some(key) = key::get() else {
+            return Some(CacheFile {
+                found: Found::NoKey,
+                ..CacheFile::default()
+            });
+        };
+        Some(CacheFile::read_keyed(file, key).unwrap_or(CacheFile {
+            found: Found::Unusable,
+            ..CacheFile::default()
+        }))
+    }
+
+    /// The parts of the cache file `file`, each checked against its tag
+    /// under `key`; `None` when it is of another version, damaged, or
+    /// written under another key. No part is read once one before it failed
+    /// its check.
+    fn read_keyed(file: &File, key: &Key) -> Option<CacheFile> {
+        let len = file.metadata().ok()?.len();
+        let mut start = vec![0; usize::try_from(len.min(HEADER_MAX)).ok()?];
+        read_exact_at(file, &mut start, 0).ok()?;
+        let (header, rest) = postcard::take_from_bytes::<Header>(&start).ok()?;
+        if header.version != VERSION || header.parts.len() > PARTS {
+            return None;
+        }
+        let first = (start.len() - rest.len()) as u64;
+        let mut total = 0_u64;
+        for &(part, _) in &header.parts {
+            if part > PART_MAX {
+                return None;
+            }
+            total += part;
+        }
+        if first.checked_add(total)? != len {
+            return None;
+        }
+        let mut bytes = Vec::new();
+        bytes.try_reserve_exact(usize::try_from(total).ok()?).ok()?;
+        let mut parts = Vec::with_capacity(header.parts.len());
+        let mut reader = file;
+        reader.seek(SeekFrom::Start(first)).ok()?;
+        let count = header.parts.len();
+        for (place, &(part, expected)) in header.parts.iter().enumerate() {
+            let at = bytes.len();
+            // read into the space reserved, which is not zeroed first
+            let read = reader.take(part).read_to_end(&mut bytes).ok()?;
+            // a tag is compared in constant time
+            if read as u64 != part
+                || tag(key, place, count, &bytes[at..]) != blake3::Hash::from_bytes(expected)
+                || !begins_as_a_run(&bytes[at..])
+            {
+                return None;
+            }
+            parts.push(at..bytes.len());
+        }
+        Some(CacheFile {
+            bytes,
+            parts,
+            found: Found::Cache,
+        })
+    }
+
+    /// What was found where the cache file is.
+    pub fn found(&self) -> Found {
+        self.found
+    }
+
+    /// The summaries the file holds, borrowed from it; `None` when they do
+    /// not decode.
+    fn summaries(&self) -> Option<Vec<Summary<'_>>> {
+        let mut summaries = Vec::new();
+        for part in &self.parts {
+            let mut decoder = postcard::Deserializer::from_bytes(&self.bytes[part.clone()]);
+            let append = Append {
+                summaries: &mut summaries,
+                parts: self.parts.len(),
+                most: self.bytes.len() / 32,
+            };
+            append.deserialize(&mut decoder).ok()?;
+            if !decoder.finalize().ok()?.is_empty() {
+                return None;
+            }
+        }
+        Some(summaries)
+    }
+
+    /// The cache the file holds: empty if it does not decode or its
+    /// summaries are not in order.
+    pub fn cache(&self) -> Cache<'_> {
+        let entries = self
+            .summaries()
+            .filter(|summaries| summaries.is_sorted_by(|a, b| a.id < b.id))
+            .unwrap_or_default();
+        Cache {
+            entries,
+            changed: false,
+        }
+    }
+}
+
+impl<'a> Cache<'a> {
+    /// The cached summary of `id` if the stream has not changed since it
+    /// was made. Where stamps can be trusted, any write changes the
+    /// stream's stamp, so the summary stands only while its stamp is the
+    /// one taken just now (`stamp`), and a stream with any other stamp,
+    /// or none yet, is read whole. Elsewhere, it stands while the stream
+    /// has its length and last line.
+    fn fresh<'c>(
+        cached: Option<&'c Summary<'a>>,
+        store: &Store,
+        id: &PactId,
+        dir: &Dir,
+        stamp: Option<Stamp>,
+    ) -> Option<&'c Summary<'a>> {
+        let cached = cached?;
+        if dir.stamps {
+            return (stamp.is_some() && stamp == cached.stamp).then_some(cached);
+        }
+        let (len, head) = tail_key(store, id).ok()?;
+        (len == cached.len && head.to_bytes() == cached.head).then_some(cached)
+    }
+
+    /// The summary of each stream of `ids` (the store's streams, as
+    /// [`Store::ids`] lists them), handed to `f` with its pact's id, on
+    /// every core. The cached summary is used if it is fresh: the stream's
+    /// stamp, taken just before, is the one kept, or else the stream's
+    /// length and last-line hash are the ones kept. Otherwise the stream is
+    /// read, and the cache learns its summary. Returns what `f` made of
+    /// each, in order.
+    pub fn map<T: Send>(
+        &mut self,
+        store: &Store,
+        ids: &[PactId],
+        f: impl Fn(&PactId, &Summary<'_>) -> T + Sync,
+    ) -> Vec<Result<T, Error>> {
+        self.map_at(store, ids, SystemTime::now(), f)
+    }
+
+    /// [`Cache::map`], with the clock read at `now`.
+    fn map_at<T: Send>(
+        &mut self,
+        store: &Store,
+        ids: &[PactId],
+        now: SystemTime,
+        f: impl Fn(&PactId, &Summary<'_>) -> T + Sync,
+    ) -> Vec<Result<T, Error>> {
+        let dir = Dir::open(store);
+        let work = self.align(ids);
+        let done = crate::log::par::map(&work, |&(id, cached)| {
+            // the stamp is taken before anything of the stream is read
+            let stamp = cached.and_then(|_| dir.stamp(id, now));
+            match Cache::fresh(cached, store, id, &dir, stamp) {
+                Some(summary) => Ok((f(id, summary), None)),
+                None => {
+                    // the stream folded into its summary, never held whole
+                    let mut summing = Summing::default();
+                    let folded = store.fold(id, |line| {
+                        summing.visit(&line);
+                        Ok(())
+                    });
+                    folded.map(|(stream, lines)| {
+                        let meta = lines.meta();
+                        let stamp = dir.stamp_of(meta, now);
+                        let summary = summing.finish(&stream.pact, stream.head, meta.len(), stamp);
+                        (f(id, &summary), Some(Box::new(summary)))
+                    })
+                }
+            }
+        });
+        let mut results = Vec::with_capacity(done.len());
+        let mut learned_any = Vec::new();
+        for (id, result) in ids.iter().zip(done) {
+            results.push(result.map(|(value, learned)| {
+                if let Some(learned) = learned {
+                    learned_any.push((id, learned));
+                }
+                value
+            }));
+        }
+        for (id, learned) in learned_any {
+            match self.position(id) {
+                Ok(at) => self.entries[at] = *learned,
+                Err(at) => self.entries.insert(at, *learned),
+            }
+            self.changed = true;
+        }
+        results
+    }
+
+    /// Each of `ids` with its entry, if it has one: the entries and, nearly
+    /// always, the ids are in order, so one walk through both pairs them.
+    fn align<'i>(&self, ids: &'i [PactId]) -> Vec<(&'i PactId, Option<&Summary<'a>>)> {
+        let mut entries = self.entries.iter().peekable();
+        let mut last: Option<&PactId> = None;
+        ids.iter()
+            .map(|id| {
+                if last.is_some_and(|last| last > id) {
+                    // out of order: look it up
+                    return (id, self.get(id));
+                }
+                last = Some(id);
+                while entries.next_if(|s| *s.id < *id.as_str()).is_some() {}
+                (id, entries.next_if(|s| s.id == id.as_str()))
+            })
+            .collect()
+    }
+
+    /// Where the entry of `id` is, or would be.
+    fn position(&self, id: &PactId) -> Result<usize, usize> {
+        self.entries.binary_search_by(|s| (*s.id).cmp(id.as_str()))
+    }
+
+    fn get(&self, id: &PactId) -> Option<&Summary<'a>> {
+        self.position(id).ok().map(|at| &self.entries[at])
+    }
+
+    /// Forgets the entries of streams that are gone: `ids` are the store's
+    /// streams, in order, as [`Store::ids`] gives them.
+    pub fn retain(&mut self, ids: &[PactId]) {
+        let same = self.entries.len() == ids.len()
+            && self
+                .entries
+                .iter()
+                .zip(ids)
+                .all(|(s, id)| s.id == id.as_str());
+        if !same {
+            let before = self.entries.len();
+            self.entries
+                .retain(|s| ids.binary_search_by(|id| id.as_str().cmp(&s.id)).is_ok());
+            self.changed |= self.entries.len() != before;
+        }
+    }
+
+    /// Writes the cache back if it changed: to a temporary file, created
+    /// exclusively under a fresh name, renamed over the old one (or over
+    /// whatever else had its name). A cache that cannot be written is no
+    /// error: it is only a shortcut. Without a key, none is written.
+    pub fn save(self, store: &Store) {
+        if !self.changed || key::get().is_none() {
+            return;
+        }
+        // a temporary file not put in place is removed when dropped
+        let Ok(mut temp) = files::temp_file(store.dir(), &format!("{FILE}."), ".tmp") else {
+            return;
+        };
+        if encode(&self.entries, temp.as_file_mut()).is_some() {
+            let _ = temp.persist(store.dir().join(FILE));
+        }
+    }
+}
+
+/// Reads `buf.len()` bytes at `offset`, without moving the file's position.
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(mut file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(buf)
+}
+
+/// A stream file's length and the hash of its last line, read from its end.
+///
+/// # Errors
+///
+/// [`Error::Io`] when the file cannot be read.
+pub fn tail_key(store: &Store, id: &PactId) -> Result<(u64, Hash), Error> {
+    let path = store.stream_path(id);
+    let file = open_stream(&path, OpenOptions::new().read(true))?;
+    let len = file.metadata().map_err(Error::io("read", &path))?.len();
+    let mut window = 1024_u64;
+    loop {
+        let start = len.saturating_sub(window);
+        let mut tail = vec![0; (len - start) as usize];
+        read_exact_at(&file, &mut tail, start).map_err(Error::io("read", &path))?;
+        let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
+        match body.iter().rposition(|&b| b == b'\n') {
+            Some(at) => return Ok((len, Hash::of(&body[at + 1..]))),
+            None if start == 0 => return Ok((len, Hash::of(body))),
+            None if window > MAX_LINE as u64 => {
+                // a last line longer than any line read: not a fresh entry
+                return Ok((len, Hash::of(b"")));
+            }
+            None => window *= 4,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::fs;
+
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::replay::cache::steps::{STEP, Step, Steps};
+
+    #[test]
+    fn a_cache_claiming_a_huge_part_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        for claimed in [64 << 30, PART_MAX + 1] {
+            let header = Header {
+                version: VERSION,
+                parts: vec![(claimed, [0; 32])],
+            };
+            let bytes = postcard::to_stdvec(&header).unwrap();
+            fs::write(&path, &bytes).unwrap();
+            // as long as it claims to be, without taking the space
+            let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+            file.set_len(bytes.len() as u64 + claimed).unwrap();
+            drop(file);
+            assert!(CacheFile::read_keyed(&File::open(&path).unwrap(), &KEY).is_none());
+        }
+    }
+
+    /// A summary of the pact `id` with one step.
+    fn summary(id: &str) -> Summary<'static> {
+        let step = Step {
+            on: 700_000,
+            date: 0,
+            status: Status::InForce,
+            reported: false,
+            forced: false,
+            recorded: 1,
+        };
+        Summary {
+            id: Cow::Owned(id.to_owned()),
+            name: Cow::Borrowed("P"),
+            len: 1,
+            head: [7; 32],
+            stamp: None,
+            registered: 0,
+            steps: Steps::of([step].iter()),
+            retracted: vec![],
+        }
+    }
+
+    /// The key these tests write and read caches under.
+    const KEY: Key = Key([9; 32]);
+
+    /// The bytes of the cache file of `summaries`, under `key`.
+    fn encoded(summaries: &[Summary<'_>], key: &Key) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        encode_keyed(summaries, key, &mut bytes).unwrap();
+        bytes
+    }
+
+    /// The cache file `bytes`, read back under `key`.
+    fn read_back(bytes: &[u8], key: &Key) -> Option<CacheFile> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        fs::write(&path, bytes).unwrap();
+        CacheFile::read_keyed(&File::open(&path).unwrap(), key)
+    }
+
+    /// The cache file written of `summaries`, read back.
+    fn written(summaries: &[Summary<'_>]) -> Option<CacheFile> {
+        read_back(&encoded(summaries, &KEY), &KEY)
+    }
+
+    #[test]
+    fn a_cache_is_read_only_under_the_key_it_was_written_under_and_unchanged() {
+        let summaries = [summary("a"), summary("b")];
+        let bytes = encoded(&summaries, &KEY);
+        let read = read_back(&bytes, &KEY).unwrap();
+        assert_eq!(read.found(), Found::Cache);
+        assert_eq!(read.summaries().unwrap(), summaries);
+        assert!(read_back(&bytes, &Key([8; 32])).is_none(), "another key");
+        // every byte matters, the header's as much as the parts'
+        for at in 0..bytes.len() {
+            let mut changed = bytes.clone();
+            changed[at] ^= 0x01;
+            assert!(read_back(&changed, &KEY).is_none(), "byte {at} changed");
+        }
+        // parts that authenticate, but not in the places they were written
+        let many: Vec<_> = (0..2 * PARTS)
+            .map(|i| summary(&format!("p{i:02}")))
+            .collect();
+        let bytes = encoded(&many, &KEY);
+        let (mut header, body) = postcard::take_from_bytes::<Header>(&bytes).unwrap();
+        assert_eq!(header.parts.len(), PARTS);
+        let (first, second) = (header.parts[0].0 as usize, header.parts[1].0 as usize);
+        let mut swapped = body[first..first + second].to_vec();
+        swapped.extend_from_slice(&body[..first]);
+        swapped.extend_from_slice(&body[first + second..]);
+        header.parts.swap(0, 1);
+        let mut reordered = postcard::to_stdvec(&header).unwrap();
+        reordered.extend_from_slice(&swapped);
+        assert!(read_back(&reordered, &KEY).is_none(), "parts swapped");
+        let mut header = postcard::take_from_bytes::<Header>(&bytes).unwrap().0;
+        header.parts.truncate(1);
+        let mut shortened = postcard::to_stdvec(&header).unwrap();
+        shortened.extend_from_slice(&body[..first]);
+        assert!(read_back(&shortened, &KEY).is_none(), "parts left out");
+    }
+
+    #[test]
+    fn a_cache_whose_parts_do_not_add_up_or_are_zeros_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let read = |parts: &[&[u8]], body: &[u8]| {
+            let count = parts.len();
+            let parts = parts
+                .iter()
+                .enumerate()
+                .map(|(at, part)| (part.len() as u64, *tag(&KEY, at, count, part).as_bytes()))
+                .collect();
+            let mut bytes = postcard::to_stdvec(&Header {
+                version: VERSION,
+                parts,
+            })
+            .unwrap();
+            bytes.extend_from_slice(body);
+            fs::write(&path, bytes).unwrap();
+            CacheFile::read_keyed(&File::open(&path).unwrap(), &KEY).is_some()
+        };
+        let part = postcard::to_stdvec(&[summary("p")]).unwrap();
+        assert!(read(&[&part], &part), "a part as pactlog writes it");
+        assert!(read(&[part.as_slice(); PARTS], &part.repeat(PARTS)));
+        // each part within the limit, but more than the file holds
+        assert!(!read(&[&part, &part], &part));
+        assert!(!read(
+            &[part.as_slice(); PARTS + 1],
+            &part.repeat(PARTS + 1)
+        ));
+        // zeros, with their tag, as a hole in a sparse file reads
+        let zeros = vec![0; part.len()];
+        assert!(!read(&[&zeros], &zeros));
+    }
+
+    #[test]
+    fn summaries_that_do_not_decode_or_are_out_of_order_leave_the_cache_empty() {
+        let entries = |summaries: &[Summary<'_>]| written(summaries).unwrap().cache().entries.len();
+        assert_eq!(entries(&[summary("a"), summary("b")]), 2);
+        assert_eq!(entries(&[summary("b"), summary("a")]), 0, "out of order");
+        let mut torn = summary("a");
+        torn.steps.bytes = Cow::Owned(vec![0; STEP + 1]);
+        assert_eq!(entries(&[torn]), 0, "steps that are not whole");
+        let mut unknown = summary("a");
+        unknown.steps.bytes.to_mut()[4] = Status::ALL.len() as u8;
+        assert_eq!(entries(&[unknown]), 0, "a status byte that names none");
+    }
+
+    proptest::proptest! {
+        /// Any steps, in any order and with any values, read back as they
+        /// were, borrowed from the file's bytes.
+        #[test]
+        fn summaries_read_back_as_written(
+            raw in proptest::collection::vec((proptest::num::i64::ANY, 0_i32..3_000_000, 0_usize..Status::ALL.len(), proptest::bool::ANY, proptest::bool::ANY), 0..60),
+        ) {
+            let steps: Vec<Step> = raw
+                .into_iter()
+                .map(|(recorded, on, status, reported, forced)| Step { on, date: 0, status: Status::ALL[status], reported, forced, recorded })
+                .collect();
+            let summary = Summary {
+                id: Cow::Borrowed("p"),
+                name: Cow::Borrowed("P"),
+                len: 1,
+                head: [7; 32],
+                stamp: None,
+                registered: i64::MIN,
+                steps: Steps::of(steps.iter()),
+                retracted: vec![(0, 5)],
+            };
+            let file = written(std::slice::from_ref(&summary)).unwrap();
+            let read = file.summaries().unwrap();
+            proptest::prop_assert!(matches!(read[0].steps.bytes, Cow::Borrowed(_)));
+            let read_steps: Vec<_> = (0..read[0].steps.len)
+                .map(|i| Step { on: read[0].steps.day(i), date: 0, status: read[0].steps.status(i), reported: read[0].steps.reported(i), forced: read[0].steps.forced(i), recorded: read[0].steps.recorded(i) })
+                .collect();
+            proptest::prop_assert_eq!(read_steps, steps);
+            proptest::prop_assert_eq!(&read, &vec![summary]);
+        }
+    }
+
+    proptest::proptest! {
+        /// The cache answers as a replay does. For random histories
+        /// (statuses backdated and on one day, reported and forced ones,
+        /// notes, retractions, events sharing a recorded time), the summary
+        /// folded from a stream's lines, written to a cache file and read
+        /// back, gives on every date, as of every recorded time (and before
+        /// the pact was registered), what the timeline of the events
+        /// recorded by then gives.
+        #[test]
+        fn the_cache_answers_as_a_replay_does(
+            steps in proptest::collection::vec(
+                (0_u8..3, 0_u16..40, 0_usize..10, proptest::bool::ANY, proptest::num::usize::ANY),
+                // past 64 lines, so that lines are counted across words of bits
+                0..160,
+            ),
+        ) {
+            use chrono::TimeDelta;
+
+            use crate::log::stream::{Stream, fold};
+            use crate::model::event::Event;
+            use crate::replay::{Timeline, as_of};
+
+            let bytes = crate::replay::tests::stream(&steps);
+            let id = PactId::parse("p").unwrap();
+            let events = Stream::<Event>::read(&id, bytes.as_slice()).unwrap().events;
+            let mut summing = Summing::default();
+            fold(&id, bytes.as_slice(), |line| {
+                summing.visit(&line);
+                Ok(())
+            })
+            .unwrap();
+            // the timeline, as verify walks it to hold it to the lifecycle
+            let mut walked = Vec::new();
+            summing.walk(|line, on, status, forced| walked.push((line as u64, on, status, forced)));
+            let timeline: Vec<_> = Timeline::new(&events)
+                .entries()
+                .iter()
+                .map(|e| (e.event.seq, e.on(), e.status(), e.forced()))
+                .collect();
+            proptest::prop_assert_eq!(walked, timeline);
+            // the summary `list` keeps, as it folds it
+            let summary = Summary::fold(&id, bytes.as_slice()).unwrap();
+            let file = written(std::slice::from_ref(&summary)).unwrap();
+            let cached = &file.summaries().unwrap()[0];
+
+            let start = events[0].recorded;
+            let times = events.iter().map(|e| Some(e.recorded));
+            let before = Some(start - TimeDelta::seconds(1));
+            for at in [None, before].into_iter().chain(times) {
+                let recorded = as_of(&events, at);
+                proptest::prop_assert_eq!(cached.registered_by(at), !recorded.is_empty());
+                let timeline = Timeline::new(recorded);
+                let first = NaiveDate::from_ymd_opt(1999, 12, 31).unwrap();
+                let days = (0..42).map(|d| first + TimeDelta::days(d));
+                for day in days.chain([NaiveDate::MIN, NaiveDate::MAX]) {
+                    let replay = timeline.answer_on(day);
+                    let replayed = (
+                        replay.status.map(|e| (e.status(), e.on(), e.reported(), e.forced())),
+                        replay.certain,
+                    );
+                    let (found, certain) = cached.status_on(day, at);
+                    let answered = (found.map(|s| (s.status, s.since, s.reported, s.forced)), certain);
+                    proptest::prop_assert_eq!(answered, replayed, "on {} as of {:?}", day, at);
+                }
+            }
+        }
+    }
+}
