@@ -237,5 +237,9 @@ fn summary(event: &Event) -> String {
         EventBody::Retraction(r) => {
             format!("retracted {}: {}", r.target, one_line(&r.reason))
         }
+        EventBody::Citation(c) => {
+            let official = if c.official { " (official)" } else { "" };
+            format!("cited {}: {}{official}", c.target, one_line(&c.source))
+        }
     }
 }

@@ -187,6 +187,10 @@ pub fn hint(error: &Error) -> Option<String> {
             source,
             "add --force: the event is stored as forced and `verify` lists it",
         )),
+        Error::CitationRefused { pact, .. } => Some(format!(
+            "a citation adds a source to a status or a note not retracted; `pactlog log {pact}` \
+             lists the events with their ids"
+        )),
         Error::NoSuchParty { .. } => Some(
             "`pactlog history PACT` lists a pact's parties; a party is named as its pact \
              names it, in any case"

@@ -188,6 +188,12 @@ fn write_event(
             optional("retracts", Some(&retraction.target.to_string()));
             optional("reason", Some(&retraction.reason));
         }
+        EventBody::Citation(citation) => {
+            optional("cites", Some(&citation.target.to_string()));
+            let official = if citation.official { " [official]" } else { "" };
+            optional("source", Some(&format!("{}{official}", citation.source)));
+            optional("url", citation.url.as_deref());
+        }
     }
     if let Some((_, retraction)) = retracted_by {
         optional("retracted", Some(&retraction.reason));

@@ -21,6 +21,7 @@ use crate::replay::{Mark, Outline};
 
 mod append;
 mod changes;
+mod cite;
 pub mod destination;
 mod errata;
 mod export;
@@ -67,6 +68,7 @@ enum Command {
     Append(append::Args),
     Note(note::Args),
     Retract(retract::Args),
+    Cite(cite::Args),
     Status(status::Args),
     History(history::Args),
     Log(log::Args),
@@ -297,6 +299,7 @@ impl Cli {
             Command::Append(_) => ("the status", LOG_HINT),
             Command::Note(_) => ("the note", LOG_HINT),
             Command::Retract(_) => ("the retraction", LOG_HINT),
+            Command::Cite(_) => ("the citation", LOG_HINT),
             Command::Import(_) => (
                 "the import",
                 "do not import the file again: `pactlog list` shows the pacts",
@@ -322,6 +325,7 @@ impl Cli {
             Command::Append(args) => args.run(ctx),
             Command::Note(args) => args.run(ctx),
             Command::Retract(args) => args.run(ctx),
+            Command::Cite(args) => args.run(ctx),
             Command::Status(args) => args.run(ctx),
             Command::History(args) => args.run(ctx),
             Command::Log(args) => args.run(ctx),

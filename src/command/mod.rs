@@ -15,7 +15,7 @@ use crate::log::store::{AppendOptions, Names, Store};
 use crate::log::stream::Stream;
 use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
-use crate::model::event::{Event, EventBody, Note, Retraction, StatusChange};
+use crate::model::event::{Citation, Event, EventBody, Note, Retraction, StatusChange};
 use crate::model::limits;
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
@@ -30,6 +30,8 @@ pub enum Write {
     Note(Note),
     /// An event recorded in error, withdrawn.
     Retraction(Retraction),
+    /// A source added to an earlier status or note.
+    Citation(Citation),
 }
 
 /// The text fields of a request: where it is reported, a link, a remark.
@@ -69,6 +71,25 @@ impl Write {
         }))
     }
 
+    /// A source added to event `target`: `official` when it confirms it.
+    ///
+    /// # Errors
+    ///
+    /// As [`status_change`].
+    pub fn citation(
+        target: Uuid,
+        source: &str,
+        url: Option<&str>,
+        official: bool,
+    ) -> Result<Write, Error> {
+        Ok(Write::Citation(Citation {
+            target,
+            source: limits::check_text("source", source, limits::SOURCE)?,
+            url: url.map(limits::check_url).transpose()?,
+            official,
+        }))
+    }
+
     /// The write, concerning the named `parties` only (none: the pact as a
     /// whole); a retraction concerns no party.
     ///
@@ -92,7 +113,7 @@ impl Write {
         match &mut self {
             Write::Status(change) => change.parties = checked,
             Write::Note(note) => note.parties = checked,
-            Write::Retraction(_) => {}
+            Write::Retraction(_) | Write::Citation(_) => {}
         }
         Ok(self)
     }
@@ -131,6 +152,10 @@ impl Write {
             Write::Retraction(retraction) => {
                 check_retraction(pact, &stream.events, retraction.target)?;
                 EventBody::Retraction(retraction)
+            }
+            Write::Citation(citation) => {
+                check_citation(pact, &stream.events, citation.target)?;
+                EventBody::Citation(citation)
             }
         })
     }
@@ -244,6 +269,34 @@ fn parties_of(pact: &PactId, stream: &Stream, named: &[String]) -> Result<Vec<St
                 })
         })
         .collect()
+}
+
+/// Checks that event `target` of a stream may be cited: it is a status or
+/// a note of the stream, not retracted.
+///
+/// # Errors
+///
+/// [`Error::CitationRefused`] saying why.
+fn check_citation(pact: &PactId, events: &[Event], target: Uuid) -> Result<(), Error> {
+    let refused = |why: String| Error::CitationRefused {
+        pact: pact.to_string(),
+        why,
+    };
+    let Some(event) = events.iter().find(|e| e.id == target) else {
+        return Err(refused(format!("no event {target}")));
+    };
+    if !matches!(event.body, EventBody::Status(_) | EventBody::Note(_)) {
+        return Err(refused(format!(
+            "event {target}, a {}, which is not a status or a note to cite",
+            event.body.kind()
+        )));
+    }
+    if crate::replay::retractions(events).contains_key(&target) {
+        return Err(refused(format!(
+            "event {target} retracted: it cannot be cited"
+        )));
+    }
+    Ok(())
 }
 
 /// A source, checked against its limit.

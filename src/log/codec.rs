@@ -15,8 +15,8 @@ use uuid::Uuid;
 use crate::model::date::EffectiveDate;
 use crate::model::error::StreamProblem;
 use crate::model::event::{
-    Event, EventBody, FORMAT_VERSION, Fact, Hash, Kind, Note, Retraction, StatusChange, What,
-    lower_hex,
+    Citation, Event, EventBody, FORMAT_VERSION, Fact, Hash, Kind, Note, Retraction, StatusChange,
+    What, lower_hex,
 };
 use crate::model::format::FIRST_VERSION;
 use crate::model::pact::{Pact, PactId};
@@ -261,6 +261,8 @@ pub(crate) struct Record<'a> {
     forced: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     target: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    official: Option<bool>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     reason: Option<Text<'a>>,
     #[serde(default)]
@@ -366,6 +368,7 @@ impl<'a> Record<'a> {
             reported: None,
             forced: None,
             target: None,
+            official: None,
             reason: None,
             prev: event.prev,
             crc: None,
@@ -405,6 +408,12 @@ impl<'a> Record<'a> {
             EventBody::Retraction(x) => {
                 r.target = Some(x.target);
                 r.reason = Some(Text::from(x.reason.as_str()));
+            }
+            EventBody::Citation(c) => {
+                r.target = Some(c.target);
+                r.source = Some(Text::from(c.source.as_str()));
+                r.url = c.url.as_deref().map(Text::from);
+                r.official = Some(c.official);
             }
         }
         r
@@ -483,6 +492,7 @@ impl<'a> Record<'a> {
             self.reported.is_some(),
             self.forced.is_some(),
             self.target.is_some(),
+            self.official.is_some(),
             self.reason.is_some(),
         ]
         .iter()
@@ -520,6 +530,10 @@ impl<'a> Record<'a> {
             Kind::Retraction => (
                 const { fields(&["target", "reason"]) },
                 const { fields(&["target", "reason"]) },
+            ),
+            Kind::Citation => (
+                const { fields(&["target", "source", "url", "official"]) },
+                const { fields(&["target", "source", "official"]) },
             ),
         };
         let first = |mask: u16| FIELDS[mask.trailing_zeros() as usize];
@@ -559,6 +573,12 @@ impl<'a> Record<'a> {
             return Err(format!(
                 "parties on a {} event need format version {FORMAT_VERSION}, and the line says {}",
                 self.kind, self.v
+            ));
+        }
+        if self.kind == Kind::Citation {
+            return Err(format!(
+                "a citation needs format version {FORMAT_VERSION}, and the line says {}",
+                self.v
             ));
         }
         if let Some(status) = self.status.filter(|s| !s.in_first_version()) {
@@ -641,6 +661,10 @@ impl<'a> Record<'a> {
             Kind::Retraction => What::Retraction {
                 target: required(self.target, "target")?,
             },
+            Kind::Citation => What::Citation {
+                target: required(self.target, "target")?,
+                official: required(self.official, "official")?,
+            },
         };
         Ok(Fact {
             seq: self.seq,
@@ -678,6 +702,12 @@ impl<'a> Record<'a> {
                 target: required(self.target, "target")?,
                 reason: required(self.reason, "reason")?.into_owned(),
             }),
+            Kind::Citation => EventBody::Citation(Citation {
+                target: required(self.target, "target")?,
+                source: required(self.source, "source")?.into_owned(),
+                url: self.url.map(Text::into_owned),
+                official: required(self.official, "official")?,
+            }),
         };
         Ok(Event {
             pact,
@@ -698,13 +728,14 @@ fn version(body: &EventBody) -> u64 {
             !s.on.is_exact() || !s.status.in_first_version() || !s.parties.is_empty()
         }
         EventBody::Note(n) => !n.on.is_exact() || !n.parties.is_empty(),
+        EventBody::Citation(_) => true,
         EventBody::Registered(_) | EventBody::Retraction(_) => false,
     };
     if newer { FORMAT_VERSION } else { FIRST_VERSION }
 }
 
 /// The kind-specific fields, in the order they are written.
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 16] = [
     "name",
     "aliases",
     "parties",
@@ -719,6 +750,7 @@ const FIELDS: [&str; 15] = [
     "reported",
     "forced",
     "target",
+    "official",
     "reason",
 ];
 

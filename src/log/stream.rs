@@ -388,7 +388,13 @@ struct Ids {
 }
 
 /// The kinds, in the order their marks number them.
-const KINDS: [Kind; 4] = [Kind::Registered, Kind::Status, Kind::Note, Kind::Retraction];
+const KINDS: [Kind; 5] = [
+    Kind::Registered,
+    Kind::Status,
+    Kind::Note,
+    Kind::Retraction,
+    Kind::Citation,
+];
 
 /// The bit of a line's mark that says it was retracted.
 const RETRACTED: u8 = 0x80;
@@ -421,6 +427,21 @@ impl Ids {
                 Kind::Retraction => return bad("it retracts a retraction"),
                 _ if *mark & RETRACTED != 0 => return bad("its target is already retracted"),
                 _ => *mark |= RETRACTED,
+            }
+            target = Some(line as usize);
+        }
+        if let What::Citation { target: id, .. } = fact.what {
+            let bad = |why| Err(StreamProblem::BadCitation(why));
+            let Some(line) = self.line_of(&id) else {
+                return bad("its target is not an earlier event of the stream");
+            };
+            let mark = self.marks[line as usize - 1];
+            match KINDS[usize::from(mark & !RETRACTED)] {
+                Kind::Status | Kind::Note if mark & RETRACTED != 0 => {
+                    return bad("its target is retracted");
+                }
+                Kind::Status | Kind::Note => {}
+                _ => return bad("its target is not a status or a note"),
             }
             target = Some(line as usize);
         }

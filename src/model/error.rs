@@ -274,6 +274,14 @@ pub enum Error {
         /// What its timeline refuses.
         source: Box<LifecycleError>,
     },
+    /// A citation of an event it may not cite.
+    #[error("'{pact}' has {why}")]
+    CitationRefused {
+        /// The pact.
+        pact: String,
+        /// What the event asked to be cited is: "no event ...", ...
+        why: String,
+    },
     /// A party that no pact of the store names.
     #[error("no pact has '{party}' as a party")]
     NoSuchParty {
@@ -497,6 +505,9 @@ pub enum StreamProblem {
     MergeConflict,
     /// A retraction that does not withdraw an earlier, retractable event.
     BadRetraction(&'static str),
+    /// A citation whose target is not an earlier status or note of the
+    /// stream.
+    BadCitation(&'static str),
     /// A status follows one the lifecycle does not allow it after, and
     /// neither was recorded with `--force`.
     BreaksLifecycle {
@@ -546,6 +557,7 @@ impl fmt::Display for StreamProblem {
             }
             StreamProblem::DuplicateId => write!(f, "event id already used earlier in the stream"),
             StreamProblem::BadRetraction(why) => write!(f, "invalid retraction: {why}"),
+            StreamProblem::BadCitation(why) => write!(f, "invalid citation: {why}"),
             StreamProblem::ChecksumMismatch => write!(
                 f,
                 "checksum mismatch: the line was changed after it was written"

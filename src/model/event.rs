@@ -44,6 +44,9 @@ pub enum EventBody {
     Note(Note),
     /// An earlier event of the stream is withdrawn as recorded in error.
     Retraction(Retraction),
+    /// A source is added to an earlier status or note, perhaps confirming
+    /// it officially.
+    Citation(Citation),
 }
 
 /// The payload of a `status` event.
@@ -92,6 +95,20 @@ pub struct Retraction {
     pub reason: String,
 }
 
+/// The payload of a `citation` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Citation {
+    /// The id of the status or note event it adds a source to.
+    pub target: Uuid,
+    /// Where it is reported: outlet and exact title.
+    pub source: String,
+    /// A link to the source.
+    pub url: Option<String>,
+    /// An official source: it confirms the event, which is then no longer
+    /// known only from reports.
+    pub official: bool,
+}
+
 /// What replay and the checks of a stream need of an event: everything but
 /// its text. Reading a whole store builds these rather than [`Event`]s, so
 /// that no text is copied that no answer shows.
@@ -138,6 +155,13 @@ pub enum What {
         /// The id of the event withdrawn.
         target: Uuid,
     },
+    /// A source added to the event `target`.
+    Citation {
+        /// The id of the event cited.
+        target: Uuid,
+        /// Whether the source is official, confirming the event.
+        official: bool,
+    },
 }
 
 impl What {
@@ -145,7 +169,7 @@ impl What {
     pub fn on(&self) -> Option<EffectiveDate> {
         match self {
             What::Status { on, .. } | What::Note { on } => Some(*on),
-            What::Registered | What::Retraction { .. } => None,
+            What::Registered | What::Retraction { .. } | What::Citation { .. } => None,
         }
     }
 
@@ -156,6 +180,7 @@ impl What {
             What::Status { .. } => Kind::Status,
             What::Note { .. } => Kind::Note,
             What::Retraction { .. } => Kind::Retraction,
+            What::Citation { .. } => Kind::Citation,
         }
     }
 }
@@ -174,6 +199,10 @@ impl Event {
             },
             EventBody::Note(n) => What::Note { on: n.on },
             EventBody::Retraction(r) => What::Retraction { target: r.target },
+            EventBody::Citation(c) => What::Citation {
+                target: c.target,
+                official: c.official,
+            },
         };
         Fact {
             seq: self.seq,
@@ -193,6 +222,7 @@ impl EventBody {
             EventBody::Status(_) => Kind::Status,
             EventBody::Note(_) => Kind::Note,
             EventBody::Retraction(_) => Kind::Retraction,
+            EventBody::Citation(_) => Kind::Citation,
         }
     }
 }
@@ -209,6 +239,8 @@ pub enum Kind {
     Note,
     /// The withdrawal of an earlier event.
     Retraction,
+    /// A source added to an earlier event.
+    Citation,
 }
 
 impl fmt::Display for Kind {
@@ -218,6 +250,7 @@ impl fmt::Display for Kind {
             Kind::Status => "status",
             Kind::Note => "note",
             Kind::Retraction => "retraction",
+            Kind::Citation => "citation",
         })
     }
 }

@@ -207,7 +207,7 @@ impl<'e, E: Replayable> Timeline<Entry<'e, E>> {
                 reported,
             }),
             What::Retraction { target } => self.retain(|e| e.id != target),
-            What::Registered | What::Note { .. } | What::Status { .. } => {}
+            What::Registered | What::Note { .. } | What::Status { .. } | What::Citation { .. } => {}
         }
         self
     }
@@ -265,7 +265,7 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
     match &event.body {
         EventBody::Registered(_) => return Err(refused(NotRetractable::Registration)),
         EventBody::Retraction(_) => return Err(refused(NotRetractable::Retraction)),
-        EventBody::Status(_) | EventBody::Note(_) => {}
+        EventBody::Status(_) | EventBody::Note(_) | EventBody::Citation(_) => {}
     }
     if let Some((by, retraction)) = retractions(events).get(&target) {
         return Err(refused(NotRetractable::AlreadyRetracted {
@@ -529,7 +529,7 @@ impl Outline {
                     }
                 }
             }
-            What::Registered => {}
+            What::Registered | What::Citation { .. } => {}
         }
     }
 

@@ -210,9 +210,9 @@ fn every_command_the_man_page_lists_has_a_page() {
 fn man_of_an_unknown_command_is_a_usage_error_listing_the_commands() {
     let run = pactlog(&["man", "apend"]).run();
     assert!(run.stdout.is_empty());
-    assert_snapshot!(run.fails(2), @r"
+    assert_snapshot!(run.fails(2), @"
     error: invalid value 'apend' for '[COMMAND]'
-      [possible values: register, append, note, retract, status, history, log, list, changes, errata, verify, repair, import, export, timeline, completions, man]
+      [possible values: register, append, note, retract, cite, status, history, log, list, changes, errata, verify, repair, import, export, timeline, completions, man]
 
       tip: a similar value exists: 'append'
 

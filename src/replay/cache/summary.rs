@@ -103,7 +103,7 @@ impl Summing {
                     self.retracted.push((line(target), recorded));
                 }
             }
-            What::Registered | What::Note { .. } | What::Status { .. } => {}
+            What::Registered | What::Note { .. } | What::Status { .. } | What::Citation { .. } => {}
         }
     }
 

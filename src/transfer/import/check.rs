@@ -585,7 +585,7 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
                     statuses[at].3 = true;
                 }
             }
-            What::Registered | What::Note { .. } | What::Status { .. } => {}
+            What::Registered | What::Note { .. } | What::Status { .. } | What::Citation { .. } => {}
         }
         if by_event {
             offsets.push(line.offset);

@@ -445,7 +445,7 @@ impl AsRecorded {
             }
             What::Retraction { .. } => self.withdraw(target),
             What::Registered => self.members = parties,
-            What::Note { .. } => {}
+            What::Note { .. } | What::Citation { .. } => {}
         }
     }
 
@@ -558,6 +558,12 @@ impl AsRecorded {
                 }
                 self.withdraw(target);
                 Ok(())
+            }
+            // the stream's checks found the target, an earlier status or
+            // note not retracted
+            EventBody::Citation(citation) => {
+                text("source", &citation.source, limits::SOURCE)?;
+                sourced(None, citation.url.as_deref())
             }
         }
     }
