@@ -101,7 +101,7 @@ impl Read {
             source: change.source,
             url: change.url,
             note: change.note,
-            reported: change.reported,
+            reported: mark.reported(),
             forced: change.forced,
             scheduled: change.on.is_after(self.today),
         })

@@ -131,7 +131,7 @@ impl Args {
             source: change.and_then(|c| c.source.as_deref()),
             url: change.and_then(|c| c.url.as_deref()),
             note: change.and_then(|c| c.note.as_deref()),
-            reported: change.map(|c| c.reported),
+            reported: found.reported,
             forced: change.map(|c| c.forced),
             scheduled: change.is_some_and(|c| c.on.is_after(ctx.today)),
             next: found.next.map(|(status, on)| Next {
@@ -166,6 +166,8 @@ struct Found {
     /// When uncertain: the status and date that leave it open.
     open: Option<(Option<Status>, EffectiveDate)>,
     next: Option<(Status, EffectiveDate)>,
+    /// Whether the deciding status is known only from reports, unconfirmed.
+    reported: Option<bool>,
 }
 
 /// The answer of `timeline` on `on`, the deciding event read by `read`.
@@ -192,6 +194,7 @@ fn found<S: Step>(
         possible,
         open,
         next: timeline.next_after(on).map(|s| (s.status(), s.on())),
+        reported: answer.status.map(Step::reported),
     })
 }
 
@@ -302,7 +305,7 @@ fn write_text(
     if answer.scheduled {
         flags.push("scheduled");
     }
-    if current.reported {
+    if answer.reported == Some(true) {
         flags.push("reported");
     }
     if current.forced {

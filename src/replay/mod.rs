@@ -36,7 +36,7 @@ pub use timeline::{
     retraction_breaks,
 };
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -133,6 +133,9 @@ impl<E> Step for Entry<'_, E> {
     fn forced(&self) -> bool {
         self.forced
     }
+    fn reported(&self) -> bool {
+        self.reported
+    }
 }
 
 impl<'e> Timeline<Entry<'e, Event>> {
@@ -141,9 +144,11 @@ impl<'e> Timeline<Entry<'e, Event>> {
     /// pact names it), in one order. A party with no statuses of its own
     /// has the pact's.
     pub fn of_party(events: impl IntoIterator<Item = &'e Event>, party: &str) -> Self {
-        events
+        let mut confirming = Confirming::default();
+        let timeline = events
             .into_iter()
             .fold(Timeline::default(), |mut timeline, event| {
+                confirming.visit(&event.fact());
                 match &event.body {
                     EventBody::Status(change) if change.parties.iter().any(|p| p == party) => {
                         timeline.place(Entry::of(event, change));
@@ -151,7 +156,48 @@ impl<'e> Timeline<Entry<'e, Event>> {
                     }
                     _ => timeline.apply(event),
                 }
-            })
+            });
+        confirming.confirm(timeline)
+    }
+}
+
+/// The official citations of a stream, gathered as it is folded, to
+/// confirm the statuses they cite: few, in most streams none.
+#[derive(Default)]
+struct Confirming {
+    /// Each official citation's id and its target's.
+    citations: Vec<(Uuid, Uuid)>,
+    /// The events retractions withdrew, citations among them.
+    withdrawn: HashSet<Uuid>,
+}
+
+impl Confirming {
+    fn visit(&mut self, fact: &Fact) {
+        match fact.what {
+            What::Citation {
+                target,
+                official: true,
+            } => self.citations.push((fact.id, target)),
+            What::Retraction { target } if !self.citations.is_empty() => {
+                self.withdrawn.insert(target);
+            }
+            _ => {}
+        }
+    }
+
+    /// `timeline` with every status an official citation confirms (one no
+    /// retraction withdrew) no longer known only from reports.
+    fn confirm<'e, E>(&self, mut timeline: Timeline<Entry<'e, E>>) -> Timeline<Entry<'e, E>> {
+        let confirmed: HashSet<Uuid> = self
+            .citations
+            .iter()
+            .filter(|(id, _)| !self.withdrawn.contains(id))
+            .map(|(_, target)| *target)
+            .collect();
+        if !confirmed.is_empty() {
+            timeline.each_mut(|e| e.reported &= !confirmed.contains(&e.id));
+        }
+        timeline
     }
 }
 
@@ -180,9 +226,14 @@ impl<'e, E: Replayable> Timeline<Entry<'e, E>> {
     /// assert!(timeline.entries().is_empty());
     /// ```
     pub fn new(events: impl IntoIterator<Item = &'e E>) -> Self {
-        events
+        let mut confirming = Confirming::default();
+        let timeline = events
             .into_iter()
-            .fold(Timeline::default(), Timeline::apply)
+            .fold(Timeline::default(), |timeline, event| {
+                confirming.visit(&event.fact());
+                timeline.apply(event)
+            });
+        confirming.confirm(timeline)
     }
 
     /// Applies one event: a status event of the pact as a whole takes its
@@ -328,6 +379,9 @@ const FORCED: u8 = 1;
 const REPORTED: u8 = 2;
 const NOTED: u8 = 4;
 const WITHDRAWN: u8 = 8;
+/// An official citation confirms it: it is no longer known only from
+/// reports.
+const CONFIRMED: u8 = 16;
 
 /// The flags of a status's [`Mark`]: made by the fold and held against the
 /// event read again, so one function makes both.
@@ -362,9 +416,10 @@ impl Mark {
         self.flags & FORCED != 0
     }
 
-    /// Whether it is known only from reports (`--reported`).
+    /// Whether it is known only from reports (`--reported`), and no
+    /// official citation confirmed it.
     pub fn reported(&self) -> bool {
-        self.flags & REPORTED != 0
+        self.flags & (REPORTED | CONFIRMED) == REPORTED
     }
 
     /// Whether the status event has a note, a remark on it.
@@ -399,7 +454,8 @@ impl Mark {
             _ => return false,
         };
         let on = event.fact().what.on();
-        event.seq == u64::from(self.line) && on == Some(self.on) && flags == self.flags & !WITHDRAWN
+        let flags_read = self.flags & !(WITHDRAWN | CONFIRMED);
+        event.seq == u64::from(self.line) && on == Some(self.on) && flags == flags_read
     }
 }
 
@@ -425,6 +481,9 @@ pub struct Outline {
     /// Whether a status of named parties was recorded: their timelines
     /// then differ from the pact's.
     of_parties: bool,
+    /// Each official citation's line, the line it cites, and whether a
+    /// retraction withdrew it.
+    citations: Vec<(usize, usize, bool)>,
     /// The party whose timeline it is; none for the pact's.
     party: Option<String>,
 }
@@ -528,6 +587,15 @@ impl Outline {
                         mark.flags |= WITHDRAWN;
                     }
                 }
+                let at = self.citations.partition_point(|c| c.0 < target);
+                if let Some(citation) = self.citations.get_mut(at).filter(|c| c.0 == target) {
+                    citation.2 = true;
+                }
+            }
+            What::Citation { official: true, .. } => {
+                if let Some(target) = line.target {
+                    self.citations.push((line.number, target, false));
+                }
             }
             What::Registered | What::Citation { .. } => {}
         }
@@ -537,6 +605,13 @@ impl Outline {
     /// what to call once every line is in.
     pub(crate) fn finish(mut self) -> Outline {
         let withdrawn = |m: &Mark| m.flags & WITHDRAWN != 0;
+        // the statuses official citations confirm, still in line order
+        for &(_, target, _) in self.citations.iter().filter(|c| !c.2) {
+            let at = self.statuses.partition_point(|m| m.line() < target);
+            if let Some(mark) = self.statuses.get_mut(at).filter(|m| m.line() == target) {
+                mark.flags |= CONFIRMED;
+            }
+        }
         let mut statuses = std::mem::take(&mut self.statuses);
         statuses.retain(|m| !withdrawn(m));
         self.timeline = Timeline::of(statuses);
@@ -589,6 +664,9 @@ impl Step for Mark {
     fn forced(&self) -> bool {
         self.flags & FORCED != 0
     }
+    fn reported(&self) -> bool {
+        Mark::reported(self)
+    }
 }
 
 #[cfg(test)]
@@ -625,8 +703,10 @@ mod tests {
 
     /// A stream's bytes from `steps` (a status or note on a day that is 5,
     /// or 6, more than a multiple of 11 is party A's): (kind, date, status, flag, target),
-    /// where kind 0 is a status, 1 a note and 2 a retraction of the
-    /// `target`-th status or note not retracted yet (none: skipped).
+    /// where kind 0 is a status, 1 a note, 2 a retraction of the
+    /// `target`-th status, note or citation not retracted yet, and 3 a
+    /// citation, official unless `flag`, of the `target`-th status or note
+    /// not retracted yet (none: skipped).
     pub(crate) fn stream(steps: &[(u8, u16, usize, bool, usize)]) -> Vec<u8> {
         let pact = PactId::parse("p").unwrap();
         let start = DateTime::UNIX_EPOCH;
@@ -647,6 +727,8 @@ mod tests {
             false => Vec::new(),
         };
         let mut open: Vec<Uuid> = Vec::new();
+        // the citations among the open events, which are not cited
+        let mut cites: Vec<Uuid> = Vec::new();
         for (i, &(kind, day, status, flag, target)) in steps.iter().enumerate() {
             let on = date_of(day);
             let body = match kind {
@@ -667,6 +749,24 @@ mod tests {
                     url: None,
                     parties: of_a(day, 6),
                 }),
+                // an official citation (unofficial when `flag`) of an open
+                // status or note
+                3 => {
+                    let citable: Vec<Uuid> = open
+                        .iter()
+                        .filter(|id| !cites.contains(id))
+                        .copied()
+                        .collect();
+                    if citable.is_empty() {
+                        continue;
+                    }
+                    EventBody::Citation(crate::model::event::Citation {
+                        target: citable[target % citable.len()],
+                        source: "a gazette".into(),
+                        url: None,
+                        official: !flag,
+                    })
+                }
                 _ if open.is_empty() => continue,
                 _ => EventBody::Retraction(Retraction {
                     target: open.remove(target % open.len()),
@@ -682,6 +782,9 @@ mod tests {
                 body,
                 prev: None,
             };
+            if matches!(event.body, EventBody::Citation(_)) {
+                cites.push(event.id);
+            }
             if !matches!(event.body, EventBody::Retraction(_)) {
                 open.push(event.id);
             }
@@ -705,7 +808,7 @@ mod tests {
         #[test]
         fn an_outline_answers_as_the_timeline_does(
             steps in proptest::collection::vec(
-                (0_u8..3, 0_u16..40, 0_usize..10, any::<bool>(), any::<usize>()),
+                (0_u8..4, 0_u16..40, 0_usize..10, any::<bool>(), any::<usize>()),
                 0..40,
             ),
         ) {

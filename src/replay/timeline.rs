@@ -25,6 +25,11 @@ pub trait Step {
     fn status(&self) -> Status;
     /// Whether it was recorded with `--force`.
     fn forced(&self) -> bool;
+    /// Whether it is known only from reports, unconfirmed (none: not
+    /// kept).
+    fn reported(&self) -> bool {
+        false
+    }
 }
 
 /// The place of a step in the timeline: by its earliest day, then seq.
@@ -143,6 +148,12 @@ impl<S: Step> Timeline<S> {
         check_between(pact, before, next, step.status(), step.on(), step.forced())?;
         self.steps.insert(at, step);
         Ok(())
+    }
+
+    /// Changes each status `f` is given, leaving its place: what a
+    /// confirmation does to whether it is known only from reports.
+    pub(crate) fn each_mut(&mut self, f: impl FnMut(&mut S)) {
+        self.steps.iter_mut().for_each(f);
     }
 
     /// Takes out the statuses `keep` refuses: what a retraction does.
@@ -322,6 +333,9 @@ impl<S: Step> Step for &S {
     }
     fn forced(&self) -> bool {
         (*self).forced()
+    }
+    fn reported(&self) -> bool {
+        (*self).reported()
     }
 }
 

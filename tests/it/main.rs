@@ -5,6 +5,7 @@ mod architecture;
 mod bad_input;
 mod cache;
 mod cache_binding;
+mod citations;
 mod commands;
 mod corruption;
 mod csv_cells;

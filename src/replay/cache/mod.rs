@@ -88,7 +88,7 @@ use stamp::Dir;
 pub const FILE: &str = crate::model::format::CACHE;
 /// Bumped whenever [`Summary`] or the file's layout changes shape: an
 /// older cache is rebuilt.
-const VERSION: u32 = 13;
+const VERSION: u32 = 14;
 
 /// The status a summary finds in force on a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -614,6 +614,7 @@ mod tests {
             registered: 0,
             steps: Steps::of([step].iter()),
             retracted: vec![],
+            confirmed: vec![],
         }
     }
 
@@ -743,6 +744,7 @@ mod tests {
                 registered: i64::MIN,
                 steps: Steps::of(steps.iter()),
                 retracted: vec![(0, 5)],
+                confirmed: vec![(0, 3, 9)],
             };
             let file = written(std::slice::from_ref(&summary)).unwrap();
             let read = file.summaries().unwrap();
@@ -766,7 +768,7 @@ mod tests {
         #[test]
         fn the_cache_answers_as_a_replay_does(
             steps in proptest::collection::vec(
-                (0_u8..3, 0_u16..40, 0_usize..10, proptest::bool::ANY, proptest::num::usize::ANY),
+                (0_u8..4, 0_u16..40, 0_usize..10, proptest::bool::ANY, proptest::num::usize::ANY),
                 // past 64 lines, so that lines are counted across words of bits
                 0..160,
             ),

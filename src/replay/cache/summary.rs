@@ -43,6 +43,10 @@ pub struct Summary<'a> {
     /// withdrew, with the time of the retraction (microseconds since 1970,
     /// UTC).
     pub(super) retracted: Vec<(u32, i64)>,
+    /// The places in `steps` of the status events an official citation
+    /// confirms, from when (the citation's time) until when (the time a
+    /// retraction withdrew the citation; `i64::MAX` while none has).
+    pub(super) confirmed: Vec<(u32, i64, i64)>,
 }
 
 /// A [`Summary`] made as its stream is read, a line at a time, in the
@@ -63,6 +67,9 @@ pub(crate) struct Summing {
     status_lines: Vec<u64>,
     /// The line each retraction withdraws, and when it was recorded.
     retracted: Vec<(u32, i64)>,
+    /// Each official citation's line, the line it cites, when it was
+    /// recorded, and when a retraction withdrew it (`i64::MAX`: none).
+    citations: Vec<(u32, u32, i64, i64)>,
     /// When the first event was recorded.
     registered: Option<i64>,
 }
@@ -101,6 +108,16 @@ impl Summing {
             What::Retraction { .. } => {
                 if let Some(target) = target {
                     self.retracted.push((line(target), recorded));
+                    let at = self.citations.partition_point(|c| c.0 < line(target));
+                    if let Some(c) = self.citations.get_mut(at).filter(|c| c.0 == line(target)) {
+                        c.3 = recorded;
+                    }
+                }
+            }
+            What::Citation { official: true, .. } => {
+                if let Some(target) = target {
+                    let cited = (line(number), line(target), recorded, i64::MAX);
+                    self.citations.push(cited);
                 }
             }
             What::Registered | What::Note { .. } | What::Status { .. } | What::Citation { .. } => {}
@@ -121,7 +138,19 @@ impl Summing {
     /// The places among the steps of the status events withdrawn, in
     /// order, with when each was withdrawn.
     fn withdrawn(&self) -> Vec<(usize, i64)> {
-        let mut targets = self.retracted.clone();
+        self.places(self.retracted.clone())
+    }
+
+    /// The places among the steps of the status events confirmed, in
+    /// order, each with when it was confirmed and until when.
+    fn confirmations(&self) -> Vec<(usize, (i64, i64))> {
+        let targets = self.citations.iter().map(|c| (c.1, (c.2, c.3))).collect();
+        self.places(targets)
+    }
+
+    /// The places among the steps of the lines `targets` name, in order,
+    /// with what each carries; lines of no status are left out.
+    fn places<T: Ord + Copy>(&self, mut targets: Vec<(u32, T)>) -> Vec<(usize, T)> {
         targets.sort_unstable();
         // a status's place is the count of status lines before its own:
         // counted once along the lines, in the targets' order
@@ -210,22 +239,33 @@ impl Summing {
     ) -> Summary<'static> {
         let steps = self.statuses.len();
         let withdrawn = self.withdrawn();
-        let retracted = match self.order() {
-            None => withdrawn
-                .into_iter()
-                .map(|(at, time)| (at as u32, time))
-                .collect(),
-            Some(order) => {
-                let retracted: Vec<(u32, i64)> = order
+        let confirmations = self.confirmations();
+        // from places in line order to places in timeline order
+        fn placed<T: Copy>(order: Option<&[u32]>, found: &[(usize, T)]) -> Vec<(u32, T)> {
+            match order {
+                None => found.iter().map(|&(at, t)| (at as u32, t)).collect(),
+                Some(order) => order
                     .iter()
                     .enumerate()
-                    .filter_map(|(at, &i)| {
-                        let found = withdrawn
-                            .binary_search_by_key(&(i as usize), |w| w.0)
-                            .ok()?;
-                        Some((at as u32, withdrawn[found].1))
+                    .flat_map(|(at, &i)| {
+                        let from = found.partition_point(|f| f.0 < i as usize);
+                        found[from..]
+                            .iter()
+                            .take_while(move |f| f.0 == i as usize)
+                            .map(move |&(_, t)| (at as u32, t))
                     })
-                    .collect();
+                    .collect(),
+            }
+        }
+        let order = self.order();
+        let confirmed: Vec<(u32, i64, i64)> = placed(order.as_deref(), &confirmations)
+            .into_iter()
+            .map(|(at, (from, until))| (at, from, until))
+            .collect();
+        let retracted = match order {
+            None => placed(None, &withdrawn),
+            Some(order) => {
+                let retracted = placed(Some(&order), &withdrawn);
                 let permute = |column: &[u8], width: usize| -> Vec<u8> {
                     order
                         .iter()
@@ -258,6 +298,7 @@ impl Summing {
                 len: steps,
             },
             retracted,
+            confirmed,
         }
     }
 }
@@ -324,10 +365,16 @@ impl Summary<'_> {
             let Some(i) = found else { break };
             deciding = i;
         }
+        let confirmed = |i: usize| {
+            self.confirmed.iter().any(|&(target, from, until)| {
+                // (`until` is `i64::MAX` while no retraction withdrew it)
+                target as usize == i && from <= at && (until == i64::MAX || at < until)
+            })
+        };
         let found = found.map(|i| InForce {
             status: steps.status(i),
             since: steps.date(i),
-            reported: steps.reported(i),
+            reported: steps.reported(i) && !confirmed(i),
             forced: steps.forced(i),
         });
         let certain = certain && found.is_some_and(|f| f.since.qualifier().is_none());
@@ -346,5 +393,6 @@ impl Summary<'_> {
             && self.registered == other.registered
             && self.steps == other.steps
             && self.retracted == other.retracted
+            && self.confirmed == other.confirmed
     }
 }
