@@ -19,7 +19,7 @@ use crate::model::event::{EventBody, Hash};
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 use crate::model::time::AsOf;
-use crate::replay::{Interval, Mark, Outline};
+use crate::replay::{Interval, Mark, Outline, Source};
 
 /// Show the status intervals of a pact, oldest first, with its notes.
 #[derive(Debug, clap::Args)]
@@ -61,6 +61,15 @@ struct IntervalOut {
     reported: bool,
     forced: bool,
     scheduled: bool,
+}
+
+/// An interval or a note as `--json` gives it: with every source of its
+/// event, its own and its citations'.
+#[derive(Debug, Serialize)]
+struct WithSources<T> {
+    #[serde(flatten)]
+    item: T,
+    sources: Vec<Source>,
 }
 
 #[derive(Debug, Serialize)]
@@ -105,6 +114,38 @@ impl Read {
             forced: change.forced,
             scheduled: change.on.is_after(self.today),
         })
+    }
+
+    /// Every source of the event of `mark`, read again: its own (`event`'s)
+    /// and those its citations add.
+    fn sources(&self, mark: &Mark, own: Option<Source>) -> Result<Vec<Source>, Error> {
+        let mut lines = self.lines.borrow_mut();
+        let cited = self.outline.cited(mark.line()).map(|c| c.read(&mut lines));
+        own.into_iter().map(Ok).chain(cited).collect()
+    }
+
+    /// Interval `i` with its sources.
+    fn interval_sourced(&self, i: usize) -> Result<WithSources<IntervalOut>, Error> {
+        let item = self.interval(i)?;
+        let own = (item.source.is_some() || item.url.is_some()).then(|| Source {
+            source: item.source.clone(),
+            url: item.url.clone(),
+            official: !self.outline.timeline().entries()[i].recorded_as_reported(),
+        });
+        let sources = self.sources(&self.outline.timeline().entries()[i], own)?;
+        Ok(WithSources { item, sources })
+    }
+
+    /// Note `i` with its sources.
+    fn note_sourced(&self, i: usize) -> Result<WithSources<NoteOut>, Error> {
+        let item = self.note(i)?;
+        let own = (item.source.is_some() || item.url.is_some()).then(|| Source {
+            source: item.source.clone(),
+            url: item.url.clone(),
+            official: true,
+        });
+        let sources = self.sources(&self.outline.notes()[i], own)?;
+        Ok(WithSources { item, sources })
     }
 
     /// Note `i`, its event read again.
@@ -167,8 +208,8 @@ impl Args {
                 name: &stream.pact.name,
                 party: party.as_deref(),
                 as_of: when.as_ref().map(AsOf::instant),
-                intervals: Items::new(intervals, |i| read.interval(i), &failed),
-                notes: Items::new(notes, |i| read.note(i), &failed),
+                intervals: Items::new(intervals, |i| read.interval_sourced(i), &failed),
+                notes: Items::new(notes, |i| read.note_sourced(i), &failed),
                 head: stream.head,
             };
             let written = ctx.json(&history);

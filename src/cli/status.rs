@@ -14,7 +14,7 @@ use crate::model::event::{Event, Hash};
 use crate::model::pact::PactId;
 use crate::model::status::Status;
 use crate::model::time::{AsOf, parse_date};
-use crate::replay::{OnDay, Outline, Step, Timeline};
+use crate::replay::{self, OnDay, Outline, Source, Step, Timeline};
 
 /// Show a pact's status on a date (default: today).
 #[derive(Debug, clap::Args)]
@@ -54,6 +54,8 @@ struct Answer<'a> {
     /// oldest first: the one status when the answer is certain.
     possible: Vec<Option<Status>>,
     event: Option<Uuid>,
+    /// Every source of the deciding event: its own, then its citations.
+    sources: Vec<Source>,
     source: Option<&'a str>,
     url: Option<&'a str>,
     note: Option<&'a str>,
@@ -103,6 +105,18 @@ impl Args {
             }
             _ => found(outline.timeline(), on, |m| event_of(&mut lines, m))?,
         };
+        // every source of the deciding event: its own, then its citations
+        let sources = match (&found.event, events) {
+            (None, _) => Vec::new(),
+            (Some(event), Some(events)) => replay::sources(events, event),
+            (Some(event), None) => {
+                let cited = outline.cited(event.seq as usize);
+                let cited: Vec<Source> = cited
+                    .map(|c| c.read(&mut lines))
+                    .collect::<Result<_, _>>()?;
+                replay::own_source(event).into_iter().chain(cited).collect()
+            }
+        };
         let parties = stream
             .pact
             .parties
@@ -128,6 +142,7 @@ impl Args {
             certain: found.certain,
             possible: found.possible,
             event: found.event.as_ref().map(|e| e.id),
+            sources,
             source: change.and_then(|c| c.source.as_deref()),
             url: change.and_then(|c| c.url.as_deref()),
             note: change.and_then(|c| c.note.as_deref()),
@@ -327,6 +342,13 @@ fn write_text(
     let source = source_text(answer.source, answer.url);
     if !source.is_empty() {
         writeln!(out, "  source  {source}")?;
+    }
+    // the sources citations added, after the event's own
+    let own = usize::from(answer.source.is_some() || answer.url.is_some());
+    for cited in answer.sources.iter().skip(own) {
+        let official = if cited.official { " [official]" } else { "" };
+        let source = source_text(cited.source.as_deref(), cited.url.as_deref());
+        writeln!(out, "  cited   {source}{official}")?;
     }
     if let Some(note) = answer.note {
         writeln!(out, "  note    {}", one_line(note))?;

@@ -422,6 +422,13 @@ impl Mark {
         self.flags & (REPORTED | CONFIRMED) == REPORTED
     }
 
+    /// Whether the status event was recorded as known only from reports
+    /// (`--reported`), whatever confirmed it since: whether its own source
+    /// is a report.
+    pub fn recorded_as_reported(&self) -> bool {
+        self.flags & REPORTED != 0
+    }
+
     /// Whether the status event has a note, a remark on it.
     pub fn noted(&self) -> bool {
         self.flags & NOTED != 0
@@ -459,6 +466,91 @@ impl Mark {
     }
 }
 
+/// A citation as an outline keeps it: where its line is, and what it
+/// cites, to read its source again for the event an answer shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cited {
+    line: u32,
+    target: u32,
+    offset: u64,
+    official: bool,
+    withdrawn: bool,
+}
+
+impl Cited {
+    /// The line of the citation.
+    pub fn line(&self) -> usize {
+        self.line as usize
+    }
+
+    /// The line of the event it cites.
+    pub fn target(&self) -> usize {
+        self.target as usize
+    }
+
+    /// Reads the source it adds again from `lines`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Mark::read`].
+    pub fn read(&self, lines: &mut Lines) -> Result<Source, Error> {
+        let event = lines.event(self.line(), self.offset)?;
+        match event.body {
+            EventBody::Citation(c) if event.seq == u64::from(self.line) => Ok(Source {
+                source: Some(c.source),
+                url: c.url,
+                official: c.official,
+            }),
+            _ => Err(lines.changed(self.line())),
+        }
+    }
+}
+
+/// One source of an event: its own, or one a citation added.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Source {
+    /// The outlet and title.
+    pub source: Option<String>,
+    /// A link to it.
+    pub url: Option<String>,
+    /// Whether it is official: a citation marked so, or the event's own
+    /// source when the event was not recorded as known only from reports.
+    pub official: bool,
+}
+
+/// Every source of `event` among `events`: its own (when it has one), then
+/// each citation of it no retraction withdrew, in the order recorded.
+pub fn sources(events: &[Event], event: &Event) -> Vec<Source> {
+    let withdrawn: HashSet<Uuid> = retractions(events).into_keys().collect();
+    let own = own_source(event);
+    let cited = events.iter().filter_map(|e| match &e.body {
+        EventBody::Citation(c) if c.target == event.id && !withdrawn.contains(&e.id) => {
+            Some(Source {
+                source: Some(c.source.clone()),
+                url: c.url.clone(),
+                official: c.official,
+            })
+        }
+        _ => None,
+    });
+    own.into_iter().chain(cited).collect()
+}
+
+/// The event's own source, when it has one: official unless the event was
+/// recorded as known only from reports.
+pub fn own_source(event: &Event) -> Option<Source> {
+    let (source, url, official) = match &event.body {
+        EventBody::Status(c) => (&c.source, &c.url, !c.reported),
+        EventBody::Note(n) => (&n.source, &n.url, true),
+        _ => return None,
+    };
+    (source.is_some() || url.is_some()).then(|| Source {
+        source: source.clone(),
+        url: url.clone(),
+        official,
+    })
+}
+
 /// A stream's timeline and notes as a fold over a stream of any length
 /// keeps them: each status and note as a [`Mark`], its text left in the
 /// stream, to be read again for the few an answer shows: a [`Timeline`] of
@@ -481,9 +573,8 @@ pub struct Outline {
     /// Whether a status of named parties was recorded: their timelines
     /// then differ from the pact's.
     of_parties: bool,
-    /// Each official citation's line, the line it cites, and whether a
-    /// retraction withdrew it.
-    citations: Vec<(usize, usize, bool)>,
+    /// The citations, in line order.
+    citations: Vec<Cited>,
     /// The party whose timeline it is; none for the pact's.
     party: Option<String>,
 }
@@ -587,17 +678,24 @@ impl Outline {
                         mark.flags |= WITHDRAWN;
                     }
                 }
-                let at = self.citations.partition_point(|c| c.0 < target);
-                if let Some(citation) = self.citations.get_mut(at).filter(|c| c.0 == target) {
-                    citation.2 = true;
+                let at = self.citations.partition_point(|c| c.line() < target);
+                let cited = self.citations.get_mut(at).filter(|c| c.line() == target);
+                if let Some(citation) = cited {
+                    citation.withdrawn = true;
                 }
             }
-            What::Citation { official: true, .. } => {
+            What::Citation { official, .. } => {
                 if let Some(target) = line.target {
-                    self.citations.push((line.number, target, false));
+                    self.citations.push(Cited {
+                        line: line.number as u32,
+                        target: target as u32,
+                        offset: line.offset,
+                        official,
+                        withdrawn: false,
+                    });
                 }
             }
-            What::Registered | What::Citation { .. } => {}
+            What::Registered => {}
         }
     }
 
@@ -606,7 +704,8 @@ impl Outline {
     pub(crate) fn finish(mut self) -> Outline {
         let withdrawn = |m: &Mark| m.flags & WITHDRAWN != 0;
         // the statuses official citations confirm, still in line order
-        for &(_, target, _) in self.citations.iter().filter(|c| !c.2) {
+        let confirming = self.citations.iter().filter(|c| c.official && !c.withdrawn);
+        for target in confirming.map(Cited::target) {
             let at = self.statuses.partition_point(|m| m.line() < target);
             if let Some(mark) = self.statuses.get_mut(at).filter(|m| m.line() == target) {
                 mark.flags |= CONFIRMED;
@@ -619,6 +718,14 @@ impl Outline {
         self.notes
             .sort_unstable_by_key(|m| (m.on.earliest(), m.line));
         self
+    }
+
+    /// The citations of the event of line `line` that no retraction
+    /// withdrew, in the order they were recorded.
+    pub fn cited(&self, line: usize) -> impl Iterator<Item = &Cited> {
+        self.citations
+            .iter()
+            .filter(move |c| c.target() == line && !c.withdrawn)
     }
 
     /// Whether a status of named parties was recorded by `as_of`: their

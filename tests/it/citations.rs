@@ -115,3 +115,48 @@ fn a_citation_of_what_cannot_be_cited_is_refused_and_changes_nothing() {
     store.refuses(&["cite", "p", &id], 2);
     assert_eq!(store.snapshot(), before);
 }
+
+#[test]
+fn answers_give_every_source_of_an_event_its_citations_after_its_own() {
+    let (store, id) = reported();
+    let note = store.json(&["note", "p", "Talks", "--on", "2020-02-01"]);
+    let note = note["id"].as_str().unwrap();
+    store.ok(&[
+        "cite",
+        "p",
+        &id,
+        "--source",
+        "Official Gazette: Notice no. 1",
+        "--url",
+        "https://example.org/gazette/1",
+        "--official",
+    ]);
+    store.ok(&["cite", "p", note, "--source", "Kyodo: talks held"]);
+    let expected = json!([
+        {"source": "Yonhap: the pact takes effect", "url": null, "official": false},
+        {"source": "Official Gazette: Notice no. 1", "url": "https://example.org/gazette/1", "official": true},
+    ]);
+    let status = store.json(&["status", "p", "--on", "2021-01-01"]);
+    assert_eq!(status["sources"], expected);
+    // the first source stays in source and url
+    assert_eq!(status["source"], json!("Yonhap: the pact takes effect"));
+    let history = store.json(&["history", "p"]);
+    assert_eq!(history["intervals"][0]["sources"], expected);
+    assert_eq!(
+        history["notes"][0]["sources"],
+        json!([{"source": "Kyodo: talks held", "url": null, "official": false}])
+    );
+    let text = store.ok(&["status", "p", "--on", "2021-01-01"]);
+    assert!(
+        text.contains(
+            "  cited   Official Gazette: Notice no. 1 <https://example.org/gazette/1> [official]\n"
+        ),
+        "{text}"
+    );
+    // the sheet of history --csv keeps its columns
+    let csv = store.ok(&["history", "p", "--csv"]);
+    assert!(
+        csv.starts_with("status,from,to,event,source,url,note,reported,forced,scheduled\n"),
+        "{csv}"
+    );
+}

@@ -452,6 +452,7 @@ fn history_json_has_every_interval_and_note_with_real_values() {
             "url": null,
             "event": ids[2],
             "scheduled": false,
+            "sources": [],
         }])
     );
 }
