@@ -241,5 +241,29 @@ fn summary(event: &Event) -> String {
             let official = if c.official { " (official)" } else { "" };
             format!("cited {}: {}{official}", c.target, one_line(&c.source))
         }
+        EventBody::Edited(e) => format!("edited: {}", one_line(&edit_words(e))),
     }
+}
+
+/// What an edit changes, in words.
+pub(crate) fn edit_words(edit: &crate::model::event::Edit) -> String {
+    let mut said = Vec::new();
+    if let Some(name) = &edit.name {
+        said.push(format!("name {name}"));
+    }
+    for (words, list) in [
+        ("alias + ", &edit.add_aliases),
+        ("alias - ", &edit.remove_aliases),
+        ("party + ", &edit.add_parties),
+        ("party - ", &edit.remove_parties),
+    ] {
+        said.extend(list.iter().map(|l| format!("{words}{l}")));
+    }
+    if let Some(kind) = &edit.kind {
+        said.push(format!("kind {kind}"));
+    }
+    if let Some(description) = &edit.description {
+        said.push(format!("description {description}"));
+    }
+    said.join("; ")
 }

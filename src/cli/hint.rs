@@ -187,6 +187,9 @@ pub fn hint(error: &Error) -> Option<String> {
             source,
             "add --force: the event is stored as forced and `verify` lists it",
         )),
+        Error::EditRefused { pact, .. } => Some(format!(
+            "`pactlog history {pact}` shows its aliases and parties"
+        )),
         Error::CitationRefused { pact, .. } => Some(format!(
             "a citation adds a source to a status or a note not retracted; `pactlog log {pact}` \
              lists the events with their ids"

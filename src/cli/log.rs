@@ -188,6 +188,9 @@ fn write_event(
             optional("retracts", Some(&retraction.target.to_string()));
             optional("reason", Some(&retraction.reason));
         }
+        EventBody::Edited(edit) => {
+            optional("edits", Some(&crate::cli::errata::edit_words(edit)));
+        }
         EventBody::Citation(citation) => {
             optional("cites", Some(&citation.target.to_string()));
             let official = if citation.official { " [official]" } else { "" };

@@ -23,6 +23,7 @@ mod append;
 mod changes;
 mod cite;
 pub mod destination;
+mod edit;
 mod errata;
 mod export;
 pub mod hint;
@@ -69,6 +70,7 @@ enum Command {
     Note(note::Args),
     Retract(retract::Args),
     Cite(cite::Args),
+    Edit(edit::Args),
     Status(status::Args),
     History(history::Args),
     Log(log::Args),
@@ -300,6 +302,7 @@ impl Cli {
             Command::Note(_) => ("the note", LOG_HINT),
             Command::Retract(_) => ("the retraction", LOG_HINT),
             Command::Cite(_) => ("the citation", LOG_HINT),
+            Command::Edit(_) => ("the edit", LOG_HINT),
             Command::Import(_) => (
                 "the import",
                 "do not import the file again: `pactlog list` shows the pacts",
@@ -326,6 +329,7 @@ impl Cli {
             Command::Note(args) => args.run(ctx),
             Command::Retract(args) => args.run(ctx),
             Command::Cite(args) => args.run(ctx),
+            Command::Edit(args) => args.run(ctx),
             Command::Status(args) => args.run(ctx),
             Command::History(args) => args.run(ctx),
             Command::Log(args) => args.run(ctx),

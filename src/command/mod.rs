@@ -15,7 +15,7 @@ use crate::log::store::{AppendOptions, Names, Store};
 use crate::log::stream::Stream;
 use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
-use crate::model::event::{Citation, Event, EventBody, Note, Retraction, StatusChange};
+use crate::model::event::{Citation, Edit, Event, EventBody, Note, Retraction, StatusChange};
 use crate::model::limits;
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
@@ -214,6 +214,127 @@ impl Registration {
     pub fn record(self, store: &Store, now: DateTime<Utc>) -> Result<Event, Error> {
         let id = self.0.id.clone();
         store.create(&id, now, |names| self.decide(names))
+    }
+}
+
+/// A change of a pact's metadata, its fields checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Editing(Edit);
+
+impl Editing {
+    /// The edit `edit`, its fields trimmed and checked.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Field`] for a field past its limit or empty, a label with
+    /// control characters or given twice; [`Error::Usage`] for an edit that
+    /// changes nothing.
+    pub fn new(edit: Edit) -> Result<Editing, Error> {
+        let labels = |field: &str, list: &[String]| -> Result<Vec<String>, Error> {
+            let mut checked: Vec<String> = Vec::with_capacity(list.len());
+            for label in list {
+                let label = limits::check_label(field, label)?;
+                if checked.iter().any(|c| c.eq_ignore_ascii_case(&label)) {
+                    return Err(crate::model::error::FieldProblem::GivenTwice {
+                        field: field.into(),
+                        value: label,
+                    }
+                    .into());
+                }
+                checked.push(label);
+            }
+            Ok(checked)
+        };
+        let edit = Edit {
+            name: edit
+                .name
+                .map(|n| limits::check_text("name", &n, limits::NAME))
+                .transpose()?,
+            add_aliases: labels("alias", &edit.add_aliases)?,
+            remove_aliases: labels("alias", &edit.remove_aliases)?,
+            add_parties: labels("party", &edit.add_parties)?,
+            remove_parties: labels("party", &edit.remove_parties)?,
+            kind: edit
+                .kind
+                .map(|k| limits::check_label("kind", &k))
+                .transpose()?,
+            description: edit
+                .description
+                .map(|d| limits::check_text("description", &d, limits::TEXT))
+                .transpose()?,
+        };
+        if edit.is_empty() {
+            return Err(Error::Usage {
+                message: "the edit changes nothing".into(),
+                hint: None,
+            });
+        }
+        Ok(Editing(edit))
+    }
+
+    /// Decides the edit against `pact`, the pact's metadata as it stands,
+    /// and `names`, the names of the store's pacts: the event body.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EditRefused`] for an alias or party to take away that the
+    /// pact does not have, or to add that it has; [`Error::NameTaken`] for an
+    /// alias another pact answers to; [`Error::Field`] for too many aliases
+    /// or parties.
+    pub fn decide(self, pact: &Pact, names: &Names) -> Result<EventBody, Error> {
+        let refused = |why: String| Error::EditRefused {
+            pact: pact.id.to_string(),
+            why,
+        };
+        let has = |list: &[String], label: &str| list.iter().any(|l| l.eq_ignore_ascii_case(label));
+        let edit = &self.0;
+        for (list, field, held, adding) in [
+            (&edit.remove_aliases, "alias", &pact.aliases, false),
+            (&edit.add_aliases, "alias", &pact.aliases, true),
+            (&edit.remove_parties, "party", &pact.parties, false),
+            (&edit.add_parties, "party", &pact.parties, true),
+        ] {
+            for label in list {
+                match (adding, has(held, label)) {
+                    (true, true) => {
+                        return Err(refused(format!("it has the {field} '{label}' already")));
+                    }
+                    (false, false) => return Err(refused(format!("it has no {field} '{label}'"))),
+                    _ => {}
+                }
+            }
+        }
+        for alias in &edit.add_aliases {
+            if let Some(owner) = names.get(alias).filter(|owner| **owner != pact.id) {
+                return Err(Error::NameTaken {
+                    name: alias.clone(),
+                    owners: vec![owner.to_string()],
+                });
+            }
+        }
+        let mut after = pact.clone();
+        edit.apply(&mut after);
+        after.counted()?;
+        Ok(EventBody::Edited(self.0))
+    }
+
+    /// Records the edit in the stream of `pact`, decided under the stream's
+    /// lock against the store's names.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::append`] and [`Editing::decide`].
+    pub fn record(
+        self,
+        store: &Store,
+        pact: &PactId,
+        options: AppendOptions,
+        now: DateTime<Utc>,
+    ) -> Result<Event, Error> {
+        store.append(pact, options, now, |stream| {
+            let names = store.names()?;
+            self.decide(&stream.pact, &names)
+        })
     }
 }
 

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use crate::model::date::EffectiveDate;
 use crate::model::error::StreamProblem;
 use crate::model::event::{
-    Citation, Event, EventBody, FORMAT_VERSION, Fact, Hash, Kind, Note, Retraction, StatusChange,
-    What, lower_hex,
+    Citation, Edit, Event, EventBody, FORMAT_VERSION, Fact, Hash, Kind, Note, Retraction,
+    StatusChange, What, lower_hex,
 };
 use crate::model::format::FIRST_VERSION;
 use crate::model::pact::{Pact, PactId};
@@ -235,6 +235,14 @@ pub(crate) struct Record<'a> {
     aliases: Option<Cow<'a, [String]>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     parties: Option<Cow<'a, [String]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    add_aliases: Option<Cow<'a, [String]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    remove_aliases: Option<Cow<'a, [String]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    add_parties: Option<Cow<'a, [String]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    remove_parties: Option<Cow<'a, [String]>>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pact_kind: Option<Text<'a>>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
@@ -357,6 +365,10 @@ impl<'a> Record<'a> {
             name: None,
             aliases: None,
             parties: None,
+            add_aliases: None,
+            remove_aliases: None,
+            add_parties: None,
+            remove_parties: None,
             pact_kind: None,
             description: None,
             status: None,
@@ -408,6 +420,16 @@ impl<'a> Record<'a> {
             EventBody::Retraction(x) => {
                 r.target = Some(x.target);
                 r.reason = Some(Text::from(x.reason.as_str()));
+            }
+            EventBody::Edited(e) => {
+                let list = |l: &'a Vec<String>| (!l.is_empty()).then_some(Cow::Borrowed(&l[..]));
+                r.name = e.name.as_deref().map(Text::from);
+                r.add_aliases = list(&e.add_aliases);
+                r.remove_aliases = list(&e.remove_aliases);
+                r.add_parties = list(&e.add_parties);
+                r.remove_parties = list(&e.remove_parties);
+                r.pact_kind = e.kind.as_deref().map(Text::from);
+                r.description = e.description.as_deref().map(Text::from);
             }
             EventBody::Citation(c) => {
                 r.target = Some(c.target);
@@ -481,6 +503,10 @@ impl<'a> Record<'a> {
             self.name.is_some(),
             self.aliases.is_some(),
             self.parties.is_some(),
+            self.add_aliases.is_some(),
+            self.remove_aliases.is_some(),
+            self.add_parties.is_some(),
+            self.remove_parties.is_some(),
             self.pact_kind.is_some(),
             self.description.is_some(),
             self.status.is_some(),
@@ -497,8 +523,8 @@ impl<'a> Record<'a> {
         ]
         .iter()
         .enumerate()
-        .fold(0_u16, |mask, (bit, &there)| {
-            mask | (u16::from(there) << bit)
+        .fold(0_u32, |mask, (bit, &there)| {
+            mask | (u32::from(there) << bit)
         });
         let (allowed, required) = match self.kind {
             Kind::Registered => (
@@ -535,8 +561,22 @@ impl<'a> Record<'a> {
                 const { fields(&["target", "source", "url", "official"]) },
                 const { fields(&["target", "source", "official"]) },
             ),
+            Kind::Edited => (
+                const {
+                    fields(&[
+                        "name",
+                        "add_aliases",
+                        "remove_aliases",
+                        "add_parties",
+                        "remove_parties",
+                        "pact_kind",
+                        "description",
+                    ])
+                },
+                0,
+            ),
         };
-        let first = |mask: u16| FIELDS[mask.trailing_zeros() as usize];
+        let first = |mask: u32| FIELDS[mask.trailing_zeros() as usize];
         if present & !allowed != 0 {
             return Err(format!(
                 "field '{}' does not belong on a {} event",
@@ -575,10 +615,10 @@ impl<'a> Record<'a> {
                 self.kind, self.v
             ));
         }
-        if self.kind == Kind::Citation {
+        if matches!(self.kind, Kind::Citation | Kind::Edited) {
             return Err(format!(
-                "a citation needs format version {FORMAT_VERSION}, and the line says {}",
-                self.v
+                "a {} event needs format version {FORMAT_VERSION}, and the line says {}",
+                self.kind, self.v
             ));
         }
         if let Some(status) = self.status.filter(|s| !s.in_first_version()) {
@@ -619,6 +659,20 @@ impl<'a> Record<'a> {
     /// Whether a status event has a note: a remark on the status.
     pub(crate) fn has_note(&self) -> bool {
         self.note.is_some()
+    }
+
+    /// An `edited` line's edit, its text copied.
+    pub(crate) fn edit(&self) -> Edit {
+        let list = |l: &Option<Cow<'_, [String]>>| l.as_deref().map(<[String]>::to_vec);
+        Edit {
+            name: self.name.as_deref().map(str::to_owned),
+            add_aliases: list(&self.add_aliases).unwrap_or_default(),
+            remove_aliases: list(&self.remove_aliases).unwrap_or_default(),
+            add_parties: list(&self.add_parties).unwrap_or_default(),
+            remove_parties: list(&self.remove_parties).unwrap_or_default(),
+            kind: self.pact_kind.as_deref().map(str::to_owned),
+            description: self.description.as_deref().map(str::to_owned),
+        }
     }
 
     /// The registration's pact, with its text copied.
@@ -665,6 +719,7 @@ impl<'a> Record<'a> {
                 target: required(self.target, "target")?,
                 official: required(self.official, "official")?,
             },
+            Kind::Edited => What::Edited,
         };
         Ok(Fact {
             seq: self.seq,
@@ -702,6 +757,7 @@ impl<'a> Record<'a> {
                 target: required(self.target, "target")?,
                 reason: required(self.reason, "reason")?.into_owned(),
             }),
+            Kind::Edited => EventBody::Edited(self.edit()),
             Kind::Citation => EventBody::Citation(Citation {
                 target: required(self.target, "target")?,
                 source: required(self.source, "source")?.into_owned(),
@@ -728,17 +784,21 @@ fn version(body: &EventBody) -> u64 {
             !s.on.is_exact() || !s.status.in_first_version() || !s.parties.is_empty()
         }
         EventBody::Note(n) => !n.on.is_exact() || !n.parties.is_empty(),
-        EventBody::Citation(_) => true,
+        EventBody::Citation(_) | EventBody::Edited(_) => true,
         EventBody::Registered(_) | EventBody::Retraction(_) => false,
     };
     if newer { FORMAT_VERSION } else { FIRST_VERSION }
 }
 
 /// The kind-specific fields, in the order they are written.
-const FIELDS: [&str; 16] = [
+const FIELDS: [&str; 20] = [
     "name",
     "aliases",
     "parties",
+    "add_aliases",
+    "remove_aliases",
+    "add_parties",
+    "remove_parties",
     "pact_kind",
     "description",
     "status",
@@ -756,7 +816,7 @@ const FIELDS: [&str; 16] = [
 
 /// The mask of the named fields, one bit each in the order of [`FIELDS`]:
 /// computed when compiled.
-const fn fields(names: &[&str]) -> u16 {
+const fn fields(names: &[&str]) -> u32 {
     let mut mask = 0;
     let mut i = 0;
     while i < names.len() {

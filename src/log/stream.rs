@@ -316,6 +316,12 @@ impl Checker {
             let pact = record.registered_pact(self.id.clone());
             self.pact = Some(pact.map_err(StreamProblem::Malformed)?);
         }
+        // the metadata from an edit on
+        if fact.what == What::Edited
+            && let Some(pact) = &mut self.pact
+        {
+            record.edit().apply(pact);
+        }
         visit(Line {
             number,
             offset,
@@ -388,12 +394,13 @@ struct Ids {
 }
 
 /// The kinds, in the order their marks number them.
-const KINDS: [Kind; 5] = [
+const KINDS: [Kind; 6] = [
     Kind::Registered,
     Kind::Status,
     Kind::Note,
     Kind::Retraction,
     Kind::Citation,
+    Kind::Edited,
 ];
 
 /// The bit of a line's mark that says it was retracted.

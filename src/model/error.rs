@@ -274,6 +274,14 @@ pub enum Error {
         /// What its timeline refuses.
         source: Box<LifecycleError>,
     },
+    /// An edit of a pact's metadata that does not fit it.
+    #[error("'{pact}': {why}")]
+    EditRefused {
+        /// The pact.
+        pact: String,
+        /// What does not fit.
+        why: String,
+    },
     /// A citation of an event it may not cite.
     #[error("'{pact}' has {why}")]
     CitationRefused {
@@ -864,6 +872,8 @@ pub enum NotRetractable {
     Registration,
     /// It is itself a retraction.
     Retraction,
+    /// It is an edit of the pact's metadata, which another edit changes.
+    Edit,
     /// A retraction withdrew it already.
     AlreadyRetracted {
         /// That retraction's id.
@@ -884,6 +894,9 @@ fn retraction_refused(pact: &str, target: uuid::Uuid, why: &NotRetractable) -> S
         }
         NotRetractable::Retraction => {
             format!("event {target} is itself a retraction, which cannot be retracted")
+        }
+        NotRetractable::Edit => {
+            format!("event {target} is an edit of '{pact}', which cannot be retracted")
         }
         NotRetractable::AlreadyRetracted { by, seq, reason } => {
             format!("event {target} is already retracted, by event {by} (seq {seq}): {reason}")

@@ -47,6 +47,55 @@ pub enum EventBody {
     /// A source is added to an earlier status or note, perhaps confirming
     /// it officially.
     Citation(Citation),
+    /// The pact's metadata changes: from this event on it is the
+    /// registration's with the edits so far applied in order.
+    Edited(Edit),
+}
+
+/// The payload of an `edited` event: what changes, each part optional.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Edit {
+    /// A new name.
+    pub name: Option<String>,
+    /// Aliases added.
+    pub add_aliases: Vec<String>,
+    /// Aliases taken away.
+    pub remove_aliases: Vec<String>,
+    /// Parties added.
+    pub add_parties: Vec<String>,
+    /// Parties taken away.
+    pub remove_parties: Vec<String>,
+    /// A new kind.
+    pub kind: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+}
+
+impl Edit {
+    /// Applies the edit to `pact`: the metadata from this event on.
+    pub fn apply(&self, pact: &mut Pact) {
+        if let Some(name) = &self.name {
+            pact.name.clone_from(name);
+        }
+        let same = |a: &String, b: &String| a.eq_ignore_ascii_case(b);
+        pact.aliases
+            .retain(|a| !self.remove_aliases.iter().any(|r| same(a, r)));
+        pact.aliases.extend(self.add_aliases.iter().cloned());
+        pact.parties
+            .retain(|p| !self.remove_parties.iter().any(|r| same(p, r)));
+        pact.parties.extend(self.add_parties.iter().cloned());
+        if let Some(kind) = &self.kind {
+            pact.kind = Some(kind.clone());
+        }
+        if let Some(description) = &self.description {
+            pact.description = Some(description.clone());
+        }
+    }
+
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Edit::default()
+    }
 }
 
 /// The payload of a `status` event.
@@ -155,6 +204,8 @@ pub enum What {
         /// The id of the event withdrawn.
         target: Uuid,
     },
+    /// A change of the pact's metadata.
+    Edited,
     /// A source added to the event `target`.
     Citation {
         /// The id of the event cited.
@@ -169,7 +220,9 @@ impl What {
     pub fn on(&self) -> Option<EffectiveDate> {
         match self {
             What::Status { on, .. } | What::Note { on } => Some(*on),
-            What::Registered | What::Retraction { .. } | What::Citation { .. } => None,
+            What::Registered | What::Retraction { .. } | What::Citation { .. } | What::Edited => {
+                None
+            }
         }
     }
 
@@ -181,6 +234,7 @@ impl What {
             What::Note { .. } => Kind::Note,
             What::Retraction { .. } => Kind::Retraction,
             What::Citation { .. } => Kind::Citation,
+            What::Edited => Kind::Edited,
         }
     }
 }
@@ -203,6 +257,7 @@ impl Event {
                 target: c.target,
                 official: c.official,
             },
+            EventBody::Edited(_) => What::Edited,
         };
         Fact {
             seq: self.seq,
@@ -223,6 +278,7 @@ impl EventBody {
             EventBody::Note(_) => Kind::Note,
             EventBody::Retraction(_) => Kind::Retraction,
             EventBody::Citation(_) => Kind::Citation,
+            EventBody::Edited(_) => Kind::Edited,
         }
     }
 }
@@ -241,6 +297,8 @@ pub enum Kind {
     Retraction,
     /// A source added to an earlier event.
     Citation,
+    /// A change of the pact's metadata.
+    Edited,
 }
 
 impl fmt::Display for Kind {
@@ -251,6 +309,7 @@ impl fmt::Display for Kind {
             Kind::Note => "note",
             Kind::Retraction => "retraction",
             Kind::Citation => "citation",
+            Kind::Edited => "edited",
         })
     }
 }

@@ -258,7 +258,11 @@ impl<'e, E: Replayable> Timeline<Entry<'e, E>> {
                 reported,
             }),
             What::Retraction { target } => self.retain(|e| e.id != target),
-            What::Registered | What::Note { .. } | What::Status { .. } | What::Citation { .. } => {}
+            What::Registered
+            | What::Note { .. }
+            | What::Status { .. }
+            | What::Citation { .. }
+            | What::Edited => {}
         }
         self
     }
@@ -316,6 +320,7 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
     match &event.body {
         EventBody::Registered(_) => return Err(refused(NotRetractable::Registration)),
         EventBody::Retraction(_) => return Err(refused(NotRetractable::Retraction)),
+        EventBody::Edited(_) => return Err(refused(NotRetractable::Edit)),
         EventBody::Status(_) | EventBody::Note(_) | EventBody::Citation(_) => {}
     }
     if let Some((by, retraction)) = retractions(events).get(&target) {
@@ -695,7 +700,7 @@ impl Outline {
                     });
                 }
             }
-            What::Registered => {}
+            What::Registered | What::Edited => {}
         }
     }
 

@@ -11,6 +11,7 @@ mod corruption;
 mod csv_cells;
 mod date_grammar;
 mod domain;
+mod edits;
 mod harness;
 mod hostile_files;
 mod memory;

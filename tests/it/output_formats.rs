@@ -20,6 +20,7 @@ fn every_read_command_takes_json() {
         "note",
         "retract",
         "cite",
+        "edit",
         "repair",
         "import",
         "completions",

@@ -238,18 +238,14 @@ impl Store {
         })
     }
 
-    /// Reads only a stream's registration (its first line), to resolve
-    /// names without reading whole streams.
+    /// A pact's metadata as it stands: its registration with every edit
+    /// applied, read from the whole stream, to resolve names.
     pub(crate) fn registration(&self, id: &PactId) -> Result<Pact, Error> {
         let path = self.stream_path(id);
         read_settled(&path, || {
             let file = open_stream(&path, OpenOptions::new().read(true))?;
-            let mut first = Vec::new();
-            BufReader::new(file)
-                .take(MAX_LINE as u64 + 1)
-                .read_until(b'\n', &mut first)
-                .map_err(Error::io("read", &path))?;
-            Ok(read_stream::<Fact>(id, &path, first.as_slice())?.pact)
+            let reader = BufReader::with_capacity(READ_BUFFER, file);
+            Ok(read_stream::<Fact>(id, &path, reader)?.pact)
         })
     }
 

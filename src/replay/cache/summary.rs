@@ -120,7 +120,11 @@ impl Summing {
                     self.citations.push(cited);
                 }
             }
-            What::Registered | What::Note { .. } | What::Status { .. } | What::Citation { .. } => {}
+            What::Registered
+            | What::Note { .. }
+            | What::Status { .. }
+            | What::Citation { .. }
+            | What::Edited => {}
         }
     }
 

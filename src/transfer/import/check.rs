@@ -585,7 +585,11 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
                     statuses[at].3 = true;
                 }
             }
-            What::Registered | What::Note { .. } | What::Status { .. } | What::Citation { .. } => {}
+            What::Registered
+            | What::Note { .. }
+            | What::Status { .. }
+            | What::Citation { .. }
+            | What::Edited => {}
         }
         if by_event {
             offsets.push(line.offset);

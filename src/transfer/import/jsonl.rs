@@ -445,7 +445,7 @@ impl AsRecorded {
             }
             What::Retraction { .. } => self.withdraw(target),
             What::Registered => self.members = parties,
-            What::Note { .. } | What::Citation { .. } => {}
+            What::Note { .. } | What::Citation { .. } | What::Edited => {}
         }
     }
 
@@ -564,6 +564,14 @@ impl AsRecorded {
             EventBody::Citation(citation) => {
                 text("source", &citation.source, limits::SOURCE)?;
                 sourced(None, citation.url.as_deref())
+            }
+            // the parties from an edit on are the pact's as edited
+            EventBody::Edited(edit) => {
+                let mut pact = crate::model::pact::Pact::named(id.clone(), "");
+                pact.parties = std::mem::take(&mut self.members);
+                edit.apply(&mut pact);
+                self.members = pact.parties;
+                Ok(())
             }
         }
     }

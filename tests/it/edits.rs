@@ -1,0 +1,142 @@
+//! Editing a pact's metadata: an `edited` event, the metadata as it stands
+//! in every answer, aliases unique across the store.
+
+use serde_json::json;
+
+use crate::harness::Store;
+
+fn store() -> Store {
+    let store = Store::new();
+    store.ok(&[
+        "register",
+        "os",
+        "--name",
+        "Open Skies",
+        "--party",
+        "US",
+        "--alias",
+        "OST",
+    ]);
+    store.ok(&["register", "inf", "--name", "INF Treaty", "--alias", "INF"]);
+    store.ok(&["append", "os", "in_force", "--on", "2002-01-01"]);
+    store
+}
+
+#[test]
+fn an_edit_changes_the_metadata_every_answer_shows() {
+    let store = store();
+    let out = store.ok(&[
+        "edit",
+        "os",
+        "--name",
+        "Treaty on Open Skies",
+        "--add-alias",
+        "Open Skies Treaty",
+        "--remove-alias",
+        "ost",
+        "--add-party",
+        "RU",
+        "--kind",
+        "agreement",
+    ]);
+    assert!(out.starts_with("os: edited (name Treaty on Open Skies; alias + Open Skies Treaty; alias - ost; party + RU; kind agreement), recorded as seq 3"), "{out}");
+    // found by its new alias, no longer by the old one
+    let status = store.json(&["status", "open skies treaty", "--on", "2010-01-01"]);
+    assert_eq!(status["name"], json!("Treaty on Open Skies"));
+    store.refuses(&["status", "OST"], 1);
+    let list = store.json(&["list", "--on", "2010-01-01"]);
+    assert_eq!(list[1]["name"], json!("Treaty on Open Skies"));
+    // a party added by an edit is one of the pact's
+    store.ok(&[
+        "append",
+        "os",
+        "withdrawn",
+        "--on",
+        "2021-12-18",
+        "--party",
+        "RU",
+    ]);
+    let ru = store.json(&["status", "os", "--on", "2022-01-01", "--party", "RU"]);
+    assert_eq!(ru["status"], json!("withdrawn"));
+    // the line is of format version 2, the stream verifies, and it travels
+    let edited = &store.lines("os")[2];
+    assert!(edited.starts_with(r#"{"v":2,"#), "{edited}");
+    assert!(edited.contains(r#""kind":"edited""#), "{edited}");
+    assert!(store.ok(&["verify"]).contains("ok"));
+    let files = crate::harness::Files::new();
+    let export = files.write("all.jsonl", store.ok(&["export"]));
+    let other = Store::new();
+    other.ok(&["import", &export, "--create-pacts"]);
+    assert_eq!(other.lines("os"), store.lines("os"));
+}
+
+#[test]
+fn an_edit_that_does_not_fit_is_refused_and_changes_nothing() {
+    let store = store();
+    let before = store.snapshot();
+    for (args, code, says) in [
+        (
+            &["edit", "os", "--add-alias", "inf"][..],
+            1,
+            "error: 'inf' is already a name of pact 'inf'",
+        ),
+        (
+            &["edit", "os", "--add-alias", "INF"],
+            1,
+            "error: 'INF' is already a name of pact 'inf'",
+        ),
+        (
+            &["edit", "os", "--add-alias", "ost"],
+            1,
+            "error: 'os': it has the alias 'ost' already",
+        ),
+        (
+            &["edit", "os", "--remove-alias", "nope"],
+            1,
+            "error: 'os': it has no alias 'nope'",
+        ),
+        (
+            &["edit", "os", "--remove-party", "FR"],
+            1,
+            "error: 'os': it has no party 'FR'",
+        ),
+        (
+            &["edit", "os", "--add-party", "US"],
+            1,
+            "error: 'os': it has the party 'US' already",
+        ),
+        (&["edit", "os"], 2, "error: the edit changes nothing"),
+        (
+            &["edit", "os", "--add-party", "A", "--add-party", "a"],
+            1,
+            "given twice",
+        ),
+        (
+            &["edit", "nope", "--name", "X"],
+            1,
+            "error: unknown pact 'nope'",
+        ),
+    ] {
+        let stderr = store.refuses(args, code);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    let long = "x".repeat(1001);
+    store.refuses(&["edit", "os", "--name", &long], 1);
+    assert_eq!(store.snapshot(), before);
+    // an edit is not retracted: another edit changes it back
+    let edit = store.json(&["edit", "os", "--add-alias", "OS2"]);
+    let stderr = store.refuses(
+        &[
+            "retract",
+            "os",
+            edit["id"].as_str().unwrap(),
+            "--reason",
+            "x",
+        ],
+        1,
+    );
+    assert!(
+        stderr.contains("is an edit of 'os', which cannot be retracted"),
+        "{stderr}"
+    );
+}
