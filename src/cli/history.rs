@@ -192,6 +192,11 @@ impl Args {
         let (stream, lines, outline) =
             Outline::of_party_stream(&ctx.store, &id, at, party.as_deref())?;
         registered_by(&stream.pact.id, &outline, when.as_ref())?;
+        // the metadata as it stood then
+        let pact = outline
+            .pact()
+            .cloned()
+            .unwrap_or_else(|| stream.pact.clone());
         let read = Read {
             outline,
             lines: RefCell::new(lines),
@@ -205,7 +210,7 @@ impl Args {
             let failed = RefCell::new(None);
             let history = History {
                 pact: &stream.pact.id,
-                name: &stream.pact.name,
+                name: &pact.name,
                 party: party.as_deref(),
                 as_of: when.as_ref().map(AsOf::instant),
                 intervals: Items::new(intervals, |i| read.interval_sourced(i), &failed),
@@ -225,7 +230,7 @@ impl Args {
             }
             return csv.finish();
         }
-        write_text(ctx.out, &stream.pact, party.as_deref(), &read, ctx.color)?;
+        write_text(ctx.out, &pact, party.as_deref(), &read, ctx.color)?;
         let head = head_line(&stream.head, when.as_ref().map(|w| w.input.as_str()));
         writeln!(ctx.out, "\n{}", dim(ctx.color, &head))?;
         Ok(())

@@ -86,10 +86,12 @@ impl Args {
         let at = when.as_ref().map(|w| w.at);
         let (stream, mut lines, outline) = Outline::of_stream(&ctx.store, &id, at)?;
         registered_by(&stream.pact.id, &outline, when.as_ref())?;
+        // the metadata as it stood then
+        let pact = outline.pact().unwrap_or(&stream.pact);
         let party = self
             .party
             .as_deref()
-            .map(|p| party_of(&stream.pact, p))
+            .map(|p| party_of(pact, p))
             .transpose()?;
         // a party's timeline, and the parties' own, need the events whole
         // (those the outline saw)
@@ -117,8 +119,7 @@ impl Args {
                 replay::own_source(event).into_iter().chain(cited).collect()
             }
         };
-        let parties = stream
-            .pact
+        let parties = pact
             .parties
             .iter()
             .filter(|_| party.is_none())
@@ -133,7 +134,7 @@ impl Args {
         let change = found.event.as_ref().and_then(Event::status_change);
         let answer = Answer {
             pact: &stream.pact.id,
-            name: &stream.pact.name,
+            name: &pact.name,
             party,
             on,
             as_of: when.as_ref().map(AsOf::instant),

@@ -46,7 +46,7 @@ use crate::log::stream::Folded;
 use crate::model::date::EffectiveDate;
 use crate::model::error::{Error, LifecycleError, NotRetractable};
 use crate::model::event::{Event, EventBody, Fact, Note, Retraction, StatusChange, What};
-use crate::model::pact::PactId;
+use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 
 /// What replay reads of an event: an [`Event`], or a [`Fact`] (an event
@@ -575,6 +575,9 @@ pub struct Outline {
     visible: usize,
     /// When the first event was recorded.
     registered: Option<DateTime<Utc>>,
+    /// The pact's metadata as it stood by `as_of`: its registration with
+    /// the edits recorded by then.
+    pact: Option<Pact>,
     /// Whether a status of named parties was recorded: their timelines
     /// then differ from the pact's.
     of_parties: bool,
@@ -700,7 +703,16 @@ impl Outline {
                     });
                 }
             }
-            What::Registered | What::Edited => {}
+            // the metadata as it stood by `as_of`
+            What::Registered => {
+                let id = PactId::parse(line.record.pact()).ok();
+                self.pact = id.and_then(|id| line.record.registered_pact(id).ok());
+            }
+            What::Edited => {
+                if let Some(pact) = &mut self.pact {
+                    line.record.edit().apply(pact);
+                }
+            }
         }
     }
 
@@ -731,6 +743,12 @@ impl Outline {
         self.citations
             .iter()
             .filter(move |c| c.target() == line && !c.withdrawn)
+    }
+
+    /// The pact's metadata as it stood by `as_of`: its registration with
+    /// the edits recorded by then (none before it was registered).
+    pub fn pact(&self) -> Option<&Pact> {
+        self.pact.as_ref()
     }
 
     /// Whether a status of named parties was recorded by `as_of`: their

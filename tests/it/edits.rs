@@ -140,3 +140,30 @@ fn an_edit_that_does_not_fit_is_refused_and_changes_nothing() {
         "{stderr}"
     );
 }
+
+#[test]
+fn as_of_a_time_before_an_edit_the_metadata_is_as_it_stood_then() {
+    let store = store();
+    let before = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    store.ok(&[
+        "edit",
+        "os",
+        "--name",
+        "Treaty on Open Skies",
+        "--add-party",
+        "RU",
+    ]);
+    let then = store.json(&["status", "os", "--on", "2010-01-01", "--as-of", &before]);
+    assert_eq!(then["name"], json!("Open Skies"));
+    assert_eq!(
+        then["parties"],
+        json!([{"party": "US", "status": "in_force", "since": "2002-01-01", "certain": true}])
+    );
+    let now = store.json(&["status", "os", "--on", "2010-01-01"]);
+    assert_eq!(now["name"], json!("Treaty on Open Skies"));
+    assert_eq!(now["parties"].as_array().unwrap().len(), 2);
+    let history = store.json(&["history", "os", "--as-of", &before]);
+    assert_eq!(history["name"], json!("Open Skies"));
+    let text = store.ok(&["history", "os", "--as-of", &before]);
+    assert!(text.starts_with("os  Open Skies\n"), "{text}");
+}
