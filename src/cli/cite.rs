@@ -1,8 +1,6 @@
 //! `pactlog cite`: add a source to an earlier status or note.
 
-use uuid::Uuid;
-
-use crate::cli::Context;
+use crate::cli::{Context, event_id};
 use crate::command::Write;
 use crate::log::store::AppendOptions;
 use crate::model::error::Error;
@@ -42,14 +40,7 @@ pub struct Args {
 
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
-        let target = Uuid::parse_str(self.event_id.trim()).map_err(|_| Error::Invalid {
-            message: format!("invalid event id '{}'", self.event_id),
-            hint: Some(format!(
-                "an event id is a UUID such as 01a225c3-2b0f-73e8-9031-a6a8d1d4c9a7; \
-                 `pactlog log {}` shows them",
-                self.pact
-            )),
-        })?;
+        let target = event_id(&self.event_id, &self.pact)?;
         let write = Write::citation(target, &self.source, self.url.as_deref(), self.official)?;
         let id = ctx.store.resolve(&self.pact)?;
         let options = AppendOptions {

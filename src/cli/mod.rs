@@ -108,6 +108,21 @@ impl AsOfArg {
     }
 }
 
+/// The event id a command is given for an event of `pact`.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] when it is not a UUID, with a hint on where ids are.
+pub(crate) fn event_id(text: &str, pact: &str) -> Result<uuid::Uuid, Error> {
+    uuid::Uuid::parse_str(text.trim()).map_err(|_| Error::Invalid {
+        message: format!("invalid event id '{text}'"),
+        hint: Some(format!(
+            "an event id is a UUID such as 01a225c3-2b0f-73e8-9031-a6a8d1d4c9a7; \
+             `pactlog log {pact}` shows them"
+        )),
+    })
+}
+
 /// The pact's party named `name` (in any case), as the pact names it.
 pub(crate) fn party_of<'p>(pact: &'p Pact, name: &str) -> Result<&'p str, Error> {
     pact.parties
