@@ -167,3 +167,37 @@ fn as_of_a_time_before_an_edit_the_metadata_is_as_it_stood_then() {
     let text = store.ok(&["history", "os", "--as-of", &before]);
     assert!(text.starts_with("os  Open Skies\n"), "{text}");
 }
+
+#[test]
+fn an_import_into_a_stream_with_an_edit_knows_the_parties_it_added() {
+    let store = store();
+    store.ok(&["edit", "os", "--add-party", "RU"]);
+    let files = crate::harness::Files::new();
+    let first = files.write("first.jsonl", store.ok(&["export"]));
+    let copy = Store::new();
+    copy.ok(&["import", &first, "--create-pacts"]);
+    // a status of the party the edit added, imported on top of the edit
+    store.ok(&[
+        "append",
+        "os",
+        "withdrawn",
+        "--on",
+        "2021-12-18",
+        "--party",
+        "RU",
+    ]);
+    let cited = store.json(&["status", "os", "--on", "2022-01-01", "--party", "RU"]);
+    let event = cited["event"].as_str().unwrap().to_owned();
+    store.ok(&[
+        "cite",
+        "os",
+        &event,
+        "--source",
+        "TASS: Russia leaves",
+        "--official",
+    ]);
+    let second = files.write("second.jsonl", store.ok(&["export"]));
+    copy.ok(&["import", &second]);
+    assert_eq!(copy.lines("os"), store.lines("os"));
+    assert!(copy.ok(&["verify"]).contains("ok"));
+}

@@ -329,7 +329,12 @@ impl Incoming {
         };
         let mut taken = None;
         let checked = self.check.checked(body, record, fact, 0, &mut |line| {
-            let parties = (checking && held).then(|| line.record.parties());
+            // what a held line says of the parties: those it names, or, for
+            // an edit, what it changes
+            let parties = (checking && held).then(|| match line.fact.what {
+                What::Edited => OfParties::Edit(line.record.edit()),
+                _ => OfParties::Named(line.record.parties()),
+            });
             let event = (checking && !held).then(|| line.record.into_event());
             taken = Some((line.fact, line.target, event, parties));
             Ok(())
@@ -347,7 +352,7 @@ impl Incoming {
         if checking {
             let checked = match event {
                 None => {
-                    let parties = parties.unwrap_or_default();
+                    let parties = parties.unwrap_or(OfParties::Named(Vec::new()));
                     self.recorded.held(line, &fact, target, parties);
                     Ok(())
                 }
@@ -388,6 +393,14 @@ impl Incoming {
 /// when its lines chain and check. The events the store holds already are
 /// taken as they stand. The timeline is kept as each status's date, line
 /// and whether it was forced.
+/// What a line the store holds already says of the pact's parties.
+enum OfParties {
+    /// The parties it names: a registration's, or a status's or note's.
+    Named(Vec<String>),
+    /// The edit it makes.
+    Edit(crate::model::event::Edit),
+}
+
 struct AsRecorded {
     /// The pact's own timeline.
     steps: Timeline<Staged<()>>,
@@ -423,7 +436,14 @@ impl AsRecorded {
     /// Takes line `line`, an event the store holds already, as it stands:
     /// the events after it were checked against it. `parties` are those
     /// the line names.
-    fn held(&mut self, line: usize, fact: &Fact, target: Option<usize>, parties: Vec<String>) {
+    fn held(&mut self, line: usize, fact: &Fact, target: Option<usize>, said: OfParties) {
+        let parties = match said {
+            OfParties::Named(parties) => parties,
+            OfParties::Edit(edit) => {
+                self.edit(&edit);
+                return;
+            }
+        };
         match fact.what {
             What::Status {
                 status, on, forced, ..
@@ -456,6 +476,14 @@ impl AsRecorded {
             self.steps.retain(kept);
             self.parties.iter_mut().for_each(|(_, t)| t.retain(kept));
         }
+    }
+
+    /// Takes in an edit: the parties from it on are the pact's as edited.
+    fn edit(&mut self, edit: &crate::model::event::Edit) {
+        let mut pact = crate::model::pact::Pact::named(PactId::parse("p").expect("an id"), "");
+        pact.parties = std::mem::take(&mut self.members);
+        edit.apply(&mut pact);
+        self.members = pact.parties;
     }
 
     /// Checks that each of `named` is one of the pact's parties, spelled
@@ -565,12 +593,8 @@ impl AsRecorded {
                 text("source", &citation.source, limits::SOURCE)?;
                 sourced(None, citation.url.as_deref())
             }
-            // the parties from an edit on are the pact's as edited
             EventBody::Edited(edit) => {
-                let mut pact = crate::model::pact::Pact::named(id.clone(), "");
-                pact.parties = std::mem::take(&mut self.members);
-                edit.apply(&mut pact);
-                self.members = pact.parties;
+                self.edit(edit);
                 Ok(())
             }
         }
