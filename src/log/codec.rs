@@ -617,7 +617,7 @@ impl<'a> Record<'a> {
         }
         if matches!(self.kind, Kind::Citation | Kind::Edited) {
             return Err(format!(
-                "a {} event needs format version {FORMAT_VERSION}, and the line says {}",
+                "an event of kind {} needs format version {FORMAT_VERSION}, and the line says {}",
                 self.kind, self.v
             ));
         }

@@ -335,15 +335,37 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
         .status_change()
         .map(|c| c.parties.as_slice())
         .unwrap_or_default();
-    let timelines: Vec<(Option<&str>, Timeline<Entry<'_>>)> = match parties {
-        [] => vec![(None, Timeline::new(events))],
-        parties => parties
-            .iter()
-            .map(|p| (Some(p.as_str()), Timeline::of_party(events, p)))
-            .collect(),
+    // a status of the pact as a whole is in each party's timeline too,
+    // where it may be all that stands between two of the party's own
+    let with_own: Vec<&str> = match parties {
+        [] => {
+            let mut named: Vec<&str> = events
+                .iter()
+                .filter_map(Event::status_change)
+                .flat_map(|c| c.parties.iter().map(String::as_str))
+                .collect();
+            named.sort_unstable();
+            named.dedup();
+            named
+        }
+        parties => parties.iter().map(String::as_str).collect(),
     };
+    let own = |party: &str, e: &Entry<'_>| e.change().parties.iter().any(|p| p == party);
+    let mut timelines: Vec<(Option<&str>, Timeline<Entry<'_>>)> = Vec::new();
+    if parties.is_empty() {
+        timelines.push((None, Timeline::new(events)));
+    }
+    timelines.extend(
+        with_own
+            .iter()
+            .map(|p| (Some(*p), Timeline::of_party(events, p))),
+    );
     for (party, timeline) in &timelines {
         if let Err((before, after)) = timeline.check_withdrawal(|e| e.id == target) {
+            // a party's timeline keeps the lifecycle at its own statuses
+            if party.is_some_and(|p| !own(p, after)) {
+                continue;
+            }
             let side =
                 |e: &Entry<'_>| format!("{} on {} (event {})", e.status(), e.on(), e.event.id);
             let breaks = LifecycleError::RetractionBreaks {

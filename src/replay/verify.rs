@@ -443,9 +443,9 @@ impl PartySteps {
     }
 
     /// Holds each party's timeline, the pact's statuses (as `summing`
-    /// walks them) and the party's own, to the lifecycle at every step
-    /// that is the party's own, as `append --party` checked it; a forced
-    /// one is a warning.
+    /// walks them) and the party's own, to the lifecycle at every status
+    /// that is the party's own, against the one before it, as `append
+    /// --party` checked it; a forced one is a warning.
     fn lifecycle(&self, summing: &Summing, report: &mut StreamReport) {
         let steps: Vec<_> = self
             .steps
@@ -483,8 +483,10 @@ impl PartySteps {
             let mut before: Option<&Staged<bool>> = None;
             for step in timeline.entries() {
                 let side = |s: &Staged<bool>| (s.status, s.forced);
-                let mine = step.key || before.is_some_and(|b| b.key);
-                if mine && breaks(before.map(side), side(step)) {
+                // a party's own status was checked against the one before
+                // it in the party's timeline; the pact's own statuses, in
+                // the pact's
+                if step.key && breaks(before.map(side), side(step)) {
                     report.problems.push(Problem::PartyBreaksLifecycle {
                         line: step.seq as usize,
                         party: party.clone(),

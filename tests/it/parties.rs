@@ -419,3 +419,42 @@ fn retracting_a_partys_status_is_held_to_that_partys_timeline() {
     ]);
     assert_eq!(us["status"], json!("in_force"));
 }
+
+#[test]
+fn a_status_of_the_pact_is_checked_in_its_own_timeline_and_verify_agrees() {
+    let store = open_skies();
+    // the treaty ends for all: after the United States' withdrawal, a
+    // status of the pact, checked against the pact's own timeline
+    store.ok(&["append", "open-skies", "terminated", "--on", "2030-01-01"]);
+    let verify = store.run(&["verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+}
+
+#[test]
+fn retracting_a_status_of_the_pact_is_held_to_the_parties_own_statuses() {
+    let store = Store::new();
+    store.ok(&[
+        "register", "r", "--name", "R", "--party", "A", "--party", "B",
+    ]);
+    store.ok(&["append", "r", "in_force", "--on", "2000-01-01"]);
+    let suspended = store.json(&["append", "r", "suspended", "--on", "2005-01-01"]);
+    store.ok(&[
+        "append",
+        "r",
+        "in_force",
+        "--on",
+        "2006-01-01",
+        "--party",
+        "A",
+    ]);
+    let before = store.snapshot();
+    let id = suspended["id"].as_str().unwrap();
+    // A's in force would follow the pact's in force: a repeat
+    let stderr = store.refuses(&["retract", "r", id, "--reason", "x"], 1);
+    assert!(
+        stderr.starts_with("error: for A: retracting event [id] would leave"),
+        "{stderr}"
+    );
+    assert_eq!(store.snapshot(), before);
+    assert_eq!(store.run(&["verify"]).code, 0);
+}
