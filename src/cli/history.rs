@@ -75,6 +75,9 @@ struct WithSources<T> {
 #[derive(Debug, Serialize)]
 struct NoteOut {
     on: EffectiveDate,
+    /// The parties it concerns: none when it concerns the pact as a whole.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    parties: Vec<String>,
     text: String,
     source: Option<String>,
     url: Option<String>,
@@ -158,6 +161,7 @@ impl Read {
         };
         Ok(NoteOut {
             on: note.on,
+            parties: note.parties,
             text: note.text,
             source: note.source,
             url: note.url,
@@ -336,7 +340,11 @@ fn write_text(
         for i in 0..outline.notes().len() {
             let n = read.note(i)?;
             let scheduled = if n.scheduled { " [scheduled]" } else { "" };
-            writeln!(out, "{}  {}{scheduled}", n.on, one_line(&n.text))?;
+            let parties = match n.parties.is_empty() {
+                true => String::new(),
+                false => format!(" [{}]", one_line(&n.parties.join(", "))),
+            };
+            writeln!(out, "{}  {}{scheduled}{parties}", n.on, one_line(&n.text))?;
             let source = source_text(n.source.as_deref(), n.url.as_deref());
             if !source.is_empty() {
                 writeln!(out, "{:10}  {source}", "")?;

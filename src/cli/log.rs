@@ -167,6 +167,8 @@ fn write_event(
                 status.push_str(" [forced]");
             }
             optional("status", Some(&status));
+            let parties = change.parties.join(", ");
+            optional("parties", Some(parties.as_str()).filter(|p| !p.is_empty()));
             optional("source", change.source.as_deref());
             optional("url", change.url.as_deref());
             optional("note", change.note.as_deref());
@@ -181,6 +183,8 @@ fn write_event(
                 "note",
                 Some(&format!("on {}{scheduled}: {}", note.on, note.text)),
             );
+            let parties = note.parties.join(", ");
+            optional("parties", Some(parties.as_str()).filter(|p| !p.is_empty()));
             optional("source", note.source.as_deref());
             optional("url", note.url.as_deref());
         }

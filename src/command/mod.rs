@@ -288,11 +288,37 @@ impl Editing {
         };
         let has = |list: &[String], label: &str| list.iter().any(|l| l.eq_ignore_ascii_case(label));
         let edit = &self.0;
+        for (field, now, asked) in [
+            ("name", Some(&pact.name), &edit.name),
+            ("kind", pact.kind.as_ref(), &edit.kind),
+            ("description", pact.description.as_ref(), &edit.description),
+        ] {
+            if asked.is_some() && asked.as_ref() == now {
+                return Err(refused(format!("its {field} is that already")));
+            }
+        }
+        if let Some(alias) = edit
+            .add_aliases
+            .iter()
+            .find(|a| a.eq_ignore_ascii_case(pact.id.as_str()))
+        {
+            return Err(refused(format!(
+                "'{alias}' is its id, which always names it"
+            )));
+        }
+        // what is taken away goes first: an alias may come back in another
+        // case
+        let kept = |held: &[String], removed: &[String]| -> Vec<String> {
+            let gone = |l: &String| removed.iter().any(|r| r.eq_ignore_ascii_case(l));
+            held.iter().filter(|l| !gone(l)).cloned().collect()
+        };
+        let aliases_kept = kept(&pact.aliases, &edit.remove_aliases);
+        let parties_kept = kept(&pact.parties, &edit.remove_parties);
         for (list, field, held, adding) in [
             (&edit.remove_aliases, "alias", &pact.aliases, false),
-            (&edit.add_aliases, "alias", &pact.aliases, true),
+            (&edit.add_aliases, "alias", &aliases_kept, true),
             (&edit.remove_parties, "party", &pact.parties, false),
-            (&edit.add_parties, "party", &pact.parties, true),
+            (&edit.add_parties, "party", &parties_kept, true),
         ] {
             for label in list {
                 match (adding, has(held, label)) {

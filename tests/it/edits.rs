@@ -201,3 +201,11 @@ fn an_import_into_a_stream_with_an_edit_knows_the_parties_it_added() {
     assert_eq!(copy.lines("os"), store.lines("os"));
     assert!(copy.ok(&["verify"]).contains("ok"));
 }
+
+#[test]
+fn an_alias_may_change_its_case_in_one_edit() {
+    let store = store();
+    store.ok(&["edit", "os", "--remove-alias", "OST", "--add-alias", "Ost"]);
+    let history = store.ok(&["history", "ost"]);
+    assert!(history.contains("aliases Ost"), "{history}");
+}

@@ -458,3 +458,27 @@ fn retracting_a_status_of_the_pact_is_held_to_the_parties_own_statuses() {
     assert_eq!(store.snapshot(), before);
     assert_eq!(store.run(&["verify"]).code, 0);
 }
+
+#[test]
+fn log_and_history_say_which_parties_an_event_concerns() {
+    let store = open_skies();
+    store.ok(&[
+        "note",
+        "open-skies",
+        "Moscow announces its exit",
+        "--on",
+        "2021-01-15",
+        "--party",
+        "RU",
+    ]);
+    let log = store.ok(&["log", "open-skies"]);
+    assert!(log.contains("    parties  US\n"), "{log}");
+    assert!(log.contains("    parties  RU\n"), "{log}");
+    let history = store.ok(&["history", "open-skies"]);
+    assert!(
+        history.contains("2021-01-15  Moscow announces its exit [RU]\n"),
+        "{history}"
+    );
+    let json = store.json(&["history", "open-skies"]);
+    assert_eq!(json["notes"][0]["parties"], json!(["RU"]));
+}
