@@ -58,6 +58,8 @@ pub struct Segment {
     pub from: NaiveDate,
     /// The first day the next status may have held; `None` while it holds.
     pub to: Option<NaiveDate>,
+    /// When the next status took effect, as precise as it is known.
+    pub until: Option<EffectiveDate>,
     /// Whether it begins after today.
     pub scheduled: bool,
     /// Whether it is known only from reports (`--reported`).
@@ -134,6 +136,7 @@ impl Band {
                         date: mark.on(),
                         from: mark.on().earliest(),
                         to: to.map(|to| to.earliest()),
+                        until: to,
                         scheduled: mark.on().earliest() > today,
                         reported: mark.reported(),
                         mark: *mark,
@@ -336,6 +339,7 @@ impl Chart {
                 &self
                     .bands
                     .iter()
+                    .filter(|b| b.party.is_none())
                     .map(|b| b.pact.id.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -502,7 +506,7 @@ impl Chart {
             marks(segment),
             segment.date,
             segment
-                .to
+                .until
                 .map_or("until now".to_owned(), |d| format!("to {d}")),
             source
                 .as_deref()
@@ -514,7 +518,7 @@ impl Chart {
             r##"<g class="segment" data-status="{}" data-from="{}" data-to="{}" data-scheduled="{}" data-reported="{}"><title>{}</title><rect x="{x1:.1}" y="{y}" width="{width:.1}" height="{BAND}" fill="{}"/>"##,
             status.as_str(),
             segment.date,
-            segment.to.map(|d| d.to_string()).unwrap_or_default(),
+            segment.until.map(|d| d.to_string()).unwrap_or_default(),
             segment.scheduled,
             segment.reported,
             escape(&tip),
@@ -606,6 +610,7 @@ impl Chart {
             "pactlog timeline: {}",
             self.bands
                 .iter()
+                .filter(|b| b.party.is_none())
                 .map(|b| b.pact.id.to_string())
                 .collect::<Vec<_>>()
                 .join(", ")

@@ -214,7 +214,12 @@ impl Args {
             ctx.json(&Drawn {
                 from: chart.from,
                 to: chart.to,
-                pacts: chart.bands.iter().map(|b| &b.pact.id).collect(),
+                pacts: chart
+                    .bands
+                    .iter()
+                    .filter(|b| b.party.is_none())
+                    .map(|b| &b.pact.id)
+                    .collect(),
                 files,
             })?;
         }

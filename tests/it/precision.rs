@@ -215,3 +215,29 @@ fn a_timeline_fades_the_stretch_a_status_may_not_have_held_yet() {
     assert!(!svg.contains("class=\"uncertain\""), "{svg}");
     assert!(!svg.contains("date not known to the day"), "{svg}");
 }
+
+#[test]
+fn a_timeline_gives_the_end_of_a_stretch_as_precise_as_it_is_known() {
+    let store = Store::new();
+    store.ok(&["register", "p", "--name", "P", "--party", "US"]);
+    store.ok(&["append", "p", "in_force", "--on", "2002"]);
+    store.ok(&[
+        "append",
+        "p",
+        "withdrawn",
+        "--on",
+        "2020-11",
+        "--party",
+        "US",
+    ]);
+    let svg = store.ok(&["timeline", "p", "--parties", "--svg", "-"]);
+    assert!(
+        svg.contains("data-from=\"2002\" data-to=\"2020-11\""),
+        "{svg}"
+    );
+    assert!(svg.contains("in force from 2002 to 2020-11"), "{svg}");
+    assert!(
+        svg.contains("<title id=\"chart-title\">Status of p from"),
+        "{svg}"
+    );
+}
