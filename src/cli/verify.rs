@@ -178,6 +178,9 @@ fn problem(file: &str, problem: &Problem) -> String {
             };
             format!("{file}:{line}: for {party}: {problem}")
         }
+        Problem::NotAParty { line, party } => {
+            format!("{file}:{line}: '{party}' is not one of the pact's parties there")
+        }
         Problem::HeadNotFound { line, pinned } => format!(
             "{file}:{line}: the pinned head {pinned} is not the hash of any line: \
              the line it pinned was changed or removed"

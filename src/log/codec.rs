@@ -587,6 +587,25 @@ impl<'a> Record<'a> {
         if required & !present != 0 {
             return Err(format!("missing field '{}'", first(required & !present)));
         }
+        if self.kind == Kind::Edited {
+            let lists = [
+                ("add_aliases", &self.add_aliases),
+                ("remove_aliases", &self.remove_aliases),
+                ("add_parties", &self.add_parties),
+                ("remove_parties", &self.remove_parties),
+            ];
+            if let Some((field, _)) = lists
+                .iter()
+                .find(|(_, l)| l.as_deref().is_some_and(<[_]>::is_empty))
+            {
+                return Err(format!(
+                    "field '{field}' is empty: leave it out when nothing is"
+                ));
+            }
+            if present == 0 {
+                return Err("the edit changes nothing".into());
+            }
+        }
         // an event of the pact as a whole names no parties: none is not []
         if self.kind != Kind::Registered && self.parties.as_deref().is_some_and(<[_]>::is_empty) {
             return Err(format!(

@@ -122,6 +122,13 @@ pub enum Problem {
         /// The status that may not follow it.
         to: Status,
     },
+    /// A status or note names a party the pact did not have then.
+    NotAParty {
+        /// The line of the event.
+        line: usize,
+        /// The party it names.
+        party: String,
+    },
     /// The pinned head is the hash of no line of the stream: the line it
     /// pinned was changed or removed.
     HeadNotFound {
@@ -422,10 +429,17 @@ struct PartySteps {
     steps: Vec<(usize, EffectiveDate, Status, bool, Vec<String>)>,
     /// The lines retractions withdraw.
     withdrawn: Vec<usize>,
+    /// The pact's parties at the line being read.
+    members: Vec<String>,
+    /// The lines that name a party the pact did not have then, with it.
+    strangers: Vec<(usize, String)>,
 }
 
 impl PartySteps {
     fn visit(&mut self, line: &crate::log::stream::Line<'_>) {
+        let named = |parties: &[String], members: &[String]| {
+            parties.iter().find(|p| !members.contains(p)).cloned()
+        };
         match line.fact.what {
             What::Status {
                 status,
@@ -435,10 +449,27 @@ impl PartySteps {
                 ..
             } => {
                 let parties = line.record.parties();
+                if let Some(party) = named(&parties, &self.members) {
+                    self.strangers.push((line.number, party));
+                }
                 self.steps.push((line.number, on, status, forced, parties));
             }
+            What::Note { .. } => {
+                if let Some(party) = named(&line.record.parties(), &self.members) {
+                    self.strangers.push((line.number, party));
+                }
+            }
             What::Retraction { .. } => self.withdrawn.extend(line.target),
-            _ => {}
+            // the pact's parties as they stand at each line
+            What::Registered => self.members = line.record.parties(),
+            What::Edited => {
+                let mut pact =
+                    crate::model::pact::Pact::named(PactId::parse("p").expect("an id"), "");
+                pact.parties = std::mem::take(&mut self.members);
+                line.record.edit().apply(&mut pact);
+                self.members = pact.parties;
+            }
+            What::Citation { .. } | What::Status { .. } => {}
         }
     }
 
@@ -447,6 +478,12 @@ impl PartySteps {
     /// that is the party's own, against the one before it, as `append
     /// --party` checked it; a forced one is a warning.
     fn lifecycle(&self, summing: &Summing, report: &mut StreamReport) {
+        for (line, party) in &self.strangers {
+            report.problems.push(Problem::NotAParty {
+                line: *line,
+                party: party.clone(),
+            });
+        }
         let steps: Vec<_> = self
             .steps
             .iter()
@@ -688,6 +725,50 @@ mod tests {
                 (4, "US", Some(Status::Withdrawn), Status::Terminated)
             ),
             problems => panic!("expected the party's step to break: {problems:?}"),
+        }
+    }
+    #[test]
+    fn a_party_the_pact_did_not_have_is_a_problem() {
+        use crate::model::event::{Event, EventBody, StatusChange};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let id = PactId::parse("p").unwrap();
+        let mut pact = Pact::named(id.clone(), "P");
+        pact.parties = vec!["US".into()];
+        let bodies = [
+            EventBody::Registered(pact),
+            EventBody::Status(StatusChange {
+                status: Status::InForce,
+                on: day("2002-01-01"),
+                source: None,
+                url: None,
+                note: None,
+                reported: false,
+                forced: false,
+                parties: vec!["ZZ".into()],
+            }),
+        ];
+        let mut bytes = Vec::new();
+        let mut prev = None;
+        for (i, body) in bodies.into_iter().enumerate() {
+            let event = Event {
+                pact: id.clone(),
+                seq: i as u64 + 1,
+                id: uuid::Uuid::now_v7(),
+                recorded: Utc::now(),
+                body,
+                prev,
+            };
+            let line = event.to_line();
+            prev = Some(Hash::of(line.as_bytes()));
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
+        }
+        fs::write(dir.path().join("p.jsonl"), bytes).unwrap();
+        let report = verify(&store, None, None).unwrap();
+        match report.streams[0].problems.as_slice() {
+            [Problem::NotAParty { line, party }] => assert_eq!((*line, party.as_str()), (2, "ZZ")),
+            problems => panic!("expected the stranger to be named: {problems:?}"),
         }
     }
 

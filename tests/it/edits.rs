@@ -209,3 +209,29 @@ fn an_alias_may_change_its_case_in_one_edit() {
     let history = store.ok(&["history", "ost"]);
     assert!(history.contains("aliases Ost"), "{history}");
 }
+
+#[test]
+fn an_import_refuses_an_edit_the_command_would_refuse() {
+    let store = store();
+    store.ok(&["edit", "os", "--add-party", "RU"]);
+    let export = store.ok(&["export"]);
+    // the edit, the last line of os, made to add a party the pact has
+    let lines: Vec<&str> = export.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains(r#""add_parties":["RU"]"#))
+        .unwrap();
+    let changed = crate::harness::resealed(lines[at], r#"["RU"]"#, r#"["us"]"#);
+    let mut file: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+    file[at] = changed;
+    let files = crate::harness::Files::new();
+    let path = files.write("bad.jsonl", file.join("\n") + "\n");
+    let other = Store::new();
+    let before = other.snapshot();
+    let stderr = other.refuses(&["import", &path, "--create-pacts"], 1);
+    assert!(
+        stderr.contains("'os': it has the party 'us' already"),
+        "{stderr}"
+    );
+    assert_eq!(other.snapshot(), before);
+}

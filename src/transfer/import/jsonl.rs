@@ -486,6 +486,37 @@ impl AsRecorded {
         self.members = pact.parties;
     }
 
+    /// Checks an edit's parties as `edit` would: each it takes away is the
+    /// pact's, each it adds is not.
+    fn check_edit(&self, id: &PactId, edit: &crate::model::event::Edit) -> Result<(), Error> {
+        let has = |p: &String| self.members.iter().any(|m| m.eq_ignore_ascii_case(p));
+        let refused = |why: String| Error::EditRefused {
+            pact: id.to_string(),
+            why,
+        };
+        if let Some(p) = edit.remove_parties.iter().find(|p| !has(p)) {
+            return Err(refused(format!("it has no party '{p}'")));
+        }
+        let kept: Vec<&String> = self
+            .members
+            .iter()
+            .filter(|m| {
+                !edit
+                    .remove_parties
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(m))
+            })
+            .collect();
+        if let Some(p) = edit
+            .add_parties
+            .iter()
+            .find(|p| kept.iter().any(|m| m.eq_ignore_ascii_case(p)))
+        {
+            return Err(refused(format!("it has the party '{p}' already")));
+        }
+        Ok(())
+    }
+
     /// Checks that each of `named` is one of the pact's parties, spelled
     /// as it is.
     fn members(&self, id: &PactId, named: &[String]) -> Result<(), Error> {
@@ -594,6 +625,7 @@ impl AsRecorded {
                 sourced(None, citation.url.as_deref())
             }
             EventBody::Edited(edit) => {
+                self.check_edit(id, edit)?;
                 self.edit(edit);
                 Ok(())
             }
