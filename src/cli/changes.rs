@@ -93,8 +93,11 @@ impl Args {
             }),
             // a party's changes need the parties each event names
             Some(name) => map_streams(ctx, &ids, |stream: Stream<Event>| {
-                let party = party_of(&stream.pact, name).ok()?;
-                let timeline = Timeline::of_party(as_of(&stream.events, at), party);
+                let events = as_of(&stream.events, at);
+                // a party of the pact as it stood then
+                let pact = crate::replay::pact_of(events)?;
+                let party = party_of(&pact, name).ok()?;
+                let timeline = Timeline::of_party(events, party);
                 Some(changes_in(
                     &stream.pact.id,
                     &timeline,

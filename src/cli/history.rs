@@ -190,7 +190,15 @@ impl Args {
         let id = ctx.store.resolve(&self.pact)?;
         let at = when.as_ref().map(|w| w.at);
         let party = match &self.party {
-            Some(name) => Some(party_of(&ctx.store.registration(&id)?, name)?.to_owned()),
+            // a party of the pact as it stood then
+            Some(name) => {
+                let (_, _, then) = Outline::of_stream(&ctx.store, &id, at)?;
+                let pact = match then.pact() {
+                    Some(pact) => pact.clone(),
+                    None => ctx.store.registration(&id)?,
+                };
+                Some(party_of(&pact, name)?.to_owned())
+            }
             None => None,
         };
         let (stream, lines, outline) =

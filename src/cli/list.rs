@@ -224,7 +224,10 @@ fn party_rows(
             certain: true,
             party: None,
         };
-        let Ok(party) = party_of(&stream.pact, party) else {
+        // a party of the pact as it stood then
+        let pact = crate::replay::pact_of(events).unwrap_or_else(|| stream.pact.clone());
+        row.name.clone_from(&pact.name);
+        let Ok(party) = party_of(&pact, party) else {
             return Some(row);
         };
         let timeline = Timeline::of_party(events, party);

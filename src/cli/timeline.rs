@@ -142,14 +142,16 @@ impl Args {
         for (stream, outline) in &streams {
             match registered_by(&stream.pact.id, outline, when.as_ref()) {
                 Ok(()) => {
-                    bands.push(Band::new(&stream.pact, outline, ctx.today));
+                    // the pact as it stood then
+                    let pact = outline.pact().unwrap_or(&stream.pact);
+                    bands.push(Band::new(pact, outline, ctx.today));
                     read.push((stream.pact.id.clone(), stream.len));
-                    let parties = stream.pact.parties.iter().filter(|_| self.parties);
+                    let parties = pact.parties.iter().filter(|_| self.parties);
                     for party in parties {
                         let id = &stream.pact.id;
                         let (_, _, of_party) =
                             Outline::of_party_stream(&ctx.store, id, at, Some(party))?;
-                        let band = Band::of_party(&stream.pact, party, &of_party, ctx.today);
+                        let band = Band::of_party(pact, party, &of_party, ctx.today);
                         bands.push(band);
                         // its texts from the stream as the pact's band read it
                         read.push((id.clone(), stream.len));

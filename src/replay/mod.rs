@@ -386,6 +386,26 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
     Ok(())
 }
 
+/// The pact's metadata as `events` leave it: its registration with each
+/// edit among them applied in order (none without a registration). Given
+/// the events recorded by a time ([`as_of`]), it is the metadata as it
+/// stood then.
+pub fn pact_of(events: &[Event]) -> Option<Pact> {
+    let mut pact = None;
+    for event in events {
+        match &event.body {
+            EventBody::Registered(registered) => pact = Some(registered.clone()),
+            EventBody::Edited(edit) => {
+                if let Some(pact) = &mut pact {
+                    edit.apply(pact);
+                }
+            }
+            _ => {}
+        }
+    }
+    pact
+}
+
 /// A status or a note as a fold over a long stream keeps it: its date and
 /// its place in the stream, not its text, in 24 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

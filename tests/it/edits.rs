@@ -235,3 +235,64 @@ fn an_import_refuses_an_edit_the_command_would_refuse() {
     );
     assert_eq!(other.snapshot(), before);
 }
+
+#[test]
+fn a_party_added_later_is_not_one_as_of_a_time_before() {
+    let store = store();
+    let before = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    store.ok(&[
+        "edit",
+        "os",
+        "--add-party",
+        "RU",
+        "--name",
+        "Treaty on Open Skies",
+    ]);
+    store.ok(&[
+        "append",
+        "os",
+        "withdrawn",
+        "--on",
+        "2021-12-18",
+        "--party",
+        "RU",
+    ]);
+    let on = ["--on", "2022-01-01"];
+    // now RU is a party
+    let list = store.json(&["list", on[0], on[1], "--party", "RU"]);
+    assert_eq!(list[0]["name"], json!("Treaty on Open Skies"));
+    // as of before the edit, it was not, and the name was the old one
+    let stderr = store.refuses(
+        &["list", on[0], on[1], "--party", "RU", "--as-of", &before],
+        1,
+    );
+    assert!(stderr.contains("no pact has 'RU' as a party"), "{stderr}");
+    store.refuses(&["history", "os", "--party", "RU", "--as-of", &before], 1);
+    store.refuses(
+        &[
+            "changes",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2030-01-01",
+            "--party",
+            "RU",
+            "--as-of",
+            &before,
+        ],
+        1,
+    );
+    let us = store.json(&["list", on[0], on[1], "--party", "US", "--as-of", &before]);
+    assert_eq!(us[0]["name"], json!("Open Skies"));
+    let svg = store.ok(&[
+        "timeline",
+        "os",
+        "--parties",
+        "--as-of",
+        &before,
+        "--svg",
+        "-",
+    ]);
+    assert!(!svg.contains("data-party=\"RU\""), "{svg}");
+    assert!(svg.contains("data-party=\"US\""), "{svg}");
+}
