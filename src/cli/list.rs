@@ -174,7 +174,8 @@ impl Args {
                 ]);
                 table.row([
                     Cell::from(row.pact.to_string()),
-                    row.status.map_or(Cell::from("-"), |s| {
+                    // none yet, for certain or not
+                    row.status.map_or(Cell::from(format!("-{marks}")), |s| {
                         Cell::styled(format!("{s}{marks}"), style::status(s))
                     }),
                     Cell::from(row.since.map_or("-".to_owned(), |d| d.to_string())),

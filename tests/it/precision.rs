@@ -79,7 +79,7 @@ fn list_answers_from_the_cache_as_status_does_from_the_stream() {
         }
     }
     let text = store.ok(&["list", "--on", "2004-06-01"]);
-    assert!(text.contains("wl"), "{text}");
+    assert!(text.contains("wl    - [uncertain]  -  "), "{text}");
 }
 
 #[test]
