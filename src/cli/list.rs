@@ -14,7 +14,7 @@ use crate::model::pact::PactId;
 use crate::model::status::Status;
 use crate::model::time::parse_date;
 use crate::replay::cache::CacheFile;
-use crate::replay::{Timeline, as_of};
+use crate::replay::{Outline, Timeline, as_of};
 
 /// List every pact with its status on a date (default: today).
 #[derive(Debug, clap::Args)]
@@ -125,6 +125,19 @@ impl Args {
         };
         let later = answers.iter().filter(|answer| answer.is_none()).count();
         let mut rows: Vec<Row> = answers.into_iter().flatten().collect();
+        // as of a time, each pact's name as it was then: the cache knows
+        // the name as it stands, so each stream's edits are read again
+        if at.is_some() && self.party.is_none() {
+            let store = &ctx.store;
+            let then = crate::log::par::map(&rows, |row| {
+                Outline::of_stream(store, &row.pact, at).map(|(_, _, o)| o.pact().cloned())
+            });
+            for (row, pact) in rows.iter_mut().zip(then) {
+                if let Ok(Some(pact)) = pact {
+                    row.name = pact.name;
+                }
+            }
+        }
         let text = !self.format.json && !self.format.csv;
         let heads: Vec<String> = if text {
             rows.iter()

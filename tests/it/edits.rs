@@ -164,6 +164,10 @@ fn as_of_a_time_before_an_edit_the_metadata_is_as_it_stood_then() {
     assert_eq!(now["parties"].as_array().unwrap().len(), 2);
     let history = store.json(&["history", "os", "--as-of", &before]);
     assert_eq!(history["name"], json!("Open Skies"));
+    let list = store.json(&["list", "--on", "2010-01-01", "--as-of", &before]);
+    assert_eq!(list[1]["name"], json!("Open Skies"));
+    let list = store.json(&["list", "--on", "2010-01-01"]);
+    assert_eq!(list[1]["name"], json!("Treaty on Open Skies"));
     let text = store.ok(&["history", "os", "--as-of", &before]);
     assert!(text.starts_with("os  Open Skies\n"), "{text}");
 }
