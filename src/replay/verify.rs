@@ -580,6 +580,32 @@ mod tests {
         text.parse().unwrap()
     }
 
+    /// Writes the stream of `id`, of events with `bodies`, as another tool
+    /// might have: chained and sealed, each checked by nothing.
+    fn written(
+        dir: &std::path::Path,
+        id: &PactId,
+        bodies: impl IntoIterator<Item = crate::model::event::EventBody>,
+    ) {
+        let mut bytes = Vec::new();
+        let mut prev = None;
+        for (i, body) in bodies.into_iter().enumerate() {
+            let event = crate::model::event::Event {
+                pact: id.clone(),
+                seq: i as u64 + 1,
+                id: uuid::Uuid::now_v7(),
+                recorded: Utc::now(),
+                body,
+                prev,
+            };
+            let line = event.to_line();
+            prev = Some(Hash::of(line.as_bytes()));
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
+        }
+        fs::write(dir.join(format!("{id}.jsonl")), bytes).unwrap();
+    }
+
     /// A store with the pacts `ids`, each registered and then signed and in
     /// force, sourced to Yonhap.
     fn store(ids: &[&str]) -> (tempfile::TempDir, Store) {
@@ -665,7 +691,7 @@ mod tests {
 
     #[test]
     fn a_partys_step_the_lifecycle_refuses_is_a_problem_naming_the_party() {
-        use crate::model::event::{Event, EventBody, StatusChange};
+        use crate::model::event::{EventBody, StatusChange};
         // given a stream, written by another tool, where the United States
         // withdraws and then terminates, unforced: its own timeline breaks,
         // while the pact's stays whole
@@ -692,23 +718,7 @@ mod tests {
             status(Status::Withdrawn, "2020-11-22", &["US"]),
             status(Status::Terminated, "2021-01-01", &["US"]),
         ];
-        let mut bytes = Vec::new();
-        let mut prev = None;
-        for (i, body) in bodies.into_iter().enumerate() {
-            let event = Event {
-                pact: id.clone(),
-                seq: i as u64 + 1,
-                id: uuid::Uuid::now_v7(),
-                recorded: Utc::now(),
-                body,
-                prev,
-            };
-            let line = event.to_line();
-            prev = Some(Hash::of(line.as_bytes()));
-            bytes.extend_from_slice(line.as_bytes());
-            bytes.push(b'\n');
-        }
-        fs::write(dir.path().join("p.jsonl"), bytes).unwrap();
+        written(dir.path(), &id, bodies);
 
         let report = verify(&store, None, None).unwrap();
 
@@ -729,7 +739,7 @@ mod tests {
     }
     #[test]
     fn a_party_the_pact_did_not_have_is_a_problem() {
-        use crate::model::event::{Event, EventBody, StatusChange};
+        use crate::model::event::{EventBody, StatusChange};
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         let id = PactId::parse("p").unwrap();
@@ -748,23 +758,7 @@ mod tests {
                 parties: vec!["ZZ".into()],
             }),
         ];
-        let mut bytes = Vec::new();
-        let mut prev = None;
-        for (i, body) in bodies.into_iter().enumerate() {
-            let event = Event {
-                pact: id.clone(),
-                seq: i as u64 + 1,
-                id: uuid::Uuid::now_v7(),
-                recorded: Utc::now(),
-                body,
-                prev,
-            };
-            let line = event.to_line();
-            prev = Some(Hash::of(line.as_bytes()));
-            bytes.extend_from_slice(line.as_bytes());
-            bytes.push(b'\n');
-        }
-        fs::write(dir.path().join("p.jsonl"), bytes).unwrap();
+        written(dir.path(), &id, bodies);
         let report = verify(&store, None, None).unwrap();
         match report.streams[0].problems.as_slice() {
             [Problem::NotAParty { line, party }] => assert_eq!((*line, party.as_str()), (2, "ZZ")),
