@@ -154,7 +154,7 @@ impl Write {
                 EventBody::Retraction(retraction)
             }
             Write::Citation(citation) => {
-                check_citation(pact, &stream.events, citation.target)?;
+                check_citation(pact, &stream.events, &citation)?;
                 EventBody::Citation(citation)
             }
         })
@@ -424,7 +424,8 @@ fn parties_of(pact: &PactId, stream: &Stream, named: &[String]) -> Result<Vec<St
 /// # Errors
 ///
 /// [`Error::CitationRefused`] saying why.
-fn check_citation(pact: &PactId, events: &[Event], target: Uuid) -> Result<(), Error> {
+fn check_citation(pact: &PactId, events: &[Event], citation: &Citation) -> Result<(), Error> {
+    let target = citation.target;
     let refused = |why: String| Error::CitationRefused {
         pact: pact.to_string(),
         why,
@@ -441,6 +442,17 @@ fn check_citation(pact: &PactId, events: &[Event], target: Uuid) -> Result<(), E
     if crate::replay::retractions(events).contains_key(&target) {
         return Err(refused(format!(
             "event {target} retracted: it cannot be cited"
+        )));
+    }
+    // the same source twice says nothing new, unless it now confirms
+    let same = |s: &crate::replay::Source| {
+        s.source.as_deref() == Some(citation.source.as_str())
+            && s.url == citation.url
+            && (s.official || !citation.official)
+    };
+    if crate::replay::sources(events, event).iter().any(same) {
+        return Err(refused(format!(
+            "event {target} with that source already: cite another"
         )));
     }
     Ok(())

@@ -657,7 +657,7 @@ impl<'a> Record<'a> {
             && self
                 .parties
                 .as_deref()
-                .is_some_and(|p| p.iter().any(|p| p == party))
+                .is_some_and(|p| p.iter().any(|p| p.eq_ignore_ascii_case(party)))
     }
 
     /// The parties the line names: a registration's, the pact's parties; a

@@ -150,7 +150,9 @@ impl<'e> Timeline<Entry<'e, Event>> {
             .fold(Timeline::default(), |mut timeline, event| {
                 confirming.visit(&event.fact());
                 match &event.body {
-                    EventBody::Status(change) if change.parties.iter().any(|p| p == party) => {
+                    EventBody::Status(change)
+                        if change.parties.iter().any(|p| p.eq_ignore_ascii_case(party)) =>
+                    {
                         timeline.place(Entry::of(event, change));
                         timeline
                     }
@@ -350,7 +352,12 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
         }
         parties => parties.iter().map(String::as_str).collect(),
     };
-    let own = |party: &str, e: &Entry<'_>| e.change().parties.iter().any(|p| p == party);
+    let own = |party: &str, e: &Entry<'_>| {
+        e.change()
+            .parties
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(party))
+    };
     let mut timelines: Vec<(Option<&str>, Timeline<Entry<'_>>)> = Vec::new();
     if parties.is_empty() {
         timelines.push((None, Timeline::new(events)));

@@ -160,3 +160,39 @@ fn answers_give_every_source_of_an_event_its_citations_after_its_own() {
         "{csv}"
     );
 }
+
+#[test]
+fn a_source_cited_already_is_refused_unless_it_now_confirms() {
+    let (store, id) = reported();
+    let cite = |official: bool| {
+        let mut args = vec!["cite", "p", &id, "--source", "Kyodo: it took effect"];
+        if official {
+            args.push("--official");
+        }
+        store.run(&args)
+    };
+    assert_eq!(cite(false).code, 0);
+    let before = store.snapshot();
+    let again = cite(false);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("with that source already"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(store.snapshot(), before);
+    // the same source, now as official, confirms the status
+    assert_eq!(cite(true).code, 0);
+    assert_eq!(cite(true).code, 1);
+    let status = store.json(&["status", "p", "--on", "2021-01-01"]);
+    assert_eq!(status["reported"], json!(false));
+    // the event's own source is one of its sources
+    let own = store.run(&[
+        "cite",
+        "p",
+        &id,
+        "--source",
+        "Yonhap: the pact takes effect",
+    ]);
+    assert_eq!(own.code, 1, "{}", own.stderr);
+}

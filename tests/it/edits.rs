@@ -300,3 +300,36 @@ fn a_party_added_later_is_not_one_as_of_a_time_before() {
     assert!(!svg.contains("data-party=\"RU\""), "{svg}");
     assert!(svg.contains("data-party=\"US\""), "{svg}");
 }
+
+#[test]
+fn a_party_spelled_anew_keeps_its_statuses() {
+    let store = store();
+    store.ok(&[
+        "append",
+        "os",
+        "termination_notified",
+        "--on",
+        "2020-05-22",
+        "--party",
+        "US",
+    ]);
+    store.ok(&["edit", "os", "--remove-party", "US", "--add-party", "Us"]);
+    let us = store.json(&["status", "os", "--on", "2020-06-01", "--party", "us"]);
+    assert_eq!(us["party"], json!("Us"));
+    assert_eq!(us["status"], json!("termination_notified"));
+    store.ok(&[
+        "append",
+        "os",
+        "withdrawn",
+        "--on",
+        "2020-11-22",
+        "--party",
+        "Us",
+    ]);
+    let history = store.json(&["history", "os", "--party", "US"]);
+    assert_eq!(
+        history["intervals"].as_array().unwrap().len(),
+        3,
+        "{history}"
+    );
+}
