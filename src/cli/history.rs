@@ -47,6 +47,8 @@ struct History<'a, I, N> {
     intervals: I,
     notes: N,
     head: Hash,
+    /// The stream's last seq, as it stands: what `--expect-seq` takes.
+    seq: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -228,6 +230,7 @@ impl Args {
                 intervals: Items::new(intervals, |i| read.interval_sourced(i), &failed),
                 notes: Items::new(notes, |i| read.note_sourced(i), &failed),
                 head: stream.head,
+                seq: stream.events,
             };
             let written = ctx.json(&history);
             return match failed.into_inner() {

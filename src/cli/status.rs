@@ -66,6 +66,8 @@ struct Answer<'a> {
     /// Each party's status (asked about the pact as a whole).
     parties: Vec<PartyAnswer>,
     head: Hash,
+    /// The stream's last seq, as it stands: what `--expect-seq` takes.
+    seq: usize,
 }
 
 /// The first change after the date asked about.
@@ -157,6 +159,7 @@ impl Args {
             }),
             parties,
             head: stream.head,
+            seq: stream.events,
         };
         if self.json {
             return ctx.json(&answer);

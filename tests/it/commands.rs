@@ -1100,3 +1100,40 @@ fn without_dir_or_pactlog_dir_the_store_is_events_in_the_working_directory() {
     assert_eq!(output.status.code(), Some(0));
     assert!(project.path().join("events/gsomia.jsonl").is_file());
 }
+
+#[test]
+fn status_and_history_give_the_last_seq_for_a_guarded_append() {
+    let store = Store::new().with_gsomia();
+    let before = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let seq = store.json(&["status", "gsomia"])["seq"].as_u64().unwrap();
+    assert_eq!(
+        store.json(&["history", "gsomia"])["seq"].as_u64(),
+        Some(seq)
+    );
+    // the seq a read gave guards the next append
+    let expect = seq.to_string();
+    store.ok(&[
+        "note",
+        "gsomia",
+        "a note",
+        "--on",
+        "2024-01-01",
+        "--expect-seq",
+        &expect,
+    ]);
+    store.refuses(
+        &[
+            "note",
+            "gsomia",
+            "a note",
+            "--on",
+            "2024-01-02",
+            "--expect-seq",
+            &expect,
+        ],
+        3,
+    );
+    // as of an earlier time, still the stream's last seq as it stands
+    let then = store.json(&["status", "gsomia", "--as-of", &before]);
+    assert_eq!(then["seq"].as_u64(), Some(seq + 1));
+}
