@@ -201,7 +201,15 @@ impl Args {
             let as_of = when
                 .map(|w| format!(" (as of {})", w.input))
                 .unwrap_or_default();
-            let line = format!("heads{as_of}: {}", heads.join(", "));
+            // filtered by status, the answer still comes from every stream:
+            // said as how many, rather than each beside rows not shown
+            let line = match wanted {
+                Some(_) => format!(
+                    "heads{as_of}: of {} streams read (`pactlog verify` prints each)",
+                    heads.len()
+                ),
+                None => format!("heads{as_of}: {}", heads.join(", ")),
+            };
             writeln!(ctx.out, "{}", dim(ctx.color, &line))?;
         }
         streams_failed(failed)
