@@ -8,7 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::output::{
-    Cell, Csv, Items, dim, head_line, marks, one_line, print_row, source_text,
+    Cell, Csv, Items, dim, head_line, indented, marks, one_line, print_row, source_text,
 };
 use crate::cli::style;
 use crate::cli::{AsOfArg, Context, TableFormat, event_of, party_of, registered_by};
@@ -342,8 +342,9 @@ fn write_text(
         writeln!(out, "\n{}", style::paint(color, style::HEADER, "REMARKS"))?;
         for (i, _) in remarks {
             let interval = read.interval(i)?;
-            let note = one_line(interval.note.as_deref().unwrap_or_default());
-            writeln!(out, "{}  {}: {note}", interval.from, interval.status)?;
+            let lead = format!("{}  {}: ", interval.from, interval.status);
+            let note = indented(interval.note.as_deref().unwrap_or_default(), lead.len());
+            writeln!(out, "{lead}{note}")?;
         }
     }
     if !outline.notes().is_empty() {
@@ -355,7 +356,9 @@ fn write_text(
                 true => String::new(),
                 false => format!(" [{}]", one_line(&n.parties.join(", "))),
             };
-            writeln!(out, "{}  {}{scheduled}{parties}", n.on, one_line(&n.text))?;
+            let on = n.on.to_string();
+            let text = indented(&n.text, on.len() + 2);
+            writeln!(out, "{on}  {text}{scheduled}{parties}")?;
             let source = source_text(n.source.as_deref(), n.url.as_deref());
             if !source.is_empty() {
                 writeln!(out, "{:10}  {source}", "")?;

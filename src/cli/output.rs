@@ -363,8 +363,30 @@ pub fn one_line(text: &str) -> String {
     }
 }
 
+/// A note or remark for people: its line breaks (LF, CR LF or CR) kept,
+/// each line after the first indented by `indent` spaces to stand under
+/// the first, every other control character shown escaped as
+/// [`one_line`] shows it.
+pub fn indented(text: &str, indent: usize) -> String {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let pad = format!("\n{:indent$}", "");
+    text.split('\n')
+        .map(one_line)
+        .collect::<Vec<_>>()
+        .join(&pad)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_note_keeps_its_line_breaks_indented_and_escapes_the_rest() {
+        assert_eq!(
+            super::indented("one\r\ntwo\nthree\rfour", 2),
+            "one\n  two\n  three\n  four"
+        );
+        assert_eq!(super::indented("bell\u{7} tab\t", 4), "bell\\u{7} tab\\t");
+    }
+
     #[test]
     fn text_that_would_act_on_the_terminal_is_shown_escaped() {
         assert_eq!(super::one_line("GSOMIA 지소미아"), "GSOMIA 지소미아");

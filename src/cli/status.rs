@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::output::{dim, head_line, one_line, source_text};
+use crate::cli::output::{dim, head_line, indented, one_line, source_text};
 use crate::cli::{AsOfArg, Context, event_of, party_of, registered_by, style};
 use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
@@ -355,7 +355,7 @@ fn write_text(
         writeln!(out, "  cited   {source}{official}")?;
     }
     if let Some(note) = answer.note {
-        writeln!(out, "  note    {}", one_line(note))?;
+        writeln!(out, "  note    {}", indented(note, 10))?;
     }
     writeln!(out, "  event   {}", event.id)?;
     Ok(())
