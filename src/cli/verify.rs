@@ -192,7 +192,12 @@ fn problem(file: &str, problem: &Problem) -> String {
 fn warning(file: &str, warning: &Warning) -> String {
     match warning {
         Warning::Forced { line, status, on } => {
-            format!("{file}:{line}: {status} on {on} was recorded with --force")
+            // `append --force`, a sheet's forced column or a line's
+            // "forced":true: the event says it was forced, not how
+            format!(
+                "{file}:{line}: {status} {} was recorded as forced, against the lifecycle",
+                on.on_or_in()
+            )
         }
         Warning::RecordedAhead { line, recorded } => format!(
             "{file}:{line}: recorded at {}, which is still to come: a clock was ahead, and \

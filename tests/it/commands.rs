@@ -808,7 +808,7 @@ fn verify_lists_a_forced_event_as_a_warning_and_exits_0() {
     assert_eq!(run.stderr, "");
     assert_snapshot!(store.redact(&run.stdout), @r"
     ok  gsomia  7 events  head [hash]
-    warning: [store]/gsomia.jsonl:7: in force on 2021-01-01 was recorded with --force
+    warning: [store]/gsomia.jsonl:7: in force on 2021-01-01 was recorded as forced, against the lifecycle
     1 stream checked, 1 ok, 0 failed, 1 warning
     ");
 }
