@@ -42,9 +42,22 @@ pub struct Args {
     /// or its first byte.
     #[arg(long, value_enum)]
     format: Option<Format>,
+    /// Check everything and say what would be written (the pacts created,
+    /// the events for each pact), writing nothing.
+    #[arg(long)]
+    dry_run: bool,
     /// Print what was imported as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// What an import writes to one pact.
+#[derive(Debug, Serialize)]
+struct ToPact {
+    pact: String,
+    /// Its events, a new pact's registration included.
+    events: usize,
+    created: bool,
 }
 
 /// The formats `import` reads.
@@ -63,6 +76,10 @@ struct Summary {
     created: usize,
     /// Rows that are events already recorded, skipped.
     skipped: usize,
+    /// Whether nothing was written: a dry run.
+    dry_run: bool,
+    /// Each pact written to, by id.
+    by_pact: Vec<ToPact>,
 }
 
 /// A JSON Lines import's progress moves on every this many lines.
@@ -155,7 +172,25 @@ impl Args {
             pacts: batch.pacts,
             created: batch.created,
             skipped: batch.skipped,
+            dry_run: self.dry_run,
+            by_pact: batch
+                .per_pact
+                .iter()
+                .map(|(pact, events, created)| ToPact {
+                    pact: pact.to_string(),
+                    events: *events,
+                    created: *created,
+                })
+                .collect(),
         };
+        if self.dry_run {
+            // the staged streams go with the batch: nothing is written
+            drop(batch);
+            if self.json {
+                return ctx.json(&summary);
+            }
+            return write_dry_run(ctx, &summary);
+        }
         batch.commit(&ctx.store)?;
         if self.json {
             return ctx.json(&summary);
@@ -185,6 +220,41 @@ impl Args {
         )?;
         Ok(())
     }
+}
+
+/// What a dry run would write, for people.
+fn write_dry_run(ctx: &mut Context<'_>, summary: &Summary) -> Result<(), Error> {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    writeln!(
+        ctx.out,
+        "would import {} into {} ({} new) from {}; nothing was written",
+        plural(summary.events, "event", "events"),
+        plural(summary.pacts, "pact", "pacts"),
+        summary.created,
+        one_line(&summary.file)
+    )?;
+    for to in &summary.by_pact {
+        let new = if to.created {
+            " (new, registration included)"
+        } else {
+            ""
+        };
+        writeln!(
+            ctx.out,
+            "  {}  {}{new}",
+            one_line(&to.pact),
+            plural(to.events, "event", "events")
+        )?;
+    }
+    if summary.skipped > 0 {
+        writeln!(
+            ctx.out,
+            "  {} recorded already would be skipped",
+            plural(summary.skipped, "event", "events")
+        )?;
+    }
+    Ok(())
 }
 
 /// The format from the file's extension, or else from its first byte that is

@@ -46,7 +46,11 @@ fn a_spreadsheet_of_two_treaties_imports_with_create_pacts() {
     let summary = store.json(&["import", &csv, "--create-pacts"]);
     assert_eq!(
         summary,
-        json!({"file": csv, "format": "csv", "events": 7, "pacts": 2, "created": 2, "skipped": 0})
+        json!({"file": csv, "format": "csv", "events": 7, "pacts": 2, "created": 2, "skipped": 0,
+        "dry_run": false, "by_pact": [
+            {"pact": "inf", "events": 5, "created": true},
+            {"pact": "new-start", "events": 4, "created": true},
+        ]})
     );
 
     let inf = store.json(&["history", "inf"]);
@@ -598,7 +602,12 @@ fn export_then_import_into_an_empty_store_recreates_every_stream_byte_for_byte()
     let summary = copy.json(&["import", &jsonl]);
     assert_eq!(
         summary,
-        json!({"file": jsonl, "format": "jsonl", "events": lines, "pacts": 3, "created": 3, "skipped": 0})
+        json!({"file": jsonl, "format": "jsonl", "events": lines, "pacts": 3, "created": 3, "skipped": 0,
+        "dry_run": false, "by_pact": [
+            {"pact": "gsomia", "events": store.lines("gsomia").len(), "created": true},
+            {"pact": "jp-kr-three-materials", "events": store.lines("jp-kr-three-materials").len(), "created": true},
+            {"pact": "jp-kr-white-list", "events": store.lines("jp-kr-white-list").len(), "created": true},
+        ]})
     );
     // the same files, byte for byte, and nothing else
     assert_eq!(copy.snapshot(), store.snapshot());
@@ -1645,4 +1654,49 @@ fn a_backup_of_many_pacts_imports_back_with_few_files_open() {
         std::fs::read(std::path::Path::new(&copy).join("p299.jsonl")).expect("the stream"),
         std::fs::read(store.stream("p299")).expect("the stream")
     );
+}
+
+#[test]
+fn a_dry_run_checks_everything_says_what_it_would_write_and_writes_nothing() {
+    let store = Store::new().with_gsomia();
+    let files = Files::new();
+    let csv = files.write(
+        "rows.csv",
+        "pact,status,on\ngsomia,terminated,2030-01-01\nnew-one,signed,2000-01-01\n",
+    );
+    let before = store.snapshot();
+    let out = store.ok(&["import", &csv, "--create-pacts", "--dry-run"]);
+    assert!(
+        out.starts_with("would import 2 events into 2 pacts (1 new) from "),
+        "{out}"
+    );
+    assert!(out.contains("\n  gsomia  1 event\n"), "{out}");
+    assert!(
+        out.contains("\n  new-one  2 events (new, registration included)\n"),
+        "{out}"
+    );
+    let json = store.json(&["import", &csv, "--create-pacts", "--dry-run"]);
+    assert_eq!(json["dry_run"], json!(true));
+    assert_eq!(
+        json["by_pact"][1],
+        json!({"pact": "new-one", "events": 2, "created": true})
+    );
+    assert_eq!(store.snapshot(), before, "a dry run writes nothing");
+    // a bad row fails the dry run as it fails the import
+    let bad = files.write("bad.csv", "pact,status,on\ngsomia,signed,2030-01-01\n");
+    store.refuses(&["import", &bad, "--dry-run"], 1);
+    assert_eq!(store.snapshot(), before);
+    // JSON Lines too, into a store that does not exist yet
+    let export = files.write("all.jsonl", store.ok(&["export"]));
+    let empty = Files::new();
+    let dir = empty.path("nowhere");
+    let out = crate::harness::pactlog(&["--dir", &dir, "import", &export, "--dry-run"]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.starts_with("would import "), "{}", out.stdout);
+    assert!(
+        !std::path::Path::new(&dir).exists(),
+        "a dry run made no store"
+    );
+    let left = std::fs::read_dir(empty.path("")).unwrap().count();
+    assert_eq!(left, 0, "nothing staged is left beside it");
 }

@@ -107,6 +107,8 @@ struct Outcome {
     skipped: usize,
     pacts: usize,
     created: usize,
+    /// Each pact it writes to: how many events, and whether it is new.
+    per_pact: Vec<(PactId, usize, bool)>,
 }
 
 /// A pact's stream on a worker.
@@ -115,6 +117,8 @@ struct Pending {
     stream: Building,
     /// Whether its file has been begun.
     staged: bool,
+    /// How many of its rows it records.
+    events: usize,
 }
 
 impl Checker<'_> {
@@ -141,6 +145,7 @@ impl Checker<'_> {
                     Ok(Some(added)) => {
                         held += added;
                         out.events += 1;
+                        pacts[job.slot].events += 1;
                     }
                     Ok(None) => out.skipped += 1,
                     Err(e) => {
@@ -168,12 +173,18 @@ impl Checker<'_> {
             out.failed = Some(e);
         }
         for pending in pacts {
+            let created = pending.stream.existing.is_none();
             match pending.stream.existing {
                 // a pact whose every row was recorded already is untouched
                 Some(_) if pending.stream.lines.is_empty() => continue,
-                Some(len) => out.append.push((pending.id, len, pending.stream.lines)),
+                Some(len) => out
+                    .append
+                    .push((pending.id.clone(), len, pending.stream.lines)),
                 None => out.created += 1,
             }
+            // a new pact's registration is one of its events
+            let events = pending.events + usize::from(created);
+            out.per_pact.push((pending.id, events, created));
             out.pacts += 1;
         }
         out
@@ -206,6 +217,7 @@ impl Checker<'_> {
                 id,
                 stream,
                 staged: false,
+                events: 0,
             });
         }
         let Pending { id, stream, .. } = &mut pacts[job.slot];
@@ -380,6 +392,7 @@ pub fn plan_csv(
         pacts: 0,
         created: 0,
         skipped: 0,
+        per_pact: Vec::new(),
     };
     // The first bad row in the file is the one to name.
     let mut refused = unreadable;
@@ -397,7 +410,9 @@ pub fn plan_csv(
         batch.skipped += outcome.skipped;
         batch.pacts += outcome.pacts;
         batch.created += outcome.created;
+        batch.per_pact.extend(outcome.per_pact);
     }
+    batch.per_pact.sort_unstable();
     if let Some((line, e)) = refused {
         return Err(at(line, e));
     }

@@ -132,6 +132,7 @@ pub fn plan_jsonl(
     let now = Utc::now();
     let (mut events, mut skipped, mut created) = (0, 0, 0);
     let mut append = Vec::new();
+    let mut per_pact = Vec::new();
     for mut pact in pacts {
         let first = pact.first;
         if let Some((line, problem)) = pact.broken {
@@ -184,16 +185,22 @@ pub fn plan_jsonl(
             // are its own
             skipped += held;
             events += stream.events - held;
+            if stream.events > held {
+                per_pact.push((pact.id.clone(), stream.events - held, false));
+            }
             append.push((pact.id, pact.store_len, pact.lines));
         } else {
             names.check_free(&stream.pact).map_err(|e| at(first, e))?;
             names.add(&stream.pact);
             events += stream.events;
             created += 1;
+            per_pact.push((pact.id.clone(), stream.events, true));
             pact.write_out(&staging)?;
         }
     }
+    per_pact.sort_unstable();
     Ok(Batch {
+        per_pact,
         pacts: created + append.len(),
         created,
         staging,

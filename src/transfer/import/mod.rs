@@ -52,6 +52,9 @@ pub struct Batch {
     pub created: usize,
     /// How many rows were skipped as events already recorded.
     pub skipped: usize,
+    /// Each pact it writes to, by id: how many events it records there (a
+    /// new pact's registration included), and whether the pact is new.
+    pub per_pact: Vec<(PactId, usize, bool)>,
 }
 
 impl Batch {
