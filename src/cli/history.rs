@@ -191,26 +191,18 @@ impl Args {
         let when = self.as_of.parse(ctx.now)?;
         let id = ctx.store.resolve(&self.pact)?;
         let at = when.as_ref().map(|w| w.at);
-        let party = match &self.party {
-            // a party of the pact as it stood then
-            Some(name) => {
-                let (_, _, then) = Outline::of_stream(&ctx.store, &id, at)?;
-                let pact = match then.pact() {
-                    Some(pact) => pact.clone(),
-                    None => ctx.store.registration(&id)?,
-                };
-                Some(party_of(&pact, name)?.to_owned())
-            }
-            None => None,
-        };
-        let (stream, lines, outline) =
-            Outline::of_party_stream(&ctx.store, &id, at, party.as_deref())?;
+        // the pact's timeline, or the party's (matched in any case)
+        let asked = self.party.as_deref().map(str::trim);
+        let (stream, lines, outline) = Outline::of_party_stream(&ctx.store, &id, at, asked)?;
         registered_by(&stream.pact.id, &outline, when.as_ref())?;
-        // the metadata as it stood then
+        // the metadata as it stood then, the party one of its parties then
         let pact = outline
             .pact()
             .cloned()
             .unwrap_or_else(|| stream.pact.clone());
+        let party = asked
+            .map(|p| party_of(&pact, p).map(str::to_owned))
+            .transpose()?;
         let read = Read {
             outline,
             lines: RefCell::new(lines),

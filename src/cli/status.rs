@@ -86,34 +86,18 @@ impl Args {
         // the stream is folded into its timeline's marks; the one event the
         // answer shows is read again
         let at = when.as_ref().map(|w| w.at);
-        let (stream, mut lines, outline) = Outline::of_stream(&ctx.store, &id, at)?;
+        // the pact's timeline, or the party's (matched in any case)
+        let asked = self.party.as_deref().map(str::trim);
+        let (stream, mut lines, outline) = Outline::of_party_stream(&ctx.store, &id, at, asked)?;
         registered_by(&stream.pact.id, &outline, when.as_ref())?;
-        // the metadata as it stood then
+        // the metadata as it stood then, the party one of its parties then
         let pact = outline.pact().unwrap_or(&stream.pact);
-        let party = self
-            .party
-            .as_deref()
-            .map(|p| party_of(pact, p))
-            .transpose()?;
-        // a party's timeline, and the parties' own, need the events whole
-        // (those the outline saw)
-        let whole = match party.is_some() || outline.of_parties() {
-            true => Some(ctx.store.read(&id)?),
-            false => None,
-        };
-        let events = whole.as_ref().map(|w| &w.events[..outline.visible()]);
-        let found = match (party, events) {
-            (Some(party), Some(events)) => {
-                let timeline = Timeline::of_party(events, party);
-                found(&timeline, on, |e| Ok(e.event.clone()))?
-            }
-            _ => found(outline.timeline(), on, |m| event_of(&mut lines, m))?,
-        };
+        let party = asked.map(|p| party_of(pact, p)).transpose()?;
+        let found = found(outline.timeline(), on, |m| event_of(&mut lines, m))?;
         // every source of the deciding event: its own, then its citations
-        let sources = match (&found.event, events) {
-            (None, _) => Vec::new(),
-            (Some(event), Some(events)) => replay::sources(events, event),
-            (Some(event), None) => {
+        let sources = match &found.event {
+            None => Vec::new(),
+            Some(event) => {
                 let cited = outline.cited(event.seq as usize);
                 let cited: Vec<Source> = cited
                     .map(|c| c.read(&mut lines))
@@ -121,6 +105,13 @@ impl Args {
                 replay::own_source(event).into_iter().chain(cited).collect()
             }
         };
+        // each party's own timeline, for the pact's answer, needs the
+        // events whole (those the outline saw), once a party has statuses
+        let whole = match party.is_none() && outline.of_parties() {
+            true => Some(ctx.store.read(&id)?),
+            false => None,
+        };
+        let events = whole.as_ref().map(|w| &w.events[..outline.visible()]);
         let parties = pact
             .parties
             .iter()
