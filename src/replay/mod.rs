@@ -232,17 +232,25 @@ impl<'e, E: Replayable> Timeline<Entry<'e, E>> {
         let timeline = events
             .into_iter()
             .fold(Timeline::default(), |timeline, event| {
-                confirming.visit(&event.fact());
-                timeline.apply(event)
+                let fact = event.fact();
+                confirming.visit(&fact);
+                timeline.apply_fact(event, fact)
             });
         confirming.confirm(timeline)
     }
 
     /// Applies one event: a status event of the pact as a whole takes its
     /// place by (date, seq), a retraction removes its target; other kinds,
-    /// and a status of named parties, change nothing.
-    pub fn apply(mut self, event: &'e E) -> Self {
+    /// and a status of named parties, change nothing. An official
+    /// citation's confirmation needs every event: [`Timeline::new`] takes
+    /// it in.
+    pub fn apply(self, event: &'e E) -> Self {
         let fact = event.fact();
+        self.apply_fact(event, fact)
+    }
+
+    /// [`Timeline::apply`], of `event` whose fact is `fact`.
+    fn apply_fact(mut self, event: &'e E, fact: Fact) -> Self {
         match fact.what {
             What::Status {
                 status,
