@@ -77,19 +77,20 @@ impl Edit {
         if let Some(name) = &self.name {
             pact.name.clone_from(name);
         }
-        let same = |a: &String, b: &String| a.eq_ignore_ascii_case(b);
-        pact.aliases
-            .retain(|a| !self.remove_aliases.iter().any(|r| same(a, r)));
-        pact.aliases.extend(self.add_aliases.iter().cloned());
-        pact.parties
-            .retain(|p| !self.remove_parties.iter().any(|r| same(p, r)));
-        pact.parties.extend(self.add_parties.iter().cloned());
+        changed(&mut pact.aliases, &self.remove_aliases, &self.add_aliases);
+        self.apply_to_parties(&mut pact.parties);
         if let Some(kind) = &self.kind {
             pact.kind = Some(kind.clone());
         }
         if let Some(description) = &self.description {
             pact.description = Some(description.clone());
         }
+    }
+
+    /// Applies the edit to `parties`, a pact's parties: what a reader that
+    /// keeps no more of the pact needs.
+    pub fn apply_to_parties(&self, parties: &mut Vec<String>) {
+        changed(parties, &self.remove_parties, &self.add_parties);
     }
 
     /// Whether it changes nothing.
@@ -156,6 +157,13 @@ pub struct Citation {
     /// An official source: it confirms the event, which is then no longer
     /// known only from reports.
     pub official: bool,
+}
+
+/// `labels` with those `removed` names taken away (in any case), then those
+/// `added` appended.
+fn changed(labels: &mut Vec<String>, removed: &[String], added: &[String]) {
+    labels.retain(|l| !removed.iter().any(|r| r.eq_ignore_ascii_case(l)));
+    labels.extend(added.iter().cloned());
 }
 
 /// What replay and the checks of a stream need of an event: everything but

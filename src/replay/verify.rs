@@ -462,13 +462,7 @@ impl PartySteps {
             What::Retraction { .. } => self.withdrawn.extend(line.target),
             // the pact's parties as they stand at each line
             What::Registered => self.members = line.record.parties(),
-            What::Edited => {
-                let mut pact =
-                    crate::model::pact::Pact::named(PactId::parse("p").expect("an id"), "");
-                pact.parties = std::mem::take(&mut self.members);
-                line.record.edit().apply(&mut pact);
-                self.members = pact.parties;
-            }
+            What::Edited => line.record.edit().apply_to_parties(&mut self.members),
             What::Citation { .. } | What::Status { .. } => {}
         }
     }

@@ -487,10 +487,7 @@ impl AsRecorded {
 
     /// Takes in an edit: the parties from it on are the pact's as edited.
     fn edit(&mut self, edit: &crate::model::event::Edit) {
-        let mut pact = crate::model::pact::Pact::named(PactId::parse("p").expect("an id"), "");
-        pact.parties = std::mem::take(&mut self.members);
-        edit.apply(&mut pact);
-        self.members = pact.parties;
+        edit.apply_to_parties(&mut self.members);
     }
 
     /// Checks an edit's parties as `edit` would: each it takes away is the
