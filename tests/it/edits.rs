@@ -333,3 +333,29 @@ fn a_party_spelled_anew_keeps_its_statuses() {
         "{history}"
     );
 }
+
+#[test]
+fn a_stream_damaged_after_its_registration_keeps_its_names_taken() {
+    let store = store();
+    store.ok(&["append", "inf", "in_force", "--on", "1988-06-01"]);
+    // its last line changed by hand: the stream is damaged, its
+    // registration still reads
+    let last = store
+        .lines("inf")
+        .last()
+        .unwrap()
+        .replace("1988-06-01", "1988-06-02");
+    let mut lines = store.lines("inf");
+    *lines.last_mut().unwrap() = last;
+    std::fs::write(store.stream("inf"), lines.join("\n") + "\n").unwrap();
+    let stderr = store.refuses(&["register", "x", "--name", "X", "--alias", "inf"], 1);
+    assert!(
+        stderr.starts_with("error: 'inf' is already a name of pact 'inf'"),
+        "{stderr}"
+    );
+    let stderr = store.refuses(&["edit", "os", "--add-alias", "INF"], 1);
+    assert!(
+        stderr.starts_with("error: 'INF' is already a name of pact 'inf'"),
+        "{stderr}"
+    );
+}

@@ -238,15 +238,35 @@ impl Store {
         })
     }
 
-    /// A pact's metadata as it stands: its registration with every edit
-    /// applied, read from the whole stream, to resolve names.
+    /// A pact's metadata as it stands, to resolve names: its registration
+    /// with every edit applied, read from the whole stream; or, from a
+    /// stream damaged after its first line, the registration alone, whose
+    /// names still count.
+    ///
+    /// # Errors
+    ///
+    /// What reading the whole stream met, when its first line is not a
+    /// registration that can be read either.
     pub(crate) fn registration(&self, id: &PactId) -> Result<Pact, Error> {
         let path = self.stream_path(id);
-        read_settled(&path, || {
-            let file = open_stream(&path, OpenOptions::new().read(true))?;
-            let reader = BufReader::with_capacity(READ_BUFFER, file);
-            Ok(read_stream::<Fact>(id, &path, reader)?.pact)
-        })
+        let read = |whole: bool| {
+            read_settled(&path, || {
+                let file = open_stream(&path, OpenOptions::new().read(true))?;
+                let reader = BufReader::with_capacity(READ_BUFFER, file);
+                match whole {
+                    true => Ok(read_stream::<Fact>(id, &path, reader)?.pact),
+                    false => {
+                        let mut first = Vec::new();
+                        reader
+                            .take(MAX_LINE as u64 + 1)
+                            .read_until(b'\n', &mut first)
+                            .map_err(Error::io("read", &path))?;
+                        Ok(read_stream::<Fact>(id, &path, first.as_slice())?.pact)
+                    }
+                }
+            })
+        };
+        read(true).or_else(|e| read(false).map_err(|_| e))
     }
 
     /// Finds the pact that `query` names: its id or an alias, in any case.
