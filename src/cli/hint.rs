@@ -36,9 +36,7 @@ pub fn hint(error: &Error) -> Option<String> {
             ..
         } => Some(merge_hint(&path.display().to_string())),
         Error::Stream { problem, .. } => stream_hint(problem),
-        // in a file, --force is a column
-        Error::Row { source, .. } => hint(source)
-            .map(|h| h.replace("add --force", "set the row's forced column to true")),
+        Error::Row { source, .. } => row_hint(source),
         Error::Journal { .. } | Error::JournalConflict { .. } => Some(format!(
             "nothing more is recorded until a person looks: the journal ({}) holds the lines \
              the import was adding to existing streams and names the hidden files its new \
@@ -160,9 +158,31 @@ pub fn hint(error: &Error) -> Option<String> {
             "the columns are: {}",
             crate::transfer::import::CSV_COLUMNS.join(", ")
         )),
-        Error::Csv(CsvProblem::MissingColumn { .. }) => Some(
-            "the first row names the columns: pact,status,on and optionally \
-             source,url,note,reported,forced,name,event,recorded"
+        Error::Csv(CsvProblem::MissingColumn { .. }) => Some(format!(
+            "the first row names the columns: pact and on, and any of the others ({})",
+            crate::transfer::import::CSV_COLUMNS[1..]
+                .iter()
+                .filter(|c| **c != "on")
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Error::Csv(CsvProblem::UnclosedQuote) => Some(
+            "a cell that begins with \" ends with \" (a quote within it is written \"\"): \
+             close the cell's quote"
+                .into(),
+        ),
+        Error::Csv(CsvProblem::UnknownKind { .. }) => Some(
+            "leave kind empty or say status for a status row; say note for a note, its text \
+             in the note column"
+                .into(),
+        ),
+        Error::Csv(CsvProblem::MissingCell { kind: "note", .. }) => {
+            Some("a note row gives its date in on and its text in note".into())
+        }
+        Error::Csv(CsvProblem::MissingCell { .. }) => Some(
+            "a status row gives its status and its date in on; a row with neither (and no \
+             kind) only gives its pact's metadata"
                 .into(),
         ),
         Error::Csv(CsvProblem::NotABool { .. }) => {
@@ -239,6 +259,12 @@ pub fn hint(error: &Error) -> Option<String> {
     }
 }
 
+/// What to do next about a bad row of a sheet.
+pub fn row_hint(error: &Error) -> Option<String> {
+    // in a sheet, --force is a column
+    hint(error).map(|h| h.replace("add --force", "set the row's forced column to true"))
+}
+
 /// What to do next about a row or line an import refuses.
 fn import_hint(problem: &ImportProblem) -> Option<String> {
     match problem {
@@ -252,12 +278,24 @@ fn import_hint(problem: &ImportProblem) -> Option<String> {
                 .into(),
         }),
         ImportProblem::NameDiffers { .. } => Some(
-            "the name column names a pact that a row registers: give it on the pact's first \
-             row, and leave it empty or the same on the others"
+            "a sheet does not rename a pact: rename it with `pactlog edit --name`, or leave \
+             the name cell empty"
+                .into(),
+        ),
+        ImportProblem::MetadataDisagrees { .. } => Some(
+            "a pact's metadata may be repeated on several of its rows, but must be the same on \
+             each: leave the cell empty on all but one, or make them agree"
+                .into(),
+        ),
+        ImportProblem::RecordedDiffers { .. } => Some(
+            "a sheet does not change a pact's metadata: change it with `pactlog edit`, or \
+             leave the cell empty"
                 .into(),
         ),
         ImportProblem::NotAStatusEvent { .. } => Some(
-            "a row of a sheet is a status: clear its event cell to record it as a new one".into(),
+            "a row of a sheet is a status or a note: clear its event cell to record it as a \
+             new one"
+                .into(),
         ),
         ImportProblem::EventDiffers { .. } => Some(
             "a recorded event is never changed: to record something else, clear the row's \

@@ -16,6 +16,25 @@ use crate::transfer::cell::Defused;
 /// Writes `error: ...` and, where one helps, `hint: ...` to `w`, the labels
 /// in colour when `color` is on.
 pub fn report(w: &mut dyn Write, error: &Error, color: bool) {
+    if let Error::Rows { file, shown, .. } = error {
+        // each bad row as if it were the only one, then how many in all;
+        // a hint said for the row before is not said again
+        let mut said = None;
+        for (line, e) in shown {
+            let message = one_line(&format!("{file}:{line}: {e}"));
+            let _ = writeln!(
+                w,
+                "{} {message}",
+                style::paint(color, style::ERROR, "error:")
+            );
+            let hint = crate::cli::hint::row_hint(e);
+            if hint.is_some() && hint != said {
+                let text = one_line(hint.as_deref().unwrap_or_default());
+                let _ = writeln!(w, "{} {text}", style::paint(color, style::HINT, "hint:"));
+            }
+            said = hint;
+        }
+    }
     // What the user typed may be in the message: it is shown, not acted on.
     // If stderr itself is gone there is nowhere left to say so.
     let message = one_line(&error.to_string());

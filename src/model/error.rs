@@ -54,6 +54,17 @@ pub enum Error {
         /// What is wrong with it.
         source: Box<Error>,
     },
+    /// Several rows of an import file are bad: the first of them, in
+    /// the order of the file, up to a limit.
+    #[error("{} bad rows in {file}{}; nothing was imported", shown.len() + more, shown_of(shown.len(), *more))]
+    Rows {
+        /// The import file.
+        file: String,
+        /// The first bad rows: each row's line and what is wrong with it.
+        shown: Vec<(u64, Error)>,
+        /// How many more rows are bad.
+        more: usize,
+    },
     /// A stream file is damaged or not in the expected format.
     #[error("{}:{line}: {problem}", path.display())]
     Stream {
@@ -667,7 +678,7 @@ pub enum CsvProblem {
     /// The header lacks a column every row needs.
     #[error("the header has no '{column}' column")]
     MissingColumn {
-        /// The column: "pact", "status" or "on".
+        /// The column: "pact" or "on".
         column: &'static str,
     },
     /// A row has another number of cells than the header.
@@ -681,6 +692,9 @@ pub enum CsvProblem {
         /// How many the row has.
         found: u64,
     },
+    /// A quoted cell that runs on to the end of the file.
+    #[error("a quote opened on this row is not closed by the end of the file")]
+    UnclosedQuote,
     /// The CSV reader could not read the row.
     #[error("{why}")]
     Unreadable {
@@ -710,6 +724,37 @@ pub enum CsvProblem {
     /// The event cell holds something other than an event id.
     #[error("'event' is '{}', not an event id", value.escape_debug())]
     NotAnEventId {
+        /// The cell.
+        value: String,
+    },
+    /// The kind cell holds something other than a kind of row.
+    #[error("'kind' is '{}', not status or note", value.escape_debug())]
+    UnknownKind {
+        /// The cell, lowercased.
+        value: String,
+    },
+    /// A cell a row of its kind needs is empty.
+    #[error("the '{column}' cell is empty, and a {kind} row needs it")]
+    MissingCell {
+        /// The row's kind: "status" or "note".
+        kind: &'static str,
+        /// The empty cell's column.
+        column: &'static str,
+    },
+    /// A note row gives a cell only a status has.
+    #[error("a note has no '{column}': leave the cell empty, or make the row a status")]
+    NotForANote {
+        /// The column: "status", "reported" or "forced".
+        column: &'static str,
+    },
+    /// A list cell has an empty item.
+    #[error(
+        "'{column}' is '{}', which has an empty item (items are separated by ';')",
+        value.escape_debug()
+    )]
+    EmptyItem {
+        /// The column.
+        column: &'static str,
         /// The cell.
         value: String,
     },
@@ -743,8 +788,46 @@ pub enum ImportProblem {
         /// The pact's name.
         registered: String,
     },
-    /// A row says it is an event of its pact that is not a status event.
-    #[error("the row is event {event} of '{pact}', which is not a status event")]
+    /// A row gives a part of its pact's metadata otherwise than a row
+    /// before it in the sheet.
+    #[error(
+        "the row gives '{pact}' {column} \"{}\", but line {line} gives \"{}\"",
+        given.escape_debug(),
+        before.escape_debug()
+    )]
+    MetadataDisagrees {
+        /// The pact.
+        pact: String,
+        /// The column: "name", "aliases", "parties", "pact_kind" or
+        /// "description".
+        column: &'static str,
+        /// The row's cell, as written.
+        given: String,
+        /// The line of the row that gave it first.
+        line: u64,
+        /// What that row gave.
+        before: String,
+    },
+    /// A row gives a part of its pact's metadata otherwise than the store
+    /// holds it.
+    #[error(
+        "the row gives '{pact}' {column} \"{}\", but the pact's are \"{}\"",
+        given.escape_debug(),
+        recorded.escape_debug()
+    )]
+    RecordedDiffers {
+        /// The pact.
+        pact: String,
+        /// The column: "aliases", "parties", "pact_kind" or "description".
+        column: &'static str,
+        /// The row's cell, as written.
+        given: String,
+        /// What the store holds, as a sheet writes it.
+        recorded: String,
+    },
+    /// A row says it is an event of its pact that is not a status or a
+    /// note.
+    #[error("the row is event {event} of '{pact}', which is not a status or a note")]
     NotAStatusEvent {
         /// The pact.
         pact: String,
@@ -853,9 +936,18 @@ fn held_already(
     let question = if in_store {
         "was the row imported before?"
     } else {
-        "a row above gives it too"
+        "another row gives it too"
     };
     format!("{refused}: {question}")
+}
+
+/// How many of a file's bad rows are shown, when not all are.
+fn shown_of(shown: usize, more: usize) -> String {
+    if more == 0 {
+        String::new()
+    } else {
+        format!(" (the first {shown} shown)")
+    }
 }
 
 /// A recorded time as events and `model::time::shown` write it.

@@ -150,6 +150,44 @@ impl<S: Step> Timeline<S> {
         Ok(())
     }
 
+    /// [`Timeline::append`] as an import of rows in date order checks a
+    /// row: a status right after a forced one is let in as `verify` lets
+    /// it in (the forced status is the declared break), still checked
+    /// against the status after it and for repeating either neighbour.
+    /// Without this, the status recorded before a forced backfill, which
+    /// its own append checked against the status before the backfill,
+    /// could not be imported back in date order.
+    ///
+    /// # Errors
+    ///
+    /// As [`Timeline::append`].
+    pub fn admit(&mut self, pact: &PactId, step: S) -> Result<(), LifecycleError> {
+        let at = self.split(step.on().earliest(), step.seq());
+        let after_forced = at.checked_sub(1).is_some_and(|i| self.steps[i].forced());
+        if !after_forced || step.forced() {
+            return self.append(pact, step);
+        }
+        let side = |s: &S| (s.status(), s.on());
+        let before = at.checked_sub(1).map(|i| side(&self.steps[i]));
+        let next = self.steps.get(at).map(side);
+        let (status, on) = (step.status(), step.on());
+        // the repeats, which nothing excuses
+        check_between(pact, before, next, status, on, true)?;
+        if let Some((next, next_on)) = next
+            && !Status::may_follow(Some(status), next)
+        {
+            return Err(LifecycleError::BreaksNext {
+                pact: pact.to_string(),
+                status,
+                on,
+                next,
+                next_on,
+            });
+        }
+        self.steps.insert(at, step);
+        Ok(())
+    }
+
     /// Changes each status `f` is given, leaving its place: what a
     /// confirmation does to whether it is known only from reports.
     pub(crate) fn each_mut(&mut self, f: impl FnMut(&mut S)) {

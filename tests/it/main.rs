@@ -23,6 +23,7 @@ mod pictures;
 mod precision;
 mod readme;
 mod reliability;
+mod sheets;
 mod shell;
 mod time;
 mod torn_writes;

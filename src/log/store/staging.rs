@@ -167,6 +167,45 @@ impl Staging {
         })
     }
 
+    /// Reads back what was written of the new stream of `id` and empties
+    /// its file, to be written again from its beginning (with `begin`
+    /// false): what an import does when it makes a stream again.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotBegun`] when no stream of `id` was begun,
+    /// [`Error::Io`] when its file cannot be read or emptied.
+    pub fn take_back(&self, id: &PactId) -> Result<Vec<u8>, Error> {
+        use rustix::fs::{Mode, OFlags};
+        use std::io::Read;
+        let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(&at) = self
+            .places
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+        else {
+            return Err(Error::NotBegun {
+                pact: id.to_string(),
+            });
+        };
+        let name = &begun[at].1;
+        let path = self.path.join(name);
+        let file = rustix::fs::openat(
+            &self.dir,
+            name.as_str(),
+            OFlags::RDWR | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK,
+            Mode::empty(),
+        )
+        .map_err(|e| Error::io("read", &path)(e.into()))?;
+        let mut file = File::from(file);
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .and_then(|_| file.set_len(0))
+            .map_err(Error::io("read", &path))?;
+        Ok(bytes)
+    }
+
     /// Makes the staged streams durable (one file system sync, which also
     /// covers anything else written before it) and puts them in place, then
     /// syncs the directory that names them. Into a store that existed, call

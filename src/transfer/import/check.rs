@@ -1,43 +1,100 @@
 //! Checking a CSV sheet's rows: each row sent by its pact to one of a pool
-//! of workers, which builds and checks that pact's stream in file order,
-//! the whole making a [`Batch`].
+//! of workers, which builds and checks that pact's stream, the whole making
+//! a [`Batch`].
+//!
+//! A pact's rows are applied in the order of their effective dates (rows of
+//! one date in the order of the file), wherever they are in the sheet.
+//! While they come in that order, which is usual, each is checked and made
+//! into its line as it comes, and nothing of it is kept. Once a row comes
+//! that belongs before one applied already (or gives metadata the pact's
+//! registration was made without, or names a party no row has given yet),
+//! the pact's rows are held instead, the events made so far taken back
+//! into them, and they are applied in order once the whole sheet is read.
+//! Every bad row is found: each is set aside with what is wrong with it,
+//! and the rows after it are checked as if it were not there.
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use csv::{ByteRecord, StringRecord};
 use uuid::Uuid;
 
+use crate::command::Registration;
 use crate::log::store::{Lines, Names, Staging, Store, Tail};
 use crate::log::stream::Index;
 use crate::model::date::EffectiveDate;
-use crate::model::error::{Error, ImportProblem};
-use crate::model::event::{EventBody, Hash, StatusChange, What};
-use crate::model::limits;
+use crate::model::error::{CsvProblem, Error, ImportProblem};
+use crate::model::event::{Event, EventBody, Hash, What};
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
-use crate::replay::{Staged, Timeline};
+use crate::replay::Staged;
 use crate::transfer::import::sheet::{
-    LineStarts, csv_error, is_too_long, not_utf8, parse_row, read_headers,
+    LineStarts, Meta, csv_error, is_too_long, not_utf8, parse_row, read_headers,
 };
+use crate::transfer::import::timelines::Timelines;
 use crate::transfer::import::{Batch, HOLD, known_names, lock_existing};
 
+/// How many bad rows an import names; the rest are counted.
+pub const SHOWN_ROWS: usize = 20;
+
+/// Bad rows found so far, each with its line: the first [`SHOWN_ROWS`] by
+/// line, and how many more.
+#[derive(Debug, Default)]
+struct Bad {
+    rows: Vec<(u64, Error)>,
+    more: usize,
+}
+
+impl Bad {
+    fn add(&mut self, line: u64, e: Error) {
+        self.rows.push((line, e));
+        if self.rows.len() >= 4 * SHOWN_ROWS {
+            self.trim();
+        }
+    }
+
+    /// Keeps the first [`SHOWN_ROWS`], counting the others.
+    fn trim(&mut self) {
+        self.rows.sort_by_key(|(line, _)| *line);
+        if self.rows.len() > SHOWN_ROWS {
+            self.more += self.rows.len() - SHOWN_ROWS;
+            self.rows.truncate(SHOWN_ROWS);
+        }
+    }
+
+    fn extend(&mut self, other: Bad) {
+        self.more += other.more;
+        for (line, e) in other.rows {
+            self.add(line, e);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty() && self.more == 0
+    }
+}
+
 /// A pact's stream as the batch builds it.
+#[derive(Default)]
 struct Building {
     /// For an existing stream, its length when it was read.
     existing: Option<u64>,
     /// The lines not yet written (for a new pact, those not yet staged).
     lines: Vec<u8>,
-    /// Where the stream ends, with the lines written so far.
+    /// Where the stream ends, with the lines made so far.
     tail: Tail,
-    /// The timeline so far, each status keyed by whether the stream held it
-    /// before the import.
-    steps: Timeline<Staged<bool>>,
-    /// The pact's name, as registered (empty until it is).
-    name: String,
+    /// Where it ended before the import.
+    start: Tail,
+    /// The timelines so far, each status keyed by whether the stream held
+    /// it before the import.
+    steps: Timelines<bool>,
+    /// The pact as it stands in the store, for an existing stream.
+    pact: Option<Pact>,
+    /// Whether a new pact's registration is made.
+    registered: bool,
     /// The events the stream held before the import, when the rows say
     /// which event they are.
     recorded: Option<Recorded>,
@@ -55,13 +112,280 @@ struct Recorded {
 }
 
 impl Building {
-    fn append(&mut self, id: &PactId, body: EventBody, now: DateTime<Utc>) -> u64 {
+    fn append(&mut self, id: &PactId, body: EventBody, now: DateTime<Utc>) {
         let event = self.tail.next(id, body, now);
         let start = self.lines.len();
         event.write_line(&mut self.lines);
         self.tail = Tail::after(&event, Hash::of(&self.lines[start..]));
         self.lines.push(b'\n');
-        event.seq
+    }
+
+    /// The stream as it was before the import: what a pact whose rows are
+    /// held is built from again.
+    fn restart(&mut self) {
+        self.lines.clear();
+        self.tail = self.start;
+        if self.existing.is_some() {
+            self.steps.retain(|s| s.key);
+        } else {
+            self.steps = Timelines::default();
+            self.registered = false;
+        }
+    }
+}
+
+/// A pact's metadata as the sheet's rows give it, each part with the line
+/// of the row that gave it first.
+#[derive(Default)]
+struct Gathered {
+    name: Option<(String, u64)>,
+    aliases: Option<(Vec<String>, u64)>,
+    parties: Option<(Vec<String>, u64)>,
+    kind: Option<(String, u64)>,
+    description: Option<(String, u64)>,
+}
+
+/// A part of a pact's metadata, as a sheet gives it.
+trait Part {
+    /// Whether two rows give the same.
+    fn same(&self, other: &Self) -> bool;
+    /// As a sheet writes it.
+    fn shown(&self) -> String;
+}
+
+impl Part for String {
+    fn same(&self, other: &Self) -> bool {
+        self == other
+    }
+    fn shown(&self) -> String {
+        self.clone()
+    }
+}
+
+/// A list of labels: the same when it names the same, in any order and any
+/// case.
+impl Part for Vec<String> {
+    fn same(&self, other: &Self) -> bool {
+        let folded = |l: &[String]| {
+            let mut l: Vec<String> = l.iter().map(|s| s.to_lowercase()).collect();
+            l.sort_unstable();
+            l
+        };
+        folded(self) == folded(other)
+    }
+    fn shown(&self) -> String {
+        self.join(";")
+    }
+}
+
+/// Checks one part of the metadata a row gives against what the rows
+/// before it gave; returns whether it is new.
+fn gather<T: Part>(
+    (pact, column): (&PactId, &'static str),
+    slot: &Option<(T, u64)>,
+    given: Option<&T>,
+) -> Result<bool, Error> {
+    match (slot, given) {
+        (_, None) => Ok(false),
+        (None, Some(_)) => Ok(true),
+        (Some((before, line)), Some(given)) if !before.same(given) => {
+            Err(ImportProblem::MetadataDisagrees {
+                pact: pact.to_string(),
+                column,
+                given: given.shown(),
+                line: *line,
+                before: before.shown(),
+            }
+            .into())
+        }
+        (Some(_), Some(_)) => Ok(false),
+    }
+}
+
+/// Checks one part of the metadata a row gives against the pact as the
+/// store holds it.
+fn as_recorded<T: Part>(
+    (pact, column): (&PactId, &'static str),
+    recorded: &T,
+    given: Option<&T>,
+) -> Result<(), Error> {
+    match given {
+        Some(given) if !recorded.same(given) => Err(ImportProblem::RecordedDiffers {
+            pact: pact.to_string(),
+            column,
+            given: given.shown(),
+            recorded: recorded.shown(),
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+impl Gathered {
+    /// Takes in the metadata a row on `line` gives; returns whether it
+    /// gives a part no row before it gave. A row that disagrees with one
+    /// before it is refused, and nothing of it is taken.
+    fn take(&mut self, pact: &PactId, meta: Meta, line: u64) -> Result<bool, Error> {
+        let at = |column| (pact, column);
+        let new = [
+            gather(at("name"), &self.name, meta.name.as_ref())?,
+            gather(at("aliases"), &self.aliases, meta.aliases.as_ref())?,
+            gather(at("parties"), &self.parties, meta.parties.as_ref())?,
+            gather(at("pact_kind"), &self.kind, meta.kind.as_ref())?,
+            gather(
+                at("description"),
+                &self.description,
+                meta.description.as_ref(),
+            )?,
+        ];
+        fn set<T>(slot: &mut Option<(T, u64)>, given: Option<T>, line: u64) {
+            if slot.is_none()
+                && let Some(given) = given
+            {
+                *slot = Some((given, line));
+            }
+        }
+        set(&mut self.name, meta.name, line);
+        set(&mut self.aliases, meta.aliases, line);
+        set(&mut self.parties, meta.parties, line);
+        set(&mut self.kind, meta.kind, line);
+        set(&mut self.description, meta.description, line);
+        Ok(new.contains(&true))
+    }
+
+    /// The pact these give, to register.
+    fn pact(&self, id: &PactId) -> Pact {
+        let part = |p: &Option<(String, u64)>| p.as_ref().map(|(v, _)| v.clone());
+        let list = |p: &Option<(Vec<String>, u64)>| p.as_ref().map(|(v, _)| v.clone());
+        let mut pact = Pact::named(
+            id.clone(),
+            part(&self.name).unwrap_or_else(|| id.to_string()),
+        );
+        pact.aliases = list(&self.aliases).unwrap_or_default();
+        pact.parties = list(&self.parties).unwrap_or_default();
+        pact.kind = part(&self.kind);
+        pact.description = part(&self.description);
+        pact
+    }
+}
+
+/// Checks the metadata a row gives against the pact as the store holds it.
+fn agrees(pact: &Pact, meta: &Meta) -> Result<(), Error> {
+    let id = &pact.id;
+    if let Some(name) = &meta.name
+        && name != pact.name.trim()
+    {
+        return Err(ImportProblem::NameDiffers {
+            pact: id.to_string(),
+            given: name.clone(),
+            registered: pact.name.clone(),
+        }
+        .into());
+    }
+    as_recorded((id, "aliases"), &pact.aliases, meta.aliases.as_ref())?;
+    as_recorded((id, "parties"), &pact.parties, meta.parties.as_ref())?;
+    let none = String::new();
+    as_recorded(
+        (id, "pact_kind"),
+        pact.kind.as_ref().unwrap_or(&none),
+        meta.kind.as_ref(),
+    )?;
+    as_recorded(
+        (id, "description"),
+        pact.description.as_ref().unwrap_or(&none),
+        meta.description.as_ref(),
+    )
+}
+
+/// A row held to be applied in date order once the sheet is read.
+struct Held {
+    /// The earliest day of its effective date.
+    day: NaiveDate,
+    /// The line it begins on.
+    line: u64,
+    what: HeldRow,
+}
+
+enum HeldRow {
+    /// The row's cells, at this offset in the worker's store of them.
+    Cells(usize),
+    /// The event made of it before its pact's rows were held.
+    Made(Box<EventBody>),
+}
+
+/// How a pact's rows are applied.
+enum Order {
+    /// As they come, each after the one before in date order.
+    InTurn {
+        /// The day of the last row applied.
+        last: Option<NaiveDate>,
+        /// The line of each row made into an event, in order.
+        made: Vec<u64>,
+        /// The rows refused by the timelines as they stood, to check again
+        /// should the pact's rows be held, and why.
+        refused: Vec<(Held, Error)>,
+    },
+    /// Held, to be applied in date order when the sheet is read.
+    Held(Vec<Held>),
+}
+
+/// A pact's stream on a worker.
+struct Pending {
+    id: PactId,
+    stream: Building,
+    /// The metadata the rows give.
+    meta: Gathered,
+    order: Order,
+    /// Whether its file has been begun.
+    staged: bool,
+    /// How many of its rows it records.
+    events: usize,
+    /// The line of its first row.
+    first_line: u64,
+    /// Whether it cannot be built (its stream could not be read, or its
+    /// registration was refused): its rows are not checked further.
+    broken: bool,
+}
+
+/// The earliest day of a row's event.
+fn day_of(body: &EventBody) -> NaiveDate {
+    let on: EffectiveDate = match body {
+        EventBody::Status(change) => change.on,
+        EventBody::Note(note) => note.on,
+        _ => unreachable!("a row is a status or a note"),
+    };
+    on.earliest()
+}
+
+/// The parties a row's event names.
+fn parties_of(body: &EventBody) -> &[String] {
+    match body {
+        EventBody::Status(change) => &change.parties,
+        EventBody::Note(note) => &note.parties,
+        _ => &[],
+    }
+}
+
+/// Keeps a row's cells in `cells`; returns where.
+fn keep(cells: &mut Vec<u8>, record: &ByteRecord) -> usize {
+    let at = cells.len();
+    cells.extend_from_slice(&(record.len() as u32).to_le_bytes());
+    for field in record {
+        cells.extend_from_slice(&(field.len() as u32).to_le_bytes());
+        cells.extend_from_slice(field);
+    }
+    at
+}
+
+/// The row's cells kept at `at` in `cells`, into `record`.
+fn kept(cells: &[u8], at: usize, record: &mut ByteRecord) {
+    let number = |at: usize| u32::from_le_bytes(cells[at..at + 4].try_into().expect("4 bytes"));
+    record.clear();
+    let mut next = at + 4;
+    for _ in 0..number(at) {
+        let len = number(next) as usize;
+        record.push_field(&cells[next + 4..next + 4 + len]);
+        next += 4 + len;
     }
 }
 
@@ -87,17 +411,16 @@ struct Checker<'a> {
     headers: &'a StringRecord,
     today: NaiveDate,
     now: DateTime<Utc>,
-    /// The line of the first bad row found so far: rows after it need no
-    /// check.
-    first_bad: &'a AtomicU64,
+    /// Whether a bad row has been found: nothing more is worth writing.
+    bad: &'a AtomicBool,
 }
 
 /// What one worker did.
 #[derive(Default)]
 struct Outcome {
-    /// The first of its rows that is refused.
-    refused: Option<(u64, Error)>,
-    /// An error writing a new stream.
+    /// The bad rows among its pacts'.
+    bad: Bad,
+    /// An error reading the store or writing a new stream.
     failed: Option<Error>,
     /// Lines for existing streams, with each stream's pact and its length
     /// when it was read.
@@ -109,70 +432,440 @@ struct Outcome {
     created: usize,
     /// Each pact it writes to: how many events, and whether it is new.
     per_pact: Vec<(PactId, usize, bool)>,
+    /// Each new pact's aliases, with the line of its first row: to check
+    /// against the other new pacts'.
+    names: Vec<(PactId, Vec<String>, u64)>,
 }
 
-/// A pact's stream on a worker.
-struct Pending {
-    id: PactId,
-    stream: Building,
-    /// Whether its file has been begun.
-    staged: bool,
-    /// How many of its rows it records.
-    events: usize,
+/// A worker's pacts and what it has found.
+struct Worker<'c, 'a> {
+    checker: &'c Checker<'a>,
+    pacts: Vec<Pending>,
+    /// The new streams with lines not yet written.
+    unwritten: Vec<usize>,
+    /// The bytes of those lines.
+    held: usize,
+    /// The one existing stream held open, to read the events rows name.
+    open: Option<(usize, Lines)>,
+    /// The cells of the rows held.
+    cells: Vec<u8>,
+    out: Outcome,
 }
 
 impl Checker<'_> {
-    /// Checks the rows of the pacts given to this worker, in file order, and
-    /// writes the new streams out as their lines pile up.
-    /// The rows' records go back on `used`, to be read into again.
+    /// Checks the rows of the pacts given to this worker, and writes the
+    /// new streams out as their lines pile up. The rows' records go back on
+    /// `used`, to be read into again.
     fn work(&self, jobs: Receiver<Vec<Job>>, used: Sender<Vec<Job>>) -> Outcome {
-        let mut out = Outcome::default();
-        let mut pacts: Vec<Pending> = Vec::new();
-        // the new streams with lines not yet written, and how many bytes
-        let mut unwritten: Vec<usize> = Vec::new();
-        let mut held = 0;
-        let mut open = None;
+        let mut worker = Worker {
+            checker: self,
+            pacts: Vec::new(),
+            unwritten: Vec::new(),
+            held: 0,
+            open: None,
+            cells: Vec::new(),
+            out: Outcome::default(),
+        };
         for mut jobs in jobs {
-            for job in &mut jobs {
-                if out.refused.is_some() || out.failed.is_some() {
-                    break;
-                }
-                let line = job.line;
-                if line > self.first_bad.load(Ordering::Relaxed) {
-                    break;
-                }
-                match self.check(&mut pacts, &mut unwritten, job, &mut open) {
-                    Ok(Some(added)) => {
-                        held += added;
-                        out.events += 1;
-                        pacts[job.slot].events += 1;
-                    }
-                    Ok(None) => out.skipped += 1,
-                    Err(e) => {
-                        self.first_bad.fetch_min(line, Ordering::Relaxed);
-                        out.refused = Some((line, e));
-                    }
+            if worker.out.failed.is_none() {
+                for job in &mut jobs {
+                    worker.take(job);
                 }
             }
             let _ = used.send(jobs);
-            // once any row is refused, nothing more is worth writing
-            let refused = self.first_bad.load(Ordering::Relaxed) != u64::MAX;
-            if held >= HOLD && !refused {
-                if let Err(e) = self.write_out(&mut pacts, &mut unwritten) {
-                    // nothing more to check: the import fails
-                    self.first_bad.store(0, Ordering::Relaxed);
-                    out.failed = Some(e);
-                }
-                held = 0;
+            if worker.held >= HOLD {
+                worker.write_out();
             }
         }
-        // (a failed write sets first_bad too)
-        if self.first_bad.load(Ordering::Relaxed) == u64::MAX
-            && let Err(e) = self.write_out(&mut pacts, &mut unwritten)
-        {
-            out.failed = Some(e);
+        worker.finish()
+    }
+}
+
+/// Whether a row was refused only by the timelines as the rows before it
+/// in the sheet left them: held in date order, it may pass.
+fn depends_on_order(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Lifecycle(_)
+            | Error::PartyLifecycle { .. }
+            | Error::Import(ImportProblem::HeldAlready { .. })
+    )
+}
+
+impl Worker<'_, '_> {
+    /// Sets a bad row aside.
+    fn refuse(&mut self, line: u64, e: Error) {
+        self.checker.bad.store(true, Ordering::Relaxed);
+        self.out.bad.add(line, e);
+    }
+
+    /// Stops the worker: the store cannot be read or a stream written.
+    fn fail(&mut self, e: Error) {
+        self.checker.bad.store(true, Ordering::Relaxed);
+        self.out.failed.get_or_insert(e);
+    }
+
+    /// Begins the stream of a pact met for the first time, on `line`.
+    fn begin(&mut self, id: PactId, line: u64) {
+        let c = self.checker;
+        let (stream, broken) = match c.names.get(id.as_str()) {
+            Some(_) => match existing(c.store, &id, c.headers.iter().any(|h| h == "event")) {
+                Ok(stream) => (stream, false),
+                Err(e) => {
+                    self.refuse(line, e);
+                    (Building::default(), true)
+                }
+            },
+            None => (Building::default(), false),
+        };
+        self.pacts.push(Pending {
+            id,
+            stream,
+            meta: Gathered::default(),
+            order: Order::InTurn {
+                last: None,
+                made: Vec::new(),
+                refused: Vec::new(),
+            },
+            staged: false,
+            events: 0,
+            first_line: line,
+            broken,
+        });
+    }
+
+    /// Checks one row and applies it, or holds it.
+    fn take(&mut self, job: &mut Job) {
+        let (line, slot) = (job.line, job.slot);
+        if let Some(id) = job.first.take() {
+            self.begin(id, line);
         }
-        for pending in pacts {
+        let c = self.checker;
+        let row = match parse_row(&job.record, c.headers.as_byte_record(), c.today) {
+            Ok(row) => row,
+            Err(e) => return self.refuse(line, e),
+        };
+        let p = &mut self.pacts[slot];
+        if p.broken {
+            return;
+        }
+        let gave_more = match &p.stream.pact {
+            Some(pact) => agrees(pact, &row.meta).map(|()| false),
+            None => p.meta.take(&p.id, row.meta, line),
+        };
+        match gave_more {
+            Err(e) => return self.refuse(line, e),
+            // the registration made lacks it: made again once all is read
+            Ok(true) if p.stream.registered => {
+                if let Err(e) = self.hold_back(slot) {
+                    return self.fail(e);
+                }
+            }
+            Ok(_) => {}
+        }
+        let Some(body) = row.body else {
+            return;
+        };
+        if let Some(event) = row.event {
+            match self.recorded_already(slot, event, &body) {
+                Ok(true) => {
+                    self.out.skipped += 1;
+                    return;
+                }
+                Ok(false) => {}
+                Err(e) => return self.refuse(line, e),
+            }
+        }
+        let day = day_of(&body);
+        let p = &mut self.pacts[slot];
+        let in_turn = match &p.order {
+            Order::InTurn { last, .. } => {
+                last.is_none_or(|last| day >= last)
+                    && (p.stream.existing.is_some()
+                        || parties_of(&body).iter().all(|named| {
+                            p.meta.parties.as_ref().is_some_and(|(parties, _)| {
+                                parties.iter().any(|p| p.eq_ignore_ascii_case(named))
+                            })
+                        }))
+            }
+            Order::Held(_) => false,
+        };
+        if !in_turn {
+            if let Err(e) = self.hold_back(slot) {
+                return self.fail(e);
+            }
+            let at = keep(&mut self.cells, &job.record);
+            if let Order::Held(rows) = &mut self.pacts[slot].order {
+                rows.push(Held {
+                    day,
+                    line,
+                    what: HeldRow::Cells(at),
+                });
+            }
+            return;
+        }
+        if p.stream.existing.is_none()
+            && !p.stream.registered
+            && let Err(e) = self.register(slot)
+        {
+            self.pacts[slot].broken = true;
+            return self.refuse(line, e);
+        }
+        match self.apply(slot, body) {
+            Ok(()) => {
+                if let Order::InTurn { last, made, .. } = &mut self.pacts[slot].order {
+                    *last = Some(day);
+                    made.push(line);
+                }
+            }
+            Err(e) if depends_on_order(&e) => {
+                let at = keep(&mut self.cells, &job.record);
+                if let Order::InTurn { refused, .. } = &mut self.pacts[slot].order {
+                    let held = Held {
+                        day,
+                        line,
+                        what: HeldRow::Cells(at),
+                    };
+                    refused.push((held, e));
+                }
+            }
+            Err(e) => self.refuse(line, e),
+        }
+    }
+
+    /// Whether a row that names `event` is that event, recorded already:
+    /// then it is skipped. A row that names one and says otherwise is
+    /// refused.
+    fn recorded_already(
+        &mut self,
+        slot: usize,
+        event: Uuid,
+        row: &EventBody,
+    ) -> Result<bool, Error> {
+        let p = &self.pacts[slot];
+        let Some(recorded) = &p.stream.recorded else {
+            return Ok(false);
+        };
+        let Some(line) = recorded.index.line_of(&event) else {
+            return Ok(false);
+        };
+        // the stream of the pact rows were last checked for stays open
+        let lines = match &mut self.open {
+            Some((open, lines)) if *open == slot => lines,
+            _ => {
+                let lines = self.checker.store.lines(&p.id, recorded.len)?;
+                &mut self.open.insert((slot, lines)).1
+            }
+        };
+        let held = lines.event(line, recorded.offsets[line - 1])?;
+        already_recorded(&p.id, event, &held.body, row).map(|()| true)
+    }
+
+    /// Makes a new pact's registration from the metadata its rows give.
+    fn register(&mut self, slot: usize) -> Result<(), Error> {
+        let p = &mut self.pacts[slot];
+        let body = Registration::new(p.meta.pact(&p.id))?.decide(self.checker.names)?;
+        if let EventBody::Registered(pact) = &body {
+            p.stream.steps.members.clone_from(&pact.parties);
+        }
+        p.stream.registered = true;
+        self.add(slot, body);
+        Ok(())
+    }
+
+    /// Adds an event to the pact's stream.
+    fn add(&mut self, slot: usize, body: EventBody) {
+        let p = &mut self.pacts[slot];
+        let before = p.stream.lines.len();
+        p.stream.append(&p.id, body, self.checker.now);
+        if p.stream.existing.is_none() {
+            if before == 0 {
+                self.unwritten.push(slot);
+            }
+            self.held += p.stream.lines.len() - before;
+        }
+    }
+
+    /// Checks a row's event against its pact's timelines as they stand,
+    /// and adds it.
+    fn apply(&mut self, slot: usize, body: EventBody) -> Result<(), Error> {
+        let p = &mut self.pacts[slot];
+        let (id, stream) = (&p.id, &mut p.stream);
+        let body = match body {
+            EventBody::Status(mut change) => {
+                change.parties = stream.steps.members_named(id, &change.parties)?;
+                let step = Staged {
+                    on: change.on,
+                    seq: stream.tail.seq + 1,
+                    status: change.status,
+                    forced: change.forced,
+                    key: false,
+                };
+                match stream.steps.status(id, step, &change.parties, true) {
+                    Ok(()) => {}
+                    // a row recorded already (this sheet imported before),
+                    // or given twice, is refused by the lifecycle, whose
+                    // hint would mislead
+                    Err(Error::Lifecycle(refused))
+                        if change.parties.is_empty()
+                            && stream
+                                .steps
+                                .steps
+                                .holding(change.status, change.on)
+                                .is_some() =>
+                    {
+                        let in_store = stream
+                            .steps
+                            .steps
+                            .holding(change.status, change.on)
+                            .is_some_and(|s| s.key);
+                        return Err(ImportProblem::HeldAlready {
+                            refused: Box::new(refused),
+                            pact: id.to_string(),
+                            status: change.status,
+                            on: change.on,
+                            in_store,
+                        }
+                        .into());
+                    }
+                    Err(e) => return Err(e),
+                }
+                EventBody::Status(change)
+            }
+            EventBody::Note(mut note) => {
+                note.parties = stream.steps.members_named(id, &note.parties)?;
+                EventBody::Note(note)
+            }
+            other => other,
+        };
+        p.events += 1;
+        self.add(slot, body);
+        Ok(())
+    }
+
+    /// Holds the pact's rows from now on, to apply them in date order once
+    /// the sheet is read: the events made so far are taken back into rows,
+    /// with the rows refused, and its stream begins again.
+    fn hold_back(&mut self, slot: usize) -> Result<(), Error> {
+        let p = &mut self.pacts[slot];
+        if matches!(p.order, Order::Held(_)) {
+            return Ok(());
+        }
+        let Order::InTurn { made, refused, .. } =
+            std::mem::replace(&mut p.order, Order::Held(Vec::new()))
+        else {
+            unreachable!("the rows are not held yet")
+        };
+        let mut bytes = if p.staged {
+            self.checker.staging.take_back(&p.id)?
+        } else {
+            Vec::new()
+        };
+        bytes.extend_from_slice(&p.stream.lines);
+        let mut rows: Vec<Held> = refused.into_iter().map(|(held, _)| held).collect();
+        let registration = usize::from(p.stream.existing.is_none() && p.stream.registered);
+        let events = bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .skip(registration);
+        for (text, line) in events.zip(made) {
+            let event = Event::from_line(text).expect("a line the import made reads back");
+            rows.push(Held {
+                day: day_of(&event.body),
+                line,
+                what: HeldRow::Made(Box::new(event.body)),
+            });
+        }
+        p.events = 0;
+        p.stream.restart();
+        p.order = Order::Held(rows);
+        Ok(())
+    }
+
+    /// Applies a pact's held rows in date order, and reports the rows its
+    /// timelines refused; registers a new pact none of whose rows did.
+    fn settle(&mut self, slot: usize) {
+        let p = &mut self.pacts[slot];
+        if p.broken {
+            return;
+        }
+        let new = p.stream.existing.is_none();
+        let meta_line = p.first_line;
+        match std::mem::replace(&mut p.order, Order::Held(Vec::new())) {
+            Order::InTurn { refused, .. } => {
+                for (held, e) in refused {
+                    self.refuse(held.line, e);
+                }
+                if new
+                    && !self.pacts[slot].stream.registered
+                    && let Err(e) = self.register(slot)
+                {
+                    self.refuse(meta_line, e);
+                }
+            }
+            Order::Held(mut rows) => {
+                if new && let Err(e) = self.register(slot) {
+                    return self.refuse(meta_line, e);
+                }
+                rows.sort_unstable_by_key(|h| (h.day, h.line));
+                let c = self.checker;
+                let mut record = ByteRecord::new();
+                for held in rows {
+                    let body = match held.what {
+                        HeldRow::Made(body) => *body,
+                        HeldRow::Cells(at) => {
+                            kept(&self.cells, at, &mut record);
+                            match parse_row(&record, c.headers.as_byte_record(), c.today) {
+                                Ok(row) => row.body.expect("a held row records an event"),
+                                Err(e) => {
+                                    self.refuse(held.line, e);
+                                    continue;
+                                }
+                            }
+                        }
+                    };
+                    if let Err(e) = self.apply(slot, body) {
+                        self.refuse(held.line, e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the lines held for new streams to their staged files, unless
+    /// a bad row has been found: then nothing will be.
+    fn write_out(&mut self) {
+        if self.checker.bad.load(Ordering::Relaxed) {
+            return;
+        }
+        for slot in std::mem::take(&mut self.unwritten) {
+            let p = &mut self.pacts[slot];
+            let lines = std::mem::take(&mut p.stream.lines);
+            if let Err(e) = self.checker.staging.write(&p.id, &lines, !p.staged) {
+                return self.fail(e);
+            }
+            p.staged = true;
+        }
+        self.held = 0;
+    }
+
+    /// Settles every pact, writes what is left, and says what was done.
+    fn finish(mut self) -> Outcome {
+        for slot in 0..self.pacts.len() {
+            if self.out.failed.is_some() {
+                break;
+            }
+            self.settle(slot);
+            if self.held >= HOLD {
+                self.write_out();
+            }
+        }
+        self.write_out();
+        let mut out = self.out;
+        for pending in self.pacts {
+            if pending.broken {
+                continue;
+            }
             let created = pending.stream.existing.is_none();
             match pending.stream.existing {
                 // a pact whose every row was recorded already is untouched
@@ -180,144 +873,40 @@ impl Checker<'_> {
                 Some(len) => out
                     .append
                     .push((pending.id.clone(), len, pending.stream.lines)),
-                None => out.created += 1,
+                None => {
+                    out.created += 1;
+                    let aliases = pending
+                        .meta
+                        .aliases
+                        .map(|(aliases, _)| aliases)
+                        .unwrap_or_default();
+                    out.names
+                        .push((pending.id.clone(), aliases, pending.first_line));
+                }
             }
             // a new pact's registration is one of its events
             let events = pending.events + usize::from(created);
+            out.events += pending.events;
             out.per_pact.push((pending.id, events, created));
             out.pacts += 1;
         }
         out
     }
-
-    /// Checks one row against its pact's timeline and builds its line;
-    /// returns how many bytes of new streams' lines it added, or `None` for
-    /// a row that is an event already recorded.
-    fn check(
-        &self,
-        pacts: &mut Vec<Pending>,
-        unwritten: &mut Vec<usize>,
-        job: &mut Job,
-        open: &mut Option<(usize, Lines)>,
-    ) -> Result<Option<usize>, Error> {
-        let row = parse_row(&job.record, self.headers.as_byte_record(), self.today)?;
-        if let Some(id) = job.first.take() {
-            let stream = match self.names.get(id.as_str()) {
-                Some(_) => existing(self.store, &id, self.headers.iter().any(|h| h == "event"))?,
-                None => Building {
-                    existing: None,
-                    lines: Vec::new(),
-                    tail: Tail::default(),
-                    steps: Timeline::default(),
-                    name: String::new(),
-                    recorded: None,
-                },
-            };
-            pacts.push(Pending {
-                id,
-                stream,
-                staged: false,
-                events: 0,
-            });
-        }
-        let Pending { id, stream, .. } = &mut pacts[job.slot];
-        let before = stream.lines.len();
-        if stream.tail.seq == 0 {
-            let name = row
-                .name
-                .map(|name| limits::check_text("name", &name, limits::NAME));
-            register(id, stream, name.transpose()?, self.now);
-        } else if let Some(name) = row.name
-            && name != stream.name.trim()
-        {
-            return Err(ImportProblem::NameDiffers {
-                pact: id.to_string(),
-                given: name,
-                registered: stream.name.clone(),
-            }
-            .into());
-        }
-        let change = row.change;
-        if let Some(event) = row.event
-            && let Some(recorded) = &stream.recorded
-            && let Some(line) = recorded.index.line_of(&event)
-        {
-            // the stream of the pact rows were last checked for stays open
-            let lines = match open {
-                Some((slot, lines)) if *slot == job.slot => lines,
-                _ => {
-                    &mut open
-                        .insert((job.slot, self.store.lines(id, recorded.len)?))
-                        .1
-                }
-            };
-            let held = lines.event(line, recorded.offsets[line - 1])?;
-            let EventBody::Status(recorded) = &held.body else {
-                return Err(ImportProblem::NotAStatusEvent {
-                    pact: id.to_string(),
-                    event,
-                }
-                .into());
-            };
-            return already_recorded(event, recorded, &change).map(|()| None);
-        }
-        let (on, status) = (change.on, change.status);
-        let step = Staged {
-            on,
-            seq: stream.tail.seq + 1,
-            status,
-            forced: change.forced,
-            key: false,
-        };
-        if let Err(refused) = stream.steps.append(id, step) {
-            // a row recorded already (this sheet imported before), or given
-            // twice, is refused by the lifecycle, whose hint would mislead
-            if let Some(in_store) = stream.steps.holding(status, on).map(|s| s.key) {
-                return Err(ImportProblem::HeldAlready {
-                    refused: Box::new(refused),
-                    pact: id.to_string(),
-                    status,
-                    on,
-                    in_store,
-                }
-                .into());
-            }
-            return Err(refused.into());
-        }
-        stream.append(id, EventBody::Status(change), self.now);
-        if stream.existing.is_some() {
-            return Ok(Some(0));
-        }
-        if before == 0 {
-            unwritten.push(job.slot);
-        }
-        Ok(Some(stream.lines.len() - before))
-    }
-
-    /// Writes the lines held for new streams to their staged files.
-    fn write_out(&self, pacts: &mut [Pending], unwritten: &mut Vec<usize>) -> Result<(), Error> {
-        for slot in unwritten.drain(..) {
-            let pending = &mut pacts[slot];
-            let lines = std::mem::take(&mut pending.stream.lines);
-            self.staging.write(&pending.id, &lines, !pending.staged)?;
-            pending.staged = true;
-        }
-        Ok(())
-    }
 }
 
 /// Plans a CSV import: reads the rows, resolves each row's pact
 /// (registering unknown ones when `create_pacts`), validates every row
-/// against the timeline the rows before it leave, and writes the new
-/// streams out of sight. The rows are read here and checked on every core,
-/// each pact's rows by one worker in file order. `progress` is told how many
+/// against the timelines its pact's rows make in date order, and writes
+/// the new streams out of sight. The rows are read here and checked on
+/// every core, each pact's rows by one worker. `progress` is told how many
 /// bytes of the input are read.
 ///
 /// # Errors
 ///
-/// [`Error::Row`] for the first row in the file that `append` would refuse
-/// or that is malformed, or an error reading the store or writing the new
-/// streams.
+/// [`Error::Row`] for the one bad row, [`Error::Rows`] for several (the
+/// first [`SHOWN_ROWS`] in the file and how many more), rows that `append`
+/// or `note` would refuse or that are malformed; or an error reading the
+/// store or writing the new streams.
 pub fn plan_csv(
     store: &Store,
     file: &str,
@@ -339,7 +928,7 @@ pub fn plan_csv(
     let dir_lock = lock_existing(store)?;
     let names = known_names(store, &dir_lock)?;
     let staging = store.stage(dir_lock)?;
-    let first_bad = AtomicU64::new(u64::MAX);
+    let bad = AtomicBool::new(false);
     let checker = Checker {
         store,
         staging: &staging,
@@ -347,7 +936,7 @@ pub fn plan_csv(
         headers: &headers,
         today,
         now,
-        first_bad: &first_bad,
+        bad: &bad,
     };
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let (unreadable, outcomes) = std::thread::scope(|scope| {
@@ -394,29 +983,66 @@ pub fn plan_csv(
         skipped: 0,
         per_pact: Vec::new(),
     };
-    // The first bad row in the file is the one to name.
     let mut refused = unreadable;
+    let mut new_names = Vec::new();
     for outcome in outcomes {
         if let Some(e) = outcome.failed {
             return Err(e);
         }
-        if let Some((line, e)) = outcome.refused
-            && refused.as_ref().is_none_or(|(first, _)| line < *first)
-        {
-            refused = Some((line, e));
-        }
+        refused.extend(outcome.bad);
         batch.append.extend(outcome.append);
         batch.events += outcome.events;
         batch.skipped += outcome.skipped;
         batch.pacts += outcome.pacts;
         batch.created += outcome.created;
         batch.per_pact.extend(outcome.per_pact);
+        new_names.extend(outcome.names);
+    }
+    for (line, e) in names_taken_twice(new_names) {
+        refused.add(line, e);
     }
     batch.per_pact.sort_unstable();
-    if let Some((line, e)) = refused {
-        return Err(at(line, e));
+    refused.trim();
+    let Bad { mut rows, more } = refused;
+    match (rows.len(), more) {
+        (0, _) => Ok(batch),
+        (1, 0) => {
+            let (line, e) = rows.remove(0);
+            Err(at(line, e))
+        }
+        _ => Err(Error::Rows {
+            file: file.to_owned(),
+            shown: rows,
+            more,
+        }),
     }
-    Ok(batch)
+}
+
+/// The names two new pacts of a sheet both take: the id of one and an
+/// alias of another, or an alias of both. Each is refused at the first
+/// row of the pact that takes it second (in the order of the sheet).
+fn names_taken_twice(mut pacts: Vec<(PactId, Vec<String>, u64)>) -> Vec<(u64, Error)> {
+    pacts.sort_unstable_by_key(|(_, _, line)| *line);
+    let mut owners: HashMap<String, &PactId> = pacts
+        .iter()
+        .map(|(id, _, _)| (id.as_str().to_owned(), id))
+        .collect();
+    let mut taken = Vec::new();
+    for (id, aliases, line) in &pacts {
+        for alias in aliases {
+            let owner = *owners.entry(alias.to_lowercase()).or_insert(id);
+            if owner != id {
+                taken.push((
+                    *line,
+                    Error::NameTaken {
+                        name: alias.clone(),
+                        owners: vec![owner.to_string()],
+                    },
+                ));
+            }
+        }
+    }
+    taken
 }
 
 /// Which worker checks each pact's rows, and the pact's place there.
@@ -471,16 +1097,16 @@ impl Router<'_> {
     }
 }
 
-/// Reads every row and sends it to the worker for its pact, until the end
-/// of the input or a row after the first refused one. Returns the first row
-/// that cannot be read or names no pact.
+/// Reads every row and sends it to the worker for its pact. Returns the
+/// rows that cannot be read or name no pact; reading stops only at a row
+/// too long to read.
 fn route_rows<R: Read>(
     reader: &mut csv::Reader<LineStarts<R>>,
     router: &mut Router<'_>,
     checker: &Checker<'_>,
     (senders, used): (&[SyncSender<Vec<Job>>], &Receiver<Vec<Job>>),
     progress: &dyn Fn(u64),
-) -> Option<(u64, Error)> {
+) -> Bad {
     let pact = checker
         .headers
         .iter()
@@ -494,7 +1120,10 @@ fn route_rows<R: Read>(
     // allocated and freed by the same thread
     let mut spare: Vec<ByteRecord> = Vec::new();
     let mut rows: u64 = 0;
-    let failure = loop {
+    let mut bad = Bad::default();
+    let mut last_line = None;
+    let mut unreadable: Option<(u64, Error)> = None;
+    loop {
         if spare.is_empty() {
             spare.extend(used.try_iter().flatten().map(|job| job.record));
         }
@@ -505,22 +1134,42 @@ fn route_rows<R: Read>(
         reader.get_mut().row_from(start);
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
-            Ok(false) => break None,
+            Ok(false) => {
+                // a quote left open took in the rest of the file as the last
+                // row's cell: that, not its count of cells, is what is wrong
+                if let Some(line) = last_line
+                    && reader.get_mut().in_quotes()
+                {
+                    if unreadable.as_ref().is_some_and(|(at, _)| *at == line) {
+                        unreadable = None;
+                    }
+                    bad.add(line, CsvProblem::UnclosedQuote.into());
+                }
+                break;
+            }
             Err(e) if is_too_long(&e) => {
                 let line = reader.get_mut().line_at(start);
-                break Some((line, csv_error(&e)));
+                bad.add(line, csv_error(&e));
+                break;
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| reader.get_mut().line_of(p));
-                break Some((line, csv_error(&e)));
+                // said once it is known whether the row was the last
+                if let Some((line, e)) = unreadable.replace((line, csv_error(&e))) {
+                    bad.add(line, e);
+                }
+                last_line = Some(line);
+                checker.bad.store(true, Ordering::Relaxed);
+                continue;
             }
+        }
+        if let Some((line, e)) = unreadable.take() {
+            bad.add(line, e);
         }
         let (line, byte) = record
             .position()
             .map_or((0, 0), |p| (reader.get_mut().line_of(p), p.byte()));
-        if line > checker.first_bad.load(Ordering::Relaxed) {
-            break None;
-        }
+        last_line = Some(line);
         rows += 1;
         if rows.is_multiple_of(1024) {
             progress(byte);
@@ -532,7 +1181,9 @@ fn route_rows<R: Read>(
                 let e = parse_row(&record, checker.headers.as_byte_record(), checker.today)
                     .err()
                     .unwrap_or(e);
-                break Some((line, e));
+                bad.add(line, e);
+                checker.bad.store(true, Ordering::Relaxed);
+                continue;
             }
         };
         queued[worker].push(Job {
@@ -545,66 +1196,62 @@ fn route_rows<R: Read>(
             let jobs = std::mem::replace(&mut queued[worker], Vec::with_capacity(JOB_ROWS));
             if senders[worker].send(jobs).is_err() {
                 // the worker is gone: its panic is what to report
-                break None;
+                break;
             }
         }
-    };
+    }
+    if let Some((line, e)) = unreadable {
+        bad.add(line, e);
+    }
     for (sender, jobs) in senders.iter().zip(queued) {
         if !jobs.is_empty() {
             let _ = sender.send(jobs);
         }
     }
-    if let Some((line, _)) = &failure {
-        checker.first_bad.fetch_min(*line, Ordering::Relaxed);
+    if !bad.is_empty() {
+        checker.bad.store(true, Ordering::Relaxed);
     }
-    failure
-}
-
-/// Puts a new pact's registration, its stream's first line, in `stream`.
-fn register(id: &PactId, stream: &mut Building, name: Option<String>, now: DateTime<Utc>) {
-    let name = name.unwrap_or_else(|| id.to_string());
-    stream.name.clone_from(&name);
-    stream.append(
-        id,
-        EventBody::Registered(Pact::named(id.clone(), name)),
-        now,
-    );
+    bad
 }
 
 /// An existing stream, folded under the store's lock into what its rows
-/// are checked against, ready to take lines: its timeline's steps, and
-/// when the rows say which event they are, the index of its ids, to read
-/// again the event a row names.
+/// are checked against, ready to take lines: its timelines, the pact as it
+/// stands, and when the rows say which event they are, the index of its
+/// ids, to read again the event a row names.
 fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Error> {
     // the import holds the store's lock, so no writer changes the stream
     // until it is done
-    // each status's date, line and whether it was withdrawn
-    let mut statuses: Vec<(EffectiveDate, u32, Status, bool)> = Vec::new();
+    /// A status: its date, line, status, whether forced, the parties it
+    /// names (none: the pact's), and whether it was withdrawn.
+    struct Was(EffectiveDate, u32, Status, bool, Vec<String>, bool);
+    let mut statuses: Vec<Was> = Vec::new();
     let mut offsets = Vec::new();
     let mut last_recorded = None;
     let (stream, _, index) = store.fold_indexed(id, |line| {
         // (a line of a stream pactlog reads is numbered within a u32)
         let number = line.number as u32;
         match line.fact.what {
-            // a sheet's rows are the pact's own statuses: checked against
-            // its own timeline
             What::Status {
                 status,
                 on,
-                of_parties: false,
+                forced,
+                of_parties,
                 ..
-            } => statuses.push((on, number, status, false)),
+            } => {
+                let parties = if of_parties {
+                    line.record.parties()
+                } else {
+                    Vec::new()
+                };
+                statuses.push(Was(on, number, status, forced, parties, false));
+            }
             What::Retraction { .. } => {
                 let target = line.target.map_or(0, |t| t as u32);
                 if let Ok(at) = statuses.binary_search_by_key(&target, |s| s.1) {
-                    statuses[at].3 = true;
+                    statuses[at].5 = true;
                 }
             }
-            What::Registered
-            | What::Note { .. }
-            | What::Status { .. }
-            | What::Citation { .. }
-            | What::Edited => {}
+            What::Registered | What::Note { .. } | What::Edited | What::Citation { .. } => {}
         }
         if by_event {
             offsets.push(line.offset);
@@ -612,29 +1259,44 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
         last_recorded = Some(line.fact.recorded);
         Ok(())
     })?;
-    statuses.retain(|s| !s.3);
-    let steps = Timeline::of(
-        statuses
-            .into_iter()
-            .map(|(on, line, status, _)| Staged {
-                on,
-                seq: line.into(),
-                status,
-                forced: false,
-                key: true,
-            })
-            .collect(),
-    );
+    // as its registration and edits leave it
+    let pact = stream.pact;
+    statuses.retain(|s| !s.5);
+    let step = |s: &Was| Staged {
+        on: s.0,
+        seq: s.1.into(),
+        status: s.2,
+        forced: s.3,
+        key: true,
+    };
+    let mut steps = Timelines {
+        steps: crate::replay::Timeline::of(
+            statuses
+                .iter()
+                .filter(|s| s.4.is_empty())
+                .map(step)
+                .collect(),
+        ),
+        members: pact.parties.clone(),
+        parties: Vec::new(),
+    };
+    // the few statuses of parties, in the order recorded
+    for s in statuses.iter().filter(|s| !s.4.is_empty()) {
+        steps.place(step(s), &s.4);
+    }
+    let tail = Tail {
+        seq: stream.events as u64,
+        head: Some(stream.head),
+        recorded: last_recorded,
+    };
     Ok(Building {
         existing: Some(stream.len),
         lines: Vec::new(),
-        tail: Tail {
-            seq: stream.events as u64,
-            head: Some(stream.head),
-            recorded: last_recorded,
-        },
+        tail,
+        start: tail,
         steps,
-        name: stream.pact.name,
+        pact: Some(pact),
+        registered: true,
         recorded: by_event.then_some(Recorded {
             index,
             offsets,
@@ -645,36 +1307,85 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
 
 /// Checks that a row naming an event the stream already holds says what
 /// that event says: then it is that event, and nothing is recorded for it.
-fn already_recorded(event: Uuid, recorded: &StatusChange, row: &StatusChange) -> Result<(), Error> {
+fn already_recorded(
+    pact: &PactId,
+    event: Uuid,
+    recorded: &EventBody,
+    row: &EventBody,
+) -> Result<(), Error> {
     // a sheet's line ends may have been turned to CR LF, within cells too
-    let text = |t: &Option<String>| {
-        let text = t.as_deref().unwrap_or_default().replace("\r\n", "\n");
+    let text = |t: Option<&String>| {
+        let text = t
+            .map(String::as_str)
+            .unwrap_or_default()
+            .replace("\r\n", "\n");
         text.escape_debug().to_string()
     };
-    let differs = [
-        (
-            "status",
-            recorded.status.to_string(),
-            row.status.to_string(),
-        ),
-        ("on", recorded.on.to_string(), row.on.to_string()),
-        ("source", text(&recorded.source), text(&row.source)),
-        ("url", text(&recorded.url), text(&row.url)),
-        ("note", text(&recorded.note), text(&row.note)),
-        (
-            "reported",
-            recorded.reported.to_string(),
-            row.reported.to_string(),
-        ),
-        (
-            "forced",
-            recorded.forced.to_string(),
-            row.forced.to_string(),
-        ),
-    ]
-    .into_iter()
-    .find(|(_, was, is)| was != is);
-    match differs {
+    let parties = |p: &[String]| p.join(";");
+    let differs: Vec<(&'static str, String, String)> = match (recorded, row) {
+        (EventBody::Status(recorded), EventBody::Status(row)) => vec![
+            (
+                "status",
+                recorded.status.to_string(),
+                row.status.to_string(),
+            ),
+            ("on", recorded.on.to_string(), row.on.to_string()),
+            ("party", parties(&recorded.parties), parties(&row.parties)),
+            (
+                "source",
+                text(recorded.source.as_ref()),
+                text(row.source.as_ref()),
+            ),
+            ("url", text(recorded.url.as_ref()), text(row.url.as_ref())),
+            (
+                "note",
+                text(recorded.note.as_ref()),
+                text(row.note.as_ref()),
+            ),
+            (
+                "reported",
+                recorded.reported.to_string(),
+                row.reported.to_string(),
+            ),
+            (
+                "forced",
+                recorded.forced.to_string(),
+                row.forced.to_string(),
+            ),
+        ],
+        (EventBody::Note(recorded), EventBody::Note(row)) => vec![
+            ("on", recorded.on.to_string(), row.on.to_string()),
+            ("party", parties(&recorded.parties), parties(&row.parties)),
+            (
+                "source",
+                text(recorded.source.as_ref()),
+                text(row.source.as_ref()),
+            ),
+            ("url", text(recorded.url.as_ref()), text(row.url.as_ref())),
+            ("note", text(Some(&recorded.text)), text(Some(&row.text))),
+        ],
+        (EventBody::Status(_), EventBody::Note(_)) => {
+            vec![("kind", "status".into(), "note".into())]
+        }
+        (EventBody::Note(_), EventBody::Status(_)) => {
+            vec![("kind", "note".into(), "status".into())]
+        }
+        _ => {
+            return Err(ImportProblem::NotAStatusEvent {
+                pact: pact.to_string(),
+                event,
+            }
+            .into());
+        }
+    };
+    match differs.into_iter().find(|(column, was, is)| {
+        // parties are matched in any case
+        if *column == "party" {
+            !was.eq_ignore_ascii_case(is)
+        } else {
+            was != is
+        }
+    }) {
         None => Ok(()),
         Some((column, recorded, given)) => Err(ImportProblem::EventDiffers {
             event,

@@ -15,7 +15,8 @@ use crate::model::error::{Error, ImportProblem, LifecycleError};
 use crate::model::event::{Event, EventBody, Fact, What};
 use crate::model::limits;
 use crate::model::pact::PactId;
-use crate::replay::{Staged, Timeline};
+use crate::replay::Staged;
+use crate::transfer::import::timelines::Timelines;
 use crate::transfer::import::{Batch, HOLD, known_names, lock_existing};
 
 /// Plans a JSON Lines import: the lines of `export`, each stream recreated
@@ -278,7 +279,7 @@ impl Incoming {
             broken: None,
             store: held,
             store_len,
-            recorded: AsRecorded::new(),
+            recorded: AsRecorded::default(),
             refused: None,
             lines: Vec::new(),
             staged: false,
@@ -408,38 +409,9 @@ enum OfParties {
     Edit(crate::model::event::Edit),
 }
 
-struct AsRecorded {
-    /// The pact's own timeline.
-    steps: Timeline<Staged<()>>,
-    /// The pact's parties, as registered.
-    members: Vec<String>,
-    /// The timeline of each party that has statuses of its own: the
-    /// pact's statuses and its own.
-    parties: Vec<(String, Timeline<Staged<()>>)>,
-}
+type AsRecorded = Timelines<()>;
 
 impl AsRecorded {
-    fn new() -> Self {
-        AsRecorded {
-            steps: Timeline::default(),
-            members: Vec::new(),
-            parties: Vec::new(),
-        }
-    }
-
-    /// The timeline of `party`, begun from the pact's when it is first
-    /// named.
-    fn party(&mut self, party: &str) -> &mut Timeline<Staged<()>> {
-        let at = match self.parties.iter().position(|(p, _)| p == party) {
-            Some(at) => at,
-            None => {
-                self.parties.push((party.to_owned(), self.steps.clone()));
-                self.parties.len() - 1
-            }
-        };
-        &mut self.parties[at].1
-    }
-
     /// Takes line `line`, an event the store holds already, as it stands:
     /// the events after it were checked against it. `parties` are those
     /// the line names.
@@ -462,26 +434,18 @@ impl AsRecorded {
                     forced,
                     key: (),
                 };
-                if parties.is_empty() {
-                    self.steps.place(step);
-                    self.parties.iter_mut().for_each(|(_, t)| t.place(step));
-                }
-                for party in &parties {
-                    self.party(party).place(step);
-                }
+                self.place(step, &parties);
             }
-            What::Retraction { .. } => self.withdraw(target),
+            What::Retraction { .. } => self.withdraw_line(target),
             What::Registered => self.members = parties,
             What::Note { .. } | What::Citation { .. } | What::Edited => {}
         }
     }
 
     /// Takes out the status a retraction withdraws, at line `target`.
-    fn withdraw(&mut self, target: Option<usize>) {
+    fn withdraw_line(&mut self, target: Option<usize>) {
         if let Some(target) = target {
-            let kept = |s: &Staged<()>| s.seq != target as u64;
-            self.steps.retain(kept);
-            self.parties.iter_mut().for_each(|(_, t)| t.retain(kept));
+            self.withdraw(target as u64);
         }
     }
 
@@ -581,20 +545,8 @@ impl AsRecorded {
                         forced: change.forced,
                         key: (),
                     };
-                    if change.parties.is_empty() {
-                        self.steps.append(id, step)?;
-                        self.parties.iter_mut().for_each(|(_, t)| t.place(step));
-                    }
                     self.members(id, &change.parties)?;
-                    for party in &change.parties {
-                        self.party(party)
-                            .append(id, step)
-                            .map_err(|e| Error::PartyLifecycle {
-                                party: party.clone(),
-                                source: Box::new(e),
-                            })?;
-                    }
-                    Ok(())
+                    self.status(id, step, &change.parties, false)
                 }),
             EventBody::Note(note) => text("note text", &note.text, limits::TEXT)
                 .and_then(|()| sourced(note.source.as_deref(), note.url.as_deref()))
@@ -619,7 +571,7 @@ impl AsRecorded {
                     }
                     .into());
                 }
-                self.withdraw(target);
+                self.withdraw_line(target);
                 Ok(())
             }
             // the stream's checks found the target, an earlier status or

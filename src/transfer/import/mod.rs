@@ -22,8 +22,9 @@
 mod check;
 mod jsonl;
 mod sheet;
+mod timelines;
 
-pub use check::plan_csv;
+pub use check::{SHOWN_ROWS, plan_csv};
 pub use jsonl::plan_jsonl;
 pub use sheet::CSV_COLUMNS;
 

@@ -9,30 +9,61 @@ use csv::{ByteRecord, StringRecord};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::command::{Sourced, status_change};
+use crate::command::{Sourced, Write, status_change};
 use crate::log::stream::MAX_LINE;
 use crate::model::error::{CsvProblem, Error};
-use crate::model::event::StatusChange;
+use crate::model::event::EventBody;
+use crate::model::limits;
 use crate::model::status::Status;
 use crate::model::time::parse_effective;
 use crate::transfer::cell;
 
-/// The columns a CSV import understands; `pact`, `status` and `on` are
-/// required. `event` and `recorded` are what `export --csv` writes: a row
-/// whose `event` is a status event its pact's stream already holds, the
-/// same in every column, is that event, and is skipped; any other row is a
-/// new event. `recorded` is read and ignored.
-pub const CSV_COLUMNS: [&str; 11] = [
-    "pact", "status", "on", "source", "url", "note", "reported", "forced", "name", "event",
+/// The columns of a CSV sheet, in the order `export --csv` writes them;
+/// an import needs `pact` and `on`, and reads any of the others.
+///
+/// A row is a status event (`kind` empty or `status`), a note (`kind`
+/// `note`, its text in `note`), or, with no kind, status, date or text, a
+/// row that only gives its pact's metadata (`name`, `aliases`, `parties`,
+/// `pact_kind`, `description`), which every row may give. Lists (`party`,
+/// `aliases`, `parties`) are joined by `;`. A row whose `event` is an event
+/// its pact's stream already holds, the same in every column, is that
+/// event, and is skipped; any other row is a new event. `recorded` is read
+/// and ignored.
+pub const CSV_COLUMNS: [&str; 17] = [
+    "pact",
+    "kind",
+    "status",
+    "on",
+    "party",
+    "source",
+    "url",
+    "note",
+    "reported",
+    "forced",
+    "name",
+    "aliases",
+    "parties",
+    "pact_kind",
+    "description",
+    "event",
     "recorded",
 ];
+
+/// The columns a sheet must have.
+const REQUIRED: [&str; 2] = ["pact", "on"];
 
 /// One row of an import CSV, as read; the pact cell is read when the row is
 /// routed to its pact.
 #[derive(Debug, Deserialize)]
 struct CsvRecord<'a> {
-    status: &'a str,
+    #[serde(default, borrow)]
+    kind: Option<&'a str>,
+    #[serde(default, borrow)]
+    status: Option<&'a str>,
+    #[serde(borrow)]
     on: &'a str,
+    #[serde(default, borrow)]
+    party: Option<&'a str>,
     #[serde(default, borrow)]
     source: Option<&'a str>,
     #[serde(default, borrow)]
@@ -46,18 +77,43 @@ struct CsvRecord<'a> {
     #[serde(default, borrow)]
     name: Option<&'a str>,
     #[serde(default, borrow)]
+    aliases: Option<&'a str>,
+    #[serde(default, borrow)]
+    parties: Option<&'a str>,
+    #[serde(default, borrow)]
+    pact_kind: Option<&'a str>,
+    #[serde(default, borrow)]
+    description: Option<&'a str>,
+    #[serde(default, borrow)]
     event: Option<&'a str>,
+}
+
+/// A pact's metadata as one row gives it: each part the row leaves empty
+/// is `None`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) struct Meta {
+    /// The pact's name.
+    pub(super) name: Option<String>,
+    /// Its aliases.
+    pub(super) aliases: Option<Vec<String>>,
+    /// Its parties.
+    pub(super) parties: Option<Vec<String>>,
+    /// Its kind (the `pact_kind` column).
+    pub(super) kind: Option<String>,
+    /// Its description.
+    pub(super) description: Option<String>,
 }
 
 /// A checked CSV row.
 #[derive(Debug)]
 pub(super) struct Row {
-    /// The name to register a new pact with.
-    pub(super) name: Option<String>,
+    /// The pact's metadata, as far as the row gives it.
+    pub(super) meta: Meta,
     /// The event it says it is, as `export --csv` gives it.
     pub(super) event: Option<Uuid>,
-    /// The status change it records.
-    pub(super) change: StatusChange,
+    /// The status change or note it records, its parties as the row names
+    /// them; `None` for a row that only gives metadata.
+    pub(super) body: Option<EventBody>,
 }
 
 /// Reads the header row and checks its columns. A spreadsheet's header may
@@ -86,7 +142,7 @@ pub(super) fn read_headers<R: Read>(reader: &mut csv::Reader<R>) -> Result<Strin
             .into());
         }
     }
-    for required in ["pact", "status", "on"] {
+    for required in REQUIRED {
         if !headers.iter().any(|h| h == required) {
             return Err(CsvProblem::MissingColumn { column: required }.into());
         }
@@ -119,47 +175,156 @@ impl<'a> CsvRecord<'a> {
     fn restored(self) -> CsvRecord<'a> {
         let text = |cell: Option<&'a str>| cell.map(cell::restore);
         CsvRecord {
-            status: cell::restore(self.status),
+            kind: text(self.kind),
+            status: text(self.status),
             on: cell::restore(self.on),
+            party: text(self.party),
             source: text(self.source),
             url: text(self.url),
             note: text(self.note),
             reported: text(self.reported),
             forced: text(self.forced),
             name: text(self.name),
+            aliases: text(self.aliases),
+            parties: text(self.parties),
+            pact_kind: text(self.pact_kind),
+            description: text(self.description),
             event: text(self.event),
         }
     }
 }
 
+/// A cell with something in it besides spaces.
+fn present(v: Option<&str>) -> Option<&str> {
+    v.filter(|s| !s.trim().is_empty())
+}
+
 fn check_row(row: CsvRecord<'_>, today: NaiveDate) -> Result<Row, Error> {
-    fn present(v: Option<&str>) -> Option<&str> {
-        v.filter(|s| !s.trim().is_empty())
-    }
-    Ok(Row {
-        // checked when it registers a pact: for another, it must only be
-        // that pact's name
-        name: present(row.name).map(|name| name.trim().to_owned()),
-        event: present(row.event)
-            .map(|event| {
-                Uuid::parse_str(event.trim()).map_err(|_| {
-                    Error::from(CsvProblem::NotAnEventId {
-                        value: event.to_owned(),
-                    })
+    let meta = Meta {
+        name: present(row.name)
+            .map(|name| limits::check_text("name", name, limits::NAME))
+            .transpose()?,
+        aliases: list("aliases", "alias", row.aliases)?,
+        parties: list("parties", "party", row.parties)?,
+        kind: present(row.pact_kind)
+            .map(|kind| limits::check_label("kind", kind))
+            .transpose()?,
+        description: present(row.description)
+            .map(|d| limits::check_text("description", d, limits::DESCRIPTION))
+            .transpose()?,
+    };
+    let event = present(row.event)
+        .map(|event| {
+            Uuid::parse_str(event.trim()).map_err(|_| {
+                Error::from(CsvProblem::NotAnEventId {
+                    value: event.to_owned(),
                 })
             })
-            .transpose()?,
-        change: status_change(
-            Status::parse(row.status)?,
-            parse_effective(row.on, today)?,
-            Sourced {
-                source: present(row.source),
-                url: present(row.url),
-            },
-            present(row.note),
-            (flag("reported", row.reported)?, flag("forced", row.forced)?),
-        )?,
+        })
+        .transpose()?;
+    let (reported, forced) = (flag("reported", row.reported)?, flag("forced", row.forced)?);
+    let kind = present(row.kind).map(|k| k.trim().to_lowercase());
+    let status = present(row.status);
+    let on = present(Some(row.on));
+    let sourced = Sourced {
+        source: present(row.source),
+        url: present(row.url),
+    };
+    let party = list("party", "party", row.party)?.unwrap_or_default();
+    let only_metadata = kind.is_none()
+        && status.is_none()
+        && on.is_none()
+        && present(row.note).is_none()
+        && sourced.source.is_none()
+        && sourced.url.is_none()
+        && party.is_empty()
+        && event.is_none()
+        && !reported
+        && !forced;
+    if only_metadata {
+        return Ok(Row {
+            meta,
+            event,
+            body: None,
+        });
+    }
+    let kind = kind.as_deref().unwrap_or("status");
+    let needs = |column: &'static str| CsvProblem::MissingCell {
+        kind: "status",
+        column,
+    };
+    let write = match kind {
+        "status" => {
+            let status = status.ok_or_else(|| needs("status"))?;
+            let on = on.ok_or_else(|| needs("on"))?;
+            Write::Status(status_change(
+                Status::parse(status)?,
+                parse_effective(on, today)?,
+                sourced,
+                present(row.note),
+                (reported, forced),
+            )?)
+        }
+        "note" => {
+            let needs = |column: &'static str| CsvProblem::MissingCell {
+                kind: "note",
+                column,
+            };
+            let text = present(row.note).ok_or_else(|| needs("note"))?;
+            let on = on.ok_or_else(|| needs("on"))?;
+            let not_for_a_note = [
+                ("status", status.is_some()),
+                ("reported", reported),
+                ("forced", forced),
+            ];
+            if let Some((column, _)) = not_for_a_note.into_iter().find(|(_, given)| *given) {
+                return Err(CsvProblem::NotForANote { column }.into());
+            }
+            Write::note(parse_effective(on, today)?, text, sourced)?
+        }
+        other => {
+            return Err(CsvProblem::UnknownKind {
+                value: other.to_owned(),
+            }
+            .into());
+        }
+    };
+    let body = match write.for_parties(&party)? {
+        Write::Status(change) => EventBody::Status(change),
+        Write::Note(note) => EventBody::Note(note),
+        Write::Retraction(_) | Write::Citation(_) => unreachable!("a row is a status or a note"),
+    };
+    Ok(Row {
+        meta,
+        event,
+        body: Some(body),
     })
+}
+
+/// A list cell: its items, separated by `;`, each a label (an alias or a
+/// party); `None` when the cell is empty.
+fn list(
+    column: &'static str,
+    item: &'static str,
+    value: Option<&str>,
+) -> Result<Option<Vec<String>>, Error> {
+    let Some(value) = present(value) else {
+        return Ok(None);
+    };
+    value
+        .split(';')
+        .map(|label| {
+            if label.trim().is_empty() {
+                return Err(CsvProblem::EmptyItem {
+                    column,
+                    value: value.to_owned(),
+                }
+                .into());
+            }
+            limits::check_label(item, label)
+        })
+        .collect::<Result<Vec<_>, Error>>()
+        .map(Some)
 }
 
 /// A yes/no cell: `true`/`false`, `yes`/`no`, `1`/`0`, in any case, or empty.
@@ -252,6 +417,9 @@ pub(super) struct LineStarts<R> {
     at_start: bool,
     /// Whether the last byte was a CR: an LF next is the same line end.
     after_cr: bool,
+    /// Whether the bytes so far hold an odd number of quotes: a quoted cell
+    /// is open (a quote within one is written twice).
+    quoted: bool,
     /// The offset and number of each line not blank begun since the row
     /// last asked about: the reader reads ahead by a buffer at most.
     starts: VecDeque<(u64, u64)>,
@@ -268,9 +436,16 @@ impl<R> LineStarts<R> {
             line: 1,
             at_start: true,
             after_cr: false,
+            quoted: false,
             starts: VecDeque::new(),
             row: 0,
         }
+    }
+
+    /// Whether a quoted cell is open where the bytes so far end: at the
+    /// end of the input, a quote left unclosed.
+    pub(super) fn in_quotes(&self) -> bool {
+        self.quoted
     }
 
     /// Notes that the next row begins at byte `start`.
@@ -313,6 +488,8 @@ impl<R: Read> Read for LineStarts<R> {
         }
         let n = self.input.read(buf)?;
         let bytes = &buf[..n];
+        let quotes = memchr::memchr_iter(b'"', bytes).count();
+        self.quoted ^= quotes % 2 == 1;
         let mut at = 0;
         while at < n {
             if std::mem::take(&mut self.after_cr) && bytes[at] == b'\n' {
