@@ -1,35 +1,39 @@
 //! `pactlog export`: every stream out, as the JSON Lines it is stored as, or
 //! as CSV for a spreadsheet.
 
-use std::collections::VecDeque;
-
+use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::cli::Context;
 use crate::cli::output::Csv;
-use crate::cli::{Context, event_of, reported, streams_failed};
+use crate::cli::{reported, streams_failed};
+use crate::log::store::Store;
+use crate::log::stream::Folded;
 use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
-use crate::model::pact::PactId;
+use crate::model::event::{EventBody, What};
+use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 use crate::model::time::shown;
-use crate::replay::{Mark, Outline, Staged, Timeline};
+use crate::transfer::import::CSV_COLUMNS;
 
 /// Write every stream to standard output.
 ///
 /// As JSON Lines: the stored lines themselves, stream after stream, which
 /// `import` turns back into the same files byte for byte. With --csv: one
-/// row per status event in force in the record (retracted ones left out),
-/// with the pact's name, for a spreadsheet: pact after pact, each pact's
-/// rows in an order that `import` takes back (the order they were recorded
-/// when it does), or a warning on standard error when none is found. A cell
-/// a spreadsheet would run as a formula (=, +, -, @) goes out with a ' before
-/// it, which `import` takes off.
+/// row per status or note that stands (retracted ones left out), the
+/// statuses of named parties included, each with its pact's metadata as it
+/// stands now, and one row for a pact with nothing else to show; pact after
+/// pact, each pact's rows in date order, which `import` takes back. A cell
+/// a spreadsheet would run as a formula (=, +, -, @) goes out with a '
+/// before it, which `import` takes off.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog export > backup.jsonl\n  \
-    pactlog export --csv > statuses.csv")]
+    pactlog export --csv > record.csv")]
 pub struct Args {
-    /// One row per status event, as CSV with a header row.
+    /// One row per status or note, with its pact's metadata, as CSV with a
+    /// header row.
     #[arg(long, conflicts_with = "json")]
     csv: bool,
     /// The stored lines, as JSON Lines: what export writes without --csv,
@@ -38,26 +42,71 @@ pub struct Args {
     json: bool,
 }
 
-/// One status event as `export --csv` writes it.
+/// One row as `export --csv` writes it, its fields in [`CSV_COLUMNS`]'
+/// order.
 #[derive(Debug, Serialize)]
 struct Row<'a> {
     pact: &'a PactId,
-    name: &'a str,
-    status: Status,
-    on: EffectiveDate,
+    /// `status` or `note`; empty on a pact's row of metadata alone.
+    kind: &'static str,
+    status: Option<Status>,
+    on: Option<EffectiveDate>,
+    party: String,
     source: Option<&'a str>,
     url: Option<&'a str>,
+    /// A status's remark, or a note's text.
     note: Option<&'a str>,
-    reported: bool,
-    forced: bool,
-    event: Uuid,
-    recorded: String,
+    reported: Option<bool>,
+    forced: Option<bool>,
+    name: &'a str,
+    aliases: String,
+    parties: String,
+    pact_kind: Option<&'a str>,
+    description: Option<&'a str>,
+    event: Option<Uuid>,
+    recorded: Option<String>,
 }
 
-const COLUMNS: [&str; 11] = [
-    "pact", "name", "status", "on", "source", "url", "note", "reported", "forced", "event",
-    "recorded",
-];
+/// What a fold of a stream keeps for its rows: the pact as it stands, and
+/// each status and note that stands, by the earliest day of its date and
+/// its line, with where the line begins.
+struct Rows {
+    pact: Pact,
+    events: Vec<(NaiveDate, usize, u64)>,
+}
+
+/// Folds the stream of `id` into its [`Rows`], in date order.
+fn rows_of(store: &Store, id: &PactId) -> Result<(Folded, Rows), Error> {
+    // each status and note: its day, line, where it begins, and whether a
+    // retraction withdrew it
+    let mut events: Vec<(NaiveDate, usize, u64, bool)> = Vec::new();
+    let (folded, _) = store.fold(id, |line| {
+        match line.fact.what {
+            What::Status { on, .. } | What::Note { on } => {
+                events.push((on.earliest(), line.number, line.offset, false));
+            }
+            What::Retraction { .. } => {
+                if let Some(target) = line.target
+                    && let Ok(at) = events.binary_search_by_key(&target, |e| e.1)
+                {
+                    events[at].3 = true;
+                }
+            }
+            What::Registered | What::Edited | What::Citation { .. } => {}
+        }
+        Ok(())
+    })?;
+    // as its registration and edits leave it
+    let pact = folded.pact.clone();
+    let mut events: Vec<(NaiveDate, usize, u64)> = events
+        .into_iter()
+        .filter(|e| !e.3)
+        .map(|(day, line, offset, _)| (day, line, offset))
+        .collect();
+    // in line order already: a stable sort keeps the lines of a day so
+    events.sort_by_key(|e| e.0);
+    Ok((folded, Rows { pact, events }))
+}
 
 impl Args {
     pub(crate) fn run(&self, ctx: &mut Context<'_>) -> Result<(), Error> {
@@ -77,107 +126,69 @@ impl Args {
             }
             return streams_failed(failed);
         }
-        // every stream folded into its timeline's marks (its errors all
-        // reported first), then every order found (its warnings next), and
-        // only then the rows, each event read again as it is written
+        // every stream folded into its rows (its errors all reported
+        // first), then the rows, each event read again as it is written
         let store = &ctx.store;
-        let folded = crate::log::par::map(&ids, |id| {
-            Outline::of_stream(store, id, None).map(|(folded, _, outline)| (folded, outline))
-        });
+        let folded = crate::log::par::map(&ids, |id| rows_of(store, id));
         let (streams, failed) = reported(ctx, folded);
-        let mut orders = Vec::with_capacity(streams.len());
-        for (stream, outline) in &streams {
-            if outline.of_parties() {
-                // a warning that cannot be written does not stop the export
-                let _ = writeln!(
-                    ctx.err,
-                    "warning: the statuses of named parties of '{}' are not in the CSV rows, \
-                     which hold the pact's own; `export` without --csv gives back everything",
-                    stream.pact.id
-                );
+        let mut csv = Csv::new(ctx.out, &CSV_COLUMNS)?;
+        for (stream, rows) in &streams {
+            let pact = &rows.pact;
+            let (aliases, parties) = (pact.aliases.join(";"), pact.parties.join(";"));
+            let of_pact = || Row {
+                pact: &pact.id,
+                kind: "",
+                status: None,
+                on: None,
+                party: String::new(),
+                source: None,
+                url: None,
+                note: None,
+                reported: None,
+                forced: None,
+                name: &pact.name,
+                aliases: aliases.clone(),
+                parties: parties.clone(),
+                pact_kind: pact.kind.as_deref(),
+                description: pact.description.as_deref(),
+                event: None,
+                recorded: None,
+            };
+            if rows.events.is_empty() {
+                csv.row(&of_pact())?;
             }
-            let statuses = outline.timeline().entries();
-            orders.push(match importable_order(&stream.pact.id, statuses) {
-                Some(order) => order,
-                None => {
-                    // a warning that cannot be written does not stop the export
-                    let _ = writeln!(
-                        ctx.err,
-                        "warning: no order was found in which `import` takes back the CSV rows \
-                         of '{}' (they are written in the order recorded); `export` without \
-                         --csv gives back everything",
-                        stream.pact.id
-                    );
-                    recorded_order(statuses)
-                }
-            });
-        }
-        let mut csv = Csv::new(ctx.out, &COLUMNS)?;
-        for ((stream, outline), order) in streams.iter().zip(orders) {
             let mut lines = ctx.store.lines(&stream.pact.id, stream.len)?;
-            for i in order {
-                let mark = &outline.timeline().entries()[i as usize];
-                let event = event_of(&mut lines, mark)?;
-                let change = event
-                    .status_change()
-                    .expect("a timeline holds only statuses");
-                csv.row(&Row {
-                    pact: &stream.pact.id,
-                    name: &stream.pact.name,
-                    status: change.status,
-                    on: change.on,
-                    source: change.source.as_deref(),
-                    url: change.url.as_deref(),
-                    note: change.note.as_deref(),
-                    reported: change.reported,
-                    forced: change.forced,
-                    event: event.id,
-                    recorded: shown(event.recorded),
-                })?;
+            for &(_, line, offset) in &rows.events {
+                let event = lines.event(line, offset)?;
+                let mut row = of_pact();
+                row.event = Some(event.id);
+                row.recorded = Some(shown(event.recorded));
+                match &event.body {
+                    EventBody::Status(change) => {
+                        row.kind = "status";
+                        row.status = Some(change.status);
+                        row.on = Some(change.on);
+                        row.party = change.parties.join(";");
+                        row.source = change.source.as_deref();
+                        row.url = change.url.as_deref();
+                        row.note = change.note.as_deref();
+                        row.reported = Some(change.reported);
+                        row.forced = Some(change.forced);
+                    }
+                    EventBody::Note(note) => {
+                        row.kind = "note";
+                        row.on = Some(note.on);
+                        row.party = note.parties.join(";");
+                        row.source = note.source.as_deref();
+                        row.url = note.url.as_deref();
+                        row.note = Some(&note.text);
+                    }
+                    _ => unreachable!("a row is kept for a status or a note"),
+                }
+                csv.row(&row)?;
             }
         }
         csv.finish()?;
         streams_failed(failed)
     }
-}
-
-/// A pact's statuses (places in `statuses`, which are in timeline order) in
-/// an order that `import` takes back, each row checked as `append` checks
-/// it; `None` when none is found.
-///
-/// Each step takes the earliest recorded of the rows left that the rows
-/// taken so far let in. When the order they were recorded in imports, that
-/// is the order: it replays the checks their appends passed, with `--force`
-/// where it was given (in date order, the status after a forced backfill
-/// would be refused). When it does not, because a status retracted since was
-/// the neighbour a later row was checked against, a row waits for the rows
-/// that let it in. The rows left are a queue, so that the order recorded,
-/// the common case, is found in one pass.
-fn importable_order(pact: &PactId, statuses: &[Mark]) -> Option<Vec<u32>> {
-    let mut left = VecDeque::from(recorded_order(statuses));
-    let mut steps = Timeline::default();
-    let mut order = Vec::with_capacity(left.len());
-    while !left.is_empty() {
-        let next = left.iter().position(|&i| {
-            let mark = &statuses[i as usize];
-            let step = Staged {
-                on: mark.on(),
-                // each row is appended after those taken so far
-                seq: order.len() as u64,
-                status: mark.status().expect("a timeline holds only statuses"),
-                forced: mark.forced(),
-                key: (),
-            };
-            steps.append(pact, step).is_ok()
-        })?;
-        order.extend(left.remove(next));
-    }
-    Some(order)
-}
-
-/// The places of the statuses in the order they were recorded.
-fn recorded_order(statuses: &[Mark]) -> Vec<u32> {
-    let mut recorded: Vec<u32> = (0..statuses.len() as u32).collect();
-    recorded.sort_unstable_by_key(|&i| statuses[i as usize].line());
-    recorded
 }

@@ -119,7 +119,8 @@ pub(crate) struct Line<'l> {
 /// What a fold of a stream learns of a whole stream besides what it hands on.
 #[derive(Debug, Clone)]
 pub struct Folded {
-    /// The pact as registered by the first event.
+    /// The pact as registered by the first event, with the edits after it
+    /// applied.
     pub pact: Pact,
     /// The SHA-256 of the last line.
     pub head: Hash,
