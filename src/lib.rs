@@ -69,6 +69,7 @@
 //!         reported: false,
 //!         forced: false,
 //!         parties: vec![],
+//!         amends: None,
 //!     }))
 //! })?;
 //!

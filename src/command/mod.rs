@@ -56,6 +56,7 @@ impl Write {
             source: source(sourced.source)?,
             url: sourced.url.map(limits::check_url).transpose()?,
             parties: Vec::new(),
+            amends: None,
         }))
     }
 
@@ -391,6 +392,7 @@ pub fn status_change(
         reported,
         forced,
         parties: Vec::new(),
+        amends: None,
     })
 }
 

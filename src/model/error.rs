@@ -516,6 +516,9 @@ pub enum StreamProblem {
     /// A citation whose target is not an earlier status or note of the
     /// stream.
     BadCitation(&'static str),
+    /// An amended copy whose target is not an earlier, retracted status or
+    /// note of its kind, or that another copy amends too.
+    BadAmendment(&'static str),
     /// A status follows one the lifecycle does not allow it after, and
     /// neither was recorded with `--force`.
     BreaksLifecycle {
@@ -566,6 +569,7 @@ impl fmt::Display for StreamProblem {
             StreamProblem::DuplicateId => write!(f, "event id already used earlier in the stream"),
             StreamProblem::BadRetraction(why) => write!(f, "invalid retraction: {why}"),
             StreamProblem::BadCitation(why) => write!(f, "invalid citation: {why}"),
+            StreamProblem::BadAmendment(why) => write!(f, "invalid amendment: {why}"),
             StreamProblem::ChecksumMismatch => write!(
                 f,
                 "checksum mismatch: the line was changed after it was written"

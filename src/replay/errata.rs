@@ -197,6 +197,7 @@ mod tests {
                 reported: false,
                 forced: false,
                 parties: Vec::new(),
+                amends: None,
             };
             self.then(at, EventBody::Status(change))
         }

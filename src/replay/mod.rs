@@ -928,6 +928,7 @@ mod tests {
                     reported: status % 3 == 0,
                     forced: flag,
                     parties: of_a(day, 5),
+                    amends: None,
                 }),
                 1 => EventBody::Note(Note {
                     on,
@@ -935,6 +936,7 @@ mod tests {
                     source: None,
                     url: None,
                     parties: of_a(day, 6),
+                    amends: None,
                 }),
                 // an official citation (unofficial when `flag`) of an open
                 // status or note

@@ -1172,6 +1172,7 @@ fn a_library_caller_cannot_write_a_line_that_readers_refuse() {
         source: None,
         url: None,
         parties: Vec::new(),
+        amends: None,
     };
     let error = lib
         .append(&id, pactlog::AppendOptions::default(), now, |_| {
