@@ -340,6 +340,27 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
             reason: retraction.reason.clone(),
         }));
     }
+    check_withdrawal(pact, events, event, None)
+}
+
+/// Checks that withdrawing `event`, a status, note or citation of a stream
+/// (`events`), keeps each timeline it is in to the lifecycle: the statuses
+/// either side of it may stand side by side. `copy` is a status recorded
+/// with the withdrawal, the event amended: two statuses it will stand
+/// between are not side by side. (Whether the copy itself may stand where
+/// it goes is a new status's question, [`Timeline::check`].)
+///
+/// # Errors
+///
+/// [`LifecycleError::RetractionBreaks`] naming the events in the way (for
+/// a party's timeline, in an [`Error::PartyLifecycle`]).
+pub fn check_withdrawal(
+    pact: &PactId,
+    events: &[Event],
+    event: &Event,
+    copy: Option<&StatusChange>,
+) -> Result<(), Error> {
+    let target = event.id;
     // the timeline the target is in: the pact's, or each of its parties'
     let parties = event
         .status_change()
@@ -381,6 +402,9 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
             if party.is_some_and(|p| !own(p, after)) {
                 continue;
             }
+            if copy.is_some_and(|c| fills(c, *party, before, after)) {
+                continue;
+            }
             let side =
                 |e: &Entry<'_>| format!("{} on {} (event {})", e.status(), e.on(), e.event.id);
             let breaks = LifecycleError::RetractionBreaks {
@@ -399,6 +423,22 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
         }
     }
     Ok(())
+}
+
+/// Whether status `copy`, recorded after every event of a stream, goes
+/// between `before` and `after`, neighbours in the timeline of `party` (none:
+/// the pact's own).
+fn fills(
+    copy: &StatusChange,
+    party: Option<&str>,
+    before: Option<&Entry<'_>>,
+    after: &Entry<'_>,
+) -> bool {
+    let in_timeline = copy.parties.is_empty()
+        || party.is_some_and(|p| copy.parties.iter().any(|c| c.eq_ignore_ascii_case(p)));
+    // it has the highest seq: on the day of `after`, it comes after it
+    let day = copy.on.earliest();
+    in_timeline && before.is_none_or(|b| b.on().earliest() <= day) && day < after.on().earliest()
 }
 
 /// The pact's metadata as `events` leave it: its registration with each
