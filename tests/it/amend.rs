@@ -449,3 +449,39 @@ fn verify_refuses_an_amends_that_names_no_retracted_event_of_its_kind() {
     );
     store.refuses(&["status", "tm"], 1);
 }
+
+#[test]
+fn errata_show_an_amendment_as_one_correction() {
+    let (store, suspended) = given();
+    let before = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    store.ok(&amend(
+        &suspended,
+        &[
+            "--on",
+            "2019-07-04",
+            "--source",
+            "METI: Update of export control policy",
+            "--reason",
+            "it took effect on 4 July",
+        ],
+    ));
+    let out = store.ok(&["errata", "--since", &before]);
+    // the recorded time, to the second, as errata lists events
+    let copy: Value = serde_json::from_str(store.lines("tm").last().unwrap()).unwrap();
+    let second = format!("{}Z", &copy["recorded"].as_str().unwrap()[..19]);
+    assert_snapshot!(store.redact(&out).replace(&second, "[second]"), @"
+    tm  Japan's bulk export licensing of three materials
+      changed  2004-01-01 → 2019-07-04  in force (was 2004-01-01 → 2019-07-01)
+      amended  2019-07-04 → 2023-03-23  suspended (was 2019-07-01 → 2023-03-23)
+      recorded between [recorded] and now:
+        #5-6 [second]  amended [id]: on 2019-07-01 → 2019-07-04; source Kyodo: Japan to tighten export controls on South Korea → METI: Update of export control policy; reason: it took effect on 4 July
+    history as recorded at [recorded] compared with now
+    ");
+    let json = store.json(&["errata", "--since", &before]);
+    let pact = &json["pacts"][0];
+    assert_eq!(pact["added"], json!([]));
+    assert_eq!(pact["removed"], json!([]));
+    assert_eq!(pact["amended"][0]["from"], json!("2019-07-04"));
+    assert_eq!(pact["amended"][0]["was"]["from"], json!("2019-07-01"));
+    assert_eq!(pact["amended"][0]["was"]["event"], json!(suspended));
+}
