@@ -4,7 +4,7 @@
 use insta::assert_snapshot;
 use serde_json::{Value, json};
 
-use crate::harness::{Store, resealed};
+use crate::harness::{Files, Store, resealed};
 
 /// Japan's licensing of three materials, whose suspension was recorded on
 /// the day it was announced rather than the day it took effect; and the
@@ -484,4 +484,52 @@ fn errata_show_an_amendment_as_one_correction() {
     assert_eq!(pact["amended"][0]["from"], json!("2019-07-04"));
     assert_eq!(pact["amended"][0]["was"]["from"], json!("2019-07-01"));
     assert_eq!(pact["amended"][0]["was"]["event"], json!(suspended));
+}
+
+#[test]
+fn a_json_lines_import_takes_an_amendment_and_checks_it_as_verify_does() {
+    // moved within its neighbours: the retraction alone would leave
+    // normalized right after in force, which the copy stands between
+    let (store, suspended) = given();
+    store.ok(&amend(
+        &suspended,
+        &["--on", "2019-07-04", "--reason", "wrong day"],
+    ));
+    let exported = store.ok(&["export"]);
+    let files = Files::new();
+    let whole = files.write("whole.jsonl", &exported);
+    let restored = Store::new();
+    restored.ok(&["import", &whole]);
+    assert_eq!(
+        std::fs::read(restored.stream("tm")).unwrap(),
+        std::fs::read(store.stream("tm")).unwrap()
+    );
+
+    // the retraction without its copy, as `retract` would refuse it
+    let lines: Vec<&str> = exported.lines().collect();
+    let alone = files.write("alone.jsonl", lines[..5].join("\n") + "\n");
+    let empty = Store::new();
+    let stderr = files.redact(&empty.refuses(&["import", &alone], 1));
+    assert!(
+        stderr.starts_with("error: alone.jsonl:5: retracting event [id] would leave normalized"),
+        "{stderr}"
+    );
+
+    // a copy that names an event not retracted
+    let by_hand = resealed(
+        &lines[3].replacen(r#"{"v":1,"#, r#"{"v":2,"#, 1),
+        r#""forced":false,"#,
+        &format!(r#""forced":false,"amends":"{suspended}","#),
+    );
+    let bad = files.write(
+        "bad.jsonl",
+        [lines[0], lines[1], lines[2], &by_hand].join("\n") + "\n",
+    );
+    let stderr = files.redact(&empty.refuses(&["import", &bad], 1));
+    assert!(
+        stderr.starts_with(
+            "error: bad.jsonl:4: invalid amendment: its target is not retracted before it"
+        ),
+        "{stderr}"
+    );
 }
