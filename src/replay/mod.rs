@@ -931,9 +931,11 @@ mod tests {
     /// A stream's bytes from `steps` (a status or note on a day that is 5,
     /// or 6, more than a multiple of 11 is party A's): (kind, date, status, flag, target),
     /// where kind 0 is a status, 1 a note, 2 a retraction of the
-    /// `target`-th status, note or citation not retracted yet, and 3 a
+    /// `target`-th status, note or citation not retracted yet, 3 a
     /// citation, official unless `flag`, of the `target`-th status or note
-    /// not retracted yet (none: skipped).
+    /// not retracted yet (none: skipped), and 4 an amendment of that status
+    /// or note: its retraction, and a copy on the day given, a status
+    /// copy's with the status given (none: skipped).
     pub(crate) fn stream(steps: &[(u8, u16, usize, bool, usize)]) -> Vec<u8> {
         let pact = PactId::parse("p").unwrap();
         let start = DateTime::UNIX_EPOCH;
@@ -996,6 +998,46 @@ mod tests {
                         official: !flag,
                     })
                 }
+                // an amendment: the retraction, recorded with the copy
+                4 => {
+                    let amendable: Vec<Uuid> = open
+                        .iter()
+                        .filter(|id| !cites.contains(id))
+                        .copied()
+                        .collect();
+                    if amendable.is_empty() {
+                        continue;
+                    }
+                    let amended = amendable[target % amendable.len()];
+                    open.retain(|id| *id != amended);
+                    let original = events.iter().find(|e| e.id == amended).unwrap();
+                    let copy = match &original.body {
+                        EventBody::Status(was) => EventBody::Status(StatusChange {
+                            status: Status::ALL[status % Status::ALL.len()],
+                            on,
+                            amends: Some(amended),
+                            ..was.clone()
+                        }),
+                        EventBody::Note(was) => EventBody::Note(Note {
+                            on,
+                            amends: Some(amended),
+                            ..was.clone()
+                        }),
+                        _ => unreachable!("only statuses and notes are amendable"),
+                    };
+                    events.push(Event {
+                        pact: pact.clone(),
+                        seq: events.len() as u64 + 1,
+                        id: Uuid::now_v7(),
+                        recorded: start + TimeDelta::seconds(i as i64 / 2),
+                        body: EventBody::Retraction(Retraction {
+                            target: amended,
+                            reason: "amended".into(),
+                        }),
+                        prev: None,
+                    });
+                    copy
+                }
                 _ if open.is_empty() => continue,
                 _ => EventBody::Retraction(Retraction {
                     target: open.remove(target % open.len()),
@@ -1037,7 +1079,7 @@ mod tests {
         #[test]
         fn an_outline_answers_as_the_timeline_does(
             steps in proptest::collection::vec(
-                (0_u8..4, 0_u16..40, 0_usize..10, any::<bool>(), any::<usize>()),
+                (0_u8..5, 0_u16..40, 0_usize..10, any::<bool>(), any::<usize>()),
                 0..40,
             ),
         ) {
