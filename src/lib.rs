@@ -69,6 +69,7 @@
 //!         reported: false,
 //!         forced: false,
 //!         parties: vec![],
+//!         amends: None,
 //!     }))
 //! })?;
 //!
@@ -92,8 +93,8 @@ pub mod transfer;
 pub use log::store::{AppendOptions, Store};
 pub use log::stream::Stream;
 pub use model::error::{
-    CsvProblem, Error, FieldProblem, ImportProblem, LifecycleError, NotRetractable, Rollback,
-    StreamProblem,
+    CsvProblem, Error, FieldProblem, ImportProblem, LifecycleError, NotAmendable, NotRetractable,
+    Rollback, StreamProblem,
 };
 pub use model::event::{Event, EventBody, Fact, Hash, Kind, Note, StatusChange, What};
 pub use model::pact::{Pact, PactId};

@@ -21,7 +21,7 @@ use crate::replay::{Entry, Interval};
 ///
 /// For each pact, how its history as recorded at --until (default: now)
 /// differs from its history as recorded at --since: intervals added,
-/// removed or changed, and the events and reasons that caused it.
+/// removed, changed or amended, and the events and reasons that caused it.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog errata --since 2026-01-31\n  \
     pactlog errata --since 2026-01-31T12:00:00Z --until 2026-02-28 gsomia --json")]
@@ -55,9 +55,24 @@ struct PactErrata<'a> {
     added: Vec<IntervalOut<'a>>,
     removed: Vec<IntervalOut<'a>>,
     changed: Vec<Changed>,
+    /// The intervals whose status events were amended, each with its
+    /// copy's interval.
+    amended: Vec<Amended<'a>>,
     /// The events recorded between the two times, retractions with their
     /// reasons.
     events: &'a [Event],
+    /// Every event of the stream, where the events amended are.
+    #[serde(skip)]
+    stream: &'a [Event],
+}
+
+/// An interval whose status event was amended, as the copy has it, with
+/// the interval as it was.
+#[derive(Debug, Serialize)]
+struct Amended<'a> {
+    #[serde(flatten)]
+    copy: IntervalOut<'a>,
+    was: IntervalOut<'a>,
 }
 
 #[derive(Debug, Serialize)]
@@ -130,7 +145,16 @@ impl Args {
                     added: errata.added.iter().map(IntervalOut::from).collect(),
                     removed: errata.removed.iter().map(IntervalOut::from).collect(),
                     changed: errata.changed.iter().map(Changed::from).collect(),
+                    amended: errata
+                        .amended
+                        .iter()
+                        .map(|a| Amended {
+                            copy: IntervalOut::from(&a.after),
+                            was: IntervalOut::from(&a.before),
+                        })
+                        .collect(),
                     events: errata.recorded,
+                    stream: &stream.events,
                 })
             })
             .collect();
@@ -204,18 +228,58 @@ fn write_text(
                 span(c.from, c.to_before)
             )?;
         }
-        if p.removed.is_empty() && p.added.is_empty() && p.changed.is_empty() {
+        for a in &p.amended {
+            let (copy, was) = (&a.copy, &a.was);
+            let status = match copy.status == was.status {
+                true => String::new(),
+                false => format!("{}, ", was.status),
+            };
+            writeln!(
+                ctx.out,
+                "  amended  {}  {}{} (was {status}{})",
+                column(copy.from, copy.to),
+                copy.status,
+                scheduled(copy.from),
+                span(was.from, was.to)
+            )?;
+        }
+        let unchanged = [
+            p.removed.len(),
+            p.added.len(),
+            p.changed.len(),
+            p.amended.len(),
+        ];
+        if unchanged.iter().all(|n| *n == 0) {
             writeln!(ctx.out, "  the status intervals are unchanged")?;
         }
         writeln!(ctx.out, "  recorded between {since} and {until}:")?;
-        for e in p.events {
-            writeln!(
-                ctx.out,
-                "    #{} {}  {}",
-                e.seq,
-                e.recorded.format("%Y-%m-%dT%H:%M:%SZ"),
-                summary(e)
-            )?;
+        let mut events = p.events.iter().peekable();
+        while let Some(e) = events.next() {
+            let time = e.recorded.format("%Y-%m-%dT%H:%M:%SZ");
+            // a retraction and the copy right after it that amends its
+            // target are one correction
+            let amendment = match (&e.body, events.peek()) {
+                (EventBody::Retraction(r), Some(copy)) if amends(copy) == Some(r.target) => {
+                    let original = p.stream.iter().find(|o| o.id == r.target);
+                    original.map(|original| (r, *copy, original))
+                }
+                _ => None,
+            };
+            match amendment {
+                Some((retraction, copy, original)) => {
+                    events.next();
+                    writeln!(
+                        ctx.out,
+                        "    #{}-{} {time}  amended {}: {}; reason: {}",
+                        e.seq,
+                        copy.seq,
+                        retraction.target,
+                        one_line(&amendment_words(original, copy)),
+                        one_line(&retraction.reason)
+                    )?;
+                }
+                None => writeln!(ctx.out, "    #{} {time}  {}", e.seq, summary(e))?,
+            }
         }
     }
     writeln!(
@@ -228,12 +292,73 @@ fn write_text(
     )
 }
 
+/// The event a status or note amends, if it is an amended copy.
+fn amends(event: &Event) -> Option<Uuid> {
+    match &event.body {
+        EventBody::Status(c) => c.amends,
+        EventBody::Note(n) => n.amends,
+        _ => None,
+    }
+}
+
+/// What an amended copy corrects of the event it amends, in words: each
+/// field that differs, as it was and as it is.
+pub(crate) fn amendment_words(original: &Event, copy: &Event) -> String {
+    let text = |value: &Option<String>| value.clone().unwrap_or_else(|| "none".into());
+    let parties = |parties: &[String]| match parties {
+        [] => "the pact as a whole".to_owned(),
+        parties => parties.join(", "),
+    };
+    let yes = |flag: bool| if flag { "yes" } else { "no" }.to_owned();
+    let fields: Vec<(&str, String, String)> = match (&original.body, &copy.body) {
+        (EventBody::Status(was), EventBody::Status(now)) => vec![
+            ("status", was.status.to_string(), now.status.to_string()),
+            ("on", was.on.to_string(), now.on.to_string()),
+            ("parties", parties(&was.parties), parties(&now.parties)),
+            ("source", text(&was.source), text(&now.source)),
+            ("url", text(&was.url), text(&now.url)),
+            ("note", text(&was.note), text(&now.note)),
+            ("reported", yes(was.reported), yes(now.reported)),
+            ("forced", yes(was.forced), yes(now.forced)),
+        ],
+        (EventBody::Note(was), EventBody::Note(now)) => vec![
+            ("on", was.on.to_string(), now.on.to_string()),
+            ("parties", parties(&was.parties), parties(&now.parties)),
+            ("text", was.text.clone(), now.text.clone()),
+            ("source", text(&was.source), text(&now.source)),
+            ("url", text(&was.url), text(&now.url)),
+        ],
+        _ => Vec::new(),
+    };
+    let said: Vec<String> = fields
+        .into_iter()
+        .filter(|(_, was, now)| was != now)
+        .map(|(field, was, now)| format!("{field} {was} → {now}"))
+        .collect();
+    match said.is_empty() {
+        true => "the same fields".into(),
+        false => said.join("; "),
+    }
+}
+
 /// One line saying what an event records.
 fn summary(event: &Event) -> String {
     match &event.body {
         EventBody::Registered(p) => format!("registered {}", one_line(&p.name)),
-        EventBody::Status(c) => format!("status {} on {}", c.status, c.on),
-        EventBody::Note(n) => format!("note on {}: {}", n.on, one_line(&n.text)),
+        EventBody::Status(c) => {
+            let amending = c.amends.map(|t| format!(", amending {t}"));
+            format!(
+                "status {} on {}{}",
+                c.status,
+                c.on,
+                amending.unwrap_or_default()
+            )
+        }
+        EventBody::Note(n) => {
+            let amending = n.amends.map(|t| format!(", amending {t}"));
+            let text = one_line(&n.text);
+            format!("note on {}{}: {text}", n.on, amending.unwrap_or_default())
+        }
         EventBody::Retraction(r) => {
             format!("retracted {}: {}", r.target, one_line(&r.reason))
         }

@@ -5,8 +5,8 @@
 use std::io;
 
 use crate::model::error::{
-    CsvProblem, Error, FieldProblem, ImportProblem, LifecycleError, NotRetractable, Rollback,
-    StreamProblem,
+    CsvProblem, Error, FieldProblem, ImportProblem, LifecycleError, NotAmendable, NotRetractable,
+    Rollback, StreamProblem,
 };
 use crate::model::status::{Status, list_words};
 
@@ -154,6 +154,7 @@ pub fn hint(error: &Error) -> Option<String> {
             why: NotRetractable::Retraction,
             ..
         } => Some("record what really happened as a new event instead".into()),
+        Error::AmendRefused { pact, why, .. } => amend_hint(pact, why),
         Error::Csv(CsvProblem::UnknownColumn { .. }) => Some(format!(
             "the columns are: {}",
             crate::transfer::import::CSV_COLUMNS.join(", ")
@@ -263,6 +264,31 @@ pub fn hint(error: &Error) -> Option<String> {
 pub fn row_hint(error: &Error) -> Option<String> {
     // in a sheet, --force is a column
     hint(error).map(|h| h.replace("add --force", "set the row's forced column to true"))
+}
+
+/// What to do next about an amendment refused.
+fn amend_hint(pact: &str, why: &NotAmendable) -> Option<String> {
+    Some(match why {
+        NotAmendable::NoSuchEvent => {
+            format!("`pactlog log {pact}` lists its events with their ids")
+        }
+        NotAmendable::Registration | NotAmendable::Edit => {
+            format!("`pactlog edit {pact}` changes the pact's name, aliases, parties and more")
+        }
+        NotAmendable::Citation => {
+            "retract the citation, then cite the event again with the right source".into()
+        }
+        NotAmendable::Retraction => "record what really happened as a new event instead".into(),
+        NotAmendable::AlreadyRetracted { .. } => format!(
+            "it no longer counts; amend what replaced it, or record what really happened anew \
+             (`pactlog log {pact}` shows both)"
+        ),
+        NotAmendable::NotOfANote(_) => {
+            "a note's date, parties, source, url and text (--note) can be amended".into()
+        }
+        NotAmendable::NoChange => "give the fields that are corrected a new value".into(),
+        NotAmendable::Unpaired => return None,
+    })
 }
 
 /// What to do next about a row or line an import refuses.

@@ -172,6 +172,8 @@ fn write_event(
             optional("source", change.source.as_deref());
             optional("url", change.url.as_deref());
             optional("note", change.note.as_deref());
+            let amends = change.amends.map(|id| id.to_string());
+            optional("amends", amends.as_deref());
         }
         EventBody::Note(note) => {
             let scheduled = if note.on.is_after(today) {
@@ -187,6 +189,8 @@ fn write_event(
             optional("parties", Some(parties.as_str()).filter(|p| !p.is_empty()));
             optional("source", note.source.as_deref());
             optional("url", note.url.as_deref());
+            let amends = note.amends.map(|id| id.to_string());
+            optional("amends", amends.as_deref());
         }
         EventBody::Retraction(retraction) => {
             optional("retracts", Some(&retraction.target.to_string()));

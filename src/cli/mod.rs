@@ -19,6 +19,7 @@ use crate::model::pact::{Pact, PactId};
 use crate::model::time::{AsOf, parse_when, shown};
 use crate::replay::{Mark, Outline};
 
+mod amend;
 mod append;
 mod changes;
 mod cite;
@@ -69,6 +70,7 @@ enum Command {
     Append(append::Args),
     Note(note::Args),
     Retract(retract::Args),
+    Amend(amend::Args),
     Cite(cite::Args),
     Edit(edit::Args),
     Status(status::Args),
@@ -316,6 +318,7 @@ impl Cli {
             Command::Append(_) => ("the status", LOG_HINT),
             Command::Note(_) => ("the note", LOG_HINT),
             Command::Retract(_) => ("the retraction", LOG_HINT),
+            Command::Amend(_) => ("the amendment", LOG_HINT),
             Command::Cite(_) => ("the citation", LOG_HINT),
             Command::Edit(_) => ("the edit", LOG_HINT),
             Command::Import(_) => (
@@ -343,6 +346,7 @@ impl Cli {
             Command::Append(args) => args.run(ctx),
             Command::Note(args) => args.run(ctx),
             Command::Retract(args) => args.run(ctx),
+            Command::Amend(args) => args.run(ctx),
             Command::Cite(args) => args.run(ctx),
             Command::Edit(args) => args.run(ctx),
             Command::Status(args) => args.run(ctx),

@@ -1,5 +1,6 @@
 //! The decide layer: each write a person asks for (a registration, a
-//! status change, a note, a retraction) as a request, its fields checked
+//! status change, a note, a retraction, an amendment) as a request, its
+//! fields checked
 //! against their limits when it is made, then decided under the lock
 //! against what it depends on — a write against the stream as it stands,
 //! a registration against the names the whole store holds: the event body
@@ -14,12 +15,12 @@ use uuid::Uuid;
 use crate::log::store::{AppendOptions, Names, Store};
 use crate::log::stream::Stream;
 use crate::model::date::EffectiveDate;
-use crate::model::error::Error;
+use crate::model::error::{Error, NotAmendable};
 use crate::model::event::{Citation, Edit, Event, EventBody, Note, Retraction, StatusChange};
 use crate::model::limits;
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
-use crate::replay::{Timeline, check_retraction};
+use crate::replay::{Timeline, check_retraction, check_withdrawal, retractions};
 
 /// A write to one pact's stream, its fields checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,7 @@ impl Write {
             source: source(sourced.source)?,
             url: sourced.url.map(limits::check_url).transpose()?,
             parties: Vec::new(),
+            amends: None,
         }))
     }
 
@@ -98,18 +100,7 @@ impl Write {
     /// [`Error::Field`] for a party label that is empty, too long, given
     /// twice or holds control characters.
     pub fn for_parties(mut self, parties: &[String]) -> Result<Write, Error> {
-        let mut checked: Vec<String> = Vec::with_capacity(parties.len());
-        for party in parties {
-            let party = limits::check_label("party", party)?;
-            if checked.iter().any(|p| p.eq_ignore_ascii_case(&party)) {
-                return Err(crate::model::error::FieldProblem::GivenTwice {
-                    field: "party".into(),
-                    value: party,
-                }
-                .into());
-            }
-            checked.push(party);
-        }
+        let checked = checked_parties(parties)?;
         match &mut self {
             Write::Status(change) => change.parties = checked,
             Write::Note(note) => note.parties = checked,
@@ -128,24 +119,25 @@ impl Write {
     /// event the stream does not hold, has withdrawn, or whose withdrawal
     /// would break the timeline.
     pub fn decide(self, pact: &PactId, stream: &Stream) -> Result<EventBody, Error> {
+        // a copy that amends an event goes only with the event's retraction
+        let unpaired = |target| Error::AmendRefused {
+            pact: pact.to_string(),
+            target,
+            why: NotAmendable::Unpaired,
+        };
         Ok(match self {
             Write::Status(mut change) => {
+                if let Some(target) = change.amends {
+                    return Err(unpaired(target));
+                }
                 change.parties = parties_of(pact, stream, &change.parties)?;
-                let (status, on, forced) = (change.status, change.on, change.forced);
-                if change.parties.is_empty() {
-                    Timeline::new(&stream.events).check(pact, status, on, forced)?;
-                }
-                for party in &change.parties {
-                    Timeline::of_party(&stream.events, party)
-                        .check(pact, status, on, forced)
-                        .map_err(|e| Error::PartyLifecycle {
-                            party: party.clone(),
-                            source: Box::new(e),
-                        })?;
-                }
+                check_status(pact, &stream.events, &change)?;
                 EventBody::Status(change)
             }
             Write::Note(mut note) => {
+                if let Some(target) = note.amends {
+                    return Err(unpaired(target));
+                }
                 note.parties = parties_of(pact, stream, &note.parties)?;
                 EventBody::Note(note)
             }
@@ -174,6 +166,257 @@ impl Write {
         now: DateTime<Utc>,
     ) -> Result<Event, Error> {
         store.append(pact, options, now, |stream| self.decide(pact, stream))
+    }
+}
+
+/// What an amendment corrects of the status or note it amends: each part
+/// given replaces the event's own, the rest is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Correction {
+    /// The status (a status only).
+    pub status: Option<Status>,
+    /// The effective date, or the date a note is about.
+    pub on: Option<EffectiveDate>,
+    /// The parties it concerns, which replace the event's; none (an empty
+    /// list) makes it the pact's as a whole.
+    pub parties: Option<Vec<String>>,
+    /// Where it is reported.
+    pub source: Option<String>,
+    /// A link to the source.
+    pub url: Option<String>,
+    /// A status's remark, or a note's text.
+    pub note: Option<String>,
+    /// Whether it is known only from reports (a status only).
+    pub reported: Option<bool>,
+    /// Record the copy though the lifecycle does not allow it, marked
+    /// forced (a status only). The copy is forced only so: it does not
+    /// inherit the mark.
+    pub force: bool,
+}
+
+/// An amendment of an earlier status or note, its fields checked: the
+/// event's retraction, for a reason, and its corrected copy, which names
+/// it, appended together in one write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amending {
+    target: Uuid,
+    reason: String,
+    correction: Correction,
+}
+
+/// What an amendment recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amended {
+    /// The retraction of the event amended.
+    pub retraction: Event,
+    /// The corrected copy, which names the event it amends.
+    pub copy: Event,
+    /// How many citations of the event amended stood: they stay with it,
+    /// and do not cite the copy.
+    pub citations: usize,
+}
+
+impl Amending {
+    /// The amendment of event `target`, for `reason`, with `correction`:
+    /// its fields trimmed and checked.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Field`] for a field past its limit or empty, a URL that is
+    /// not http(s), a party given twice; [`Error::Usage`] for a correction
+    /// that gives nothing to change.
+    pub fn new(target: Uuid, reason: &str, correction: Correction) -> Result<Amending, Error> {
+        let reason = limits::check_text("reason", reason, limits::TEXT)?;
+        let given = Correction {
+            force: false,
+            ..correction.clone()
+        };
+        if given == Correction::default() {
+            return Err(Error::Usage {
+                message: "the amendment changes nothing: no field to correct is given".into(),
+                hint: None,
+            });
+        }
+        let correction = Correction {
+            source: source(correction.source.as_deref())?,
+            url: correction
+                .url
+                .as_deref()
+                .map(limits::check_url)
+                .transpose()?,
+            note: correction
+                .note
+                .as_deref()
+                .map(|n| limits::check_text("note", n, limits::TEXT))
+                .transpose()?,
+            parties: correction
+                .parties
+                .as_deref()
+                .map(checked_parties)
+                .transpose()?,
+            ..correction
+        };
+        Ok(Amending {
+            target,
+            reason,
+            correction,
+        })
+    }
+
+    /// Decides the amendment against `stream`, the stream of `pact` as it
+    /// stands: the retraction of the event and its corrected copy, to
+    /// append in that order. The copy is checked as a new status or note
+    /// is, in the timeline as it will be (the event withdrawn, the copy
+    /// in), and the event's withdrawal as a retraction is, but for the
+    /// statuses the copy will stand between.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AmendRefused`] for an event the stream does not hold, that
+    /// is not a status or note, that is retracted, a correction a note
+    /// cannot take, or one that changes nothing; [`Error::UnknownParty`]
+    /// for a party not the pact's; [`Error::Lifecycle`] and
+    /// [`Error::PartyLifecycle`] for a copy the lifecycle does not allow
+    /// (unless forced), or a withdrawal that breaks it.
+    pub fn decide(self, pact: &PactId, stream: &Stream) -> Result<[EventBody; 2], Error> {
+        let target = self.target;
+        let refused = |why| Error::AmendRefused {
+            pact: pact.to_string(),
+            target,
+            why,
+        };
+        let Some(event) = stream.events.iter().find(|e| e.id == target) else {
+            return Err(refused(NotAmendable::NoSuchEvent));
+        };
+        match &event.body {
+            EventBody::Status(_) | EventBody::Note(_) => {}
+            EventBody::Registered(_) => return Err(refused(NotAmendable::Registration)),
+            EventBody::Retraction(_) => return Err(refused(NotAmendable::Retraction)),
+            EventBody::Citation(_) => return Err(refused(NotAmendable::Citation)),
+            EventBody::Edited(_) => return Err(refused(NotAmendable::Edit)),
+        }
+        if let Some((by, retraction)) = retractions(&stream.events).get(&target) {
+            return Err(refused(NotAmendable::AlreadyRetracted {
+                by: by.id,
+                seq: by.seq,
+                reason: retraction.reason.clone(),
+            }));
+        }
+        let c = self.correction;
+        let same_parties = |a: &[String], b: &[String]| {
+            let sorted = |l: &[String]| {
+                let mut l = l.to_vec();
+                l.sort_unstable();
+                l
+            };
+            sorted(a) == sorted(b)
+        };
+        let copy = match &event.body {
+            EventBody::Status(was) => {
+                let parties = c.parties.as_deref().unwrap_or(&was.parties);
+                let copy = StatusChange {
+                    status: c.status.unwrap_or(was.status),
+                    on: c.on.unwrap_or(was.on),
+                    source: c.source.or_else(|| was.source.clone()),
+                    url: c.url.or_else(|| was.url.clone()),
+                    note: c.note.or_else(|| was.note.clone()),
+                    reported: c.reported.unwrap_or(was.reported),
+                    forced: c.force,
+                    parties: parties_of(pact, stream, parties)?,
+                    amends: Some(target),
+                };
+                let unchanged = (copy.status, copy.on, &copy.source, &copy.url, &copy.note)
+                    == (was.status, was.on, &was.source, &was.url, &was.note)
+                    && copy.reported == was.reported
+                    && same_parties(&copy.parties, &was.parties);
+                if unchanged {
+                    return Err(refused(NotAmendable::NoChange));
+                }
+                check_withdrawal(pact, &stream.events, event, Some(&copy))?;
+                // the timeline as it will be: the event withdrawn, then the
+                // copy checked as a new status
+                let withdrawal = Event {
+                    pact: pact.clone(),
+                    seq: stream.last_seq() + 1,
+                    id: Uuid::nil(),
+                    recorded: event.recorded,
+                    body: EventBody::Retraction(Retraction {
+                        target,
+                        reason: self.reason.clone(),
+                    }),
+                    prev: None,
+                };
+                let after: Vec<&Event> = stream.events.iter().chain([&withdrawal]).collect();
+                check_status(pact, after, &copy)?;
+                EventBody::Status(copy)
+            }
+            EventBody::Note(was) => {
+                let not_of_a_note = [
+                    (c.status.is_some(), "status"),
+                    (c.reported.is_some(), "reported mark"),
+                    (c.force, "lifecycle to force"),
+                ];
+                if let Some((_, field)) = not_of_a_note.iter().find(|(given, _)| *given) {
+                    return Err(refused(NotAmendable::NotOfANote(field)));
+                }
+                let parties = c.parties.as_deref().unwrap_or(&was.parties);
+                let copy = Note {
+                    on: c.on.unwrap_or(was.on),
+                    text: c.note.unwrap_or_else(|| was.text.clone()),
+                    source: c.source.or_else(|| was.source.clone()),
+                    url: c.url.or_else(|| was.url.clone()),
+                    parties: parties_of(pact, stream, parties)?,
+                    amends: Some(target),
+                };
+                let unchanged = (copy.on, &copy.text, &copy.source, &copy.url)
+                    == (was.on, &was.text, &was.source, &was.url)
+                    && same_parties(&copy.parties, &was.parties);
+                if unchanged {
+                    return Err(refused(NotAmendable::NoChange));
+                }
+                EventBody::Note(copy)
+            }
+            _ => unreachable!("only a status or a note is amended"),
+        };
+        let retraction = EventBody::Retraction(Retraction {
+            target,
+            reason: self.reason,
+        });
+        Ok([retraction, copy])
+    }
+
+    /// Records the amendment in the stream of `pact`: decided under the
+    /// stream's lock, its two events appended in one write and synced.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::append_all`] and [`Amending::decide`].
+    pub fn record(
+        self,
+        store: &Store,
+        pact: &PactId,
+        options: AppendOptions,
+        now: DateTime<Utc>,
+    ) -> Result<Amended, Error> {
+        let target = self.target;
+        let mut citations = 0;
+        let events = store.append_all(pact, options, now, |stream| {
+            let retracted = retractions(&stream.events);
+            citations = stream
+                .events
+                .iter()
+                .filter(|e| matches!(&e.body, EventBody::Citation(c) if c.target == target))
+                .filter(|e| !retracted.contains_key(&e.id))
+                .count();
+            Ok(self.decide(pact, stream)?.into())
+        })?;
+        let [retraction, copy]: [Event; 2] =
+            events.try_into().expect("an amendment appends two events");
+        Ok(Amended {
+            retraction,
+            copy,
+            citations,
+        })
     }
 }
 
@@ -391,7 +634,58 @@ pub fn status_change(
         reported,
         forced,
         parties: Vec::new(),
+        amends: None,
     })
+}
+
+/// Checks that status `change` may be added to the timelines of the
+/// stream whose events are `events` (the pact's own, or each of its
+/// parties'), between its neighbours, as a new status: unless forced, it
+/// must keep the lifecycle.
+///
+/// # Errors
+///
+/// [`Error::Lifecycle`], or [`Error::PartyLifecycle`] for a party's.
+fn check_status<'e>(
+    pact: &PactId,
+    events: impl IntoIterator<Item = &'e Event> + Clone,
+    change: &StatusChange,
+) -> Result<(), Error> {
+    let (status, on, forced) = (change.status, change.on, change.forced);
+    if change.parties.is_empty() {
+        Timeline::new(events.clone()).check(pact, status, on, forced)?;
+    }
+    for party in &change.parties {
+        Timeline::of_party(events.clone(), party)
+            .check(pact, status, on, forced)
+            .map_err(|e| Error::PartyLifecycle {
+                party: party.clone(),
+                source: Box::new(e),
+            })?;
+    }
+    Ok(())
+}
+
+/// Party labels given for a write, each checked, none twice (in any case).
+///
+/// # Errors
+///
+/// [`Error::Field`] for a label that is empty, too long, given twice or
+/// holds control characters.
+fn checked_parties(parties: &[String]) -> Result<Vec<String>, Error> {
+    let mut checked: Vec<String> = Vec::with_capacity(parties.len());
+    for party in parties {
+        let party = limits::check_label("party", party)?;
+        if checked.iter().any(|p| p.eq_ignore_ascii_case(&party)) {
+            return Err(crate::model::error::FieldProblem::GivenTwice {
+                field: "party".into(),
+                value: party,
+            }
+            .into());
+        }
+        checked.push(party);
+    }
+    Ok(checked)
 }
 
 /// The parties `named`, each as the pact names it (a party is matched in
@@ -527,5 +821,87 @@ mod tests {
         assert!(record(unknown).is_err());
         let known = Write::retraction(event.id, "in error").unwrap();
         assert_eq!(record(known).unwrap().seq, 3);
+    }
+
+    #[test]
+    fn an_amendment_is_decided_against_the_timeline_as_it_will_be() {
+        // given: signed, in force, terminated
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let id = PactId::parse("p").unwrap();
+        Registration::new(Pact::named(id.clone(), "P"))
+            .unwrap()
+            .record(&store, Utc::now())
+            .unwrap();
+        let status = |status, on: &str| {
+            let change = status_change(status, day(on), Sourced::default(), None, (false, false));
+            Write::Status(change.unwrap())
+                .record(&store, &id, AppendOptions::default(), Utc::now())
+                .unwrap()
+                .id
+        };
+        status(Status::Signed, "2001-01-01");
+        let in_force = status(Status::InForce, "2002-01-01");
+        status(Status::Terminated, "2010-01-01");
+        let amend = |target, correction| {
+            Amending::new(target, "wrong day", correction)?.record(
+                &store,
+                &id,
+                AppendOptions::default(),
+                Utc::now(),
+            )
+        };
+        let on = |text: &str| Correction {
+            on: Some(day(text)),
+            ..Correction::default()
+        };
+
+        // when the entry into force moves a year, it still stands between
+        // the signature and the termination, which alone may not follow
+        // each other: the amendment is the retraction and the copy
+        let amended = amend(in_force, on("2003-01-01")).unwrap();
+        assert_eq!((amended.retraction.seq, amended.copy.seq), (5, 6));
+        let copy = amended.copy.status_change().unwrap();
+        assert_eq!((copy.status, copy.on), (Status::InForce, day("2003-01-01")));
+        assert_eq!(copy.amends, Some(in_force));
+        assert_eq!(amended.retraction.recorded, amended.copy.recorded);
+
+        // the event amended is retracted: it cannot be amended again
+        let again = amend(in_force, on("2004-01-01")).unwrap_err();
+        assert!(again.to_string().contains("already retracted"), "{again}");
+
+        // moved past the termination, it would leave the termination right
+        // after the signature, which no force can excuse
+        let moved = amend(amended.copy.id, on("2011-01-01")).unwrap_err();
+        assert!(
+            matches!(
+                moved,
+                Error::Lifecycle(crate::model::error::LifecycleError::RetractionBreaks { .. })
+            ),
+            "{moved}"
+        );
+        // a copy that changes nothing, or gives nothing to change
+        let same = amend(amended.copy.id, on("2003-01-01")).unwrap_err();
+        assert!(matches!(
+            same,
+            Error::AmendRefused {
+                why: NotAmendable::NoChange,
+                ..
+            }
+        ));
+        let nothing = amend(amended.copy.id, Correction::default()).unwrap_err();
+        assert!(matches!(nothing, Error::Usage { .. }), "{nothing}");
+        // a copy written alone, without the retraction, is refused
+        let mut alone = copy.clone();
+        alone.forced = true;
+        let alone = Write::Status(alone).record(&store, &id, AppendOptions::default(), Utc::now());
+        assert!(matches!(
+            alone,
+            Err(Error::AmendRefused {
+                why: NotAmendable::Unpaired,
+                ..
+            })
+        ));
+        assert_eq!(store.read(&id).unwrap().last_seq(), 6);
     }
 }

@@ -268,6 +268,8 @@ pub(crate) struct Record<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     forced: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    amends: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     target: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     official: Option<bool>,
@@ -379,6 +381,7 @@ impl<'a> Record<'a> {
             note: None,
             reported: None,
             forced: None,
+            amends: None,
             target: None,
             official: None,
             reason: None,
@@ -409,6 +412,7 @@ impl<'a> Record<'a> {
                 r.reported = Some(s.reported);
                 r.forced = Some(s.forced);
                 r.parties = (!s.parties.is_empty()).then_some(Cow::Borrowed(&s.parties));
+                r.amends = s.amends;
             }
             EventBody::Note(n) => {
                 r.on = Some(n.on);
@@ -416,6 +420,7 @@ impl<'a> Record<'a> {
                 r.source = n.source.as_deref().map(Text::from);
                 r.url = n.url.as_deref().map(Text::from);
                 r.parties = (!n.parties.is_empty()).then_some(Cow::Borrowed(&n.parties));
+                r.amends = n.amends;
             }
             EventBody::Retraction(x) => {
                 r.target = Some(x.target);
@@ -517,6 +522,7 @@ impl<'a> Record<'a> {
             self.note.is_some(),
             self.reported.is_some(),
             self.forced.is_some(),
+            self.amends.is_some(),
             self.target.is_some(),
             self.official.is_some(),
             self.reason.is_some(),
@@ -545,12 +551,13 @@ impl<'a> Record<'a> {
                 const {
                     fields(&[
                         "status", "on", "source", "url", "note", "reported", "forced", "parties",
+                        "amends",
                     ])
                 },
                 const { fields(&["status", "on"]) },
             ),
             Kind::Note => (
-                const { fields(&["on", "text", "source", "url", "parties"]) },
+                const { fields(&["on", "text", "source", "url", "parties", "amends"]) },
                 const { fields(&["on", "text"]) },
             ),
             Kind::Retraction => (
@@ -634,6 +641,12 @@ impl<'a> Record<'a> {
                 self.kind, self.v
             ));
         }
+        if self.amends.is_some() {
+            return Err(format!(
+                "'amends' on a {} event needs format version {FORMAT_VERSION}, and the line says {}",
+                self.kind, self.v
+            ));
+        }
         if matches!(self.kind, Kind::Citation | Kind::Edited) {
             return Err(format!(
                 "an event of kind {} needs format version {FORMAT_VERSION}, and the line says {}",
@@ -673,6 +686,12 @@ impl<'a> Record<'a> {
     /// the pact as a whole.
     pub(crate) fn names_parties(&self) -> bool {
         self.kind != Kind::Registered && self.parties.is_some()
+    }
+
+    /// The status or note a status or note amends, if it is an amended
+    /// copy.
+    pub(crate) fn amends(&self) -> Option<Uuid> {
+        self.amends
     }
 
     /// Whether a status event has a note: a remark on the status.
@@ -764,6 +783,7 @@ impl<'a> Record<'a> {
                 reported: self.reported.unwrap_or(false),
                 forced: self.forced.unwrap_or(false),
                 parties: self.parties.map(Cow::into_owned).unwrap_or_default(),
+                amends: self.amends,
             }),
             Kind::Note => EventBody::Note(Note {
                 on: required(self.on, "on")?,
@@ -771,6 +791,7 @@ impl<'a> Record<'a> {
                 source: self.source.map(Text::into_owned),
                 url: self.url.map(Text::into_owned),
                 parties: self.parties.map(Cow::into_owned).unwrap_or_default(),
+                amends: self.amends,
             }),
             Kind::Retraction => EventBody::Retraction(Retraction {
                 target: required(self.target, "target")?,
@@ -800,9 +821,12 @@ impl<'a> Record<'a> {
 fn version(body: &EventBody) -> u64 {
     let newer = match body {
         EventBody::Status(s) => {
-            !s.on.is_exact() || !s.status.in_first_version() || !s.parties.is_empty()
+            !s.on.is_exact()
+                || !s.status.in_first_version()
+                || !s.parties.is_empty()
+                || s.amends.is_some()
         }
-        EventBody::Note(n) => !n.on.is_exact() || !n.parties.is_empty(),
+        EventBody::Note(n) => !n.on.is_exact() || !n.parties.is_empty() || n.amends.is_some(),
         EventBody::Citation(_) | EventBody::Edited(_) => true,
         EventBody::Registered(_) | EventBody::Retraction(_) => false,
     };
@@ -810,7 +834,7 @@ fn version(body: &EventBody) -> u64 {
 }
 
 /// The kind-specific fields, in the order they are written.
-const FIELDS: [&str; 20] = [
+const FIELDS: [&str; 21] = [
     "name",
     "aliases",
     "parties",
@@ -828,6 +852,7 @@ const FIELDS: [&str; 20] = [
     "note",
     "reported",
     "forced",
+    "amends",
     "target",
     "official",
     "reason",
@@ -1005,6 +1030,7 @@ mod tests {
                 reported: false,
                 forced: false,
                 parties: Vec::new(),
+                amends: None,
             }),
             prev: Some(Hash::of(b"previous line")),
         }
@@ -1305,6 +1331,21 @@ mod tests {
         assert!(line.starts_with("{\"v\":2,"), "{line}");
         assert!(line.contains("\"on\":\"2016-11\""), "{line}");
         assert_eq!(Event::from_line(line.as_bytes()).unwrap(), event);
+        // an amended copy names the event it amends, after `forced`
+        let mut copy = status_event();
+        let EventBody::Status(change) = &mut copy.body else {
+            unreachable!()
+        };
+        change.amends = Some(Uuid::from_u128(7));
+        let line = copy.to_line();
+        assert!(line.starts_with("{\"v\":2,"), "{line}");
+        assert!(
+            line.contains(
+                "\"forced\":false,\"amends\":\"00000000-0000-0000-0000-000000000007\",\"prev\""
+            ),
+            "{line}"
+        );
+        assert_eq!(Event::from_line(line.as_bytes()).unwrap(), copy);
         // a first-version line that holds what only the second knows is
         // refused: an older pactlog would misread it
         for (field, from, to) in [
@@ -1313,6 +1354,11 @@ mod tests {
                 "status",
                 "\"status\":\"in_force\"",
                 "\"status\":\"ratified\"",
+            ),
+            (
+                "amends",
+                "\"forced\":false,",
+                "\"forced\":false,\"amends\":\"0193a0c4-1f00-7000-8000-000000000000\",",
             ),
         ] {
             let old = edited(&status_event().to_line(), from, to);

@@ -312,7 +312,7 @@ impl Checker {
     ) -> Result<(), StreamProblem> {
         check_line(&fact, self.last.as_ref(), self.prev_hash)?;
         let number = self.events + 1;
-        let target = self.ids.record(&fact, number)?;
+        let target = self.ids.record(&fact, record.amends(), number)?;
         if fact.what == What::Registered {
             let pact = record.registered_pact(self.id.clone());
             self.pact = Some(pact.map_err(StreamProblem::Malformed)?);
@@ -390,7 +390,7 @@ struct Ids {
     /// The other ids, with their lines.
     others: HashMap<Uuid, u32>,
     /// Each line's [`Kind`] (its place in `KINDS`), with [`RETRACTED`] set
-    /// once a retraction withdrew it.
+    /// once a retraction withdrew it and [`AMENDED`] once a copy amended it.
     marks: Vec<u8>,
 }
 
@@ -407,6 +407,12 @@ const KINDS: [Kind; 6] = [
 /// The bit of a line's mark that says it was retracted.
 const RETRACTED: u8 = 0x80;
 
+/// The bit of a line's mark that says an amended copy names it.
+const AMENDED: u8 = 0x40;
+
+/// The bits of a line's mark that say its kind.
+const KIND: u8 = 0x3f;
+
 impl Ids {
     /// The line that holds event `id`, if one does.
     fn line_of(&self, id: &Uuid) -> Option<u32> {
@@ -417,9 +423,15 @@ impl Ids {
         }
     }
 
-    /// Checks the event of line `number` and keeps its id; returns the line
-    /// a retraction withdraws.
-    fn record(&mut self, fact: &Fact, number: usize) -> Result<Option<usize>, StreamProblem> {
+    /// Checks the event of line `number`, which amends the event `amends`
+    /// if it is an amended copy, and keeps its id; returns the line a
+    /// retraction withdraws.
+    fn record(
+        &mut self,
+        fact: &Fact,
+        amends: Option<Uuid>,
+        number: usize,
+    ) -> Result<Option<usize>, StreamProblem> {
         let number = u32::try_from(number).map_err(|_| {
             StreamProblem::Malformed("the stream has more lines than a reader counts".into())
         })?;
@@ -430,7 +442,7 @@ impl Ids {
                 return bad("its target is not an earlier event of the stream");
             };
             let mark = &mut self.marks[line as usize - 1];
-            match KINDS[usize::from(*mark & !RETRACTED)] {
+            match KINDS[usize::from(*mark & KIND)] {
                 Kind::Registered => return bad("it retracts the registration"),
                 Kind::Retraction => return bad("it retracts a retraction"),
                 _ if *mark & RETRACTED != 0 => return bad("its target is already retracted"),
@@ -444,7 +456,7 @@ impl Ids {
                 return bad("its target is not an earlier event of the stream");
             };
             let mark = self.marks[line as usize - 1];
-            match KINDS[usize::from(mark & !RETRACTED)] {
+            match KINDS[usize::from(mark & KIND)] {
                 Kind::Status | Kind::Note if mark & RETRACTED != 0 => {
                     return bad("its target is retracted");
                 }
@@ -452,6 +464,9 @@ impl Ids {
                 _ => return bad("its target is not a status or a note"),
             }
             target = Some(line as usize);
+        }
+        if let Some(id) = amends {
+            self.amend(fact.what.kind(), id)?;
         }
         if self.rising.last().is_none_or(|(last, _)| *last < fact.id) {
             // above every id before it: none of them is the same
@@ -464,6 +479,34 @@ impl Ids {
         let kind = KINDS.iter().position(|k| *k == fact.what.kind());
         self.marks.push(kind.unwrap_or_default() as u8);
         Ok(target)
+    }
+}
+
+impl Ids {
+    /// Checks that a copy of kind `kind` may amend event `id`: an earlier
+    /// status or note of the same kind, retracted, that no copy amended
+    /// yet; and marks it amended.
+    fn amend(&mut self, kind: Kind, id: Uuid) -> Result<(), StreamProblem> {
+        let bad = |why| Err(StreamProblem::BadAmendment(why));
+        let Some(line) = self.line_of(&id) else {
+            return bad("its target is not an earlier event of the stream");
+        };
+        let mark = &mut self.marks[line as usize - 1];
+        let amended = KINDS[usize::from(*mark & KIND)];
+        if !matches!(amended, Kind::Status | Kind::Note) {
+            return bad("its target is not a status or a note");
+        }
+        if amended != kind {
+            return bad("its target is of another kind: a status amends a status, a note a note");
+        }
+        if *mark & RETRACTED == 0 {
+            return bad("its target is not retracted before it");
+        }
+        if *mark & AMENDED != 0 {
+            return bad("its target is amended already");
+        }
+        *mark |= AMENDED;
+        Ok(())
     }
 }
 
@@ -600,7 +643,7 @@ mod tests {
                     what,
                 };
                 let expected = model.record(&fact, i + 1);
-                prop_assert_eq!(ids.record(&fact, i + 1), expected.clone());
+                prop_assert_eq!(ids.record(&fact, None, i + 1), expected.clone());
                 if expected.is_err() {
                     break;
                 }
@@ -635,6 +678,117 @@ mod tests {
         match Stream::<Fact>::read(&id, cut.as_bytes()) {
             Err(ReadError::At(3, StreamProblem::TornTail { .. })) => {}
             other => panic!("{:?}", other.map(|s| s.events.len())),
+        }
+    }
+
+    /// The bytes of a stream of pact `p` whose events after its
+    /// registration are `bodies`, each line linked to the one before.
+    fn written(bodies: Vec<crate::model::event::EventBody>) -> Vec<u8> {
+        use crate::model::event::EventBody;
+        let id = PactId::parse("p").unwrap();
+        let registered = EventBody::Registered(Pact::named(id.clone(), "P"));
+        let mut bytes = Vec::new();
+        let mut prev = None;
+        for (i, body) in std::iter::once(registered).chain(bodies).enumerate() {
+            let event = Event {
+                pact: id.clone(),
+                seq: i as u64 + 1,
+                id: Uuid::from_u128(i as u128 + 1),
+                recorded: chrono::DateTime::UNIX_EPOCH,
+                body,
+                prev,
+            };
+            let line = event.to_line();
+            prev = Some(Hash::of(line.as_bytes()));
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
+        }
+        bytes
+    }
+
+    #[test]
+    fn an_amended_copy_names_an_earlier_retracted_event_of_its_kind_once() {
+        use crate::model::event::{EventBody, Note, Retraction, StatusChange};
+        use crate::model::status::Status;
+        // the ids of `written`'s lines: line n has id n
+        let line = |n: u128| Uuid::from_u128(n);
+        let status = |amends: Option<u128>| {
+            EventBody::Status(StatusChange {
+                status: Status::InForce,
+                on: chrono::NaiveDate::from_ymd_opt(2016, 11, 23)
+                    .unwrap()
+                    .into(),
+                source: None,
+                url: None,
+                note: None,
+                reported: false,
+                forced: false,
+                parties: Vec::new(),
+                amends: amends.map(line),
+            })
+        };
+        let note = |amends: Option<u128>| {
+            EventBody::Note(Note {
+                on: chrono::NaiveDate::from_ymd_opt(2016, 11, 23)
+                    .unwrap()
+                    .into(),
+                text: "a note".into(),
+                source: None,
+                url: None,
+                parties: Vec::new(),
+                amends: amends.map(line),
+            })
+        };
+        let retraction = |target: u128| {
+            EventBody::Retraction(Retraction {
+                target: line(target),
+                reason: "in error".into(),
+            })
+        };
+        let id = PactId::parse("p").unwrap();
+        let read = |bodies| Stream::<Fact>::read(&id, written(bodies).as_slice()).map(|_| ());
+        // a status retracted, then its copy; a note the same
+        let amended = vec![status(None), retraction(2), status(Some(2))];
+        assert!(read(amended).is_ok());
+        assert!(read(vec![note(None), retraction(2), note(Some(2))]).is_ok());
+        for (bodies, at, why) in [
+            (
+                vec![status(Some(9))],
+                2,
+                "its target is not an earlier event of the stream",
+            ),
+            (
+                vec![status(Some(1))],
+                2,
+                "its target is not a status or a note",
+            ),
+            (
+                vec![status(None), status(Some(2))],
+                3,
+                "its target is not retracted before it",
+            ),
+            (
+                vec![status(None), retraction(2), note(Some(2))],
+                4,
+                "its target is of another kind: a status amends a status, a note a note",
+            ),
+            (
+                vec![
+                    status(None),
+                    retraction(2),
+                    status(Some(2)),
+                    status(Some(2)),
+                ],
+                5,
+                "its target is amended already",
+            ),
+        ] {
+            match read(bodies) {
+                Err(ReadError::At(line, StreamProblem::BadAmendment(found))) => {
+                    assert_eq!((line, found), (at, why));
+                }
+                other => panic!("{why}: {other:?}"),
+            }
         }
     }
 

@@ -335,6 +335,16 @@ pub enum Error {
         /// Why it cannot be.
         why: NotRetractable,
     },
+    /// An event that cannot be amended as asked.
+    #[error("{}", amend_refused(pact, *target, why))]
+    AmendRefused {
+        /// The pact.
+        pact: String,
+        /// The event asked to be amended.
+        target: uuid::Uuid,
+        /// Why it cannot be.
+        why: NotAmendable,
+    },
     /// A value typed into a field is not within its limits
     /// ([`crate::model::limits`]).
     #[error("{0}")]
@@ -527,6 +537,9 @@ pub enum StreamProblem {
     /// A citation whose target is not an earlier status or note of the
     /// stream.
     BadCitation(&'static str),
+    /// An amended copy whose target is not an earlier, retracted status or
+    /// note of its kind, or that another copy amends too.
+    BadAmendment(&'static str),
     /// A status follows one the lifecycle does not allow it after, and
     /// neither was recorded with `--force`.
     BreaksLifecycle {
@@ -577,6 +590,7 @@ impl fmt::Display for StreamProblem {
             StreamProblem::DuplicateId => write!(f, "event id already used earlier in the stream"),
             StreamProblem::BadRetraction(why) => write!(f, "invalid retraction: {why}"),
             StreamProblem::BadCitation(why) => write!(f, "invalid citation: {why}"),
+            StreamProblem::BadAmendment(why) => write!(f, "invalid amendment: {why}"),
             StreamProblem::ChecksumMismatch => write!(
                 f,
                 "checksum mismatch: the line was changed after it was written"
@@ -993,6 +1007,68 @@ fn retraction_refused(pact: &str, target: uuid::Uuid, why: &NotRetractable) -> S
         NotRetractable::AlreadyRetracted { by, seq, reason } => {
             format!("event {target} is already retracted, by event {by} (seq {seq}): {reason}")
         }
+    }
+}
+
+/// Why an event cannot be amended as asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotAmendable {
+    /// The stream has no event with that id.
+    NoSuchEvent,
+    /// It is the pact's registration.
+    Registration,
+    /// It is a retraction.
+    Retraction,
+    /// It is a citation.
+    Citation,
+    /// It is an edit of the pact's metadata.
+    Edit,
+    /// A retraction withdrew it already.
+    AlreadyRetracted {
+        /// That retraction's id.
+        by: uuid::Uuid,
+        /// Its seq.
+        seq: u64,
+        /// Its reason.
+        reason: String,
+    },
+    /// It is a note, which has no such field: "status", "reported mark",
+    /// "lifecycle to force".
+    NotOfANote(&'static str),
+    /// The corrected copy would be the event itself: every field the same.
+    NoChange,
+    /// A status or note that names the event it amends, but is not recorded
+    /// with that event's retraction, as one amendment.
+    Unpaired,
+}
+
+/// What [`Error::AmendRefused`] says.
+fn amend_refused(pact: &str, target: uuid::Uuid, why: &NotAmendable) -> String {
+    let not_amendable = |what: &str| {
+        format!(
+            "event {target} is {what} '{pact}', which cannot be amended: only a status or a note \
+             can"
+        )
+    };
+    match why {
+        NotAmendable::NoSuchEvent => format!("'{pact}' has no event {target}"),
+        NotAmendable::Registration => not_amendable("the registration of"),
+        NotAmendable::Retraction => not_amendable("a retraction in"),
+        NotAmendable::Citation => not_amendable("a citation in"),
+        NotAmendable::Edit => not_amendable("an edit of"),
+        NotAmendable::AlreadyRetracted { by, seq, reason } => {
+            format!("event {target} is already retracted, by event {by} (seq {seq}): {reason}")
+        }
+        NotAmendable::NotOfANote(field) => {
+            format!("event {target} is a note, which has no {field}")
+        }
+        NotAmendable::NoChange => format!(
+            "the amendment of event {target} changes nothing: every field is the event's already"
+        ),
+        NotAmendable::Unpaired => format!(
+            "a status or note that amends event {target} is recorded only together with the \
+             retraction of that event, as one amendment"
+        ),
     }
 }
 

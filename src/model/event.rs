@@ -119,6 +119,9 @@ pub struct StatusChange {
     /// The parties it concerns, as the pact names them; empty when it
     /// concerns the pact as a whole.
     pub parties: Vec<String>,
+    /// The earlier status it corrects, which its retraction, recorded with
+    /// it, withdrew: it is that status amended.
+    pub amends: Option<Uuid>,
 }
 
 /// The payload of a `note` event.
@@ -134,6 +137,9 @@ pub struct Note {
     pub url: Option<String>,
     /// The parties it concerns; empty when it concerns the pact as a whole.
     pub parties: Vec<String>,
+    /// The earlier note it corrects, which its retraction, recorded with
+    /// it, withdrew: it is that note amended.
+    pub amends: Option<Uuid>,
 }
 
 /// The payload of a `retraction` event.

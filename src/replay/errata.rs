@@ -7,7 +7,9 @@
 //! differences are intervals one has and the other has not (a status
 //! recorded since, or one withdrawn since), intervals opened by the same
 //! event that end on another day, and the events recorded in between that
-//! caused them, retractions with their reasons. The comparison is pure:
+//! caused them, retractions with their reasons. An interval withdrawn and
+//! the interval of its amended copy are one correction, not a removal and
+//! an addition. The comparison is pure:
 //! events in, differences out, no I/O; reading the stream is the caller's.
 
 use std::collections::HashMap;
@@ -15,7 +17,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::model::event::Event;
+use crate::model::event::{Event, EventBody};
 use crate::replay::{Entry, Interval, Timeline, as_of};
 
 /// How a pact's history as recorded at one time differs from its history as
@@ -32,14 +34,19 @@ pub struct Errata<'e> {
     /// The intervals both histories have, opened by the same status event,
     /// that end on another day, oldest first.
     pub changed: Vec<Changed<'e>>,
+    /// The intervals the earlier history had whose status events were
+    /// amended since, each with the interval of the copy that the later
+    /// history has in its place, by the copy's place.
+    pub amended: Vec<Changed<'e>>,
     /// The events recorded between the two times, in the order they were
     /// appended: what caused the differences, retractions with their
     /// reasons. Never empty.
     pub recorded: &'e [Event],
 }
 
-/// An interval opened by the same status event in both histories, that
-/// ends on another day in each.
+/// An interval of the earlier history and the later history's interval in
+/// its place: opened by the same status event, ending on another day; or
+/// opened by its amended copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Changed<'e> {
     /// The interval as the earlier history has it.
@@ -111,15 +118,46 @@ impl<'e> Errata<'e> {
             intervals.iter().map(|i| (i.entry.event.id, *i)).collect()
         };
         let (old_by_event, new_by_event) = (by_event(&old), by_event(&new));
-        let added = new
+        let added: Vec<Interval<Entry<'e>>> = new
             .iter()
             .filter(|i| !old_by_event.contains_key(&i.entry.event.id))
             .copied()
             .collect();
-        let removed = old
+        let mut removed: Vec<Interval<Entry<'e>>> = old
             .iter()
             .filter(|i| !new_by_event.contains_key(&i.entry.event.id))
             .copied()
+            .collect();
+        // a copy amends the event it replaces, or a copy of it amended
+        // since in turn: its interval is that one's, corrected
+        let amends: HashMap<Uuid, Uuid> = after
+            .iter()
+            .filter_map(|e| {
+                let amends = match &e.body {
+                    EventBody::Status(c) => c.amends,
+                    EventBody::Note(n) => n.amends,
+                    _ => None,
+                };
+                amends.map(|target| (e.id, target))
+            })
+            .collect();
+        let mut amended = Vec::new();
+        let added = added
+            .into_iter()
+            .filter(|copy| {
+                let mut id = copy.entry.event.id;
+                while let Some(&target) = amends.get(&id) {
+                    if let Some(at) = removed.iter().position(|i| i.entry.event.id == target) {
+                        amended.push(Changed {
+                            before: removed.remove(at),
+                            after: *copy,
+                        });
+                        return false;
+                    }
+                    id = target;
+                }
+                true
+            })
             .collect();
         let changed = new
             .iter()
@@ -135,6 +173,7 @@ impl<'e> Errata<'e> {
             added,
             removed,
             changed,
+            amended,
             recorded,
         })
     }
@@ -197,6 +236,7 @@ mod tests {
                 reported: false,
                 forced: false,
                 parties: Vec::new(),
+                amends: None,
             };
             self.then(at, EventBody::Status(change))
         }
@@ -262,6 +302,62 @@ mod tests {
             errata.removed[0].entry.change().source.as_deref(),
             Some("terminated source")
         );
+    }
+
+    #[test]
+    fn an_amended_status_is_one_correction_not_a_removal_and_an_addition() {
+        // given, at 1: in force from 2000, suspended from 2010
+        let mut given = Given::registered();
+        let in_force = given.status(1, Status::InForce, "2000-01-01");
+        let suspended = given.status(1, Status::Suspended, "2010-01-01");
+        // when, at 2, the suspension is amended to 2011
+        given.then(
+            2,
+            EventBody::Retraction(Retraction {
+                target: suspended,
+                reason: "wrong year".into(),
+            }),
+        );
+        let copy = StatusChange {
+            status: Status::Suspended,
+            on: day("2011-01-01"),
+            source: None,
+            url: None,
+            note: None,
+            reported: false,
+            forced: false,
+            parties: Vec::new(),
+            amends: Some(suspended),
+        };
+        let copy = given.then(2, EventBody::Status(copy));
+
+        // then the errata pair the two intervals, and the interval before
+        // them ends later
+        let errata = Errata::between(&given.events, given.time(1), None).unwrap();
+        assert!(errata.added.is_empty() && errata.removed.is_empty());
+        let amended: Vec<_> = errata
+            .amended
+            .iter()
+            .map(|a| {
+                (
+                    a.before.entry.event.id,
+                    a.before.from,
+                    a.after.entry.event.id,
+                    a.after.from,
+                )
+            })
+            .collect();
+        assert_eq!(
+            amended,
+            [(suspended, day("2010-01-01"), copy, day("2011-01-01"))]
+        );
+        let changed: Vec<_> = errata
+            .changed
+            .iter()
+            .map(|c| (c.after.entry.event.id, c.after.to))
+            .collect();
+        assert_eq!(changed, [(in_force, Some(day("2011-01-01")))]);
+        assert_eq!(errata.recorded.len(), 2);
     }
 
     #[test]

@@ -340,6 +340,27 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
             reason: retraction.reason.clone(),
         }));
     }
+    check_withdrawal(pact, events, event, None)
+}
+
+/// Checks that withdrawing `event`, a status, note or citation of a stream
+/// (`events`), keeps each timeline it is in to the lifecycle: the statuses
+/// either side of it may stand side by side. `copy` is a status recorded
+/// with the withdrawal, the event amended: two statuses it will stand
+/// between are not side by side. (Whether the copy itself may stand where
+/// it goes is a new status's question, [`Timeline::check`].)
+///
+/// # Errors
+///
+/// [`LifecycleError::RetractionBreaks`] naming the events in the way (for
+/// a party's timeline, in an [`Error::PartyLifecycle`]).
+pub fn check_withdrawal(
+    pact: &PactId,
+    events: &[Event],
+    event: &Event,
+    copy: Option<&StatusChange>,
+) -> Result<(), Error> {
+    let target = event.id;
     // the timeline the target is in: the pact's, or each of its parties'
     let parties = event
         .status_change()
@@ -381,6 +402,9 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
             if party.is_some_and(|p| !own(p, after)) {
                 continue;
             }
+            if copy.is_some_and(|c| fills(c, *party, before, after)) {
+                continue;
+            }
             let side =
                 |e: &Entry<'_>| format!("{} on {} (event {})", e.status(), e.on(), e.event.id);
             let breaks = LifecycleError::RetractionBreaks {
@@ -399,6 +423,22 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
         }
     }
     Ok(())
+}
+
+/// Whether status `copy`, recorded after every event of a stream, goes
+/// between `before` and `after`, neighbours in the timeline of `party` (none:
+/// the pact's own).
+fn fills(
+    copy: &StatusChange,
+    party: Option<&str>,
+    before: Option<&Entry<'_>>,
+    after: &Entry<'_>,
+) -> bool {
+    let in_timeline = copy.parties.is_empty()
+        || party.is_some_and(|p| copy.parties.iter().any(|c| c.eq_ignore_ascii_case(p)));
+    // it has the highest seq: on the day of `after`, it comes after it
+    let day = copy.on.earliest();
+    in_timeline && before.is_none_or(|b| b.on().earliest() <= day) && day < after.on().earliest()
 }
 
 /// The pact's metadata as `events` leave it: its registration with each
@@ -891,9 +931,11 @@ mod tests {
     /// A stream's bytes from `steps` (a status or note on a day that is 5,
     /// or 6, more than a multiple of 11 is party A's): (kind, date, status, flag, target),
     /// where kind 0 is a status, 1 a note, 2 a retraction of the
-    /// `target`-th status, note or citation not retracted yet, and 3 a
+    /// `target`-th status, note or citation not retracted yet, 3 a
     /// citation, official unless `flag`, of the `target`-th status or note
-    /// not retracted yet (none: skipped).
+    /// not retracted yet (none: skipped), and 4 an amendment of that status
+    /// or note: its retraction, and a copy on the day given, a status
+    /// copy's with the status given (none: skipped).
     pub(crate) fn stream(steps: &[(u8, u16, usize, bool, usize)]) -> Vec<u8> {
         let pact = PactId::parse("p").unwrap();
         let start = DateTime::UNIX_EPOCH;
@@ -928,6 +970,7 @@ mod tests {
                     reported: status % 3 == 0,
                     forced: flag,
                     parties: of_a(day, 5),
+                    amends: None,
                 }),
                 1 => EventBody::Note(Note {
                     on,
@@ -935,6 +978,7 @@ mod tests {
                     source: None,
                     url: None,
                     parties: of_a(day, 6),
+                    amends: None,
                 }),
                 // an official citation (unofficial when `flag`) of an open
                 // status or note
@@ -953,6 +997,46 @@ mod tests {
                         url: None,
                         official: !flag,
                     })
+                }
+                // an amendment: the retraction, recorded with the copy
+                4 => {
+                    let amendable: Vec<Uuid> = open
+                        .iter()
+                        .filter(|id| !cites.contains(id))
+                        .copied()
+                        .collect();
+                    if amendable.is_empty() {
+                        continue;
+                    }
+                    let amended = amendable[target % amendable.len()];
+                    open.retain(|id| *id != amended);
+                    let original = events.iter().find(|e| e.id == amended).unwrap();
+                    let copy = match &original.body {
+                        EventBody::Status(was) => EventBody::Status(StatusChange {
+                            status: Status::ALL[status % Status::ALL.len()],
+                            on,
+                            amends: Some(amended),
+                            ..was.clone()
+                        }),
+                        EventBody::Note(was) => EventBody::Note(Note {
+                            on,
+                            amends: Some(amended),
+                            ..was.clone()
+                        }),
+                        _ => unreachable!("only statuses and notes are amendable"),
+                    };
+                    events.push(Event {
+                        pact: pact.clone(),
+                        seq: events.len() as u64 + 1,
+                        id: Uuid::now_v7(),
+                        recorded: start + TimeDelta::seconds(i as i64 / 2),
+                        body: EventBody::Retraction(Retraction {
+                            target: amended,
+                            reason: "amended".into(),
+                        }),
+                        prev: None,
+                    });
+                    copy
                 }
                 _ if open.is_empty() => continue,
                 _ => EventBody::Retraction(Retraction {
@@ -995,7 +1079,7 @@ mod tests {
         #[test]
         fn an_outline_answers_as_the_timeline_does(
             steps in proptest::collection::vec(
-                (0_u8..4, 0_u16..40, 0_usize..10, any::<bool>(), any::<usize>()),
+                (0_u8..5, 0_u16..40, 0_usize..10, any::<bool>(), any::<usize>()),
                 0..40,
             ),
         ) {

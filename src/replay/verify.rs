@@ -704,6 +704,7 @@ mod tests {
                 reported: false,
                 forced: false,
                 parties: parties.iter().map(|p| (*p).to_owned()).collect(),
+                amends: None,
             })
         };
         let bodies = [
@@ -750,6 +751,7 @@ mod tests {
                 reported: false,
                 forced: false,
                 parties: vec!["ZZ".into()],
+                amends: None,
             }),
         ];
         written(dir.path(), &id, bodies);

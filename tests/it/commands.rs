@@ -976,6 +976,7 @@ fn long_stream(store: &Store, notes: usize) {
                 source: Some("Yonhap".into()),
                 url: None,
                 parties: Vec::new(),
+                amends: None,
             }),
             prev: Some(Hash::of(prev.as_bytes())),
         };

@@ -46,6 +46,7 @@ fn status_body(status: Status, on: EffectiveDate, forced: bool) -> EventBody {
         reported: false,
         forced,
         parties: Vec::new(),
+        amends: None,
     })
 }
 
@@ -346,6 +347,7 @@ fn notes_change_no_status() {
             source: None,
             url: None,
             parties: Vec::new(),
+            amends: None,
         }),
     ));
     assert_eq!(status_on(&events, "2020-01-01"), Some(InForce));

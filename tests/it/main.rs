@@ -1,6 +1,7 @@
 //! pactlog's integration tests: one binary, driving the real `pactlog`
 //! binary (and the library, for the domain tests) in temporary stores.
 
+mod amend;
 mod architecture;
 mod bad_input;
 mod cache;

@@ -186,6 +186,7 @@ fn long_stream(store: &Store, id: &str, statuses: usize) -> (Status, NaiveDate) 
                 reported: false,
                 forced: false,
                 parties: Vec::new(),
+                amends: None,
             }),
             &mut seq,
         );
@@ -198,6 +199,7 @@ fn long_stream(store: &Store, id: &str, statuses: usize) -> (Status, NaiveDate) 
                 source: None,
                 url: None,
                 parties: Vec::new(),
+                amends: None,
             });
             let id = write(body, &mut seq);
             match note.take() {

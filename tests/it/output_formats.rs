@@ -19,6 +19,7 @@ fn every_read_command_takes_json() {
         "append",
         "note",
         "retract",
+        "amend",
         "cite",
         "edit",
         "repair",

@@ -574,6 +574,9 @@ fn a_symlinked_stream_and_a_store_that_is_not_a_directory_are_clear_errors() {
 #[test]
 fn every_subcommand_fails_bad_arguments_with_an_error_never_a_panic() {
     let store = Store::new().with_gsomia();
+    let log = store.json(&["log", "gsomia"]);
+    let gsomia_note = log[2]["id"].as_str().expect("the note's id").to_owned();
+    let gsomia_note = gsomia_note.as_str();
     let snapshot = store.snapshot();
     let cases: &[(&[&str], i32)] = &[
         (&["register"], 2),
@@ -627,6 +630,36 @@ fn every_subcommand_fails_bad_arguments_with_an_error_never_a_panic() {
         (&["note", "gsomia", "x", "--on", "2020-02-30"], 1),
         (&["retract", "gsomia", "x", "--reason", "y"], 1),
         (&["retract", "gsomia"], 2),
+        (
+            &[
+                "amend",
+                "gsomia",
+                "x",
+                "--on",
+                "2020-01-01",
+                "--reason",
+                "y",
+            ],
+            1,
+        ),
+        (&["amend", "gsomia", gsomia_note, "--reason", "y"], 2),
+        (&["amend", "gsomia", gsomia_note, "--on", "2020-01-01"], 2),
+        (
+            &[
+                "amend",
+                "gsomia",
+                gsomia_note,
+                "--status",
+                "in_force",
+                "--reason",
+                "y",
+            ],
+            1,
+        ),
+        (
+            &["amend", "gsomia", gsomia_note, "--on", "x", "--reason", "y"],
+            1,
+        ),
         (&["status", "gsomia", "--on", "tomorrow"], 1),
         (&["status", "gsomia", "--as-of", "2020-01-01T25:00:00Z"], 1),
         (&["status", "../../etc/passwd"], 1),
@@ -1172,6 +1205,7 @@ fn a_library_caller_cannot_write_a_line_that_readers_refuse() {
         source: None,
         url: None,
         parties: Vec::new(),
+        amends: None,
     };
     let error = lib
         .append(&id, pactlog::AppendOptions::default(), now, |_| {

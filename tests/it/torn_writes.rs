@@ -169,6 +169,33 @@ fn an_append_note_or_retraction_past_the_file_size_limit_leaves_the_stream_as_it
 }
 
 #[test]
+fn an_amendment_past_the_file_size_limit_leaves_neither_of_its_lines() {
+    let Some(unit) = unit_or_skip("an amendment past the file-size limit") else {
+        return;
+    };
+    let store = Store::new().with_gsomia();
+    let in_force = store.json(&["log", "gsomia"])[1]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let note = long(3000);
+    let args = [
+        "amend", "gsomia", &in_force, "--note", &note, "--reason", "r",
+    ];
+    // room for the retraction's line, not for the copy's after it: the
+    // write stops between the two, and is cut back whole
+    let len = fs::metadata(store.stream("gsomia"))
+        .expect("the stream")
+        .len();
+    refused_under(&store, unit, limit_above(len + 300, unit), "gsomia", &args);
+    store.ok(&args);
+    assert_eq!(
+        store.json(&["log", "gsomia"]).as_array().map(Vec::len),
+        Some(7)
+    );
+}
+
+#[test]
 fn a_stream_already_at_the_file_size_limit_takes_no_byte_and_stays_readable() {
     let Some(unit) = unit_or_skip("a stream at the file-size limit") else {
         return;

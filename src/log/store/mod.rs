@@ -500,6 +500,25 @@ impl Store {
         now: DateTime<Utc>,
         decide: impl FnOnce(&Stream) -> Result<EventBody, Error>,
     ) -> Result<Event, Error> {
+        let mut events = self.append_all(id, options, now, |stream| Ok(vec![decide(stream)?]))?;
+        Ok(events.remove(0))
+    }
+
+    /// Appends the events that `decide` makes from the stream as it stands
+    /// once locked, in order, as [`Store::append`] appends one: their lines
+    /// in one write, which a failure cuts back whole, so that the stream
+    /// holds all of them or none. They are recorded at the same time.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::append`].
+    pub fn append_all(
+        &self,
+        id: &PactId,
+        options: AppendOptions,
+        now: DateTime<Utc>,
+        decide: impl FnOnce(&Stream) -> Result<Vec<EventBody>, Error>,
+    ) -> Result<Vec<Event>, Error> {
         let path = self.stream_path(id);
         let (open, stream) = self.open_for_append(id)?;
         let last = stream.last_seq();
@@ -512,16 +531,23 @@ impl Store {
                 actual: last,
             });
         }
-        let body = decide(&stream)?;
-        let tail = Tail {
+        let bodies = decide(&stream)?;
+        let mut tail = Tail {
             seq: last,
             head: Some(stream.head),
             recorded: stream.events.last().map(|e| e.recorded),
         };
-        let event = tail.next(id, body, now);
-        let line = line_of(&event)?;
-        append_or_undo(&open.file, &path, line.as_bytes(), true)?;
-        Ok(event)
+        let mut events = Vec::with_capacity(bodies.len());
+        let mut lines = String::new();
+        for body in bodies {
+            let event = tail.next(id, body, now);
+            let line = line_of(&event)?;
+            tail = Tail::after(&event, Hash::of(line.trim_end_matches('\n').as_bytes()));
+            lines.push_str(&line);
+            events.push(event);
+        }
+        append_or_undo(&open.file, &path, lines.as_bytes(), true)?;
+        Ok(events)
     }
 }
 

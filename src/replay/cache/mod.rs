@@ -760,7 +760,7 @@ mod tests {
     proptest::proptest! {
         /// The cache answers as a replay does. For random histories
         /// (statuses backdated and on one day, reported and forced ones,
-        /// notes, retractions, events sharing a recorded time), the summary
+        /// notes, retractions, amendments, events sharing a recorded time), the summary
         /// folded from a stream's lines, written to a cache file and read
         /// back, gives on every date, as of every recorded time (and before
         /// the pact was registered), what the timeline of the events
@@ -768,7 +768,7 @@ mod tests {
         #[test]
         fn the_cache_answers_as_a_replay_does(
             steps in proptest::collection::vec(
-                (0_u8..4, 0_u16..40, 0_usize..10, proptest::bool::ANY, proptest::num::usize::ANY),
+                (0_u8..5, 0_u16..40, 0_usize..10, proptest::bool::ANY, proptest::num::usize::ANY),
                 // past 64 lines, so that lines are counted across words of bits
                 0..160,
             ),

@@ -166,6 +166,11 @@ pub fn plan_jsonl(
         };
         // the lines the store holds are its own, checked when they were
         // recorded; those after them are checked as their commands would
+        if pact.refused.is_none()
+            && let Err(unfilled) = pact.recorded.settle(None)
+        {
+            pact.refused = Some(unfilled);
+        }
         if let Some((line, e)) = pact.refused {
             return Err(at(line, in_a_line(e)));
         }
@@ -279,7 +284,7 @@ impl Incoming {
             broken: None,
             store: held,
             store_len,
-            recorded: AsRecorded::default(),
+            recorded: AsRecorded::new(),
             refused: None,
             lines: Vec::new(),
             staged: false,
@@ -364,9 +369,17 @@ impl Incoming {
                     self.recorded.held(line, &fact, target, parties);
                     Ok(())
                 }
-                Some(Ok(event)) => self
-                    .recorded
-                    .check(&self.id, line, &event, target, &self.check),
+                Some(Ok(event)) => match self.recorded.settle(Some(&event)) {
+                    Err((at, e)) => {
+                        self.refused = Some((at, e));
+                        Ok(())
+                    }
+                    Ok(()) => {
+                        let at = (line, number);
+                        self.recorded
+                            .check(&self.id, at, &event, target, &self.check)
+                    }
+                },
                 Some(Err(why)) => Err(ImportProblem::Line(StreamProblem::Malformed(why)).into()),
             };
             if let Err(e) = checked {
@@ -396,7 +409,8 @@ impl Incoming {
 /// Checks a stream's events, in order, as `register`, `append`, `note` and
 /// `retract` check what they record: every field within its limits, each
 /// status against its neighbours in the timeline the events before it make,
-/// and each retraction against that timeline without its target. A stream
+/// and each retraction against that timeline without its target (and the
+/// copy of an amendment right after it, as `amend` records them). A stream
 /// those commands wrote passes; one they would have refused does not, even
 /// when its lines chain and check. The events the store holds already are
 /// taken as they stand. The timeline is kept as each status's date, line
@@ -409,9 +423,75 @@ enum OfParties {
     Edit(crate::model::event::Edit),
 }
 
-type AsRecorded = Timelines<()>;
+/// A pact's timelines as the lines checked so far leave them.
+struct AsRecorded {
+    /// The pact's own timeline, its parties and theirs.
+    timelines: Timelines<()>,
+    /// A retraction whose withdrawal leaves two statuses side by side that
+    /// may not be, as `retract` refuses it: it stands only if the next line
+    /// is the copy of an amendment that goes between them.
+    unfilled: Option<Unfilled>,
+}
+
+/// A withdrawal that leaves two statuses side by side that may not be.
+struct Unfilled {
+    /// The input line of the retraction.
+    number: u64,
+    /// The event it withdraws.
+    target: uuid::Uuid,
+    /// The earliest days of the statuses either side of it.
+    between: (Option<chrono::NaiveDate>, chrono::NaiveDate),
+    /// Why `retract` refuses it.
+    error: Error,
+}
+
+impl std::ops::Deref for AsRecorded {
+    type Target = Timelines<()>;
+    fn deref(&self) -> &Timelines<()> {
+        &self.timelines
+    }
+}
+
+impl std::ops::DerefMut for AsRecorded {
+    fn deref_mut(&mut self) -> &mut Timelines<()> {
+        &mut self.timelines
+    }
+}
 
 impl AsRecorded {
+    fn new() -> Self {
+        AsRecorded {
+            timelines: Timelines::default(),
+            unfilled: None,
+        }
+    }
+
+    /// Settles a withdrawal left unfilled by the line before `next` (none:
+    /// the pact has no more lines): it stands if `next` is the copy that
+    /// amends its target and goes between the statuses it leaves, as
+    /// `amend` records the two.
+    ///
+    /// # Errors
+    ///
+    /// The retraction's input line and why `retract` refuses it, otherwise.
+    fn settle(&mut self, next: Option<&Event>) -> Result<(), (u64, Error)> {
+        let Some(unfilled) = self.unfilled.take() else {
+            return Ok(());
+        };
+        let (before, after) = unfilled.between;
+        let filled = next.and_then(Event::status_change).is_some_and(|copy| {
+            let day = copy.on.earliest();
+            copy.amends == Some(unfilled.target)
+                && copy.parties.is_empty()
+                && before.is_none_or(|b| b <= day)
+                && day < after
+        });
+        match filled {
+            true => Ok(()),
+            false => Err((unfilled.number, unfilled.error)),
+        }
+    }
+
     /// Takes line `line`, an event the store holds already, as it stands:
     /// the events after it were checked against it. `parties` are those
     /// the line names.
@@ -503,7 +583,7 @@ impl AsRecorded {
     fn check(
         &mut self,
         id: &PactId,
-        line: usize,
+        (line, number): (usize, u64),
         event: &Event,
         target: Option<usize>,
         check: &stream::Checker,
@@ -563,13 +643,18 @@ impl AsRecorded {
                         let id = check.id_at(s.seq as usize).unwrap_or_default();
                         format!("{} on {} (event {id})", s.status, s.on)
                     };
-                    return Err(LifecycleError::RetractionBreaks {
+                    let error = LifecycleError::RetractionBreaks {
                         pact: id.to_string(),
                         target: retraction.target,
                         before: before.map(said),
                         after: said(after),
-                    }
-                    .into());
+                    };
+                    self.unfilled = Some(Unfilled {
+                        number,
+                        target: retraction.target,
+                        between: (before.map(|b| b.on.earliest()), after.on.earliest()),
+                        error: error.into(),
+                    });
                 }
                 self.withdraw_line(target);
                 Ok(())
