@@ -62,6 +62,9 @@ b3 = medians("b3")
 rows.append(("B3 `verify`", b3[0], "`openssl dgst -sha256` of the stream files", b3[1], "≤ 2.0"))
 b4 = medians("b4")
 rows.append(("B4 `import` of the CSV", b4[0], "sqlite3 `.import` and index", b4[1], "≤ 1.5"))
+b4s = medians("b4shuffled")
+rows.append(("B4 `import` of the same rows shuffled", b4s[0], "sqlite3 `.import` and index, shuffled", b4s[1], "≤ 1.5"))
+rows.append(("B4 `import --dry-run` of the shuffled rows", b4s[2], "`import` of the shuffled rows", b4s[0], "≤ 1.0"))
 b5 = medians("b5")
 rows.append(("B5 one durable append (`note`)", b5[0], "one SQLite INSERT, synchronous=FULL", b5[1], "≤ 1.0"))
 
@@ -119,6 +122,8 @@ for name, label, target in [
     ("b2warm", "B2 `list`, warm cache", "< 64 MiB"),
     ("b3", "B3 `verify`", ""),
     ("b4", "B4 `import`", ""),
+    ("b4shuffled", "B4 `import` of the shuffled rows", ""),
+    ("b4dry", "B4 `import --dry-run` of the shuffled rows", ""),
     ("b5", "B5 `note`", ""),
 ]:
     kib = rss(name)
