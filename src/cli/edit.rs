@@ -6,9 +6,10 @@ use crate::log::store::AppendOptions;
 use crate::model::error::Error;
 use crate::model::event::{Edit, EventBody};
 
-/// Change a pact's name, aliases, parties, kind or description.
+/// Change a pact's metadata: its name, aliases, parties or kind.
 ///
-/// The change is an event of its own: answers show the metadata as it
+/// Its description, and the source its registration cites, too. The
+/// change is an event of its own: answers show the metadata as it
 /// stands, and `log` shows each change. Aliases stay unique across the
 /// store.
 #[derive(Debug, clap::Args)]
@@ -40,6 +41,12 @@ pub struct Args {
     /// The new description.
     #[arg(long)]
     description: Option<String>,
+    /// The new source of the registration: outlet and title.
+    #[arg(long)]
+    source: Option<String>,
+    /// The new link to that source.
+    #[arg(long)]
+    url: Option<String>,
     /// Fail with exit code 3 unless the stream's last seq is N.
     #[arg(long, value_name = "N")]
     expect_seq: Option<u64>,
@@ -58,13 +65,15 @@ impl Args {
             remove_parties: self.remove_parties.clone(),
             kind: self.kind.clone(),
             description: self.description.clone(),
+            source: self.source.clone(),
+            url: self.url.clone(),
         })
         .map_err(|e| match e {
             Error::Usage { message, .. } => Error::Usage {
                 message,
                 hint: Some(
                     "give what changes: --name, --add-alias, --remove-alias, --add-party, \
-                     --remove-party, --kind or --description"
+                     --remove-party, --kind, --description, --source or --url"
                         .into(),
                 ),
             },

@@ -390,5 +390,11 @@ pub(crate) fn edit_words(edit: &crate::model::event::Edit) -> String {
     if let Some(description) = &edit.description {
         said.push(format!("description {description}"));
     }
+    if let Some(source) = &edit.source {
+        said.push(format!("source {source}"));
+    }
+    if let Some(url) = &edit.url {
+        said.push(format!("url {url}"));
+    }
     said.join("; ")
 }

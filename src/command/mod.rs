@@ -505,6 +505,8 @@ impl Editing {
                 .description
                 .map(|d| limits::check_text("description", &d, limits::TEXT))
                 .transpose()?,
+            source: source(edit.source.as_deref())?,
+            url: edit.url.as_deref().map(limits::check_url).transpose()?,
         };
         if edit.is_empty() {
             return Err(Error::Usage {
@@ -535,6 +537,8 @@ impl Editing {
             ("name", Some(&pact.name), &edit.name),
             ("kind", pact.kind.as_ref(), &edit.kind),
             ("description", pact.description.as_ref(), &edit.description),
+            ("source", pact.source.as_ref(), &edit.source),
+            ("url", pact.url.as_ref(), &edit.url),
         ] {
             if asked.is_some() && asked.as_ref() == now {
                 return Err(refused(format!("its {field} is that already")));

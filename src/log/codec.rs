@@ -435,6 +435,8 @@ impl<'a> Record<'a> {
                 r.remove_parties = list(&e.remove_parties);
                 r.pact_kind = e.kind.as_deref().map(Text::from);
                 r.description = e.description.as_deref().map(Text::from);
+                r.source = e.source.as_deref().map(Text::from);
+                r.url = e.url.as_deref().map(Text::from);
             }
             EventBody::Citation(c) => {
                 r.target = Some(c.target);
@@ -578,6 +580,8 @@ impl<'a> Record<'a> {
                         "remove_parties",
                         "pact_kind",
                         "description",
+                        "source",
+                        "url",
                     ])
                 },
                 0,
@@ -710,6 +714,8 @@ impl<'a> Record<'a> {
             remove_parties: list(&self.remove_parties).unwrap_or_default(),
             kind: self.pact_kind.as_deref().map(str::to_owned),
             description: self.description.as_deref().map(str::to_owned),
+            source: self.source.as_deref().map(str::to_owned),
+            url: self.url.as_deref().map(str::to_owned),
         }
     }
 

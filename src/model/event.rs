@@ -69,6 +69,10 @@ pub struct Edit {
     pub kind: Option<String>,
     /// A new description.
     pub description: Option<String>,
+    /// A new source for the pact's registration: outlet and title.
+    pub source: Option<String>,
+    /// A new link to that source.
+    pub url: Option<String>,
 }
 
 impl Edit {
@@ -84,6 +88,12 @@ impl Edit {
         }
         if let Some(description) = &self.description {
             pact.description = Some(description.clone());
+        }
+        if let Some(source) = &self.source {
+            pact.source = Some(source.clone());
+        }
+        if let Some(url) = &self.url {
+            pact.url = Some(url.clone());
         }
     }
 

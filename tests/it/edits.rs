@@ -359,3 +359,46 @@ fn a_stream_damaged_after_its_registration_keeps_its_names_taken() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_edit_corrects_the_source_a_registration_cites() {
+    let store = Store::new();
+    store.ok(&[
+        "register",
+        "p",
+        "--name",
+        "P",
+        "--source",
+        "A paraphrase",
+        "--url",
+        "https://example.org/a",
+    ]);
+    let title = "Ministry: \u{201c}The exact title\u{201d}";
+    let edited = store.json(&["edit", "p", "--source", title]);
+    assert_eq!(edited["kind"], "edited");
+    assert_eq!(edited["source"], title);
+    assert_eq!(edited.get("url"), None);
+    let log = store.ok(&["log", "p"]);
+    assert!(log.contains(&format!("edits  source {title}")), "{log}");
+    // the registration's source as it stands: in the CSV export, and the
+    // same source again is refused
+    let before = store.snapshot();
+    assert_eq!(
+        store.refuses(&["edit", "p", "--source", title], 1),
+        "error: 'p': its source is that already\n\
+         hint: `pactlog history p` shows its aliases and parties\n"
+    );
+    assert_eq!(
+        store
+            .refuses(&["edit", "p", "--url", "ftp://example.org"], 1)
+            .lines()
+            .next(),
+        Some("error: url 'ftp://example.org' is not a web address")
+    );
+    assert_eq!(store.snapshot(), before);
+    store.ok(&["edit", "p", "--url", "https://example.org/b"]);
+    let lines = store.lines("p");
+    let last: serde_json::Value = serde_json::from_str(&lines[2]).expect("a line");
+    assert_eq!(last["url"], "https://example.org/b");
+    store.ok(&["verify"]);
+}
