@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::cli::output::{Items, Table, one_line};
 use crate::cli::{AsOfArg, Context, seen_by};
 use crate::model::error::Error;
-use crate::model::event::{Event, EventBody, Retraction};
+use crate::model::event::{Event, EventBody, Retraction, What};
 use crate::model::time::shown;
 
 /// Show a pact's raw events in append order.
@@ -62,7 +62,8 @@ impl Args {
                 return Ok(());
             }
             visible = line.number;
-            if let Some(target) = line.target {
+            // a citation names its target too, and withdraws nothing
+            if let (Some(target), What::Retraction { .. }) = (line.target, &line.fact.what) {
                 withdrawn.push(Withdrawal {
                     target,
                     line: line.number,

@@ -196,3 +196,47 @@ fn a_source_cited_already_is_refused_unless_it_now_confirms() {
     ]);
     assert_eq!(own.code, 1, "{}", own.stderr);
 }
+
+#[test]
+fn log_marks_a_cited_event_retracted_only_when_a_retraction_withdraws_it() {
+    let (store, id) = reported();
+    store.ok(&["cite", "p", &id, "--source", "Gazette: the text"]);
+    let retracted = |store: &Store| -> Vec<(String, bool)> {
+        let log = store.json(&["log", "p"]);
+        log.as_array()
+            .expect("events")
+            .iter()
+            .map(|e| {
+                (
+                    e["kind"].as_str().unwrap().to_owned(),
+                    e["retracted"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let kinds = |list: &[(&str, bool)]| -> Vec<(String, bool)> {
+        list.iter().map(|(k, r)| ((*k).to_owned(), *r)).collect()
+    };
+    assert_eq!(
+        retracted(&store),
+        kinds(&[
+            ("registered", false),
+            ("status", false),
+            ("citation", false)
+        ])
+    );
+    assert!(!store.ok(&["log", "p"]).contains("retracted"));
+    // retracted after it was cited: the retraction, not the citation, says so
+    store.ok(&["retract", "p", &id, "--reason", "not so"]);
+    assert_eq!(
+        retracted(&store),
+        kinds(&[
+            ("registered", false),
+            ("status", true),
+            ("citation", false),
+            ("retraction", false)
+        ])
+    );
+    let text = store.ok(&["log", "p"]);
+    assert!(text.contains("retracted  not so"), "{text}");
+}
