@@ -254,15 +254,20 @@ enum Key {
 }
 
 impl Key {
+    /// Its text.
+    fn text(self) -> &'static str {
+        match self {
+            Key::Status(status) => status.words(),
+            Key::Scheduled => "scheduled",
+            Key::Uncertain => "date not known to the day",
+            Key::Note => "note",
+        }
+    }
+
     /// The room it takes on its row, its text's width guessed from its
     /// letters.
     fn width(self) -> f64 {
-        match self {
-            Key::Status(status) => 30.0 + status.words().len() as f64 * 6.2,
-            Key::Scheduled => 90.0,
-            Key::Uncertain => 125.0,
-            Key::Note => 50.0,
-        }
+        30.0 + self.text().len() as f64 * 6.2
     }
 }
 
@@ -569,27 +574,30 @@ impl Chart {
                     y - 11.0,
                     fill(status),
                     x + 18.0,
-                    status.words()
+                    key.text()
                 ),
                 Key::Scheduled => write!(
                     s,
-                    r##"<rect x="{x}" y="{}" width="14" height="14" fill="url(#scheduled)" stroke="#000000" stroke-dasharray="3 2"/><text x="{}" y="{y}">scheduled</text>"##,
+                    r##"<rect x="{x}" y="{}" width="14" height="14" fill="url(#scheduled)" stroke="#000000" stroke-dasharray="3 2"/><text x="{}" y="{y}">{}</text>"##,
                     y - 11.0,
-                    x + 18.0
+                    x + 18.0,
+                    key.text()
                 ),
                 Key::Uncertain => write!(
                     s,
-                    r##"<rect x="{x}" y="{}" width="14" height="14" fill="#888888"/><rect x="{x}" y="{}" width="14" height="14" fill="url(#uncertain)" stroke="#333333" stroke-width="0.5"/><text x="{}" y="{y}">date not known to the day</text>"##,
+                    r##"<rect x="{x}" y="{}" width="14" height="14" fill="#888888"/><rect x="{x}" y="{}" width="14" height="14" fill="url(#uncertain)" stroke="#333333" stroke-width="0.5"/><text x="{}" y="{y}">{}</text>"##,
                     y - 11.0,
                     y - 11.0,
-                    x + 18.0
+                    x + 18.0,
+                    key.text()
                 ),
                 Key::Note => write!(
                     s,
-                    r##"<path d="M{} {} l5 -7 h-10 z" fill="#000000"/><text x="{}" y="{y}">note</text>"##,
+                    r##"<path d="M{} {} l5 -7 h-10 z" fill="#000000"/><text x="{}" y="{y}">{}</text>"##,
                     x + 7.0,
                     y + 1.0,
-                    x + 18.0
+                    x + 18.0,
+                    key.text()
                 ),
             };
         }

@@ -330,15 +330,22 @@ fn write_text(
         .enumerate()
         .filter(|(_, m)| m.noted())
         .peekable();
+    // dates known only to the month or year are padded to the others
+    let widest = |marks: &mut dyn Iterator<Item = &Mark>| {
+        marks.map(|m| m.on().to_string().len()).max().unwrap_or(0)
+    };
+    let entries = outline.timeline().entries();
+    let width = widest(&mut entries.iter().filter(|m| m.noted()));
     if remarks.peek().is_some() {
         writeln!(out, "\n{}", style::paint(color, style::HEADER, "REMARKS"))?;
         for (i, _) in remarks {
             let interval = read.interval(i)?;
-            let lead = format!("{}  {}: ", interval.from, interval.status);
+            let lead = format!("{:width$}  {}: ", interval.from, interval.status);
             let note = indented(interval.note.as_deref().unwrap_or_default(), lead.len());
             writeln!(out, "{lead}{note}")?;
         }
     }
+    let width = widest(&mut outline.notes().iter());
     if !outline.notes().is_empty() {
         writeln!(out, "\n{}", style::paint(color, style::HEADER, "NOTES"))?;
         for i in 0..outline.notes().len() {
@@ -349,11 +356,11 @@ fn write_text(
                 false => format!(" [{}]", one_line(&n.parties.join(", "))),
             };
             let on = n.on.to_string();
-            let text = indented(&n.text, on.len() + 2);
-            writeln!(out, "{on}  {text}{scheduled}{parties}")?;
+            let text = indented(&n.text, width + 2);
+            writeln!(out, "{on:width$}  {text}{scheduled}{parties}")?;
             let source = source_text(n.source.as_deref(), n.url.as_deref());
             if !source.is_empty() {
-                writeln!(out, "{:10}  {source}", "")?;
+                writeln!(out, "{:width$}  {source}", "")?;
             }
         }
     }

@@ -241,3 +241,85 @@ fn a_timeline_gives_the_end_of_a_stretch_as_precise_as_it_is_known() {
         "{svg}"
     );
 }
+
+#[test]
+fn history_aligns_remarks_and_notes_whose_dates_are_known_to_the_year() {
+    let store = Store::new();
+    store.ok(&["register", "wl", "--name", "White list"]);
+    store.ok(&[
+        "append", "wl", "in_force", "--on", "2004", "--note", "added",
+    ]);
+    store.ok(&[
+        "append",
+        "wl",
+        "suspended",
+        "--on",
+        "2019-08-28",
+        "--note",
+        "removed",
+    ]);
+    store.ok(&["note", "wl", "talks", "--on", "2019", "--source", "Kyodo"]);
+    store.ok(&["note", "wl", "more talks", "--on", "2019-09-01"]);
+    let history = store.ok(&["history", "wl"]);
+    let tail: Vec<&str> = history
+        .lines()
+        .skip_while(|l| *l != "REMARKS")
+        .take_while(|l| !l.starts_with("head "))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "REMARKS",
+            "2004        in force: added",
+            "2019-08-28  suspended: removed",
+            "",
+            "NOTES",
+            "2019        talks",
+            "            Kyodo",
+            "2019-09-01  more talks",
+            "",
+        ],
+        "{history}"
+    );
+}
+
+#[test]
+fn a_timeline_legend_gives_each_key_room_for_its_text() {
+    let store = white_list();
+    store.ok(&["note", "wl", "a note", "--on", "2010-01-01"]);
+    let svg = store.ok(&["timeline", "wl", "--svg", "-"]);
+    let doc = roxmltree::Document::parse(&svg).expect("an SVG");
+    let legend = doc
+        .descendants()
+        .find(|n| n.attribute("class") == Some("legend"))
+        .expect("a legend");
+    let mut keys: Vec<(f64, f64, usize)> = legend
+        .children()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|t| {
+            let at = |a: &str| {
+                t.attribute(a)
+                    .expect("x and y")
+                    .parse::<f64>()
+                    .expect("a number")
+            };
+            (
+                at("y"),
+                at("x"),
+                t.text().unwrap_or_default().chars().count(),
+            )
+        })
+        .collect();
+    keys.sort_by(|a, b| a.partial_cmp(b).expect("numbers"));
+    assert!(
+        keys.iter()
+            .any(|k| k.2 == "date not known to the day".len())
+    );
+    for pair in keys.windows(2) {
+        let ((y, x, letters), (next_y, next_x, _)) = (pair[0], pair[1]);
+        if y == next_y {
+            // about 6 units a letter at the legend's size
+            assert!(next_x - x >= letters as f64 * 6.0, "{keys:?}");
+        }
+    }
+}
