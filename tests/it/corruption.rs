@@ -386,7 +386,7 @@ fn head_pins_exactly_one_stream_and_is_64_hex_digits() {
     // a usage error: --head goes with one PACT
     let stderr = store.refuses(&["verify", "--head", &head], 2);
     assert!(
-        stderr.starts_with("error: --head pins one stream, but 3 are checked"),
+        stderr.starts_with("error: --head pins one stream, but 5 are checked"),
         "{stderr}"
     );
     // typed in either case, but as the digits alone

@@ -161,7 +161,7 @@ fn history_list_and_changes_print_csv_that_parses_back() {
     }
     // a filter that matches nothing still prints the header
     assert_eq!(
-        store.ok(&["list", "--status", "withdrawn", "--csv"]),
+        store.ok(&["list", "--status", "terminated", "--csv"]),
         "pact,name,status,since,scheduled,head,reported,forced,certain,party\n"
     );
 
