@@ -173,7 +173,11 @@ fn write_store(csv: &str, store: &str) {
     let input = std::fs::File::open(csv).unwrap_or_else(|e| fail(&format!("{csv}: {e}")));
     let now = chrono::Utc::now();
     let today = chrono::Local::now().date_naive();
-    pactlog::transfer::import::plan_csv(&target, csv, input, true, now, today, &|_| {})
+    let options = pactlog::transfer::import::CsvOptions {
+        create_pacts: true,
+        dry_run: false,
+    };
+    pactlog::transfer::import::plan_csv(&target, csv, input, options, now, today, &|_| {})
         .and_then(|batch| batch.commit(&target))
         .unwrap_or_else(|e| fail(&format!("import into {store}: {e}")));
 }

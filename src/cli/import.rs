@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::cli::Context;
 use crate::cli::output::one_line;
 use crate::model::error::Error;
-use crate::transfer::import::{plan_csv, plan_jsonl};
+use crate::transfer::import::{CsvOptions, plan_csv, plan_jsonl};
 
 /// Import statuses, notes and pacts from CSV, or streams from JSON Lines.
 ///
@@ -159,7 +159,10 @@ impl Args {
                     &ctx.store,
                     label,
                     input,
-                    self.create_pacts,
+                    CsvOptions {
+                        create_pacts: self.create_pacts,
+                        dry_run: self.dry_run,
+                    },
                     ctx.now,
                     ctx.today,
                     &tick,

@@ -2,7 +2,7 @@
 //! metadata, every bad row named at once, and a sheet exported and
 //! imported back.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::harness::{Files, Store};
 
@@ -169,7 +169,15 @@ fn a_pact_whose_rows_are_held_after_its_lines_were_staged_comes_out_whole() {
     }
     csv.push_str("p0,signed,2001-01-01,the signature\n");
     let store = Store::new();
-    let imported = store.json(&["import", &files.write("late.csv", csv), "--create-pacts"]);
+    let sheet = files.write("late.csv", csv);
+    // a dry run sets the lines aside and takes them back as well, and
+    // writes nothing
+    let dry = store.json(&["import", &sheet, "--create-pacts", "--dry-run"]);
+    assert_eq!((&dry["events"], &dry["created"]), (&json!(801), &json!(400)));
+    let p0 = dry["by_pact"].as_array().expect("pacts").iter().find(|p| p["pact"] == "p0");
+    assert_eq!(p0.expect("p0")["events"], 4);
+    assert!(store.snapshot().is_empty(), "nothing written");
+    let imported = store.json(&["import", &sheet, "--create-pacts"]);
     assert_eq!(imported["events"], 801);
     let history = store.json(&["history", "p0"]);
     let statuses: Vec<&Value> = history["intervals"]

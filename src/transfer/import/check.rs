@@ -14,7 +14,8 @@
 //! and the rows after it are checked as if it were not there.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::fs::File;
+use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
@@ -32,10 +33,20 @@ use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 use crate::replay::Staged;
 use crate::transfer::import::sheet::{
-    LineStarts, Meta, csv_error, is_too_long, not_utf8, parse_row, read_headers,
+    LineStarts, Meta, Row, csv_error, is_too_long, not_utf8, parse_row, read_headers,
 };
 use crate::transfer::import::timelines::Timelines;
 use crate::transfer::import::{Batch, HOLD, known_names, lock_existing};
+
+/// How a CSV import is made.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CsvOptions {
+    /// Register the pacts the sheet names that the store does not have.
+    pub create_pacts: bool,
+    /// Check everything but write no stream: the batch is only to say what
+    /// would be written.
+    pub dry_run: bool,
+}
 
 /// How many bad rows an import names; the rest are counted.
 pub const SHOWN_ROWS: usize = 20;
@@ -299,8 +310,6 @@ fn agrees(pact: &Pact, meta: &Meta) -> Result<(), Error> {
 
 /// A row held to be applied in date order once the sheet is read.
 struct Held {
-    /// The earliest day of its effective date.
-    day: NaiveDate,
     /// The line it begins on.
     line: u64,
     what: HeldRow,
@@ -413,6 +422,9 @@ struct Checker<'a> {
     now: DateTime<Utc>,
     /// Whether a bad row has been found: nothing more is worth writing.
     bad: &'a AtomicBool,
+    /// Whether nothing is to be put in place: the new streams' lines are
+    /// set aside in one file of each worker's, not staged as streams.
+    dry_run: bool,
 }
 
 /// What one worker did.
@@ -449,7 +461,52 @@ struct Worker<'c, 'a> {
     open: Option<(usize, Lines)>,
     /// The cells of the rows held.
     cells: Vec<u8>,
+    /// In a dry run, where the new streams' lines are set aside.
+    spill: Spill,
+    /// Whether the pacts are being settled: no pact's rows come to be held
+    /// any more, so a dry run need not set lines aside.
+    settling: bool,
     out: Outcome,
+}
+
+/// In a dry run, the new streams' lines set aside in one unnamed file
+/// instead of a staged file each: read back only if the pact's rows come
+/// to be held.
+#[derive(Default)]
+struct Spill {
+    file: Option<File>,
+    len: u64,
+    /// Where each pact's lines are, by its slot.
+    places: HashMap<usize, Vec<(u64, usize)>>,
+}
+
+impl Spill {
+    fn write(&mut self, slot: usize, lines: &[u8]) -> io::Result<()> {
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self.file.insert(tempfile::tempfile()?),
+        };
+        file.write_all(lines)?;
+        self.places
+            .entry(slot)
+            .or_default()
+            .push((self.len, lines.len()));
+        self.len += lines.len() as u64;
+        Ok(())
+    }
+
+    fn take_back(&mut self, slot: usize) -> io::Result<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        let mut bytes = Vec::new();
+        if let (Some(file), Some(places)) = (&self.file, self.places.remove(&slot)) {
+            for (at, len) in places {
+                let start = bytes.len();
+                bytes.resize(start + len, 0);
+                file.read_exact_at(&mut bytes[start..], at)?;
+            }
+        }
+        Ok(bytes)
+    }
 }
 
 impl Checker<'_> {
@@ -464,6 +521,8 @@ impl Checker<'_> {
             held: 0,
             open: None,
             cells: Vec::new(),
+            spill: Spill::default(),
+            settling: false,
             out: Outcome::default(),
         };
         for mut jobs in jobs {
@@ -541,14 +600,26 @@ impl Worker<'_, '_> {
             self.begin(id, line);
         }
         let c = self.checker;
+        let p = &self.pacts[slot];
+        if p.broken {
+            return;
+        }
+        if matches!(p.order, Order::Held(_)) {
+            // read whole, once, when its pact's rows are applied
+            let at = keep(&mut self.cells, &job.record);
+            if let Order::Held(rows) = &mut self.pacts[slot].order {
+                rows.push(Held {
+                    line,
+                    what: HeldRow::Cells(at),
+                });
+            }
+            return;
+        }
         let row = match parse_row(&job.record, c.headers.as_byte_record(), c.today) {
             Ok(row) => row,
             Err(e) => return self.refuse(line, e),
         };
         let p = &mut self.pacts[slot];
-        if p.broken {
-            return;
-        }
         let gave_more = match &p.stream.pact {
             Some(pact) => agrees(pact, &row.meta).map(|()| false),
             None => p.meta.take(&p.id, row.meta, line),
@@ -597,7 +668,6 @@ impl Worker<'_, '_> {
             let at = keep(&mut self.cells, &job.record);
             if let Order::Held(rows) = &mut self.pacts[slot].order {
                 rows.push(Held {
-                    day,
                     line,
                     what: HeldRow::Cells(at),
                 });
@@ -622,7 +692,6 @@ impl Worker<'_, '_> {
                 let at = keep(&mut self.cells, &job.record);
                 if let Order::InTurn { refused, .. } = &mut self.pacts[slot].order {
                     let held = Held {
-                        day,
                         line,
                         what: HeldRow::Cells(at),
                     };
@@ -659,6 +728,29 @@ impl Worker<'_, '_> {
         };
         let held = lines.event(line, recorded.offsets[line - 1])?;
         already_recorded(&p.id, event, &held.body, row).map(|()| true)
+    }
+
+    /// Takes in a held row, read whole when its pact's rows are applied:
+    /// its metadata, and the event it records, unless it records none or
+    /// is an event recorded already.
+    fn read_held(&mut self, slot: usize, row: Row, line: u64) -> Result<Option<EventBody>, Error> {
+        let p = &mut self.pacts[slot];
+        match &p.stream.pact {
+            Some(pact) => agrees(pact, &row.meta)?,
+            None => {
+                p.meta.take(&p.id, row.meta, line)?;
+            }
+        }
+        let Some(body) = row.body else {
+            return Ok(None);
+        };
+        if let Some(event) = row.event
+            && self.recorded_already(slot, event, &body)?
+        {
+            self.out.skipped += 1;
+            return Ok(None);
+        }
+        Ok(Some(body))
     }
 
     /// Makes a new pact's registration from the metadata its rows give.
@@ -756,10 +848,14 @@ impl Worker<'_, '_> {
         else {
             unreachable!("the rows are not held yet")
         };
-        let mut bytes = if p.staged {
-            self.checker.staging.take_back(&p.id)?
-        } else {
-            Vec::new()
+        let mut bytes = match (p.staged, self.checker.dry_run) {
+            (false, _) => Vec::new(),
+            (true, false) => self.checker.staging.take_back(&p.id)?,
+            (true, true) => self.spill.take_back(slot).map_err(|e| Error::Io {
+                action: "read",
+                path: std::env::temp_dir(),
+                source: e,
+            })?,
         };
         bytes.extend_from_slice(&p.stream.lines);
         let mut rows: Vec<Held> = refused.into_iter().map(|(held, _)| held).collect();
@@ -771,7 +867,6 @@ impl Worker<'_, '_> {
         for (text, line) in events.zip(made) {
             let event = Event::from_line(text).expect("a line the import made reads back");
             rows.push(Held {
-                day: day_of(&event.body),
                 line,
                 what: HeldRow::Made(Box::new(event.body)),
             });
@@ -804,28 +899,38 @@ impl Worker<'_, '_> {
                 }
             }
             Order::Held(mut rows) => {
-                if new && let Err(e) = self.register(slot) {
-                    return self.refuse(meta_line, e);
-                }
-                rows.sort_unstable_by_key(|h| (h.day, h.line));
+                // each row read whole in the order of the sheet, its
+                // metadata taken in, then the events in date order
+                rows.sort_unstable_by_key(|h| h.line);
                 let c = self.checker;
                 let mut record = ByteRecord::new();
+                let mut events = Vec::with_capacity(rows.len());
                 for held in rows {
+                    let line = held.line;
                     let body = match held.what {
                         HeldRow::Made(body) => *body,
                         HeldRow::Cells(at) => {
                             kept(&self.cells, at, &mut record);
-                            match parse_row(&record, c.headers.as_byte_record(), c.today) {
-                                Ok(row) => row.body.expect("a held row records an event"),
+                            let read = parse_row(&record, c.headers.as_byte_record(), c.today);
+                            match read.and_then(|row| self.read_held(slot, row, line)) {
+                                Ok(Some(body)) => body,
+                                Ok(None) => continue,
                                 Err(e) => {
-                                    self.refuse(held.line, e);
+                                    self.refuse(line, e);
                                     continue;
                                 }
                             }
                         }
                     };
+                    events.push((day_of(&body), line, body));
+                }
+                if new && let Err(e) = self.register(slot) {
+                    return self.refuse(meta_line, e);
+                }
+                events.sort_unstable_by_key(|e| (e.0, e.1));
+                for (_, line, body) in events {
                     if let Err(e) = self.apply(slot, body) {
-                        self.refuse(held.line, e);
+                        self.refuse(line, e);
                     }
                 }
             }
@@ -841,7 +946,16 @@ impl Worker<'_, '_> {
         for slot in std::mem::take(&mut self.unwritten) {
             let p = &mut self.pacts[slot];
             let lines = std::mem::take(&mut p.stream.lines);
-            if let Err(e) = self.checker.staging.write(&p.id, &lines, !p.staged) {
+            let written = match (self.checker.dry_run, self.settling) {
+                (false, _) => self.checker.staging.write(&p.id, &lines, !p.staged),
+                (true, true) => Ok(()),
+                (true, false) => self.spill.write(slot, &lines).map_err(|e| Error::Io {
+                    action: "write",
+                    path: std::env::temp_dir(),
+                    source: e,
+                }),
+            };
+            if let Err(e) = written {
                 return self.fail(e);
             }
             p.staged = true;
@@ -851,6 +965,7 @@ impl Worker<'_, '_> {
 
     /// Settles every pact, writes what is left, and says what was done.
     fn finish(mut self) -> Outcome {
+        self.settling = true;
         for slot in 0..self.pacts.len() {
             if self.out.failed.is_some() {
                 break;
@@ -911,7 +1026,7 @@ pub fn plan_csv(
     store: &Store,
     file: &str,
     input: impl Read,
-    create_pacts: bool,
+    options: CsvOptions,
     now: DateTime<Utc>,
     today: NaiveDate,
     progress: &dyn Fn(u64),
@@ -937,6 +1052,7 @@ pub fn plan_csv(
         today,
         now,
         bad: &bad,
+        dry_run: options.dry_run,
     };
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let (unreadable, outcomes) = std::thread::scope(|scope| {
@@ -952,7 +1068,7 @@ pub fn plan_csv(
         drop(give_back);
         let mut router = Router {
             names: &names,
-            create_pacts,
+            create_pacts: options.create_pacts,
             index: HashMap::new(),
             pacts: vec![0; workers],
             last: None,

@@ -24,7 +24,7 @@ mod jsonl;
 mod sheet;
 mod timelines;
 
-pub use check::{SHOWN_ROWS, plan_csv};
+pub use check::{CsvOptions, SHOWN_ROWS, plan_csv};
 pub use jsonl::plan_jsonl;
 pub use sheet::CSV_COLUMNS;
 
@@ -155,7 +155,10 @@ mod tests {
             store,
             "rows.csv",
             rows.as_bytes(),
-            true,
+            CsvOptions {
+                create_pacts: true,
+                dry_run: false,
+            },
             now,
             now.date_naive(),
             &|_| {},
