@@ -173,8 +173,15 @@ fn a_pact_whose_rows_are_held_after_its_lines_were_staged_comes_out_whole() {
     // a dry run sets the lines aside and takes them back as well, and
     // writes nothing
     let dry = store.json(&["import", &sheet, "--create-pacts", "--dry-run"]);
-    assert_eq!((&dry["events"], &dry["created"]), (&json!(801), &json!(400)));
-    let p0 = dry["by_pact"].as_array().expect("pacts").iter().find(|p| p["pact"] == "p0");
+    assert_eq!(
+        (&dry["events"], &dry["created"]),
+        (&json!(801), &json!(400))
+    );
+    let p0 = dry["by_pact"]
+        .as_array()
+        .expect("pacts")
+        .iter()
+        .find(|p| p["pact"] == "p0");
     assert_eq!(p0.expect("p0")["events"], 4);
     assert!(store.snapshot().is_empty(), "nothing written");
     let imported = store.json(&["import", &sheet, "--create-pacts"]);
@@ -367,4 +374,89 @@ fn a_record_exported_as_csv_imports_back_to_the_same_answers_and_sheet() {
     let again = original.json(&["import", &files.write("again.csv", &exported)]);
     assert_eq!(again["events"], 0);
     assert_eq!(again["skipped"], 9);
+}
+
+#[test]
+fn rows_for_a_pact_the_store_holds_go_in_date_order_among_its_statuses() {
+    let files = Files::new();
+    let store = Store::new();
+    store.ok(&[
+        "register", "inf", "--name", "INF", "--party", "US", "--party", "RU",
+    ]);
+    store.ok(&["append", "inf", "signed", "--on", "1987-12-08"]);
+    store.ok(&["append", "inf", "in_force", "--on", "1988-06-01"]);
+    // newest first, a backfill before the statuses held, a party's status
+    // and a note
+    let sheet = "pact,status,on,party,kind,note\n\
+                 inf,terminated,2019-08-02,,,\n\
+                 inf,,2019-02-01,,note,talks\n\
+                 inf,termination notified,2019-02-02,,,\n\
+                 inf,ratified,1988,US,,\n\
+                 inf,withdrawn,2019-02-02,RU,,\n";
+    let imported = store.json(&["import", &files.write("later.csv", sheet)]);
+    assert_eq!(imported["events"], 5);
+    let statuses = |party: Option<&str>| -> Vec<(String, String)> {
+        let mut args = vec!["history", "inf"];
+        args.extend(party.map(|p| ["--party", p]).into_iter().flatten());
+        let history = store.json(&args);
+        history["intervals"]
+            .as_array()
+            .expect("intervals")
+            .iter()
+            .map(|i| {
+                (
+                    i["status"].as_str().unwrap().to_owned(),
+                    i["from"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(s, d)| ((*s).to_owned(), (*d).to_owned()))
+            .collect()
+    };
+    assert_eq!(
+        statuses(None),
+        pairs(&[
+            ("signed", "1987-12-08"),
+            ("in_force", "1988-06-01"),
+            ("termination_notified", "2019-02-02"),
+            ("terminated", "2019-08-02"),
+        ])
+    );
+    assert_eq!(
+        statuses(Some("US")),
+        pairs(&[
+            ("signed", "1987-12-08"),
+            ("ratified", "1988"),
+            ("in_force", "1988-06-01"),
+            ("termination_notified", "2019-02-02"),
+            ("terminated", "2019-08-02"),
+        ])
+    );
+    // the held statuses keep their lines; the new ones follow, in date order
+    let log = store.json(&["log", "inf"]);
+    let seqs: Vec<(u64, String)> = log
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            (
+                e["seq"].as_u64().unwrap(),
+                e["on"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seqs[3..].iter().map(|s| s.1.as_str()).collect::<Vec<_>>(),
+        [
+            "1988",
+            "2019-02-01",
+            "2019-02-02",
+            "2019-02-02",
+            "2019-08-02"
+        ]
+    );
+    store.ok(&["verify"]);
 }
