@@ -36,13 +36,14 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::log::codec::Record;
 use crate::log::files;
 use crate::log::journal;
 pub use crate::log::layout::{STAGED_SUFFIX, STAGING_PREFIX, STREAM_EXTENSION, sync_filesystem};
 pub(crate) use crate::log::layout::{append_or_undo, open_stream, stream_name};
 use crate::log::stream::{self, Folded, FromRecord, Index, Line, MAX_LINE, ReadError, Stream};
 use crate::model::error::{Error, StreamProblem};
-use crate::model::event::{Event, EventBody, Fact, Hash};
+use crate::model::event::{Event, EventBody, Fact, Hash, What};
 use crate::model::pact::{Pact, PactId};
 use crate::model::time::to_recorded;
 
@@ -249,24 +250,39 @@ impl Store {
     /// registration that can be read either.
     pub(crate) fn registration(&self, id: &PactId) -> Result<Pact, Error> {
         let path = self.stream_path(id);
-        let read = |whole: bool| {
-            read_settled(&path, || {
-                let file = open_stream(&path, OpenOptions::new().read(true))?;
-                let reader = BufReader::with_capacity(READ_BUFFER, file);
-                match whole {
-                    true => Ok(read_stream::<Fact>(id, &path, reader)?.pact),
-                    false => {
-                        let mut first = Vec::new();
-                        reader
-                            .take(MAX_LINE as u64 + 1)
-                            .read_until(b'\n', &mut first)
-                            .map_err(Error::io("read", &path))?;
-                        Ok(read_stream::<Fact>(id, &path, first.as_slice())?.pact)
-                    }
+        read_settled(&path, || {
+            let file = open_stream(&path, OpenOptions::new().read(true))?;
+            let mut reader = BufReader::with_capacity(READ_BUFFER, file);
+            let mut line = Vec::new();
+            let mut next = |line: &mut Vec<u8>| {
+                line.clear();
+                (&mut reader)
+                    .take(MAX_LINE as u64 + 1)
+                    .read_until(b'\n', line)
+                    .map_err(Error::io("read", &path))
+            };
+            next(&mut line)?;
+            let mut pact = read_stream::<Fact>(id, &path, line.as_slice())?.pact;
+            // the edits after it, each found by its kind where the codec
+            // writes it (a text's quotes are escaped, so no text holds it),
+            // and nothing else kept: a long stream's names cost no memory,
+            // and a line damaged after the first costs none of its names
+            const EDITED: &[u8] = br#","kind":"edited","#;
+            while next(&mut line)? > 0 {
+                let Some(whole) = line.strip_suffix(b"\n") else {
+                    break;
+                };
+                if memchr::memmem::find(whole, EDITED).is_none() {
+                    continue;
                 }
-            })
-        };
-        read(true).or_else(|e| read(false).map_err(|_| e))
+                if let Ok(record) = Record::parse(whole)
+                    && record.fact().is_ok_and(|fact| fact.what == What::Edited)
+                {
+                    record.edit().apply(&mut pact);
+                }
+            }
+            Ok(pact)
+        })
     }
 
     /// Finds the pact that `query` names: its id or an alias, in any case.

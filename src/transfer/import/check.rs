@@ -1337,10 +1337,13 @@ fn route_rows<R: Read>(
 fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Error> {
     // the import holds the store's lock, so no writer changes the stream
     // until it is done
-    /// A status: its date, line, status, whether forced, the parties it
-    /// names (none: the pact's), and whether it was withdrawn.
-    struct Was(EffectiveDate, u32, Status, bool, Vec<String>, bool);
+    /// A status: its date, line, status, whether forced, the place of the
+    /// parties it names in `named` (`u32::MAX`: the pact's own), and
+    /// whether it was withdrawn.
+    struct Was(EffectiveDate, u32, Status, bool, u32, bool);
     let mut statuses: Vec<Was> = Vec::new();
+    // the few lists of parties that statuses name
+    let mut named: Vec<Vec<String>> = Vec::new();
     let mut offsets = Vec::new();
     let mut last_recorded = None;
     let (stream, _, index) = store.fold_indexed(id, |line| {
@@ -1354,10 +1357,12 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
                 of_parties,
                 ..
             } => {
-                let parties = if of_parties {
-                    line.record.parties()
-                } else {
-                    Vec::new()
+                let parties = match of_parties {
+                    true => {
+                        named.push(line.record.parties());
+                        (named.len() - 1) as u32
+                    }
+                    false => u32::MAX,
                 };
                 statuses.push(Was(on, number, status, forced, parties, false));
             }
@@ -1389,7 +1394,7 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
         steps: crate::replay::Timeline::of(
             statuses
                 .iter()
-                .filter(|s| s.4.is_empty())
+                .filter(|s| s.4 == u32::MAX)
                 .map(step)
                 .collect(),
         ),
@@ -1397,8 +1402,8 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
         parties: Vec::new(),
     };
     // the few statuses of parties, in the order recorded
-    for s in statuses.iter().filter(|s| !s.4.is_empty()) {
-        steps.place(step(s), &s.4);
+    for s in statuses.iter().filter(|s| s.4 != u32::MAX) {
+        steps.place(step(s), &named[s.4 as usize]);
     }
     let tail = Tail {
         seq: stream.events as u64,
