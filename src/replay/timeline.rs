@@ -142,12 +142,17 @@ impl<S: Step> Timeline<S> {
     /// is then as it was.
     pub fn append(&mut self, pact: &PactId, step: S) -> Result<(), LifecycleError> {
         let at = self.split(step.on().earliest(), step.seq());
-        let side = |s: &S| (s.status(), s.on());
-        let before = at.checked_sub(1).map(|i| side(&self.steps[i]));
-        let next = self.steps.get(at).map(side);
+        let (before, next) = self.neighbours(at);
         check_between(pact, before, next, step.status(), step.on(), step.forced())?;
         self.steps.insert(at, step);
         Ok(())
+    }
+
+    /// The status and date of the entries either side of place `at`.
+    fn neighbours(&self, at: usize) -> (Side, Side) {
+        let side = |s: &S| (s.status(), s.on());
+        let before = at.checked_sub(1).map(|i| side(&self.steps[i]));
+        (before, self.steps.get(at).map(side))
     }
 
     /// [`Timeline::append`] as an import of rows in date order checks a
@@ -167,9 +172,7 @@ impl<S: Step> Timeline<S> {
         if !after_forced || step.forced() {
             return self.append(pact, step);
         }
-        let side = |s: &S| (s.status(), s.on());
-        let before = at.checked_sub(1).map(|i| side(&self.steps[i]));
-        let next = self.steps.get(at).map(side);
+        let (before, next) = self.neighbours(at);
         let (status, on) = (step.status(), step.on());
         // the repeats, which nothing excuses
         check_between(pact, before, next, status, on, true)?;
@@ -376,6 +379,10 @@ impl<S: Step> Step for &S {
         (*self).reported()
     }
 }
+
+/// A neighbour of a place in a timeline, when there is one: its status
+/// and date.
+type Side = Option<(Status, EffectiveDate)>;
 
 /// Whether withdrawing a status would leave `after` (a status, and whether
 /// it was recorded with `--force`) right after `before` (none: it would be

@@ -127,19 +127,7 @@ impl Staging {
             let (name, how) = if begin {
                 (stream_name(id), OFlags::CREATE | OFlags::EXCL)
             } else {
-                // found by its id, not by a search: an import adds to
-                // thousands of streams begun, in any order
-                let Some(&at) = self
-                    .places
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .get(id)
-                else {
-                    return Err(Error::NotBegun {
-                        pact: id.to_string(),
-                    });
-                };
-                (begun[at].1.clone(), OFlags::APPEND)
+                (self.place(&begun, id)?.to_owned(), OFlags::APPEND)
             };
             let file = rustix::fs::openat(
                 &self.dir,
@@ -167,6 +155,19 @@ impl Staging {
         })
     }
 
+    /// The name of the file the stream of `id` was begun in, found by its
+    /// id, not by a search: an import adds to thousands of streams begun,
+    /// in any order. `begun` is the list, locked.
+    fn place<'b>(&self, begun: &'b [(PactId, String)], id: &PactId) -> Result<&'b str, Error> {
+        let places = self.places.lock().unwrap_or_else(PoisonError::into_inner);
+        match places.get(id) {
+            Some(&at) => Ok(&begun[at].1),
+            None => Err(Error::NotBegun {
+                pact: id.to_string(),
+            }),
+        }
+    }
+
     /// Reads back what was written of the new stream of `id` and empties
     /// its file, to be written again from its beginning (with `begin`
     /// false): what an import does when it makes a stream again.
@@ -179,21 +180,11 @@ impl Staging {
         use rustix::fs::{Mode, OFlags};
         use std::io::Read;
         let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(&at) = self
-            .places
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(id)
-        else {
-            return Err(Error::NotBegun {
-                pact: id.to_string(),
-            });
-        };
-        let name = &begun[at].1;
+        let name = self.place(&begun, id)?;
         let path = self.path.join(name);
         let file = rustix::fs::openat(
             &self.dir,
-            name.as_str(),
+            name,
             OFlags::RDWR | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK,
             Mode::empty(),
         )

@@ -606,14 +606,7 @@ impl Worker<'_, '_> {
         }
         if matches!(p.order, Order::Held(_)) {
             // read whole, once, when its pact's rows are applied
-            let at = keep(&mut self.cells, &job.record);
-            if let Order::Held(rows) = &mut self.pacts[slot].order {
-                rows.push(Held {
-                    line,
-                    what: HeldRow::Cells(at),
-                });
-            }
-            return;
+            return self.hold(slot, line, &job.record);
         }
         let row = match parse_row(&job.record, c.headers.as_byte_record(), c.today) {
             Ok(row) => row,
@@ -665,14 +658,7 @@ impl Worker<'_, '_> {
             if let Err(e) = self.hold_back(slot) {
                 return self.fail(e);
             }
-            let at = keep(&mut self.cells, &job.record);
-            if let Order::Held(rows) = &mut self.pacts[slot].order {
-                rows.push(Held {
-                    line,
-                    what: HeldRow::Cells(at),
-                });
-            }
-            return;
+            return self.hold(slot, line, &job.record);
         }
         if p.stream.existing.is_none()
             && !p.stream.registered
@@ -699,6 +685,17 @@ impl Worker<'_, '_> {
                 }
             }
             Err(e) => self.refuse(line, e),
+        }
+    }
+
+    /// Keeps a row of a pact whose rows are held, as it came.
+    fn hold(&mut self, slot: usize, line: u64, record: &ByteRecord) {
+        let at = keep(&mut self.cells, record);
+        if let Order::Held(rows) = &mut self.pacts[slot].order {
+            rows.push(Held {
+                line,
+                what: HeldRow::Cells(at),
+            });
         }
     }
 
