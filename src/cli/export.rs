@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::cli::Context;
 use crate::cli::output::Csv;
 use crate::cli::{reported, streams_failed};
-use crate::log::store::Store;
+use crate::log::store::{Lines, Store};
 use crate::log::stream::Folded;
 use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
@@ -65,6 +65,77 @@ struct Row<'a> {
     description: Option<&'a str>,
     event: Option<Uuid>,
     recorded: Option<String>,
+}
+
+/// How many events' rows are made at a time, shared between the cores.
+const BATCH: usize = 2048;
+
+impl<'a> Row<'a> {
+    /// The row of a pact's metadata alone, which each of its rows repeats.
+    fn of_pact(rows: &'a Rows) -> Row<'a> {
+        let pact = &rows.pact;
+        Row {
+            pact: &pact.id,
+            kind: "",
+            status: None,
+            on: None,
+            party: String::new(),
+            source: None,
+            url: None,
+            note: None,
+            reported: None,
+            forced: None,
+            name: &pact.name,
+            aliases: pact.aliases.join(";"),
+            parties: pact.parties.join(";"),
+            pact_kind: pact.kind.as_deref(),
+            description: pact.description.as_deref(),
+            event: None,
+            recorded: None,
+        }
+    }
+}
+
+/// The rows of `events` (each an event's line and where it begins) of the
+/// pact of `rows`, each event read again from `lines`, as CSV.
+fn rows_out(
+    rows: &Rows,
+    lines: &mut Lines,
+    events: &[(NaiveDate, usize, u64)],
+) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    let mut csv = Csv::continued(&mut bytes);
+    for &(_, line, offset) in events {
+        let event = lines.event(line, offset)?;
+        let mut row = Row::of_pact(rows);
+        row.event = Some(event.id);
+        row.recorded = Some(shown(event.recorded));
+        match &event.body {
+            EventBody::Status(change) => {
+                row.kind = "status";
+                row.status = Some(change.status);
+                row.on = Some(change.on);
+                row.party = change.parties.join(";");
+                row.source = change.source.as_deref();
+                row.url = change.url.as_deref();
+                row.note = change.note.as_deref();
+                row.reported = Some(change.reported);
+                row.forced = Some(change.forced);
+            }
+            EventBody::Note(note) => {
+                row.kind = "note";
+                row.on = Some(note.on);
+                row.party = note.parties.join(";");
+                row.source = note.source.as_deref();
+                row.url = note.url.as_deref();
+                row.note = Some(&note.text);
+            }
+            _ => unreachable!("a row is kept for a status or a note"),
+        }
+        csv.row(&row)?;
+    }
+    csv.finish()?;
+    Ok(bytes)
 }
 
 /// What a fold of a stream keeps for its rows: the pact as it stands, and
@@ -131,64 +202,46 @@ impl Args {
         let store = &ctx.store;
         let folded = crate::log::par::map(&ids, |id| rows_of(store, id));
         let (streams, failed) = reported(ctx, folded);
-        let mut csv = Csv::new(ctx.out, &CSV_COLUMNS)?;
+        Csv::new(ctx.out, &CSV_COLUMNS)?.finish()?;
         for (stream, rows) in &streams {
-            let pact = &rows.pact;
-            let (aliases, parties) = (pact.aliases.join(";"), pact.parties.join(";"));
-            let of_pact = || Row {
-                pact: &pact.id,
-                kind: "",
-                status: None,
-                on: None,
-                party: String::new(),
-                source: None,
-                url: None,
-                note: None,
-                reported: None,
-                forced: None,
-                name: &pact.name,
-                aliases: aliases.clone(),
-                parties: parties.clone(),
-                pact_kind: pact.kind.as_deref(),
-                description: pact.description.as_deref(),
-                event: None,
-                recorded: None,
-            };
-            if rows.events.is_empty() {
-                csv.row(&of_pact())?;
-            }
             let mut lines = ctx.store.lines(&stream.pact.id, stream.len)?;
-            for &(_, line, offset) in &rows.events {
-                let event = lines.event(line, offset)?;
-                let mut row = of_pact();
-                row.event = Some(event.id);
-                row.recorded = Some(shown(event.recorded));
-                match &event.body {
-                    EventBody::Status(change) => {
-                        row.kind = "status";
-                        row.status = Some(change.status);
-                        row.on = Some(change.on);
-                        row.party = change.parties.join(";");
-                        row.source = change.source.as_deref();
-                        row.url = change.url.as_deref();
-                        row.note = change.note.as_deref();
-                        row.reported = Some(change.reported);
-                        row.forced = Some(change.forced);
+            if rows.events.is_empty() {
+                let mut csv = Csv::continued(ctx.out);
+                csv.row(&Row::of_pact(rows))?;
+                csv.finish()?;
+            }
+            // the events read again and their rows made a batch at a time,
+            // the batch shared between the cores, each writing its share
+            // to a buffer; the buffers go out in order
+            for batch in rows.events.chunks(BATCH) {
+                let cores = std::thread::available_parallelism().map_or(1, usize::from);
+                let share = batch.len().div_ceil(cores).max(1);
+                let mut shares = batch.chunks(share);
+                let first = shares.next().unwrap_or_default();
+                let store = &ctx.store;
+                let written = std::thread::scope(|scope| {
+                    let others: Vec<_> = shares
+                        .map(|share| {
+                            // a file of its own, reading at its own place
+                            let lines = store.lines(&stream.pact.id, stream.len);
+                            scope.spawn(move || rows_out(rows, &mut lines?, share))
+                        })
+                        .collect();
+                    let mut written = vec![rows_out(rows, &mut lines, first)];
+                    for other in others {
+                        written.push(
+                            other
+                                .join()
+                                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                        );
                     }
-                    EventBody::Note(note) => {
-                        row.kind = "note";
-                        row.on = Some(note.on);
-                        row.party = note.parties.join(";");
-                        row.source = note.source.as_deref();
-                        row.url = note.url.as_deref();
-                        row.note = Some(&note.text);
-                    }
-                    _ => unreachable!("a row is kept for a status or a note"),
+                    written
+                });
+                for bytes in written {
+                    ctx.out.write_all(&bytes?)?;
                 }
-                csv.row(&row)?;
             }
         }
-        csv.finish()?;
         streams_failed(failed)
     }
 }

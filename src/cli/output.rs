@@ -163,6 +163,14 @@ impl<'w> Csv<'w> {
         Ok(Csv { writer })
     }
 
+    /// Rows to follow a header written before, as [`Csv::new`] writes them.
+    pub fn continued(out: &'w mut dyn Write) -> Csv<'w> {
+        let writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(out);
+        Csv { writer }
+    }
+
     /// Writes one row.
     pub fn row<T: Serialize>(&mut self, row: &T) -> Result<(), Error> {
         // every cell a spreadsheet would run as a formula is defused
