@@ -519,7 +519,8 @@ pub enum StreamProblem {
         /// The pact the line names.
         found: String,
     },
-    /// The recorded time goes backwards.
+    /// The recorded time is earlier than a line before, and the line is
+    /// not one a merge re-linked.
     RecordedBackwards,
     /// Two events share an id.
     DuplicateId,
@@ -584,9 +585,11 @@ impl fmt::Display for StreamProblem {
                 f,
                 "the event belongs to pact '{found}', not '{expected}' as the file name says"
             ),
-            StreamProblem::RecordedBackwards => {
-                write!(f, "recorded time is earlier than the line before")
-            }
+            StreamProblem::RecordedBackwards => write!(
+                f,
+                "recorded time is earlier than a line before, and the line is not one a merge \
+                 re-linked"
+            ),
             StreamProblem::DuplicateId => write!(f, "event id already used earlier in the stream"),
             StreamProblem::BadRetraction(why) => write!(f, "invalid retraction: {why}"),
             StreamProblem::BadCitation(why) => write!(f, "invalid citation: {why}"),

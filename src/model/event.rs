@@ -31,6 +31,10 @@ pub struct Event {
     pub body: EventBody,
     /// The SHA-256 of the previous line's bytes; `None` on the first line.
     pub prev: Option<Hash>,
+    /// For a line a git merge re-linked (gave a new `seq` and `prev`, as
+    /// it came from the other branch), the SHA-256 of the line as it was
+    /// there; `None` for a line appended here.
+    pub relinked: Option<Hash>,
 }
 
 /// What an event says, by kind.

@@ -222,6 +222,7 @@ mod tests {
                 recorded: self.start + TimeDelta::seconds(at),
                 body,
                 prev: None,
+                relinked: None,
             });
             id
         }

@@ -949,6 +949,7 @@ mod tests {
                 ..Pact::named(pact.clone(), "P")
             }),
             prev: None,
+            relinked: None,
         }];
         // some statuses and notes are party A's, not the pact's
         let of_a = |day: u16, at: u16| match day % 11 == at {
@@ -1035,6 +1036,7 @@ mod tests {
                             reason: "amended".into(),
                         }),
                         prev: None,
+                        relinked: None,
                     });
                     copy
                 }
@@ -1052,6 +1054,7 @@ mod tests {
                 recorded: start + TimeDelta::seconds(i as i64 / 2),
                 body,
                 prev: None,
+                relinked: None,
             };
             if matches!(event.body, EventBody::Citation(_)) {
                 cites.push(event.id);

@@ -591,6 +591,7 @@ mod tests {
                 recorded: Utc::now(),
                 body,
                 prev,
+                relinked: None,
             };
             let line = event.to_line();
             prev = Some(Hash::of(line.as_bytes()));

@@ -214,11 +214,11 @@ fn a_stream_with_its_line_endings_converted_to_cr_lf_says_so() {
 #[test]
 fn a_format_version_from_the_future_is_named_not_dropped() {
     let store = Store::new().with_gsomia();
-    let last = store.lines("gsomia")[LINES - 1].replace(r#""v":1,"#, r#""v":3,"#);
+    let last = store.lines("gsomia")[LINES - 1].replace(r#""v":1,"#, r#""v":4,"#);
     replace_line(&store, LINES, &last);
-    let (_, status) = refused_at(&store, "gsomia.jsonl:5: format version 3");
+    let (_, status) = refused_at(&store, "gsomia.jsonl:5: format version 4");
     assert_snapshot!(status, @r"
-    error: [store]/gsomia.jsonl:5: format version 3 is newer than this pactlog understands (version 2)
+    error: [store]/gsomia.jsonl:5: format version 4 is newer than this pactlog understands (version 3)
     hint: upgrade pactlog to read this store
     ");
 }

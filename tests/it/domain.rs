@@ -63,6 +63,7 @@ fn event(seq: u64, body: EventBody) -> Event {
         recorded: recorded(seq),
         body,
         prev: None,
+        relinked: None,
     }
 }
 

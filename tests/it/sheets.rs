@@ -173,8 +173,15 @@ fn a_pact_whose_rows_are_held_after_its_lines_were_staged_comes_out_whole() {
     // a dry run sets the lines aside and takes them back as well, and
     // writes nothing
     let dry = store.json(&["import", &sheet, "--create-pacts", "--dry-run"]);
-    assert_eq!((&dry["events"], &dry["created"]), (&json!(801), &json!(400)));
-    let p0 = dry["by_pact"].as_array().expect("pacts").iter().find(|p| p["pact"] == "p0");
+    assert_eq!(
+        (&dry["events"], &dry["created"]),
+        (&json!(801), &json!(400))
+    );
+    let p0 = dry["by_pact"]
+        .as_array()
+        .expect("pacts")
+        .iter()
+        .find(|p| p["pact"] == "p0");
     assert_eq!(p0.expect("p0")["events"], 4);
     assert!(store.snapshot().is_empty(), "nothing written");
     let imported = store.json(&["import", &sheet, "--create-pacts"]);

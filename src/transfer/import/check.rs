@@ -1372,7 +1372,7 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
         if by_event {
             offsets.push(line.offset);
         }
-        last_recorded = Some(line.fact.recorded);
+        last_recorded = last_recorded.max(Some(line.fact.recorded));
         Ok(())
     })?;
     // as its registration and edits leave it
