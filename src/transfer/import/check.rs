@@ -788,6 +788,8 @@ impl Worker<'_, '_> {
                 change.parties = stream.steps.members_named(id, &change.parties)?;
                 let step = Staged {
                     on: change.on,
+                    // recorded by the import, after every event before it
+                    recorded: i64::MAX,
                     seq: stream.tail.seq + 1,
                     status: change.status,
                     forced: change.forced,
@@ -1338,8 +1340,9 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
     // the import holds the store's lock, so no writer changes the stream
     // until it is done
     /// A status: its date, line, status, whether forced, the parties it
-    /// names (none: the pact's), and whether it was withdrawn.
-    struct Was(EffectiveDate, u32, Status, bool, Vec<String>, bool);
+    /// names (none: the pact's), whether it was withdrawn, and when it was
+    /// recorded.
+    struct Was(EffectiveDate, u32, Status, bool, Vec<String>, bool, i64);
     let mut statuses: Vec<Was> = Vec::new();
     let mut offsets = Vec::new();
     let mut last_recorded = None;
@@ -1359,7 +1362,8 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
                 } else {
                     Vec::new()
                 };
-                statuses.push(Was(on, number, status, forced, parties, false));
+                let recorded = line.fact.recorded.timestamp_micros();
+                statuses.push(Was(on, number, status, forced, parties, false, recorded));
             }
             What::Retraction { .. } => {
                 let target = line.target.map_or(0, |t| t as u32);
@@ -1380,6 +1384,7 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
     statuses.retain(|s| !s.5);
     let step = |s: &Was| Staged {
         on: s.0,
+        recorded: s.6,
         seq: s.1.into(),
         status: s.2,
         forced: s.3,

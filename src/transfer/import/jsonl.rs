@@ -509,6 +509,7 @@ impl AsRecorded {
             } => {
                 let step = Staged {
                     on,
+                    recorded: fact.recorded.timestamp_micros(),
                     seq: line as u64,
                     status,
                     forced,
@@ -620,6 +621,7 @@ impl AsRecorded {
                 .and_then(|()| {
                     let step = Staged {
                         on: change.on,
+                        recorded: event.recorded.timestamp_micros(),
                         seq: line as u64,
                         status: change.status,
                         forced: change.forced,
