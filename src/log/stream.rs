@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::log::codec::{Record, sealed_whole};
 use crate::model::error::StreamProblem;
-use crate::model::event::{Event, Fact, Hash, Kind, What};
+use crate::model::event::{Edits, Event, Fact, Hash, Kind, What};
 use crate::model::pact::{Pact, PactId};
 
 /// A stream that was read and checked from end to end: its events as
@@ -124,7 +124,7 @@ pub(crate) struct Line<'l> {
 #[derive(Debug, Clone)]
 pub struct Folded {
     /// The pact as registered by the first event, with the edits after it
-    /// applied.
+    /// applied in the order they were recorded.
     pub pact: Pact,
     /// The SHA-256 of the last line.
     pub head: Hash,
@@ -246,7 +246,9 @@ impl From<io::Error> for ReadError {
 /// a stream given a line at a time.
 pub(crate) struct Checker {
     id: PactId,
+    /// The pact as registered, and its edits so far.
     pact: Option<Pact>,
+    edits: Edits,
     /// How many lines passed.
     events: usize,
     last: Option<Fact>,
@@ -262,6 +264,7 @@ impl Checker {
         Checker {
             id: id.clone(),
             pact: None,
+            edits: Edits::default(),
             events: 0,
             last: None,
             latest: None,
@@ -331,10 +334,8 @@ impl Checker {
             self.pact = Some(pact.map_err(StreamProblem::Malformed)?);
         }
         // the metadata from an edit on
-        if fact.what == What::Edited
-            && let Some(pact) = &mut self.pact
-        {
-            record.edit().apply(pact);
+        if fact.what == What::Edited {
+            self.edits.add(fact.recorded, fact.seq, record.edit());
         }
         visit(Line {
             number,
@@ -379,7 +380,7 @@ impl Checker {
         };
         match self.pact {
             Some(pact) => Ok(Folded {
-                pact,
+                pact: self.edits.applied(pact),
                 head,
                 events: self.events,
                 len,

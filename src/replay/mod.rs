@@ -49,7 +49,7 @@ use crate::log::store::{Lines, Store};
 use crate::log::stream::Folded;
 use crate::model::date::EffectiveDate;
 use crate::model::error::{Error, LifecycleError, NotRetractable};
-use crate::model::event::{Event, EventBody, Fact, Note, Retraction, StatusChange, What};
+use crate::model::event::{Edits, Event, EventBody, Fact, Note, Retraction, StatusChange, What};
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 
@@ -462,23 +462,20 @@ fn fills(
 }
 
 /// The pact's metadata as `events` leave it: its registration with each
-/// edit among them applied in order (none without a registration). Given
-/// the events recorded by a time ([`as_of`]), it is the metadata as it
-/// stood then.
+/// edit among them applied in the order they were recorded (none without a
+/// registration). Given the events recorded by a time ([`as_of`]), it is
+/// the metadata as it stood then.
 pub fn pact_of(events: &[Event]) -> Option<Pact> {
     let mut pact = None;
+    let mut edits = Edits::default();
     for event in events {
         match &event.body {
             EventBody::Registered(registered) => pact = Some(registered.clone()),
-            EventBody::Edited(edit) => {
-                if let Some(pact) = &mut pact {
-                    edit.apply(pact);
-                }
-            }
+            EventBody::Edited(edit) => edits.add(event.recorded, event.seq, edit.clone()),
             _ => {}
         }
     }
-    pact
+    pact.map(|pact| edits.applied(pact))
 }
 
 /// A status or a note as a fold over a long stream keeps it: its date and
@@ -707,8 +704,10 @@ pub struct Outline {
     /// recorded in is not the order of their lines.
     stepped_back: bool,
     /// The pact's metadata as it stood by `as_of`: its registration with
-    /// the edits recorded by then.
+    /// the edits recorded by then (once finished; until then, the
+    /// registration, and the edits in `edits`).
     pact: Option<Pact>,
+    edits: Edits,
     /// Whether a status of named parties was recorded: their timelines
     /// then differ from the pact's.
     of_parties: bool,
@@ -870,11 +869,7 @@ impl Outline {
                 let id = PactId::parse(line.record.pact()).ok();
                 self.pact = id.and_then(|id| line.record.registered_pact(id).ok());
             }
-            What::Edited => {
-                if let Some(pact) = &mut self.pact {
-                    line.record.edit().apply(pact);
-                }
-            }
+            What::Edited => self.edits.add(fact.recorded, fact.seq, line.record.edit()),
         }
     }
 
@@ -897,6 +892,7 @@ impl Outline {
     /// Leaves out what was withdrawn and puts the rest in timeline order:
     /// what to call once every line is in.
     pub(crate) fn finish(mut self) -> Outline {
+        self.pact = self.pact.map(|pact| self.edits.applied(pact));
         let withdrawn = |m: &Mark| m.flags & WITHDRAWN != 0;
         // the statuses official citations confirm, still in line order
         let confirming = self.citations.iter().filter(|c| c.official && !c.withdrawn);
