@@ -14,7 +14,9 @@ use crate::model::time::shown;
 
 /// Show a pact's raw events in append order.
 ///
-/// Retracted events are marked, with the reason.
+/// Retracted events are marked, with the reason, and so are events a git
+/// merge brought in from another branch (recorded there, so perhaps before
+/// the events above them).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog log gsomia\n  pactlog log gsomia --as-of 2026-01-31")]
 pub struct Args {
@@ -142,10 +144,15 @@ fn write_event(
     retracted_by: Option<&(&Event, &Retraction)>,
     today: NaiveDate,
 ) -> std::io::Result<()> {
-    let mark = match retracted_by {
+    let mut mark = match retracted_by {
         Some((by, _)) => format!("  RETRACTED by #{}", by.seq),
         None => String::new(),
     };
+    // a line a git merge brought from another branch, where it was
+    // recorded: its time may be before the lines above it
+    if event.relinked.is_some() {
+        mark.insert_str(0, " (merged in)");
+    }
     writeln!(
         out,
         "#{}  {}  recorded {}{mark}",

@@ -32,6 +32,7 @@ mod history;
 mod import;
 mod list;
 mod log;
+mod merge;
 mod note;
 mod output;
 mod register;
@@ -84,6 +85,7 @@ enum Command {
     Import(import::Args),
     Export(export::Args),
     Timeline(timeline::Args),
+    Merge(merge::Args),
     Completions(shell::Completions),
     Man(shell::Man),
 }
@@ -360,6 +362,7 @@ impl Cli {
             Command::Import(args) => args.run(ctx),
             Command::Export(args) => args.run(ctx),
             Command::Timeline(args) => args.run(ctx),
+            Command::Merge(args) => args.run(ctx),
             Command::Completions(args) => args.run(ctx),
             Command::Man(args) => args.run(ctx),
         }

@@ -496,9 +496,11 @@ fn a_stream_two_git_branches_appended_to_is_refused_as_a_merge_conflict() {
         format!(
             "error: {file}:3: a git merge conflict: two branches appended to the stream, and git \
              left both sides' lines in it between its markers\n\
-             hint: a stream takes one side: keep one (`git checkout --ours {file}`, or --theirs), \
-             then record again the events only the other side has (`git log --merge -p {file}` \
-             shows each side's; README.md, \"Working with git\")\n"
+             hint: git merged the stream as text, as it does when pactlog's merge driver is not \
+             set up: `git merge --abort`, run `pactlog git-setup`, and merge again; or keep one \
+             side (`git checkout --ours {file}`, or --theirs) and record again the events only \
+             the other has (`git log --merge -p {file}` shows each side's; README.md, \
+             \"Working with git\")\n"
         )
     );
     let verify = store.run(&["verify"]);

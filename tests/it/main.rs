@@ -16,6 +16,7 @@ mod edits;
 mod harness;
 mod hostile_files;
 mod memory;
+mod merge;
 mod output_files;
 mod output_formats;
 mod parties;

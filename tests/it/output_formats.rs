@@ -24,6 +24,7 @@ fn every_read_command_takes_json() {
         "edit",
         "repair",
         "import",
+        "merge",
         "completions",
         "man",
     ];
