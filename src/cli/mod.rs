@@ -27,6 +27,7 @@ pub mod destination;
 mod edit;
 mod errata;
 mod export;
+mod git_setup;
 pub mod hint;
 mod history;
 mod import;
@@ -86,6 +87,7 @@ enum Command {
     Export(export::Args),
     Timeline(timeline::Args),
     Merge(merge::Args),
+    GitSetup(git_setup::Args),
     Completions(shell::Completions),
     Man(shell::Man),
 }
@@ -363,6 +365,7 @@ impl Cli {
             Command::Export(args) => args.run(ctx),
             Command::Timeline(args) => args.run(ctx),
             Command::Merge(args) => args.run(ctx),
+            Command::GitSetup(args) => args.run(ctx),
             Command::Completions(args) => args.run(ctx),
             Command::Man(args) => args.run(ctx),
         }

@@ -13,6 +13,7 @@ mod csv_cells;
 mod date_grammar;
 mod domain;
 mod edits;
+mod git;
 mod harness;
 mod hostile_files;
 mod memory;

@@ -25,6 +25,7 @@ fn every_read_command_takes_json() {
         "repair",
         "import",
         "merge",
+        "git-setup",
         "completions",
         "man",
     ];

@@ -682,6 +682,7 @@ fn every_subcommand_fails_bad_arguments_with_an_error_never_a_panic() {
         (&["merge"], 2),
         (&["merge", "nope", "nope", "nope"], 1),
         (&["merge", "nope", "nope", "nope", "nope.jsonl", "extra"], 2),
+        (&["git-setup", "--no-such-flag"], 2),
         (&["no-such-command"], 2),
         (&["status", "gsomia", "--no-such-flag"], 2),
     ];

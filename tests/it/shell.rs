@@ -212,7 +212,7 @@ fn man_of_an_unknown_command_is_a_usage_error_listing_the_commands() {
     assert!(run.stdout.is_empty());
     assert_snapshot!(run.fails(2), @"
     error: invalid value 'apend' for '[COMMAND]'
-      [possible values: register, append, note, retract, amend, cite, edit, status, history, log, list, changes, errata, verify, repair, import, export, timeline, merge, completions, man]
+      [possible values: register, append, note, retract, amend, cite, edit, status, history, log, list, changes, errata, verify, repair, import, export, timeline, merge, git-setup, completions, man]
 
       tip: a similar value exists: 'append'
 
