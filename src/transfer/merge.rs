@@ -4,7 +4,7 @@
 //!
 //! The merged stream is ours, untouched, followed by the events only
 //! theirs has, in their order there, each line re-linked
-//! ([`relink`](crate::log::codec::relink)): a new `seq` and `prev`, and
+//! ([`relink`]): a new `seq` and `prev`, and
 //! its id, recorded time and content kept byte for byte. So the merge only
 //! appends to ours. Before a byte is written, the events of the two
 //! branches are held against each other (no event withdrawn by both, none
