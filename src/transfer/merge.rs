@@ -612,11 +612,11 @@ fn aliases(
     Ok(())
 }
 
-/// Holds the merged stream's timelines (the pact's, and each party's at
-/// its own statuses, as `verify` holds them) to the lifecycle wherever the
-/// merge set two statuses side by side that neither branch had side by
-/// side: the later may not repeat the earlier, nor break the lifecycle
-/// unless one was forced.
+/// Holds the merged stream's timelines (the pact's, and each party's
+/// around its own statuses, as `append` holds them) to the lifecycle
+/// wherever the merge set two statuses side by side that neither branch
+/// had side by side: the later may not repeat the earlier, nor break the
+/// lifecycle unless one was forced.
 fn lifecycle(
     merged: &[Event],
     sides: [&[Event]; 2],
@@ -651,7 +651,11 @@ fn lifecycle(
         for (at, entry) in entries.iter().enumerate() {
             let before = at.checked_sub(1).map(|i| &entries[i]);
             let pair = (before.map(|b| b.event.id), entry.event.id);
-            if !own(entry) || ours_pairs.contains(&pair) || theirs_pairs.contains(&pair) {
+            // in a party's timeline, a status of the party's own is held
+            // to the one before it and the one after it, as `append
+            // --party` holds it; those of the pact as a whole, to the pact's
+            let party_own = own(entry) || before.is_some_and(&own);
+            if !party_own || ours_pairs.contains(&pair) || theirs_pairs.contains(&pair) {
                 continue;
             }
             let side = |e: &Entry<'_>| (e.status(), e.forced());
