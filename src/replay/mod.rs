@@ -1211,6 +1211,13 @@ mod tests {
         outline
     }
 
+    #[test]
+    fn a_mark_keeps_its_rank_in_24_bytes() {
+        // a status of a long stream costs its outline no more than before
+        // statuses were ranked by the time they were recorded
+        assert_eq!(std::mem::size_of::<Mark>(), 24);
+    }
+
     proptest! {
         /// An outline, folded from a stream's lines, answers every question
         /// as the timeline of its events does, as of any time.
