@@ -30,7 +30,8 @@
 //! - [`transfer`]: batches of CSV rows or JSON Lines, checked whole before
 //!   a byte is written ([`import`](transfer::import)); the
 //!   [`cell`](transfer::cell) guard keeps a CSV cell from being run as a
-//!   spreadsheet formula.
+//!   spreadsheet formula; [`merge`](transfer::merge), git's merge driver,
+//!   merges a stream two branches appended to.
 //! - [`chart`]: the timeline picture, as SVG or a self-contained HTML page.
 //! - `cli` (the default `cli` feature): the command line, a thin shell
 //!   over the above; without the feature the library builds without clap,

@@ -41,7 +41,8 @@ fuzz_target!(|data: &[u8]| {
     let summary = Summary::fold(&id, data).expect("a stream every reader takes");
     let times = std::iter::once(None).chain(stream.events.iter().map(|e| Some(e.recorded)));
     for t in times {
-        let timeline = Timeline::new(as_of(&stream.events, t));
+        let seen = as_of(&stream.events, t);
+        let timeline = Timeline::new(seen.iter());
         let dates = timeline.entries().iter().flat_map(|e| [e.on().earliest(), e.on().latest()]);
         for date in dates.chain([NaiveDate::MIN, NaiveDate::MAX]) {
             let replay = timeline.answer_on(date);
@@ -59,10 +60,10 @@ fuzz_target!(|data: &[u8]| {
         let line = event.to_line();
         assert!(pactlog::Event::from_line(line.as_bytes()).is_ok());
         let visible = as_of(&stream.events, Some(event.recorded));
-        let timeline = Timeline::new(visible);
+        let timeline = Timeline::new(visible.iter());
         let _ = timeline.intervals();
         let _ = timeline.lifecycle_breaks();
-        let _ = check_retraction(&id, visible, event.id);
+        let _ = check_retraction(&id, &visible, event.id);
     }
     let timeline = Timeline::new(&stream.events);
     let _ = notes(&stream.events);

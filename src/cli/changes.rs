@@ -61,8 +61,6 @@ struct Change {
     only_overlaps: bool,
     /// The party whose change it is (`null`: the pact's own).
     party: Option<String>,
-    #[serde(skip)]
-    seq: u64,
 }
 
 impl Args {
@@ -82,7 +80,8 @@ impl Args {
         // one stream at a time per core, keeping only its changes
         let (per_stream, failed) = match party {
             None => map_streams(ctx, &ids, |stream: Stream<Fact>| {
-                let timeline = Timeline::new(as_of(&stream.events, at));
+                let events = as_of(&stream.events, at);
+                let timeline = Timeline::new(events.iter());
                 Some(changes_in(
                     &stream.pact.id,
                     &timeline,
@@ -95,9 +94,9 @@ impl Args {
             Some(name) => map_streams(ctx, &ids, |stream: Stream<Event>| {
                 let events = as_of(&stream.events, at);
                 // a party of the pact as it stood then
-                let pact = crate::replay::pact_of(events)?;
+                let pact = crate::replay::pact_of(&events)?;
                 let party = party_of(&pact, name).ok()?;
-                let timeline = Timeline::of_party(events, party);
+                let timeline = Timeline::of_party(events.iter(), party);
                 Some(changes_in(
                     &stream.pact.id,
                     &timeline,
@@ -116,9 +115,8 @@ impl Args {
             });
         }
         let mut changes: Vec<Change> = per_stream.into_iter().flatten().flatten().collect();
-        changes.sort_by(|a, b| {
-            (a.on.earliest(), &a.pact, a.seq).cmp(&(b.on.earliest(), &b.pact, b.seq))
-        });
+        // each pact's changes are in the order of its timeline already
+        changes.sort_by(|a, b| (a.on.earliest(), &a.pact).cmp(&(b.on.earliest(), &b.pact)));
         if self.format.json {
             ctx.json_array(&changes)?;
         } else if self.format.csv {
@@ -198,19 +196,17 @@ fn changes_in<E: Replayable>(
     for entry in timeline.entries() {
         let on = entry.on();
         if on.earliest() <= to && from <= on.latest() {
-            let fact = entry.event.fact();
             changes.push(Change {
                 pact: pact.clone(),
                 on,
                 from_status: before,
                 to_status: entry.status(),
-                event: fact.id,
+                event: entry.event.fact().id,
                 reported: entry.reported(),
                 forced: entry.forced(),
                 scheduled: on.is_after(today),
                 only_overlaps: on.earliest() < from || to < on.latest(),
                 party: party.map(str::to_owned),
-                seq: fact.seq,
             });
         }
         before = Some(entry.status());

@@ -60,7 +60,7 @@ struct PactErrata<'a> {
     amended: Vec<Amended<'a>>,
     /// The events recorded between the two times, retractions with their
     /// reasons.
-    events: &'a [Event],
+    events: Vec<&'a Event>,
     /// Every event of the stream, where the events amended are.
     #[serde(skip)]
     stream: &'a [Event],
@@ -259,9 +259,9 @@ fn write_text(
             // a retraction and the copy right after it that amends its
             // target are one correction
             let amendment = match (&e.body, events.peek()) {
-                (EventBody::Retraction(r), Some(copy)) if amends(copy) == Some(r.target) => {
+                (EventBody::Retraction(r), Some(&copy)) if amends(copy) == Some(r.target) => {
                     let original = p.stream.iter().find(|o| o.id == r.target);
-                    original.map(|original| (r, *copy, original))
+                    original.map(|original| (r, copy, original))
                 }
                 _ => None,
             };

@@ -101,11 +101,11 @@ impl<'a> Row<'a> {
 fn rows_out(
     rows: &Rows,
     lines: &mut Lines,
-    events: &[(NaiveDate, usize, u64)],
+    events: &[(NaiveDate, i64, usize, u64)],
 ) -> Result<Vec<u8>, Error> {
     let mut bytes = Vec::new();
     let mut csv = Csv::continued(&mut bytes);
-    for &(_, line, offset) in events {
+    for &(_, _, line, offset) in events {
         let event = lines.event(line, offset)?;
         let mut row = Row::of_pact(rows);
         row.event = Some(event.id);
@@ -139,28 +139,29 @@ fn rows_out(
 }
 
 /// What a fold of a stream keeps for its rows: the pact as it stands, and
-/// each status and note that stands, by the earliest day of its date and
-/// its line, with where the line begins.
+/// each status and note that stands, by the earliest day of its date, when
+/// it was recorded and its line, with where the line begins.
 struct Rows {
     pact: Pact,
-    events: Vec<(NaiveDate, usize, u64)>,
+    events: Vec<(NaiveDate, i64, usize, u64)>,
 }
 
 /// Folds the stream of `id` into its [`Rows`], in date order.
 fn rows_of(store: &Store, id: &PactId) -> Result<(Folded, Rows), Error> {
-    // each status and note: its day, line, where it begins, and whether a
-    // retraction withdrew it
-    let mut events: Vec<(NaiveDate, usize, u64, bool)> = Vec::new();
+    // each status and note: its day, when it was recorded, its line, where
+    // it begins, and whether a retraction withdrew it
+    let mut events: Vec<(NaiveDate, i64, usize, u64, bool)> = Vec::new();
     let (folded, _) = store.fold(id, |line| {
         match line.fact.what {
             What::Status { on, .. } | What::Note { on } => {
-                events.push((on.earliest(), line.number, line.offset, false));
+                let recorded = line.fact.recorded.timestamp_micros();
+                events.push((on.earliest(), recorded, line.number, line.offset, false));
             }
             What::Retraction { .. } => {
                 if let Some(target) = line.target
-                    && let Ok(at) = events.binary_search_by_key(&target, |e| e.1)
+                    && let Ok(at) = events.binary_search_by_key(&target, |e| e.2)
                 {
-                    events[at].3 = true;
+                    events[at].4 = true;
                 }
             }
             What::Registered | What::Edited | What::Citation { .. } => {}
@@ -169,13 +170,15 @@ fn rows_of(store: &Store, id: &PactId) -> Result<(Folded, Rows), Error> {
     })?;
     // as its registration and edits leave it
     let pact = folded.pact.clone();
-    let mut events: Vec<(NaiveDate, usize, u64)> = events
+    let mut events: Vec<(NaiveDate, i64, usize, u64)> = events
         .into_iter()
-        .filter(|e| !e.3)
-        .map(|(day, line, offset, _)| (day, line, offset))
+        .filter(|e| !e.4)
+        .map(|(day, recorded, line, offset, _)| (day, recorded, line, offset))
         .collect();
-    // in line order already: a stable sort keeps the lines of a day so
-    events.sort_by_key(|e| e.0);
+    // in line order already: a stable sort keeps the lines of a day in the
+    // order they were recorded, as the timeline has them (which is the
+    // order of their lines but after a git merge)
+    events.sort_by_key(|e| (e.0, e.1));
     Ok((folded, Rows { pact, events }))
 }
 

@@ -5,8 +5,8 @@
 use std::io;
 
 use crate::model::error::{
-    CsvProblem, Error, FieldProblem, ImportProblem, LifecycleError, NotAmendable, NotRetractable,
-    Rollback, StreamProblem,
+    Clash, CsvProblem, Error, FieldProblem, ImportProblem, LifecycleError, NotAmendable,
+    NotRetractable, Rollback, StreamProblem, Unmergeable,
 };
 use crate::model::status::{Status, list_words};
 
@@ -195,6 +195,18 @@ pub fn hint(error: &Error) -> Option<String> {
                 .into(),
         ),
         Error::Import(problem) => import_hint(problem),
+        Error::MergeConflict { clash, .. } => Some(conflict_hint(clash)),
+        Error::Unmergeable { why, .. } => Some(unmergeable_hint(why)),
+        Error::NotInRepository { .. } => Some(
+            "run it in a clone of the repository that keeps the store (or `git init` one \
+             first), or give --dir the store in it"
+                .into(),
+        ),
+        Error::Git { .. } => Some(
+            "pactlog runs git to set it up: install git, or set the repository up by hand \
+             (README.md, \"Working with git\")"
+                .into(),
+        ),
         Error::Field(FieldProblem::NotAWebAddress { .. }) => {
             Some("give a full address such as https://example.org/article".into())
         }
@@ -391,10 +403,74 @@ fn crlf_hint(file: &str) -> String {
 /// How to mend a stream that two branches appended to.
 fn merge_hint(file: &str) -> String {
     format!(
-        "a stream takes one side: keep one (`git checkout --ours {file}`, or --theirs), then \
-         record again the events only the other side has (`git log --merge -p {file}` shows \
-         each side's; README.md, \"Working with git\")"
+        "git merged the stream as text, as it does when pactlog's merge driver is not set up: \
+         `git merge --abort`, run `pactlog git-setup`, and merge again; or keep one side \
+         (`git checkout --ours {file}`, or --theirs) and record again the events only the \
+         other has (`git log --merge -p {file}` shows each side's; README.md, \
+         \"Working with git\")"
     )
+}
+
+/// What to do next about a merge refused for `clash`: ours is as it was.
+fn conflict_hint(clash: &Clash) -> String {
+    let how = match clash {
+        Clash::Lifecycle { .. } => {
+            "`git merge --abort`; on the branch whose status is wrong, withdraw or correct it \
+             (`pactlog retract`, `pactlog amend`) and commit; then merge again"
+        }
+        Clash::PartyRemoved { .. } => {
+            "`git merge --abort`; on the branch that took the party away, add it back \
+             (`pactlog edit PACT --add-party P`) and commit; then merge again"
+        }
+        Clash::AliasTaken { .. } => {
+            "`git merge --abort`; take the alias away from one of the two pacts \
+             (`pactlog edit PACT --remove-alias A`) and commit; then merge again"
+        }
+        Clash::Registrations { .. }
+        | Clash::Withdrawn { .. }
+        | Clash::CitesWithdrawn { .. }
+        | Clash::Edits { .. }
+        | Clash::Line { .. } => {
+            "a recorded event is never taken back, so the stream takes one side: keep ours, \
+             which the file holds (`git add` it), and record again the events of theirs you \
+             keep"
+        }
+    };
+    format!(
+        "the stream is left as ours, and git shows it as a conflict: {how} (README.md, \
+         \"Working with git\")"
+    )
+}
+
+/// What to do next about a file the merge driver cannot merge.
+fn unmergeable_hint(why: &Unmergeable) -> String {
+    match why {
+        Unmergeable::NotAStream {
+            problem: StreamProblem::TornTail { .. },
+            ..
+        } => "a write was cut short on that branch: `pactlog repair PACT` there, commit, and \
+              merge again"
+            .into(),
+        Unmergeable::NotAStream { .. } | Unmergeable::Empty => {
+            "mend the stream on that branch (`pactlog verify` there says what is wrong), \
+             commit, and merge again; the stream is left as ours"
+                .into()
+        }
+        Unmergeable::NotAStreamName => "pactlog merges streams (PACT.jsonl in a store); set \
+             `merge=pactlog` for the store's files alone, as `pactlog git-setup` does in the \
+             store directory, and merge this file otherwise"
+            .into(),
+        Unmergeable::OtherPact { .. } => {
+            "the three files must be one pact's stream: the file holds another pact's, so \
+             mend it on its branch"
+                .into()
+        }
+        Unmergeable::LacksBase { .. } | Unmergeable::Differs { .. } => {
+            "pactlog merges streams that were only appended to; `git log -p PATH` shows where a \
+             line was changed or removed: mend that, or keep one side"
+                .into()
+        }
+    }
 }
 
 /// What to do next about a status the lifecycle refuses, saying `force`

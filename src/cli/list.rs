@@ -247,12 +247,12 @@ fn party_rows(
             party: None,
         };
         // a party of the pact as it stood then
-        let pact = crate::replay::pact_of(events).unwrap_or_else(|| stream.pact.clone());
+        let pact = crate::replay::pact_of(&events).unwrap_or_else(|| stream.pact.clone());
         row.name.clone_from(&pact.name);
         let Ok(party) = party_of(&pact, party) else {
             return Some(row);
         };
-        let timeline = Timeline::of_party(events, party);
+        let timeline = Timeline::of_party(events.iter(), party);
         let answer = timeline.answer_on(on);
         let current = answer.status;
         row.status = current.map(|e| e.status());

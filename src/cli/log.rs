@@ -14,7 +14,9 @@ use crate::model::time::shown;
 
 /// Show a pact's raw events in append order.
 ///
-/// Retracted events are marked, with the reason.
+/// Retracted events are marked, with the reason, and so are events a git
+/// merge brought in from another branch (recorded there, so perhaps before
+/// the events above them).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog log gsomia\n  pactlog log gsomia --as-of 2026-01-31")]
 pub struct Args {
@@ -53,15 +55,21 @@ impl Args {
         // then read again, an event at a time as each is written
         let at = when.as_ref().map(|w| w.at);
         let (mut visible, mut registered) = (0, None);
+        // each event counts by its own recorded time: after a git merge,
+        // lines recorded by then may follow lines recorded after, the runs
+        // of lines `hidden` (first and last)
+        let mut hidden: Vec<(usize, usize)> = Vec::new();
         let mut withdrawn = Vec::new();
         let (stream, mut lines) = ctx.store.fold(&id, |line| {
             registered.get_or_insert(line.fact.recorded);
-            // recorded times never go back along a stream: those recorded
-            // by then are its first lines
             if at.is_some_and(|at| line.fact.recorded > at) {
+                match hidden.last_mut() {
+                    Some((_, end)) if *end + 1 == line.number => *end = line.number,
+                    _ => hidden.push((line.number, line.number)),
+                }
                 return Ok(());
             }
-            visible = line.number;
+            visible += 1;
             // a citation names its target too, and withdraws nothing
             if let (Some(target), What::Retraction { .. }) = (line.target, &line.fact.what) {
                 withdrawn.push(Withdrawal {
@@ -83,17 +91,26 @@ impl Args {
             true => None,
             false => Some(lines.another()?),
         };
-        let mut offset = 0;
-        let mut next = |number: usize| {
+        // the lines hidden before the last visible one are passed over
+        let shown = |number: usize| {
+            let run = hidden.partition_point(|(first, _)| *first <= number);
+            run == 0 || hidden[run - 1].1 < number
+        };
+        let (mut offset, mut number) = (0, 0);
+        // the next visible event, and its line
+        let mut next = || loop {
+            number += 1;
             let (event, end) = lines.event_and_end(number, offset)?;
             offset = end;
-            Ok::<_, Error>(event)
+            if shown(number) {
+                return Ok::<_, Error>((number, event));
+            }
         };
         if self.json {
             let failed = RefCell::new(None);
-            let make = |i: usize| {
-                let event = next(i + 1)?;
-                let retracted = by(i + 1).is_some();
+            let make = |_| {
+                let (number, event) = next()?;
+                let retracted = by(number).is_some();
                 Ok(LogEntry { event, retracted })
             };
             let written = ctx.json(&Items::new(visible, make, &failed));
@@ -102,11 +119,11 @@ impl Args {
                 None => written,
             };
         }
-        for number in 1..=visible {
-            if number > 1 {
+        for shown in 0..visible {
+            if shown > 0 {
                 writeln!(ctx.out)?;
             }
-            let event = next(number)?;
+            let (number, event) = next()?;
             let retraction = match (by(number), &mut elsewhere) {
                 (Some(w), Some(elsewhere)) => Some(elsewhere.event(w.line, w.offset)?),
                 _ => None,
@@ -127,10 +144,15 @@ fn write_event(
     retracted_by: Option<&(&Event, &Retraction)>,
     today: NaiveDate,
 ) -> std::io::Result<()> {
-    let mark = match retracted_by {
+    let mut mark = match retracted_by {
         Some((by, _)) => format!("  RETRACTED by #{}", by.seq),
         None => String::new(),
     };
+    // a line a git merge brought from another branch, where it was
+    // recorded: its time may be before the lines above it
+    if event.relinked.is_some() {
+        mark.insert_str(0, " (merged in)");
+    }
     writeln!(
         out,
         "#{}  {}  recorded {}{mark}",

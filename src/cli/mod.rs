@@ -27,11 +27,13 @@ pub mod destination;
 mod edit;
 mod errata;
 mod export;
+mod git_setup;
 pub mod hint;
 mod history;
 mod import;
 mod list;
 mod log;
+mod merge;
 mod note;
 mod output;
 mod register;
@@ -84,6 +86,8 @@ enum Command {
     Import(import::Args),
     Export(export::Args),
     Timeline(timeline::Args),
+    Merge(merge::Args),
+    GitSetup(git_setup::Args),
     Completions(shell::Completions),
     Man(shell::Man),
 }
@@ -360,6 +364,8 @@ impl Cli {
             Command::Import(args) => args.run(ctx),
             Command::Export(args) => args.run(ctx),
             Command::Timeline(args) => args.run(ctx),
+            Command::Merge(args) => args.run(ctx),
+            Command::GitSetup(args) => args.run(ctx),
             Command::Completions(args) => args.run(ctx),
             Command::Man(args) => args.run(ctx),
         }

@@ -90,7 +90,8 @@ const EXIT_STATUS: [(&str, &str); 4] = [
     ),
     (
         "1",
-        "Failure: bad input, an invalid transition, a broken stream, or problems found by verify",
+        "Failure: bad input, an invalid transition, a broken stream, problems found by verify, \
+         or a merge conflict",
     ),
     ("2", "A command-line usage error"),
     (

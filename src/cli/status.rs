@@ -111,15 +111,15 @@ impl Args {
             true => Some(ctx.store.read(&id)?),
             false => None,
         };
-        let events = whole.as_ref().map(|w| &w.events[..outline.visible()]);
+        let events = whole.as_ref().map(|w| replay::as_of(&w.events, at));
         let parties = pact
             .parties
             .iter()
             .filter(|_| party.is_none())
             .map(|p| {
                 let answer = |t: &Timeline<_>| PartyAnswer::of(p, t.answer_on(on));
-                match events {
-                    Some(events) => answer(&Timeline::of_party(events, p)),
+                match &events {
+                    Some(events) => answer(&Timeline::of_party(events.iter(), p)),
                     None => PartyAnswer::of(p, outline.timeline().answer_on(on)),
                 }
             })

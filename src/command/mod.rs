@@ -345,6 +345,7 @@ impl Amending {
                         reason: self.reason.clone(),
                     }),
                     prev: None,
+                    relinked: None,
                 };
                 let after: Vec<&Event> = stream.events.iter().chain([&withdrawal]).collect();
                 check_status(pact, after, &copy)?;

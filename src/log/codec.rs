@@ -18,7 +18,7 @@ use crate::model::event::{
     Citation, Edit, Event, EventBody, FORMAT_VERSION, Fact, Hash, Kind, Note, Retraction,
     StatusChange, What, lower_hex,
 };
-use crate::model::format::FIRST_VERSION;
+use crate::model::format::{FIRST_VERSION, SECOND_VERSION};
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 mod recorded {
@@ -275,6 +275,8 @@ pub(crate) struct Record<'a> {
     official: Option<bool>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     reason: Option<Text<'a>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    relinked: Option<Hash>,
     #[serde(default)]
     prev: Option<Hash>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -385,6 +387,7 @@ impl<'a> Record<'a> {
             target: None,
             official: None,
             reason: None,
+            relinked: event.relinked,
             prev: event.prev,
             crc: None,
         }
@@ -392,7 +395,10 @@ impl<'a> Record<'a> {
 
     fn from_event(event: &'a Event) -> Self {
         let mut r = Record::empty(event);
-        r.v = version(&event.body);
+        r.v = match event.relinked {
+            Some(_) => FORMAT_VERSION,
+            None => version(&event.body),
+        };
         match &event.body {
             EventBody::Registered(p) => {
                 r.name = Some(Text::from(p.name.as_str()));
@@ -500,6 +506,12 @@ impl<'a> Record<'a> {
     /// The pact id the line names, as written.
     pub(crate) fn pact(&self) -> &str {
         &self.pact
+    }
+
+    /// For a line a merge re-linked, the hash of the line as it was on the
+    /// branch it came from.
+    pub(crate) fn relinked(&self) -> Option<Hash> {
+        self.relinked
     }
 
     /// Checks that the kind's required fields are present, and no field of
@@ -630,36 +642,43 @@ impl<'a> Record<'a> {
     /// Checks that a line of an older version uses nothing newer: an older
     /// pactlog would misread it.
     fn check_version(&self) -> Result<(), String> {
-        if self.v >= FORMAT_VERSION {
+        if self.relinked.is_some() && self.v < FORMAT_VERSION {
+            return Err(format!(
+                "'relinked' needs format version {FORMAT_VERSION}, and the line says {}",
+                self.v
+            ));
+        }
+        if self.v >= SECOND_VERSION {
             return Ok(());
         }
+        let needs = SECOND_VERSION;
         if let Some(on) = self.on.filter(|on| !on.is_exact()) {
             return Err(format!(
-                "the date '{on}' needs format version {FORMAT_VERSION}, and the line says {}",
+                "the date '{on}' needs format version {needs}, and the line says {}",
                 self.v
             ));
         }
         if self.parties.is_some() && self.kind != Kind::Registered {
             return Err(format!(
-                "parties on a {} event need format version {FORMAT_VERSION}, and the line says {}",
+                "parties on a {} event need format version {needs}, and the line says {}",
                 self.kind, self.v
             ));
         }
         if self.amends.is_some() {
             return Err(format!(
-                "'amends' on a {} event needs format version {FORMAT_VERSION}, and the line says {}",
+                "'amends' on a {} event needs format version {needs}, and the line says {}",
                 self.kind, self.v
             ));
         }
         if matches!(self.kind, Kind::Citation | Kind::Edited) {
             return Err(format!(
-                "an event of kind {} needs format version {FORMAT_VERSION}, and the line says {}",
+                "an event of kind {} needs format version {needs}, and the line says {}",
                 self.kind, self.v
             ));
         }
         if let Some(status) = self.status.filter(|s| !s.in_first_version()) {
             return Err(format!(
-                "the status '{}' needs format version {FORMAT_VERSION}, and the line says {}",
+                "the status '{}' needs format version {needs}, and the line says {}",
                 status.as_str(),
                 self.v
             ));
@@ -818,12 +837,14 @@ impl<'a> Record<'a> {
             recorded: self.recorded,
             body,
             prev: self.prev,
+            relinked: self.relinked,
         })
     }
 }
 
 /// The format version a line of `body` is written in: the first, unless it
-/// uses a date form or a status that came later.
+/// uses a date form or a status that came later. (A line a merge re-linked
+/// is in the newest.)
 fn version(body: &EventBody) -> u64 {
     let newer = match body {
         EventBody::Status(s) => {
@@ -836,7 +857,7 @@ fn version(body: &EventBody) -> u64 {
         EventBody::Citation(_) | EventBody::Edited(_) => true,
         EventBody::Registered(_) | EventBody::Retraction(_) => false,
     };
-    if newer { FORMAT_VERSION } else { FIRST_VERSION }
+    if newer { SECOND_VERSION } else { FIRST_VERSION }
 }
 
 /// The kind-specific fields, in the order they are written.
@@ -981,6 +1002,163 @@ fn seal_in_place(out: &mut Vec<u8>, start: usize) {
     write!(out, "{CRC_KEY}{:08x}\"}}", crc.0).expect("writing to memory cannot fail");
 }
 
+/// The line `line` (without its LF), an event line a reader took, re-linked
+/// by a merge into line `seq` of another stream, after a line whose hash is
+/// `prev`: the same bytes but for its `v` (the newest version), `seq`,
+/// `prev`, the `relinked` member that gives the hash of `line` (added
+/// before `prev`, or replaced) and the `crc` that seals it all. Its id,
+/// recorded time and every other member are kept as they were written,
+/// byte for byte and in their order.
+///
+/// ```
+/// use pactlog::Hash;
+/// use pactlog::log::codec::{relink, seal};
+///
+/// let line = seal(r#"{"v":1,"pact":"p","seq":2,"id":"x","prev":"aa"}"#);
+/// let prev = Hash::of(b"the line before");
+/// let relinked = relink(line.as_bytes(), 5, prev).unwrap();
+/// let expected = seal(&format!(
+///     r#"{{"v":3,"pact":"p","seq":5,"id":"x","relinked":"{}","prev":"{prev}"}}"#,
+///     Hash::of(line.as_bytes()),
+/// ));
+/// assert_eq!(relinked, expected.as_bytes());
+/// ```
+///
+/// # Errors
+///
+/// [`StreamProblem::Malformed`] when `line` is not a JSON object sealed by
+/// its `crc`, with a `v`, `seq` and `prev` (every line a reader takes is).
+pub fn relink(line: &[u8], seq: u64, prev: Hash) -> Result<Vec<u8>, StreamProblem> {
+    let malformed = |why: &str| StreamProblem::Malformed(format!("cannot re-link the line: {why}"));
+    let body_len = line
+        .len()
+        .checked_sub(CRC_SUFFIX_LEN)
+        .filter(|&len| line[len..].starts_with(CRC_KEY.as_bytes()))
+        .ok_or_else(|| malformed("it does not end with its 'crc'"))?;
+    let object = &line[..body_len];
+    let members = members(object).ok_or_else(|| malformed("it is not a JSON object"))?;
+    let find = |key: &str| members.iter().find(|m| m.key == key);
+    let (Some(_), Some(_), Some(prev_member)) = (find("v"), find("seq"), find("prev")) else {
+        return Err(malformed("it has no 'v', 'seq' or 'prev'"));
+    };
+    let hex = |hash: Hash| format!("\"{hash}\"");
+    let mut out = Vec::with_capacity(line.len() + 80);
+    let mut at = 0;
+    let mut replaced = Vec::new();
+    for member in &members {
+        let value = match member.key.as_str() {
+            "v" => FORMAT_VERSION.to_string(),
+            "seq" => seq.to_string(),
+            "prev" => hex(prev),
+            "relinked" => hex(Hash::of(line)),
+            _ => continue,
+        };
+        replaced.push((member.value.clone(), value));
+    }
+    if find("relinked").is_none() {
+        let start = prev_member.start;
+        let member = format!("\"relinked\":{},", hex(Hash::of(line)));
+        replaced.push((start..start, member));
+    }
+    replaced.sort_by_key(|(range, _)| range.start);
+    for (range, value) in replaced {
+        out.extend_from_slice(&object[at..range.start]);
+        out.extend_from_slice(value.as_bytes());
+        at = range.end;
+    }
+    out.extend_from_slice(&object[at..]);
+    out.push(b'}');
+    seal_in_place(&mut out, 0);
+    Ok(out)
+}
+
+/// One member of a JSON object, as [`members`] finds it.
+struct Member {
+    /// Its key, unescaped.
+    key: String,
+    /// Where the member begins: its key's opening quote.
+    start: usize,
+    /// Where its value lies.
+    value: std::ops::Range<usize>,
+}
+
+/// The members of the JSON object `object` (given without its closing
+/// brace), in order: a reader of the line has checked that it is one.
+fn members(object: &[u8]) -> Option<Vec<Member>> {
+    let space = |at: &mut usize| {
+        while object.get(*at).is_some_and(u8::is_ascii_whitespace) {
+            *at += 1;
+        }
+    };
+    // the end of the string that begins at `at`
+    let string_end = |mut at: usize| -> Option<usize> {
+        at += 1;
+        loop {
+            match object.get(at)? {
+                b'\\' => at += 2,
+                b'"' => return Some(at + 1),
+                _ => at += 1,
+            }
+        }
+    };
+    let mut at = 0;
+    space(&mut at);
+    if object.get(at) != Some(&b'{') {
+        return None;
+    }
+    at += 1;
+    let mut members = Vec::new();
+    loop {
+        space(&mut at);
+        if at >= object.len() {
+            return Some(members);
+        }
+        if object[at] == b',' {
+            at += 1;
+            space(&mut at);
+        }
+        let start = at;
+        if object.get(at) != Some(&b'"') {
+            return None;
+        }
+        let key_end = string_end(at)?;
+        let key: String = serde_json::from_slice(&object[at..key_end]).ok()?;
+        at = key_end;
+        space(&mut at);
+        if object.get(at) != Some(&b':') {
+            return None;
+        }
+        at += 1;
+        space(&mut at);
+        let value_start = at;
+        // a value: a string, or anything up to the next comma outside
+        // strings and brackets
+        let mut depth = 0_usize;
+        while let Some(&b) = object.get(at) {
+            match b {
+                b'"' => {
+                    at = string_end(at)?;
+                    continue;
+                }
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' => depth = depth.checked_sub(1)?,
+                b',' if depth == 0 => break,
+                _ => {}
+            }
+            at += 1;
+        }
+        let mut value_end = at;
+        while value_end > value_start && object[value_end - 1].is_ascii_whitespace() {
+            value_end -= 1;
+        }
+        members.push(Member {
+            key,
+            start,
+            value: value_start..value_end,
+        });
+    }
+}
+
 /// Checks that the line ends with its `crc` member and that the CRC matches
 /// the rest of the line.
 fn check_crc(line: &[u8], crc: Option<Crc>) -> Result<(), StreamProblem> {
@@ -1039,6 +1217,7 @@ mod tests {
                 amends: None,
             }),
             prev: Some(Hash::of(b"previous line")),
+            relinked: None,
         }
     }
 
@@ -1182,16 +1361,96 @@ mod tests {
 
     #[test]
     fn a_newer_format_version_is_named_not_dropped() {
-        let line = status_event().to_line().replace("\"v\":1", "\"v\":3");
+        let line = status_event().to_line().replace("\"v\":1", "\"v\":4");
         assert_eq!(
             Event::from_line(line.as_bytes()),
-            Err(StreamProblem::FutureVersion { found: 3 })
+            Err(StreamProblem::FutureVersion { found: 4 })
         );
         let line = line.replace("\"kind\":\"status\"", "\"kind\":\"hologram\"");
         assert_eq!(
             Event::from_line(line.as_bytes()),
-            Err(StreamProblem::FutureVersion { found: 3 })
+            Err(StreamProblem::FutureVersion { found: 4 })
         );
+    }
+
+    #[test]
+    fn a_relinked_line_keeps_every_byte_but_its_link_and_says_what_it_was() {
+        let event = status_event();
+        let line = event.to_line();
+        let prev = Hash::of(b"the line before, here");
+        let relinked = relink(line.as_bytes(), 9, prev).unwrap();
+        let relinked = String::from_utf8(relinked).unwrap();
+        // the same line but for its version, seq, link and mark
+        let expected = edited(&line, "\"v\":1", "\"v\":3")
+            .replace("\"seq\":2", "\"seq\":9")
+            .replace(
+                &format!("\"prev\":\"{}\"", event.prev.unwrap()),
+                &format!(
+                    "\"relinked\":\"{}\",\"prev\":\"{prev}\"",
+                    Hash::of(line.as_bytes())
+                ),
+            );
+        assert_eq!(relinked, edited(&expected, "", ""));
+        let read = Event::from_line(relinked.as_bytes()).unwrap();
+        assert_eq!(read.relinked, Some(Hash::of(line.as_bytes())));
+        assert_eq!((read.seq, read.prev), (9, Some(prev)));
+        assert_eq!(
+            Event {
+                seq: event.seq,
+                prev: event.prev,
+                relinked: None,
+                ..read.clone()
+            },
+            event
+        );
+        // written back as it reads
+        assert_eq!(read.to_line(), relinked);
+        // re-linked again, its mark says what it was on the branch before
+        let again = relink(relinked.as_bytes(), 4, Hash::of(b"x")).unwrap();
+        let again = Event::from_line(&again).unwrap();
+        assert_eq!(again.relinked, Some(Hash::of(relinked.as_bytes())));
+        assert_eq!(again.body, event.body);
+        // a line of another spelling keeps it: keys in another order,
+        // spaces, another spelling of the same time
+        let other = seal(&format!(
+            "{{ \"pact\" : \"gsomia\", \"id\":\"{}\", \"v\":1, \"seq\" :2,\"kind\":\"note\",\
+             \"recorded\":\"2026-11-29T14:00:00.123456+09:00\",\"on\":\"2016-11-23\",\
+             \"text\":\"a, \\\"quoted\\\" [note]\",\"prev\":\"{}\"}}",
+            event.id,
+            event.prev.unwrap()
+        ));
+        let read = Event::from_line(other.as_bytes()).unwrap();
+        let relinked = relink(other.as_bytes(), 3, prev).unwrap();
+        let relinked = String::from_utf8(relinked).unwrap();
+        assert!(
+            relinked.starts_with("{ \"pact\" : \"gsomia\""),
+            "{relinked}"
+        );
+        assert!(relinked.contains("\"v\":3, \"seq\" :3,"), "{relinked}");
+        assert!(relinked.contains("+09:00"), "{relinked}");
+        let again = Event::from_line(relinked.as_bytes()).unwrap();
+        assert_eq!((again.body, again.recorded), (read.body, read.recorded));
+    }
+
+    #[test]
+    fn a_relinked_mark_needs_the_third_version() {
+        let line = status_event().to_line();
+        let marked = edited(
+            &line,
+            "\"prev\"",
+            &format!("\"relinked\":\"{}\",\"prev\"", Hash::of(b"x")),
+        );
+        for v in ["1", "2"] {
+            let old = edited(&marked, "\"v\":1", &format!("\"v\":{v}"));
+            match Event::from_line(old.as_bytes()) {
+                Err(StreamProblem::Malformed(m)) => {
+                    assert!(m.contains("'relinked' needs format version 3"), "{m}")
+                }
+                got => panic!("{v}: {got:?}"),
+            }
+        }
+        let new = edited(&marked, "\"v\":1", "\"v\":3");
+        assert!(Event::from_line(new.as_bytes()).is_ok());
     }
 
     /// A line edited in a test, with its crc made right again.

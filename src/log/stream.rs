@@ -1,6 +1,10 @@
 //! Reading a stream's bytes into events, checking everything a reader must:
 //! framing, format, seq, the hash chain, recorded time and ownership.
 //!
+//! Recorded times never go back along a stream, but at a line a git merge
+//! re-linked (one with `relinked`), which came from another branch and may
+//! have been recorded there before lines of this one.
+//!
 //! Lines are read one at a time and no line longer than [`MAX_LINE`] is ever
 //! held in memory, so a hostile file cannot make a reader load megabytes of
 //! one line. [`crate::log::store`] opens the files; [`Stream::parse`] reads bytes
@@ -13,7 +17,7 @@ use uuid::Uuid;
 
 use crate::log::codec::{Record, sealed_whole};
 use crate::model::error::StreamProblem;
-use crate::model::event::{Event, Fact, Hash, Kind, What};
+use crate::model::event::{Edits, Event, Fact, Hash, Kind, What};
 use crate::model::pact::{Pact, PactId};
 
 /// A stream that was read and checked from end to end: its events as
@@ -120,7 +124,7 @@ pub(crate) struct Line<'l> {
 #[derive(Debug, Clone)]
 pub struct Folded {
     /// The pact as registered by the first event, with the edits after it
-    /// applied.
+    /// applied in the order they were recorded.
     pub pact: Pact,
     /// The SHA-256 of the last line.
     pub head: Hash,
@@ -242,10 +246,14 @@ impl From<io::Error> for ReadError {
 /// a stream given a line at a time.
 pub(crate) struct Checker {
     id: PactId,
+    /// The pact as registered, and its edits so far.
     pact: Option<Pact>,
+    edits: Edits,
     /// How many lines passed.
     events: usize,
     last: Option<Fact>,
+    /// The latest time any line so far was recorded at.
+    latest: Option<chrono::DateTime<chrono::Utc>>,
     ids: Ids,
     prev_hash: Option<Hash>,
 }
@@ -256,8 +264,10 @@ impl Checker {
         Checker {
             id: id.clone(),
             pact: None,
+            edits: Edits::default(),
             events: 0,
             last: None,
+            latest: None,
             ids: Ids::default(),
             prev_hash: None,
         }
@@ -311,6 +321,12 @@ impl Checker {
         visit: &mut impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
     ) -> Result<(), StreamProblem> {
         check_line(&fact, self.last.as_ref(), self.prev_hash)?;
+        // a line a merge re-linked came from another branch, where it may
+        // have been recorded before lines of this one; any other line is
+        // recorded no earlier than every line before it
+        if record.relinked().is_none() && self.latest.is_some_and(|t| fact.recorded < t) {
+            return Err(StreamProblem::RecordedBackwards);
+        }
         let number = self.events + 1;
         let target = self.ids.record(&fact, record.amends(), number)?;
         if fact.what == What::Registered {
@@ -318,10 +334,8 @@ impl Checker {
             self.pact = Some(pact.map_err(StreamProblem::Malformed)?);
         }
         // the metadata from an edit on
-        if fact.what == What::Edited
-            && let Some(pact) = &mut self.pact
-        {
-            record.edit().apply(pact);
+        if fact.what == What::Edited {
+            self.edits.add(fact.recorded, fact.seq, record.edit());
         }
         visit(Line {
             number,
@@ -333,6 +347,7 @@ impl Checker {
         self.events = number;
         self.prev_hash = Some(Hash::of(line));
         self.last = Some(fact);
+        self.latest = self.latest.max(Some(fact.recorded));
         Ok(())
     }
 
@@ -365,7 +380,7 @@ impl Checker {
         };
         match self.pact {
             Some(pact) => Ok(Folded {
-                pact,
+                pact: self.edits.applied(pact),
                 head,
                 events: self.events,
                 len,
@@ -531,9 +546,6 @@ fn check_line(
         (Some(_), true) => return Err(StreamProblem::RegisteredAgain),
         _ => {}
     }
-    if before.is_some_and(|b| fact.recorded < b.recorded) {
-        return Err(StreamProblem::RecordedBackwards);
-    }
     Ok(())
 }
 
@@ -697,6 +709,7 @@ mod tests {
                 recorded: chrono::DateTime::UNIX_EPOCH,
                 body,
                 prev,
+                relinked: None,
             };
             let line = event.to_line();
             prev = Some(Hash::of(line.as_bytes()));
@@ -788,6 +801,68 @@ mod tests {
                     assert_eq!((line, found), (at, why));
                 }
                 other => panic!("{why}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_relinked_line_may_be_recorded_before_a_line_above_it() {
+        use crate::log::codec::relink;
+        use crate::model::event::{EventBody, Note};
+        let id = PactId::parse("p").unwrap();
+        let at = |seconds| chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::seconds(seconds);
+        let note = |n: u128, recorded| Event {
+            pact: id.clone(),
+            seq: 0,
+            id: Uuid::from_u128(n),
+            recorded,
+            body: EventBody::Note(Note {
+                on: chrono::NaiveDate::from_ymd_opt(2016, 11, 23)
+                    .unwrap()
+                    .into(),
+                text: format!("note {n}"),
+                source: None,
+                url: None,
+                parties: Vec::new(),
+                amends: None,
+            }),
+            prev: None,
+            relinked: None,
+        };
+        // lines recorded at these seconds, those marked re-linked by a merge
+        let read = |lines: &[(i64, bool)]| {
+            let mut first = note(1, at(0));
+            first.seq = 1;
+            first.body = EventBody::Registered(Pact::named(id.clone(), "P"));
+            let mut bytes = first.to_line().into_bytes();
+            let mut prev = Hash::of(&bytes);
+            bytes.push(b'\n');
+            for (i, &(seconds, relinked)) in lines.iter().enumerate() {
+                let mut event = note(i as u128 + 2, at(seconds));
+                event.seq = i as u64 + 2;
+                event.prev = Some(prev);
+                let mut line = event.to_line().into_bytes();
+                if relinked {
+                    line = relink(&line, event.seq, prev).unwrap();
+                }
+                prev = Hash::of(&line);
+                bytes.extend(line);
+                bytes.push(b'\n');
+            }
+            Stream::<Event>::read(&id, bytes.as_slice()).map(|s| s.events.len())
+        };
+        assert!(matches!(read(&[(5, false), (3, true), (4, true)]), Ok(4)));
+        // after them, a line is recorded no earlier than every line above
+        assert!(matches!(read(&[(5, false), (3, true), (5, false)]), Ok(4)));
+        for lines in [
+            &[(5, false), (3, false)][..],
+            &[(5, false), (3, true), (4, false)][..],
+        ] {
+            match read(lines) {
+                Err(ReadError::At(line, StreamProblem::RecordedBackwards)) => {
+                    assert_eq!(line, lines.len() + 1)
+                }
+                other => panic!("{lines:?}: {other:?}"),
             }
         }
     }

@@ -401,6 +401,40 @@ pub enum Error {
         /// With how many streams.
         count: usize,
     },
+    /// A file a git merge gave the merge driver is not one it can merge:
+    /// not a stream, a stream of another pact, or one that does not hold
+    /// what the merge base holds.
+    #[error("{side} ({}) {why}", path.display())]
+    Unmergeable {
+        /// Which of the three files it is.
+        side: MergeSide,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: Unmergeable,
+    },
+    /// The two branches of a git merge recorded events that cannot stand
+    /// together in one stream: the merge leaves ours as it was.
+    #[error("merge conflict in '{pact}': {clash}")]
+    MergeConflict {
+        /// The pact.
+        pact: String,
+        /// The events in the way.
+        clash: Box<Clash>,
+    },
+    /// The store is to be set up for git, but it is not in a git
+    /// repository.
+    #[error("{} is not in a git repository", dir.display())]
+    NotInRepository {
+        /// The store directory.
+        dir: PathBuf,
+    },
+    /// git could not be run, or failed.
+    #[error("{message}")]
+    Git {
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl Error {
@@ -519,7 +553,8 @@ pub enum StreamProblem {
         /// The pact the line names.
         found: String,
     },
-    /// The recorded time goes backwards.
+    /// The recorded time is earlier than a line before, and the line is
+    /// not one a merge re-linked.
     RecordedBackwards,
     /// Two events share an id.
     DuplicateId,
@@ -584,9 +619,11 @@ impl fmt::Display for StreamProblem {
                 f,
                 "the event belongs to pact '{found}', not '{expected}' as the file name says"
             ),
-            StreamProblem::RecordedBackwards => {
-                write!(f, "recorded time is earlier than the line before")
-            }
+            StreamProblem::RecordedBackwards => write!(
+                f,
+                "recorded time is earlier than a line before, and the line is not one a merge \
+                 re-linked"
+            ),
             StreamProblem::DuplicateId => write!(f, "event id already used earlier in the stream"),
             StreamProblem::BadRetraction(why) => write!(f, "invalid retraction: {why}"),
             StreamProblem::BadCitation(why) => write!(f, "invalid citation: {why}"),
@@ -1161,5 +1198,289 @@ fn from_words(from: Option<Status>, since: Option<EffectiveDate>) -> String {
         (Some(s), Some(d)) => format!("{s} (since {d})"),
         (Some(s), None) => s.to_string(),
         (None, _) => "no status yet".into(),
+    }
+}
+
+/// One of the three files a git merge gives the merge driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeSide {
+    /// The stream as the two branches last had it in common.
+    Base,
+    /// The stream as this branch has it, which the merge is written to.
+    Ours,
+    /// The stream as the branch merged in has it.
+    Theirs,
+}
+
+impl fmt::Display for MergeSide {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            MergeSide::Base => "the merge base",
+            MergeSide::Ours => "ours",
+            MergeSide::Theirs => "theirs",
+        })
+    }
+}
+
+/// Why a file given to the merge driver cannot be merged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unmergeable {
+    /// It is not a stream that reads whole: damaged, torn, or not a stream
+    /// at all.
+    NotAStream {
+        /// Its 1-based line where the problem is.
+        line: usize,
+        /// What is wrong there.
+        problem: StreamProblem,
+    },
+    /// It is empty: only the merge base may be, for a stream both branches
+    /// began.
+    Empty,
+    /// Its name is not that of a stream (`PACT.jsonl`).
+    NotAStreamName,
+    /// It is a stream of another pact than the others.
+    OtherPact {
+        /// The pact it is of.
+        found: String,
+        /// The pact the others are of.
+        expected: String,
+    },
+    /// It no longer holds an event of the merge base, or holds it changed:
+    /// the base is not where it began, so lines were changed or removed.
+    LacksBase {
+        /// The event of the base.
+        event: uuid::Uuid,
+        /// Its line in the base.
+        line: usize,
+        /// Whether it holds the event, changed.
+        changed: bool,
+    },
+    /// It holds an event ours holds too, but says something else of it.
+    Differs {
+        /// The event.
+        event: uuid::Uuid,
+    },
+}
+
+impl fmt::Display for Unmergeable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unmergeable::NotAStream { line, problem } => {
+                write!(
+                    f,
+                    "is not a stream pactlog can merge: line {line}: {problem}"
+                )
+            }
+            Unmergeable::Empty => write!(f, "is empty: there is no stream to merge"),
+            Unmergeable::NotAStreamName => write!(
+                f,
+                "is not a pactlog stream: a stream is named for its pact, PACT.jsonl"
+            ),
+            Unmergeable::OtherPact { found, expected } => write!(
+                f,
+                "is a stream of '{found}', where '{expected}' was to be merged"
+            ),
+            Unmergeable::LacksBase {
+                event,
+                line,
+                changed: false,
+            } => write!(
+                f,
+                "does not hold event {event} (line {line} of the merge base): the base is not \
+                 where its stream began, so a line was changed or removed"
+            ),
+            Unmergeable::LacksBase {
+                event,
+                line,
+                changed: true,
+            } => write!(
+                f,
+                "holds event {event} (line {line} of the merge base) changed: the base is not \
+                 where its stream began"
+            ),
+            Unmergeable::Differs { event } => write!(
+                f,
+                "holds event {event}, which ours holds too, changed: one of them was edited"
+            ),
+        }
+    }
+}
+
+/// Which branch of a merge an event comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Branch {
+    /// This branch: ours.
+    Ours,
+    /// The branch merged in: theirs.
+    Theirs,
+    /// Both: it was there before they parted, or each brought it in.
+    Both,
+}
+
+/// An event named in a merge conflict: what it records, its id and the
+/// branch it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    /// What it records, in words: "terminated on 2020-01-01", "a note on
+    /// 2019-08-22", "the retraction of ...".
+    pub what: String,
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// The branch it comes from.
+    pub branch: Branch,
+}
+
+impl fmt::Display for Said {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let branch = match self.branch {
+            Branch::Ours => "ours",
+            Branch::Theirs => "theirs",
+            Branch::Both => "on both branches",
+        };
+        write!(f, "{} (event {}, {branch})", self.what, self.id)
+    }
+}
+
+/// Two events of the branches of a merge that cannot stand together in
+/// one stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clash {
+    /// On the merged timeline (the pact's, or a party's), a status may not
+    /// follow the one before it: it repeats it, or the lifecycle does not
+    /// allow it and neither was forced.
+    Lifecycle {
+        /// The party whose timeline it is; none for the pact's.
+        party: Option<String>,
+        /// The status before (none: it would be the first).
+        before: Option<Said>,
+        /// The status that may not follow it.
+        after: Said,
+        /// Whether it repeats the status before.
+        repeat: bool,
+        /// A status that stood between them on a branch, and that the other
+        /// withdrew.
+        withdrawn: Option<Said>,
+    },
+    /// Both branches registered the pact, with other metadata.
+    Registrations {
+        /// Ours.
+        ours: Said,
+        /// Theirs.
+        theirs: Said,
+    },
+    /// Both branches withdrew one event (each by a retraction or an
+    /// amendment).
+    Withdrawn {
+        /// The event.
+        target: uuid::Uuid,
+        /// Ours.
+        ours: Said,
+        /// Theirs.
+        theirs: Said,
+    },
+    /// One branch cites an event the other withdrew.
+    CitesWithdrawn {
+        /// The citation.
+        citation: Said,
+        /// The retraction.
+        retraction: Said,
+    },
+    /// Both branches changed one part of the pact's metadata.
+    Edits {
+        /// The part: "name", "kind", "the alias 'X'", ...
+        part: String,
+        /// Ours.
+        ours: Said,
+        /// Theirs.
+        theirs: Said,
+    },
+    /// A status or note of one branch names a party that an edit of the
+    /// other took away.
+    PartyRemoved {
+        /// The party.
+        party: String,
+        /// The status or note.
+        event: Said,
+        /// The edit.
+        edit: Said,
+    },
+    /// An alias a branch gives the pact is a name of another pact in the
+    /// store.
+    AliasTaken {
+        /// The alias.
+        alias: String,
+        /// The registration or edit that gives it.
+        event: Said,
+        /// The pact it names.
+        owner: String,
+    },
+    /// An event of theirs cannot follow ours in one stream.
+    Line {
+        /// The event.
+        event: Said,
+        /// Why.
+        problem: StreamProblem,
+    },
+}
+
+impl fmt::Display for Clash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Clash::Lifecycle {
+                party,
+                before,
+                after,
+                repeat,
+                withdrawn,
+            } => {
+                let timeline = match party {
+                    Some(party) => format!("the merged timeline of {party}"),
+                    None => "the merged timeline".to_owned(),
+                };
+                match (before, repeat) {
+                    (Some(before), true) => write!(f, "on {timeline}, {after} repeats {before}")?,
+                    (Some(before), false) => {
+                        write!(f, "on {timeline}, {after} may not follow {before}")?
+                    }
+                    (None, _) => write!(f, "on {timeline}, {after} may not come first")?,
+                }
+                if let Some(withdrawn) = withdrawn {
+                    write!(f, "; {withdrawn} stood between them, and was withdrawn")?;
+                }
+                Ok(())
+            }
+            Clash::Registrations { ours, theirs } => write!(
+                f,
+                "both branches registered it, with other metadata: {ours}, and {theirs}"
+            ),
+            Clash::Withdrawn {
+                target,
+                ours,
+                theirs,
+            } => write!(
+                f,
+                "both branches withdrew event {target}: {ours}, and {theirs}"
+            ),
+            Clash::CitesWithdrawn {
+                citation,
+                retraction,
+            } => write!(f, "{citation} cites the event that {retraction} withdrew"),
+            Clash::Edits { part, ours, theirs } => {
+                write!(f, "both branches changed its {part}: {ours}, and {theirs}")
+            }
+            Clash::PartyRemoved { party, event, edit } => write!(
+                f,
+                "{event} is about '{party}', whom {edit} took away as a party"
+            ),
+            Clash::AliasTaken {
+                alias,
+                event,
+                owner,
+            } => write!(
+                f,
+                "{event} gives it the alias '{alias}', which names '{owner}' in the store"
+            ),
+            Clash::Line { event, problem } => write!(f, "{event} cannot follow ours: {problem}"),
+        }
     }
 }

@@ -31,6 +31,10 @@ pub struct Event {
     pub body: EventBody,
     /// The SHA-256 of the previous line's bytes; `None` on the first line.
     pub prev: Option<Hash>,
+    /// For a line a git merge re-linked (gave a new `seq` and `prev`, as
+    /// it came from the other branch), the SHA-256 of the line as it was
+    /// there; `None` for a line appended here.
+    pub relinked: Option<Hash>,
 }
 
 /// What an event says, by kind.
@@ -106,6 +110,32 @@ impl Edit {
     /// Whether it changes nothing.
     pub fn is_empty(&self) -> bool {
         *self == Edit::default()
+    }
+}
+
+/// A pact's edits as a stream's lines give them, to be applied in the order
+/// they were recorded: the order of their lines, but after a git merge,
+/// whose edits of two branches then apply alike on either. Edits are few,
+/// and kept whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Edits(Vec<(DateTime<Utc>, u64, Edit)>);
+
+impl Edits {
+    /// Takes in the edit of line `seq`, recorded at `recorded`.
+    pub fn add(&mut self, recorded: DateTime<Utc>, seq: u64, edit: Edit) {
+        let at = self
+            .0
+            .partition_point(|(t, s, _)| (*t, *s) <= (recorded, seq));
+        self.0.insert(at, (recorded, seq, edit));
+    }
+
+    /// `registered`, the pact as its registration gives it, with every edit
+    /// applied in the order they were recorded.
+    pub fn applied(&self, mut registered: Pact) -> Pact {
+        for (_, _, edit) in &self.0 {
+            edit.apply(&mut registered);
+        }
+        registered
     }
 }
 
@@ -396,5 +426,29 @@ impl fmt::Display for Hash {
 impl fmt::Debug for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Hash({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_apply_in_the_order_they_were_recorded_whatever_their_lines() {
+        let at = |s| DateTime::UNIX_EPOCH + chrono::TimeDelta::seconds(s);
+        let aliases = |alias: &str| Edit {
+            add_aliases: vec![alias.to_owned()],
+            ..Edit::default()
+        };
+        let pact = Pact::named(PactId::parse("p").unwrap(), "P");
+        // two branches' edits, merged either way: lines in another order
+        let (mut one, mut other) = (Edits::default(), Edits::default());
+        one.add(at(5), 2, aliases("ours"));
+        one.add(at(3), 3, aliases("theirs"));
+        other.add(at(3), 2, aliases("theirs"));
+        other.add(at(5), 3, aliases("ours"));
+        let (one, other) = (one.applied(pact.clone()), other.applied(pact));
+        assert_eq!(one, other);
+        assert_eq!(one.aliases, ["theirs", "ours"]);
     }
 }

@@ -5,8 +5,14 @@
 //! Depends on: nothing.
 
 /// The newest version of the line format, which this pactlog writes when a
-/// line needs it and reads with every older one.
-pub const FORMAT_VERSION: u64 = 2;
+/// line needs it and reads with every older one: a line a git merge
+/// re-linked (`relinked`) is written in it.
+pub const FORMAT_VERSION: u64 = 3;
+
+/// The second version of the line format: dates known to the month or
+/// year, the later statuses, parties and amendments on a status or note,
+/// citations and edits.
+pub const SECOND_VERSION: u64 = 2;
 
 /// The first version of the line format: a line that needs nothing newer
 /// is written in it, so that an older pactlog still reads it.

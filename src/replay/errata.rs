@@ -2,8 +2,9 @@
 //! times, the material for a correction note.
 //!
 //! The history as recorded at a time is the timeline of the events recorded
-//! by then ([`as_of`]), so two times give two timelines of one stream, the
-//! earlier a fold over a prefix of the events the later folds. Their
+//! by then, each by its own recorded time, so two times give two timelines
+//! of one stream, the earlier a fold over some of the events the later
+//! folds. Their
 //! differences are intervals one has and the other has not (a status
 //! recorded since, or one withdrawn since), intervals opened by the same
 //! event that end on another day, and the events recorded in between that
@@ -18,7 +19,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::model::event::{Event, EventBody};
-use crate::replay::{Entry, Interval, Timeline, as_of};
+use crate::replay::{Entry, Interval, Timeline};
 
 /// How a pact's history as recorded at one time differs from its history as
 /// recorded at a later time.
@@ -39,9 +40,9 @@ pub struct Errata<'e> {
     /// history has in its place, by the copy's place.
     pub amended: Vec<Changed<'e>>,
     /// The events recorded between the two times, in the order they were
-    /// appended: what caused the differences, retractions with their
-    /// reasons. Never empty.
-    pub recorded: &'e [Event],
+    /// recorded (and appended): what caused the differences, retractions
+    /// with their reasons. Never empty.
+    pub recorded: Vec<&'e Event>,
 }
 
 /// An interval of the earlier history and the later history's interval in
@@ -98,13 +99,17 @@ impl<'e> Errata<'e> {
         since: DateTime<Utc>,
         until: Option<DateTime<Utc>>,
     ) -> Option<Errata<'e>> {
-        let before = as_of(events, Some(since));
-        let after = as_of(events, until);
-        let recorded = &after[before.len().min(after.len())..];
+        // each event counts by its own recorded time: after a git merge,
+        // one recorded before `since` may follow one recorded after it
+        let by = |t: Option<DateTime<Utc>>| move |e: &&Event| t.is_none_or(|t| e.recorded <= t);
+        let before = || events.iter().filter(by(Some(since)));
+        let after = || events.iter().filter(by(until));
+        let mut recorded: Vec<&Event> = after().filter(|e| e.recorded > since).collect();
         if recorded.is_empty() {
             return None;
         }
-        let owned = |events: &'e [Event]| -> Vec<Interval<Entry<'e>>> {
+        recorded.sort_by_key(|e| (e.recorded, e.seq));
+        let owned = |events: Vec<&'e Event>| -> Vec<Interval<Entry<'e>>> {
             let timeline = Timeline::new(events);
             let intervals = timeline.intervals().map(|i| Interval {
                 entry: *i.entry,
@@ -113,7 +118,7 @@ impl<'e> Errata<'e> {
             });
             intervals.collect()
         };
-        let (old, new) = (owned(before), owned(after));
+        let (old, new) = (owned(before().collect()), owned(after().collect()));
         let by_event = |intervals: &[Interval<Entry<'e>>]| -> HashMap<Uuid, Interval<Entry<'e>>> {
             intervals.iter().map(|i| (i.entry.event.id, *i)).collect()
         };
@@ -130,8 +135,7 @@ impl<'e> Errata<'e> {
             .collect();
         // a copy amends the event it replaces, or a copy of it amended
         // since in turn: its interval is that one's, corrected
-        let amends: HashMap<Uuid, Uuid> = after
-            .iter()
+        let amends: HashMap<Uuid, Uuid> = after()
             .filter_map(|e| {
                 let amends = match &e.body {
                     EventBody::Status(c) => c.amends,
@@ -222,6 +226,7 @@ mod tests {
                 recorded: self.start + TimeDelta::seconds(at),
                 body,
                 prev: None,
+                relinked: None,
             });
             id
         }
@@ -294,7 +299,8 @@ mod tests {
         );
         let seqs: Vec<u64> = errata.recorded.iter().map(|e| e.seq).collect();
         assert_eq!(seqs, [4, 5]);
-        let withdrawn = retractions(errata.recorded);
+        let recorded: Vec<Event> = errata.recorded.iter().map(|e| (*e).clone()).collect();
+        let withdrawn = retractions(&recorded);
         let (by, why) = withdrawn[&terminated];
         assert_eq!(by.id, retraction);
         assert_eq!(why.reason, "the termination was only announced");

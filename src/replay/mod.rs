@@ -2,8 +2,10 @@
 //! questions a timeline answers.
 //!
 //! The timeline is the stream's `status` events that no retraction withdrew,
-//! ordered by (effective date, seq): a status takes effect on its own date,
-//! and of two on the same day the one appended later comes later. Folding does
+//! ordered by (effective date, recorded time, seq): a status takes effect on
+//! its own date, and of two on the same day the one recorded later comes
+//! later (the one appended later, but after a git merge, whose events of
+//! both branches on one day go by the time each was recorded). Folding does
 //! no I/O, reads no clock and validates nothing; [`Timeline::check`] validates
 //! a new status against the timeline before it is appended, and
 //! [`check_retraction`] a retraction.
@@ -15,8 +17,9 @@
 //! neighbours are written once, with the type.
 //!
 //! What the record said at a past time T is the same fold over the events
-//! recorded at or before T ([`as_of`]): recorded times never decrease along a
-//! stream, so those events are a prefix of it.
+//! recorded at or before T ([`as_of`]), judged event by event: recorded
+//! times never decrease along a stream but at a line a git merge re-linked,
+//! so those events are a prefix of it but after a merge.
 //!
 //! [`errata`] compares a stream's timelines as recorded at two times. The
 //! parts that read the store, through [`crate::log`], are [`cache`], which
@@ -36,16 +39,17 @@ pub use timeline::{
     retraction_breaks,
 };
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::log::store::{Lines, Store};
 use crate::log::stream::Folded;
 use crate::model::date::EffectiveDate;
 use crate::model::error::{Error, LifecycleError, NotRetractable};
-use crate::model::event::{Event, EventBody, Fact, Note, Retraction, StatusChange, What};
+use crate::model::event::{Edits, Event, EventBody, Fact, Note, Retraction, StatusChange, What};
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 
@@ -73,6 +77,8 @@ impl Replayable for Fact {
 pub struct Entry<'e, E = Event> {
     /// The event that recorded it.
     pub event: &'e E,
+    /// When it was recorded, in microseconds since 1970 (UTC).
+    recorded: i64,
     seq: u64,
     id: Uuid,
     status: Status,
@@ -123,6 +129,9 @@ impl<'e> Entry<'e, Event> {
 impl<E> Step for Entry<'_, E> {
     fn on(&self) -> EffectiveDate {
         self.on
+    }
+    fn recorded(&self) -> i64 {
+        self.recorded
     }
     fn seq(&self) -> u64 {
         self.seq
@@ -208,6 +217,7 @@ impl<'e> Entry<'e, Event> {
     fn of(event: &'e Event, change: &StatusChange) -> Self {
         Entry {
             event,
+            recorded: event.recorded.timestamp_micros(),
             seq: event.seq,
             id: event.id,
             status: change.status,
@@ -240,7 +250,7 @@ impl<'e, E: Replayable> Timeline<Entry<'e, E>> {
     }
 
     /// Applies one event: a status event of the pact as a whole takes its
-    /// place by (date, seq), a retraction removes its target; other kinds,
+    /// place by (date, recorded time, seq), a retraction removes its target; other kinds,
     /// and a status of named parties, change nothing. An official
     /// citation's confirmation needs every event: [`Timeline::new`] takes
     /// it in.
@@ -260,6 +270,7 @@ impl<'e, E: Replayable> Timeline<Entry<'e, E>> {
                 of_parties: false,
             } => self.place(Entry {
                 event,
+                recorded: fact.recorded.timestamp_micros(),
                 seq: fact.seq,
                 id: fact.id,
                 status,
@@ -279,11 +290,19 @@ impl<'e, E: Replayable> Timeline<Entry<'e, E>> {
 }
 
 /// The events of a stream (in append order) that were recorded at or before
-/// `as_of`; all of them for `None`.
-pub fn as_of<E: Replayable>(events: &[E], as_of: Option<DateTime<Utc>>) -> &[E] {
-    match as_of {
-        Some(t) => &events[..events.partition_point(|e| e.fact().recorded <= t)],
-        None => events,
+/// `as_of`; all of them for `None`. Each event counts by its own recorded
+/// time: those are the stream's first events, borrowed, unless a git merge
+/// re-linked lines recorded before lines above them, when they are picked
+/// out.
+pub fn as_of<E: Replayable + Clone>(events: &[E], as_of: Option<DateTime<Utc>>) -> Cow<'_, [E]> {
+    let Some(t) = as_of else {
+        return Cow::Borrowed(events);
+    };
+    let seen = |e: &E| e.fact().recorded <= t;
+    let first = events.iter().position(|e| !seen(e)).unwrap_or(events.len());
+    match events[first..].iter().any(seen) {
+        false => Cow::Borrowed(&events[..first]),
+        true => Cow::Owned(events.iter().filter(|e| seen(e)).cloned().collect()),
     }
 }
 
@@ -298,7 +317,8 @@ pub fn retractions(events: &[Event]) -> HashMap<Uuid, (&Event, &Retraction)> {
         .collect()
 }
 
-/// A stream's notes that no retraction withdrew, ordered by (date, seq).
+/// A stream's notes that no retraction withdrew, ordered by (date, recorded
+/// time, seq), as a timeline orders statuses.
 pub fn notes(events: &[Event]) -> Vec<(&Event, &Note)> {
     let retracted = retractions(events);
     let mut notes: Vec<_> = events
@@ -306,7 +326,7 @@ pub fn notes(events: &[Event]) -> Vec<(&Event, &Note)> {
         .filter(|e| !retracted.contains_key(&e.id))
         .filter_map(|e| e.note().map(|n| (e, n)))
         .collect();
-    notes.sort_by_key(|(e, n)| (n.on.earliest(), e.seq));
+    notes.sort_by_key(|(e, n)| (n.on.earliest(), e.recorded, e.seq));
     notes
 }
 
@@ -442,32 +462,37 @@ fn fills(
 }
 
 /// The pact's metadata as `events` leave it: its registration with each
-/// edit among them applied in order (none without a registration). Given
-/// the events recorded by a time ([`as_of`]), it is the metadata as it
-/// stood then.
+/// edit among them applied in the order they were recorded (none without a
+/// registration). Given the events recorded by a time ([`as_of`]), it is
+/// the metadata as it stood then.
 pub fn pact_of(events: &[Event]) -> Option<Pact> {
     let mut pact = None;
+    let mut edits = Edits::default();
     for event in events {
         match &event.body {
             EventBody::Registered(registered) => pact = Some(registered.clone()),
-            EventBody::Edited(edit) => {
-                if let Some(pact) = &mut pact {
-                    edit.apply(pact);
-                }
-            }
+            EventBody::Edited(edit) => edits.add(event.recorded, event.seq, edit.clone()),
             _ => {}
         }
     }
-    pact
+    pact.map(|pact| edits.applied(pact))
 }
 
 /// A status or a note as a fold over a long stream keeps it: its date and
 /// its place in the stream, not its text, in 24 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
-    on: EffectiveDate,
+    /// The earliest day of its date, and the date's
+    /// [`code`](EffectiveDate::code): the date in 5 bytes.
+    earliest: NaiveDate,
+    code: u8,
     /// Its line, which is its event's seq.
     line: u32,
+    /// Its place among the stream's statuses and notes in the order they
+    /// were recorded, which orders those of one day: its line, but in a
+    /// stream a git merge re-linked lines of, where a line may be recorded
+    /// before lines above it.
+    rank: u32,
     /// Where its line begins in the stream, in two halves, so that a mark
     /// is aligned to 4 bytes.
     offset: [u32; 2],
@@ -495,7 +520,7 @@ fn mark_flags(forced: bool, reported: bool, noted: bool) -> u8 {
 impl Mark {
     /// The effective date, or the date a note is about.
     pub fn on(&self) -> EffectiveDate {
-        self.on
+        EffectiveDate::from_code(self.earliest, self.code).expect("a mark is made of a date")
     }
 
     /// The line of its event, which is the event's seq.
@@ -564,7 +589,7 @@ impl Mark {
         };
         let on = event.fact().what.on();
         let flags_read = self.flags & !(WITHDRAWN | CONFIRMED);
-        event.seq == u64::from(self.line) && on == Some(self.on) && flags == flags_read
+        event.seq == u64::from(self.line) && on == Some(self.on()) && flags == flags_read
     }
 }
 
@@ -672,9 +697,17 @@ pub struct Outline {
     visible: usize,
     /// When the first event was recorded.
     registered: Option<DateTime<Utc>>,
+    /// The latest time a line read so far was recorded.
+    latest: Option<DateTime<Utc>>,
+    /// Whether a line was recorded before one above it, as a line a git
+    /// merge re-linked may be: then the order its statuses and notes were
+    /// recorded in is not the order of their lines.
+    stepped_back: bool,
     /// The pact's metadata as it stood by `as_of`: its registration with
-    /// the edits recorded by then.
+    /// the edits recorded by then (once finished; until then, the
+    /// registration, and the edits in `edits`).
     pact: Option<Pact>,
+    edits: Edits,
     /// Whether a status of named parties was recorded: their timelines
     /// then differ from the pact's.
     of_parties: bool,
@@ -715,13 +748,40 @@ impl Outline {
         as_of: Option<DateTime<Utc>>,
         party: Option<&str>,
     ) -> Result<(Folded, Lines, Outline), Error> {
+        let ((folded, lines), outline) = Outline::fold(as_of, party, |visit| {
+            store.fold(id, |line| {
+                visit(&line);
+                Ok(())
+            })
+        })?;
+        Ok((folded, lines, outline))
+    }
+
+    /// The outline of the events recorded by `as_of`, for `party`'s
+    /// timeline (none: the pact's), of the stream `fold` reads: it hands
+    /// each line to the visitor it is given, once, or twice for a stream a
+    /// git merge re-linked lines of, whose lines are read again for the
+    /// times their statuses and notes were recorded.
+    pub(crate) fn fold<T, E>(
+        as_of: Option<DateTime<Utc>>,
+        party: Option<&str>,
+        mut fold: impl FnMut(&mut dyn FnMut(&crate::log::stream::Line<'_>)) -> Result<T, E>,
+    ) -> Result<(T, Outline), E> {
         let mut outline = Outline::new(as_of);
         outline.party = party.map(str::to_owned);
-        let (folded, lines) = store.fold(id, |line| {
-            outline.visit(&line);
-            Ok(())
-        })?;
-        Ok((folded, lines, outline.finish()))
+        let folded = fold(&mut |line| outline.visit(line))?;
+        if outline.stepped_back {
+            // (the rare stream that needs them: a long one of no merge
+            // keeps no time of each event)
+            let mut times = Vec::new();
+            fold(&mut |line| {
+                if let What::Status { .. } | What::Note { .. } = line.fact.what {
+                    times.push((line.number as u32, line.fact.recorded.timestamp_micros()));
+                }
+            })?;
+            outline.rank(times);
+        }
+        Ok((folded, outline.finish()))
     }
 
     /// An outline of the events recorded by `as_of` (all without it).
@@ -736,15 +796,19 @@ impl Outline {
     pub(crate) fn visit(&mut self, line: &crate::log::stream::Line<'_>) {
         let fact = &line.fact;
         self.registered.get_or_insert(fact.recorded);
-        // recorded times never go back along a stream: those recorded by
-        // `as_of` are its first lines
+        self.stepped_back |= self.latest.is_some_and(|t| fact.recorded < t);
+        self.latest = self.latest.max(Some(fact.recorded));
+        // each event counts by its own recorded time: after a git merge,
+        // lines recorded by `as_of` may follow some recorded after it
         if self.as_of.is_some_and(|t| fact.recorded > t) {
             return;
         }
-        self.visible = line.number;
-        let mark = |on, status, flags| Mark {
-            on,
+        self.visible += 1;
+        let mark = |on: EffectiveDate, status, flags| Mark {
+            earliest: on.earliest(),
+            code: on.code(),
             line: line.number as u32,
+            rank: line.number as u32,
             offset: [line.offset as u32, (line.offset >> 32) as u32],
             status,
             flags,
@@ -805,10 +869,22 @@ impl Outline {
                 let id = PactId::parse(line.record.pact()).ok();
                 self.pact = id.and_then(|id| line.record.registered_pact(id).ok());
             }
-            What::Edited => {
-                if let Some(pact) = &mut self.pact {
-                    line.record.edit().apply(pact);
-                }
+            What::Edited => self.edits.add(fact.recorded, fact.seq, line.record.edit()),
+        }
+    }
+
+    /// Ranks the statuses and notes by the time they were recorded, each
+    /// line's in `times` (in line order), for a stream whose lines are not
+    /// in that order: of two on one day, the one recorded later comes later.
+    fn rank(&mut self, mut times: Vec<(u32, i64)>) {
+        let mut by_time: Vec<u32> = (0..times.len() as u32).collect();
+        by_time.sort_by_key(|&i| (times[i as usize].1, times[i as usize].0));
+        for (rank, i) in by_time.into_iter().enumerate() {
+            times[i as usize].1 = rank as i64;
+        }
+        for mark in self.statuses.iter_mut().chain(&mut self.notes) {
+            if let Ok(at) = times.binary_search_by_key(&mark.line, |t| t.0) {
+                mark.rank = times[at].1 as u32;
             }
         }
     }
@@ -816,6 +892,7 @@ impl Outline {
     /// Leaves out what was withdrawn and puts the rest in timeline order:
     /// what to call once every line is in.
     pub(crate) fn finish(mut self) -> Outline {
+        self.pact = self.pact.map(|pact| self.edits.applied(pact));
         let withdrawn = |m: &Mark| m.flags & WITHDRAWN != 0;
         // the statuses official citations confirm, still in line order
         let confirming = self.citations.iter().filter(|c| c.official && !c.withdrawn);
@@ -830,7 +907,7 @@ impl Outline {
         self.timeline = Timeline::of(statuses);
         self.notes.retain(|m| !withdrawn(m));
         self.notes
-            .sort_unstable_by_key(|m| (m.on.earliest(), m.line));
+            .sort_unstable_by_key(|m| (m.earliest, m.rank, m.line));
         self
     }
 
@@ -865,12 +942,14 @@ impl Outline {
         self.registered
     }
 
-    /// The timeline: the status events, ordered by (effective date, seq).
+    /// The timeline: the status events, ordered by (effective date,
+    /// recorded time, seq).
     pub fn timeline(&self) -> &Timeline<Mark> {
         &self.timeline
     }
 
-    /// The notes no retraction withdrew, ordered by (date, seq).
+    /// The notes no retraction withdrew, ordered by (date, recorded time,
+    /// seq).
     pub fn notes(&self) -> &[Mark] {
         &self.notes
     }
@@ -878,7 +957,12 @@ impl Outline {
 
 impl Step for Mark {
     fn on(&self) -> EffectiveDate {
-        self.on
+        Mark::on(self)
+    }
+    /// Its rank among the stream's statuses and notes in the order they
+    /// were recorded, which orders them as their times do.
+    fn recorded(&self) -> i64 {
+        i64::from(self.rank)
     }
     fn seq(&self) -> u64 {
         u64::from(self.line)
@@ -949,6 +1033,7 @@ mod tests {
                 ..Pact::named(pact.clone(), "P")
             }),
             prev: None,
+            relinked: None,
         }];
         // some statuses and notes are party A's, not the pact's
         let of_a = |day: u16, at: u16| match day % 11 == at {
@@ -1035,6 +1120,7 @@ mod tests {
                             reason: "amended".into(),
                         }),
                         prev: None,
+                        relinked: None,
                     });
                     copy
                 }
@@ -1052,6 +1138,7 @@ mod tests {
                 recorded: start + TimeDelta::seconds(i as i64 / 2),
                 body,
                 prev: None,
+                relinked: None,
             };
             if matches!(event.body, EventBody::Citation(_)) {
                 cites.push(event.id);
@@ -1073,6 +1160,64 @@ mod tests {
         bytes
     }
 
+    /// [`stream`]'s bytes as a git merge may leave them: every line after
+    /// the first `kept` re-linked, as if it came from another branch, and
+    /// recorded at the seconds `times` give in turn (from the start of
+    /// [`stream`]'s clock), so that lines step back and forth in time.
+    pub(crate) fn merged(
+        steps: &[(u8, u16, usize, bool, usize)],
+        (kept, times): (usize, &[u16]),
+    ) -> Vec<u8> {
+        let bytes = stream(steps);
+        let mut out = Vec::new();
+        let mut prev = None;
+        for (i, line) in bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .enumerate()
+        {
+            let mut event = Event::from_line(line).unwrap();
+            event.prev = prev;
+            let line = match i < kept.max(1) {
+                true => event.to_line().into_bytes(),
+                false => {
+                    let second = times[i % times.len()];
+                    event.recorded = DateTime::UNIX_EPOCH + TimeDelta::seconds(second.into());
+                    let line = event.to_line();
+                    crate::log::codec::relink(line.as_bytes(), event.seq, prev.unwrap()).unwrap()
+                }
+            };
+            prev = Some(Hash::of(&line));
+            out.extend(line);
+            out.push(b'\n');
+        }
+        out
+    }
+
+    /// The outline of `bytes`, a stream of `p`, as of `at`, for `party`.
+    pub(crate) fn outline_of(
+        bytes: &[u8],
+        at: Option<DateTime<Utc>>,
+        party: Option<&str>,
+    ) -> Outline {
+        let id = PactId::parse("p").unwrap();
+        let (_, outline) = Outline::fold(at, party, |visit| {
+            fold(&id, bytes, |line| {
+                visit(&line);
+                Ok(())
+            })
+        })
+        .unwrap();
+        outline
+    }
+
+    #[test]
+    fn a_mark_keeps_its_rank_in_24_bytes() {
+        // a status of a long stream costs its outline no more than before
+        // statuses were ranked by the time they were recorded
+        assert_eq!(std::mem::size_of::<Mark>(), 24);
+    }
+
     proptest! {
         /// An outline, folded from a stream's lines, answers every question
         /// as the timeline of its events does, as of any time.
@@ -1082,22 +1227,21 @@ mod tests {
                 (0_u8..5, 0_u16..40, 0_usize..10, any::<bool>(), any::<usize>()),
                 0..40,
             ),
+            merge in proptest::option::of((0_usize..40, proptest::collection::vec(0_u16..30, 1..6))),
         ) {
-            let bytes = stream(&steps);
+            // a stream as appended, or as a git merge leaves it
+            let bytes = match &merge {
+                None => stream(&steps),
+                Some((kept, times)) => merged(&steps, (*kept, times)),
+            };
             let id = PactId::parse("p").unwrap();
             let read = Stream::<Event>::read(&id, bytes.as_slice()).unwrap();
             let times = read.events.iter().map(|e| Some(e.recorded));
             for at in std::iter::once(None).chain(times) {
-                let mut outline = Outline::new(at);
-                fold(&id, bytes.as_slice(), |line| {
-                    outline.visit(&line);
-                    Ok(())
-                })
-                .unwrap();
-                let outline = outline.finish();
+                let outline = outline_of(&bytes, at, None);
                 let events = as_of(&read.events, at);
                 prop_assert_eq!(outline.visible(), events.len());
-                let timeline = Timeline::new(events);
+                let timeline = Timeline::new(events.iter());
                 let entry = |e: &Entry<'_>| (e.status(), e.on(), e.event.seq, e.forced(), e.reported());
                 let mark = |m: &Mark| (m.status().unwrap(), m.on(), m.line() as u64, m.forced(), m.reported());
                 for day in (0..42).map(|d| NaiveDate::from_ymd_opt(1999, 12, 31).unwrap() + TimeDelta::days(d)) {
@@ -1109,19 +1253,12 @@ mod tests {
                 let expected: Vec<_> = timeline.intervals().map(|i| (entry(i.entry), i.to)).collect();
                 prop_assert_eq!(intervals, expected);
                 let notes: Vec<_> = outline.notes().iter().map(|m| (m.on(), m.line() as u64)).collect();
-                let expected: Vec<_> = super::notes(events).into_iter().map(|(e, n)| (n.on, e.seq)).collect();
+                let expected: Vec<_> = super::notes(&events).into_iter().map(|(e, n)| (n.on, e.seq)).collect();
                 prop_assert_eq!(notes, expected);
                 // party A's outline is its timeline: the pact's statuses and
                 // its own
-                let mut of_a = Outline::new(at);
-                of_a.party = Some("A".into());
-                fold(&id, bytes.as_slice(), |line| {
-                    of_a.visit(&line);
-                    Ok(())
-                })
-                .unwrap();
-                let of_a = of_a.finish();
-                let party = Timeline::of_party(events, "A");
+                let of_a = outline_of(&bytes, at, Some("A"));
+                let party = Timeline::of_party(events.iter(), "A");
                 let marks: Vec<_> = of_a.timeline().entries().iter().map(mark).collect();
                 let entries: Vec<_> = party.entries().iter().map(entry).collect();
                 prop_assert_eq!(marks, entries);

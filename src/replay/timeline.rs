@@ -18,8 +18,13 @@ use crate::model::status::Status;
 pub trait Step {
     /// The effective date, as precise as it is known.
     fn on(&self) -> EffectiveDate;
-    /// Its place in the stream: of two statuses on one day, the one with
-    /// the higher seq comes later.
+    /// When it was recorded, in microseconds since 1970 (UTC), or any
+    /// number that orders a stream's statuses as those times do: of two
+    /// statuses on one day, the one recorded later comes later.
+    fn recorded(&self) -> i64;
+    /// Its place in the stream: of two statuses on one day recorded at
+    /// once, the one with the higher seq comes later. In a stream no merge
+    /// re-linked, this is the order they were recorded in too.
     fn seq(&self) -> u64;
     /// The status entered.
     fn status(&self) -> Status;
@@ -32,9 +37,13 @@ pub trait Step {
     }
 }
 
-/// The place of a step in the timeline: by its earliest day, then seq.
-fn key(step: &impl Step) -> (NaiveDate, u64) {
-    (step.on().earliest(), step.seq())
+/// The place of a step in the timeline: by its earliest day, then the time
+/// it was recorded, then seq. Along a stream recorded times never go back
+/// but at a line a git merge re-linked, so this is (day, seq) in any
+/// other; after a merge, it orders the events of both branches on one day
+/// by the time they were recorded, whichever branch the merge was made on.
+fn key(step: &impl Step) -> (NaiveDate, i64, u64) {
+    (step.on().earliest(), step.recorded(), step.seq())
 }
 
 /// Whether a step's date is qualified (`?`, `~`): the status it decides is
@@ -43,7 +52,8 @@ fn qualified(step: &impl Step) -> bool {
     step.on().qualifier().is_some()
 }
 
-/// A pact's status events in timeline order: by (effective date, seq).
+/// A pact's status events in timeline order: by (effective date, recorded
+/// time, seq).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timeline<S> {
     steps: Vec<S>,
@@ -101,15 +111,14 @@ impl<S: Step> Timeline<S> {
         Timeline { steps }
     }
 
-    /// The statuses, ordered by (effective date, seq).
+    /// The statuses, ordered by (effective date, recorded time, seq).
     pub fn entries(&self) -> &[S] {
         &self.steps
     }
 
-    /// How many statuses up to `on` and `seq` come first: where a status
-    /// with that key goes.
-    fn split(&self, on: NaiveDate, seq: u64) -> usize {
-        self.steps.partition_point(|s| key(s) <= (on, seq))
+    /// How many statuses come before one with the key `at`: where it goes.
+    fn split(&self, at: (NaiveDate, i64, u64)) -> usize {
+        self.steps.partition_point(|s| key(s) <= at)
     }
 
     /// How many statuses may have taken effect by `date`: those whose
@@ -129,7 +138,7 @@ impl<S: Step> Timeline<S> {
     /// Adds `step` in its place, unchecked: a status recorded already,
     /// which the statuses after it were checked against.
     pub fn place(&mut self, step: S) {
-        let at = self.split(step.on().earliest(), step.seq());
+        let at = self.split(key(&step));
         self.steps.insert(at, step);
     }
 
@@ -141,7 +150,7 @@ impl<S: Step> Timeline<S> {
     /// The [`LifecycleError`] naming the neighbour in the way; the timeline
     /// is then as it was.
     pub fn append(&mut self, pact: &PactId, step: S) -> Result<(), LifecycleError> {
-        let at = self.split(step.on().earliest(), step.seq());
+        let at = self.split(key(&step));
         let (before, next) = self.neighbours(at);
         check_between(pact, before, next, step.status(), step.on(), step.forced())?;
         self.steps.insert(at, step);
@@ -167,7 +176,7 @@ impl<S: Step> Timeline<S> {
     ///
     /// As [`Timeline::append`].
     pub fn admit(&mut self, pact: &PactId, step: S) -> Result<(), LifecycleError> {
-        let at = self.split(step.on().earliest(), step.seq());
+        let at = self.split(key(&step));
         let after_forced = at.checked_sub(1).is_some_and(|i| self.steps[i].forced());
         if !after_forced || step.forced() {
             return self.append(pact, step);
@@ -255,9 +264,9 @@ impl<S: Step> Timeline<S> {
     }
 
     /// Checks that `status` may be recorded effective `on` for `pact`: it
-    /// would come after every entry up to that date (a new event has the
-    /// highest seq), so it is checked against the entry before it and, for a
-    /// backfill, the entry after it. `force` lets it break the lifecycle, but
+    /// would come after every entry up to that date (a new event is
+    /// recorded last and has the highest seq), so it is checked against the
+    /// entry before it and, for a backfill, the entry after it. `force` lets it break the lifecycle, but
     /// never repeat a neighbour's status.
     ///
     /// # Errors
@@ -270,7 +279,7 @@ impl<S: Step> Timeline<S> {
         on: EffectiveDate,
         force: bool,
     ) -> Result<(), LifecycleError> {
-        let at = self.split(on.earliest(), u64::MAX);
+        let at = self.split((on.earliest(), i64::MAX, u64::MAX));
         let side = |s: &S| (s.status(), s.on());
         let before = at.checked_sub(1).map(|i| side(&self.steps[i]));
         let next = self.steps.get(at).map(side);
@@ -337,6 +346,9 @@ impl<S: Step> Timeline<S> {
 pub struct Staged<K> {
     /// The effective date.
     pub on: EffectiveDate,
+    /// When it was recorded, in microseconds since 1970 (UTC); for a row
+    /// still to be recorded, `i64::MAX`: after every event recorded.
+    pub recorded: i64,
     /// Its line in the stream.
     pub seq: u64,
     /// The status entered.
@@ -350,6 +362,9 @@ pub struct Staged<K> {
 impl<K> Step for Staged<K> {
     fn on(&self) -> EffectiveDate {
         self.on
+    }
+    fn recorded(&self) -> i64 {
+        self.recorded
     }
     fn seq(&self) -> u64 {
         self.seq
@@ -365,6 +380,9 @@ impl<K> Step for Staged<K> {
 impl<S: Step> Step for &S {
     fn on(&self) -> EffectiveDate {
         (*self).on()
+    }
+    fn recorded(&self) -> i64 {
+        (*self).recorded()
     }
     fn seq(&self) -> u64 {
         (*self).seq()

@@ -425,8 +425,8 @@ fn check_pinned(
 #[derive(Default)]
 struct PartySteps {
     /// Each status of named parties: its line, date, status, whether it was
-    /// forced, and the parties.
-    steps: Vec<(usize, EffectiveDate, Status, bool, Vec<String>)>,
+    /// forced, the parties, and when it was recorded.
+    steps: Vec<(usize, EffectiveDate, Status, bool, Vec<String>, i64)>,
     /// The lines retractions withdraw.
     withdrawn: Vec<usize>,
     /// The pact's parties at the line being read.
@@ -452,7 +452,9 @@ impl PartySteps {
                 if let Some(party) = named(&parties, &self.members) {
                     self.strangers.push((line.number, party));
                 }
-                self.steps.push((line.number, on, status, forced, parties));
+                let recorded = line.fact.recorded.timestamp_micros();
+                self.steps
+                    .push((line.number, on, status, forced, parties, recorded));
             }
             What::Note { .. } => {
                 if let Some(party) = named(&line.record.parties(), &self.members) {
@@ -487,9 +489,10 @@ impl PartySteps {
             return;
         }
         let mut pact = Vec::new();
-        summing.walk(|line, on, status, forced| {
+        summing.walk(|line, on, status, forced, recorded| {
             pact.push(Staged {
                 on,
+                recorded,
                 seq: line as u64,
                 status,
                 forced,
@@ -505,6 +508,7 @@ impl PartySteps {
                 .filter(|s| s.4.contains(party))
                 .map(|s| Staged {
                     on: s.1,
+                    recorded: s.5,
                     seq: s.0 as u64,
                     status: s.2,
                     forced: s.3,
@@ -528,7 +532,7 @@ impl PartySteps {
                 before = Some(step);
             }
         }
-        for &(line, on, status, forced, _) in &steps {
+        for &(line, on, status, forced, ..) in &steps {
             if *forced {
                 report.warnings.push(Warning::Forced {
                     line: *line,
@@ -544,7 +548,7 @@ impl PartySteps {
 /// event is a warning. A line number equals the event's seq.
 fn lifecycle(summing: &Summing, report: &mut StreamReport) {
     let mut before: Option<(Status, bool)> = None;
-    summing.walk(|line, on, status, forced| {
+    summing.walk(|line, on, status, forced, _| {
         if breaks(before, (status, forced)) {
             let from = before.map(|(status, _)| status);
             report.problems.push(Problem::BreaksLifecycle {
@@ -591,6 +595,7 @@ mod tests {
                 recorded: Utc::now(),
                 body,
                 prev,
+                relinked: None,
             };
             let line = event.to_line();
             prev = Some(Hash::of(line.as_bytes()));

@@ -979,6 +979,7 @@ fn long_stream(store: &Store, notes: usize) {
                 amends: None,
             }),
             prev: Some(Hash::of(prev.as_bytes())),
+            relinked: None,
         };
         prev = event.to_line();
         text.push_str(&prev);

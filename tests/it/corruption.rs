@@ -214,11 +214,11 @@ fn a_stream_with_its_line_endings_converted_to_cr_lf_says_so() {
 #[test]
 fn a_format_version_from_the_future_is_named_not_dropped() {
     let store = Store::new().with_gsomia();
-    let last = store.lines("gsomia")[LINES - 1].replace(r#""v":1,"#, r#""v":3,"#);
+    let last = store.lines("gsomia")[LINES - 1].replace(r#""v":1,"#, r#""v":4,"#);
     replace_line(&store, LINES, &last);
-    let (_, status) = refused_at(&store, "gsomia.jsonl:5: format version 3");
+    let (_, status) = refused_at(&store, "gsomia.jsonl:5: format version 4");
     assert_snapshot!(status, @r"
-    error: [store]/gsomia.jsonl:5: format version 3 is newer than this pactlog understands (version 2)
+    error: [store]/gsomia.jsonl:5: format version 4 is newer than this pactlog understands (version 3)
     hint: upgrade pactlog to read this store
     ");
 }
@@ -496,9 +496,11 @@ fn a_stream_two_git_branches_appended_to_is_refused_as_a_merge_conflict() {
         format!(
             "error: {file}:3: a git merge conflict: two branches appended to the stream, and git \
              left both sides' lines in it between its markers\n\
-             hint: a stream takes one side: keep one (`git checkout --ours {file}`, or --theirs), \
-             then record again the events only the other side has (`git log --merge -p {file}` \
-             shows each side's; README.md, \"Working with git\")\n"
+             hint: git merged the stream as text, as it does when pactlog's merge driver is not \
+             set up: `git merge --abort`, run `pactlog git-setup`, and merge again; or keep one \
+             side (`git checkout --ours {file}`, or --theirs) and record again the events only \
+             the other has (`git log --merge -p {file}` shows each side's; README.md, \
+             \"Working with git\")\n"
         )
     );
     let verify = store.run(&["verify"]);

@@ -59,6 +59,7 @@ fn begun(store: &Store, id: &str) -> (BufWriter<File>, Hash) {
         recorded: DateTime::UNIX_EPOCH,
         body: EventBody::Registered(Pact::named(pact, "A pact of many events")),
         prev: None,
+        relinked: None,
     }
     .to_line();
     writeln!(file, "{line}").expect("a line written");
@@ -164,6 +165,7 @@ fn long_stream(store: &Store, id: &str, statuses: usize) -> (Status, NaiveDate) 
             recorded: DateTime::UNIX_EPOCH,
             body,
             prev: Some(prev),
+            relinked: None,
         };
         let line = event.to_line();
         writeln!(file, "{line}").unwrap();

@@ -24,6 +24,8 @@ fn every_read_command_takes_json() {
         "edit",
         "repair",
         "import",
+        "merge",
+        "git-setup",
         "completions",
         "man",
     ];

@@ -679,6 +679,10 @@ fn every_subcommand_fails_bad_arguments_with_an_error_never_a_panic() {
         (&["verify", "nope"], 1),
         (&["verify", "gsomia", "--head", "zz"], 1),
         (&["repair", "nope"], 1),
+        (&["merge"], 2),
+        (&["merge", "nope", "nope", "nope"], 1),
+        (&["merge", "nope", "nope", "nope", "nope.jsonl", "extra"], 2),
+        (&["git-setup", "--no-such-flag"], 2),
         (&["no-such-command"], 2),
         (&["status", "gsomia", "--no-such-flag"], 2),
     ];

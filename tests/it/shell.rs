@@ -110,11 +110,11 @@ fn unescape(line: &str) -> String {
 fn the_man_page_gives_the_exit_codes_and_the_environment() {
     let page = page(&[]);
     assert!(page.contains("\n.TH pactlog 1 "), "{page}");
-    assert_snapshot!(section(&page, "EXIT STATUS"), @r"
+    assert_snapshot!(section(&page, "EXIT STATUS"), @"
     0
     Success; output cut short by its reader (| head) counts as success too
     1
-    Failure: bad input, an invalid transition, a broken stream, or problems found by verify
+    Failure: bad input, an invalid transition, a broken stream, problems found by verify, or a merge conflict
     2
     A command-line usage error
     3
@@ -212,7 +212,7 @@ fn man_of_an_unknown_command_is_a_usage_error_listing_the_commands() {
     assert!(run.stdout.is_empty());
     assert_snapshot!(run.fails(2), @"
     error: invalid value 'apend' for '[COMMAND]'
-      [possible values: register, append, note, retract, amend, cite, edit, status, history, log, list, changes, errata, verify, repair, import, export, timeline, completions, man]
+      [possible values: register, append, note, retract, amend, cite, edit, status, history, log, list, changes, errata, verify, repair, import, export, timeline, merge, git-setup, completions, man]
 
       tip: a similar value exists: 'append'
 

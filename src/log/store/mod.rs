@@ -551,7 +551,7 @@ impl Store {
         let mut tail = Tail {
             seq: last,
             head: Some(stream.head),
-            recorded: stream.events.last().map(|e| e.recorded),
+            recorded: stream.events.iter().map(|e| e.recorded).max(),
         };
         let mut events = Vec::with_capacity(bodies.len());
         let mut lines = String::new();
@@ -574,7 +574,8 @@ pub struct Tail {
     pub seq: u64,
     /// The hash of the last line.
     pub head: Option<Hash>,
-    /// When the last event was recorded.
+    /// The latest time an event of the stream was recorded: the last
+    /// event's, but after a merge re-linked lines recorded earlier.
     pub recorded: Option<DateTime<Utc>>,
 }
 
@@ -582,8 +583,9 @@ impl Tail {
     /// The event that records `body` after this tail of the stream of
     /// `pact`: the next seq, a new id, the hash of the line before, and
     /// `now` as the time recorded, to the microsecond a line holds, or the
-    /// last event's time if that is later (recorded times never go back
-    /// along a stream). Every event pactlog writes is made here.
+    /// latest event's time if that is later (recorded times never go back
+    /// along a stream, but at a line a merge re-linked). Every event
+    /// pactlog writes is made here.
     pub fn next(&self, pact: &PactId, body: EventBody, now: DateTime<Utc>) -> Event {
         let now = to_recorded(now);
         Event {
@@ -593,6 +595,7 @@ impl Tail {
             recorded: self.recorded.map_or(now, |last| now.max(last)),
             body,
             prev: self.head,
+            relinked: None,
         }
     }
 

@@ -88,7 +88,7 @@ use stamp::Dir;
 pub const FILE: &str = crate::model::format::CACHE;
 /// Bumped whenever [`Summary`] or the file's layout changes shape: an
 /// older cache is rebuilt.
-const VERSION: u32 = 14;
+const VERSION: u32 = 15;
 
 /// The status a summary finds in force on a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -760,11 +760,12 @@ mod tests {
     proptest::proptest! {
         /// The cache answers as a replay does. For random histories
         /// (statuses backdated and on one day, reported and forced ones,
-        /// notes, retractions, amendments, events sharing a recorded time), the summary
-        /// folded from a stream's lines, written to a cache file and read
-        /// back, gives on every date, as of every recorded time (and before
-        /// the pact was registered), what the timeline of the events
-        /// recorded by then gives.
+        /// notes, retractions, amendments, events sharing a recorded time,
+        /// and lines a git merge re-linked, recorded before lines above
+        /// them), the summary folded from a stream's lines, written to a
+        /// cache file and read back, gives on every date, as of every
+        /// recorded time (and before the pact was registered), what the
+        /// timeline of the events recorded by then gives.
         #[test]
         fn the_cache_answers_as_a_replay_does(
             steps in proptest::collection::vec(
@@ -772,6 +773,7 @@ mod tests {
                 // past 64 lines, so that lines are counted across words of bits
                 0..160,
             ),
+            merge in proptest::option::of((0_usize..160, proptest::collection::vec(0_u16..90, 1..6))),
         ) {
             use chrono::TimeDelta;
 
@@ -779,7 +781,10 @@ mod tests {
             use crate::model::event::Event;
             use crate::replay::{Timeline, as_of};
 
-            let bytes = crate::replay::tests::stream(&steps);
+            let bytes = match &merge {
+                None => crate::replay::tests::stream(&steps),
+                Some((kept, times)) => crate::replay::tests::merged(&steps, (*kept, times)),
+            };
             let id = PactId::parse("p").unwrap();
             let events = Stream::<Event>::read(&id, bytes.as_slice()).unwrap().events;
             let mut summing = Summing::default();
@@ -790,7 +795,7 @@ mod tests {
             .unwrap();
             // the timeline, as verify walks it to hold it to the lifecycle
             let mut walked = Vec::new();
-            summing.walk(|line, on, status, forced| walked.push((line as u64, on, status, forced)));
+            summing.walk(|line, on, status, forced, _| walked.push((line as u64, on, status, forced)));
             let timeline: Vec<_> = Timeline::new(&events)
                 .entries()
                 .iter()
@@ -808,7 +813,7 @@ mod tests {
             for at in [None, before].into_iter().chain(times) {
                 let recorded = as_of(&events, at);
                 proptest::prop_assert_eq!(cached.registered_by(at), !recorded.is_empty());
-                let timeline = Timeline::new(recorded);
+                let timeline = Timeline::new(recorded.iter());
                 let first = NaiveDate::from_ymd_opt(1999, 12, 31).unwrap();
                 let days = (0..42).map(|d| first + TimeDelta::days(d));
                 for day in days.chain([NaiveDate::MIN, NaiveDate::MAX]) {

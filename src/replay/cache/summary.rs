@@ -139,6 +139,12 @@ impl Summing {
         i32::from_le_bytes(self.days[4 * i..4 * i + 4].try_into().expect("4 bytes"))
     }
 
+    /// When step `i` (in line order) was recorded, in microseconds since
+    /// 1970 (UTC).
+    fn time(&self, i: usize) -> i64 {
+        i64::from_le_bytes(self.times[8 * i..8 * i + 8].try_into().expect("8 bytes"))
+    }
+
     /// The places among the steps of the status events withdrawn, in
     /// order, with when each was withdrawn.
     fn withdrawn(&self) -> Vec<(usize, i64)> {
@@ -177,24 +183,27 @@ impl Summing {
         withdrawn
     }
 
-    /// Every status event, retracted ones included, in (date, seq) order,
-    /// as places among the steps: `None` when that is the order they were
-    /// read in, as it is unless a status was backdated before one read
-    /// earlier.
+    /// Every status event, retracted ones included, in (date, recorded
+    /// time, seq) order, as places among the steps: `None` when that is the
+    /// order they were read in, as it is unless a status was backdated
+    /// before one read earlier, or a git merge re-linked one recorded
+    /// before another of its day.
     fn order(&self) -> Option<Vec<u32>> {
         let steps = self.statuses.len();
-        if (1..steps).all(|i| self.day(i - 1) <= self.day(i)) {
+        let key = |i: usize| (self.day(i), self.time(i));
+        if (1..steps).all(|i| key(i - 1) <= key(i)) {
             return None;
         }
         let mut order: Vec<u32> = (0..steps as u32).collect();
-        order.sort_by_key(|&i| self.day(i as usize));
+        order.sort_by_key(|&i| key(i as usize));
         Some(order)
     }
 
     /// Walks the timeline: each status event no retraction withdrew, in
-    /// (date, seq) order, as its line, effective date, status and whether
-    /// it was forced.
-    pub(crate) fn walk(&self, mut visit: impl FnMut(usize, EffectiveDate, Status, bool)) {
+    /// (date, recorded time, seq) order, as its line, effective date,
+    /// status, whether it was forced and when it was recorded (microseconds
+    /// since 1970, UTC).
+    pub(crate) fn walk(&self, mut visit: impl FnMut(usize, EffectiveDate, Status, bool, i64)) {
         let withdrawn = self.withdrawn();
         // the line of each step, in line order: the set bits, in order
         let lines = self
@@ -219,7 +228,7 @@ impl Summing {
             let status = Status::ALL[usize::from(byte & !(REPORTED | FORCED))];
             let day = NaiveDate::from_num_days_from_ce_opt(self.day(i)).expect("a date read");
             let on = EffectiveDate::from_code(day, self.dates[i]).expect("a date read");
-            visit(line, on, status, byte & FORCED != 0);
+            visit(line, on, status, byte & FORCED != 0, self.time(i));
         };
         match self.order() {
             None => lines.enumerate().for_each(|(i, line)| step(i, line)),

@@ -785,6 +785,8 @@ impl Worker<'_, '_> {
                 change.parties = stream.steps.members_named(id, &change.parties)?;
                 let step = Staged {
                     on: change.on,
+                    // recorded by the import, after every event before it
+                    recorded: i64::MAX,
                     seq: stream.tail.seq + 1,
                     status: change.status,
                     forced: change.forced,
@@ -1335,9 +1337,9 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
     // the import holds the store's lock, so no writer changes the stream
     // until it is done
     /// A status: its date, line, status, whether forced, the place of the
-    /// parties it names in `named` (`u32::MAX`: the pact's own), and
-    /// whether it was withdrawn.
-    struct Was(EffectiveDate, u32, Status, bool, u32, bool);
+    /// parties it names in `named` (`u32::MAX`: the pact's own), whether
+    /// it was withdrawn, and when it was recorded.
+    struct Was(EffectiveDate, u32, Status, bool, u32, bool, i64);
     let mut statuses: Vec<Was> = Vec::new();
     // the few lists of parties that statuses name
     let mut named: Vec<Vec<String>> = Vec::new();
@@ -1361,7 +1363,8 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
                     }
                     false => u32::MAX,
                 };
-                statuses.push(Was(on, number, status, forced, parties, false));
+                let recorded = line.fact.recorded.timestamp_micros();
+                statuses.push(Was(on, number, status, forced, parties, false, recorded));
             }
             What::Retraction { .. } => {
                 let target = line.target.map_or(0, |t| t as u32);
@@ -1374,7 +1377,7 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
         if by_event {
             offsets.push(line.offset);
         }
-        last_recorded = Some(line.fact.recorded);
+        last_recorded = last_recorded.max(Some(line.fact.recorded));
         Ok(())
     })?;
     // as its registration and edits leave it
@@ -1382,6 +1385,7 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
     statuses.retain(|s| !s.5);
     let step = |s: &Was| Staged {
         on: s.0,
+        recorded: s.6,
         seq: s.1.into(),
         status: s.2,
         forced: s.3,

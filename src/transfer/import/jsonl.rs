@@ -15,7 +15,7 @@ use crate::model::error::{Error, ImportProblem, LifecycleError};
 use crate::model::event::{Event, EventBody, Fact, What};
 use crate::model::limits;
 use crate::model::pact::PactId;
-use crate::replay::Staged;
+use crate::replay::{Staged, breaks};
 use crate::transfer::import::timelines::Timelines;
 use crate::transfer::import::{Batch, HOLD, known_names, lock_existing};
 
@@ -170,6 +170,11 @@ pub fn plan_jsonl(
             && let Err(unfilled) = pact.recorded.settle(None)
         {
             pact.refused = Some(unfilled);
+        }
+        if pact.refused.is_none()
+            && let Err(broken) = pact.recorded.merged_lifecycle(&pact.id)
+        {
+            pact.refused = Some(broken);
         }
         if let Some((line, e)) = pact.refused {
             return Err(at(line, in_a_line(e)));
@@ -431,6 +436,8 @@ struct AsRecorded {
     /// may not be, as `retract` refuses it: it stands only if the next line
     /// is the copy of an amendment that goes between them.
     unfilled: Option<Unfilled>,
+    /// The input line of the first line a git merge re-linked, if one did.
+    merged: Option<u64>,
 }
 
 /// A withdrawal that leaves two statuses side by side that may not be.
@@ -463,7 +470,65 @@ impl AsRecorded {
         AsRecorded {
             timelines: Timelines::default(),
             unfilled: None,
+            merged: None,
         }
+    }
+
+    /// Checks the timelines a git merge made, once every line is in, as
+    /// `verify` does: no status may follow the one before it where the
+    /// lifecycle does not allow it (unless one was forced), in the pact's
+    /// timeline, or in a party's at its own statuses. The merge checked its
+    /// re-linked lines where it set them; one at a time in the order of its
+    /// lines, a status can be refused that a retraction after it takes out.
+    ///
+    /// # Errors
+    ///
+    /// The input line of the first re-linked line, and the step that may
+    /// not be.
+    fn merged_lifecycle(&self, id: &PactId) -> Result<(), (u64, Error)> {
+        let Some(number) = self.merged else {
+            return Ok(());
+        };
+        let pact_steps: std::collections::HashSet<u64> =
+            self.steps.entries().iter().map(|s| s.seq).collect();
+        let timelines = std::iter::once((None, &self.steps))
+            .chain(self.parties.iter().map(|(party, t)| (Some(party), t)));
+        for (party, timeline) in timelines {
+            let own = |s: &Staged<()>| party.is_none() || !pact_steps.contains(&s.seq);
+            let steps = timeline.entries();
+            for (at, step) in steps.iter().enumerate() {
+                let before = at.checked_sub(1).map(|i| &steps[i]);
+                let side = |s: &Staged<()>| (s.status, s.forced);
+                if !own(step) || !breaks(before.map(side), side(step)) {
+                    continue;
+                }
+                let pact = id.to_string();
+                let breaks = match before {
+                    Some(b) if b.status == step.status => LifecycleError::Repeat {
+                        pact,
+                        status: step.status,
+                        on: step.on,
+                        since: b.on,
+                    },
+                    _ => LifecycleError::NotAllowed {
+                        pact,
+                        from: before.map(|b| b.status),
+                        since: before.map(|b| b.on),
+                        to: step.status,
+                        on: step.on,
+                    },
+                };
+                let error = match party {
+                    None => breaks.into(),
+                    Some(party) => Error::PartyLifecycle {
+                        party: party.clone(),
+                        source: Box::new(breaks),
+                    },
+                };
+                return Err((number, error));
+            }
+        }
+        Ok(())
     }
 
     /// Settles a withdrawal left unfilled by the line before `next` (none:
@@ -509,6 +574,7 @@ impl AsRecorded {
             } => {
                 let step = Staged {
                     on,
+                    recorded: fact.recorded.timestamp_micros(),
                     seq: line as u64,
                     status,
                     forced,
@@ -620,17 +686,31 @@ impl AsRecorded {
                 .and_then(|()| {
                     let step = Staged {
                         on: change.on,
+                        recorded: event.recorded.timestamp_micros(),
                         seq: line as u64,
                         status: change.status,
                         forced: change.forced,
                         key: (),
                     };
                     self.members(id, &change.parties)?;
+                    // a line a merge re-linked is checked where the merge
+                    // set it, once every line is in
+                    if event.relinked.is_some() {
+                        self.merged.get_or_insert(number);
+                        self.place(step, &change.parties);
+                        return Ok(());
+                    }
                     self.status(id, step, &change.parties, false)
                 }),
             EventBody::Note(note) => text("note text", &note.text, limits::TEXT)
                 .and_then(|()| sourced(note.source.as_deref(), note.url.as_deref()))
                 .and_then(|()| self.members(id, &note.parties)),
+            EventBody::Retraction(retraction) if event.relinked.is_some() => {
+                text("reason", &retraction.reason, limits::TEXT)?;
+                self.merged.get_or_insert(number);
+                self.withdraw_line(target);
+                Ok(())
+            }
             EventBody::Retraction(retraction) => {
                 text("reason", &retraction.reason, limits::TEXT)?;
                 // the stream's checks found the target, an earlier status or
