@@ -48,6 +48,14 @@ pub struct CsvOptions {
     pub dry_run: bool,
 }
 
+/// How many rows a new stream takes, applied as they came, before its
+/// lines are written out with the others.
+const YOUNG: usize = 8;
+
+/// The bytes of young streams' lines a worker holds before it writes them
+/// out all the same.
+const YOUNG_HOLD: usize = 64 << 20;
+
 /// How many bad rows an import names; the rest are counted.
 pub const SHOWN_ROWS: usize = 20;
 
@@ -316,9 +324,12 @@ struct Held {
 }
 
 enum HeldRow {
-    /// The row's cells, at this offset in the worker's store of them.
+    /// The cells of a row the timelines refused as they stood, at this
+    /// offset in the worker's store of them: read again when it is
+    /// applied in its place.
     Cells(usize),
-    /// The event made of it before its pact's rows were held.
+    /// The event the row records, read as it came (or made of it before
+    /// its pact's rows were held).
     Made(Box<EventBody>),
 }
 
@@ -455,11 +466,18 @@ struct Worker<'c, 'a> {
     pacts: Vec<Pending>,
     /// The new streams with lines not yet written.
     unwritten: Vec<usize>,
-    /// The bytes of those lines.
+    /// The bytes of those lines, but for young streams'.
     held: usize,
+    /// The bytes of the lines of young streams: new streams of fewer than
+    /// [`YOUNG`] rows, whose rows may yet prove to be out of date order.
+    /// They are not written out until they grow (or there are too many of
+    /// them), so that a shuffled sheet's pacts are not written, read back
+    /// and written again.
+    young: usize,
     /// The one existing stream held open, to read the events rows name.
     open: Option<(usize, Lines)>,
-    /// The cells of the rows held.
+    /// The cells of the rows refused where they came, held to be checked
+    /// again in their place.
     cells: Vec<u8>,
     /// In a dry run, where the new streams' lines are set aside.
     spill: Spill,
@@ -519,6 +537,7 @@ impl Checker<'_> {
             pacts: Vec::new(),
             unwritten: Vec::new(),
             held: 0,
+            young: 0,
             open: None,
             cells: Vec::new(),
             spill: Spill::default(),
@@ -532,7 +551,7 @@ impl Checker<'_> {
                 }
             }
             let _ = used.send(jobs);
-            if worker.held >= HOLD {
+            if worker.held >= HOLD || worker.young >= YOUNG_HOLD {
                 worker.write_out();
             }
         }
@@ -604,10 +623,8 @@ impl Worker<'_, '_> {
         if p.broken {
             return;
         }
-        if matches!(p.order, Order::Held(_)) {
-            // read whole, once, when its pact's rows are applied
-            return self.hold(slot, line, &job.record);
-        }
+        // read whole as it comes, on the core its pact's rows go to, even
+        // when it is to be held: the reading then goes on beside the sheet's
         let row = match parse_row(&job.record, c.headers.as_byte_record(), c.today) {
             Ok(row) => row,
             Err(e) => return self.refuse(line, e),
@@ -658,7 +675,7 @@ impl Worker<'_, '_> {
             if let Err(e) = self.hold_back(slot) {
                 return self.fail(e);
             }
-            return self.hold(slot, line, &job.record);
+            return self.hold(slot, line, body);
         }
         if p.stream.existing.is_none()
             && !p.stream.registered
@@ -672,6 +689,16 @@ impl Worker<'_, '_> {
                 if let Order::InTurn { last, made, .. } = &mut self.pacts[slot].order {
                     *last = Some(day);
                     made.push(line);
+                }
+                // grown up: its lines may be written out with the others
+                if let Order::InTurn { made, .. } = &self.pacts[slot].order
+                    && made.len() == YOUNG
+                    && !self.pacts[slot].staged
+                    && self.pacts[slot].stream.existing.is_none()
+                {
+                    let bytes = self.pacts[slot].stream.lines.len();
+                    self.young = self.young.saturating_sub(bytes);
+                    self.held += bytes;
                 }
             }
             Err(e) if depends_on_order(&e) => {
@@ -688,13 +715,12 @@ impl Worker<'_, '_> {
         }
     }
 
-    /// Keeps a row of a pact whose rows are held, as it came.
-    fn hold(&mut self, slot: usize, line: u64, record: &ByteRecord) {
-        let at = keep(&mut self.cells, record);
+    /// Keeps the event of a row of a pact whose rows are held.
+    fn hold(&mut self, slot: usize, line: u64, body: EventBody) {
         if let Order::Held(rows) = &mut self.pacts[slot].order {
             rows.push(Held {
                 line,
-                what: HeldRow::Cells(at),
+                what: HeldRow::Made(Box::new(body)),
             });
         }
     }
@@ -762,8 +788,18 @@ impl Worker<'_, '_> {
         Ok(())
     }
 
+    /// Whether the pact's stream is a young one: new, not written out,
+    /// and of fewer than [`YOUNG`] rows applied as they came.
+    fn is_young(&self, slot: usize) -> bool {
+        let p = &self.pacts[slot];
+        p.stream.existing.is_none()
+            && !p.staged
+            && matches!(&p.order, Order::InTurn { made, .. } if made.len() < YOUNG)
+    }
+
     /// Adds an event to the pact's stream.
     fn add(&mut self, slot: usize, body: EventBody) {
+        let young = self.is_young(slot);
         let p = &mut self.pacts[slot];
         let before = p.stream.lines.len();
         p.stream.append(&p.id, body, self.checker.now);
@@ -771,7 +807,11 @@ impl Worker<'_, '_> {
             if before == 0 {
                 self.unwritten.push(slot);
             }
-            self.held += p.stream.lines.len() - before;
+            let added = p.stream.lines.len() - before;
+            match young {
+                true => self.young += added,
+                false => self.held += added,
+            }
         }
     }
 
@@ -838,10 +878,15 @@ impl Worker<'_, '_> {
     /// the sheet is read: the events made so far are taken back into rows,
     /// with the rows refused, and its stream begins again.
     fn hold_back(&mut self, slot: usize) -> Result<(), Error> {
-        let p = &mut self.pacts[slot];
-        if matches!(p.order, Order::Held(_)) {
+        if matches!(self.pacts[slot].order, Order::Held(_)) {
             return Ok(());
         }
+        let dropped = self.pacts[slot].stream.lines.len();
+        match self.is_young(slot) {
+            true => self.young = self.young.saturating_sub(dropped),
+            false => self.held = self.held.saturating_sub(dropped),
+        }
+        let p = &mut self.pacts[slot];
         let Order::InTurn { made, refused, .. } =
             std::mem::replace(&mut p.order, Order::Held(Vec::new()))
         else {
@@ -942,8 +987,18 @@ impl Worker<'_, '_> {
         if self.checker.bad.load(Ordering::Relaxed) {
             return;
         }
+        // young streams wait, unless there are too many of them
+        let all = self.settling || self.young >= YOUNG_HOLD;
+        let mut waiting = Vec::new();
         for slot in std::mem::take(&mut self.unwritten) {
+            if !all && self.is_young(slot) {
+                waiting.push(slot);
+                continue;
+            }
             let p = &mut self.pacts[slot];
+            if p.stream.lines.is_empty() {
+                continue;
+            }
             let lines = std::mem::take(&mut p.stream.lines);
             let written = match (self.checker.dry_run, self.settling) {
                 (false, _) => self.checker.staging.write(&p.id, &lines, !p.staged),
@@ -959,6 +1014,10 @@ impl Worker<'_, '_> {
             }
             p.staged = true;
         }
+        if all {
+            self.young = 0;
+        }
+        self.unwritten = waiting;
         self.held = 0;
     }
 
