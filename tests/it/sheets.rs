@@ -165,7 +165,11 @@ fn a_pact_whose_rows_are_held_after_its_lines_were_staged_comes_out_whole() {
     let mut csv = String::from("pact,status,on,note\n");
     for p in 0..200 {
         for year in 2002..2012 {
-            let status = if year % 2 == 0 { "in_force" } else { "suspended" };
+            let status = if year % 2 == 0 {
+                "in_force"
+            } else {
+                "suspended"
+            };
             csv.push_str(&format!("p{p},{status},{year}-01-01,{note}\n"));
         }
     }
@@ -175,8 +179,15 @@ fn a_pact_whose_rows_are_held_after_its_lines_were_staged_comes_out_whole() {
     // a dry run sets the lines aside and takes them back as well, and
     // writes nothing
     let dry = store.json(&["import", &sheet, "--create-pacts", "--dry-run"]);
-    assert_eq!((&dry["events"], &dry["created"]), (&json!(2001), &json!(200)));
-    let p0 = dry["by_pact"].as_array().expect("pacts").iter().find(|p| p["pact"] == "p0");
+    assert_eq!(
+        (&dry["events"], &dry["created"]),
+        (&json!(2001), &json!(200))
+    );
+    let p0 = dry["by_pact"]
+        .as_array()
+        .expect("pacts")
+        .iter()
+        .find(|p| p["pact"] == "p0");
     assert_eq!(p0.expect("p0")["events"], 12);
     assert!(store.snapshot().is_empty(), "nothing written");
     let imported = store.json(&["import", &sheet, "--create-pacts"]);
