@@ -131,15 +131,7 @@ pub(crate) fn event_id(text: &str, pact: &str) -> Result<uuid::Uuid, Error> {
 
 /// The pact's party named `name` (in any case), as the pact names it.
 pub(crate) fn party_of<'p>(pact: &'p Pact, name: &str) -> Result<&'p str, Error> {
-    pact.parties
-        .iter()
-        .find(|p| p.eq_ignore_ascii_case(name.trim()))
-        .map(String::as_str)
-        .ok_or_else(|| Error::UnknownParty {
-            pact: pact.id.to_string(),
-            party: name.to_owned(),
-            parties: pact.parties.clone(),
-        })
+    crate::model::pact::party_named(&pact.id, &pact.parties, name)
 }
 
 /// Checks that a pact was registered by `when`, as [`visible`] does for a

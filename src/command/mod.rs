@@ -18,7 +18,7 @@ use crate::model::date::EffectiveDate;
 use crate::model::error::{Error, NotAmendable};
 use crate::model::event::{Citation, Edit, Event, EventBody, Note, Retraction, StatusChange};
 use crate::model::limits;
-use crate::model::pact::{Pact, PactId};
+use crate::model::pact::{Pact, PactId, party_named};
 use crate::model::status::Status;
 use crate::replay::{Timeline, check_retraction, check_withdrawal, retractions};
 
@@ -700,20 +700,9 @@ fn checked_parties(parties: &[String]) -> Result<Vec<String>, Error> {
 ///
 /// [`Error::UnknownParty`] for a name that is not one of the pact's.
 fn parties_of(pact: &PactId, stream: &Stream, named: &[String]) -> Result<Vec<String>, Error> {
-    let parties = &stream.pact.parties;
     named
         .iter()
-        .map(|name| {
-            parties
-                .iter()
-                .find(|p| p.eq_ignore_ascii_case(name))
-                .cloned()
-                .ok_or_else(|| Error::UnknownParty {
-                    pact: pact.to_string(),
-                    party: name.clone(),
-                    parties: parties.clone(),
-                })
-        })
+        .map(|name| party_named(pact, &stream.pact.parties, name).map(str::to_owned))
         .collect()
 }
 

@@ -95,6 +95,24 @@ pub struct Pact {
     pub url: Option<String>,
 }
 
+/// The party of a pact's `parties` that `name` names, in any case, as the
+/// pact spells it: how every command and import reads a party given to it.
+///
+/// # Errors
+///
+/// [`Error::UnknownParty`] for a name that is not one of them.
+pub fn party_named<'p>(pact: &PactId, parties: &'p [String], name: &str) -> Result<&'p str, Error> {
+    parties
+        .iter()
+        .find(|p| p.eq_ignore_ascii_case(name.trim()))
+        .map(String::as_str)
+        .ok_or_else(|| Error::UnknownParty {
+            pact: pact.to_string(),
+            party: name.to_owned(),
+            parties: parties.to_vec(),
+        })
+}
+
 impl Pact {
     /// A pact with an id and a name, and nothing more.
     pub fn named(id: PactId, name: impl Into<String>) -> Pact {

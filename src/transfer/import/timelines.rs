@@ -3,7 +3,7 @@
 //! own (section 5 of the contract: the pact's statuses and the party's).
 
 use crate::model::error::Error;
-use crate::model::pact::PactId;
+use crate::model::pact::{PactId, party_named};
 use crate::replay::{Staged, Timeline};
 
 /// The pact's own timeline, its parties, and each party's timeline that
@@ -123,17 +123,7 @@ impl<K: Copy> Timelines<K> {
     ) -> Result<Vec<String>, Error> {
         named
             .iter()
-            .map(|name| {
-                self.members
-                    .iter()
-                    .find(|p| p.eq_ignore_ascii_case(name))
-                    .cloned()
-                    .ok_or_else(|| Error::UnknownParty {
-                        pact: id.to_string(),
-                        party: name.clone(),
-                        parties: self.members.clone(),
-                    })
-            })
+            .map(|name| party_named(id, &self.members, name).map(str::to_owned))
             .collect()
     }
 }
