@@ -330,17 +330,35 @@ impl From<NaiveDate> for EffectiveDate {
 impl fmt::Display for EffectiveDate {
     /// The canonical form, as stored: `2019-08-23`, `2019-07`, `2004?`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = match self.precision {
-            Precision::Day => self.earliest.format("%Y-%m-%d"),
-            Precision::Month => self.earliest.format("%Y-%m"),
-            Precision::Year => self.earliest.format("%Y"),
-        };
+        use std::io::Write;
         let qualifier = match self.qualifier {
             None => "",
             Some(Qualifier::Uncertain) => "?",
             Some(Qualifier::Approximate) => "~",
         };
-        f.pad(&format!("{text}{qualifier}"))
+        let day = self.earliest;
+        if !(0..=9999).contains(&day.year()) {
+            let text = match self.precision {
+                Precision::Day => day.format("%Y-%m-%d"),
+                Precision::Month => day.format("%Y-%m"),
+                Precision::Year => day.format("%Y"),
+            };
+            return f.pad(&format!("{text}{qualifier}"));
+        }
+        // a year of four digits, as `%Y` writes it, without chrono's
+        // formatting machinery: every line written and every row read
+        // (to check that a date is written as it is stored) comes here
+        let mut text = [0u8; 11];
+        let mut rest = &mut text[..];
+        let (year, month, date) = (day.year(), day.month(), day.day());
+        let written = match self.precision {
+            Precision::Day => write!(rest, "{year:04}-{month:02}-{date:02}{qualifier}"),
+            Precision::Month => write!(rest, "{year:04}-{month:02}{qualifier}"),
+            Precision::Year => write!(rest, "{year:04}{qualifier}"),
+        };
+        written.expect("a date of four-digit year fits in 11 bytes");
+        let left = rest.len();
+        f.pad(std::str::from_utf8(&text[..text.len() - left]).expect("digits and - are ASCII"))
     }
 }
 
@@ -353,6 +371,15 @@ impl serde::Serialize for EffectiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_is_written_in_its_canonical_form_and_pads() {
+        let shown = |text: &str| format!("[{:<12}]", EffectiveDate::parse(text).unwrap());
+        assert_eq!(shown("0987-06-05"), "[0987-06-05  ]");
+        assert_eq!(shown("2019-07~"), "[2019-07~    ]");
+        assert_eq!(shown("2004?"), "[2004?       ]");
+        assert_eq!(shown("9999-12-31"), "[9999-12-31  ]");
+    }
 
     fn parsed(text: &str) -> Result<String, &'static str> {
         EffectiveDate::parse(text)
