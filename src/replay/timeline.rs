@@ -111,6 +111,11 @@ impl<S: Step> Timeline<S> {
         Timeline { steps }
     }
 
+    /// Makes room for `additional` more statuses.
+    pub fn reserve(&mut self, additional: usize) {
+        self.steps.reserve(additional);
+    }
+
     /// The statuses, ordered by (effective date, recorded time, seq).
     pub fn entries(&self) -> &[S] {
         &self.steps

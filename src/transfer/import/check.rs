@@ -56,6 +56,10 @@ const YOUNG: usize = 8;
 /// out all the same.
 const YOUNG_HOLD: usize = 64 << 20;
 
+/// About how long a line of a status or a note is, with its source: room
+/// made for a pact's lines before its held rows are applied.
+const LINE_GUESS: usize = 512;
+
 /// How many bad rows an import names; the rest are counted.
 pub const SHOWN_ROWS: usize = 20;
 
@@ -137,6 +141,14 @@ impl Building {
         event.write_line(&mut self.lines);
         self.tail = Tail::after(&event, Hash::of(&self.lines[start..]));
         self.lines.push(b'\n');
+    }
+
+    /// Makes room for `events` more events, each line of about
+    /// [`LINE_GUESS`] bytes, so that a pact's lines are not copied as they
+    /// grow.
+    fn reserve(&mut self, events: usize) {
+        self.lines.reserve(events * LINE_GUESS);
+        self.steps.steps.reserve(events);
     }
 
     /// The stream as it was before the import: what a pact whose rows are
@@ -321,6 +333,16 @@ struct Held {
     /// The line it begins on.
     line: u64,
     what: HeldRow,
+}
+
+impl Held {
+    /// The event of a row read whole.
+    fn made(&self) -> &EventBody {
+        match &self.what {
+            HeldRow::Made(body) => body,
+            HeldRow::Cells(_) => unreachable!("a row held as cells is read before it is placed"),
+        }
+    }
 }
 
 enum HeldRow {
@@ -948,32 +970,35 @@ impl Worker<'_, '_> {
                 rows.sort_unstable_by_key(|h| h.line);
                 let c = self.checker;
                 let mut record = ByteRecord::new();
-                let mut events = Vec::with_capacity(rows.len());
-                for held in rows {
-                    let line = held.line;
-                    let body = match held.what {
-                        HeldRow::Made(body) => *body,
-                        HeldRow::Cells(at) => {
-                            kept(&self.cells, at, &mut record);
-                            let read = parse_row(&record, c.headers.as_byte_record(), c.today);
-                            match read.and_then(|row| self.read_held(slot, row, line)) {
-                                Ok(Some(body)) => body,
-                                Ok(None) => continue,
-                                Err(e) => {
-                                    self.refuse(line, e);
-                                    continue;
-                                }
-                            }
-                        }
+                rows.retain_mut(|held| {
+                    let HeldRow::Cells(at) = held.what else {
+                        return true;
                     };
-                    events.push((day_of(&body), line, body));
-                }
+                    kept(&self.cells, at, &mut record);
+                    let read = parse_row(&record, c.headers.as_byte_record(), c.today);
+                    match read.and_then(|row| self.read_held(slot, row, held.line)) {
+                        Ok(Some(body)) => {
+                            held.what = HeldRow::Made(Box::new(body));
+                            true
+                        }
+                        Ok(None) => false,
+                        Err(e) => {
+                            self.refuse(held.line, e);
+                            false
+                        }
+                    }
+                });
                 if new && let Err(e) = self.register(slot) {
                     return self.refuse(meta_line, e);
                 }
-                events.sort_unstable_by_key(|e| (e.0, e.1));
-                for (_, line, body) in events {
-                    if let Err(e) = self.apply(slot, body) {
+                rows.sort_unstable_by_key(|h| (day_of(h.made()), h.line));
+                self.pacts[slot].stream.reserve(rows.len());
+                for held in rows {
+                    let line = held.line;
+                    let HeldRow::Made(body) = held.what else {
+                        unreachable!("every row held is read by now")
+                    };
+                    if let Err(e) = self.apply(slot, *body) {
                         self.refuse(line, e);
                     }
                 }
