@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
@@ -40,10 +40,24 @@ pub struct Staging {
     /// The streams begun, each with the name of its file in `path`, ours
     /// to remove.
     begun: Mutex<Vec<(PactId, String)>>,
-    /// Where each pact's stream is in `begun` (locked after it).
-    places: Mutex<HashMap<PactId, usize>>,
+    /// Where each pact's stream is in `begun`, and how far its file is
+    /// written (locked after `begun`).
+    places: Mutex<HashMap<PactId, Place>>,
     /// Set once `path` has become the store.
     placed: bool,
+}
+
+/// A stream begun in a staging.
+#[derive(Debug)]
+struct Place {
+    /// Its place in [`Staging::begun`].
+    at: usize,
+    /// The bytes of its file that are its stream: where the next write
+    /// goes.
+    len: u64,
+    /// The length of its file when it was taken back, which it keeps until
+    /// it is written past it, or cut to `len` at commit.
+    stale: u64,
 }
 
 impl Store {
@@ -112,9 +126,10 @@ impl Staging {
     /// file is removed with the staging, which the caller drops.
     pub fn write(&self, id: &PactId, bytes: &[u8], begin: bool) -> Result<(), Error> {
         use rustix::fs::{Mode, OFlags};
+        use std::os::unix::fs::FileExt;
         let mut begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
         let flags = OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK;
-        let (file, name) = if begin && !self.whole {
+        let (file, name, at) = if begin && !self.whole {
             let prefix = staged_prefix(id);
             let (file, path) = files::temp_file(&self.path, &prefix, STAGED_SUFFIX)
                 .and_then(|temp| temp.keep().map_err(|e| e.error))
@@ -122,12 +137,13 @@ impl Staging {
             let name = path
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into());
-            (file, name)
+            (file, name, 0)
         } else {
-            let (name, how) = if begin {
-                (stream_name(id), OFlags::CREATE | OFlags::EXCL)
+            let (name, how, at) = if begin {
+                (stream_name(id), OFlags::CREATE | OFlags::EXCL, 0)
             } else {
-                (self.place(&begun, id)?.to_owned(), OFlags::APPEND)
+                let (at, len) = self.place(id, |place| (place.at, place.len))?;
+                (begun[at].1.clone(), OFlags::empty(), len)
             };
             let file = rustix::fs::openat(
                 &self.dir,
@@ -136,65 +152,96 @@ impl Staging {
                 Mode::from_bits_truncate(0o666),
             )
             .map_err(|e| Error::io("write", self.path.join(&name))(e.into()))?;
-            (File::from(file), name)
+            (File::from(file), name, at)
         };
         let path = self.path.join(&name);
         if begin {
             let mut places = self.places.lock().unwrap_or_else(PoisonError::into_inner);
-            places.insert(id.clone(), begun.len());
+            let place = Place {
+                at: begun.len(),
+                len: 0,
+                stale: 0,
+            };
+            places.insert(id.clone(), place);
             begun.push((id.clone(), name));
         }
         drop(begun);
-        // a file that is not written whole is removed with the staging
-        let mut file = file;
-        file.write_all(bytes).map_err(|source| Error::WriteFailed {
-            action: "write",
-            path,
-            source,
-            rollback: Rollback::Removed,
-        })
+        // a file that is not written whole is removed with the staging;
+        // written at the stream's end, which is the file's unless the
+        // stream was taken back
+        file.write_all_at(bytes, at)
+            .map_err(|source| Error::WriteFailed {
+                action: "write",
+                path,
+                source,
+                rollback: Rollback::Removed,
+            })?;
+        self.place(id, |place| place.len = at + bytes.len() as u64)
     }
 
-    /// The name of the file the stream of `id` was begun in, found by its
-    /// id, not by a search: an import adds to thousands of streams begun,
-    /// in any order. `begun` is the list, locked.
-    fn place<'b>(&self, begun: &'b [(PactId, String)], id: &PactId) -> Result<&'b str, Error> {
-        let places = self.places.lock().unwrap_or_else(PoisonError::into_inner);
-        match places.get(id) {
-            Some(&at) => Ok(&begun[at].1),
+    /// Does `with` to the place of the stream of `id`, found by its id, not
+    /// by a search: an import adds to thousands of streams begun, in any
+    /// order.
+    fn place<T>(&self, id: &PactId, with: impl FnOnce(&mut Place) -> T) -> Result<T, Error> {
+        let mut places = self.places.lock().unwrap_or_else(PoisonError::into_inner);
+        match places.get_mut(id) {
+            Some(place) => Ok(with(place)),
             None => Err(Error::NotBegun {
                 pact: id.to_string(),
             }),
         }
     }
 
-    /// Reads back what was written of the new stream of `id` and empties
-    /// its file, to be written again from its beginning (with `begin`
-    /// false): what an import does when it makes a stream again.
+    /// Reads back what was written of the new stream of `id`, to be
+    /// written again from its beginning (with `begin` false): what an
+    /// import does when it makes a stream again. The file is not emptied
+    /// (cutting a file is slow on some file systems): it is written over,
+    /// and whatever is left past the stream's new end is cut off at
+    /// commit.
     ///
     /// # Errors
     ///
     /// [`Error::NotBegun`] when no stream of `id` was begun,
-    /// [`Error::Io`] when its file cannot be read or emptied.
+    /// [`Error::Io`] when its file cannot be read.
     pub fn take_back(&self, id: &PactId) -> Result<Vec<u8>, Error> {
         use rustix::fs::{Mode, OFlags};
-        use std::io::Read;
+        use std::os::unix::fs::FileExt;
         let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
-        let name = self.place(&begun, id)?;
-        let path = self.path.join(name);
+        let (at, len) = self.place(id, |place| (place.at, place.len))?;
+        let path = self.path.join(&begun[at].1);
         let file = rustix::fs::openat(
             &self.dir,
-            name,
-            OFlags::RDWR | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK,
+            begun[at].1.as_str(),
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK,
             Mode::empty(),
         )
         .map_err(|e| Error::io("read", &path)(e.into()))?;
-        let mut file = File::from(file);
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .and_then(|_| file.set_len(0))
+        drop(begun);
+        let mut bytes = vec![0; usize::try_from(len).expect("a staged stream fits in memory")];
+        File::from(file)
+            .read_exact_at(&mut bytes, 0)
             .map_err(Error::io("read", &path))?;
+        self.place(id, |place| {
+            place.stale = place.stale.max(place.len);
+            place.len = 0;
+        })?;
         Ok(bytes)
+    }
+
+    /// Cuts each stream taken back and written again shorter than it was
+    /// to its new end.
+    fn cut_stale(&self) -> Result<(), Error> {
+        use rustix::fs::{Mode, OFlags};
+        let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
+        let places = self.places.lock().unwrap_or_else(PoisonError::into_inner);
+        for place in places.values().filter(|p| p.stale > p.len) {
+            let name = begun[place.at].1.as_str();
+            let flags = OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK;
+            rustix::fs::openat(&self.dir, name, flags, Mode::empty())
+                .and_then(|file| rustix::fs::ftruncate(file, place.len))
+                .map_err(|e| Error::io("write", self.path.join(name))(e.into()))?;
+        }
+        Ok(())
     }
 
     /// Makes the staged streams durable (one file system sync, which also
@@ -211,6 +258,7 @@ impl Staging {
     /// [`Error::ImportUnfinished`] when linking fails after a journal is in
     /// place, and what carrying out a journal left before can return.
     pub fn commit(mut self, store: &Store) -> Result<(), Error> {
+        self.cut_stale()?;
         rustix::fs::syncfs(&self.dir).map_err(|e| Error::io("sync", &self.path)(e.into()))?;
         if !self.whole {
             return self.link_into(store);
@@ -313,5 +361,30 @@ impl Drop for Staging {
                 let _ = fs::remove_file(self.path.join(name));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_taken_back_and_written_shorter_is_cut_at_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("store"));
+        let id = PactId::parse("p1").unwrap();
+        let staging = store.stage(None).unwrap();
+        staging.write(&id, b"first line\n", true).unwrap();
+        staging.write(&id, b"second line\n", false).unwrap();
+        let taken = staging.take_back(&id).unwrap();
+        assert_eq!(taken, b"first line\nsecond line\n");
+        // written over from the beginning, shorter than before
+        staging.write(&id, b"one\n", false).unwrap();
+        staging.write(&id, b"two\n", false).unwrap();
+        assert_eq!(staging.take_back(&id).unwrap(), b"one\ntwo\n");
+        staging.write(&id, b"three\n", false).unwrap();
+        staging.commit(&store).unwrap();
+        let written = fs::read(store.stream_path(&id)).unwrap();
+        assert_eq!(written, b"three\n");
     }
 }
