@@ -467,3 +467,46 @@ fn rows_for_a_pact_the_store_holds_go_in_date_order_among_its_statuses() {
     );
     store.ok(&["verify"]);
 }
+
+#[test]
+fn a_status_the_store_retracted_does_not_stand_in_a_rows_way() {
+    let files = Files::new();
+    let sheet = files.write(
+        "again.csv",
+        "pact,status,on,source\np,in_force,2001-01-01,Gazette\n",
+    );
+    let store = Store::new();
+    store.ok(&["register", "p", "--name", "A pact"]);
+    store.ok(&[
+        "append",
+        "p",
+        "signed",
+        "--on",
+        "2000-01-01",
+        "--source",
+        "x",
+    ]);
+    let held = store.json(&[
+        "append",
+        "p",
+        "in_force",
+        "--on",
+        "2001-01-01",
+        "--source",
+        "x",
+    ]);
+    // held: the row is the status recorded already
+    let refused = store.refuses(&["import", &sheet], 1);
+    assert!(
+        refused.contains("already in force on 2001-01-01"),
+        "{refused}"
+    );
+    // retracted: the row records it again
+    let id = held["id"].as_str().expect("an id");
+    store.ok(&["retract", "p", id, "--reason", "a wrong source"]);
+    store.ok(&["import", &sheet]);
+    let status = store.json(&["status", "p", "--on", "2001-06-01"]);
+    assert_eq!(status["status"], "in_force");
+    assert_eq!(status["sources"][0]["source"], "Gazette");
+    store.ok(&["verify"]);
+}

@@ -30,7 +30,6 @@ use crate::model::date::EffectiveDate;
 use crate::model::error::{CsvProblem, Error, ImportProblem};
 use crate::model::event::{Event, EventBody, Hash, What};
 use crate::model::pact::{Pact, PactId};
-use crate::model::status::Status;
 use crate::replay::Staged;
 use crate::transfer::import::sheet::{
     LineStarts, Meta, Row, csv_error, is_too_long, not_utf8, parse_row, read_headers,
@@ -129,7 +128,7 @@ struct Recorded {
     /// Each event's line, by its id.
     index: Index,
     /// Where each line begins.
-    offsets: Vec<u64>,
+    offsets: Offsets,
     /// How many bytes of the stream were read.
     len: u64,
 }
@@ -771,7 +770,7 @@ impl Worker<'_, '_> {
                 &mut self.open.insert((slot, lines)).1
             }
         };
-        let held = lines.event(line, recorded.offsets[line - 1])?;
+        let held = lines.event(line, recorded.offsets.get(line - 1))?;
         already_recorded(&p.id, event, &held.body, row).map(|()| true)
     }
 
@@ -1419,41 +1418,48 @@ fn route_rows<R: Read>(
 /// ids, to read again the event a row names.
 fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Error> {
     // the import holds the store's lock, so no writer changes the stream
-    // until it is done
-    /// A status: its date, line, status, whether forced, the place of the
-    /// parties it names in `named` (`u32::MAX`: the pact's own), whether
-    /// it was withdrawn, and when it was recorded.
-    struct Was(EffectiveDate, u32, Status, bool, u32, bool, i64);
-    let mut statuses: Vec<Was> = Vec::new();
-    // the few lists of parties that statuses name
+    // until it is done. The pact's own statuses go straight into what its
+    // timeline keeps, in line order: a long stream's are most of the
+    // import's memory, so they are not held twice
+    let mut own: Vec<Staged<bool>> = Vec::new();
+    // the few statuses of parties, each with the place of the list of
+    // parties it names in `named`
+    let mut of_parties: Vec<(Staged<bool>, usize)> = Vec::new();
     let mut named: Vec<Vec<String>> = Vec::new();
-    let mut offsets = Vec::new();
+    // the lines retractions name
+    let mut retracted: Vec<u64> = Vec::new();
+    let mut offsets = Offsets::default();
     let mut last_recorded = None;
     let (stream, _, index) = store.fold_indexed(id, |line| {
         // (a line of a stream pactlog reads is numbered within a u32)
-        let number = line.number as u32;
+        let number = u64::from(line.number as u32);
         match line.fact.what {
             What::Status {
                 status,
                 on,
                 forced,
-                of_parties,
+                of_parties: named_parties,
                 ..
             } => {
-                let parties = match of_parties {
+                let step = Staged {
+                    on,
+                    recorded: line.fact.recorded.timestamp_micros(),
+                    seq: number,
+                    status,
+                    forced,
+                    key: true,
+                };
+                match named_parties {
                     true => {
                         named.push(line.record.parties());
-                        (named.len() - 1) as u32
+                        of_parties.push((step, named.len() - 1));
                     }
-                    false => u32::MAX,
-                };
-                let recorded = line.fact.recorded.timestamp_micros();
-                statuses.push(Was(on, number, status, forced, parties, false, recorded));
+                    false => own.push(step),
+                }
             }
             What::Retraction { .. } => {
-                let target = line.target.map_or(0, |t| t as u32);
-                if let Ok(at) = statuses.binary_search_by_key(&target, |s| s.1) {
-                    statuses[at].5 = true;
+                if let Some(target) = line.target {
+                    retracted.push(u64::from(target as u32));
                 }
             }
             What::Registered | What::Note { .. } | What::Edited | What::Citation { .. } => {}
@@ -1466,29 +1472,20 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
     })?;
     // as its registration and edits leave it
     let pact = stream.pact;
-    statuses.retain(|s| !s.5);
-    let step = |s: &Was| Staged {
-        on: s.0,
-        recorded: s.6,
-        seq: s.1.into(),
-        status: s.2,
-        forced: s.3,
-        key: true,
-    };
+    if !retracted.is_empty() {
+        retracted.sort_unstable();
+        let kept = |s: &Staged<bool>| retracted.binary_search(&s.seq).is_err();
+        own.retain(kept);
+        of_parties.retain(|(s, _)| kept(s));
+    }
     let mut steps = Timelines {
-        steps: crate::replay::Timeline::of(
-            statuses
-                .iter()
-                .filter(|s| s.4 == u32::MAX)
-                .map(step)
-                .collect(),
-        ),
+        steps: crate::replay::Timeline::of(own),
         members: pact.parties.clone(),
         parties: Vec::new(),
     };
     // the few statuses of parties, in the order recorded
-    for s in statuses.iter().filter(|s| s.4 != u32::MAX) {
-        steps.place(step(s), &named[s.4 as usize]);
+    for (step, at) in of_parties {
+        steps.place(step, &named[at]);
     }
     let tail = Tail {
         seq: stream.events as u64,
@@ -1509,6 +1506,38 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
             len: stream.len,
         }),
     })
+}
+
+/// Where each line of a stream begins, in about four bytes a line: each
+/// line's offset from the start of its block of [`Offsets::BLOCK`] lines,
+/// and where each block begins. (A block's lines, each at most
+/// [`MAX_LINE`](crate::log::stream::MAX_LINE) bytes, span less than 4 GiB.)
+#[derive(Default)]
+struct Offsets {
+    blocks: Vec<u64>,
+    within: Vec<u32>,
+}
+
+// a line's offset within its block fits in a u32
+const _: () = assert!(Offsets::BLOCK * (crate::log::stream::MAX_LINE + 1) <= u32::MAX as usize);
+
+impl Offsets {
+    const BLOCK: usize = 4096;
+
+    /// Adds where the next line begins.
+    fn push(&mut self, offset: u64) {
+        if self.within.len().is_multiple_of(Self::BLOCK) {
+            self.blocks.push(offset);
+        }
+        let base = self.blocks.last().copied().unwrap_or_default();
+        let within = u32::try_from(offset - base).expect("a block spans less than 4 GiB");
+        self.within.push(within);
+    }
+
+    /// Where the line at `index` (from 0) begins.
+    fn get(&self, index: usize) -> u64 {
+        self.blocks[index / Self::BLOCK] + u64::from(self.within[index])
+    }
 }
 
 /// Checks that a row naming an event the stream already holds says what
