@@ -351,6 +351,13 @@ impl Checker {
         Ok(())
     }
 
+    /// Makes room for the ids of `lines` more lines: for a stream whose
+    /// length is known, so that keeping them takes that room and no more.
+    pub(crate) fn reserve(&mut self, lines: usize) {
+        self.ids.rising.reserve(lines);
+        self.ids.marks.reserve(lines);
+    }
+
     /// How many lines have passed.
     pub(crate) fn events(&self) -> usize {
         self.events

@@ -281,15 +281,24 @@ impl Incoming {
                 }
             })
         });
+        // the pact's lines are checked again as they come: room for the
+        // ids and statuses of as many as the store holds, made once (grown
+        // a doubling at a time, a long stream's took twice the room)
+        let mut check = stream::Checker::new(&id);
+        let mut recorded = AsRecorded::new();
+        if let Some(Ok(held)) = &held {
+            check.reserve(held.events);
+            recorded.steps.reserve(held.events);
+        }
         Incoming {
-            check: stream::Checker::new(&id),
+            check,
             id,
             first,
             new: !exists,
             broken: None,
             store: held,
             store_len,
-            recorded: AsRecorded::new(),
+            recorded,
             refused: None,
             lines: Vec::new(),
             staged: false,
