@@ -510,3 +510,38 @@ fn a_status_the_store_retracted_does_not_stand_in_a_rows_way() {
     assert_eq!(status["sources"][0]["source"], "Gazette");
     store.ok(&["verify"]);
 }
+
+#[test]
+fn a_staged_stream_made_again_shorter_is_whole_in_a_store_that_exists() {
+    // new pacts of ten rows each, with long notes and no name, so that
+    // their lines are written out while the sheet is read; then a row that
+    // names the first pact and records nothing: its stream is made again
+    // with a registration shorter than the one written out, and goes into
+    // the store through its journal
+    let files = Files::new();
+    let note = "n".repeat(3000);
+    let id = |p: usize| format!("a-rather-long-pact-id-{p}");
+    let mut csv = String::from("pact,status,on,note,name\n");
+    for p in 0..200 {
+        for year in 2002..2012 {
+            let status = if year % 2 == 0 {
+                "in_force"
+            } else {
+                "suspended"
+            };
+            csv.push_str(&format!("{},{status},{year}-01-01,{note},\n", id(p)));
+        }
+    }
+    csv.push_str(&format!("{},,,,X\n", id(0)));
+    let sheet = files.write("renamed.csv", csv);
+    let store = Store::new();
+    store.ok(&["register", "other", "--name", "Another pact"]);
+    let imported = store.json(&["import", &sheet, "--create-pacts"]);
+    assert_eq!(imported["events"], 2000);
+    store.ok(&["verify"]);
+    let lines = store.lines(&id(0));
+    assert_eq!(lines.len(), 11);
+    assert!(lines[0].contains(r#""name":"X""#), "{}", lines[0]);
+    let history = store.json(&["history", &id(0)]);
+    assert_eq!(history["intervals"].as_array().map(Vec::len), Some(10));
+}

@@ -55,8 +55,8 @@ struct Place {
     /// The bytes of its file that are its stream: where the next write
     /// goes.
     len: u64,
-    /// The length of its file when it was taken back, which it keeps until
-    /// it is written past it, or cut to `len` at commit.
+    /// The longest its file was when it was taken back: past `len`, what
+    /// is left there is cut off by [`Staging::seal`].
     stale: u64,
 }
 
@@ -196,8 +196,8 @@ impl Staging {
     /// written again from its beginning (with `begin` false): what an
     /// import does when it makes a stream again. The file is not emptied
     /// (cutting a file is slow on some file systems): it is written over,
-    /// and whatever is left past the stream's new end is cut off at
-    /// commit.
+    /// and whatever is left past the stream's new end is cut off by
+    /// [`Staging::seal`].
     ///
     /// # Errors
     ///
@@ -229,8 +229,14 @@ impl Staging {
     }
 
     /// Cuts each stream taken back and written again shorter than it was
-    /// to its new end.
-    fn cut_stale(&self) -> Result<(), Error> {
+    /// to its new end: what must be done before the staged files are put
+    /// in place, by [`Staging::commit`] or by a journal that links them
+    /// (then before the journal is written, so that its sync covers it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when a file cannot be cut.
+    pub fn seal(&self) -> Result<(), Error> {
         use rustix::fs::{Mode, OFlags};
         let begun = self.begun.lock().unwrap_or_else(PoisonError::into_inner);
         let places = self.places.lock().unwrap_or_else(PoisonError::into_inner);
@@ -258,7 +264,7 @@ impl Staging {
     /// [`Error::ImportUnfinished`] when linking fails after a journal is in
     /// place, and what carrying out a journal left before can return.
     pub fn commit(mut self, store: &Store) -> Result<(), Error> {
-        self.cut_stale()?;
+        self.seal()?;
         rustix::fs::syncfs(&self.dir).map_err(|e| Error::io("sync", &self.path)(e.into()))?;
         if !self.whole {
             return self.link_into(store);

@@ -112,6 +112,9 @@ impl Batch {
         if entries.is_empty() {
             return Ok(());
         }
+        // each staged file as it is to be linked: the journal's sync makes
+        // the cut durable with the rest
+        staging.seal()?;
         // the staged files are the journal's from here on, to put in place
         // or, if it never is, to remove
         staging.keep();
