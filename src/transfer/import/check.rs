@@ -143,11 +143,11 @@ impl Building {
     }
 
     /// Makes room for `events` more events, each line of about
-    /// [`LINE_GUESS`] bytes, so that a pact's lines are not copied as they
-    /// grow.
-    fn reserve(&mut self, events: usize) {
+    /// [`LINE_GUESS`] bytes, `statuses` of them the pact's own, so that
+    /// its lines and timeline are not copied as they grow.
+    fn reserve(&mut self, events: usize, statuses: usize) {
         self.lines.reserve(events * LINE_GUESS);
-        self.steps.steps.reserve(events);
+        self.steps.steps.reserve(statuses);
     }
 
     /// The stream as it was before the import: what a pact whose rows are
@@ -991,7 +991,9 @@ impl Worker<'_, '_> {
                     return self.refuse(meta_line, e);
                 }
                 rows.sort_unstable_by_key(|h| (day_of(h.made()), h.line));
-                self.pacts[slot].stream.reserve(rows.len());
+                let own = |h: &Held| matches!(h.made(), EventBody::Status(change) if change.parties.is_empty());
+                let statuses = rows.iter().filter(|h| own(h)).count();
+                self.pacts[slot].stream.reserve(rows.len(), statuses);
                 for held in rows {
                     let line = held.line;
                     let HeldRow::Made(body) = held.what else {
