@@ -15,12 +15,12 @@ use uuid::Uuid;
 use crate::log::store::{AppendOptions, Names, Store};
 use crate::log::stream::Stream;
 use crate::model::date::EffectiveDate;
-use crate::model::error::{Error, NotAmendable};
+use crate::model::error::{Error, LifecycleError, NotAmendable};
 use crate::model::event::{Citation, Edit, Event, EventBody, Note, Retraction, StatusChange};
 use crate::model::limits;
 use crate::model::pact::{Pact, PactId, party_named};
 use crate::model::status::Status;
-use crate::replay::{Timeline, check_retraction, check_withdrawal, retractions};
+use crate::replay::{Timeline, breaks, check_retraction, check_withdrawal, retractions};
 
 /// A write to one pact's stream, its fields checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -659,6 +659,7 @@ fn check_status<'e>(
     let (status, on, forced) = (change.status, change.on, change.forced);
     if change.parties.is_empty() {
         Timeline::new(events.clone()).check(pact, status, on, forced)?;
+        party_after(pact, events.clone(), change)?;
     }
     for party in &change.parties {
         Timeline::of_party(events.clone(), party)
@@ -667,6 +668,56 @@ fn check_status<'e>(
                 party: party.clone(),
                 source: Box::new(e),
             })?;
+    }
+    Ok(())
+}
+
+/// Checks that status `change` of the pact as a whole, which goes into
+/// each party's timeline too, leaves each party's own status after it
+/// there to the lifecycle: `verify` holds a party's own statuses to the
+/// status before them in the party's timeline, the pact's or its own.
+///
+/// # Errors
+///
+/// [`Error::PartyLifecycle`] naming the party and its status in the way.
+fn party_after<'e>(
+    pact: &PactId,
+    events: impl IntoIterator<Item = &'e Event> + Clone,
+    change: &StatusChange,
+) -> Result<(), Error> {
+    // each party with statuses of its own, in the order first named (as
+    // an import meets them)
+    let mut named: Vec<&str> = Vec::new();
+    let parties = events.clone().into_iter().filter_map(Event::status_change);
+    for party in parties.flat_map(|c| c.parties.iter().map(String::as_str)) {
+        if !named.iter().any(|p| p.eq_ignore_ascii_case(party)) {
+            named.push(party);
+        }
+    }
+    for party in named {
+        let timeline = Timeline::of_party(events.clone(), party);
+        // a new status is recorded after every event of its day
+        let Some(next) = timeline.next_after(change.on.earliest()) else {
+            continue;
+        };
+        let own = next
+            .change()
+            .parties
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(party));
+        let after = (next.status(), next.forced());
+        if own && breaks(Some((change.status, change.forced)), after) {
+            return Err(Error::PartyLifecycle {
+                party: party.to_owned(),
+                source: Box::new(LifecycleError::BreaksNext {
+                    pact: pact.to_string(),
+                    status: change.status,
+                    on: change.on,
+                    next: next.status(),
+                    next_on: next.on(),
+                }),
+            });
+        }
     }
     Ok(())
 }

@@ -116,6 +116,18 @@ impl<S: Step> Timeline<S> {
         Timeline { steps }
     }
 
+    /// The entry that `step` would come right before, were it placed.
+    pub fn after(&self, step: &S) -> Option<&S> {
+        self.steps.get(self.split(key(step)))
+    }
+
+    /// Whether an entry stands where `step` would go, with its date,
+    /// recorded time and seq: `step` itself, when seqs are a stream's.
+    pub fn holds(&self, step: &S) -> bool {
+        let at = key(step);
+        self.steps.binary_search_by_key(&at, key).is_ok()
+    }
+
     /// Makes room for `additional` more statuses.
     pub fn reserve(&mut self, additional: usize) {
         self.steps.reserve(additional);

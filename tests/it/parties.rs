@@ -431,6 +431,62 @@ fn a_status_of_the_pact_is_checked_in_its_own_timeline_and_verify_agrees() {
 }
 
 #[test]
+fn a_backfilled_status_of_the_pact_is_held_to_the_parties_own_statuses_after_it() {
+    let store = open_skies();
+    // ended for all in 2019: then the United States' notice of 2020
+    // would follow a termination, in its timeline
+    let said = store.refuses(
+        &["append", "open-skies", "terminated", "--on", "2019-01-01"],
+        1,
+    );
+    assert!(
+        said.starts_with(
+            "error: for US: 'open-skies' cannot have terminated on 2019-01-01: the next \
+             recorded status, termination notified on 2020-05-22, may not follow it"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("--force"), "{said}");
+    // a sheet's row is refused alike
+    let files = crate::harness::Files::new();
+    let sheet = files.write(
+        "ended.csv",
+        "pact,status,on\nopen-skies,terminated,2019-01-01\n",
+    );
+    let said = store.refuses(&["import", &sheet], 1);
+    assert!(
+        said.contains(":2: for US: 'open-skies' cannot have terminated"),
+        "{said}"
+    );
+    // and a stream's line that says so, brought in whole
+    let later = store.json(&["append", "open-skies", "terminated", "--on", "2030-01-01"]);
+    assert!(later["id"].is_string());
+    let mut lines = store.lines("open-skies");
+    let last = lines.last_mut().expect("a last line");
+    *last = crate::harness::resealed(last, "2030-01-01", "2019-01-01");
+    let file = files.write("ended.jsonl", lines.join("\n") + "\n");
+    let restored = Store::new();
+    let said = restored.refuses(&["import", &file, "--format", "jsonl"], 1);
+    assert!(
+        said.contains(":8: for US: 'open-skies' cannot have terminated"),
+        "{said}"
+    );
+    // recorded as forced, it stands, and verify warns of it
+    let forced = open_skies();
+    forced.ok(&[
+        "append",
+        "open-skies",
+        "terminated",
+        "--on",
+        "2019-01-01",
+        "--force",
+    ]);
+    let verify = forced.run(&["verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+    assert!(verify.stdout.contains("1 warning"), "{}", verify.stdout);
+}
+
+#[test]
 fn retracting_a_status_of_the_pact_is_held_to_the_parties_own_statuses() {
     let store = Store::new();
     store.ok(&[

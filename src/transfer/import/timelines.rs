@@ -2,9 +2,9 @@
 //! the pact's own, and the timeline of each party that has statuses of its
 //! own (section 5 of the contract: the pact's statuses and the party's).
 
-use crate::model::error::Error;
+use crate::model::error::{Error, LifecycleError};
 use crate::model::pact::{PactId, party_named};
-use crate::replay::{Staged, Timeline};
+use crate::replay::{Staged, Timeline, breaks};
 
 /// The pact's own timeline, its parties, and each party's timeline that
 /// differs from the pact's; each status keyed by a `K` of the importer's.
@@ -81,6 +81,28 @@ impl<K: Copy> Timelines<K> {
         };
         if parties.is_empty() {
             add(&mut self.steps)?;
+            // it goes into each party's timeline too, where the party's
+            // own status after it must still follow it
+            let in_the_way = self.parties.iter().find_map(|(party, timeline)| {
+                let next = timeline.after(&step)?;
+                let own = !self.steps.holds(next);
+                let after = (next.status, next.forced);
+                (own && breaks(Some((step.status, step.forced)), after)).then_some((party, next))
+            });
+            if let Some((party, next)) = in_the_way {
+                let refused = Error::PartyLifecycle {
+                    party: party.clone(),
+                    source: Box::new(LifecycleError::BreaksNext {
+                        pact: id.to_string(),
+                        status: step.status,
+                        on: step.on,
+                        next: next.status,
+                        next_on: next.on,
+                    }),
+                };
+                self.steps.retain(|s| s.seq != step.seq);
+                return Err(refused);
+            }
             self.parties.iter_mut().for_each(|(_, t)| t.place(step));
             return Ok(());
         }
