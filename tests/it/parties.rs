@@ -516,6 +516,89 @@ fn retracting_a_status_of_the_pact_is_held_to_the_parties_own_statuses() {
 }
 
 #[test]
+fn a_restored_retraction_is_held_to_the_parties_own_statuses() {
+    let store = Store::new();
+    store.ok(&[
+        "register", "r", "--name", "R", "--party", "A", "--party", "B",
+    ]);
+    store.ok(&["append", "r", "in_force", "--on", "2000-01-01"]);
+    let suspended = store.json(&["append", "r", "suspended", "--on", "2005-01-01"]);
+    store.ok(&[
+        "append",
+        "r",
+        "in_force",
+        "--on",
+        "2006-01-01",
+        "--party",
+        "A",
+    ]);
+    let note = store.json(&["note", "r", "talks", "--on", "2007-01-01"]);
+    let note = note["id"].as_str().expect("the note's id");
+    store.ok(&["retract", "r", note, "--reason", "not so"]);
+    // the last line made to withdraw the pact's suspension instead, which
+    // `retract` refuses: A's in force would follow the pact's in force
+    let mut lines = store.lines("r");
+    let last = lines.last_mut().expect("a last line");
+    let suspended = suspended["id"].as_str().expect("the status's id");
+    *last = crate::harness::resealed(last, note, suspended);
+    let files = crate::harness::Files::new();
+    let file = files.write("r.jsonl", lines.join("\n") + "\n");
+    let restored = Store::new();
+    let said = restored.refuses(&["import", &file, "--format", "jsonl"], 1);
+    assert!(
+        said.contains(":6: for A: retracting event [id] would leave"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_restored_amendment_of_a_partys_status_fills_its_place() {
+    // the retraction alone would leave A's normalized right after the
+    // pact's in force; the copy, A's again, stands between them
+    let store = Store::new();
+    store.ok(&[
+        "register", "r", "--name", "R", "--party", "A", "--party", "B",
+    ]);
+    store.ok(&["append", "r", "in_force", "--on", "2000-01-01"]);
+    let held = store.json(&[
+        "append",
+        "r",
+        "conditionally_suspended",
+        "--on",
+        "2005-01-01",
+        "--party",
+        "A",
+    ]);
+    store.ok(&[
+        "append",
+        "r",
+        "normalized",
+        "--on",
+        "2006-01-01",
+        "--party",
+        "A",
+    ]);
+    let held = held["id"].as_str().expect("the status's id");
+    store.ok(&[
+        "amend",
+        "r",
+        held,
+        "--on",
+        "2005-06-01",
+        "--reason",
+        "wrong day",
+    ]);
+    let files = crate::harness::Files::new();
+    let file = files.write("r.jsonl", store.ok(&["export"]));
+    let restored = Store::new();
+    restored.ok(&["import", &file, "--format", "jsonl"]);
+    assert_eq!(
+        std::fs::read(restored.stream("r")).expect("the restored stream"),
+        std::fs::read(store.stream("r")).expect("the stream")
+    );
+}
+
+#[test]
 fn log_and_history_say_which_parties_an_event_concerns() {
     let store = open_skies();
     store.ok(&[

@@ -457,6 +457,8 @@ struct Unfilled {
     target: uuid::Uuid,
     /// The earliest days of the statuses either side of it.
     between: (Option<chrono::NaiveDate>, chrono::NaiveDate),
+    /// The party whose timeline it breaks (none: the pact's own).
+    party: Option<String>,
     /// Why `retract` refuses it.
     error: Error,
 }
@@ -555,8 +557,13 @@ impl AsRecorded {
         let (before, after) = unfilled.between;
         let filled = next.and_then(Event::status_change).is_some_and(|copy| {
             let day = copy.on.earliest();
+            // in the timeline it leaves a gap in: the pact's copies go in
+            // every party's, a party's in that party's
+            let party = unfilled.party.as_deref();
+            let in_timeline = copy.parties.is_empty()
+                || party.is_some_and(|p| copy.parties.iter().any(|c| c.eq_ignore_ascii_case(p)));
             copy.amends == Some(unfilled.target)
-                && copy.parties.is_empty()
+                && in_timeline
                 && before.is_none_or(|b| b <= day)
                 && day < after
         });
@@ -726,8 +733,24 @@ impl AsRecorded {
                 // note not retracted yet: what is left is whether the
                 // statuses either side of it may stand side by side
                 let target_line = target.map(|t| t as u64);
-                let withdrawal = self.steps.check_withdrawal(|s| Some(s.seq) == target_line);
-                if let Err((before, after)) = withdrawal {
+                let is_target = |s: &Staged<()>| Some(s.seq) == target_line;
+                // the pact's timeline, then each party's, at the party's
+                // own statuses (the target, the pact's or a party's, is in
+                // each timeline that holds it), as `retract` checks them
+                let pact_steps = &self.timelines.steps;
+                let breaks = std::iter::once((None, pact_steps.check_withdrawal(is_target)))
+                    .chain(self.timelines.parties.iter().map(|(party, timeline)| {
+                        let withdrawal =
+                            timeline
+                                .check_withdrawal(is_target)
+                                .or_else(|(before, after)| match pact_steps.holds(after) {
+                                    true => Ok(()),
+                                    false => Err((before, after)),
+                                });
+                        (Some(party), withdrawal)
+                    }))
+                    .find_map(|(party, withdrawal)| withdrawal.err().map(|w| (party, w)));
+                if let Some((party, (before, after))) = breaks {
                     let said = |s: &Staged<()>| {
                         let id = check.id_at(s.seq as usize).unwrap_or_default();
                         format!("{} on {} (event {id})", s.status, s.on)
@@ -738,11 +761,19 @@ impl AsRecorded {
                         before: before.map(said),
                         after: said(after),
                     };
+                    let error = match party {
+                        None => error.into(),
+                        Some(party) => Error::PartyLifecycle {
+                            party: party.clone(),
+                            source: Box::new(error),
+                        },
+                    };
                     self.unfilled = Some(Unfilled {
                         number,
                         target: retraction.target,
                         between: (before.map(|b| b.on.earliest()), after.on.earliest()),
-                        error: error.into(),
+                        party: party.cloned(),
+                        error,
                     });
                 }
                 self.withdraw_line(target);
