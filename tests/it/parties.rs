@@ -486,13 +486,20 @@ fn a_backfilled_status_of_the_pact_is_held_to_the_parties_own_statuses_after_it(
     assert!(verify.stdout.contains("1 warning"), "{}", verify.stdout);
 }
 
-#[test]
-fn retracting_a_status_of_the_pact_is_held_to_the_parties_own_statuses() {
+/// A pact of parties A and B, in force since 2000.
+fn in_force_with_a_and_b() -> Store {
     let store = Store::new();
     store.ok(&[
         "register", "r", "--name", "R", "--party", "A", "--party", "B",
     ]);
     store.ok(&["append", "r", "in_force", "--on", "2000-01-01"]);
+    store
+}
+
+/// [`in_force_with_a_and_b`], suspended in 2005 (the id of that status
+/// is returned) and in force again for A alone in 2006.
+fn suspended_before_a_in_force() -> (Store, String) {
+    let store = in_force_with_a_and_b();
     let suspended = store.json(&["append", "r", "suspended", "--on", "2005-01-01"]);
     store.ok(&[
         "append",
@@ -503,8 +510,15 @@ fn retracting_a_status_of_the_pact_is_held_to_the_parties_own_statuses() {
         "--party",
         "A",
     ]);
+    let id = suspended["id"].as_str().expect("the status's id");
+    (store, id.to_owned())
+}
+
+#[test]
+fn retracting_a_status_of_the_pact_is_held_to_the_parties_own_statuses() {
+    let (store, suspended) = suspended_before_a_in_force();
     let before = store.snapshot();
-    let id = suspended["id"].as_str().unwrap();
+    let id = suspended.as_str();
     // A's in force would follow the pact's in force: a repeat
     let stderr = store.refuses(&["retract", "r", id, "--reason", "x"], 1);
     assert!(
@@ -517,21 +531,7 @@ fn retracting_a_status_of_the_pact_is_held_to_the_parties_own_statuses() {
 
 #[test]
 fn a_restored_retraction_is_held_to_the_parties_own_statuses() {
-    let store = Store::new();
-    store.ok(&[
-        "register", "r", "--name", "R", "--party", "A", "--party", "B",
-    ]);
-    store.ok(&["append", "r", "in_force", "--on", "2000-01-01"]);
-    let suspended = store.json(&["append", "r", "suspended", "--on", "2005-01-01"]);
-    store.ok(&[
-        "append",
-        "r",
-        "in_force",
-        "--on",
-        "2006-01-01",
-        "--party",
-        "A",
-    ]);
+    let (store, suspended) = suspended_before_a_in_force();
     let note = store.json(&["note", "r", "talks", "--on", "2007-01-01"]);
     let note = note["id"].as_str().expect("the note's id");
     store.ok(&["retract", "r", note, "--reason", "not so"]);
@@ -539,8 +539,7 @@ fn a_restored_retraction_is_held_to_the_parties_own_statuses() {
     // `retract` refuses: A's in force would follow the pact's in force
     let mut lines = store.lines("r");
     let last = lines.last_mut().expect("a last line");
-    let suspended = suspended["id"].as_str().expect("the status's id");
-    *last = crate::harness::resealed(last, note, suspended);
+    *last = crate::harness::resealed(last, note, &suspended);
     let files = crate::harness::Files::new();
     let file = files.write("r.jsonl", lines.join("\n") + "\n");
     let restored = Store::new();
@@ -555,11 +554,7 @@ fn a_restored_retraction_is_held_to_the_parties_own_statuses() {
 fn a_restored_amendment_of_a_partys_status_fills_its_place() {
     // the retraction alone would leave A's normalized right after the
     // pact's in force; the copy, A's again, stands between them
-    let store = Store::new();
-    store.ok(&[
-        "register", "r", "--name", "R", "--party", "A", "--party", "B",
-    ]);
-    store.ok(&["append", "r", "in_force", "--on", "2000-01-01"]);
+    let store = in_force_with_a_and_b();
     let held = store.json(&[
         "append",
         "r",

@@ -154,15 +154,12 @@ fn rows_of_one_day_keep_the_order_of_the_file() {
     assert!(store.snapshot().is_empty());
 }
 
-#[test]
-fn a_pact_whose_rows_are_held_after_its_lines_were_staged_comes_out_whole() {
-    // many new pacts with long notes, each of ten rows in date order, so
-    // that their lines are written out while the sheet is read; then a row
-    // for the first pact, dated before its others: its stream is made
-    // again from the start, the lines written out taken back
-    let files = Files::new();
+/// Rows of 200 new pacts (named by `id`), ten each in date order with
+/// long notes, each row ending in `rest`: enough lines that an import
+/// writes them out while it reads the sheet.
+fn written_out_early(id: impl Fn(usize) -> String, rest: &str) -> String {
     let note = "n".repeat(3000);
-    let mut csv = String::from("pact,status,on,note\n");
+    let mut rows = String::new();
     for p in 0..200 {
         for year in 2002..2012 {
             let status = if year % 2 == 0 {
@@ -170,9 +167,21 @@ fn a_pact_whose_rows_are_held_after_its_lines_were_staged_comes_out_whole() {
             } else {
                 "suspended"
             };
-            csv.push_str(&format!("p{p},{status},{year}-01-01,{note}\n"));
+            rows.push_str(&format!("{},{status},{year}-01-01,{note}{rest}\n", id(p)));
         }
     }
+    rows
+}
+
+#[test]
+fn a_pact_whose_rows_are_held_after_its_lines_were_staged_comes_out_whole() {
+    // many new pacts with long notes, each of ten rows in date order, so
+    // that their lines are written out while the sheet is read; then a row
+    // for the first pact, dated before its others: its stream is made
+    // again from the start, the lines written out taken back
+    let files = Files::new();
+    let mut csv = String::from("pact,status,on,note\n");
+    csv.push_str(&written_out_early(|p| format!("p{p}"), ""));
     csv.push_str("p0,signed,2001-01-01,the signature\n");
     let store = Store::new();
     let sheet = files.write("late.csv", csv);
@@ -519,19 +528,9 @@ fn a_staged_stream_made_again_shorter_is_whole_in_a_store_that_exists() {
     // with a registration shorter than the one written out, and goes into
     // the store through its journal
     let files = Files::new();
-    let note = "n".repeat(3000);
     let id = |p: usize| format!("a-rather-long-pact-id-{p}");
     let mut csv = String::from("pact,status,on,note,name\n");
-    for p in 0..200 {
-        for year in 2002..2012 {
-            let status = if year % 2 == 0 {
-                "in_force"
-            } else {
-                "suspended"
-            };
-            csv.push_str(&format!("{},{status},{year}-01-01,{note},\n", id(p)));
-        }
-    }
+    csv.push_str(&written_out_early(id, ","));
     csv.push_str(&format!("{},,,,X\n", id(0)));
     let sheet = files.write("renamed.csv", csv);
     let store = Store::new();
