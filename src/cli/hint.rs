@@ -367,8 +367,19 @@ fn import_hint(problem: &ImportProblem) -> Option<String> {
         ImportProblem::BreaksLifecycle(LifecycleError::RetractionBreaks { .. }) => Some(
             "`retract` refuses such a retraction, so no pactlog command wrote this line".into(),
         ),
+        ImportProblem::PartyBreaksLifecycle { source, .. }
+            if matches!(**source, LifecycleError::RetractionBreaks { .. }) =>
+        {
+            Some(
+                "`retract` refuses such a retraction, so no pactlog command wrote this line".into(),
+            )
+        }
         ImportProblem::BreaksLifecycle(lifecycle) => Some(lifecycle_hint(
             lifecycle,
+            "its line must say \"forced\":true, as `append --force` writes it",
+        )),
+        ImportProblem::PartyBreaksLifecycle { source, .. } => Some(lifecycle_hint(
+            source,
             "its line must say \"forced\":true, as `append --force` writes it",
         )),
         ImportProblem::UntrimmedRegistration { .. } | ImportProblem::Untrimmed { .. } => None,

@@ -949,6 +949,15 @@ pub enum ImportProblem {
     /// retraction that none records.
     #[error("{0}")]
     BreaksLifecycle(LifecycleError),
+    /// A line's event breaks the lifecycle of a party's timeline where it
+    /// falls, as [`ImportProblem::BreaksLifecycle`] does the pact's.
+    #[error("for {party}: {source}")]
+    PartyBreaksLifecycle {
+        /// The party.
+        party: String,
+        /// What its timeline refuses.
+        source: Box<LifecycleError>,
+    },
     /// A registration whose name, an alias, a party or a text has spaces
     /// around it, which no command records.
     #[error(

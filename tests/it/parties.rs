@@ -471,6 +471,10 @@ fn a_backfilled_status_of_the_pact_is_held_to_the_parties_own_statuses_after_it(
         said.contains(":8: for US: 'open-skies' cannot have terminated"),
         "{said}"
     );
+    assert!(
+        said.contains(r#"its line must say "forced":true"#),
+        "a line's hint, not a row's: {said}"
+    );
     // recorded as forced, it stands, and verify warns of it
     let forced = open_skies();
     forced.ok(&[
@@ -546,6 +550,10 @@ fn a_restored_retraction_is_held_to_the_parties_own_statuses() {
     let said = restored.refuses(&["import", &file, "--format", "jsonl"], 1);
     assert!(
         said.contains(":6: for A: retracting event [id] would leave"),
+        "{said}"
+    );
+    assert!(
+        said.contains("`retract` refuses such a retraction"),
         "{said}"
     );
 }

@@ -800,6 +800,9 @@ impl AsRecorded {
 fn in_a_line(e: Error) -> Error {
     match e {
         Error::Lifecycle(lifecycle) => ImportProblem::BreaksLifecycle(lifecycle).into(),
+        Error::PartyLifecycle { party, source } => {
+            ImportProblem::PartyBreaksLifecycle { party, source }.into()
+        }
         e => e,
     }
 }
