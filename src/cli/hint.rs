@@ -364,24 +364,8 @@ fn import_hint(problem: &ImportProblem) -> Option<String> {
         // import, but for one whose line endings were converted
         ImportProblem::Line(StreamProblem::CarriageReturn) => Some(crlf_hint("FILE")),
         ImportProblem::Line(_) => None,
-        ImportProblem::BreaksLifecycle(LifecycleError::RetractionBreaks { .. }) => Some(
-            "`retract` refuses such a retraction, so no pactlog command wrote this line".into(),
-        ),
-        ImportProblem::PartyBreaksLifecycle { source, .. }
-            if matches!(**source, LifecycleError::RetractionBreaks { .. }) =>
-        {
-            Some(
-                "`retract` refuses such a retraction, so no pactlog command wrote this line".into(),
-            )
-        }
-        ImportProblem::BreaksLifecycle(lifecycle) => Some(lifecycle_hint(
-            lifecycle,
-            "its line must say \"forced\":true, as `append --force` writes it",
-        )),
-        ImportProblem::PartyBreaksLifecycle { source, .. } => Some(lifecycle_hint(
-            source,
-            "its line must say \"forced\":true, as `append --force` writes it",
-        )),
+        ImportProblem::BreaksLifecycle(lifecycle) => Some(line_lifecycle_hint(lifecycle)),
+        ImportProblem::PartyBreaksLifecycle { source, .. } => Some(line_lifecycle_hint(source)),
         ImportProblem::UntrimmedRegistration { .. } | ImportProblem::Untrimmed { .. } => None,
     }
 }
@@ -481,6 +465,20 @@ fn unmergeable_hint(why: &Unmergeable) -> String {
              line was changed or removed: mend that, or keep one side"
                 .into()
         }
+    }
+}
+
+/// What to do next about a line of a file to import whose event the
+/// lifecycle refuses, in the pact's timeline or a party's.
+fn line_lifecycle_hint(error: &LifecycleError) -> String {
+    match error {
+        LifecycleError::RetractionBreaks { .. } => {
+            "`retract` refuses such a retraction, so no pactlog command wrote this line".into()
+        }
+        lifecycle => lifecycle_hint(
+            lifecycle,
+            "its line must say \"forced\":true, as `append --force` writes it",
+        ),
     }
 }
 
