@@ -1424,17 +1424,14 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
     // timeline keeps, in line order: a long stream's are most of the
     // import's memory, so they are not held twice
     let mut own: Vec<Staged<bool>> = Vec::new();
-    // the few statuses of parties, each with the place of the list of
-    // parties it names in `named`
-    let mut of_parties: Vec<(Staged<bool>, usize)> = Vec::new();
-    let mut named: Vec<Vec<String>> = Vec::new();
+    // the few statuses of parties, each with the parties it names
+    let mut of_parties: Vec<(Staged<bool>, Vec<String>)> = Vec::new();
     // the lines retractions name
     let mut retracted: Vec<u64> = Vec::new();
     let mut offsets = Offsets::default();
     let mut last_recorded = None;
     let (stream, _, index) = store.fold_indexed(id, |line| {
-        // (a line of a stream pactlog reads is numbered within a u32)
-        let number = u64::from(line.number as u32);
+        let number = line.number as u64;
         match line.fact.what {
             What::Status {
                 status,
@@ -1452,16 +1449,13 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
                     key: true,
                 };
                 match named_parties {
-                    true => {
-                        named.push(line.record.parties());
-                        of_parties.push((step, named.len() - 1));
-                    }
+                    true => of_parties.push((step, line.record.parties())),
                     false => own.push(step),
                 }
             }
             What::Retraction { .. } => {
                 if let Some(target) = line.target {
-                    retracted.push(u64::from(target as u32));
+                    retracted.push(target as u64);
                 }
             }
             What::Registered | What::Note { .. } | What::Edited | What::Citation { .. } => {}
@@ -1486,8 +1480,8 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
         parties: Vec::new(),
     };
     // the few statuses of parties, in the order recorded
-    for (step, at) in of_parties {
-        steps.place(step, &named[at]);
+    for (step, parties) in of_parties {
+        steps.place(step, &parties);
     }
     let tail = Tail {
         seq: stream.events as u64,
