@@ -20,7 +20,9 @@ use crate::model::event::{Citation, Edit, Event, EventBody, Note, Retraction, St
 use crate::model::limits;
 use crate::model::pact::{Pact, PactId, party_named};
 use crate::model::status::Status;
-use crate::replay::{Timeline, breaks, check_retraction, check_withdrawal, retractions};
+use crate::replay::{
+    Timeline, breaks, check_retraction, check_withdrawal, parties_with_statuses, retractions,
+};
 
 /// A write to one pact's stream, its fields checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -685,16 +687,8 @@ fn party_after<'e>(
     events: impl IntoIterator<Item = &'e Event> + Clone,
     change: &StatusChange,
 ) -> Result<(), Error> {
-    // each party with statuses of its own, in the order first named (as
-    // an import meets them)
-    let mut named: Vec<&str> = Vec::new();
-    let parties = events.clone().into_iter().filter_map(Event::status_change);
-    for party in parties.flat_map(|c| c.parties.iter().map(String::as_str)) {
-        if !named.iter().any(|p| p.eq_ignore_ascii_case(party)) {
-            named.push(party);
-        }
-    }
-    for party in named {
+    // in the order first named, as an import meets them
+    for party in parties_with_statuses(events.clone()) {
         let timeline = Timeline::of_party(events.clone(), party);
         // a new status is recorded after every event of its day
         let Some(next) = timeline.next_after(change.on.earliest()) else {

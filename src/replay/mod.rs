@@ -363,6 +363,21 @@ pub fn check_retraction(pact: &PactId, events: &[Event], target: Uuid) -> Result
     check_withdrawal(pact, events, event, None)
 }
 
+/// The parties that statuses among `events` name, each once, in the order
+/// first named: those whose timelines differ from the pact's.
+pub(crate) fn parties_with_statuses<'e>(
+    events: impl IntoIterator<Item = &'e Event>,
+) -> Vec<&'e str> {
+    let mut named: Vec<&str> = Vec::new();
+    let statuses = events.into_iter().filter_map(Event::status_change);
+    for party in statuses.flat_map(|c| c.parties.iter().map(String::as_str)) {
+        if !named.iter().any(|p| p.eq_ignore_ascii_case(party)) {
+            named.push(party);
+        }
+    }
+    named
+}
+
 /// Checks that withdrawing `event`, a status, note or citation of a stream
 /// (`events`), keeps each timeline it is in to the lifecycle: the statuses
 /// either side of it may stand side by side. `copy` is a status recorded
@@ -389,16 +404,7 @@ pub fn check_withdrawal(
     // a status of the pact as a whole is in each party's timeline too,
     // where it may be all that stands between two of the party's own
     let with_own: Vec<&str> = match parties {
-        [] => {
-            let mut named: Vec<&str> = events
-                .iter()
-                .filter_map(Event::status_change)
-                .flat_map(|c| c.parties.iter().map(String::as_str))
-                .collect();
-            named.sort_unstable();
-            named.dedup();
-            named
-        }
+        [] => parties_with_statuses(events),
         parties => parties.iter().map(String::as_str).collect(),
     };
     let own = |party: &str, e: &Entry<'_>| {
