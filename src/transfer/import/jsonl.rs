@@ -738,18 +738,14 @@ impl AsRecorded {
                 // own statuses (the target, the pact's or a party's, is in
                 // each timeline that holds it), as `retract` checks them
                 let pact_steps = &self.timelines.steps;
-                let breaks = std::iter::once((None, pact_steps.check_withdrawal(is_target)))
-                    .chain(self.timelines.parties.iter().map(|(party, timeline)| {
-                        let withdrawal =
-                            timeline
-                                .check_withdrawal(is_target)
-                                .or_else(|(before, after)| match pact_steps.holds(after) {
-                                    true => Ok(()),
-                                    false => Err((before, after)),
-                                });
-                        (Some(party), withdrawal)
-                    }))
-                    .find_map(|(party, withdrawal)| withdrawal.err().map(|w| (party, w)));
+                let parties = self.timelines.parties.iter().map(|(p, t)| (Some(p), t));
+                let breaks = std::iter::once((None, pact_steps)).chain(parties).find_map(
+                    |(party, timeline)| {
+                        let (before, after) = timeline.check_withdrawal(is_target).err()?;
+                        let own = party.is_none() || !pact_steps.holds(after);
+                        own.then_some((party, (before, after)))
+                    },
+                );
                 if let Some((party, (before, after))) = breaks {
                     let said = |s: &Staged<()>| {
                         let id = check.id_at(s.seq as usize).unwrap_or_default();
