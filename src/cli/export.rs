@@ -59,8 +59,8 @@ struct Row<'a> {
     reported: Option<bool>,
     forced: Option<bool>,
     name: &'a str,
-    aliases: String,
-    parties: String,
+    aliases: &'a str,
+    parties: &'a str,
     pact_kind: Option<&'a str>,
     description: Option<&'a str>,
     event: Option<Uuid>,
@@ -86,8 +86,8 @@ impl<'a> Row<'a> {
             reported: None,
             forced: None,
             name: &pact.name,
-            aliases: pact.aliases.join(";"),
-            parties: pact.parties.join(";"),
+            aliases: &rows.aliases,
+            parties: &rows.parties,
             pact_kind: pact.kind.as_deref(),
             description: pact.description.as_deref(),
             event: None,
@@ -143,43 +143,45 @@ fn rows_out(
 /// it was recorded and its line, with where the line begins.
 struct Rows {
     pact: Pact,
+    /// The pact's aliases and parties as a row writes them, joined once.
+    aliases: String,
+    parties: String,
     events: Vec<(NaiveDate, i64, usize, u64)>,
 }
 
 /// Folds the stream of `id` into its [`Rows`], in date order.
 fn rows_of(store: &Store, id: &PactId) -> Result<(Folded, Rows), Error> {
-    // each status and note: its day, when it was recorded, its line, where
-    // it begins, and whether a retraction withdrew it
-    let mut events: Vec<(NaiveDate, i64, usize, u64, bool)> = Vec::new();
+    // each status and note: its day, when it was recorded, its line and
+    // where it begins; and the lines retractions withdraw
+    let mut events: Vec<(NaiveDate, i64, usize, u64)> = Vec::new();
+    let mut retracted: Vec<usize> = Vec::new();
     let (folded, _) = store.fold(id, |line| {
         match line.fact.what {
             What::Status { on, .. } | What::Note { on } => {
                 let recorded = line.fact.recorded.timestamp_micros();
-                events.push((on.earliest(), recorded, line.number, line.offset, false));
+                events.push((on.earliest(), recorded, line.number, line.offset));
             }
-            What::Retraction { .. } => {
-                if let Some(target) = line.target
-                    && let Ok(at) = events.binary_search_by_key(&target, |e| e.2)
-                {
-                    events[at].4 = true;
-                }
-            }
+            What::Retraction { .. } => retracted.extend(line.target),
             What::Registered | What::Edited | What::Citation { .. } => {}
         }
         Ok(())
     })?;
     // as its registration and edits leave it
     let pact = folded.pact.clone();
-    let mut events: Vec<(NaiveDate, i64, usize, u64)> = events
-        .into_iter()
-        .filter(|e| !e.4)
-        .map(|(day, recorded, line, offset, _)| (day, recorded, line, offset))
-        .collect();
+    // (in place: a long stream's events are most of what export holds)
+    retracted.sort_unstable();
+    events.retain(|e| retracted.binary_search(&e.2).is_err());
     // in line order already: a stable sort keeps the lines of a day in the
     // order they were recorded, as the timeline has them (which is the
     // order of their lines but after a git merge)
     events.sort_by_key(|e| (e.0, e.1));
-    Ok((folded, Rows { pact, events }))
+    let rows = Rows {
+        aliases: pact.aliases.join(";"),
+        parties: pact.parties.join(";"),
+        pact,
+        events,
+    };
+    Ok((folded, rows))
 }
 
 impl Args {
