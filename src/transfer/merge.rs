@@ -67,8 +67,10 @@ struct Read<'a> {
 /// Merges theirs into ours, whose common ancestor is `base` (empty when the
 /// branches began the stream apart): the lines to add to ours.
 /// `pact` is the pact the stream is named for (when the path is known;
-/// else the pact ours is of), and `names` those of the other pacts of the
-/// store it is in, which an alias either branch gives it may not be.
+/// else the pact ours is of), and `names` reads those of the other pacts
+/// of the store it is in, which an alias either branch gives it may not be
+/// (read only when an event gives an alias: reading them reads every
+/// stream of the store).
 ///
 /// # Errors
 ///
@@ -82,7 +84,7 @@ pub fn merge(
     ours: Side<'_>,
     theirs: Side<'_>,
     pact: Option<&PactId>,
-    names: &Names,
+    names: &dyn Fn() -> Names,
 ) -> Result<Merged, Error> {
     let id = match pact {
         Some(id) => id.clone(),
@@ -263,8 +265,8 @@ pub fn merge_files(
 ) -> Result<Merged, Error> {
     let read = |path: &Path| std::fs::read(path).map_err(Error::io("read", path));
     let (base_bytes, ours_bytes, theirs_bytes) = (read(base)?, read(ours)?, read(theirs)?);
-    let (pact, names) = match path {
-        None => (None, Names::default()),
+    let (pact, dir) = match path {
+        None => (None, None),
         Some(path) => {
             let stem = path
                 .file_name()
@@ -278,10 +280,13 @@ pub fn merge_files(
                 });
             };
             let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty());
-            let store = Store::new(dir.unwrap_or(Path::new(".")));
-            // the names that can be read: a stream being merged may not be
-            (Some(id), store.readable_names().unwrap_or_default())
+            (Some(id), Some(dir.unwrap_or(Path::new("."))))
         }
+    };
+    // the names that can be read: a stream being merged may not be
+    let names = || {
+        dir.and_then(|dir| Store::new(dir).readable_names().ok())
+            .unwrap_or_default()
     };
     let side = |path, bytes| Side { path, bytes };
     let merged = merge(
@@ -582,9 +587,10 @@ fn aliases(
     merged: &Stream,
     ours: &[&Event],
     theirs: &[&Event],
-    names: &Names,
+    names: &dyn Fn() -> Names,
     begun_apart: bool,
 ) -> Result<(), Box<Clash>> {
+    let mut known: Option<Names> = None;
     for (events, branch) in [(ours, Branch::Ours), (theirs, Branch::Theirs)] {
         for event in events {
             let given: &[String] = match &event.body {
@@ -598,8 +604,11 @@ fn aliases(
                     .aliases
                     .iter()
                     .any(|a| a.eq_ignore_ascii_case(alias));
-                let owner = names.get(alias).filter(|owner| *owner != id);
-                if let (true, Some(owner)) = (kept, owner) {
+                if !kept {
+                    continue;
+                }
+                let names = known.get_or_insert_with(names);
+                if let Some(owner) = names.get(alias).filter(|owner| *owner != id) {
                     return Err(Box::new(Clash::AliasTaken {
                         alias: alias.clone(),
                         event: said(event, branch, events),

@@ -596,6 +596,14 @@ fn an_alias_that_names_another_pact_of_the_store_is_a_conflict() {
         ),
         "{stderr}"
     );
+    // an alias no other pact has merges
+    let parted = Parted::from(signed());
+    parted
+        .ours
+        .ok(&["register", "q", "--name", "Q", "--alias", "QQ"]);
+    parted.theirs.ok(&["edit", "p", "--add-alias", "PP"]);
+    assert_eq!(parted.merge("p").code, 0);
+    assert_eq!(parted.ours.json(&["status", "pp"])["pact"], "p");
 }
 
 /// Runs `pactlog merge` of files given as they are, into a copy of
@@ -908,7 +916,7 @@ mod divergent {
             fn side(bytes: &[u8]) -> Side<'_> {
                 Side { path: Path::new("x.jsonl"), bytes }
             }
-            let names = Names::default();
+            let names = Names::default;
             let one = merge(side(&base_bytes), side(ours_bytes), side(theirs_bytes), None, &names);
             let other = merge(side(&base_bytes), side(theirs_bytes), side(ours_bytes), None, &names);
             let (one, other) = match (one, other) {
