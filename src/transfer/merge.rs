@@ -426,12 +426,34 @@ fn amends(event: &Event) -> Option<Uuid> {
     }
 }
 
-/// The parts of the pact's metadata `edit` changes, each as a key (the
-/// same for the same part, in any case) and in words; with each scalar
-/// part, the value it is given.
-fn parts(edit: &Edit) -> Vec<(String, String)> {
+/// A part of the pact's metadata an edit changes.
+#[derive(PartialEq)]
+enum Part<'e> {
+    /// A field, given this value.
+    Field(&'static str, &'e str),
+    /// An alias or a party (its label in lower case), added or taken away.
+    Label(&'static str, String),
+}
+
+impl Part<'_> {
+    /// Whether two edits on two branches may not both change this: a
+    /// field given two values, or one label changed by both.
+    fn clashes(&self, other: &Part<'_>) -> bool {
+        match (self, other) {
+            (Part::Field(field, value), Part::Field(other_field, other_value)) => {
+                field == other_field && value != other_value
+            }
+            (Part::Label(..), Part::Label(..)) => self == other,
+            _ => false,
+        }
+    }
+}
+
+/// The parts of the pact's metadata `edit` changes, each with how it is
+/// said.
+fn parts(edit: &Edit) -> Vec<(Part<'_>, String)> {
     let mut parts = Vec::new();
-    for (part, value) in [
+    for (field, value) in [
         ("name", &edit.name),
         ("kind", &edit.kind),
         ("description", &edit.description),
@@ -439,7 +461,7 @@ fn parts(edit: &Edit) -> Vec<(String, String)> {
         ("link", &edit.url),
     ] {
         if let Some(value) = value {
-            parts.push((format!("{part}={value}"), part.to_owned()));
+            parts.push((Part::Field(field, value), field.to_owned()));
         }
     }
     let labels = [
@@ -450,8 +472,8 @@ fn parts(edit: &Edit) -> Vec<(String, String)> {
     ];
     for (kind, list) in labels {
         for label in list {
-            let key = format!("{kind} {}", label.to_lowercase());
-            parts.push((key, format!("{kind} '{label}'")));
+            let part = Part::Label(kind, label.to_lowercase());
+            parts.push((part, format!("{kind} '{label}'")));
         }
     }
     parts
@@ -508,7 +530,7 @@ fn apart(ours: &[&Event], theirs: &[&Event]) -> Result<(), Box<Clash>> {
             }
         }
     }
-    fn edits<'e>(events: &[&'e Event]) -> Vec<(&'e Event, Vec<(String, String)>)> {
+    fn edits<'e>(events: &[&'e Event]) -> Vec<(&'e Event, Vec<(Part<'e>, String)>)> {
         let edits = events.iter().filter_map(|e| match &e.body {
             EventBody::Edited(edit) => Some((*e, parts(edit))),
             _ => None,
@@ -517,15 +539,11 @@ fn apart(ours: &[&Event], theirs: &[&Event]) -> Result<(), Box<Clash>> {
     }
     let ours_edits = edits(ours);
     for (edit, parts) in edits(theirs) {
-        for (key, part) in &parts {
-            // a scalar part given the same value by both is no clash
-            let clashes = |(k, _): &(String, String)| match key.split_once('=') {
-                Some((name, _)) => k != key && k.split_once('=').is_some_and(|(n, _)| n == name),
-                None => k == key,
-            };
+        for (part, said_as) in &parts {
+            let clashes = |(mine, _): &(Part<'_>, String)| part.clashes(mine);
             if let Some((mine, _)) = ours_edits.iter().find(|(_, p)| p.iter().any(clashes)) {
                 return Err(Box::new(Clash::Edits {
-                    part: part.clone(),
+                    part: said_as.clone(),
                     ours: said(mine, Branch::Ours, ours),
                     theirs: said(edit, Branch::Theirs, theirs),
                 }));

@@ -519,6 +519,24 @@ fn a_citation_of_an_event_the_other_branch_withdrew_is_a_conflict() {
 }
 
 #[test]
+fn aliases_alike_but_after_an_equals_sign_are_two_aliases() {
+    let parted = Parted::from(signed());
+    parted.ours.ok(&["edit", "p", "--add-alias", "a=b"]);
+    parted.theirs.ok(&["edit", "p", "--add-alias", "a=c"]);
+    let run = parted.merge("p");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for alias in ["a=b", "a=c"] {
+        assert_eq!(parted.ours.json(&["status", alias])["pact"], "p");
+    }
+    // the same alias added by both is one change made twice
+    let parted = Parted::from(signed());
+    parted.ours.ok(&["edit", "p", "--add-alias", "a=b"]);
+    parted.theirs.ok(&["edit", "p", "--add-alias", "A=B"]);
+    let stderr = conflict(&parted, "p");
+    assert!(stderr.contains("alias 'A=B'"), "{stderr}");
+}
+
+#[test]
 fn both_branches_renaming_the_pact_is_a_conflict() {
     let parted = Parted::from(signed());
     parted.ours.ok(&["edit", "p", "--name", "Ours"]);
