@@ -29,6 +29,16 @@ pub(crate) fn stream_name(id: &PactId) -> String {
     format!("{id}.{STREAM_EXTENSION}")
 }
 
+/// The pact whose stream a file of this name is, if it is one: the
+/// inverse of [`stream_name`].
+pub(crate) fn pact_of_name(name: &std::ffi::OsStr) -> Option<PactId> {
+    let stem = name
+        .to_str()?
+        .strip_suffix(STREAM_EXTENSION)?
+        .strip_suffix('.')?;
+    PactId::parse(stem).ok()
+}
+
 /// Adds `bytes` to the end of `file`, the stream at `path` open for
 /// appending under its exclusive lock, and syncs them when `sync`. A write
 /// (or sync) that fails part-way, on a full disk or past the file-size

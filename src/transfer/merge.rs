@@ -27,7 +27,7 @@ use std::path::Path;
 use uuid::Uuid;
 
 use crate::log::codec::{Record, relink};
-use crate::log::store::{Names, Store, append_or_undo, open_stream};
+use crate::log::store::{Names, Store, append_or_undo, open_stream, pact_of_name};
 use crate::log::stream::{ReadError, Stream};
 use crate::model::error::{Branch, Clash, Error, MergeSide, Said, StreamProblem, Unmergeable};
 use crate::model::event::{Edit, Event, EventBody, Hash};
@@ -268,11 +268,7 @@ pub fn merge_files(
     let (pact, dir) = match path {
         None => (None, None),
         Some(path) => {
-            let stem = path
-                .file_name()
-                .and_then(|name| name.to_str())
-                .and_then(|name| name.strip_suffix(".jsonl"));
-            let Some(id) = stem.and_then(|stem| PactId::parse(stem).ok()) else {
+            let Some(id) = path.file_name().and_then(pact_of_name) else {
                 return Err(Error::Unmergeable {
                     side: MergeSide::Ours,
                     path: path.to_owned(),

@@ -40,7 +40,7 @@ use crate::log::codec::Record;
 use crate::log::files;
 use crate::log::journal;
 pub use crate::log::layout::{STAGED_SUFFIX, STAGING_PREFIX, STREAM_EXTENSION, sync_filesystem};
-pub(crate) use crate::log::layout::{append_or_undo, open_stream, stream_name};
+pub(crate) use crate::log::layout::{append_or_undo, open_stream, pact_of_name, stream_name};
 use crate::log::stream::{self, Folded, FromRecord, Index, Line, MAX_LINE, ReadError, Stream};
 use crate::model::error::{Error, StreamProblem};
 use crate::model::event::{Event, EventBody, Fact, Hash, What};
@@ -99,13 +99,7 @@ impl Store {
         let mut ids = Vec::new();
         for entry in entries {
             let entry = entry.map_err(Error::io("list", &self.dir))?;
-            let name = entry.file_name();
-            let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".jsonl")) else {
-                continue;
-            };
-            if let Ok(id) = PactId::parse(stem) {
-                ids.push(id);
-            }
+            ids.extend(pact_of_name(&entry.file_name()));
         }
         ids.sort();
         Ok(ids)
