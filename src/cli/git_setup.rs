@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::cli::Context;
 use crate::cli::output::one_line;
-use crate::log::files::{self, Refused};
+use crate::log::store::open_stream;
 use crate::log::store::{STAGED_SUFFIX, STREAM_EXTENSION};
 use crate::model::error::Error;
 use crate::model::format::{CACHE, JOURNAL};
@@ -188,20 +188,11 @@ fn git(dir: &Path, args: &[&str]) -> Result<Option<String>, Error> {
 /// [`Error::LinkInStore`] or [`Error::NotRegularFile`] when it is a
 /// symbolic link or not a regular file, which are not written through.
 fn lines_in(path: &Path, lines: &[String]) -> Result<Change, Error> {
-    let refused = |refused: Refused| match refused {
-        Refused::Link => Error::LinkInStore {
-            path: path.to_owned(),
-        },
-        Refused::NotRegular => Error::NotRegularFile {
-            path: path.to_owned(),
-        },
-        Refused::Io(e) => Error::io("write", path)(e),
-    };
-    let mut file = files::open_regular(
+    // (opened as a stream is: never through a link, only a regular file)
+    let mut file = open_stream(
         path,
         OpenOptions::new().read(true).append(true).create(true),
-    )
-    .map_err(refused)?;
+    )?;
     let mut text = String::new();
     file.read_to_string(&mut text)
         .map_err(Error::io("read", path))?;
