@@ -324,9 +324,11 @@ fn whichever_branch_merges_the_answers_are_the_same() {
         .map(|n| n["text"].as_str().unwrap())
         .collect();
     assert_eq!(notes, ["before they parted", "ours", "theirs"]);
+    assert_eq!(
+        parted.ours.ok(&["export", "--csv"]),
+        theirs_merged.ok(&["export", "--csv"])
+    );
     for store in [&parted.ours, &theirs_merged] {
-        let csv = store.ok(&["export", "--csv"]);
-        assert_eq!(csv, parted.ours.ok(&["export", "--csv"]));
         assert!(store.ok(&["verify"]).contains("1 ok, 0 failed"));
     }
 }
@@ -703,18 +705,19 @@ fn files_that_are_not_streams_of_one_pact_from_one_base_are_refused() {
 
 #[test]
 fn merge_and_git_setup_say_what_they_do_in_their_help() {
-    for command in ["merge", "git-setup"] {
+    for (command, says) in [
+        ("merge", "`pactlog merge %O %A %B %P`"),
+        ("git-setup", "`*.jsonl merge=pactlog -text`"),
+    ] {
         let help = pactlog(&[command, "--help"]).run();
         assert_eq!(help.code, 0);
-        assert!(
-            help.stdout.contains(&format!("pactlog {command}")),
-            "{}",
-            help.stdout
-        );
+        assert!(help.stdout.contains(says), "{}", help.stdout);
     }
+    // --json says what was merged, into the file git gave
+    let parted = Parted::from(signed());
     let json: Value = {
-        let parted = Parted::from(signed());
         parted.theirs.ok(&["note", "p", "x", "--on", "2020-01-01"]);
+        parted.ours.ok(&["note", "p", "y", "--on", "2020-01-02"]);
         let files = Files::new();
         let base = files.write("base", std::fs::read(parted.base.stream("p")).unwrap());
         let theirs = files.write("theirs", std::fs::read(parted.theirs.stream("p")).unwrap());
@@ -724,9 +727,17 @@ fn merge_and_git_setup_say_what_they_do_in_their_help() {
         serde_json::from_str(&out.stdout).expect("JSON")
     };
     assert_eq!(
-        (json["pact"].as_str(), json["added"].as_u64()),
-        (Some("p"), Some(1))
+        (
+            json["pact"].as_str(),
+            json["added"].as_u64(),
+            json["ours"].as_u64()
+        ),
+        (Some("p"), Some(1), Some(1))
     );
+    let file = json["file"].as_str().unwrap_or_default();
+    assert_eq!(file, parted.ours.stream("p").display().to_string());
+    let theirs_note = ids(&parted.theirs, "p").pop();
+    assert_eq!(ids(&parted.ours, "p").pop(), theirs_note, "written to ours");
 }
 
 /// Random divergent histories, recorded through the library's commands
