@@ -453,26 +453,7 @@ fn a_damaged_registration_is_named_not_taken_for_a_free_alias() {
 fn a_stream_two_git_branches_appended_to_is_refused_as_a_merge_conflict() {
     // the store is the repository
     let store = Store::new();
-    let git = |args: &[&str]| {
-        let output = std::process::Command::new("git")
-            .args([
-                "-c",
-                "user.name=Analyst",
-                "-c",
-                "user.email=analyst@example.org",
-            ])
-            .args(args)
-            .current_dir(store.path())
-            // the store's own repository, whatever git (a rebase, a hook)
-            // running these tests points at
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .env_remove("GIT_INDEX_FILE")
-            .env_remove("GIT_COMMON_DIR")
-            .output()
-            .expect("git runs");
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
+    let git = |args: &[&str]| crate::harness::git(store.path(), args);
     git(&["init", "-q", "-b", "main"]);
     store.ok(&["register", "p", "--name", "P"]);
     store.ok(&["append", "p", "proposed", "--on", "2019-01-01"]);
@@ -485,7 +466,9 @@ fn a_stream_two_git_branches_appended_to_is_refused_as_a_merge_conflict() {
     git(&["checkout", "-q", "main"]);
     store.ok(&["note", "p", "from main", "--on", "2020-01-02"]);
     git(&["commit", "-qam", "main"]);
-    git(&["merge", "-q", "other"]);
+    // git merges the stream as text: a conflict, which it says by failing
+    let merged = crate::harness::git_in(store.path(), &["merge", "-q", "other"]);
+    assert!(!merged.status.success(), "git merged without a conflict");
     let stream = std::fs::read_to_string(store.stream("p")).expect("the stream");
     assert!(stream.contains("\n<<<<<<< HEAD\n"), "{stream}");
 

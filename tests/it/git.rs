@@ -4,44 +4,8 @@
 //! the two truly disagree.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use crate::harness::{Run, pactlog, shell};
-
-/// `git ARGS...` in `dir`: as an analyst, in the repository there
-/// (whatever repository the tests themselves run in), finding the
-/// `pactlog` under test on its `PATH`, as git's merge driver does.
-fn git_in(dir: &Path, args: &[&str]) -> Output {
-    shell("git")
-        .args([
-            "-c",
-            "user.name=Analyst",
-            "-c",
-            "user.email=analyst@example.org",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_COMMON_DIR")
-        // no repository above the test's own directory is found
-        .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap_or(dir))
-        .output()
-        .expect("git runs")
-}
-
-/// `git ARGS...` in `dir`, which must succeed: its standard output.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = git_in(dir, args);
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use crate::harness::{Run, git, git_in, pactlog};
 
 /// `pactlog ARGS...` in the clone `dir`, whose store is `./events`.
 fn pactlog_at(dir: &Path, args: &[&str]) -> Run {

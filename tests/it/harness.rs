@@ -103,6 +103,16 @@ impl Store {
             .collect()
     }
 
+    /// The ids of every event of a pact's stream, in order.
+    pub fn ids(&self, pact: &str) -> Vec<String> {
+        self.json(&["log", pact])
+            .as_array()
+            .expect("a JSON array")
+            .iter()
+            .map(|e| e["id"].as_str().expect("an id").to_owned())
+            .collect()
+    }
+
     /// The lines of a pact's stream, without their LFs.
     pub fn lines(&self, id: &str) -> Vec<String> {
         let text = std::fs::read_to_string(self.stream(id)).expect("a readable stream");
@@ -593,4 +603,39 @@ impl Files {
         let dir = format!("{}{}", self.dir.path().display(), std::path::MAIN_SEPARATOR);
         text.replace(&dir, "")
     }
+}
+
+/// `git ARGS...` in `dir`: as an analyst, in the repository there
+/// (whatever repository the tests themselves run in), finding the
+/// `pactlog` under test on its `PATH`, as git's merge driver does.
+pub fn git_in(dir: &Path, args: &[&str]) -> Output {
+    shell("git")
+        .args([
+            "-c",
+            "user.name=Analyst",
+            "-c",
+            "user.email=analyst@example.org",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_COMMON_DIR")
+        // no repository above the test's own directory is found
+        .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap_or(dir))
+        .output()
+        .expect("git runs")
+}
+
+/// `git ARGS...` in `dir`, which must succeed: its standard output.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let output = git_in(dir, args);
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }

@@ -57,16 +57,6 @@ fn merge_into(base: &Store, ours: &Store, theirs: &Store, id: &str) -> Run {
     pactlog(&["merge", &base, ours, &theirs, ours]).run()
 }
 
-/// The ids of a stream's events, in order.
-fn ids(store: &Store, id: &str) -> Vec<String> {
-    let log = store.json(&["log", id]);
-    let events = log.as_array().expect("an array");
-    events
-        .iter()
-        .map(|e| e["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// A pact `p` with parties US and CA, signed and in force.
 fn signed() -> Store {
     let store = Store::new();
@@ -91,6 +81,7 @@ fn ours_is_followed_by_theirs_new_events_each_relinked_byte_for_byte() {
         .ours
         .ok(&["note", "p", "from ours", "--on", "2020-01-02"]);
     let (ours_before, theirs_lines) = (parted.ours.lines("p"), parted.theirs.lines("p"));
+    let ours_ids = parted.ours.ids("p");
 
     let run = parted.merge("p");
 
@@ -126,10 +117,10 @@ fn ours_is_followed_by_theirs_new_events_each_relinked_byte_for_byte() {
         "{text}"
     );
     // every event of both, once
-    let mut both = ids(&parted.ours, "p");
+    let mut both = parted.ours.ids("p");
     both.sort();
-    let mut expected = ids(&parted.theirs, "p");
-    expected.extend(ids(&Store::from_lines(&ours_before), "p"));
+    let mut expected = parted.theirs.ids("p");
+    expected.extend(ours_ids);
     expected.sort();
     expected.dedup();
     assert_eq!(both, expected);
@@ -147,15 +138,6 @@ fn ours_is_followed_by_theirs_new_events_each_relinked_byte_for_byte() {
         std::fs::read(parted.ours.stream("p")).expect("the stream"),
         bytes
     );
-}
-
-impl Store {
-    /// A store of pact `p` whose stream is `lines`.
-    fn from_lines(lines: &[String]) -> Store {
-        let store = Store::new();
-        std::fs::write(store.stream("p"), lines.join("\n") + "\n").expect("write a stream");
-        store
-    }
 }
 
 #[test]
@@ -382,9 +364,9 @@ fn a_stream_both_branches_registered_alike_merges_under_ours_registration() {
     theirs.ok(&["note", "p", "from theirs", "--on", "2019-02-01"]);
     let run = merge_into(&Store::new(), &ours, &theirs, "p");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let merged = ids(&ours, "p");
+    let merged = ours.ids("p");
     assert_eq!(merged.len(), 3);
-    assert_eq!(merged[2], ids(&theirs, "p")[1]);
+    assert_eq!(merged[2], theirs.ids("p")[1]);
     assert!(ours.ok(&["verify"]).contains("1 ok, 0 failed"));
 }
 
@@ -736,8 +718,8 @@ fn merge_and_git_setup_say_what_they_do_in_their_help() {
     );
     let file = json["file"].as_str().unwrap_or_default();
     assert_eq!(file, parted.ours.stream("p").display().to_string());
-    let theirs_note = ids(&parted.theirs, "p").pop();
-    assert_eq!(ids(&parted.ours, "p").pop(), theirs_note, "written to ours");
+    let theirs_note = parted.theirs.ids("p").pop();
+    assert_eq!(parted.ours.ids("p").pop(), theirs_note, "written to ours");
 }
 
 /// Random divergent histories, recorded through the library's commands

@@ -25,17 +25,6 @@ impl Lcg {
     }
 }
 
-/// The ids of every event of a pact's stream, in order.
-fn ids(store: &Store, pact: &str) -> Vec<String> {
-    store
-        .json(&["log", pact])
-        .as_array()
-        .expect("a JSON array")
-        .iter()
-        .map(|e| e["id"].as_str().expect("an id").to_owned())
-        .collect()
-}
-
 /// `writers` threads, each making `attempts` appends of statuses that
 /// alternate legally (suspended, in force) to the pacts in turn, all at
 /// once. Returns the ids of the appends that were acknowledged (exit 0).
@@ -135,7 +124,7 @@ fn eight_writers_across_four_streams_lose_and_duplicate_nothing() {
     let acknowledged: HashSet<String> = race(&store, &pacts, 8, 24).into_iter().collect();
     let mut seen = 0;
     for pact in pacts {
-        let mine: HashSet<String> = ids(&store, pact)[2..]
+        let mine: HashSet<String> = store.ids(pact)[2..]
             .iter()
             .filter(|id| acknowledged.contains(*id))
             .cloned()
@@ -224,7 +213,7 @@ fn killing_appends_at_random_moments_loses_no_acknowledged_event() {
         }
     }
     assert_eq!(store.run(&["verify", "p"]).code, 0);
-    let present: HashSet<String> = ids(&store, "p").into_iter().collect();
+    let present: HashSet<String> = store.ids("p").into_iter().collect();
     for id in &acknowledged {
         assert!(present.contains(id), "acknowledged event {id} is missing");
     }
