@@ -21,6 +21,9 @@ use crate::model::event::{
 use crate::model::format::{FIRST_VERSION, SECOND_VERSION};
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
+
+mod canonical;
+
 mod recorded {
     //! `recorded` is written as RFC 3339 UTC with exactly six fractional
     //! digits, so that lines of one store all look alike.
@@ -218,7 +221,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 
 /// The line as stored: every field of every kind, in the order they are
 /// written. Optional fields are left out when absent.
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Record<'a> {
     v: u64,
@@ -469,7 +472,16 @@ impl<'a> Record<'a> {
         // One pass checks the whole line's UTF-8, so that serde_json need
         // not check each string again.
         let parsed = match std::str::from_utf8(line) {
-            Ok(text) => serde_json::from_str::<Record>(text).map_err(|e| json_error(&e)),
+            Ok(text) => match canonical::record(text) {
+                Some(record) => {
+                    debug_assert!(
+                        serde_json::from_str::<Record>(text).is_ok_and(|slow| slow == record),
+                        "a line read as pactlog writes it reads alike in general: {text}"
+                    );
+                    Ok(record)
+                }
+                None => serde_json::from_str::<Record>(text).map_err(|e| json_error(&e)),
+            },
             Err(e) => Err(format!(
                 "the line is not valid UTF-8 (column {})",
                 e.valid_up_to() + 1
