@@ -471,42 +471,40 @@ impl<'a> Record<'a> {
     pub(crate) fn parse(line: &'a [u8]) -> Result<Record<'a>, StreamProblem> {
         // One pass checks the whole line's UTF-8, so that serde_json need
         // not check each string again.
-        let parsed = match std::str::from_utf8(line) {
-            Ok(text) => match canonical::record(text) {
-                Some(record) => {
-                    debug_assert!(
-                        serde_json::from_str::<Record>(text).is_ok_and(|slow| slow == record),
-                        "a line read as pactlog writes it reads alike in general: {text}"
-                    );
-                    Ok(record)
-                }
-                None => serde_json::from_str::<Record>(text).map_err(|e| json_error(&e)),
-            },
-            Err(e) => Err(format!(
-                "the line is not valid UTF-8 (column {})",
-                e.valid_up_to() + 1
-            )),
-        };
-        let record = match parsed {
-            Ok(record) => record,
-            Err(message) => {
-                if merge_marker(line) {
-                    return Err(StreamProblem::MergeConflict);
-                }
-                if let Ok(VersionProbe { v: Some(v) }) = serde_json::from_slice(line)
-                    && v > FORMAT_VERSION
-                {
-                    return Err(StreamProblem::FutureVersion { found: v });
-                }
-                return Err(StreamProblem::Malformed(message));
+        let text = match std::str::from_utf8(line) {
+            Ok(text) => text,
+            Err(e) => {
+                let at = e.valid_up_to() + 1;
+                let why = format!("the line is not valid UTF-8 (column {at})");
+                return Err(unreadable(line, why));
             }
         };
-        match record.v {
+        // (a record is some 600 bytes: it is moved as little as can be)
+        let record = match canonical::record(text) {
+            Some(record) => {
+                debug_assert!(
+                    serde_json::from_str::<Record>(text).is_ok_and(|slow| slow == record),
+                    "a line read as pactlog writes it reads alike in general: {text}"
+                );
+                record
+            }
+            None => match serde_json::from_str::<Record>(text) {
+                Ok(record) => record,
+                Err(e) => return Err(unreadable(line, json_error(&e))),
+            },
+        };
+        record.check(line)?;
+        Ok(record)
+    }
+
+    /// Checks what can be checked of the line `self` was read from alone:
+    /// its version, its checksum and the fields of its kind.
+    fn check(&self, line: &[u8]) -> Result<(), StreamProblem> {
+        match self.v {
             FIRST_VERSION..=FORMAT_VERSION => {
-                check_crc(line, record.crc)?;
-                record.check_fields().map_err(StreamProblem::Malformed)?;
-                record.check_version().map_err(StreamProblem::Malformed)?;
-                Ok(record)
+                check_crc(line, self.crc)?;
+                self.check_fields().map_err(StreamProblem::Malformed)?;
+                self.check_version().map_err(StreamProblem::Malformed)
             }
             v if v > FORMAT_VERSION => Err(StreamProblem::FutureVersion { found: v }),
             v => Err(StreamProblem::Malformed(format!(
@@ -1169,6 +1167,22 @@ fn members(object: &[u8]) -> Option<Vec<Member>> {
             value: value_start..value_end,
         });
     }
+}
+
+/// What is wrong with a line that does not read as a record at all, `why`
+/// serde_json (or the UTF-8 check) said: a conflict git left, a line of a
+/// newer format, or a malformed line.
+#[cold]
+fn unreadable(line: &[u8], why: String) -> StreamProblem {
+    if merge_marker(line) {
+        return StreamProblem::MergeConflict;
+    }
+    if let Ok(VersionProbe { v: Some(v) }) = serde_json::from_slice(line)
+        && v > FORMAT_VERSION
+    {
+        return StreamProblem::FutureVersion { found: v };
+    }
+    StreamProblem::Malformed(why)
 }
 
 /// Checks that the line ends with its `crc` member and that the CRC matches

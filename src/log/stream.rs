@@ -283,29 +283,28 @@ impl Checker {
         visit: &mut impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
     ) -> Result<(), StreamProblem> {
         // a line that is not an event (its pact not even an id) is taken for
-        // a torn write when it is the last
-        let parsed = Record::parse(line).and_then(|record| {
-            let fact = record.fact().map_err(StreamProblem::Malformed)?;
-            if record.pact() != self.id.as_str() {
-                PactId::parse(record.pact())
-                    .map_err(|e| StreamProblem::Malformed(e.to_string()))?;
-                return Err(StreamProblem::WrongPact {
-                    expected: self.id.to_string(),
-                    found: record.pact().to_owned(),
-                });
-            }
-            Ok((record, fact))
-        });
-        let (record, fact) = match parsed {
-            Ok(parsed) => parsed,
-            // a line that ends with a CRC that matches it was written
-            // whole: it is malformed, not torn
-            Err(StreamProblem::Malformed(_)) if last && !sealed_whole(line) => {
+        // a torn write when it is the last; a line that ends with a CRC that
+        // matches it was written whole: it is malformed, not torn
+        let unread = |problem| match problem {
+            StreamProblem::Malformed(_) if last && !sealed_whole(line) => {
                 let why = "it does not parse";
-                return Err(StreamProblem::TornTail { why });
+                StreamProblem::TornTail { why }
             }
-            Err(problem) => return Err(problem),
+            problem => problem,
         };
+        // (the record is moved as little as can be: it is large)
+        let record = Record::parse(line).map_err(unread)?;
+        let fact = record
+            .fact()
+            .map_err(|why| unread(StreamProblem::Malformed(why)))?;
+        if record.pact() != self.id.as_str() {
+            PactId::parse(record.pact())
+                .map_err(|e| unread(StreamProblem::Malformed(e.to_string())))?;
+            return Err(StreamProblem::WrongPact {
+                expected: self.id.to_string(),
+                found: record.pact().to_owned(),
+            });
+        }
         self.checked(line, record, fact, offset, visit)
     }
 
