@@ -138,6 +138,60 @@ fn rows_out(
     Ok(bytes)
 }
 
+/// Writes the rows of `stream`'s `rows`, each event read again: a batch at
+/// a time, the batches dealt out between the cores, each reading through
+/// a file of its own (`lines` is the first's) and writing its rows to a
+/// buffer, while this thread writes the buffers out in order.
+fn write_rows(
+    ctx: &mut Context<'_>,
+    stream: &Folded,
+    rows: &Rows,
+    mut lines: Lines,
+) -> Result<(), Error> {
+    let batches: Vec<_> = rows.events.chunks(BATCH).collect();
+    if let [batch] = batches[..] {
+        // no other core to share with
+        return Ok(ctx.out.write_all(&rows_out(rows, &mut lines, batch)?)?);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let store = &ctx.store;
+    std::thread::scope(|scope| {
+        let mut first = Some(lines);
+        let workers: Vec<_> = (0..cores.min(batches.len()))
+            .map(|core| {
+                // two batches ahead at most, so that a slow output holds
+                // no more than that of each core
+                let (send, made) = std::sync::mpsc::sync_channel(2);
+                let lines = first.take();
+                let theirs = batches.iter().skip(core).step_by(cores);
+                scope.spawn(move || {
+                    let lines = lines.map_or_else(|| store.lines(&stream.pact.id, stream.len), Ok);
+                    let mut lines = match lines {
+                        Ok(lines) => lines,
+                        Err(e) => return drop(send.send(Err(e))),
+                    };
+                    for batch in theirs {
+                        // the receiver gone: the output failed, and said so
+                        if send.send(rows_out(rows, &mut lines, batch)).is_err() {
+                            return;
+                        }
+                    }
+                });
+                made
+            })
+            .collect();
+        for turn in 0..batches.len() {
+            match workers[turn % workers.len()].recv() {
+                Ok(bytes) => ctx.out.write_all(&bytes?)?,
+                // a worker stops early only by panicking, which the end of
+                // the scope passes on
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    })
+}
+
 /// What a fold of a stream keeps for its rows: the pact as it stands, and
 /// each status and note that stands, by the earliest day of its date, when
 /// it was recorded and its line, with where the line begins.
@@ -209,43 +263,13 @@ impl Args {
         let (streams, failed) = reported(ctx, folded);
         Csv::new(ctx.out, &CSV_COLUMNS)?.finish()?;
         for (stream, rows) in &streams {
-            let mut lines = ctx.store.lines(&stream.pact.id, stream.len)?;
+            let lines = ctx.store.lines(&stream.pact.id, stream.len)?;
             if rows.events.is_empty() {
                 let mut csv = Csv::continued(ctx.out);
                 csv.row(&Row::of_pact(rows))?;
                 csv.finish()?;
             }
-            // the events read again and their rows made a batch at a time,
-            // the batch shared between the cores, each writing its share
-            // to a buffer; the buffers go out in order
-            for batch in rows.events.chunks(BATCH) {
-                let cores = std::thread::available_parallelism().map_or(1, usize::from);
-                let share = batch.len().div_ceil(cores).max(1);
-                let mut shares = batch.chunks(share);
-                let first = shares.next().unwrap_or_default();
-                let store = &ctx.store;
-                let written = std::thread::scope(|scope| {
-                    let others: Vec<_> = shares
-                        .map(|share| {
-                            // a file of its own, reading at its own place
-                            let lines = store.lines(&stream.pact.id, stream.len);
-                            scope.spawn(move || rows_out(rows, &mut lines?, share))
-                        })
-                        .collect();
-                    let mut written = vec![rows_out(rows, &mut lines, first)];
-                    for other in others {
-                        written.push(
-                            other
-                                .join()
-                                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                        );
-                    }
-                    written
-                });
-                for bytes in written {
-                    ctx.out.write_all(&bytes?)?;
-                }
-            }
+            write_rows(ctx, stream, rows, lines)?;
         }
         streams_failed(failed)
     }

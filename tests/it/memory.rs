@@ -263,10 +263,20 @@ fn a_long_stream_is_answered_in_memory_that_does_not_grow_with_it() {
             }
             "export" if args.len() == 1 => assert!(run.stdout.as_bytes() == bytes),
             "export" => {
-                // a row for each status and each note
+                // a row for each status and each note, in date order
+                // across the batches the cores made them in
                 let notes = LONG / 1000 / 2;
-                let rows = run.stdout.lines().count();
-                assert_eq!(rows, 1 + LONG + notes, "a header and rows");
+                let mut sheet = csv::Reader::from_reader(run.stdout.as_bytes());
+                let headers = sheet.headers().unwrap().clone();
+                let column = |name| headers.iter().position(|c| c == name).unwrap();
+                let (day, said) = (column("on"), column("status"));
+                let rows: Vec<csv::StringRecord> = sheet.records().map(Result::unwrap).collect();
+                assert_eq!(rows.len(), LONG + notes, "rows");
+                let days: Vec<&str> = rows.iter().map(|r| &r[day]).collect();
+                assert!(days.is_sorted(), "rows in date order");
+                let last = rows.iter().rfind(|r| !r[said].is_empty());
+                assert_eq!(last.map(|r| &r[said]), Some(status.as_str()));
+                assert_eq!(days.last().copied(), Some(on.to_string().as_str()));
             }
             "history" => {
                 assert_eq!(run.stdout.matches("\"status\":").count(), LONG);
