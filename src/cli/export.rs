@@ -157,36 +157,43 @@ fn write_rows(
     let store = &ctx.store;
     std::thread::scope(|scope| {
         let mut first = Some(lines);
-        let workers: Vec<_> = (0..cores.min(batches.len()))
+        let mut workers: Vec<_> = (0..cores.min(batches.len()))
             .map(|core| {
-                // two batches ahead at most, so that a slow output holds
-                // no more than that of each core
-                let (send, made) = std::sync::mpsc::sync_channel(2);
+                // each core makes its next batch once its last is taken:
+                // a slow output holds no more than one batch of each core
+                let (send, made) = std::sync::mpsc::sync_channel(0);
                 let lines = first.take();
                 let theirs = batches.iter().skip(core).step_by(cores);
-                scope.spawn(move || {
+                let worker = scope.spawn(move || {
                     let lines = lines.map_or_else(|| store.lines(&stream.pact.id, stream.len), Ok);
                     let mut lines = match lines {
                         Ok(lines) => lines,
                         Err(e) => return drop(send.send(Err(e))),
                     };
                     for batch in theirs {
+                        let made = rows_out(rows, &mut lines, batch);
+                        let failed = made.is_err();
                         // the receiver gone: the output failed, and said so
-                        if send.send(rows_out(rows, &mut lines, batch)).is_err() {
+                        if send.send(made).is_err() || failed {
                             return;
                         }
                     }
                 });
-                made
+                (made, worker)
             })
             .collect();
         for turn in 0..batches.len() {
-            match workers[turn % workers.len()].recv() {
-                Ok(bytes) => ctx.out.write_all(&bytes?)?,
-                // a worker stops early only by panicking, which the end of
-                // the scope passes on
-                Err(_) => break,
+            let at = turn % workers.len();
+            if let Ok(bytes) = workers[at].0.recv() {
+                ctx.out.write_all(&bytes?)?;
+                continue;
             }
+            // a worker stops before its last batch only by panicking: its
+            // panic is passed on
+            if let Err(panic) = workers.swap_remove(at).1.join() {
+                std::panic::resume_unwind(panic);
+            }
+            unreachable!("a worker ended before its last batch without a panic");
         }
         Ok(())
     })

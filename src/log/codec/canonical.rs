@@ -6,10 +6,12 @@
 //!
 //! Anything else (a member out of order, a space, an escape, a value that
 //! is not of its member's type) gives `None`, and serde_json then reads the
-//! line or says what is wrong with it. Each value is read by the very
-//! `Deserialize` code serde_json would call for it, so this path changes
-//! nothing in what a line may hold or what it means; debug builds read
-//! every line both ways and compare.
+//! line or says what is wrong with it. Each string is read by the very
+//! `Deserialize` code serde_json would call for it, and numbers, booleans,
+//! `null` and lists only in the one spelling JSON gives each (anything
+//! else is left to serde_json), so this path changes nothing in what a
+//! line may hold or what it means; debug builds read every line both ways
+//! and compare.
 
 use std::borrow::Cow;
 
