@@ -1,21 +1,21 @@
 //! `pactlog changes`: the status changes of every pact effective in a range
 //! of dates.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::output::{Cell, Table, as_of_words, csv, dim, marks};
 use crate::cli::style;
-use crate::cli::{AsOfArg, Context, TableFormat, map_streams, party_of, streams_failed};
-use crate::log::stream::Stream;
+use crate::cli::{AsOfArg, Context, TableFormat, party_of, reported, streams_failed};
+use crate::log::store::Store;
 use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
-use crate::model::event::{Event, Fact};
+use crate::model::event::What;
 use crate::model::pact::PactId;
 use crate::model::status::Status;
 use crate::model::time::parse_date;
-use crate::replay::{Entry, Replayable, Timeline, as_of};
+use crate::replay::Outline;
 
 /// List the status changes of all pacts in a range of dates.
 ///
@@ -75,37 +75,19 @@ impl Args {
         }
         let when = self.as_of.parse(ctx.now)?;
         let ids = ctx.store.ids()?;
-        let (today, at) = (ctx.today, when.as_ref().map(|w| w.at));
-        let party = self.party.as_deref();
-        // one stream at a time per core, keeping only its changes
-        let (per_stream, failed) = match party {
-            None => map_streams(ctx, &ids, |stream: Stream<Fact>| {
-                let events = as_of(&stream.events, at);
-                let timeline = Timeline::new(events.iter());
-                Some(changes_in(
-                    &stream.pact.id,
-                    &timeline,
-                    (from, to),
-                    today,
-                    None,
-                ))
-            }),
-            // a party's changes need the parties each event names
-            Some(name) => map_streams(ctx, &ids, |stream: Stream<Event>| {
-                let events = as_of(&stream.events, at);
-                // a party of the pact as it stood then
-                let pact = crate::replay::pact_of(&events)?;
-                let party = party_of(&pact, name).ok()?;
-                let timeline = Timeline::of_party(events.iter(), party);
-                Some(changes_in(
-                    &stream.pact.id,
-                    &timeline,
-                    (from, to),
-                    today,
-                    Some(party),
-                ))
-            }),
+        let asked = Asked {
+            range: (from, to),
+            today: ctx.today,
+            at: when.as_ref().map(|w| w.at),
+            // matched in any case
+            party: self.party.as_deref().map(str::trim),
         };
+        // one stream at a time per core, folded into its timeline's marks,
+        // keeping only its changes: the events of those are read again
+        let store = &ctx.store;
+        let per_stream = crate::log::par::map(&ids, |id| asked.changes_of(store, id));
+        let (per_stream, failed) = reported(ctx, per_stream);
+        let party = asked.party;
         if let Some(party) = party
             && failed == 0
             && per_stream.iter().all(Option::is_none)
@@ -182,34 +164,67 @@ impl Args {
     }
 }
 
-/// The changes of `timeline` (the pact's, or `party`'s) whose dates overlap
-/// [`from`, `to`].
-fn changes_in<E: Replayable>(
-    pact: &PactId,
-    timeline: &Timeline<Entry<'_, E>>,
-    (from, to): (NaiveDate, NaiveDate),
+/// What is asked of each stream: the changes effective from `range.0` to
+/// `range.1`, of the pact's timeline or `party`'s, as recorded by `at`.
+struct Asked<'a> {
+    range: (NaiveDate, NaiveDate),
     today: NaiveDate,
-    party: Option<&str>,
-) -> Vec<Change> {
-    let mut before = None;
-    let mut changes = Vec::new();
-    for entry in timeline.entries() {
-        let on = entry.on();
-        if on.earliest() <= to && from <= on.latest() {
-            changes.push(Change {
-                pact: pact.clone(),
-                on,
-                from_status: before,
-                to_status: entry.status(),
-                event: entry.event.fact().id,
-                reported: entry.reported(),
-                forced: entry.forced(),
-                scheduled: on.is_after(today),
-                only_overlaps: on.earliest() < from || to < on.latest(),
-                party: party.map(str::to_owned),
-            });
+    at: Option<DateTime<Utc>>,
+    party: Option<&'a str>,
+}
+
+impl Asked<'_> {
+    /// The changes of the stream of `id` whose dates overlap the range;
+    /// none when a party is asked about that was not one of the pact's
+    /// parties then (or the pact was not registered then).
+    fn changes_of(&self, store: &Store, id: &PactId) -> Result<Option<Vec<Change>>, Error> {
+        let (from, to) = self.range;
+        let overlaps = |on: EffectiveDate| on.earliest() <= to && from <= on.latest();
+        // the ids of the statuses in the range, by line: what a mark does
+        // not keep (a fold may be made twice: each starts them anew)
+        let mut ids: Vec<(usize, Uuid)> = Vec::new();
+        let (_, outline) = Outline::fold(self.at, self.party, |visit| {
+            ids.clear();
+            store.fold(id, |line| {
+                visit(&line);
+                if let What::Status { on, .. } = line.fact.what
+                    && overlaps(on)
+                {
+                    ids.push((line.number, line.fact.id));
+                }
+                Ok(())
+            })
+        })?;
+        // a party of the pact as it stood then
+        let party = match (self.party, outline.pact()) {
+            (None, _) => None,
+            (Some(name), Some(pact)) => match party_of(pact, name) {
+                Ok(party) => Some(party.to_owned()),
+                Err(_) => return Ok(None),
+            },
+            (Some(_), None) => return Ok(None),
+        };
+        let mut before = None;
+        let mut changes = Vec::new();
+        for mark in outline.timeline().entries() {
+            let (on, status) = (mark.on(), mark.status().expect("a timeline of statuses"));
+            if overlaps(on) {
+                let at = ids.binary_search_by_key(&mark.line(), |(line, _)| *line);
+                changes.push(Change {
+                    pact: id.clone(),
+                    on,
+                    from_status: before,
+                    to_status: status,
+                    event: ids[at.expect("a status in the range has its id kept")].1,
+                    reported: mark.reported(),
+                    forced: mark.forced(),
+                    scheduled: on.is_after(self.today),
+                    only_overlaps: on.earliest() < from || to < on.latest(),
+                    party: party.clone(),
+                });
+            }
+            before = Some(status);
         }
-        before = Some(entry.status());
+        Ok(Some(changes))
     }
-    changes
 }

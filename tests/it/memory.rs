@@ -225,12 +225,20 @@ fn a_long_stream_is_answered_in_memory_that_does_not_grow_with_it() {
     let store = Store::new();
     let (status, on) = long_stream(&store, "long", LONG);
     let bytes = std::fs::read(store.stream("long")).unwrap();
-    let commands: [&[&str]; 5] = [
+    let commands: [&[&str]; 6] = [
         &["status", "long", "--on", "2100-01-01", "--json"],
         &["export"],
         &["export", "--csv"],
         &["history", "long", "--json"],
         &["verify"],
+        &[
+            "changes",
+            "--from",
+            "1900-01-01",
+            "--to",
+            "1900-12-31",
+            "--json",
+        ],
     ];
     // two at a time, on two cores
     let runs: Vec<_> = std::thread::scope(|scope| {
@@ -277,6 +285,14 @@ fn a_long_stream_is_answered_in_memory_that_does_not_grow_with_it() {
                 let last = rows.iter().rfind(|r| !r[said].is_empty());
                 assert_eq!(last.map(|r| &r[said]), Some(status.as_str()));
                 assert_eq!(days.last().copied(), Some(on.to_string().as_str()));
+            }
+            "changes" => {
+                // a status a day from the first, on 1900-01-01
+                let changes: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+                let changes = changes.as_array().unwrap();
+                assert_eq!(changes.len(), 365);
+                assert_eq!(changes[0]["from_status"], serde_json::Value::Null);
+                assert_eq!(changes[364]["on"], "1900-12-31");
             }
             "history" => {
                 assert_eq!(run.stdout.matches("\"status\":").count(), LONG);

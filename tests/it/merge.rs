@@ -208,6 +208,25 @@ fn as_of_a_time_between_the_branches_appends_is_what_the_team_had_recorded() {
         &theirs_at,
     ]);
     assert_eq!(changes[0]["to_status"], "suspended");
+    // each change names its own event, in a stream whose lines are read
+    // twice for the order they were recorded in
+    let changes = store.json(&["changes", "--from", "1900-01-01", "--to", "2100-12-31"]);
+    let field = |e: &serde_json::Value, key: &str| e[key].as_str().unwrap().to_owned();
+    let statuses: Vec<(String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "status")
+        .map(|e| (field(e, "id"), field(e, "status")))
+        .collect();
+    let named: Vec<(String, String)> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (field(c, "event"), field(c, "to_status")))
+        .collect();
+    assert_eq!(named, statuses);
+    assert_eq!(named.len(), 3);
     // as of ours' append: both
     let history = store.json(&["history", "p", "--as-of", &ours_at]);
     assert_eq!(history["notes"].as_array().unwrap().len(), 1);
