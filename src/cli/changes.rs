@@ -79,16 +79,16 @@ impl Args {
             range: (from, to),
             today: ctx.today,
             at: when.as_ref().map(|w| w.at),
-            // matched in any case
+            // the party's statuses are found by its name without the
+            // spaces around it, in any case, as the pact's parties are
             party: self.party.as_deref().map(str::trim),
         };
         // one stream at a time per core, folded into its timeline's marks,
-        // keeping only its changes: the events of those are read again
+        // keeping only its changes
         let store = &ctx.store;
         let per_stream = crate::log::par::map(&ids, |id| asked.changes_of(store, id));
         let (per_stream, failed) = reported(ctx, per_stream);
-        let party = asked.party;
-        if let Some(party) = party
+        if let Some(party) = &self.party
             && failed == 0
             && per_stream.iter().all(Option::is_none)
         {
@@ -181,13 +181,19 @@ impl Asked<'_> {
         let (from, to) = self.range;
         let overlaps = |on: EffectiveDate| on.earliest() <= to && from <= on.latest();
         // the ids of the statuses in the range, by line: what a mark does
-        // not keep (a fold may be made twice: each starts them anew)
+        // not keep. A stream a git merge re-linked lines into is folded
+        // again for the order they were recorded in; the ids are kept from
+        // the fold the marks are made by, so that they are of the same
+        // file even if it was replaced in between.
         let mut ids: Vec<(usize, Uuid)> = Vec::new();
+        let mut folds = 0;
         let (_, outline) = Outline::fold(self.at, self.party, |visit| {
-            ids.clear();
+            folds += 1;
+            let first = folds == 1;
             store.fold(id, |line| {
                 visit(&line);
                 if let What::Status { on, .. } = line.fact.what
+                    && first
                     && overlaps(on)
                 {
                     ids.push((line.number, line.fact.id));

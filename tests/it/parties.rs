@@ -278,7 +278,8 @@ fn a_party_that_is_not_the_pacts_is_refused_with_its_parties() {
         stderr.starts_with("error: no pact has 'FR' as a party"),
         "{stderr}"
     );
-    store.refuses(
+    // the name as it was given
+    let stderr = store.refuses(
         &[
             "changes",
             "--from",
@@ -286,9 +287,13 @@ fn a_party_that_is_not_the_pacts_is_refused_with_its_parties() {
             "--to",
             "2020-12-31",
             "--party",
-            "FR",
+            " FR ",
         ],
         1,
+    );
+    assert!(
+        stderr.starts_with("error: no pact has ' FR ' as a party"),
+        "{stderr}"
     );
     // the same party twice
     let stderr = store.refuses(
