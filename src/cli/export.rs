@@ -138,40 +138,44 @@ fn rows_out(
     Ok(bytes)
 }
 
-/// Writes the rows of `stream`'s `rows`, each event read again: a batch at
-/// a time, the batches dealt out between the cores, each reading through
-/// a file of its own (`lines` is the first's) and writing its rows to a
+/// A part of the rows to write: a batch of the events of the `stream`th
+/// stream, or, for a stream with none, its pact's row.
+struct Piece<'r> {
+    stream: usize,
+    events: &'r [(NaiveDate, i64, usize, u64)],
+}
+
+/// Writes the rows of every stream in `streams`, each event read again: a
+/// batch of one stream at a time, the batches dealt out between the cores,
+/// each core reading through a file of its own and writing its rows to a
 /// buffer, while this thread writes the buffers out in order.
-fn write_rows(
-    ctx: &mut Context<'_>,
-    stream: &Folded,
-    rows: &Rows,
-    mut lines: Lines,
-) -> Result<(), Error> {
-    let batches: Vec<_> = rows.events.chunks(BATCH).collect();
-    if let [batch] = batches[..] {
-        // no other core to share with
-        return Ok(ctx.out.write_all(&rows_out(rows, &mut lines, batch)?)?);
-    }
+fn write_rows(ctx: &mut Context<'_>, streams: &[(Folded, Rows)]) -> Result<(), Error> {
+    let pieces: Vec<Piece> = streams
+        .iter()
+        .enumerate()
+        .flat_map(|(stream, (_, rows))| {
+            let batches = rows.events.chunks(BATCH);
+            // (a stream with no events still has its row)
+            let none = rows.events.is_empty().then_some(&rows.events[..]);
+            none.into_iter()
+                .chain(batches)
+                .map(move |events| Piece { stream, events })
+        })
+        .collect();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let store = &ctx.store;
     std::thread::scope(|scope| {
-        let mut first = Some(lines);
-        let mut workers: Vec<_> = (0..cores.min(batches.len()))
+        let mut workers: Vec<_> = (0..cores.min(pieces.len()))
             .map(|core| {
                 // each core makes its next batch once its last is taken:
                 // a slow output holds no more than one batch of each core
                 let (send, made) = std::sync::mpsc::sync_channel(0);
-                let lines = first.take();
-                let theirs = batches.iter().skip(core).step_by(cores);
+                let theirs = pieces.iter().skip(core).step_by(cores);
                 let worker = scope.spawn(move || {
-                    let lines = lines.map_or_else(|| store.lines(&stream.pact.id, stream.len), Ok);
-                    let mut lines = match lines {
-                        Ok(lines) => lines,
-                        Err(e) => return drop(send.send(Err(e))),
-                    };
-                    for batch in theirs {
-                        let made = rows_out(rows, &mut lines, batch);
+                    // the stream last read, open at the place it was left
+                    let mut open: Option<(usize, Lines)> = None;
+                    for piece in theirs {
+                        let made = rows_of_piece(store, streams, piece, &mut open);
                         let failed = made.is_err();
                         // the receiver gone: the output failed, and said so
                         if send.send(made).is_err() || failed {
@@ -182,7 +186,7 @@ fn write_rows(
                 (made, worker)
             })
             .collect();
-        for turn in 0..batches.len() {
+        for turn in 0..pieces.len() {
             let at = turn % workers.len();
             if let Ok(bytes) = workers[at].0.recv() {
                 ctx.out.write_all(&bytes?)?;
@@ -197,6 +201,32 @@ fn write_rows(
         }
         Ok(())
     })
+}
+
+/// The rows of `piece` as CSV, its events read through `open` (opened
+/// again for another stream than the one it holds).
+fn rows_of_piece(
+    store: &Store,
+    streams: &[(Folded, Rows)],
+    piece: &Piece<'_>,
+    open: &mut Option<(usize, Lines)>,
+) -> Result<Vec<u8>, Error> {
+    let (stream, rows) = &streams[piece.stream];
+    if piece.events.is_empty() {
+        let mut bytes = Vec::new();
+        let mut csv = Csv::continued(&mut bytes);
+        csv.row(&Row::of_pact(rows))?;
+        csv.finish()?;
+        return Ok(bytes);
+    }
+    let lines = match open {
+        Some((at, lines)) if *at == piece.stream => lines,
+        _ => {
+            let lines = store.lines(&stream.pact.id, stream.len)?;
+            &mut open.insert((piece.stream, lines)).1
+        }
+    };
+    rows_out(rows, lines, piece.events)
 }
 
 /// What a fold of a stream keeps for its rows: the pact as it stands, and
@@ -269,15 +299,7 @@ impl Args {
         let folded = crate::log::par::map(&ids, |id| rows_of(store, id));
         let (streams, failed) = reported(ctx, folded);
         Csv::new(ctx.out, &CSV_COLUMNS)?.finish()?;
-        for (stream, rows) in &streams {
-            let lines = ctx.store.lines(&stream.pact.id, stream.len)?;
-            if rows.events.is_empty() {
-                let mut csv = Csv::continued(ctx.out);
-                csv.row(&Row::of_pact(rows))?;
-                csv.finish()?;
-            }
-            write_rows(ctx, stream, rows, lines)?;
-        }
+        write_rows(ctx, &streams)?;
         streams_failed(failed)
     }
 }
