@@ -666,10 +666,7 @@ fn check_status<'e>(
     for party in &change.parties {
         Timeline::of_party(events.clone(), party)
             .check(pact, status, on, forced)
-            .map_err(|e| Error::PartyLifecycle {
-                party: party.clone(),
-                source: Box::new(e),
-            })?;
+            .map_err(|e| Error::in_timeline(Some(party), e))?;
     }
     Ok(())
 }
@@ -701,16 +698,14 @@ fn party_after<'e>(
             .any(|p| p.eq_ignore_ascii_case(party));
         let after = (next.status(), next.forced());
         if own && breaks(Some((change.status, change.forced)), after) {
-            return Err(Error::PartyLifecycle {
-                party: party.to_owned(),
-                source: Box::new(LifecycleError::BreaksNext {
-                    pact: pact.to_string(),
-                    status: change.status,
-                    on: change.on,
-                    next: next.status(),
-                    next_on: next.on(),
-                }),
-            });
+            let breaks = LifecycleError::BreaksNext {
+                pact: pact.to_string(),
+                status: change.status,
+                on: change.on,
+                next: next.status(),
+                next_on: next.on(),
+            };
+            return Err(Error::in_timeline(Some(party), breaks));
         }
     }
     Ok(())

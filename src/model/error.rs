@@ -438,6 +438,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// What `error` refuses in the timeline of `party`, or of the pact as
+    /// a whole (none).
+    pub(crate) fn in_timeline(party: Option<&str>, error: LifecycleError) -> Error {
+        match party {
+            None => Error::Lifecycle(error),
+            Some(party) => Error::PartyLifecycle {
+                party: party.to_owned(),
+                source: Box::new(error),
+            },
+        }
+    }
+
     /// Whether this error is stdout having been closed by its reader
     /// (`pactlog log x | head`), which is not a failure.
     pub fn is_broken_pipe(&self) -> bool {

@@ -439,13 +439,7 @@ pub fn check_withdrawal(
                 before: before.map(side),
                 after: side(after),
             };
-            return Err(match party {
-                None => breaks.into(),
-                Some(party) => Error::PartyLifecycle {
-                    party: (*party).to_owned(),
-                    source: Box::new(breaks),
-                },
-            });
+            return Err(Error::in_timeline(*party, breaks));
         }
     }
     Ok(())

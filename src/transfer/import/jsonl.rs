@@ -529,14 +529,10 @@ impl AsRecorded {
                         on: step.on,
                     },
                 };
-                let error = match party {
-                    None => breaks.into(),
-                    Some(party) => Error::PartyLifecycle {
-                        party: party.clone(),
-                        source: Box::new(breaks),
-                    },
-                };
-                return Err((number, error));
+                return Err((
+                    number,
+                    Error::in_timeline(party.map(String::as_str), breaks),
+                ));
             }
         }
         Ok(())
@@ -757,13 +753,7 @@ impl AsRecorded {
                         before: before.map(said),
                         after: said(after),
                     };
-                    let error = match party {
-                        None => error.into(),
-                        Some(party) => Error::PartyLifecycle {
-                            party: party.clone(),
-                            source: Box::new(error),
-                        },
-                    };
+                    let error = Error::in_timeline(party.map(String::as_str), error);
                     self.unfilled = Some(Unfilled {
                         number,
                         target: retraction.target,

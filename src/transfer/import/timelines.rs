@@ -90,16 +90,14 @@ impl<K: Copy> Timelines<K> {
                 (own && breaks(Some((step.status, step.forced)), after)).then_some((party, next))
             });
             if let Some((party, next)) = in_the_way {
-                let refused = Error::PartyLifecycle {
-                    party: party.clone(),
-                    source: Box::new(LifecycleError::BreaksNext {
-                        pact: id.to_string(),
-                        status: step.status,
-                        on: step.on,
-                        next: next.status,
-                        next_on: next.on,
-                    }),
+                let breaks = LifecycleError::BreaksNext {
+                    pact: id.to_string(),
+                    status: step.status,
+                    on: step.on,
+                    next: next.status,
+                    next_on: next.on,
                 };
+                let refused = Error::in_timeline(Some(party), breaks);
                 self.steps.retain(|s| s.seq != step.seq);
                 return Err(refused);
             }
@@ -112,10 +110,7 @@ impl<K: Copy> Timelines<K> {
                 for party in &parties[..done] {
                     self.party(party).retain(|s| s.seq != step.seq);
                 }
-                return Err(Error::PartyLifecycle {
-                    party: party.clone(),
-                    source: Box::new(e),
-                });
+                return Err(Error::in_timeline(Some(party), e));
             }
         }
         Ok(())
