@@ -98,11 +98,7 @@ impl<'a> Row<'a> {
 
 /// The rows of `events` (each an event's line and where it begins) of the
 /// pact of `rows`, each event read again from `lines`, as CSV.
-fn rows_out(
-    rows: &Rows,
-    lines: &mut Lines,
-    events: &[(NaiveDate, i64, usize, u64)],
-) -> Result<Vec<u8>, Error> {
+fn rows_out(rows: &Rows, lines: &mut Lines, events: &[Kept]) -> Result<Vec<u8>, Error> {
     let mut bytes = Vec::new();
     let mut csv = Csv::continued(&mut bytes);
     for &(_, _, line, offset) in events {
@@ -142,7 +138,7 @@ fn rows_out(
 /// stream, or, for a stream with none, its pact's row.
 struct Piece<'r> {
     stream: usize,
-    events: &'r [(NaiveDate, i64, usize, u64)],
+    events: &'r [Kept],
 }
 
 /// Writes the rows of every stream in `streams`, each event read again: a
@@ -229,22 +225,24 @@ fn rows_of_piece(
     rows_out(rows, lines, piece.events)
 }
 
+/// A status or note kept for its row: the earliest day of its date, when
+/// it was recorded (microseconds), its line and where the line begins.
+type Kept = (NaiveDate, i64, usize, u64);
+
 /// What a fold of a stream keeps for its rows: the pact as it stands, and
-/// each status and note that stands, by the earliest day of its date, when
-/// it was recorded and its line, with where the line begins.
+/// each status and note that stands, in date order.
 struct Rows {
     pact: Pact,
     /// The pact's aliases and parties as a row writes them, joined once.
     aliases: String,
     parties: String,
-    events: Vec<(NaiveDate, i64, usize, u64)>,
+    events: Vec<Kept>,
 }
 
 /// Folds the stream of `id` into its [`Rows`], in date order.
 fn rows_of(store: &Store, id: &PactId) -> Result<(Folded, Rows), Error> {
-    // each status and note: its day, when it was recorded, its line and
-    // where it begins; and the lines retractions withdraw
-    let mut events: Vec<(NaiveDate, i64, usize, u64)> = Vec::new();
+    // each status and note, and the lines retractions withdraw
+    let mut events: Vec<Kept> = Vec::new();
     let mut retracted: Vec<usize> = Vec::new();
     let (folded, _) = store.fold(id, |line| {
         match line.fact.what {
