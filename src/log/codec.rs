@@ -221,7 +221,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 
 /// The line as stored: every field of every kind, in the order they are
 /// written. Optional fields are left out when absent.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Record<'a> {
     v: u64,
@@ -469,32 +469,67 @@ impl<'a> Record<'a> {
     /// event.
     #[inline]
     pub(crate) fn parse(line: &'a [u8]) -> Result<Record<'a>, StreamProblem> {
-        // One pass checks the whole line's UTF-8, so that serde_json need
-        // not check each string again.
-        let text = match std::str::from_utf8(line) {
-            Ok(text) => text,
-            Err(e) => {
-                let at = e.valid_up_to() + 1;
-                let why = format!("the line is not valid UTF-8 (column {at})");
-                return Err(unreadable(line, why));
-            }
-        };
-        // (a record is some 600 bytes: it is moved as little as can be)
+        let text = Record::text(line)?;
+        // (a record is some 500 bytes: it is moved as little as can be)
         let record = match canonical::record(text) {
-            Some(record) => {
-                debug_assert!(
-                    serde_json::from_str::<Record>(text).is_ok_and(|slow| slow == record),
-                    "a line read as pactlog writes it reads alike in general: {text}"
-                );
-                record
-            }
-            None => match serde_json::from_str::<Record>(text) {
-                Ok(record) => record,
-                Err(e) => return Err(unreadable(line, json_error(&e))),
-            },
+            Some(record) => Record::laid_out(text, record),
+            None => Record::general(line, text)?,
         };
         record.check(line)?;
         Ok(record)
+    }
+
+    /// Reads a line as [`Record::parse`] does, and hands the record to
+    /// `then` where it was read, to learn what is asked of it without
+    /// moving it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Record::parse`].
+    #[inline]
+    pub(crate) fn inspect<T>(
+        line: &'a [u8],
+        then: impl FnOnce(&Record<'a>) -> T,
+    ) -> Result<T, StreamProblem> {
+        let text = Record::text(line)?;
+        match canonical::record(text) {
+            Some(ref record) => {
+                record.check(line)?;
+                Ok(then(Record::laid_out(text, record)))
+            }
+            None => {
+                let record = Record::general(line, text)?;
+                record.check(line)?;
+                Ok(then(&record))
+            }
+        }
+    }
+
+    /// The line's text: one pass checks the whole line's UTF-8, so that
+    /// no string need be checked again.
+    fn text(line: &'a [u8]) -> Result<&'a str, StreamProblem> {
+        std::str::from_utf8(line).map_err(|e| {
+            let at = e.valid_up_to() + 1;
+            let why = format!("the line is not valid UTF-8 (column {at})");
+            unreadable(line, why)
+        })
+    }
+
+    /// `record`, read from `text` laid out as pactlog writes lines; debug
+    /// builds read it in general too and check that it reads alike.
+    #[inline]
+    fn laid_out<R: std::borrow::Borrow<Record<'a>>>(text: &str, record: R) -> R {
+        debug_assert!(
+            serde_json::from_str::<Record>(text).is_ok_and(|slow| &slow == record.borrow()),
+            "a line read as pactlog writes it reads alike in general: {text}"
+        );
+        record
+    }
+
+    /// Reads `text`, the line `line`, as any JSON.
+    #[cold]
+    fn general(line: &'a [u8], text: &'a str) -> Result<Record<'a>, StreamProblem> {
+        serde_json::from_str::<Record>(text).map_err(|e| unreadable(line, json_error(&e)))
     }
 
     /// Checks what can be checked of the line `self` was read from alone:

@@ -10,6 +10,7 @@
 //! one line. [`crate::log::store`] opens the files; [`Stream::parse`] reads bytes
 //! already in memory.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, BufRead, Read};
 
@@ -93,8 +94,9 @@ impl<E: FromRecord> Stream<E> {
     pub fn read(id: &PactId, input: impl BufRead) -> Result<Stream<E>, ReadError> {
         let mut events = Vec::new();
         let folded = fold(id, input, |line| {
-            let Line { fact, record, .. } = line;
-            events.push(E::build(fact, || record.into_event()).map_err(StreamProblem::Malformed)?);
+            let fact = line.fact;
+            let event = || line.into_record().into_event();
+            events.push(E::build(fact, event).map_err(StreamProblem::Malformed)?);
             Ok(())
         })?;
         Ok(Stream {
@@ -116,8 +118,129 @@ pub(crate) struct Line<'l> {
     pub fact: Fact,
     /// For a retraction, the number of the line it withdraws.
     pub target: Option<usize>,
+    /// The line as it was read alone.
+    read: &'l Parsed<'l>,
+}
+
+impl<'l> Line<'l> {
     /// The line as read, its text borrowed from it.
-    pub record: Record<'l>,
+    pub(crate) fn record(&self) -> Cow<'l, Record<'l>> {
+        self.read.record()
+    }
+
+    /// The line as read, its text borrowed from it, to keep.
+    pub(crate) fn into_record(self) -> Record<'l> {
+        self.read.record().into_owned()
+    }
+
+    /// Whether a status event has a note: a remark on the status.
+    pub(crate) fn has_note(&self) -> bool {
+        self.read.alone.has_note
+    }
+
+    /// Whether a status or note event names parties: it concerns them, not
+    /// the pact as a whole.
+    pub(crate) fn names_parties(&self) -> bool {
+        self.read.alone.names_parties
+    }
+
+    /// Whether a status or note event names `party` among the parties it
+    /// concerns.
+    pub(crate) fn names_party(&self, party: &str) -> bool {
+        self.names_parties() && self.record().names_party(party)
+    }
+}
+
+/// A line (without its LF) read alone: everything that can be checked of
+/// it without the lines before it has been.
+pub(crate) struct Parsed<'l> {
+    bytes: &'l [u8],
+    alone: Alone,
+    /// The line as read; none when it was read on another core, to be read
+    /// again from `bytes` for the few lines whose text is asked for.
+    record: Option<&'l Record<'l>>,
+}
+
+/// What reading a line alone learns of it besides its text: all that
+/// checking it against the lines before it needs, and what the folds of
+/// long streams ask of every line.
+#[derive(Debug, Clone, Copy)]
+struct Alone {
+    fact: Fact,
+    /// The SHA-256 of the line, which the next line links to.
+    hash: Hash,
+    /// Whether a git merge re-linked the line.
+    relinked: bool,
+    /// The event an amended copy amends.
+    amends: Option<Uuid>,
+    has_note: bool,
+    names_parties: bool,
+}
+
+impl Alone {
+    /// What the line `bytes`, read as `record`, is alone, once it is seen
+    /// to be an event of the stream of pact `id`.
+    fn of(id: &PactId, bytes: &[u8], last: bool, record: &Record) -> Result<Alone, StreamProblem> {
+        let fact = record
+            .fact()
+            .map_err(|why| unread(bytes, last, StreamProblem::Malformed(why)))?;
+        if record.pact() != id.as_str() {
+            PactId::parse(record.pact())
+                .map_err(|e| unread(bytes, last, StreamProblem::Malformed(e.to_string())))?;
+            return Err(StreamProblem::WrongPact {
+                expected: id.to_string(),
+                found: record.pact().to_owned(),
+            });
+        }
+        Ok(Alone::known(bytes, record, fact))
+    }
+
+    /// What the line `bytes`, read as `record` with the event `fact`, is
+    /// alone.
+    fn known(bytes: &[u8], record: &Record, fact: Fact) -> Alone {
+        Alone {
+            fact,
+            hash: Hash::of(bytes),
+            relinked: record.relinked().is_some(),
+            amends: record.amends(),
+            has_note: record.has_note(),
+            names_parties: record.names_parties(),
+        }
+    }
+}
+
+/// What a problem of the line `bytes` is taken for: a line that is not an
+/// event (its pact not even an id) is taken for a torn write when it is
+/// the `last`; a line that ends with a CRC that matches it was written
+/// whole: it is malformed, not torn.
+fn unread(bytes: &[u8], last: bool, problem: StreamProblem) -> StreamProblem {
+    match problem {
+        StreamProblem::Malformed(_) if last && !sealed_whole(bytes) => {
+            let why = "it does not parse";
+            StreamProblem::TornTail { why }
+        }
+        problem => problem,
+    }
+}
+
+impl<'l> Parsed<'l> {
+    /// The line `bytes`, already read as `record` with the event `fact`.
+    pub(crate) fn of_record(bytes: &'l [u8], record: &'l Record<'l>, fact: Fact) -> Parsed<'l> {
+        Parsed {
+            bytes,
+            alone: Alone::known(bytes, record, fact),
+            record: Some(record),
+        }
+    }
+
+    /// The line as read, read again when it was read on another core.
+    fn record(&self) -> Cow<'l, Record<'l>> {
+        match self.record {
+            Some(record) => Cow::Borrowed(record),
+            // (the same bytes read the same: they were read once already)
+            None => Cow::Owned(Record::parse(self.bytes).expect("a line read once reads again")),
+        }
+    }
 }
 
 /// What a fold of a stream learns of a whole stream besides what it hands on.
@@ -282,69 +405,54 @@ impl Checker {
         last: bool,
         visit: &mut impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
     ) -> Result<(), StreamProblem> {
-        // a line that is not an event (its pact not even an id) is taken for
-        // a torn write when it is the last; a line that ends with a CRC that
-        // matches it was written whole: it is malformed, not torn
-        let unread = |problem| match problem {
-            StreamProblem::Malformed(_) if last && !sealed_whole(line) => {
-                let why = "it does not parse";
-                StreamProblem::TornTail { why }
-            }
-            problem => problem,
-        };
-        // (the record is moved as little as can be: it is large)
-        let record = Record::parse(line).map_err(unread)?;
-        let fact = record
-            .fact()
-            .map_err(|why| unread(StreamProblem::Malformed(why)))?;
-        if record.pact() != self.id.as_str() {
-            PactId::parse(record.pact())
-                .map_err(|e| unread(StreamProblem::Malformed(e.to_string())))?;
-            return Err(StreamProblem::WrongPact {
-                expected: self.id.to_string(),
-                found: record.pact().to_owned(),
-            });
-        }
-        self.checked(line, record, fact, offset, visit)
+        // (the record is read where it lies: it is large)
+        Record::inspect(line, |record| {
+            let read = Parsed {
+                bytes: line,
+                alone: Alone::of(&self.id, line, last, record)?,
+                record: Some(record),
+            };
+            self.checked(read, offset, visit)
+        })
+        .map_err(|problem| unread(line, last, problem))?
     }
 
-    /// Checks the next line (without its LF), already read as `record` of
-    /// this stream's pact with the event `fact`, against the lines before
-    /// it, and hands it to `visit`.
+    /// Checks the next line, read alone as a line of this stream's pact,
+    /// against the lines before it, and hands it to `visit`.
     pub(crate) fn checked(
         &mut self,
-        line: &[u8],
-        record: Record<'_>,
-        fact: Fact,
+        read: Parsed<'_>,
         offset: u64,
         visit: &mut impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
     ) -> Result<(), StreamProblem> {
+        let Alone { fact, hash, .. } = read.alone;
         check_line(&fact, self.last.as_ref(), self.prev_hash)?;
         // a line a merge re-linked came from another branch, where it may
         // have been recorded before lines of this one; any other line is
         // recorded no earlier than every line before it
-        if record.relinked().is_none() && self.latest.is_some_and(|t| fact.recorded < t) {
+        if !read.alone.relinked && self.latest.is_some_and(|t| fact.recorded < t) {
             return Err(StreamProblem::RecordedBackwards);
         }
         let number = self.events + 1;
-        let target = self.ids.record(&fact, record.amends(), number)?;
+        let target = self.ids.record(&fact, read.alone.amends, number)?;
         if fact.what == What::Registered {
-            let pact = record.registered_pact(self.id.clone());
+            let pact = read.record().registered_pact(self.id.clone());
             self.pact = Some(pact.map_err(StreamProblem::Malformed)?);
         }
         // the metadata from an edit on
         if fact.what == What::Edited {
-            self.edits.add(fact.recorded, fact.seq, record.edit());
+            self.edits
+                .add(fact.recorded, fact.seq, read.record().edit());
         }
         visit(Line {
             number,
             offset,
             fact,
             target,
-            record,
+            read: &read,
         })?;
         self.events = number;
-        self.prev_hash = Some(Hash::of(line));
+        self.prev_hash = Some(hash);
         self.last = Some(fact);
         self.latest = self.latest.max(Some(fact.recorded));
         Ok(())

@@ -821,19 +821,19 @@ impl Outline {
                 reported,
                 of_parties,
             } => {
-                let names_party = |p: &String| line.record.names_party(p);
+                let names_party = |p: &String| line.names_party(p);
                 if of_parties {
                     self.of_parties = true;
                     if !self.party.as_ref().is_some_and(names_party) {
                         return;
                     }
                 }
-                let flags = mark_flags(forced, reported, line.record.has_note());
+                let flags = mark_flags(forced, reported, line.has_note());
                 self.statuses.push(mark(on, Some(status), flags));
             }
             What::Note { on } => {
-                let named = line.record.names_parties();
-                let for_party = |p: &String| line.record.names_party(p);
+                let named = line.names_parties();
+                let for_party = |p: &String| line.names_party(p);
                 if named && self.party.as_ref().is_some_and(|p| !for_party(p)) {
                     return;
                 }
@@ -866,10 +866,13 @@ impl Outline {
             }
             // the metadata as it stood by `as_of`
             What::Registered => {
-                let id = PactId::parse(line.record.pact()).ok();
-                self.pact = id.and_then(|id| line.record.registered_pact(id).ok());
+                let record = line.record();
+                let id = PactId::parse(record.pact()).ok();
+                self.pact = id.and_then(|id| record.registered_pact(id).ok());
             }
-            What::Edited => self.edits.add(fact.recorded, fact.seq, line.record.edit()),
+            What::Edited => self
+                .edits
+                .add(fact.recorded, fact.seq, line.record().edit()),
         }
     }
 

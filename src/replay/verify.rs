@@ -448,7 +448,7 @@ impl PartySteps {
                 of_parties: true,
                 ..
             } => {
-                let parties = line.record.parties();
+                let parties = line.record().parties();
                 if let Some(party) = named(&parties, &self.members) {
                     self.strangers.push((line.number, party));
                 }
@@ -457,14 +457,17 @@ impl PartySteps {
                     .push((line.number, on, status, forced, parties, recorded));
             }
             What::Note { .. } => {
-                if let Some(party) = named(&line.record.parties(), &self.members) {
+                // (a note of the pact as a whole names none)
+                if line.names_parties()
+                    && let Some(party) = named(&line.record().parties(), &self.members)
+                {
                     self.strangers.push((line.number, party));
                 }
             }
             What::Retraction { .. } => self.withdrawn.extend(line.target),
             // the pact's parties as they stand at each line
-            What::Registered => self.members = line.record.parties(),
-            What::Edited => line.record.edit().apply_to_parties(&mut self.members),
+            What::Registered => self.members = line.record().parties(),
+            What::Edited => line.record().edit().apply_to_parties(&mut self.members),
             What::Citation { .. } | What::Status { .. } => {}
         }
     }

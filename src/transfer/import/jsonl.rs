@@ -355,15 +355,17 @@ impl Incoming {
             }
         };
         let mut taken = None;
-        let checked = self.check.checked(body, record, fact, 0, &mut |line| {
+        let read = stream::Parsed::of_record(body, &record, fact);
+        let checked = self.check.checked(read, 0, &mut |line| {
             // what a held line says of the parties: those it names, or, for
             // an edit, what it changes
             let parties = (checking && held).then(|| match line.fact.what {
-                What::Edited => OfParties::Edit(line.record.edit()),
-                _ => OfParties::Named(line.record.parties()),
+                What::Edited => OfParties::Edit(line.record().edit()),
+                _ => OfParties::Named(line.record().parties()),
             });
-            let event = (checking && !held).then(|| line.record.into_event());
-            taken = Some((line.fact, line.target, event, parties));
+            let (fact, target) = (line.fact, line.target);
+            let event = (checking && !held).then(|| line.into_record().into_event());
+            taken = Some((fact, target, event, parties));
             Ok(())
         });
         if let Err(problem) = checked {
