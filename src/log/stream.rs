@@ -21,6 +21,9 @@ use crate::model::error::StreamProblem;
 use crate::model::event::{Edits, Event, Fact, Hash, Kind, What};
 use crate::model::pact::{Pact, PactId};
 
+#[cfg(unix)]
+pub(crate) mod split;
+
 /// A stream that was read and checked from end to end: its events as
 /// [`Event`]s, or as [`Fact`]s (the events without their text) for
 /// questions about a whole store. Both are checked alike.
@@ -178,6 +181,13 @@ struct Alone {
 }
 
 impl Alone {
+    /// Reads the line `bytes` of the stream of pact `id` alone, keeping
+    /// nothing of its text; `last` says no bytes follow it.
+    fn read(id: &PactId, bytes: &[u8], last: bool) -> Result<Alone, StreamProblem> {
+        Record::inspect(bytes, |record| Alone::of(id, bytes, last, record))
+            .map_err(|problem| unread(bytes, last, problem))?
+    }
+
     /// What the line `bytes`, read as `record`, is alone, once it is seen
     /// to be an event of the stream of pact `id`.
     fn of(id: &PactId, bytes: &[u8], last: bool, record: &Record) -> Result<Alone, StreamProblem> {
@@ -809,7 +819,7 @@ mod tests {
 
     /// The bytes of a stream of pact `p` whose events after its
     /// registration are `bodies`, each line linked to the one before.
-    fn written(bodies: Vec<crate::model::event::EventBody>) -> Vec<u8> {
+    pub(super) fn written(bodies: Vec<crate::model::event::EventBody>) -> Vec<u8> {
         use crate::model::event::EventBody;
         let id = PactId::parse("p").unwrap();
         let registered = EventBody::Registered(Pact::named(id.clone(), "P"));

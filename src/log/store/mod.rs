@@ -150,8 +150,10 @@ impl Store {
     /// Reads and checks a whole stream as [`Store::read`] does, handing each
     /// line to `visit` once it is checked ([`crate::log::stream::fold`]) and
     /// keeping nothing of it, so that a stream of any length is read in
-    /// little memory. The file stays open in the [`Lines`] returned, to read
-    /// again the lines an answer shows.
+    /// little memory. A long stream's lines are read on every core
+    /// ([`crate::log::stream::split`]) and handed on in order. The file
+    /// stays open in the [`Lines`] returned, to read again the lines an
+    /// answer shows.
     ///
     /// # Errors
     ///
@@ -161,11 +163,15 @@ impl Store {
         id: &PactId,
         visit: impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
     ) -> Result<(Folded, Lines), Error> {
-        self.fold_indexed(id, visit)
+        self.fold_on(id, true, visit)
             .map(|(folded, lines, _)| (folded, lines))
     }
 
-    /// [`Store::fold`], and the [`Index`] of the stream's ids.
+    /// [`Store::fold`] on one core, and the [`Index`] of the stream's ids:
+    /// what an import reads the streams it adds to with. It reads its sheet
+    /// meanwhile, on another core, and holds more of a long stream than any
+    /// other command, so it takes no more cores, nor the room of the blocks
+    /// they would read.
     ///
     /// # Errors
     ///
@@ -175,13 +181,33 @@ impl Store {
         id: &PactId,
         visit: impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
     ) -> Result<(Folded, Lines, Index), Error> {
+        self.fold_on(id, false, visit)
+    }
+
+    /// [`Store::fold_indexed`], on every core when `split` says so and the
+    /// stream is worth it.
+    fn fold_on(
+        &self,
+        id: &PactId,
+        split: bool,
+        visit: impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
+    ) -> Result<(Folded, Lines, Index), Error> {
         let path = self.stream_path(id);
         let file = open_stream(&path, OpenOptions::new().read(true))?;
         // only the bytes of writes that had finished: a fold cannot read
         // again once it has handed lines on
         let meta = settled(&file, &path)?;
-        let input = BufReader::with_capacity(READ_BUFFER, (&file).take(meta.len()));
-        let (folded, index) = stream::fold_indexed(id, input, visit).map_err(read_error(&path))?;
+        let (folded, index) = match () {
+            #[cfg(unix)]
+            () if split && stream::split::worth(meta.len()) => {
+                stream::split::fold_indexed(id, &file, meta.len(), visit)
+            }
+            () => {
+                let input = BufReader::with_capacity(READ_BUFFER, (&file).take(meta.len()));
+                stream::fold_indexed(id, input, visit)
+            }
+        }
+        .map_err(read_error(&path))?;
         let lines = Lines {
             id: id.clone(),
             len: folded.len,

@@ -271,7 +271,7 @@ impl Incoming {
         let held = exists.then(|| {
             // (its file is let go: a restore may name thousands of pacts,
             // and each is opened again as its lines come)
-            store.fold(&id, |_| Ok(())).map(|(folded, _)| {
+            store.fold_indexed(&id, |_| Ok(())).map(|(folded, ..)| {
                 store_len = folded.len;
                 Held {
                     len: folded.len,
