@@ -1,7 +1,21 @@
 //! Work spread over every core: whole-store commands read many streams, and
 //! each stream is independent of the others.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+thread_local! {
+    /// Whether this thread is one of several [`map`] shares the cores
+    /// between.
+    static SHARING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the cores are this thread's to use: it is not one of several
+/// that [`map`] already shares them between. A long stream is read on
+/// every core only then (see [`crate::log::stream::split`]).
+pub(crate) fn cores_free() -> bool {
+    !SHARING.get()
+}
 
 /// The most items a core takes at a time: few enough that the cores finish
 /// together, many enough that they seldom meet to take more.
@@ -20,6 +34,7 @@ pub fn map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> 
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
+                    SHARING.set(workers > 1);
                     let mut done = Vec::new();
                     loop {
                         let start = next.fetch_add(chunk, Ordering::Relaxed);
@@ -49,7 +64,21 @@ pub fn map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> 
 mod tests {
     #[test]
     fn a_few_items_are_shared_between_the_cores() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+thread_local! {
+    /// Whether this thread is one of several [`map`] shares the cores
+    /// between.
+    static SHARING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the cores are this thread's to use: it is not one of several
+/// that [`map`] already shares them between. A long stream is read on
+/// every core only then (see [`crate::log::stream::split`]).
+pub(crate) fn cores_free() -> bool {
+    !SHARING.get()
+}
         use std::time::{Duration, Instant};
         if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
             eprintln!("skipped: one core here, so no two items can run at once");
@@ -67,6 +96,16 @@ mod tests {
             begun.load(Ordering::SeqCst) == 2
         });
         assert_eq!(both, [true, true]);
+    }
+
+    #[test]
+    fn the_cores_are_free_but_on_a_thread_that_shares_them() {
+        assert!(super::cores_free());
+        assert_eq!(super::map(&[0], |_| super::cores_free()), [true]);
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let shared = super::map(&[0, 1, 2], |_| super::cores_free());
+        assert_eq!(shared, [cores == 1; 3]);
+        assert!(super::cores_free(), "the caller's own thread");
     }
 
     #[test]

@@ -25,10 +25,18 @@ use crate::model::pact::PactId;
 /// and the few held at a time (two for each core) small.
 const BLOCK: u64 = 1 << 19;
 
-/// Whether a stream of `len` bytes is worth folding on every core: one of
-/// a few blocks is read in a few milliseconds on one.
+/// The most cores that read one stream's blocks: each holds two blocks,
+/// and past a few the one thread that checks the lines in order is what
+/// bounds the fold.
+const CORES: usize = 4;
+
+/// Whether a stream of `len` bytes is worth folding on every core: not one
+/// of a few blocks, which is read in a few milliseconds on one, nor on a
+/// thread of a whole-store command, whose other cores read other streams.
 pub(crate) fn worth(len: u64) -> bool {
-    len > 4 * BLOCK && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+    len > 4 * BLOCK
+        && crate::log::par::cores_free()
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
 }
 
 /// The lines that begin in a block, read alone.
@@ -41,9 +49,18 @@ struct Block {
     offset: u64,
     /// Each line read, with its length (without its LF), in order.
     lines: Vec<(usize, Alone)>,
-    /// The problem of the line after the last in `lines`, which ends the
-    /// fold there.
-    problem: Option<StreamProblem>,
+    /// What ended the block before its last line: the problem of the line
+    /// after the last in `lines`, or of reading on, which ends the fold
+    /// there.
+    stop: Option<Stop>,
+}
+
+/// Why a block ends before its last line.
+enum Stop {
+    /// The next line has this problem.
+    Line(StreamProblem),
+    /// Reading the next line failed.
+    Io(io::Error),
 }
 
 /// [`super::fold_indexed`] of the first `len` bytes of `file`, the stream
@@ -73,7 +90,7 @@ fn fold_in_blocks(
 ) -> Result<(Folded, Index), ReadError> {
     let blocks = len.div_ceil(size);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let workers = u64::try_from(cores).unwrap_or(1).clamp(1, blocks.max(1));
+    let workers = u64::try_from(cores.min(CORES)).unwrap_or(1).clamp(1, blocks.max(1));
     std::thread::scope(|scope| {
         // each core reads every `workers`th block, from its own, into one
         // of two rooms: the other is the block before, which this thread
@@ -114,9 +131,9 @@ fn fold_in_blocks(
                     _ => unreachable!("a core stopped before its last block without a panic"),
                 }
             };
-            let block = block?;
+            let mut block = block?;
             let mut start = block.first;
-            if !block.lines.is_empty() || block.problem.is_some() {
+            if !block.lines.is_empty() || block.stop.is_some() {
                 debug_assert_eq!(block.offset, offset, "a block begins where the last ended");
             }
             for &(n, alone) in &block.lines {
@@ -132,8 +149,12 @@ fn fold_in_blocks(
                 start += n + 1;
                 offset += n as u64 + 1;
             }
-            if let Some(problem) = block.problem {
-                return Err(ReadError::At(checker.events() + 1, problem));
+            match block.stop.take() {
+                Some(Stop::Line(problem)) => {
+                    return Err(ReadError::At(checker.events() + 1, problem));
+                }
+                Some(Stop::Io(e)) => return Err(ReadError::Io(e)),
+                None => {}
             }
             // (a core that is done has no more use for it)
             let _ = spares[core].send(block);
@@ -174,14 +195,19 @@ fn read_block(
         0 => 0,
         _ => memchr::memchr(b'\n', &bytes).map_or(bytes.len(), |lf| lf + 1),
     };
-    let mut problem = None;
+    let mut stop = None;
     let mut next = first;
     // the lines that begin before the block's end
     while from + (next as u64) < end {
-        let line = match line_end(file, len, from, &mut bytes, next)? {
-            Ok(lf) => &bytes[next..lf],
-            Err(refused) => {
-                problem = Some(refused);
+        let line = match line_end(file, len, from, &mut bytes, next) {
+            Ok(Ok(lf)) => &bytes[next..lf],
+            Ok(Err(refused)) => {
+                stop = Some(Stop::Line(refused));
+                break;
+            }
+            // (after the lines before it, which may have a problem first)
+            Err(e) => {
+                stop = Some(Stop::Io(e));
                 break;
             }
         };
@@ -189,7 +215,7 @@ fn read_block(
         match Alone::read(id, line, last) {
             Ok(alone) => lines.push((line.len(), alone)),
             Err(refused) => {
-                problem = Some(refused);
+                stop = Some(Stop::Line(refused));
                 break;
             }
         }
@@ -200,7 +226,7 @@ fn read_block(
         first,
         offset: from + first as u64,
         lines,
-        problem,
+        stop,
     })
 }
 
