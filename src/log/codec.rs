@@ -27,31 +27,15 @@ mod canonical;
 mod recorded {
     //! `recorded` is written as RFC 3339 UTC with exactly six fractional
     //! digits, so that lines of one store all look alike.
-    use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
+    use chrono::{DateTime, SecondsFormat, Timelike, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        let (year, nanos) = (t.year(), t.nanosecond());
-        if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        match crate::model::time::written(*t) {
+            Some(text) => s.serialize_str(std::str::from_utf8(&text).expect("digits are ASCII")),
             // a year of more than four digits, or a leap second
-            return s.collect_str(&t.to_rfc3339_opts(SecondsFormat::Micros, true));
+            None => s.collect_str(&t.to_rfc3339_opts(SecondsFormat::Micros, true)),
         }
-        // what `to_rfc3339_opts` writes, without formatting machinery
-        let mut text = *b"0000-00-00T00:00:00.000000Z";
-        let mut put = |end: usize, width: usize, mut value: u32| {
-            for digit in text[end - width..end].iter_mut().rev() {
-                *digit = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
-        };
-        put(4, 4, year.unsigned_abs());
-        put(7, 2, t.month());
-        put(10, 2, t.day());
-        put(13, 2, t.hour());
-        put(16, 2, t.minute());
-        put(19, 2, t.second());
-        put(26, 6, nanos / 1000);
-        s.serialize_str(std::str::from_utf8(&text).expect("digits are ASCII"))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {

@@ -330,7 +330,6 @@ impl From<NaiveDate> for EffectiveDate {
 impl fmt::Display for EffectiveDate {
     /// The canonical form, as stored: `2019-08-23`, `2019-07`, `2004?`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use std::io::Write;
         let qualifier = match self.qualifier {
             None => "",
             Some(Qualifier::Uncertain) => "?",
@@ -348,17 +347,24 @@ impl fmt::Display for EffectiveDate {
         // a year of four digits, as `%Y` writes it, without chrono's
         // formatting machinery: every line written and every row read
         // (to check that a date is written as it is stored) comes here
-        let mut text = [0u8; 11];
-        let mut rest = &mut text[..];
-        let (year, month, date) = (day.year(), day.month(), day.day());
-        let written = match self.precision {
-            Precision::Day => write!(rest, "{year:04}-{month:02}-{date:02}{qualifier}"),
-            Precision::Month => write!(rest, "{year:04}-{month:02}{qualifier}"),
-            Precision::Year => write!(rest, "{year:04}{qualifier}"),
+        let mut text = *b"0000-00-00?";
+        let mut put = |end: usize, width: usize, mut value: u32| {
+            for digit in text[end - width..end].iter_mut().rev() {
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
         };
-        written.expect("a date of four-digit year fits in 11 bytes");
-        let left = rest.len();
-        f.pad(std::str::from_utf8(&text[..text.len() - left]).expect("digits and - are ASCII"))
+        put(4, 4, day.year().unsigned_abs());
+        put(7, 2, day.month());
+        put(10, 2, day.day());
+        let len = match self.precision {
+            Precision::Day => 10,
+            Precision::Month => 7,
+            Precision::Year => 4,
+        };
+        text[len..len + qualifier.len()].copy_from_slice(qualifier.as_bytes());
+        let text = &text[..len + qualifier.len()];
+        f.pad(std::str::from_utf8(text).expect("digits, - and the qualifier are ASCII"))
     }
 }
 
@@ -379,6 +385,8 @@ mod tests {
         assert_eq!(shown("2019-07~"), "[2019-07~    ]");
         assert_eq!(shown("2004?"), "[2004?       ]");
         assert_eq!(shown("9999-12-31"), "[9999-12-31  ]");
+        assert_eq!(shown("0001-01?"), "[0001-01?    ]");
+        assert_eq!(shown("1900-02-28~"), "[1900-02-28~ ]");
     }
 
     fn parsed(text: &str) -> Result<String, &'static str> {

@@ -124,7 +124,39 @@ impl AsOf {
 /// A recorded time as pactlog shows it, in text and JSON alike: RFC 3339
 /// in UTC with six fractional digits, as stream lines hold it.
 pub fn shown(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    match written(t) {
+        Some(text) => std::str::from_utf8(&text)
+            .expect("digits are ASCII")
+            .to_owned(),
+        None => t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    }
+}
+
+/// What [`shown`] writes of `t`, written without chrono's formatting
+/// machinery (every line written and every row of an export comes here):
+/// none for a year of more than four digits or a leap second, which
+/// chrono writes.
+pub(crate) fn written(t: DateTime<Utc>) -> Option<[u8; 27]> {
+    use chrono::Datelike;
+    let (year, nanos) = (t.year(), t.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        return None;
+    }
+    let mut text = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |end: usize, width: usize, mut value: u32| {
+        for digit in text[end - width..end].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(4, 4, year.unsigned_abs());
+    put(7, 2, t.month());
+    put(10, 2, t.day());
+    put(13, 2, t.hour());
+    put(16, 2, t.minute());
+    put(19, 2, t.second());
+    put(26, 6, nanos / 1000);
+    Some(text)
 }
 
 /// Parses a WHEN: an RFC 3339 timestamp, or a date (`YYYY-MM-DD` or
@@ -194,6 +226,31 @@ pub fn to_recorded(t: DateTime<Utc>) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_is_shown_as_chrono_writes_it() {
+        let micros = [
+            0,
+            1,
+            1_480_000_000_123_456,
+            253_402_300_799_999_999,
+            253_402_300_800_000_000,
+            -1,
+            -62_167_219_200_000_000,
+            -62_167_219_200_000_001,
+        ];
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
+            .map(|t| t.and_utc());
+        let times = micros
+            .iter()
+            .filter_map(|&m| DateTime::from_timestamp_micros(m))
+            .chain(leap);
+        for t in times {
+            let chrono = t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            assert_eq!(shown(t), chrono, "{t:?}");
+        }
+    }
 
     #[test]
     fn a_time_without_a_zone_is_refused_saying_so() {
