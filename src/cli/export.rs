@@ -2,7 +2,6 @@
 //! as CSV for a spreadsheet.
 
 use chrono::NaiveDate;
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::Context;
@@ -12,7 +11,7 @@ use crate::log::store::{Lines, Store};
 use crate::log::stream::Folded;
 use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
-use crate::model::event::{EventBody, What};
+use crate::model::event::What;
 use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 use crate::model::time::shown;
@@ -44,7 +43,7 @@ pub struct Args {
 
 /// One row as `export --csv` writes it, its fields in [`CSV_COLUMNS`]'
 /// order.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 struct Row<'a> {
     pact: &'a PactId,
     /// `status` or `note`; empty on a pact's row of metadata alone.
@@ -94,6 +93,45 @@ impl<'a> Row<'a> {
             recorded: None,
         }
     }
+
+    /// Writes the row's cells, each as its field's value is written (an
+    /// absent value an empty cell), `on` the room its date is written in.
+    fn write(&self, csv: &mut Csv<'_>, on: &mut String) -> Result<(), Error> {
+        use std::fmt::Write;
+        let flag = |flag: Option<bool>| match flag {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "",
+        };
+        on.clear();
+        if let Some(date) = self.on {
+            write!(on, "{date}").expect("a String takes any text");
+        }
+        let mut event = Uuid::encode_buffer();
+        let event = match self.event {
+            Some(id) => &*id.hyphenated().encode_lower(&mut event),
+            None => "",
+        };
+        csv.cells([
+            self.pact.as_str(),
+            self.kind,
+            self.status.map_or("", Status::as_str),
+            on,
+            &self.party,
+            self.source.unwrap_or_default(),
+            self.url.unwrap_or_default(),
+            self.note.unwrap_or_default(),
+            flag(self.reported),
+            flag(self.forced),
+            self.name,
+            self.aliases,
+            self.parties,
+            self.pact_kind.unwrap_or_default(),
+            self.description.unwrap_or_default(),
+            event,
+            self.recorded.as_deref().unwrap_or_default(),
+        ])
+    }
 }
 
 /// The rows of `events` (each an event's line and where it begins) of the
@@ -101,34 +139,39 @@ impl<'a> Row<'a> {
 fn rows_out(rows: &Rows, lines: &mut Lines, events: &[Kept]) -> Result<Vec<u8>, Error> {
     let mut bytes = Vec::new();
     let mut csv = Csv::continued(&mut bytes);
+    let mut on = String::new();
     for &(_, _, line, offset) in events {
-        let event = lines.event(line, offset)?;
-        let mut row = Row::of_pact(rows);
-        row.event = Some(event.id);
-        row.recorded = Some(shown(event.recorded));
-        match &event.body {
-            EventBody::Status(change) => {
-                row.kind = "status";
-                row.status = Some(change.status);
-                row.on = Some(change.on);
-                row.party = change.parties.join(";");
-                row.source = change.source.as_deref();
-                row.url = change.url.as_deref();
-                row.note = change.note.as_deref();
-                row.reported = Some(change.reported);
-                row.forced = Some(change.forced);
+        // written from the line as it lies, no text copied
+        lines.lent(line, offset, |record, fact| {
+            let mut row = Row::of_pact(rows);
+            row.event = Some(fact.id);
+            row.recorded = Some(shown(fact.recorded));
+            row.party = record.party_list().join(";");
+            row.source = record.source();
+            row.url = record.url();
+            row.note = record.remark();
+            match fact.what {
+                What::Status {
+                    status,
+                    on,
+                    reported,
+                    forced,
+                    ..
+                } => {
+                    row.kind = "status";
+                    row.status = Some(status);
+                    row.on = Some(on);
+                    row.reported = Some(reported);
+                    row.forced = Some(forced);
+                }
+                What::Note { on } => {
+                    row.kind = "note";
+                    row.on = Some(on);
+                }
+                _ => unreachable!("a row is kept for a status or a note"),
             }
-            EventBody::Note(note) => {
-                row.kind = "note";
-                row.on = Some(note.on);
-                row.party = note.parties.join(";");
-                row.source = note.source.as_deref();
-                row.url = note.url.as_deref();
-                row.note = Some(&note.text);
-            }
-            _ => unreachable!("a row is kept for a status or a note"),
-        }
-        csv.row(&row)?;
+            row.write(&mut csv, &mut on)
+        })??;
     }
     csv.finish()?;
     Ok(bytes)
@@ -211,7 +254,7 @@ fn rows_of_piece(
     if piece.events.is_empty() {
         let mut bytes = Vec::new();
         let mut csv = Csv::continued(&mut bytes);
-        csv.row(&Row::of_pact(rows))?;
+        Row::of_pact(rows).write(&mut csv, &mut String::new())?;
         csv.finish()?;
         return Ok(bytes);
     }

@@ -177,6 +177,17 @@ impl<'w> Csv<'w> {
         Ok(self.writer.serialize(Defused(row)).map_err(csv_io)?)
     }
 
+    /// Writes one row of `cells`, in the columns' order: what [`Csv::row`]
+    /// writes of a row of these strings, each defused alike, without
+    /// serializing a row.
+    pub fn cells<'c>(&mut self, cells: impl IntoIterator<Item = &'c str>) -> Result<(), Error> {
+        for cell in cells {
+            let cell = crate::transfer::cell::defuse(cell);
+            self.writer.write_field(cell.as_bytes()).map_err(csv_io)?;
+        }
+        Ok(self.writer.write_record(None::<&[u8]>).map_err(csv_io)?)
+    }
+
     /// Writes out what is buffered.
     pub fn finish(mut self) -> Result<(), Error> {
         Ok(self.writer.flush()?)

@@ -746,6 +746,30 @@ impl<'a> Record<'a> {
         self.amends
     }
 
+    /// The parties a status or note concerns, as written (none: the pact
+    /// as a whole).
+    pub(crate) fn party_list(&self) -> &[String] {
+        self.parties.as_deref().unwrap_or_default()
+    }
+
+    /// A status's or note's source, as written.
+    pub(crate) fn source(&self) -> Option<&str> {
+        self.source.as_deref()
+    }
+
+    /// A status's or note's link, as written.
+    pub(crate) fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+
+    /// A status's remark, or a note's text, as written.
+    pub(crate) fn remark(&self) -> Option<&str> {
+        match self.kind {
+            Kind::Note => self.text.as_deref(),
+            _ => self.note.as_deref(),
+        }
+    }
+
     /// Whether a status event has a note: a remark on the status.
     pub(crate) fn has_note(&self) -> bool {
         self.note.is_some()

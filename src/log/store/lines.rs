@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use crate::log::codec::Record;
 use crate::log::stream::MAX_LINE;
 use crate::model::error::{Error, StreamProblem};
-use crate::model::event::Event;
+use crate::model::event::{Event, Fact};
 use crate::model::pact::PactId;
 
 /// A stream file after a fold of the stream, open, to read again the lines an
@@ -92,6 +92,50 @@ impl Lines {
     /// when it cannot be read.
     pub(crate) fn event(&mut self, number: usize, offset: u64) -> Result<Event, Error> {
         self.event_and_end(number, offset).map(|(event, _)| event)
+    }
+
+    /// What `then` makes of line `number`, which the fold found at `offset`,
+    /// read again and checked as [`Lines::event`] reads it, and lent as it
+    /// was read, with its event's fact: to write of it without copying it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Lines::event`].
+    pub(crate) fn lent<T>(
+        &mut self,
+        number: usize,
+        offset: u64,
+        then: impl FnOnce(&Record<'_>, Fact) -> T,
+    ) -> Result<T, Error> {
+        let found = self.line(offset);
+        let at = |problem| Error::Stream {
+            path: self.path.clone(),
+            line: number,
+            problem,
+        };
+        let line = match found {
+            Ok(Some(range)) => &self.window[range],
+            Ok(None) => {
+                let why = "no final newline";
+                return Err(at(StreamProblem::TornTail { why }));
+            }
+            Err(e) => return Err(Error::io("read", &self.path)(e)),
+        };
+        let made = Record::inspect(line, |record| {
+            if record.pact() != self.id.as_str() {
+                return Err(StreamProblem::WrongPact {
+                    expected: self.id.to_string(),
+                    found: record.pact().to_owned(),
+                });
+            }
+            let fact = record.fact().map_err(StreamProblem::Malformed)?;
+            if fact.seq != number as u64 {
+                let (expected, found) = (number as u64, fact.seq);
+                return Err(StreamProblem::SeqGap { expected, found });
+            }
+            Ok(then(record, fact))
+        });
+        made.and_then(|made| made).map_err(at)
     }
 
     /// [`Lines::event`], and where the line after it begins.
