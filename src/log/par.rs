@@ -64,21 +64,7 @@ pub fn map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> 
 mod tests {
     #[test]
     fn a_few_items_are_shared_between_the_cores() {
-        use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-thread_local! {
-    /// Whether this thread is one of several [`map`] shares the cores
-    /// between.
-    static SHARING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether the cores are this thread's to use: it is not one of several
-/// that [`map`] already shares them between. A long stream is read on
-/// every core only then (see [`crate::log::stream::split`]).
-pub(crate) fn cores_free() -> bool {
-    !SHARING.get()
-}
+        use std::sync::atomic::{AtomicUsize, Ordering};
         use std::time::{Duration, Instant};
         if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
             eprintln!("skipped: one core here, so no two items can run at once");
