@@ -748,21 +748,25 @@ impl<'a> Record<'a> {
 
     /// The parties a status or note concerns, as written (none: the pact
     /// as a whole).
+    #[cfg(feature = "cli")]
     pub(crate) fn party_list(&self) -> &[String] {
         self.parties.as_deref().unwrap_or_default()
     }
 
     /// A status's or note's source, as written.
+    #[cfg(feature = "cli")]
     pub(crate) fn source(&self) -> Option<&str> {
         self.source.as_deref()
     }
 
     /// A status's or note's link, as written.
+    #[cfg(feature = "cli")]
     pub(crate) fn url(&self) -> Option<&str> {
         self.url.as_deref()
     }
 
     /// A status's remark, or a note's text, as written.
+    #[cfg(feature = "cli")]
     pub(crate) fn remark(&self) -> Option<&str> {
         match self.kind {
             Kind::Note => self.text.as_deref(),

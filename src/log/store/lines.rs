@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use crate::log::codec::Record;
 use crate::log::stream::MAX_LINE;
 use crate::model::error::{Error, StreamProblem};
-use crate::model::event::{Event, Fact};
+use crate::model::event::Event;
+#[cfg(feature = "cli")]
+use crate::model::event::Fact;
 use crate::model::pact::PactId;
 
 /// A stream file after a fold of the stream, open, to read again the lines an
@@ -96,11 +98,13 @@ impl Lines {
 
     /// What `then` makes of line `number`, which the fold found at `offset`,
     /// read again and checked as [`Lines::event`] reads it, and lent as it
-    /// was read, with its event's fact: to write of it without copying it.
+    /// was read, with its event's fact: what `export --csv` writes its rows
+    /// from, copying nothing.
     ///
     /// # Errors
     ///
     /// As [`Lines::event`].
+    #[cfg(feature = "cli")]
     pub(crate) fn lent<T>(
         &mut self,
         number: usize,

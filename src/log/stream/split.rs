@@ -90,7 +90,9 @@ fn fold_in_blocks(
 ) -> Result<(Folded, Index), ReadError> {
     let blocks = len.div_ceil(size);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let workers = u64::try_from(cores.min(CORES)).unwrap_or(1).clamp(1, blocks.max(1));
+    let workers = u64::try_from(cores.min(CORES))
+        .unwrap_or(1)
+        .clamp(1, blocks.max(1));
     std::thread::scope(|scope| {
         // each core reads every `workers`th block, from its own, into one
         // of two rooms: the other is the block before, which this thread
