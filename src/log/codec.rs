@@ -746,9 +746,8 @@ impl<'a> Record<'a> {
         self.amends
     }
 
-    /// The parties a status or note concerns, as written (none: the pact
-    /// as a whole).
-    #[cfg(feature = "cli")]
+    /// The parties the line names, as written: [`Record::parties`] without
+    /// a copy.
     pub(crate) fn party_list(&self) -> &[String] {
         self.parties.as_deref().unwrap_or_default()
     }

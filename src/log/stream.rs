@@ -150,7 +150,20 @@ impl<'l> Line<'l> {
     /// Whether a status or note event names `party` among the parties it
     /// concerns.
     pub(crate) fn names_party(&self, party: &str) -> bool {
-        self.names_parties() && self.record().names_party(party)
+        self.names_parties()
+            && match self.read.parties {
+                Some(parties) => parties.iter().any(|p| p.eq_ignore_ascii_case(party)),
+                None => self.record().names_party(party),
+            }
+    }
+
+    /// The parties the line names: a registration's, the pact's parties; a
+    /// status's or note's, those it concerns.
+    pub(crate) fn parties(&self) -> Vec<String> {
+        match self.read.parties {
+            Some(parties) => parties.to_vec(),
+            None => self.record().parties(),
+        }
     }
 }
 
@@ -162,6 +175,9 @@ pub(crate) struct Parsed<'l> {
     /// The line as read; none when it was read on another core, to be read
     /// again from `bytes` for the few lines whose text is asked for.
     record: Option<&'l Record<'l>>,
+    /// For a line read on another core, the parties it names, which
+    /// folds ask of many lines; none for one read here.
+    parties: Option<&'l [String]>,
 }
 
 /// What reading a line alone learns of it besides its text: all that
@@ -186,6 +202,18 @@ impl Alone {
     fn read(id: &PactId, bytes: &[u8], last: bool) -> Result<Alone, StreamProblem> {
         Record::inspect(bytes, |record| Alone::of(id, bytes, last, record))
             .map_err(|problem| unread(bytes, last, problem))?
+    }
+
+    /// The parties the line `bytes` names, once [`Alone::read`] has read it
+    /// as this: read again for a line that names any (a status or note of
+    /// parties, a registration), none for any other.
+    fn parties(&self, bytes: &[u8]) -> Vec<String> {
+        if !self.names_parties && self.fact.what != What::Registered {
+            return Vec::new();
+        }
+        // (a line is read again rather than every line's parties kept,
+        // which slows the reading of every line)
+        Record::inspect(bytes, |record| record.party_list().to_vec()).unwrap_or_default()
     }
 
     /// What the line `bytes`, read as `record`, is alone, once it is seen
@@ -240,6 +268,7 @@ impl<'l> Parsed<'l> {
             bytes,
             alone: Alone::known(bytes, record, fact),
             record: Some(record),
+            parties: None,
         }
     }
 
@@ -421,6 +450,7 @@ impl Checker {
                 bytes: line,
                 alone: Alone::of(&self.id, line, last, record)?,
                 record: Some(record),
+                parties: None,
             };
             self.checked(read, offset, visit)
         })

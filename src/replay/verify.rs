@@ -448,7 +448,7 @@ impl PartySteps {
                 of_parties: true,
                 ..
             } => {
-                let parties = line.record().parties();
+                let parties = line.parties();
                 if let Some(party) = named(&parties, &self.members) {
                     self.strangers.push((line.number, party));
                 }
@@ -459,14 +459,14 @@ impl PartySteps {
             What::Note { .. } => {
                 // (a note of the pact as a whole names none)
                 if line.names_parties()
-                    && let Some(party) = named(&line.record().parties(), &self.members)
+                    && let Some(party) = named(&line.parties(), &self.members)
                 {
                     self.strangers.push((line.number, party));
                 }
             }
             What::Retraction { .. } => self.withdrawn.extend(line.target),
             // the pact's parties as they stand at each line
-            What::Registered => self.members = line.record().parties(),
+            What::Registered => self.members = line.parties(),
             What::Edited => line.record().edit().apply_to_parties(&mut self.members),
             What::Citation { .. } | What::Status { .. } => {}
         }

@@ -49,6 +49,9 @@ struct Block {
     offset: u64,
     /// Each line read, with its length (without its LF), in order.
     lines: Vec<(usize, Alone)>,
+    /// The parties of each line of `lines` that names any, with its place
+    /// there.
+    parties: Vec<(usize, Vec<String>)>,
     /// What ended the block before its last line: the problem of the line
     /// after the last in `lines`, or of reading on, which ends the fold
     /// there.
@@ -138,11 +141,14 @@ fn fold_in_blocks(
             if !block.lines.is_empty() || block.stop.is_some() {
                 debug_assert_eq!(block.offset, offset, "a block begins where the last ended");
             }
-            for &(n, alone) in &block.lines {
+            let mut named = block.parties.iter().peekable();
+            for (at, &(n, alone)) in block.lines.iter().enumerate() {
+                let parties = named.next_if(|(of, _)| *of == at).map(|(_, p)| &p[..]);
                 let read = Parsed {
                     bytes: &block.bytes[start..start + n],
                     alone,
                     record: None,
+                    parties: Some(parties.unwrap_or_default()),
                 };
                 let number = checker.events() + 1;
                 checker
@@ -186,12 +192,14 @@ fn read_block(
     // from the byte before the block, which says whether a line begins at
     // its first
     let from = start.saturating_sub(1);
-    let (mut bytes, mut lines) = into.map_or_else(Default::default, |b| (b.bytes, b.lines));
+    let (mut bytes, mut lines, mut parties) =
+        into.map_or_else(Default::default, |b| (b.bytes, b.lines, b.parties));
     // (bytes read into are not set first: only those read past the block
     // last time are cut)
     bytes.truncate((end - from) as usize);
     bytes.resize((end - from) as usize, 0);
     lines.clear();
+    parties.clear();
     file.read_exact_at(&mut bytes, from)?;
     let first = match start {
         0 => 0,
@@ -215,7 +223,13 @@ fn read_block(
         };
         let last = from + (next + line.len()) as u64 + 1 == len;
         match Alone::read(id, line, last) {
-            Ok(alone) => lines.push((line.len(), alone)),
+            Ok(alone) => {
+                let named = alone.parties(line);
+                if !named.is_empty() {
+                    parties.push((lines.len(), named));
+                }
+                lines.push((line.len(), alone));
+            }
             Err(refused) => {
                 stop = Some(Stop::Line(refused));
                 break;
@@ -228,6 +242,7 @@ fn read_block(
         first,
         offset: from + first as u64,
         lines,
+        parties,
         stop,
     })
 }
@@ -342,7 +357,7 @@ mod tests {
         let folded = fold(&mut |line| {
             ids.push(line.fact.id);
             seen.push(format!(
-                "{} {} {:?} {:?} {} {} {} {:?}",
+                "{} {} {:?} {:?} {} {} {} {:?} {:?}",
                 line.number,
                 line.offset,
                 line.fact,
@@ -350,6 +365,7 @@ mod tests {
                 line.has_note(),
                 line.names_parties(),
                 line.names_party("kr"),
+                line.parties(),
                 line.record(),
             ));
             Ok(())

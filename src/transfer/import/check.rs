@@ -1449,7 +1449,7 @@ fn existing(store: &Store, id: &PactId, by_event: bool) -> Result<Building, Erro
                     key: true,
                 };
                 match named_parties {
-                    true => of_parties.push((step, line.record().parties())),
+                    true => of_parties.push((step, line.parties())),
                     false => own.push(step),
                 }
             }

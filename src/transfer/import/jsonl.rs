@@ -361,7 +361,7 @@ impl Incoming {
             // an edit, what it changes
             let parties = (checking && held).then(|| match line.fact.what {
                 What::Edited => OfParties::Edit(line.record().edit()),
-                _ => OfParties::Named(line.record().parties()),
+                _ => OfParties::Named(line.parties()),
             });
             let (fact, target) = (line.fact, line.target);
             let event = (checking && !held).then(|| line.into_record().into_event());
