@@ -12,7 +12,7 @@ thread_local! {
 
 /// Whether the cores are this thread's to use: it is not one of several
 /// that [`map`] already shares them between. A long stream is read on
-/// every core only then (see [`crate::log::stream::split`]).
+/// several cores only then (see [`crate::log::stream::split`]).
 pub(crate) fn cores_free() -> bool {
     !SHARING.get()
 }

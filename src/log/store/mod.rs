@@ -150,7 +150,7 @@ impl Store {
     /// Reads and checks a whole stream as [`Store::read`] does, handing each
     /// line to `visit` once it is checked ([`crate::log::stream::fold`]) and
     /// keeping nothing of it, so that a stream of any length is read in
-    /// little memory. A long stream's lines are read on every core
+    /// little memory. A long stream's lines are read on several cores
     /// ([`crate::log::stream::split`]) and handed on in order. The file
     /// stays open in the [`Lines`] returned, to read again the lines an
     /// answer shows.
@@ -184,7 +184,7 @@ impl Store {
         self.fold_on(id, false, visit)
     }
 
-    /// [`Store::fold_indexed`], on every core when `split` says so and the
+    /// [`Store::fold_indexed`], on several cores when `split` says so and the
     /// stream is worth it.
     fn fold_on(
         &self,

@@ -1,8 +1,8 @@
-//! Folding one long stream on every core: its bytes are cut into blocks,
-//! each core reads the lines that begin in its blocks alone (their UTF-8,
-//! JSON, checksum, fields and hash, nearly all of the work), and one thread
-//! checks them in order against the lines before them and hands them on,
-//! exactly as [`super::fold`] does.
+//! Folding one long stream on several cores (four at most): its bytes are
+//! cut into blocks, each core reads the lines that begin in its blocks
+//! alone (their UTF-8, JSON, checksum, fields and hash, nearly all of the
+//! work), and one thread checks them in order against the lines before
+//! them and hands them on, exactly as [`super::fold`] does.
 //!
 //! The lines of a block are those that begin in it: a line is every byte
 //! up to a LF, so where a block begins says nothing of where its first line
@@ -30,8 +30,8 @@ const BLOCK: u64 = 1 << 19;
 /// bounds the fold.
 const CORES: usize = 4;
 
-/// Whether a stream of `len` bytes is worth folding on every core: not one
-/// of a few blocks, which is read in a few milliseconds on one, nor on a
+/// Whether a stream of `len` bytes is worth folding on several cores: not
+/// one of a few blocks, which is read in a few milliseconds on one, nor on a
 /// thread of a whole-store command, whose other cores read other streams.
 pub(crate) fn worth(len: u64) -> bool {
     len > 4 * BLOCK
@@ -67,7 +67,7 @@ enum Stop {
 }
 
 /// [`super::fold_indexed`] of the first `len` bytes of `file`, the stream
-/// of pact `id`, its lines read alone on every core and checked in order
+/// of pact `id`, its lines read alone on several cores and checked in order
 /// on this thread: what `visit` is handed, and what the fold returns, are
 /// exactly what the one-core fold gives.
 ///
