@@ -151,12 +151,6 @@ impl<'de> Deserialize<'de> for Hash {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Text<'a>(Cow<'a, str>);
 
-impl Text<'_> {
-    fn into_owned(self) -> String {
-        self.0.into_owned()
-    }
-}
-
 impl<'a> From<&'a str> for Text<'a> {
     fn from(text: &'a str) -> Self {
         Text(Cow::Borrowed(text))
@@ -532,6 +526,11 @@ impl<'a> Record<'a> {
         }
     }
 
+    /// The line's seq, as written.
+    pub(crate) fn seq(&self) -> u64 {
+        self.seq
+    }
+
     /// The pact id the line names, as written.
     pub(crate) fn pact(&self) -> &str {
         &self.pact
@@ -851,38 +850,40 @@ impl<'a> Record<'a> {
 
     /// The whole event, its text copied. [`Record::parse`] has checked that
     /// the kind's fields are there.
-    pub(crate) fn into_event(self) -> Result<Event, String> {
+    pub(crate) fn to_event(&self) -> Result<Event, String> {
+        let text = |text: &Option<Text<'_>>| text.as_deref().map(str::to_owned);
+        let parties = || self.party_list().to_vec();
         let pact = PactId::parse(&self.pact).map_err(|e| e.to_string())?;
         let body = match self.kind {
             Kind::Registered => EventBody::Registered(self.registered_pact(pact.clone())?),
             Kind::Status => EventBody::Status(StatusChange {
                 status: required(self.status, "status")?,
                 on: required(self.on, "on")?,
-                source: self.source.map(Text::into_owned),
-                url: self.url.map(Text::into_owned),
-                note: self.note.map(Text::into_owned),
+                source: text(&self.source),
+                url: text(&self.url),
+                note: text(&self.note),
                 reported: self.reported.unwrap_or(false),
                 forced: self.forced.unwrap_or(false),
-                parties: self.parties.map(Cow::into_owned).unwrap_or_default(),
+                parties: parties(),
                 amends: self.amends,
             }),
             Kind::Note => EventBody::Note(Note {
                 on: required(self.on, "on")?,
-                text: required(self.text, "text")?.into_owned(),
-                source: self.source.map(Text::into_owned),
-                url: self.url.map(Text::into_owned),
-                parties: self.parties.map(Cow::into_owned).unwrap_or_default(),
+                text: required(text(&self.text), "text")?,
+                source: text(&self.source),
+                url: text(&self.url),
+                parties: parties(),
                 amends: self.amends,
             }),
             Kind::Retraction => EventBody::Retraction(Retraction {
                 target: required(self.target, "target")?,
-                reason: required(self.reason, "reason")?.into_owned(),
+                reason: required(text(&self.reason), "reason")?,
             }),
             Kind::Edited => EventBody::Edited(self.edit()),
             Kind::Citation => EventBody::Citation(Citation {
                 target: required(self.target, "target")?,
-                source: required(self.source, "source")?.into_owned(),
-                url: self.url.map(Text::into_owned),
+                source: required(text(&self.source), "source")?,
+                url: text(&self.url),
                 official: required(self.official, "official")?,
             }),
         };
@@ -1002,7 +1003,7 @@ impl Event {
     /// [`StreamProblem::Malformed`] for anything else that is not an event.
     pub fn from_line(line: &[u8]) -> Result<Event, StreamProblem> {
         Record::parse(line)?
-            .into_event()
+            .to_event()
             .map_err(StreamProblem::Malformed)
     }
 

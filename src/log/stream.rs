@@ -98,7 +98,7 @@ impl<E: FromRecord> Stream<E> {
         let mut events = Vec::new();
         let folded = fold(id, input, |line| {
             let fact = line.fact;
-            let event = || line.into_record().into_event();
+            let event = || line.record().to_event();
             events.push(E::build(fact, event).map_err(StreamProblem::Malformed)?);
             Ok(())
         })?;
@@ -129,11 +129,6 @@ impl<'l> Line<'l> {
     /// The line as read, its text borrowed from it.
     pub(crate) fn record(&self) -> Cow<'l, Record<'l>> {
         self.read.record()
-    }
-
-    /// The line as read, its text borrowed from it, to keep.
-    pub(crate) fn into_record(self) -> Record<'l> {
-        self.read.record().into_owned()
     }
 
     /// Whether a status event has a note: a remark on the status.
@@ -213,7 +208,8 @@ impl Alone {
         }
         // (a line is read again rather than every line's parties kept,
         // which slows the reading of every line)
-        Record::inspect(bytes, |record| record.party_list().to_vec()).unwrap_or_default()
+        Record::inspect(bytes, |record| record.party_list().to_vec())
+            .expect("a line read once reads again")
     }
 
     /// What the line `bytes`, read as `record`, is alone, once it is seen

@@ -111,35 +111,11 @@ impl Lines {
         offset: u64,
         then: impl FnOnce(&Record<'_>, Fact) -> T,
     ) -> Result<T, Error> {
-        let found = self.line(offset);
-        let at = |problem| Error::Stream {
-            path: self.path.clone(),
-            line: number,
-            problem,
-        };
-        let line = match found {
-            Ok(Some(range)) => &self.window[range],
-            Ok(None) => {
-                let why = "no final newline";
-                return Err(at(StreamProblem::TornTail { why }));
-            }
-            Err(e) => return Err(Error::io("read", &self.path)(e)),
-        };
-        let made = Record::inspect(line, |record| {
-            if record.pact() != self.id.as_str() {
-                return Err(StreamProblem::WrongPact {
-                    expected: self.id.to_string(),
-                    found: record.pact().to_owned(),
-                });
-            }
+        let read = self.again(number, offset, |record| {
             let fact = record.fact().map_err(StreamProblem::Malformed)?;
-            if fact.seq != number as u64 {
-                let (expected, found) = (number as u64, fact.seq);
-                return Err(StreamProblem::SeqGap { expected, found });
-            }
             Ok(then(record, fact))
         });
-        made.and_then(|made| made).map_err(at)
+        read.map(|(made, _)| made)
     }
 
     /// [`Lines::event`], and where the line after it begins.
@@ -148,6 +124,21 @@ impl Lines {
         number: usize,
         offset: u64,
     ) -> Result<(Event, u64), Error> {
+        self.again(number, offset, |record| {
+            let event = record.to_event();
+            event.map_err(StreamProblem::Malformed)
+        })
+    }
+
+    /// What `then` makes of line `number`, which the fold found at `offset`,
+    /// read again and its pact and seq checked, and where the line after it
+    /// begins.
+    fn again<T>(
+        &mut self,
+        number: usize,
+        offset: u64,
+        then: impl FnOnce(&Record<'_>) -> Result<T, StreamProblem>,
+    ) -> Result<(T, u64), Error> {
         let found = self.line(offset);
         let at = |problem| Error::Stream {
             path: self.path.clone(),
@@ -162,21 +153,22 @@ impl Lines {
             }
             Err(e) => return Err(Error::io("read", &self.path)(e)),
         };
-        let record = Record::parse(line).map_err(at)?;
-        if record.pact() != self.id.as_str() {
-            return Err(at(StreamProblem::WrongPact {
-                expected: self.id.to_string(),
-                found: record.pact().to_owned(),
-            }));
-        }
-        let event = record
-            .into_event()
-            .map_err(|why| at(StreamProblem::Malformed(why)))?;
-        if event.seq != number as u64 {
-            let (expected, found) = (number as u64, event.seq);
-            return Err(at(StreamProblem::SeqGap { expected, found }));
-        }
-        Ok((event, end))
+        let made = Record::inspect(line, |record| {
+            if record.pact() != self.id.as_str() {
+                return Err(StreamProblem::WrongPact {
+                    expected: self.id.to_string(),
+                    found: record.pact().to_owned(),
+                });
+            }
+            if record.seq() != number as u64 {
+                let (expected, found) = (number as u64, record.seq());
+                return Err(StreamProblem::SeqGap { expected, found });
+            }
+            then(record)
+        });
+        made.and_then(|made| made)
+            .map(|made| (made, end))
+            .map_err(at)
     }
 
     /// The bytes of line `number` (without its LF), which begins at

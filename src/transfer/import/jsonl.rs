@@ -364,7 +364,7 @@ impl Incoming {
                 _ => OfParties::Named(line.parties()),
             });
             let (fact, target) = (line.fact, line.target);
-            let event = (checking && !held).then(|| line.into_record().into_event());
+            let event = (checking && !held).then(|| line.record().to_event());
             taken = Some((fact, target, event, parties));
             Ok(())
         });
