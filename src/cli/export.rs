@@ -142,7 +142,7 @@ fn rows_out(rows: &Rows, lines: &mut Lines, events: &[Kept]) -> Result<Vec<u8>, 
     let mut on = String::new();
     for &(_, _, line, offset) in events {
         // written from the line as it lies, no text copied
-        lines.lent(line, offset, |record, fact| {
+        let written = lines.lent(line, offset, |record, fact| {
             let mut row = Row::of_pact(rows);
             row.event = Some(fact.id);
             row.recorded = Some(shown(fact.recorded));
@@ -168,10 +168,15 @@ fn rows_out(rows: &Rows, lines: &mut Lines, events: &[Kept]) -> Result<Vec<u8>, 
                     row.kind = "note";
                     row.on = Some(on);
                 }
-                _ => unreachable!("a row is kept for a status or a note"),
+                // a line of another kind in its place: the file was
+                // changed since the fold read it
+                _ => return Ok(false),
             }
-            row.write(&mut csv, &mut on)
+            row.write(&mut csv, &mut on).map(|()| true)
         })??;
+        if !written {
+            return Err(lines.changed(line));
+        }
     }
     csv.finish()?;
     Ok(bytes)
