@@ -146,18 +146,20 @@ impl<'l> Line<'l> {
     /// concerns.
     pub(crate) fn names_party(&self, party: &str) -> bool {
         self.names_parties()
-            && match self.read.parties {
-                Some(parties) => parties.iter().any(|p| p.eq_ignore_ascii_case(party)),
-                None => self.record().names_party(party),
+            && match self.read.said {
+                Said::Here(record) => record.names_party(party),
+                Said::Elsewhere { parties } => {
+                    parties.iter().any(|p| p.eq_ignore_ascii_case(party))
+                }
             }
     }
 
     /// The parties the line names: a registration's, the pact's parties; a
     /// status's or note's, those it concerns.
     pub(crate) fn parties(&self) -> Vec<String> {
-        match self.read.parties {
-            Some(parties) => parties.to_vec(),
-            None => self.record().parties(),
+        match self.read.said {
+            Said::Here(record) => record.parties(),
+            Said::Elsewhere { parties } => parties.to_vec(),
         }
     }
 }
@@ -167,12 +169,18 @@ impl<'l> Line<'l> {
 pub(crate) struct Parsed<'l> {
     bytes: &'l [u8],
     alone: Alone,
-    /// The line as read; none when it was read on another core, to be read
-    /// again from `bytes` for the few lines whose text is asked for.
-    record: Option<&'l Record<'l>>,
-    /// For a line read on another core, the parties it names, which
-    /// folds ask of many lines; none for one read here.
-    parties: Option<&'l [String]>,
+    said: Said<'l>,
+}
+
+/// What of a line's text a fold holds beside its bytes.
+#[derive(Clone, Copy)]
+enum Said<'l> {
+    /// The line as read here.
+    Here(&'l Record<'l>),
+    /// For a line read on another core, the parties it names, which folds
+    /// ask of many lines; it is read again from its bytes for the few lines
+    /// whose text is asked for.
+    Elsewhere { parties: &'l [String] },
 }
 
 /// What reading a line alone learns of it besides its text: all that
@@ -263,17 +271,18 @@ impl<'l> Parsed<'l> {
         Parsed {
             bytes,
             alone: Alone::known(bytes, record, fact),
-            record: Some(record),
-            parties: None,
+            said: Said::Here(record),
         }
     }
 
     /// The line as read, read again when it was read on another core.
     fn record(&self) -> Cow<'l, Record<'l>> {
-        match self.record {
-            Some(record) => Cow::Borrowed(record),
+        match self.said {
+            Said::Here(record) => Cow::Borrowed(record),
             // (the same bytes read the same: they were read once already)
-            None => Cow::Owned(Record::parse(self.bytes).expect("a line read once reads again")),
+            Said::Elsewhere { .. } => {
+                Cow::Owned(Record::parse(self.bytes).expect("a line read once reads again"))
+            }
         }
     }
 }
@@ -445,8 +454,7 @@ impl Checker {
             let read = Parsed {
                 bytes: line,
                 alone: Alone::of(&self.id, line, last, record)?,
-                record: Some(record),
-                parties: None,
+                said: Said::Here(record),
             };
             self.checked(read, offset, visit)
         })

@@ -16,7 +16,7 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::sync::mpsc::{channel, sync_channel};
 
-use super::{Alone, Checker, Folded, Index, Line, MAX_LINE, Parsed, ReadError};
+use super::{Alone, Checker, Folded, Index, Line, MAX_LINE, Parsed, ReadError, Said};
 use crate::model::error::StreamProblem;
 use crate::model::pact::PactId;
 
@@ -142,13 +142,14 @@ fn fold_in_blocks(
                 debug_assert_eq!(block.offset, offset, "a block begins where the last ended");
             }
             let mut named = block.parties.iter().peekable();
-            for (at, &(n, alone)) in block.lines.iter().enumerate() {
-                let parties = named.next_if(|(of, _)| *of == at).map(|(_, p)| &p[..]);
+            for (nth, &(n, alone)) in block.lines.iter().enumerate() {
+                let parties = named.next_if(|(of, _)| *of == nth).map(|(_, p)| &p[..]);
                 let read = Parsed {
                     bytes: &block.bytes[start..start + n],
                     alone,
-                    record: None,
-                    parties: Some(parties.unwrap_or_default()),
+                    said: Said::Elsewhere {
+                        parties: parties.unwrap_or_default(),
+                    },
                 };
                 let number = checker.events() + 1;
                 checker
