@@ -327,6 +327,17 @@ impl From<NaiveDate> for EffectiveDate {
     }
 }
 
+/// Writes `value` into `text` as decimal digits, as many as `text` is
+/// long, padded with zeros: how dates and recorded times are written, with
+/// no formatting machinery (every line written and every row exported
+/// writes some).
+pub(crate) fn put_digits(text: &mut [u8], mut value: u32) {
+    for digit in text.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
 impl fmt::Display for EffectiveDate {
     /// The canonical form, as stored: `2019-08-23`, `2019-07`, `2004?`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -348,15 +359,9 @@ impl fmt::Display for EffectiveDate {
         // formatting machinery: every line written and every row read
         // (to check that a date is written as it is stored) comes here
         let mut text = *b"0000-00-00?";
-        let mut put = |end: usize, width: usize, mut value: u32| {
-            for digit in text[end - width..end].iter_mut().rev() {
-                *digit = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
-        };
-        put(4, 4, day.year().unsigned_abs());
-        put(7, 2, day.month());
-        put(10, 2, day.day());
+        put_digits(&mut text[..4], day.year().unsigned_abs());
+        put_digits(&mut text[5..7], day.month());
+        put_digits(&mut text[8..10], day.day());
         let len = match self.precision {
             Precision::Day => 10,
             Precision::Month => 7,

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 
-use crate::model::date::{EffectiveDate, day};
+use crate::model::date::{EffectiveDate, day, put_digits};
 use crate::model::error::Error;
 
 const DATE_FORMS: &str = "a date as YYYY-MM-DD (e.g. 2019-08-23) or 'today'";
@@ -143,19 +143,13 @@ pub(crate) fn written(t: DateTime<Utc>) -> Option<[u8; 27]> {
         return None;
     }
     let mut text = *b"0000-00-00T00:00:00.000000Z";
-    let mut put = |end: usize, width: usize, mut value: u32| {
-        for digit in text[end - width..end].iter_mut().rev() {
-            *digit = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
-    };
-    put(4, 4, year.unsigned_abs());
-    put(7, 2, t.month());
-    put(10, 2, t.day());
-    put(13, 2, t.hour());
-    put(16, 2, t.minute());
-    put(19, 2, t.second());
-    put(26, 6, nanos / 1000);
+    put_digits(&mut text[..4], year.unsigned_abs());
+    put_digits(&mut text[5..7], t.month());
+    put_digits(&mut text[8..10], t.day());
+    put_digits(&mut text[11..13], t.hour());
+    put_digits(&mut text[14..16], t.minute());
+    put_digits(&mut text[17..19], t.second());
+    put_digits(&mut text[20..26], nanos / 1000);
     Some(text)
 }
 
