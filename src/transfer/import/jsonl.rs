@@ -363,9 +363,8 @@ impl Incoming {
                 What::Edited => OfParties::Edit(line.record().edit()),
                 _ => OfParties::Named(line.parties()),
             });
-            let (fact, target) = (line.fact, line.target);
             let event = (checking && !held).then(|| line.record().to_event());
-            taken = Some((fact, target, event, parties));
+            taken = Some((line.fact, line.target, event, parties));
             Ok(())
         });
         if let Err(problem) = checked {
