@@ -6,7 +6,7 @@
 use insta::assert_snapshot;
 use serde_json::{Value, json};
 
-use crate::harness::{Store, resealed};
+use crate::harness::{Store, line_range, resealed};
 
 /// `with_gsomia`: 1 registered, 2 in force, 3 note, 4 termination notified,
 /// 5 conditionally suspended.
@@ -18,23 +18,6 @@ fn damage(store: &Store, edit: impl FnOnce(&mut Vec<u8>)) {
     let mut bytes = std::fs::read(&path).expect("the stream");
     edit(&mut bytes);
     std::fs::write(&path, bytes).expect("write the stream");
-}
-
-/// The byte range of line `n` (1-based), without its LF.
-fn line_range(bytes: &[u8], n: usize) -> std::ops::Range<usize> {
-    let mut start = 0;
-    for _ in 1..n {
-        start += bytes[start..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .expect("a line")
-            + 1;
-    }
-    let end = bytes[start..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(bytes.len(), |at| start + at);
-    start..end
 }
 
 /// Replaces line `n` of `gsomia` (not its LF) with `line`.

@@ -494,6 +494,24 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// The byte range of line `n` (1-based) of a stream's `bytes`, without
+/// its LF.
+pub fn line_range(bytes: &[u8], n: usize) -> std::ops::Range<usize> {
+    let mut start = 0;
+    for _ in 1..n {
+        start += bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .expect("a line")
+            + 1;
+    }
+    let end = bytes[start..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |at| start + at);
+    start..end
+}
+
 /// The `crc` of a stream line, after checking it is the CRC that
 /// [`pactlog::log::codec::seal`] gives the rest of the line.
 pub fn sealed_crc(line: &str) -> String {

@@ -11,7 +11,7 @@ use chrono::{DateTime, Days, NaiveDate};
 use pactlog::{Event, EventBody, Hash, Pact, PactId, Status, StatusChange};
 use uuid::Uuid;
 
-use crate::harness::{Run, Store, clean_env};
+use crate::harness::{Run, Store, clean_env, line_range};
 
 /// GNU time, which measures a command's peak resident set.
 const TIME: &str = "/usr/bin/time";
@@ -222,7 +222,7 @@ fn long_stream(store: &Store, id: &str, statuses: usize) -> (Status, NaiveDate) 
 #[test]
 fn a_long_stream_is_answered_in_memory_that_does_not_grow_with_it() {
     // each command held every event, some 30 to 60 MiB of them; a stream
-    // this long is read on every core, each holding two blocks of half a
+    // this long is read on several cores, each holding two blocks of half a
     // MiB and what it learnt of their lines, a few MiB whatever its length
     let store = Store::new();
     let (status, on) = long_stream(&store, "long", LONG);
@@ -313,38 +313,17 @@ fn a_long_stream_is_answered_in_memory_that_does_not_grow_with_it() {
     }
 }
 
-/// The byte range of line `n` (1-based) of `bytes`, with its LF.
-fn line_of(bytes: &[u8], n: usize) -> std::ops::Range<usize> {
-    let mut ends = line_ends(bytes);
-    let start = if n == 1 {
-        0
-    } else {
-        ends.nth(n - 2).unwrap() + 1
-    };
-    let end = bytes[start..].iter().position(|&b| b == b'\n').unwrap() + start + 1;
-    start..end
-}
-
-/// Where each LF of `bytes` is.
-fn line_ends(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .map(|(at, _)| at)
-}
-
 #[test]
 fn damage_deep_in_a_long_stream_is_found_at_its_line() {
-    // a stream this long is read on every core, each line where it lies in
-    // the blocks they read: the first problem is still named at its line
+    // a stream this long is read on several cores, each line where it lies
+    // in the blocks they read: the first problem is still named at its line
     let store = Store::new();
     long_stream(&store, "long", LONG);
     let path = store.stream("long");
     let sound = std::fs::read(&path).unwrap();
     let flipped = |n: usize| {
         let mut bytes = sound.clone();
-        let line = line_of(&bytes, n);
+        let line = line_range(&bytes, n);
         let at = line.start
             + bytes[line]
                 .windows(9)
@@ -355,14 +334,12 @@ fn damage_deep_in_a_long_stream_is_found_at_its_line() {
     };
     let without = |n: usize| {
         let mut bytes = sound.clone();
-        bytes.drain(line_of(&sound, n));
+        let line = line_range(&sound, n);
+        bytes.drain(line.start..=line.end);
         bytes
     };
-    let torn = {
-        let last = line_of(&sound, line_ends(&sound).count());
-        sound[..last.start + 40].to_vec()
-    };
-    let lines = line_ends(&sound).count();
+    let lines = sound.iter().filter(|&&b| b == b'\n').count();
+    let torn = sound[..line_range(&sound, lines).start + 40].to_vec();
     for (bytes, problem) in [
         (
             flipped(25_001),
