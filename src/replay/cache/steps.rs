@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::model::date::EffectiveDate;
@@ -80,15 +80,23 @@ impl Steps<'_> {
         let len = bytes.len() / STEP;
         let statuses = &bytes[4 * len..5 * len];
         let dates = &bytes[5 * len..6 * len];
-        let day = |d: &[u8; 4]| NaiveDate::from_num_days_from_ce_opt(i32::from_le_bytes(*d));
         let days: &[[u8; 4]] = bytes[..4 * len].as_chunks().0;
+        // every day is a date's; a date known to the day (as nearly all
+        // are) is one for any day, so only the others are made, to see
+        // that the day begins their month or year
+        let (first, last) = (NaiveDate::MIN, NaiveDate::MAX);
+        let span = first.num_days_from_ce()..=last.num_days_from_ce();
+        let to_the_day = |code: u8| code & 3 == 0 && code >> 2 <= 2;
         let whole = statuses
             .iter()
             .all(|&b| usize::from(b & !(REPORTED | FORCED)) < Status::ALL.len())
             && days.iter().zip(dates).all(|(d, &code)| {
-                day(d)
-                    .and_then(|d| EffectiveDate::from_code(d, code))
-                    .is_some()
+                let day = i32::from_le_bytes(*d);
+                span.contains(&day)
+                    && (to_the_day(code)
+                        || NaiveDate::from_num_days_from_ce_opt(day)
+                            .and_then(|d| EffectiveDate::from_code(d, code))
+                            .is_some())
             });
         whole.then_some(Steps { bytes, len })
     }
@@ -203,5 +211,41 @@ mod tests {
         let mut unknown = bytes.clone();
         unknown[2 * 4 + 1] = Status::ALL.len() as u8 | REPORTED | FORCED;
         assert!(Steps::checked(Cow::Borrowed(&unknown)).is_none());
+        // each date's day and code: (day of the second step, its code)
+        let with = |day: i32, code: u8| {
+            let mut bytes = bytes.clone();
+            bytes[4..8].copy_from_slice(&day.to_le_bytes());
+            bytes[2 * 4 + 2 + 1] = code;
+            Steps::checked(Cow::Owned(bytes)).is_some()
+        };
+        let first_of_2020 = NaiveDate::from_ymd_opt(2020, 1, 1)
+            .unwrap()
+            .num_days_from_ce();
+        let month = EffectiveDate::parse("2020-01").unwrap().code();
+        let year = EffectiveDate::parse("2020~").unwrap().code();
+        let uncertain = EffectiveDate::parse("2020-01-05?").unwrap().code();
+        assert!(with(first_of_2020, month) && with(first_of_2020, year));
+        assert!(with(first_of_2020 + 4, 0) && with(first_of_2020 + 4, uncertain));
+        assert!(
+            !with(first_of_2020 + 4, month),
+            "a month that begins mid-month"
+        );
+        assert!(
+            !with(first_of_2020 + 31, year),
+            "a year that begins in February"
+        );
+        assert!(
+            !with(first_of_2020, 3) && !with(first_of_2020, 3 << 2),
+            "no such code"
+        );
+        assert!(
+            !with(NaiveDate::MAX.num_days_from_ce() + 1, 0),
+            "past the last date"
+        );
+        assert!(
+            !with(NaiveDate::MIN.num_days_from_ce() - 1, 0),
+            "before the first"
+        );
+        assert!(with(NaiveDate::MAX.num_days_from_ce(), 0));
     }
 }
