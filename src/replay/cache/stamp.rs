@@ -7,8 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::log::store::{Store, stream_name};
-use crate::model::pact::PactId;
+use crate::log::layout::STREAM_EXTENSION;
+use crate::log::store::Store;
+use crate::model::pact::{MAX_ID_LEN, PactId};
 
 /// What one `stat` of a stream file tells of its contents: while it is the
 /// same, the file has not been written.
@@ -50,12 +51,22 @@ impl Stamp {
         }
     }
 
-    /// The stamp of the file `name` in the directory `dir`, from one `stat`
-    /// that does not follow a link; `None` for anything but a settled
-    /// regular file.
+    /// The stamp of the stream of `id` in the directory `dir`, from one
+    /// `stat` that does not follow a link; `None` for anything but a
+    /// settled regular file.
     #[cfg(unix)]
-    fn at(dir: &rustix::fd::OwnedFd, name: &str, now: SystemTime) -> Option<Stamp> {
+    fn at(dir: &rustix::fd::OwnedFd, id: &PactId, now: SystemTime) -> Option<Stamp> {
         use rustix::fs::{AtFlags, FileType, statat};
+        // the file's name, put together where it is passed: a warm `list`
+        // takes a stamp of every stream, and makes no string for each
+        let mut name = [0; MAX_ID_LEN + ".\0".len() + STREAM_EXTENSION.len()];
+        let parts = [id.as_str(), ".", STREAM_EXTENSION];
+        let mut end = 0;
+        for part in parts {
+            name[end..end + part.len()].copy_from_slice(part.as_bytes());
+            end += part.len();
+        }
+        let name = std::ffi::CStr::from_bytes_until_nul(&name).ok()?;
         let stat = statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).ok()?;
         if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
             return None;
@@ -116,7 +127,7 @@ impl Dir {
         }
         #[cfg(unix)]
         if let Some(fd) = &self.fd {
-            return Stamp::at(fd, &stream_name(id), now);
+            return Stamp::at(fd, id, now);
         }
         let _ = (id, now);
         None
