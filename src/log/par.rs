@@ -30,34 +30,54 @@ pub fn map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> 
         .max(1);
     // each core takes about a quarter of its share at most at a time
     let chunk = (items.len() / (4 * workers)).clamp(1, CHUNK);
-    let mut done: Vec<(usize, Vec<T>)> = std::thread::scope(|scope| {
+    // each core keeps what it made in one vector, and the start and length
+    // of each run of items it took: a vector a run would be an allocation
+    // a run on the core's own arena, which grows a page at a time
+    let done: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
                     SHARING.set(workers > 1);
-                    let mut done = Vec::new();
+                    let (mut runs, mut made) = (Vec::new(), Vec::new());
                     loop {
                         let start = next.fetch_add(chunk, Ordering::Relaxed);
                         if start >= items.len() {
                             break;
                         }
                         let part = &items[start..items.len().min(start + chunk)];
-                        done.push((start, part.iter().map(&f).collect()));
+                        runs.push((start, part.len()));
+                        made.extend(part.iter().map(&f));
                     }
-                    done
+                    (runs, made)
                 })
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| {
+            .map(|h| {
                 h.join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect()
     });
-    done.sort_unstable_by_key(|(start, _)| *start);
-    done.into_iter().flat_map(|(_, values)| values).collect()
+    // each core took its runs in order: merged by where each run starts
+    let mut cores: Vec<_> = done
+        .into_iter()
+        .map(|(runs, made)| (runs.into_iter().peekable(), made.into_iter()))
+        .collect();
+    let mut all = Vec::with_capacity(items.len());
+    loop {
+        let first = cores
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(core, (runs, _))| runs.peek().map(|&(start, _)| (start, core)))
+            .min();
+        let Some((_, core)) = first else { break };
+        let (runs, made) = &mut cores[core];
+        let (_, len) = runs.next().expect("a run, as peeked");
+        all.extend(made.by_ref().take(len));
+    }
+    all
 }
 
 #[cfg(test)]
@@ -103,5 +123,17 @@ mod tests {
                 (0..n).map(|i| i * 2).collect::<Vec<_>>()
             );
         }
+        // items of uneven work, so that the cores' runs interleave
+        let items: Vec<u64> = (0..5000).collect();
+        let slow = |&i: &u64| {
+            if i % 7 == 0 {
+                std::thread::yield_now();
+            }
+            (0..i % 13).fold(i, |sum, k| sum.wrapping_mul(31).wrapping_add(k))
+        };
+        assert_eq!(
+            super::map(&items, slow),
+            items.iter().map(slow).collect::<Vec<_>>()
+        );
     }
 }
