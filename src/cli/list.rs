@@ -1,5 +1,7 @@
 //! `pactlog list`: every pact with its status on a date.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -38,9 +40,10 @@ pub struct Args {
 }
 
 #[derive(Debug, Serialize)]
-struct Row {
+struct Row<'a> {
     pact: PactId,
-    name: String,
+    /// Borrowed from the cache file where the cache answers.
+    name: Cow<'a, str>,
     status: Option<Status>,
     since: Option<EffectiveDate>,
     scheduled: bool,
@@ -85,7 +88,7 @@ impl Args {
                     let (current, certain) = summary.status_on(on, at);
                     summary.registered_by(at).then(|| Row {
                         pact: id.clone(),
-                        name: summary.name.to_string(),
+                        name: summary.name_text(),
                         status: current.map(|c| c.status),
                         since: current.map(|c| c.since),
                         reported: current.map(|c| c.reported),
@@ -134,7 +137,7 @@ impl Args {
             });
             for (row, pact) in rows.iter_mut().zip(then) {
                 if let Ok(Some(pact)) = pact {
-                    row.name = pact.name;
+                    row.name = Cow::Owned(pact.name);
                 }
             }
         }
@@ -227,7 +230,7 @@ fn party_rows(
     party: &str,
     on: NaiveDate,
     at: Option<DateTime<Utc>>,
-) -> (Vec<Option<Row>>, usize) {
+) -> (Vec<Option<Row<'static>>>, usize) {
     let today = ctx.today;
     map_streams(ctx, ids, |stream: Stream<Event>| {
         let events = as_of(&stream.events, at);
@@ -236,7 +239,7 @@ fn party_rows(
         }
         let mut row = Row {
             pact: stream.pact.id.clone(),
-            name: stream.pact.name.clone(),
+            name: Cow::Owned(stream.pact.name.clone()),
             status: None,
             since: None,
             scheduled: false,
@@ -248,7 +251,7 @@ fn party_rows(
         };
         // a party of the pact as it stood then
         let pact = crate::replay::pact_of(&events).unwrap_or_else(|| stream.pact.clone());
-        row.name.clone_from(&pact.name);
+        row.name = Cow::Owned(pact.name.clone());
         let Ok(party) = party_of(&pact, party) else {
             return Some(row);
         };

@@ -405,11 +405,15 @@ impl<'a> Cache<'a> {
     /// length and last-line hash are the ones kept. Otherwise the stream is
     /// read, and the cache learns its summary. Returns what `f` made of
     /// each, in order.
+    ///
+    /// `f` is handed a summary that lives as long as the cache's file, so
+    /// that what it makes can borrow the file's text
+    /// ([`Summary::name_text`]).
     pub fn map<T: Send>(
         &mut self,
         store: &Store,
         ids: &[PactId],
-        f: impl Fn(&PactId, &Summary<'_>) -> T + Sync,
+        f: impl Fn(&PactId, &Summary<'a>) -> T + Sync,
     ) -> Vec<Result<T, Error>> {
         self.map_at(store, ids, SystemTime::now(), f)
     }
@@ -420,7 +424,7 @@ impl<'a> Cache<'a> {
         store: &Store,
         ids: &[PactId],
         now: SystemTime,
-        f: impl Fn(&PactId, &Summary<'_>) -> T + Sync,
+        f: impl Fn(&PactId, &Summary<'a>) -> T + Sync,
     ) -> Vec<Result<T, Error>> {
         let dir = Dir::open(store);
         let work = self.align(ids);

@@ -395,6 +395,17 @@ impl Summary<'_> {
     }
 }
 
+impl<'a> Summary<'a> {
+    /// The pact's name, borrowed from the cache file when the summary was
+    /// read from one: a warm `list` copies none.
+    pub fn name_text(&self) -> Cow<'a, str> {
+        match &self.name {
+            Cow::Borrowed(name) => Cow::Borrowed(name),
+            Cow::Owned(name) => Cow::Owned(name.clone()),
+        }
+    }
+}
+
 impl Summary<'_> {
     /// Whether this summary answers every question as `other` does: the
     /// same pact, name, head, registration and steps. The stream's length
