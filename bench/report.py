@@ -106,20 +106,26 @@ out.append(
     "the second B1 row times the statically linked build that README.md's \"Set up\" offers for speed, "
     "in the same run.\n"
 )
-listed, named, authenticated = medians("b2floor")
+listed, named, authenticated, answered, least = medians("b2floor")
 hashed = medians("b3par")[0]
 cores = os.cpu_count()
 out.append(
     "Bounds, measured in the same run: what any `list` that checks each stream must at least do, "
     "whatever it then does. The first three are `bench/floor.rs`, which takes a `stat` of each stream "
     "and does nothing else (the third also reads the cache file whole and takes one keyed BLAKE3 hash "
-    "of it, on a third thread, as a warm `list` must before it trusts any of it).\n"
+    "of it, on a third thread, as a warm `list` must before it trusts any of it). The next two take the "
+    "`stat`s with every name known and write `list --json`'s answer, a row of its fields and about its "
+    "length for each stream, serialized as `list` serializes it, answering nothing; the second also reads "
+    "and authenticates five bytes of the cache for each status, as if a cache held each status's day and "
+    "kind and nothing else.\n"
 )
 out.append("| bound | time | ratio to SQLite's B2 query |")
 out.append("| --- | --- | --- |")
 out.append(f"| warm: list the store and take one `stat` of each stream, on {cores} cores | {ms(listed)} | {listed / b2sqlite:.2f} |")
 out.append(f"| warm: one `stat` of each stream, every name known beforehand, on {cores} cores | {ms(named)} | {named / b2sqlite:.2f} |")
 out.append(f"| warm: list the store, one `stat` of each stream, and read and authenticate the cache beside them | {ms(authenticated)} | {authenticated / b2sqlite:.2f} |")
+out.append(f"| warm: one `stat` of each stream, names known, and the answer's JSON written, nothing read | {ms(answered)} | {answered / b2sqlite:.2f} |")
+out.append(f"| warm: the same, reading and authenticating five bytes a status (its day and kind) beside them | {ms(least)} | {least / b2sqlite:.2f} |")
 out.append(f"| cold: `openssl dgst -sha256` hashes the stream files, on {cores} cores | {ms(hashed)} | {hashed / b2sqlite:.2f} |")
 out.append(f"| cold: the same on one core (B3's comparator) | {ms(b3[1])} | {b3[1] / b2sqlite:.2f} |")
 out.append("")
