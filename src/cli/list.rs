@@ -82,6 +82,11 @@ impl Args {
         let today = ctx.today;
         let (answers, failed) = match self.party.as_deref() {
             None => {
+                if at.is_some() {
+                    // as of a time, each status's recording time is asked
+                    // for; without them, every stream is read
+                    cache.read_times();
+                }
                 let answers = cache.map(&ctx.store, &ids, |id, summary| {
                     // a pact not registered yet then is not listed: the record did
                     // not know it

@@ -54,9 +54,18 @@ pub struct Audited {
 impl<'a> Audit<'a> {
     /// The audit of the cache `file` of `store`.
     pub fn new(store: &Store, file: &'a CacheFile) -> Audit<'a> {
+        // every entry is held whole against its stream, times too; times
+        // that fail their check make the file no cache written under the
+        // key, to be rebuilt
+        let mut cache = file.cache();
+        let found = if cache.read_times() {
+            file.found
+        } else {
+            Found::Unusable
+        };
         Audit {
-            cache: file.cache(),
-            found: file.found,
+            cache,
+            found,
             dir: Dir::open(store),
         }
     }

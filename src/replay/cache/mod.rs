@@ -25,8 +25,12 @@
 //! Loading it copies no text and decodes no step: the file is read into one
 //! buffer ([`CacheFile`]), each part checked against its tag, and the
 //! [`Cache`]'s summaries borrow their ids, names and steps from it (each
-//! summary's steps as fixed-width columns of dates, statuses, date
-//! precisions and recording times). An answer bisects a summary's dates where they lie.
+//! summary's steps as fixed-width columns of dates, statuses and date
+//! precisions). An answer bisects a summary's dates where they lie. The
+//! steps' recording times, which only a question as of a time asks for,
+//! are kept in parts of their own after the summaries, read and checked
+//! only then (and when the cache is written back), from the file as it
+//! was opened: a `list` as of now reads a little over half the file.
 //!
 //! On a local file system an entry also keeps the stream file's [`Stamp`]
 //! (its length, inode, and change and modification times, from one `stat`),
@@ -64,9 +68,11 @@ pub use stamp::{SETTLED, Stamp, keeps_stamps};
 pub use summary::Summary;
 pub(crate) use summary::Summing;
 
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::ops::Range;
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use serde::de::DeserializeSeed;
@@ -83,12 +89,13 @@ use crate::model::status::Status;
 
 use key::Key;
 use stamp::Dir;
+use steps::{TIME, Times};
 
 /// The cache file's name in the store directory.
 pub const FILE: &str = crate::model::format::CACHE;
 /// Bumped whenever [`Summary`] or the file's layout changes shape: an
 /// older cache is rebuilt.
-const VERSION: u32 = 15;
+const VERSION: u32 = 16;
 
 /// The status a summary finds in force on a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,13 +112,47 @@ pub struct InForce {
 
 /// The cache file's bytes, read and checked a part at a time: the
 /// [`Cache`] made from it borrows its summaries from them, so that loading
-/// the cache copies no text and decodes no step.
+/// the cache copies no text and decodes no step. The recording times are
+/// read, and checked, only once asked for ([`Cache::read_times`]), from
+/// the file as it was opened.
 #[derive(Debug, Default)]
 pub struct CacheFile {
     bytes: Vec<u8>,
-    /// Where each part lies in `bytes`.
+    /// Where each part of summaries lies in `bytes`.
     parts: Vec<Range<usize>>,
     found: Found,
+    /// The file, open, to read the times from: the one the summaries
+    /// were read from, whatever has its name since.
+    file: Option<File>,
+    /// The key the summaries were checked under, to check the times.
+    key: Option<Key>,
+    /// Where each part of times lies in the file, and its tag.
+    time_parts: Vec<TimePart>,
+    /// How many parts the file has, times included.
+    count: usize,
+    /// The times, once read.
+    times: OnceLock<Option<TimesRead>>,
+}
+
+/// A part of times of a cache file, before it is read.
+#[derive(Debug)]
+struct TimePart {
+    /// Where it begins in the file.
+    offset: u64,
+    len: u64,
+    tag: [u8; 32],
+    /// The tag of the part of summaries whose times these are, which the
+    /// part's own tag covers: times from another file, even one written
+    /// under the same key for summaries of the same shape, fail it.
+    of: [u8; 32],
+}
+
+/// The parts of times of a cache file, read and checked.
+#[derive(Debug)]
+struct TimesRead {
+    bytes: Vec<u8>,
+    /// Where each part lies in `bytes`.
+    parts: Vec<Range<usize>>,
 }
 
 /// What was found where the cache file is.
@@ -135,10 +176,14 @@ pub enum Found {
 pub struct Cache<'a> {
     entries: Vec<Summary<'a>>,
     changed: bool,
+    /// The file the entries were read from, which holds their times.
+    file: Option<&'a CacheFile>,
 }
 
 /// The start of the cache file: the format's version, then the length and
-/// tag of each of the parts that follow. Each part is a run of summaries,
+/// tag of each of the parts that follow: runs of summaries, then as many
+/// parts of their times, each the times of the summaries of its run. Each
+/// part of summaries is a run of summaries,
 /// in the order of their pacts' ids. A part whose bytes do not match its
 /// tag was damaged, edited or written under another key, and the cache is
 /// not used.
@@ -148,20 +193,28 @@ struct Header {
     parts: Vec<(u64, [u8; 32])>,
 }
 
-/// The tag of the part `at` of `count` parts, of bytes `part`: their keyed
-/// BLAKE3 hash, with the format's version and the part's place, so that a
-/// part authenticates only where it was written.
-fn tag(key: &Key, at: usize, count: usize, part: &[u8]) -> blake3::Hash {
+/// The tag of the part `at` of `count` parts, of the bytes `part` (in
+/// pieces, one after the other): their keyed BLAKE3 hash, with the
+/// format's version and the part's place, so that a part authenticates
+/// only where it was written.
+fn tag<'p>(
+    key: &Key,
+    at: usize,
+    count: usize,
+    part: impl IntoIterator<Item = &'p [u8]>,
+) -> blake3::Hash {
     let mut hasher = blake3::Hasher::new_keyed(&key.0);
     hasher.update(&VERSION.to_le_bytes());
     hasher.update(&(at as u64).to_le_bytes());
     hasher.update(&(count as u64).to_le_bytes());
-    hasher.update(part);
+    for piece in part {
+        hasher.update(piece);
+    }
     hasher.finalize()
 }
 
 /// How many parts the summaries are written in, so that the file is read
-/// and checked a part at a time.
+/// and checked a part at a time (and as many parts of their times).
 const PARTS: usize = 16;
 
 /// The longest part read (a part of a store of half a billion events): a
@@ -175,22 +228,40 @@ fn encode(summaries: &[Summary<'_>], out: &mut impl Write) -> Option<()> {
 }
 
 /// Writes the cache file of `summaries` to `out`, under `key`: the header,
-/// then the parts. Each part is encoded twice, once for the header's length
-/// and tag and once to be written, so that no more than one part is held
-/// at a time.
+/// then the parts of summaries, then the parts of their times. Each part
+/// of summaries is encoded twice, once for the header's length and tag and
+/// once to be written, so that no more than one part is held at a time;
+/// `None` if a summary's times were not read.
 fn encode_keyed(summaries: &[Summary<'_>], key: &Key, out: &mut impl Write) -> Option<()> {
     let size = summaries.len().div_ceil(PARTS).max(1);
     let encoded = |part: &[Summary<'_>], mut bytes: Vec<u8>| {
         bytes.clear();
         postcard::to_extend(part, bytes).ok()
     };
-    let count = summaries.chunks(size).len();
+    let runs = summaries.chunks(size).len();
+    let count = 2 * runs;
     let mut bytes = Vec::new();
-    let mut parts = Vec::with_capacity(PARTS);
+    let mut parts = Vec::with_capacity(count);
     for (at, part) in summaries.chunks(size).enumerate() {
         bytes = encoded(part, bytes)?;
-        let tag = tag(key, at, count, &bytes);
+        let tag = tag(key, at, count, [bytes.as_slice()]);
         parts.push((bytes.len() as u64, *tag.as_bytes()));
+    }
+    for (at, part) in summaries.chunks(size).enumerate() {
+        let times = part
+            .iter()
+            .map(|s| s.steps.times())
+            .collect::<Option<Vec<&[u8]>>>()?;
+        let len = times.iter().map(|t| t.len() as u64).sum();
+        // bound to their summaries: the tag of those covers these
+        let of = parts[at].1;
+        let tag = tag(
+            key,
+            runs + at,
+            count,
+            std::iter::once(of.as_slice()).chain(times),
+        );
+        parts.push((len, *tag.as_bytes()));
     }
     let header = Header {
         version: VERSION,
@@ -201,12 +272,15 @@ fn encode_keyed(summaries: &[Summary<'_>], key: &Key, out: &mut impl Write) -> O
         bytes = encoded(part, bytes)?;
         out.write_all(&bytes).ok()?;
     }
+    for summary in summaries {
+        out.write_all(summary.steps.times()?).ok()?;
+    }
     out.flush().ok()
 }
 
-/// The longest header read: a version and [`PARTS`] lengths and tags take
-/// less.
-const HEADER_MAX: u64 = 1024;
+/// The longest header read: a version and twice [`PARTS`] lengths and tags
+/// take less.
+const HEADER_MAX: u64 = 2048;
 
 /// Decodes the summaries of one part onto the end of a vector, with no
 /// vector of their own.
@@ -218,6 +292,11 @@ struct Append<'v, 'a> {
     /// How many summaries the whole file could hold at most: one per 32
     /// bytes (a summary holds a 32-byte head hash, and more).
     most: usize,
+    /// The place of this part among the parts of summaries, which is that
+    /// of the part of their times.
+    part: usize,
+    /// How many bytes of that part's times the summaries before took.
+    times: &'v mut usize,
 }
 
 impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for Append<'_, 'a> {
@@ -240,13 +319,23 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for Append<'_, 'a> {
             summaries,
             parts,
             most,
+            part,
+            times,
         } = self;
         if summaries.is_empty() {
             // a count the file claims, so no more than its bytes can hold
             let each = seq.size_hint().unwrap_or(0);
             let _ = summaries.try_reserve(each.saturating_mul(parts).min(most));
         }
-        while let Some(summary) = seq.next_element()? {
+        while let Some(mut summary) = seq.next_element::<Summary<'a>>()? {
+            // each summary's times follow the times of those before it
+            summary.steps.times = Times::Elsewhere { part, at: *times };
+            *times = summary
+                .steps
+                .len
+                .checked_mul(TIME)
+                .and_then(|len| times.checked_add(len))
+                .ok_or_else(|| serde::de::Error::custom("more times than a file holds"))?;
             summaries.push(summary);
         }
         Ok(())
@@ -269,14 +358,14 @@ impl CacheFile {
     pub fn read(store: &Store) -> CacheFile {
         files::open_regular(&store.dir().join(FILE), OpenOptions::new().read(true))
             .ok()
-            .and_then(|file| CacheFile::read_from(&file))
+            .and_then(CacheFile::read_from)
             .unwrap_or_default()
     }
 
     /// The cache file `file`, read under this user's key: without one,
     /// nothing of it is read ([`Found::NoKey`]), and a file that is not a
     /// cache written under it holds no part ([`Found::Unusable`]).
-    fn read_from(file: &File) -> Option<CacheFile> {
+    fn read_from(file: File) -> Option<CacheFile> {
         let Some(key) = key::get() else {
             return Some(CacheFile {
                 found: Found::NoKey,
@@ -289,16 +378,18 @@ impl CacheFile {
         }))
     }
 
-    /// The parts of the cache file `file`, each checked against its tag
-    /// under `key`; `None` when it is of another version, damaged, or
-    /// written under another key. No part is read once one before it failed
-    /// its check.
-    fn read_keyed(file: &File, key: &Key) -> Option<CacheFile> {
+    /// The parts of summaries of the cache file `file`, each checked
+    /// against its tag under `key`; `None` when it is of another version,
+    /// damaged, or written under another key. No part is read once one
+    /// before it failed its check. The parts of times are read later, if
+    /// at all ([`CacheFile::times`]).
+    fn read_keyed(file: File, key: &Key) -> Option<CacheFile> {
         let len = file.metadata().ok()?.len();
         let mut start = vec![0; usize::try_from(len.min(HEADER_MAX)).ok()?];
-        read_exact_at(file, &mut start, 0).ok()?;
+        read_exact_at(&file, &mut start, 0).ok()?;
         let (header, rest) = postcard::take_from_bytes::<Header>(&start).ok()?;
-        if header.version != VERSION || header.parts.len() > PARTS {
+        let count = header.parts.len();
+        if header.version != VERSION || count > 2 * PARTS || !count.is_multiple_of(2) {
             return None;
         }
         let first = (start.len() - rest.len()) as u64;
@@ -312,29 +403,51 @@ impl CacheFile {
         if first.checked_add(total)? != len {
             return None;
         }
+        let (runs, times) = header.parts.split_at(count / 2);
+        let summaries: u64 = runs.iter().map(|&(part, _)| part).sum();
         let mut bytes = Vec::new();
-        bytes.try_reserve_exact(usize::try_from(total).ok()?).ok()?;
-        let mut parts = Vec::with_capacity(header.parts.len());
-        let mut reader = file;
+        bytes
+            .try_reserve_exact(usize::try_from(summaries).ok()?)
+            .ok()?;
+        let mut parts = Vec::with_capacity(runs.len());
+        let mut reader = &file;
         reader.seek(SeekFrom::Start(first)).ok()?;
-        let count = header.parts.len();
-        for (place, &(part, expected)) in header.parts.iter().enumerate() {
+        for (place, &(part, expected)) in runs.iter().enumerate() {
             let at = bytes.len();
             // read into the space reserved, which is not zeroed first
             let read = reader.take(part).read_to_end(&mut bytes).ok()?;
             // a tag is compared in constant time
             if read as u64 != part
-                || tag(key, place, count, &bytes[at..]) != blake3::Hash::from_bytes(expected)
+                || tag(key, place, count, [&bytes[at..]]) != blake3::Hash::from_bytes(expected)
                 || !begins_as_a_run(&bytes[at..])
             {
                 return None;
             }
             parts.push(at..bytes.len());
         }
+        let mut offset = first + summaries;
+        let time_parts = times
+            .iter()
+            .zip(runs)
+            .map(|(&(len, tag), &(_, of))| {
+                offset += len;
+                TimePart {
+                    offset: offset - len,
+                    len,
+                    tag,
+                    of,
+                }
+            })
+            .collect();
         Some(CacheFile {
             bytes,
             parts,
             found: Found::Cache,
+            file: Some(file),
+            key: Some(key.clone()),
+            time_parts,
+            count,
+            times: OnceLock::new(),
         })
     }
 
@@ -343,19 +456,53 @@ impl CacheFile {
         self.found
     }
 
-    /// The summaries the file holds, borrowed from it; `None` when they do
-    /// not decode.
+    /// The parts of times, read from the file the summaries were read
+    /// from, each checked against its tag; read once, and `None` when
+    /// they cannot be read or one fails its check.
+    fn times(&self) -> Option<&TimesRead> {
+        self.times
+            .get_or_init(|| {
+                let (file, key) = (self.file.as_ref()?, self.key.as_ref()?);
+                let total: u64 = self.time_parts.iter().map(|part| part.len).sum();
+                let mut bytes = vec![0; usize::try_from(total).ok()?];
+                let mut parts = Vec::with_capacity(self.time_parts.len());
+                let runs = self.count / 2;
+                let mut at = 0;
+                for (place, time_part) in self.time_parts.iter().enumerate() {
+                    let part = at..at + usize::try_from(time_part.len).ok()?;
+                    read_exact_at(file, &mut bytes[part.clone()], time_part.offset).ok()?;
+                    let read = [time_part.of.as_slice(), &bytes[part.clone()]];
+                    let tag = tag(key, runs + place, self.count, read);
+                    if tag != blake3::Hash::from_bytes(time_part.tag) {
+                        return None;
+                    }
+                    at = part.end;
+                    parts.push(part);
+                }
+                Some(TimesRead { bytes, parts })
+            })
+            .as_ref()
+    }
+
+    /// The summaries the file holds, borrowed from it, with where the times
+    /// of each are; `None` when they do not decode, or do not take up
+    /// exactly the parts of times the file has.
     fn summaries(&self) -> Option<Vec<Summary<'_>>> {
         let mut summaries = Vec::new();
-        for part in &self.parts {
+        for (place, part) in self.parts.iter().enumerate() {
             let mut decoder = postcard::Deserializer::from_bytes(&self.bytes[part.clone()]);
+            let mut times = 0;
             let append = Append {
                 summaries: &mut summaries,
                 parts: self.parts.len(),
                 most: self.bytes.len() / 32,
+                part: place,
+                times: &mut times,
             };
             append.deserialize(&mut decoder).ok()?;
-            if !decoder.finalize().ok()?.is_empty() {
+            if !decoder.finalize().ok()?.is_empty()
+                || self.time_parts.get(place)?.len != times as u64
+            {
                 return None;
             }
         }
@@ -372,6 +519,7 @@ impl CacheFile {
         Cache {
             entries,
             changed: false,
+            file: Some(self),
         }
     }
 }
@@ -513,14 +661,45 @@ impl<'a> Cache<'a> {
         }
     }
 
+    /// Reads the recording times of the entries read from the cache file,
+    /// which only a question as of a time asks for (and writing the cache
+    /// back); `false` when they cannot be read, or a part of them fails its
+    /// check: then every entry read from the file is forgotten, so that its
+    /// stream is read again, and the file is no cache to trust.
+    pub fn read_times(&mut self) -> bool {
+        let unread = |s: &Summary<'_>| matches!(s.steps.times, Times::Elsewhere { .. });
+        if !self.entries.iter().any(unread) {
+            return true;
+        }
+        let times = self.file.and_then(CacheFile::times);
+        let before = self.entries.len();
+        self.entries.retain_mut(|summary| {
+            let Times::Elsewhere { part, at } = summary.steps.times else {
+                return true;
+            };
+            let found = times.and_then(|times| {
+                let part = times.parts.get(part)?;
+                let len = summary.steps.len * TIME;
+                times.bytes[part.clone()].get(at..at.checked_add(len)?)
+            });
+            if let Some(found) = found {
+                summary.steps.times = Times::Here(Cow::Borrowed(found));
+            }
+            found.is_some()
+        });
+        self.changed |= self.entries.len() != before;
+        self.entries.len() == before
+    }
+
     /// Writes the cache back if it changed: to a temporary file, created
     /// exclusively under a fresh name, renamed over the old one (or over
     /// whatever else had its name). A cache that cannot be written is no
     /// error: it is only a shortcut. Without a key, none is written.
-    pub fn save(self, store: &Store) {
+    pub fn save(mut self, store: &Store) {
         if !self.changed || key::get().is_none() {
             return;
         }
+        self.read_times();
         // a temporary file not put in place is removed when dropped
         let Ok(mut temp) = files::temp_file(store.dir(), &format!("{FILE}."), ".tmp") else {
             return;
@@ -587,7 +766,7 @@ mod tests {
         for claimed in [64 << 30, PART_MAX + 1] {
             let header = Header {
                 version: VERSION,
-                parts: vec![(claimed, [0; 32])],
+                parts: vec![(claimed, [0; 32]), (0, [0; 32])],
             };
             let bytes = postcard::to_stdvec(&header).unwrap();
             fs::write(&path, &bytes).unwrap();
@@ -595,20 +774,25 @@ mod tests {
             let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
             file.set_len(bytes.len() as u64 + claimed).unwrap();
             drop(file);
-            assert!(CacheFile::read_keyed(&File::open(&path).unwrap(), &KEY).is_none());
+            assert!(CacheFile::read_keyed(File::open(&path).unwrap(), &KEY).is_none());
         }
     }
 
-    /// A summary of the pact `id` with one step.
-    fn summary(id: &str) -> Summary<'static> {
-        let step = Step {
+    /// The step of [`summary`].
+    fn step() -> Step {
+        Step {
             on: 700_000,
             date: 0,
             status: Status::InForce,
             reported: false,
             forced: false,
             recorded: 1,
-        };
+        }
+    }
+
+    /// A summary of the pact `id` with one step.
+    fn summary(id: &str) -> Summary<'static> {
+        let step = step();
         Summary {
             id: Cow::Owned(id.to_owned()),
             name: Cow::Borrowed("P"),
@@ -632,12 +816,25 @@ mod tests {
         bytes
     }
 
-    /// The cache file `bytes`, read back under `key`.
+    /// The cache file `bytes`, read back under `key`, times and all.
     fn read_back(bytes: &[u8], key: &Key) -> Option<CacheFile> {
+        read_back_without_times(bytes, key).filter(|file| file.times().is_some())
+    }
+
+    /// The cache file `bytes`, read back under `key` as a `list` as of now
+    /// reads it: its times not yet.
+    fn read_back_without_times(bytes: &[u8], key: &Key) -> Option<CacheFile> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
         fs::write(&path, bytes).unwrap();
-        CacheFile::read_keyed(&File::open(&path).unwrap(), key)
+        CacheFile::read_keyed(File::open(&path).unwrap(), key)
+    }
+
+    /// The summaries of `file`, with their times.
+    fn loaded(file: &CacheFile) -> Vec<Summary<'_>> {
+        let mut cache = file.cache();
+        cache.read_times();
+        cache.entries
     }
 
     /// The cache file written of `summaries`, read back.
@@ -651,7 +848,7 @@ mod tests {
         let bytes = encoded(&summaries, &KEY);
         let read = read_back(&bytes, &KEY).unwrap();
         assert_eq!(read.found(), Found::Cache);
-        assert_eq!(read.summaries().unwrap(), summaries);
+        assert_eq!(loaded(&read), summaries);
         assert!(read_back(&bytes, &Key([8; 32])).is_none(), "another key");
         // every byte matters, the header's as much as the parts'
         for at in 0..bytes.len() {
@@ -664,34 +861,145 @@ mod tests {
             .map(|i| summary(&format!("p{i:02}")))
             .collect();
         let bytes = encoded(&many, &KEY);
-        let (mut header, body) = postcard::take_from_bytes::<Header>(&bytes).unwrap();
-        assert_eq!(header.parts.len(), PARTS);
-        let (first, second) = (header.parts[0].0 as usize, header.parts[1].0 as usize);
-        let mut swapped = body[first..first + second].to_vec();
-        swapped.extend_from_slice(&body[..first]);
-        swapped.extend_from_slice(&body[first + second..]);
-        header.parts.swap(0, 1);
-        let mut reordered = postcard::to_stdvec(&header).unwrap();
-        reordered.extend_from_slice(&swapped);
-        assert!(read_back(&reordered, &KEY).is_none(), "parts swapped");
-        let mut header = postcard::take_from_bytes::<Header>(&bytes).unwrap().0;
-        header.parts.truncate(1);
-        let mut shortened = postcard::to_stdvec(&header).unwrap();
-        shortened.extend_from_slice(&body[..first]);
-        assert!(read_back(&shortened, &KEY).is_none(), "parts left out");
+        let (header, body) = postcard::take_from_bytes::<Header>(&bytes).unwrap();
+        assert_eq!(
+            header.parts.len(),
+            2 * PARTS,
+            "parts of summaries, then of times"
+        );
+        // where each part begins in the body
+        let starts: Vec<usize> = header
+            .parts
+            .iter()
+            .scan(0, |at, part| {
+                *at += part.0 as usize;
+                Some(*at - part.0 as usize)
+            })
+            .collect();
+        let part = |n: usize| &body[starts[n]..starts[n] + header.parts[n].0 as usize];
+        // the file with the parts `order` in that order
+        let made = |order: &[usize]| {
+            let parts = order.iter().map(|&n| header.parts[n]).collect();
+            let mut bytes = postcard::to_stdvec(&Header {
+                version: VERSION,
+                parts,
+            })
+            .unwrap();
+            order.iter().for_each(|&n| bytes.extend_from_slice(part(n)));
+            bytes
+        };
+        let all: Vec<usize> = (0..2 * PARTS).collect();
+        assert!(read_back(&made(&all), &KEY).is_some(), "as written");
+        for (a, b) in [(0, 1), (PARTS, PARTS + 1)] {
+            let mut swapped = all.clone();
+            swapped.swap(a, b);
+            assert!(
+                read_back(&made(&swapped), &KEY).is_none(),
+                "parts {a} and {b} swapped"
+            );
+        }
+        assert!(
+            read_back(&made(&[0, PARTS]), &KEY).is_none(),
+            "parts left out"
+        );
+    }
+
+    #[test]
+    fn times_from_another_cache_file_under_the_same_key_are_not_read() {
+        // two caches of the same pact, of the same shape: one status,
+        // recorded at another time, so another head
+        let mut then = summary("p");
+        then.steps = Steps::of(
+            [Step {
+                recorded: 2,
+                ..step()
+            }]
+            .iter(),
+        );
+        then.head = [8; 32];
+        let now = encoded(&[summary("p")], &KEY);
+        let other = encoded(&[then], &KEY);
+        let (header, body) = postcard::take_from_bytes::<Header>(&now).unwrap();
+        let (theirs, their_body) = postcard::take_from_bytes::<Header>(&other).unwrap();
+        assert_eq!(header.parts.len(), 2);
+        assert_eq!(
+            (header.parts[1].0, theirs.parts[1].0),
+            (8, 8),
+            "times alike in shape"
+        );
+        // this file's summaries, with the other's times and their tag
+        let summaries = header.parts[0].0 as usize;
+        let spliced_header = Header {
+            version: VERSION,
+            parts: vec![header.parts[0], theirs.parts[1]],
+        };
+        let mut spliced = postcard::to_stdvec(&spliced_header).unwrap();
+        spliced.extend_from_slice(&body[..summaries]);
+        spliced.extend_from_slice(&their_body[their_body.len() - 8..]);
+        assert!(read_back(&now, &KEY).is_some());
+        let file = read_back_without_times(&spliced, &KEY).expect("its summaries are its own");
+        assert!(file.times().is_none(), "the other file's times are refused");
+        let mut cache = file.cache();
+        assert!(!cache.read_times());
+        assert!(cache.entries.is_empty());
+    }
+
+    #[test]
+    fn times_are_read_only_when_asked_for_and_an_entry_without_them_is_forgotten() {
+        let summaries = [summary("a"), summary("b")];
+        let bytes = encoded(&summaries, &KEY);
+        // the last byte is one of the last summary's times
+        let mut damaged = bytes.clone();
+        *damaged.last_mut().unwrap() ^= 0x01;
+        let file = read_back_without_times(&damaged, &KEY).unwrap();
+        let mut cache = file.cache();
+        assert_eq!(
+            cache.entries.len(),
+            2,
+            "the summaries are read without their times"
+        );
+        let on = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+        let answer = |cache: &Cache<'_>| cache.entries[0].status_on(on, None);
+        let expected = summaries[0].status_on(on, None);
+        assert!(expected.0.is_some(), "in force by then");
+        assert_eq!(answer(&cache), expected);
+        assert!(
+            file.times.get().is_none(),
+            "and no time is read for an answer as of now"
+        );
+        assert!(!cache.read_times());
+        assert!(
+            cache.entries.is_empty(),
+            "times that fail their tag: every entry read again"
+        );
+        assert!(cache.changed);
+        // read whole, every entry has its times
+        let file = read_back_without_times(&bytes, &KEY).unwrap();
+        let mut cache = file.cache();
+        assert!(cache.read_times());
+        assert_eq!(cache.entries, summaries);
+        assert!(!cache.changed);
     }
 
     #[test]
     fn a_cache_whose_parts_do_not_add_up_or_are_zeros_is_not_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
+        // how many summaries the file `parts` (each with its tag) and
+        // `body` has, if it is read
         let read = |parts: &[&[u8]], body: &[u8]| {
             let count = parts.len();
-            let parts = parts
-                .iter()
-                .enumerate()
-                .map(|(at, part)| (part.len() as u64, *tag(&KEY, at, count, part).as_bytes()))
-                .collect();
+            let mut tags: Vec<(u64, [u8; 32])> = Vec::new();
+            for (at, &part) in parts.iter().enumerate() {
+                // a part of times is bound to its part of summaries
+                let of = at
+                    .checked_sub(count / 2)
+                    .and_then(|run| tags.get(run))
+                    .map(|run| run.1);
+                let pieces = of.iter().map(<[u8; 32]>::as_slice).chain([part]);
+                tags.push((part.len() as u64, *tag(&KEY, at, count, pieces).as_bytes()));
+            }
+            let parts = tags;
             let mut bytes = postcard::to_stdvec(&Header {
                 version: VERSION,
                 parts,
@@ -699,20 +1007,44 @@ mod tests {
             .unwrap();
             bytes.extend_from_slice(body);
             fs::write(&path, bytes).unwrap();
-            CacheFile::read_keyed(&File::open(&path).unwrap(), &KEY).is_some()
+            CacheFile::read_keyed(File::open(&path).unwrap(), &KEY).map(|file| loaded(&file).len())
         };
-        let part = postcard::to_stdvec(&[summary("p")]).unwrap();
-        assert!(read(&[&part], &part), "a part as pactlog writes it");
-        assert!(read(&[part.as_slice(); PARTS], &part.repeat(PARTS)));
+        let part = postcard::to_stdvec([summary("p")].as_slice()).unwrap();
+        let time = 1_i64.to_le_bytes();
+        let both = [part.as_slice(), &time].concat();
+        assert_eq!(
+            read(&[&part, &time], &both),
+            Some(1),
+            "as pactlog writes it"
+        );
+        // as many parts as are written, a pact in each
+        let runs: Vec<Vec<u8>> = (0..PARTS)
+            .map(|i| postcard::to_stdvec([summary(&format!("p{i:02}"))].as_slice()).unwrap())
+            .collect();
+        let parts: Vec<&[u8]> = runs
+            .iter()
+            .map(Vec::as_slice)
+            .chain([time.as_slice(); PARTS])
+            .collect();
+        assert_eq!(read(&parts, &parts.concat()), Some(PARTS));
         // each part within the limit, but more than the file holds
-        assert!(!read(&[&part, &part], &part));
-        assert!(!read(
-            &[part.as_slice(); PARTS + 1],
-            &part.repeat(PARTS + 1)
-        ));
+        assert_eq!(read(&[&part, &part, &time, &time], &both), None);
+        let parts = [[part.as_slice(); PARTS + 1], [time.as_slice(); PARTS + 1]].concat();
+        let body = [part.repeat(PARTS + 1), time.repeat(PARTS + 1)].concat();
+        assert_eq!(read(&parts, &body), None, "more parts than are written");
+        assert_eq!(
+            read(&[&part], &part),
+            None,
+            "a part of summaries without its times"
+        );
+        // times that are not the summaries': the cache is not used
+        let times = [time, time].concat();
+        let longer = [part.as_slice(), &times].concat();
+        assert_eq!(read(&[&part, &times], &longer), Some(0));
         // zeros, with their tag, as a hole in a sparse file reads
         let zeros = vec![0; part.len()];
-        assert!(!read(&[&zeros], &zeros));
+        let body = [zeros.as_slice(), &time].concat();
+        assert_eq!(read(&[&zeros, &time], &body), None);
     }
 
     #[test]
@@ -751,8 +1083,9 @@ mod tests {
                 confirmed: vec![(0, 3, 9)],
             };
             let file = written(std::slice::from_ref(&summary)).unwrap();
-            let read = file.summaries().unwrap();
+            let read = loaded(&file);
             proptest::prop_assert!(matches!(read[0].steps.bytes, Cow::Borrowed(_)));
+            proptest::prop_assert!(matches!(read[0].steps.times, Times::Here(Cow::Borrowed(_))));
             let read_steps: Vec<_> = (0..read[0].steps.len)
                 .map(|i| Step { on: read[0].steps.day(i), date: 0, status: read[0].steps.status(i), reported: read[0].steps.reported(i), forced: read[0].steps.forced(i), recorded: read[0].steps.recorded(i) })
                 .collect();
@@ -809,7 +1142,7 @@ mod tests {
             // the summary `list` keeps, as it folds it
             let summary = Summary::fold(&id, bytes.as_slice()).unwrap();
             let file = written(std::slice::from_ref(&summary)).unwrap();
-            let cached = &file.summaries().unwrap()[0];
+            let cached = &loaded(&file)[0];
 
             let start = events[0].recorded;
             let times = events.iter().map(|e| Some(e.recorded));

@@ -14,17 +14,33 @@ use crate::model::status::Status;
 /// 0001-01-01, an `i32`), then every status (a byte: its place in
 /// [`Status::ALL`], with [`REPORTED`] set when it is known only from reports
 /// and [`FORCED`] when it was recorded with `--force`), then every date's
-/// precision and qualifier (a byte: [`EffectiveDate::code`]), then every
-/// recording time (microseconds since 1970, UTC, an `i64`).
+/// precision and qualifier (a byte: [`EffectiveDate::code`]); and apart
+/// from them, every recording time (microseconds since 1970, UTC, an
+/// `i64`), which only a question as of a time asks for ([`Times`]).
 ///
 /// Nothing is decoded when the cache is loaded but a check that each
 /// status byte names a status; an answer bisects the dates and reads the
 /// few steps it needs where they lie.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Steps<'a> {
+    /// The dates, statuses and date codes.
     pub(super) bytes: Cow<'a, [u8]>,
+    /// The recording times.
+    pub(super) times: Times<'a>,
     /// How many steps there are.
     pub(super) len: usize,
+}
+
+/// A summary's recording times: kept in the cache file apart from the
+/// rest of its summary, in parts of their own, so that a `list` that asks
+/// nothing as of a time reads none of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Times<'a> {
+    /// The times, 8 bytes each.
+    Here(Cow<'a, [u8]>),
+    /// Not read yet: they begin `at` bytes into the cache file's times
+    /// part `part`.
+    Elsewhere { part: usize, at: usize },
 }
 
 /// One step, as the tests make one.
@@ -49,8 +65,11 @@ pub(super) const REPORTED: u8 = 0x80;
 /// The bit of a step's status byte that says it was recorded with `--force`.
 pub(super) const FORCED: u8 = 0x40;
 
-/// The bytes of one step.
-pub(super) const STEP: usize = 4 + 1 + 1 + 8;
+/// The bytes of one step but its time: its date, status and date code.
+pub(super) const STEP: usize = 4 + 1 + 1;
+
+/// The bytes of one step's recording time.
+pub(super) const TIME: usize = 8;
 
 impl Steps<'_> {
     /// `steps`, in their order.
@@ -64,9 +83,10 @@ impl Steps<'_> {
             s.status as u8 | mark(s.reported, REPORTED) | mark(s.forced, FORCED)
         }));
         bytes.extend(steps.clone().map(|s| s.date));
-        bytes.extend(steps.flat_map(|s| s.recorded.to_le_bytes()));
+        let times = steps.flat_map(|s| s.recorded.to_le_bytes()).collect();
         Steps {
             bytes: Cow::Owned(bytes),
+            times: Times::Here(Cow::Owned(times)),
             len,
         }
     }
@@ -98,7 +118,9 @@ impl Steps<'_> {
                             .and_then(|d| EffectiveDate::from_code(d, code))
                             .is_some())
             });
-        whole.then_some(Steps { bytes, len })
+        // where the times are is set as the summary is read from its part
+        let times = Times::Elsewhere { part: 0, at: 0 };
+        whole.then_some(Steps { bytes, times, len })
     }
 
     /// Every effective date, in days from 0001-01-01.
@@ -142,9 +164,25 @@ impl Steps<'_> {
     }
 
     /// When step `i` was recorded, in microseconds since 1970 (UTC).
+    ///
+    /// # Panics
+    ///
+    /// If the times of a summary read from the cache file were not read
+    /// ([`super::Cache::read_times`]) before a question as of a time.
     pub(super) fn recorded(&self, i: usize) -> i64 {
-        let times: &[[u8; 8]] = self.bytes[6 * self.len..].as_chunks().0;
+        let Times::Here(times) = &self.times else {
+            panic!("a cached summary's times asked for before they were read");
+        };
+        let times: &[[u8; TIME]] = times.as_chunks().0;
         i64::from_le_bytes(times[i])
+    }
+
+    /// The bytes of the recording times, if they are here.
+    pub(super) fn times(&self) -> Option<&[u8]> {
+        match &self.times {
+            Times::Here(times) => Some(times),
+            Times::Elsewhere { .. } => None,
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use crate::model::pact::{Pact, PactId};
 use crate::model::status::Status;
 use crate::replay::cache::InForce;
 use crate::replay::cache::stamp::Stamp;
-use crate::replay::cache::steps::{FORCED, REPORTED, STEP, Steps};
+use crate::replay::cache::steps::{FORCED, REPORTED, STEP, Steps, Times};
 
 /// What a whole-store question needs of one stream. A summary read from
 /// the cache file borrows its text and steps from the file's bytes; one
@@ -293,12 +293,12 @@ impl Summing {
                 retracted
             }
         };
-        // the steps' bytes: dates, then status bytes, then times
+        // the steps' bytes: dates, then status bytes, then date codes; and
+        // the times apart
         let mut bytes = std::mem::take(&mut self.days);
         bytes.reserve_exact(steps * (STEP - 4));
         bytes.append(&mut self.statuses);
         bytes.append(&mut self.dates);
-        bytes.append(&mut self.times);
         Summary {
             id: Cow::Owned(pact.id.as_str().to_owned()),
             name: Cow::Owned(pact.name.clone()),
@@ -308,6 +308,7 @@ impl Summing {
             registered: self.registered.unwrap_or(i64::MIN),
             steps: Steps {
                 bytes: Cow::Owned(bytes),
+                times: Times::Here(Cow::Owned(self.times)),
                 len: steps,
             },
             retracted,
@@ -362,9 +363,11 @@ impl Summary<'_> {
                 .any(|&(target, when)| target as usize == i && when <= at)
         };
         let steps = &self.steps;
+        // without a time, no step's time is read: every one was recorded
+        // by now
         let mut visible = (0..steps.effective_by(on.num_days_from_ce()))
             .rev()
-            .filter(|&i| steps.recorded(i) <= at && !retracted(i));
+            .filter(|&i| (as_of.is_none() || steps.recorded(i) <= at) && !retracted(i));
         // the last that may have taken effect, and the last that did
         let Some(last) = visible.next() else {
             return (None, true);
