@@ -84,9 +84,15 @@ pub fn json_array<T: Serialize + Sync>(
     for (b, batch) in runs.chunks(BATCH).enumerate() {
         let written = crate::log::par::map(batch, |run| {
             let mut bytes = Vec::new();
-            for item in *run {
+            for (i, item) in run.iter().enumerate() {
                 bytes.push(b',');
                 serde_json::to_writer(&mut bytes, item)?;
+                if i == 0 {
+                    // room for as many more items as long as the first (up
+                    // to a megabyte), made once rather than the buffer
+                    // growing and being copied again and again
+                    bytes.reserve((bytes.len() * run.len()).min(1 << 20));
+                }
             }
             Ok::<_, serde_json::Error>(bytes)
         });
