@@ -38,7 +38,10 @@ pub fn map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> 
             .map(|_| {
                 scope.spawn(|| {
                     SHARING.set(workers > 1);
-                    let (mut runs, mut made) = (Vec::new(), Vec::new());
+                    // room for the core's share, which it grows into
+                    // rather than being copied as it grows
+                    let share = items.len().div_ceil(workers);
+                    let (mut runs, mut made) = (Vec::new(), Vec::with_capacity(share));
                     loop {
                         let start = next.fetch_add(chunk, Ordering::Relaxed);
                         if start >= items.len() {
