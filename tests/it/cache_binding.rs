@@ -151,6 +151,23 @@ fn forge(bytes: &[u8], to: Status, key: Option<&Path>) -> Vec<u8> {
     header
 }
 
+/// `pactlog verify` on `store`, whose cache failed its tags: it passes,
+/// with a warning that the cache was rebuilt.
+fn verify_rebuilds_the_cache(store: &Store) -> Run {
+    let run = store.run(&["verify"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        store.redact(&run.stdout).contains(
+            "warning: [store]/.pactlog-cache: not a cache written under this user's key \
+             (of another version or another user's, or damaged or edited since); the cache \
+             was rebuilt from the streams\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    run
+}
+
 /// The key at `path`.
 fn key_at(path: &Path) -> [u8; 32] {
     std::fs::read(path)
@@ -180,17 +197,7 @@ fn a_cache_edited_in_the_store_with_its_checksums_redone_is_not_served() {
     // verify says it was rebuilt: a warning, not a failure, since such a
     // cache was never served
     std::fs::write(&cache, &forged).expect("forge");
-    let run = store.run(&["verify"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        store.redact(&run.stdout).contains(
-            "warning: [store]/.pactlog-cache: not a cache written under this user's key \
-             (of another version or another user's, or damaged or edited since); the cache \
-             was rebuilt from the streams\n"
-        ),
-        "{}",
-        run.stdout
-    );
+    let run = verify_rebuilds_the_cache(&store);
     assert!(
         run.stdout
             .ends_with("2 streams checked, 2 ok, 0 failed, 1 warning\n"),
@@ -226,17 +233,7 @@ fn a_cache_whose_recording_times_are_damaged_is_rebuilt_by_verify_and_never_serv
     );
 
     std::fs::write(&cache, &damaged).expect("damage");
-    let run = store.run(&["verify"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        store.redact(&run.stdout).contains(
-            "warning: [store]/.pactlog-cache: not a cache written under this user's key \
-             (of another version or another user's, or damaged or edited since); the cache \
-             was rebuilt from the streams\n"
-        ),
-        "{}",
-        run.stdout
-    );
+    verify_rebuilds_the_cache(&store);
     assert_ne!(
         std::fs::read(&cache).expect("the cache"),
         damaged,
