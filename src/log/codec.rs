@@ -714,25 +714,6 @@ impl<'a> Record<'a> {
         Ok(())
     }
 
-    /// Whether a status or note event names `party` among the parties it
-    /// concerns.
-    pub(crate) fn names_party(&self, party: &str) -> bool {
-        self.kind != Kind::Registered
-            && self
-                .parties
-                .as_deref()
-                .is_some_and(|p| p.iter().any(|p| p.eq_ignore_ascii_case(party)))
-    }
-
-    /// The parties the line names: a registration's, the pact's parties; a
-    /// status's or note's, those it concerns.
-    pub(crate) fn parties(&self) -> Vec<String> {
-        self.parties
-            .as_deref()
-            .map(<[String]>::to_vec)
-            .unwrap_or_default()
-    }
-
     /// Whether a status or note event names parties: it concerns them, not
     /// the pact as a whole.
     pub(crate) fn names_parties(&self) -> bool {
@@ -745,8 +726,8 @@ impl<'a> Record<'a> {
         self.amends
     }
 
-    /// The parties the line names, as written: [`Record::parties`] without
-    /// a copy.
+    /// The parties the line names, as written: a registration's, the
+    /// pact's parties; a status's or note's, those it concerns.
     pub(crate) fn party_list(&self) -> &[String] {
         self.parties.as_deref().unwrap_or_default()
     }

@@ -146,20 +146,23 @@ impl<'l> Line<'l> {
     /// concerns.
     pub(crate) fn names_party(&self, party: &str) -> bool {
         self.names_parties()
-            && match self.read.said {
-                Said::Here(record) => record.names_party(party),
-                Said::Elsewhere { parties } => {
-                    parties.iter().any(|p| p.eq_ignore_ascii_case(party))
-                }
-            }
+            && self
+                .party_list()
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(party))
     }
 
     /// The parties the line names: a registration's, the pact's parties; a
     /// status's or note's, those it concerns.
     pub(crate) fn parties(&self) -> Vec<String> {
+        self.party_list().to_vec()
+    }
+
+    /// The parties the line names, as written, where the fold holds them.
+    fn party_list(&self) -> &'l [String] {
         match self.read.said {
-            Said::Here(record) => record.parties(),
-            Said::Elsewhere { parties } => parties.to_vec(),
+            Said::Here(record) => record.party_list(),
+            Said::Elsewhere { parties } => parties,
         }
     }
 }
