@@ -128,8 +128,6 @@ pub struct CacheFile {
     key: Option<Key>,
     /// Where each part of times lies in the file, and its tag.
     time_parts: Vec<TimePart>,
-    /// How many parts the file has, times included.
-    count: usize,
     /// The times, once read.
     times: OnceLock<Option<TimesRead>>,
 }
@@ -446,7 +444,6 @@ impl CacheFile {
             file: Some(file),
             key: Some(key.clone()),
             time_parts,
-            count,
             times: OnceLock::new(),
         })
     }
@@ -466,13 +463,14 @@ impl CacheFile {
                 let total: u64 = self.time_parts.iter().map(|part| part.len).sum();
                 let mut bytes = vec![0; usize::try_from(total).ok()?];
                 let mut parts = Vec::with_capacity(self.time_parts.len());
-                let runs = self.count / 2;
+                // as many parts of summaries as of times
+                let runs = self.time_parts.len();
                 let mut at = 0;
                 for (place, time_part) in self.time_parts.iter().enumerate() {
                     let part = at..at + usize::try_from(time_part.len).ok()?;
                     read_exact_at(file, &mut bytes[part.clone()], time_part.offset).ok()?;
                     let read = [time_part.of.as_slice(), &bytes[part.clone()]];
-                    let tag = tag(key, runs + place, self.count, read);
+                    let tag = tag(key, runs + place, 2 * runs, read);
                     if tag != blake3::Hash::from_bytes(time_part.tag) {
                         return None;
                     }
