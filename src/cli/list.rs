@@ -242,9 +242,11 @@ fn party_rows(
         if events.is_empty() {
             return None;
         }
+        // a party of the pact as it stood then, named as it was
+        let pact = crate::replay::pact_of(&events).unwrap_or_else(|| stream.pact.clone());
         let mut row = Row {
             pact: stream.pact.id.clone(),
-            name: Cow::Owned(stream.pact.name.clone()),
+            name: Cow::Owned(pact.name.clone()),
             status: None,
             since: None,
             scheduled: false,
@@ -254,9 +256,6 @@ fn party_rows(
             certain: true,
             party: None,
         };
-        // a party of the pact as it stood then
-        let pact = crate::replay::pact_of(&events).unwrap_or_else(|| stream.pact.clone());
-        row.name = Cow::Owned(pact.name.clone());
         let Ok(party) = party_of(&pact, party) else {
             return Some(row);
         };
