@@ -230,6 +230,19 @@ impl EffectiveDate {
     /// `None` for a code no date has, or a day that does not begin the
     /// month or year it names.
     pub fn from_code(earliest: NaiveDate, code: u8) -> Option<EffectiveDate> {
+        let (precision, qualifier) = EffectiveDate::decoded(code)?;
+        EffectiveDate::new(earliest, precision, qualifier)
+    }
+
+    /// Whether `code` is that of a date known to the day, which
+    /// [`EffectiveDate::from_code`] makes of any day.
+    pub(crate) fn is_to_the_day(code: u8) -> bool {
+        EffectiveDate::decoded(code).is_some_and(|(precision, _)| precision == Precision::Day)
+    }
+
+    /// The precision and qualifier a [`code`](Self::code) says; `None` for
+    /// a code no date has.
+    fn decoded(code: u8) -> Option<(Precision, Option<Qualifier>)> {
         let precision = match code & 3 {
             0 => Precision::Day,
             1 => Precision::Month,
@@ -242,7 +255,7 @@ impl EffectiveDate {
             2 => Some(Qualifier::Approximate),
             _ => return None,
         };
-        EffectiveDate::new(earliest, precision, qualifier)
+        Some((precision, qualifier))
     }
 
     /// The date in words for a sentence, as precise as it is: "on

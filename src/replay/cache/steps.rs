@@ -106,14 +106,13 @@ impl Steps<'_> {
         // that the day begins their month or year
         let (first, last) = (NaiveDate::MIN, NaiveDate::MAX);
         let span = first.num_days_from_ce()..=last.num_days_from_ce();
-        let to_the_day = |code: u8| code & 3 == 0 && code >> 2 <= 2;
         let whole = statuses
             .iter()
             .all(|&b| usize::from(b & !(REPORTED | FORCED)) < Status::ALL.len())
             && days.iter().zip(dates).all(|(d, &code)| {
                 let day = i32::from_le_bytes(*d);
                 span.contains(&day)
-                    && (to_the_day(code)
+                    && (EffectiveDate::is_to_the_day(code)
                         || NaiveDate::from_num_days_from_ce_opt(day)
                             .and_then(|d| EffectiveDate::from_code(d, code))
                             .is_some())
