@@ -15,7 +15,7 @@ use crate::model::event::{Event, Hash};
 use crate::model::pact::PactId;
 use crate::model::status::Status;
 use crate::model::time::parse_date;
-use crate::replay::cache::CacheFile;
+use crate::replay::cache::{self, CacheFile};
 use crate::replay::{Outline, Timeline, as_of};
 
 /// List every pact with its status on a date (default: today).
@@ -65,19 +65,32 @@ impl Args {
         let on = parse_date(&self.on, ctx.today)?;
         let wanted = self.status.as_deref().map(Status::parse).transpose()?;
         let when = self.as_of.parse(ctx.now)?;
-        // the store's streams are listed while the cache is read; its file
-        // is kept out here, so that the cache, which borrows from it, can
-        // come back from the thread that read it
+        // the store's streams are listed while the cache is read, unless
+        // the cache says it knows them: the store directory has the stamp
+        // it had when they were listed. The cache's file is kept out here,
+        // so that the cache, which borrows from it, can come back from the
+        // thread that read it
+        let stamp = cache::listing_stamp(&ctx.store);
+        let opening = CacheFile::open(&ctx.store);
+        let known = stamp.is_some() && opening.listing() == stamp;
         let file = std::sync::OnceLock::new();
         let (ids, mut cache) = std::thread::scope(|scope| {
-            let cache = scope.spawn(|| file.get_or_init(|| CacheFile::read(&ctx.store)).cache());
-            let ids = ctx.store.ids();
+            let cache = scope.spawn(|| file.get_or_init(|| opening.read()).cache());
+            let ids = (!known).then(|| ctx.store.ids());
             let cache = cache
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (ids, cache)
         });
-        let ids = ids?;
+        let (ids, listed) = match ids {
+            Some(ids) => (ids?, true),
+            None => match cache.listed_ids(stamp) {
+                Some(ids) => (ids, false),
+                // the cache read whole did not bear out its header: the
+                // store is listed after all
+                None => (ctx.store.ids()?, true),
+            },
+        };
         let at = when.as_ref().map(|w| w.at);
         let today = ctx.today;
         let (answers, failed) = match self.party.as_deref() {
@@ -106,6 +119,9 @@ impl Args {
                 });
                 let (answers, failed) = reported(ctx, answers);
                 cache.retain(&ids);
+                if listed {
+                    cache.listed(&ids, stamp);
+                }
                 // a command that meets a broken stream fails, and changes
                 // no file
                 if failed == 0 {

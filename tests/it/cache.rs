@@ -242,3 +242,97 @@ fn a_settled_stream_edited_in_the_middle_is_read_whole_again_and_refused() {
         run.stderr
     );
 }
+
+/// The stores of these tests, with a stream of each of `ids`, and a cache
+/// written of them; `None` (the test skipped, saying why) where the cache
+/// keeps no stamps, so that the store is listed every time.
+fn listed_store(ids: &[&str]) -> Option<Store> {
+    let store = Store::new().with_gsomia();
+    if !pactlog::replay::cache::keeps_stamps(&pactlog::Store::new(store.path())) {
+        eprintln!("skipped: the cache keeps no stamps on this file system, nor a listing");
+        return None;
+    }
+    for id in ids {
+        store.ok(&["register", id, "--name", id]);
+    }
+    list(&store, &[]);
+    Some(store)
+}
+
+/// The pacts a `list` on `store` lists.
+fn listed(store: &Store) -> Vec<String> {
+    let rows = list(store, &[]);
+    let rows = rows.as_array().expect("rows");
+    rows.iter()
+        .map(|row| row["pact"].as_str().expect("a pact").to_owned())
+        .collect()
+}
+
+/// Once the store directory has gone unchanged for a while, `list` notes
+/// its stamp in the cache, which it writes over in place so that the
+/// directory keeps it, and lists the store no more while it does; a
+/// stream created after that changes the stamp, and is listed.
+#[test]
+fn a_stream_created_after_the_store_was_last_listed_is_listed() {
+    use std::os::unix::fs::MetadataExt;
+    let Some(store) = listed_store(&[]) else {
+        return;
+    };
+    // past the two seconds after which the directory's stamp is noted
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let cache = store.path().join(CACHE);
+    let seen = || {
+        let (file, dir) = (std::fs::metadata(&cache), std::fs::metadata(store.path()));
+        let (file, dir) = (file.expect("the cache"), dir.expect("the store"));
+        (file.ino(), dir.ctime(), dir.ctime_nsec())
+    };
+    let before = seen();
+    let noted = std::fs::read(&cache).expect("the cache");
+    assert_eq!(listed(&store), ["gsomia"]);
+    let written = std::fs::read(&cache).expect("the cache");
+    assert_ne!(written, noted, "the listing is noted");
+    assert_eq!(
+        seen(),
+        before,
+        "written over in place: the directory unchanged"
+    );
+    assert_eq!(listed(&store), ["gsomia"]);
+    assert_eq!(
+        std::fs::read(&cache).expect("the cache"),
+        written,
+        "nothing more to note"
+    );
+
+    store.ok(&["register", "treaty", "--name", "A treaty"]);
+    assert_eq!(listed(&store), ["gsomia", "treaty"]);
+}
+
+/// A stream removed after the store's listing was noted is not looked for.
+#[test]
+fn a_stream_removed_after_the_store_was_last_listed_is_not_listed() {
+    let Some(store) = listed_store(&["treaty"]) else {
+        return;
+    };
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    assert_eq!(listed(&store), ["gsomia", "treaty"], "the listing noted");
+    std::fs::remove_file(store.stream("treaty")).expect("remove the stream");
+    let run = store.run(&["list", "--on", "2020-01-01", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(listed(&store), ["gsomia"]);
+}
+
+/// A cache file that has another name besides is not written through:
+/// the cache is replaced, and the other name keeps what it had.
+#[test]
+fn a_cache_file_with_another_name_is_replaced_not_written_through() {
+    let store = Store::new().with_gsomia();
+    list(&store, &[]);
+    let cache = store.path().join(CACHE);
+    let other = store.path().join("kept");
+    std::fs::hard_link(&cache, &other).expect("a second name");
+    let kept = std::fs::read(&other).expect("the file");
+    store.ok(&["append", "gsomia", "normalized", "--on", "2019-12-01"]);
+    assert_eq!(list(&store, &[])[0]["status"], "normalized");
+    assert_ne!(std::fs::read(&cache).expect("the cache"), kept, "rewritten");
+    assert_eq!(std::fs::read(&other).expect("the file"), kept);
+}

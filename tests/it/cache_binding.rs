@@ -75,9 +75,18 @@ enum Check {
 /// redone that can be without a key, or with the key at `key`: a CRC
 /// always, a tag only with the key it was written under.
 fn forge(bytes: &[u8], to: Status, key: Option<&Path>) -> Vec<u8> {
-    // the header: the version, then each part's length and check
+    // the header: the version, from format 17 the store directory's stamp
+    // when it was listed (if it was noted: a flag, then seven numbers),
+    // then each part's length and check
     let mut at = 0;
     let version = read_varint(bytes, &mut at);
+    let start = at;
+    if version >= 17 && read_varint(bytes, &mut at) == 1 {
+        for _ in 0..7 {
+            read_varint(bytes, &mut at);
+        }
+    }
+    let listing = bytes[start..at].to_vec();
     let count = read_varint(bytes, &mut at) as usize;
     let mut parts = Vec::new();
     for _ in 0..count {
@@ -118,6 +127,7 @@ fn forge(bytes: &[u8], to: Status, key: Option<&Path>) -> Vec<u8> {
     // the checks, redone where they can be
     let mut header = Vec::new();
     write_varint(&mut header, version);
+    header.extend(&listing);
     write_varint(&mut header, count as u64);
     let mut offset = 0;
     let mut tags: Vec<[u8; 32]> = Vec::new();
@@ -132,6 +142,7 @@ fn forge(bytes: &[u8], to: Status, key: Option<&Path>) -> Vec<u8> {
                     hasher.update(&(version as u32).to_le_bytes());
                     hasher.update(&(i as u64).to_le_bytes());
                     hasher.update(&(count as u64).to_le_bytes());
+                    hasher.update(&listing);
                     // from format 16, the second half of the parts are the
                     // summaries' times, each bound to its part of summaries
                     if version >= 16 && i >= count / 2 {

@@ -158,6 +158,8 @@ impl<'a> Audit<'a> {
         if let Ok(ids) = store.ids() {
             cache.retain(&ids);
         }
+        // rebuilt from what was read, not from a listing
+        cache.listing = None;
         cache.changed = true;
         let path = store.dir().join(FILE);
         audited.rebuilt = match fs::remove_file(&path) {

@@ -8,9 +8,8 @@
 //! no longer has that length and head is recomputed from the stream, a
 //! cache that cannot be read, or a part of which does not match its tag,
 //! is rebuilt, and deleting it changes no answer.
-//! It is replaced whole, by a rename, so concurrent readers and writers see
-//! either the old file or the new one; any entry either holds is checked
-//! against its stream before use.
+//! Whatever is read of it, any entry is checked against its stream before
+//! use.
 //!
 //! Each part of the file is authenticated by a tag, a keyed BLAKE3 hash of
 //! its bytes under a key of the user's own, kept outside every store (see
@@ -44,6 +43,17 @@
 //! keeps its length, is seen, and the stream's checks refuse it as a read
 //! without the cache would.
 //!
+//! Where stamps are kept, the file also notes the store directory's own
+//! stamp when its streams were listed, once it had settled, if the
+//! summaries are of exactly those streams ([`Cache::listed`]). Creating,
+//! removing or renaming a file in a directory changes its stamp, so while
+//! the directory has the stamp noted, its streams are the cache's, and
+//! `list` does not list them again ([`Cache::listed_ids`]). To leave the
+//! directory as it was, the cache is written over in place (under a lock
+//! that keeps two writers apart) when it is a regular file of this user's
+//! with no other name; a reader that meets it half written finds its
+//! tags failing and reads the streams.
+//!
 //! On network and user-space file systems, where a `stat` may answer from
 //! a cache or show a change time a tool set, no stamp is kept, and the key
 //! is checked by reading each stream's last line. What that cannot see is
@@ -70,7 +80,7 @@ pub(crate) use summary::Summing;
 
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::sync::OnceLock;
 use std::time::SystemTime;
@@ -95,7 +105,7 @@ use steps::{TIME, Times};
 pub const FILE: &str = crate::model::format::CACHE;
 /// Bumped whenever [`Summary`] or the file's layout changes shape: an
 /// older cache is rebuilt.
-const VERSION: u32 = 16;
+const VERSION: u32 = 17;
 
 /// The status a summary finds in force on a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +140,19 @@ pub struct CacheFile {
     time_parts: Vec<TimePart>,
     /// The times, once read.
     times: OnceLock<Option<TimesRead>>,
+    /// The store directory's stamp when the streams summarized were
+    /// listed, as the header holds it.
+    listing: Option<Stamp>,
+}
+
+/// A cache file opened and its header read, its parts not yet: whether
+/// the store need be listed can be decided while they are read.
+#[derive(Debug)]
+pub struct Opening {
+    /// The file and its header, with where its parts begin; `None` where
+    /// there is none to read, for the reason `found`.
+    file: Option<(File, Header, u64)>,
+    found: Found,
 }
 
 /// A part of times of a cache file, before it is read.
@@ -176,6 +199,10 @@ pub struct Cache<'a> {
     changed: bool,
     /// The file the entries were read from, which holds their times.
     file: Option<&'a CacheFile>,
+    /// The store directory's stamp when its streams were listed, if the
+    /// entries are of exactly those streams: while the directory keeps it,
+    /// its streams need not be listed again ([`Cache::listed_ids`]).
+    listing: Option<Stamp>,
 }
 
 /// The start of the cache file: the format's version, then the length and
@@ -185,26 +212,33 @@ pub struct Cache<'a> {
 /// in the order of their pacts' ids. A part whose bytes do not match its
 /// tag was damaged, edited or written under another key, and the cache is
 /// not used.
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Header {
     version: u32,
+    /// The store directory's stamp when its streams were listed, if the
+    /// summaries are of exactly the streams listed then (see
+    /// [`Cache::listed`]). Every part's tag covers it.
+    listing: Option<Stamp>,
     parts: Vec<(u64, [u8; 32])>,
 }
 
-/// The tag of the part `at` of `count` parts, of the bytes `part` (in
-/// pieces, one after the other): their keyed BLAKE3 hash, with the
-/// format's version and the part's place, so that a part authenticates
-/// only where it was written.
+/// The tag of the part `at` of `count` parts of a file whose header holds
+/// the `listing` (as encoded there), of the bytes `part` (in pieces, one
+/// after the other): their keyed BLAKE3 hash, with the format's version,
+/// the part's place and the listing, so that a part authenticates only
+/// where it was written, and the listing with it.
 fn tag<'p>(
     key: &Key,
     at: usize,
     count: usize,
+    listing: &[u8],
     part: impl IntoIterator<Item = &'p [u8]>,
 ) -> blake3::Hash {
     let mut hasher = blake3::Hasher::new_keyed(&key.0);
     hasher.update(&VERSION.to_le_bytes());
     hasher.update(&(at as u64).to_le_bytes());
     hasher.update(&(count as u64).to_le_bytes());
+    hasher.update(listing);
     for piece in part {
         hasher.update(piece);
     }
@@ -219,10 +253,11 @@ const PARTS: usize = 16;
 /// longer one is not one pactlog wrote, and the cache is not used.
 const PART_MAX: u64 = 256 << 20;
 
-/// Writes the cache file of `summaries` to `out`, under this user's key;
-/// `None` when there is no key, or the file cannot be written.
-fn encode(summaries: &[Summary<'_>], out: &mut impl Write) -> Option<()> {
-    encode_keyed(summaries, key::get()?, out)
+/// Writes the cache file of `summaries`, of the streams listed at
+/// `listing`, to `out`, under this user's key; `None` when there is no
+/// key, or the file cannot be written.
+fn encode(summaries: &[Summary<'_>], listing: Option<Stamp>, out: &mut impl Write) -> Option<()> {
+    encode_keyed(summaries, listing, key::get()?, out)
 }
 
 /// Writes the cache file of `summaries` to `out`, under `key`: the header,
@@ -230,7 +265,13 @@ fn encode(summaries: &[Summary<'_>], out: &mut impl Write) -> Option<()> {
 /// of summaries is encoded twice, once for the header's length and tag and
 /// once to be written, so that no more than one part is held at a time;
 /// `None` if a summary's times were not read.
-fn encode_keyed(summaries: &[Summary<'_>], key: &Key, out: &mut impl Write) -> Option<()> {
+fn encode_keyed(
+    summaries: &[Summary<'_>],
+    listing: Option<Stamp>,
+    key: &Key,
+    out: &mut impl Write,
+) -> Option<()> {
+    let listed = postcard::to_stdvec(&listing).ok()?;
     let size = summaries.len().div_ceil(PARTS).max(1);
     let encoded = |part: &[Summary<'_>], mut bytes: Vec<u8>| {
         bytes.clear();
@@ -242,7 +283,7 @@ fn encode_keyed(summaries: &[Summary<'_>], key: &Key, out: &mut impl Write) -> O
     let mut parts = Vec::with_capacity(count);
     for (at, part) in summaries.chunks(size).enumerate() {
         bytes = encoded(part, bytes)?;
-        let tag = tag(key, at, count, [bytes.as_slice()]);
+        let tag = tag(key, at, count, &listed, [bytes.as_slice()]);
         parts.push((bytes.len() as u64, *tag.as_bytes()));
     }
     for (at, part) in summaries.chunks(size).enumerate() {
@@ -257,12 +298,14 @@ fn encode_keyed(summaries: &[Summary<'_>], key: &Key, out: &mut impl Write) -> O
             key,
             runs + at,
             count,
+            &listed,
             std::iter::once(of.as_slice()).chain(times),
         );
         parts.push((len, *tag.as_bytes()));
     }
     let header = Header {
         version: VERSION,
+        listing,
         parts,
     };
     out.write_all(&postcard::to_stdvec(&header).ok()?).ok()?;
@@ -340,6 +383,49 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for Append<'_, 'a> {
     }
 }
 
+/// The header of the cache file `file`, and where the parts after it
+/// begin; `None` when it is not one of this version's, or claims more
+/// parts than one has.
+fn head(file: &File) -> Option<(Header, u64)> {
+    let len = file.metadata().ok()?.len();
+    let mut start = vec![0; usize::try_from(len.min(HEADER_MAX)).ok()?];
+    read_exact_at(file, &mut start, 0).ok()?;
+    let (header, rest) = postcard::take_from_bytes::<Header>(&start).ok()?;
+    let count = header.parts.len();
+    if header.version != VERSION || count > 2 * PARTS || !count.is_multiple_of(2) {
+        return None;
+    }
+    Some((header, (start.len() - rest.len()) as u64))
+}
+
+impl Opening {
+    /// The store directory's stamp the header says its streams were listed
+    /// at, before any part is checked: a guess of whether the store need
+    /// be listed, to be confirmed by the cache read ([`Cache::listed_ids`]).
+    pub fn listing(&self) -> Option<Stamp> {
+        self.file.as_ref().and_then(|(_, header, _)| header.listing)
+    }
+
+    /// Reads the rest of the file: its parts of summaries, each checked
+    /// against its tag under this user's key (see [`CacheFile::read`]).
+    pub fn read(self) -> CacheFile {
+        let read = self.file.and_then(|(file, header, first)| {
+            CacheFile::read_parts(file, header, first, key::get()?)
+        });
+        match (read, self.found) {
+            (Some(file), _) => file,
+            (None, Found::Cache) => CacheFile {
+                found: Found::Unusable,
+                ..CacheFile::default()
+            },
+            (None, found) => CacheFile {
+                found,
+                ..CacheFile::default()
+            },
+        }
+    }
+}
+
 /// Whether a part's bytes begin as a run of summaries does: with a count
 /// of at least one, and no more than its bytes can hold (a summary holds a
 /// 32-byte head hash, and more). A part of zeros, as a hole in a sparse
@@ -354,43 +440,54 @@ impl CacheFile {
     /// older one reads as empty, and so does anything but a regular file
     /// under its name (a link is not followed, a FIFO not waited on).
     pub fn read(store: &Store) -> CacheFile {
-        files::open_regular(&store.dir().join(FILE), OpenOptions::new().read(true))
-            .ok()
-            .and_then(CacheFile::read_from)
-            .unwrap_or_default()
+        CacheFile::open(store).read()
     }
 
-    /// The cache file `file`, read under this user's key: without one,
-    /// nothing of it is read ([`Found::NoKey`]), and a file that is not a
-    /// cache written under it holds no part ([`Found::Unusable`]).
-    fn read_from(file: File) -> Option<CacheFile> {
-        let Some(key) = key::get() else {
-            return Some(CacheFile {
-                found: Found::NoKey,
-                ..CacheFile::default()
-            });
+    /// Opens the store's cache file and reads its header, as
+    /// [`CacheFile::read`] begins; [`Opening::read`] reads the rest.
+    pub fn open(store: &Store) -> Opening {
+        let opened = files::open_regular(&store.dir().join(FILE), OpenOptions::new().read(true));
+        let Ok(file) = opened else {
+            return Opening {
+                file: None,
+                found: Found::Nothing,
+            };
         };
-        Some(CacheFile::read_keyed(file, key).unwrap_or(CacheFile {
-            found: Found::Unusable,
-            ..CacheFile::default()
-        }))
+        if key::get().is_none() {
+            return Opening {
+                file: None,
+                found: Found::NoKey,
+            };
+        }
+        match head(&file) {
+            Some((header, first)) => Opening {
+                file: Some((file, header, first)),
+                found: Found::Cache,
+            },
+            None => Opening {
+                file: None,
+                found: Found::Unusable,
+            },
+        }
     }
 
     /// The parts of summaries of the cache file `file`, each checked
     /// against its tag under `key`; `None` when it is of another version,
-    /// damaged, or written under another key. No part is read once one
-    /// before it failed its check. The parts of times are read later, if
-    /// at all ([`CacheFile::times`]).
+    /// damaged, or written under another key.
+    #[cfg(test)]
     fn read_keyed(file: File, key: &Key) -> Option<CacheFile> {
+        let (header, first) = head(&file)?;
+        CacheFile::read_parts(file, header, first, key)
+    }
+
+    /// The parts of summaries of the cache file `file`, whose header
+    /// `header` ends at `first`, each checked against its tag under `key`;
+    /// `None` when it is damaged or written under another key. No part is
+    /// read once one before it failed its check. The parts of times are
+    /// read later, if at all ([`CacheFile::times`]).
+    fn read_parts(file: File, header: Header, first: u64, key: &Key) -> Option<CacheFile> {
         let len = file.metadata().ok()?.len();
-        let mut start = vec![0; usize::try_from(len.min(HEADER_MAX)).ok()?];
-        read_exact_at(&file, &mut start, 0).ok()?;
-        let (header, rest) = postcard::take_from_bytes::<Header>(&start).ok()?;
         let count = header.parts.len();
-        if header.version != VERSION || count > 2 * PARTS || !count.is_multiple_of(2) {
-            return None;
-        }
-        let first = (start.len() - rest.len()) as u64;
         let mut total = 0_u64;
         for &(part, _) in &header.parts {
             if part > PART_MAX {
@@ -401,6 +498,7 @@ impl CacheFile {
         if first.checked_add(total)? != len {
             return None;
         }
+        let listed = postcard::to_stdvec(&header.listing).ok()?;
         let (runs, times) = header.parts.split_at(count / 2);
         let summaries: u64 = runs.iter().map(|&(part, _)| part).sum();
         let mut bytes = Vec::new();
@@ -416,7 +514,8 @@ impl CacheFile {
             let read = reader.take(part).read_to_end(&mut bytes).ok()?;
             // a tag is compared in constant time
             if read as u64 != part
-                || tag(key, place, count, [&bytes[at..]]) != blake3::Hash::from_bytes(expected)
+                || tag(key, place, count, &listed, [&bytes[at..]])
+                    != blake3::Hash::from_bytes(expected)
                 || !begins_as_a_run(&bytes[at..])
             {
                 return None;
@@ -445,6 +544,7 @@ impl CacheFile {
             key: Some(key.clone()),
             time_parts,
             times: OnceLock::new(),
+            listing: header.listing,
         })
     }
 
@@ -460,6 +560,7 @@ impl CacheFile {
         self.times
             .get_or_init(|| {
                 let (file, key) = (self.file.as_ref()?, self.key.as_ref()?);
+                let listed = postcard::to_stdvec(&self.listing).ok()?;
                 let total: u64 = self.time_parts.iter().map(|part| part.len).sum();
                 let mut bytes = vec![0; usize::try_from(total).ok()?];
                 let mut parts = Vec::with_capacity(self.time_parts.len());
@@ -470,7 +571,7 @@ impl CacheFile {
                     let part = at..at + usize::try_from(time_part.len).ok()?;
                     read_exact_at(file, &mut bytes[part.clone()], time_part.offset).ok()?;
                     let read = [time_part.of.as_slice(), &bytes[part.clone()]];
-                    let tag = tag(key, runs + place, 2 * runs, read);
+                    let tag = tag(key, runs + place, 2 * runs, &listed, read);
                     if tag != blake3::Hash::from_bytes(time_part.tag) {
                         return None;
                     }
@@ -512,12 +613,14 @@ impl CacheFile {
     pub fn cache(&self) -> Cache<'_> {
         let entries = self
             .summaries()
-            .filter(|summaries| summaries.is_sorted_by(|a, b| a.id < b.id))
-            .unwrap_or_default();
+            .filter(|summaries| summaries.is_sorted_by(|a, b| a.id < b.id));
+        // the listing stands for the entries only once they are all read
+        let listing = entries.as_ref().and(self.listing);
         Cache {
-            entries,
+            entries: entries.unwrap_or_default(),
             changed: false,
             file: Some(self),
+            listing,
         }
     }
 }
@@ -608,7 +711,11 @@ impl<'a> Cache<'a> {
         for (id, learned) in learned_any {
             match self.position(id) {
                 Ok(at) => self.entries[at] = *learned,
-                Err(at) => self.entries.insert(at, *learned),
+                Err(at) => {
+                    // a stream the listing did not have
+                    self.entries.insert(at, *learned);
+                    self.listing = None;
+                }
             }
             self.changed = true;
         }
@@ -642,20 +749,55 @@ impl<'a> Cache<'a> {
         self.position(id).ok().map(|at| &self.entries[at])
     }
 
-    /// Forgets the entries of streams that are gone: `ids` are the store's
-    /// streams, in order, as [`Store::ids`] gives them.
-    pub fn retain(&mut self, ids: &[PactId]) {
-        let same = self.entries.len() == ids.len()
+    /// Whether the entries are of exactly the streams of `ids`, in order.
+    fn of_streams(&self, ids: &[PactId]) -> bool {
+        self.entries.len() == ids.len()
             && self
                 .entries
                 .iter()
                 .zip(ids)
-                .all(|(s, id)| s.id == id.as_str());
-        if !same {
+                .all(|(s, id)| s.id == id.as_str())
+    }
+
+    /// Forgets the entries of streams that are gone: `ids` are the store's
+    /// streams, in order, as [`Store::ids`] gives them.
+    pub fn retain(&mut self, ids: &[PactId]) {
+        if !self.of_streams(ids) {
             let before = self.entries.len();
             self.entries
                 .retain(|s| ids.binary_search_by(|id| id.as_str().cmp(&s.id)).is_ok());
-            self.changed |= self.entries.len() != before;
+            if self.entries.len() != before {
+                self.changed = true;
+                self.listing = None;
+            }
+        }
+    }
+
+    /// The store's streams, from the entries, when the store directory's
+    /// stamp is `now` (see [`listing_stamp`]) and the entries are of the
+    /// streams listed when it had that stamp: nothing was created in the
+    /// directory, removed or renamed since, so listing it again would find
+    /// the same streams. `None` when the store must be listed.
+    pub fn listed_ids(&self, now: Option<Stamp>) -> Option<Vec<PactId>> {
+        if now.is_none() || now != self.listing {
+            return None;
+        }
+        // every id was a stream's name when written, under the key
+        self.entries
+            .iter()
+            .map(|s| PactId::parse(&s.id).ok())
+            .collect()
+    }
+
+    /// Notes that the entries are of the streams of `ids`, listed when the
+    /// store directory had the stamp `listing` (taken before listing it),
+    /// so that while it keeps that stamp the next command need not list it
+    /// again. Nothing is noted for a directory with no settled stamp, or
+    /// entries not of those streams.
+    pub fn listed(&mut self, ids: &[PactId], listing: Option<Stamp>) {
+        if listing.is_some() && listing != self.listing && self.of_streams(ids) {
+            self.listing = listing;
+            self.changed = true;
         }
     }
 
@@ -689,23 +831,83 @@ impl<'a> Cache<'a> {
         self.entries.len() == before
     }
 
-    /// Writes the cache back if it changed: to a temporary file, created
-    /// exclusively under a fresh name, renamed over the old one (or over
-    /// whatever else had its name). A cache that cannot be written is no
-    /// error: it is only a shortcut. Without a key, none is written.
+    /// Writes the cache back if it changed. Over the cache file, in place,
+    /// when it is a regular file of this user's with no other name, so
+    /// that the store directory is left as it was (and the listing it has
+    /// noted stands); readers of the file as it was then find their tags
+    /// failing, and read the streams. Otherwise (or on the first write) to
+    /// a temporary file, created exclusively under a fresh name, renamed
+    /// over the old one (or over whatever else had its name). A cache that
+    /// cannot be written is no error: it is only a shortcut. Without a key,
+    /// none is written.
     pub fn save(mut self, store: &Store) {
         if !self.changed || key::get().is_none() {
             return;
         }
         self.read_times();
-        // a temporary file not put in place is removed when dropped
-        let Ok(mut temp) = files::temp_file(store.dir(), &format!("{FILE}."), ".tmp") else {
-            return;
-        };
-        if encode(&self.entries, temp.as_file_mut()).is_some() {
-            let _ = temp.persist(store.dir().join(FILE));
+        match open_in_place(store) {
+            Ok(file) => {
+                let written = encode(&self.entries, self.listing, &mut BufWriter::new(&file))
+                    .and_then(|()| (&file).stream_position().ok());
+                // a cache cut short is one whose tags fail: none is left
+                let _ = file.set_len(written.unwrap_or(0));
+            }
+            Err(InPlace::Busy) => {}
+            Err(InPlace::Not) => {
+                // a temporary file not put in place is removed when dropped
+                let Ok(mut temp) = files::temp_file(store.dir(), &format!("{FILE}."), ".tmp")
+                else {
+                    return;
+                };
+                let written = {
+                    let mut out = BufWriter::new(temp.as_file_mut());
+                    encode(&self.entries, self.listing, &mut out)
+                };
+                if written.is_some() {
+                    let _ = temp.persist(store.dir().join(FILE));
+                }
+            }
         }
     }
+}
+
+/// Why a cache file is not written over in place.
+enum InPlace {
+    /// It is being written by another command, which will leave its own.
+    Busy,
+    /// There is none, or it is not one to write through: it is replaced.
+    Not,
+}
+
+/// The store's cache file, open to be written over in place, and locked
+/// against any other command doing the same: only a regular file of this
+/// user's, with no other name, so that nothing but the cache is written.
+#[cfg(unix)]
+fn open_in_place(store: &Store) -> Result<File, InPlace> {
+    use std::os::unix::fs::MetadataExt;
+    let path = store.dir().join(FILE);
+    let file = files::open_regular(&path, OpenOptions::new().read(true).write(true))
+        .map_err(|_| InPlace::Not)?;
+    let meta = file.metadata().map_err(|_| InPlace::Not)?;
+    if meta.nlink() != 1 || meta.uid() != rustix::process::geteuid().as_raw() {
+        return Err(InPlace::Not);
+    }
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+        .map_err(|_| InPlace::Busy)?;
+    Ok(file)
+}
+
+#[cfg(not(unix))]
+fn open_in_place(_: &Store) -> Result<File, InPlace> {
+    Err(InPlace::Not)
+}
+
+/// The store directory's stamp, to be compared with the one a cache noted
+/// its streams were listed at ([`Cache::listed_ids`]) and noted with a new
+/// listing ([`Cache::listed`]): `None` where stamps cannot be trusted, or
+/// the directory changed too recently for its stamp to be.
+pub fn listing_stamp(store: &Store) -> Option<Stamp> {
+    Dir::open(store).listing(SystemTime::now())
 }
 
 /// Reads `buf.len()` bytes at `offset`, without moving the file's position.
@@ -716,8 +918,8 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()
 
 #[cfg(not(unix))]
 fn read_exact_at(mut file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    file.seek(SeekFrom::Start(offset))?;
-    file.read_exact(buf)
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(offset))?;
+    std::io::Read::read_exact(&mut file, buf)
 }
 
 /// A stream file's length and the hash of its last line, read from its end.
@@ -764,6 +966,7 @@ mod tests {
         for claimed in [64 << 30, PART_MAX + 1] {
             let header = Header {
                 version: VERSION,
+                listing: None,
                 parts: vec![(claimed, [0; 32]), (0, [0; 32])],
             };
             let bytes = postcard::to_stdvec(&header).unwrap();
@@ -810,7 +1013,7 @@ mod tests {
     /// The bytes of the cache file of `summaries`, under `key`.
     fn encoded(summaries: &[Summary<'_>], key: &Key) -> Vec<u8> {
         let mut bytes = Vec::new();
-        encode_keyed(summaries, key, &mut bytes).unwrap();
+        encode_keyed(summaries, None, key, &mut bytes).unwrap();
         bytes
     }
 
@@ -838,6 +1041,55 @@ mod tests {
     /// The cache file written of `summaries`, read back.
     fn written(summaries: &[Summary<'_>]) -> Option<CacheFile> {
         read_back(&encoded(summaries, &KEY), &KEY)
+    }
+
+    #[test]
+    fn the_listing_noted_stands_only_while_the_directory_and_the_entries_keep_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let later = || SystemTime::now() + stamp::SETTLED + std::time::Duration::from_secs(1);
+        let Some(listing) = Dir::open(&store).listing(later()) else {
+            eprintln!("skipped: the cache keeps no stamps on this file system");
+            return;
+        };
+        let ids = [PactId::parse("p").unwrap(), PactId::parse("q").unwrap()];
+        let mut cache = Cache {
+            entries: vec![summary("p"), summary("q")],
+            ..Cache::default()
+        };
+        // noted only for the streams the entries are of, and a stamp
+        cache.listed(&ids[..1], Some(listing));
+        cache.listed(&ids, None);
+        assert!(!cache.changed);
+        assert_eq!(cache.listed_ids(Some(listing)), None);
+        cache.listed(&ids, Some(listing));
+        assert!(cache.changed, "a listing noted is written");
+
+        // written and read back under its tags
+        let mut bytes = Vec::new();
+        encode_keyed(&cache.entries, cache.listing, &KEY, &mut bytes).unwrap();
+        let file = read_back(&bytes, &KEY).unwrap();
+        let mut read = file.cache();
+        assert_eq!(read.listed_ids(Some(listing)), Some(ids.to_vec()));
+        assert_eq!(read.listed_ids(None), None, "a stamp not settled");
+
+        // a file created in the directory since gives it another stamp
+        fs::write(dir.path().join("r.jsonl"), "").unwrap();
+        let now = Dir::open(&store).listing(later());
+        assert!(now.is_some() && now != Some(listing));
+        assert_eq!(read.listed_ids(now), None);
+
+        // a header claiming that stamp instead fails the tags
+        let (mut header, body) = postcard::take_from_bytes::<Header>(&bytes).unwrap();
+        header.listing = now;
+        let mut forged = postcard::to_stdvec(&header).unwrap();
+        forged.extend_from_slice(body);
+        assert!(read_back_without_times(&forged, &KEY).is_none());
+
+        // an entry forgotten: the entries are no longer those listed
+        read.retain(&ids[..1]);
+        assert_eq!(read.listed_ids(Some(listing)), None);
+        assert_eq!(read.listing, None, "nor written back");
     }
 
     #[test]
@@ -880,6 +1132,7 @@ mod tests {
             let parts = order.iter().map(|&n| header.parts[n]).collect();
             let mut bytes = postcard::to_stdvec(&Header {
                 version: VERSION,
+                listing: None,
                 parts,
             })
             .unwrap();
@@ -929,6 +1182,7 @@ mod tests {
         let summaries = header.parts[0].0 as usize;
         let spliced_header = Header {
             version: VERSION,
+            listing: None,
             parts: vec![header.parts[0], theirs.parts[1]],
         };
         let mut spliced = postcard::to_stdvec(&spliced_header).unwrap();
@@ -995,11 +1249,15 @@ mod tests {
                     .and_then(|run| tags.get(run))
                     .map(|run| run.1);
                 let pieces = of.iter().map(<[u8; 32]>::as_slice).chain([part]);
-                tags.push((part.len() as u64, *tag(&KEY, at, count, pieces).as_bytes()));
+                tags.push((
+                    part.len() as u64,
+                    *tag(&KEY, at, count, &[0], pieces).as_bytes(),
+                ));
             }
             let parts = tags;
             let mut bytes = postcard::to_stdvec(&Header {
                 version: VERSION,
+                listing: None,
                 parts,
             })
             .unwrap();

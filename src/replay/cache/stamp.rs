@@ -71,15 +71,20 @@ impl Stamp {
         if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
             return None;
         }
+        Stamp::of_stat(&stat)?.settled(now)
+    }
+
+    /// The stamp a `stat` shows.
+    #[cfg(unix)]
+    fn of_stat(stat: &rustix::fs::Stat) -> Option<Stamp> {
         #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
-        Stamp {
+        Some(Stamp {
             len: u64::try_from(stat.st_size).ok()?,
             dev: stat.st_dev as u64,
             ino: stat.st_ino as u64,
             ctime: (stat.st_ctime as i64, stat.st_ctime_nsec as i64),
             mtime: (stat.st_mtime as i64, stat.st_mtime_nsec as i64),
-        }
-        .settled(now)
+        })
     }
 
     /// The stamp, if its file last changed more than [`SETTLED`] before
@@ -130,6 +135,24 @@ impl Dir {
             return Stamp::at(fd, id, now);
         }
         let _ = (id, now);
+        None
+    }
+
+    /// The stamp of the store directory itself, if it has settled and
+    /// stamps can be trusted here: while it is the same, no file was
+    /// created in it, removed from it or renamed in or out of it, so its
+    /// streams are the ones listed when it had that stamp (a stream's own
+    /// writes leave it as it is; each stream has its own stamp).
+    pub(super) fn listing(&self, now: SystemTime) -> Option<Stamp> {
+        if !self.stamps {
+            return None;
+        }
+        #[cfg(unix)]
+        if let Some(fd) = &self.fd {
+            let stat = rustix::fs::fstat(fd).ok()?;
+            return Stamp::of_stat(&stat)?.settled(now);
+        }
+        let _ = now;
         None
     }
 
