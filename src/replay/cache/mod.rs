@@ -21,8 +21,8 @@
 //! its stream against the summary of the stream it has just read whole
 //! ([`Audit`]), and rebuilds a cache that disagrees or fails its tags.
 //!
-//! Loading it copies no text and decodes no step: the file is read into one
-//! buffer ([`CacheFile`]), each part checked against its tag, and the
+//! Loading it copies no text and decodes no step: the file's parts are
+//! read on every core ([`CacheFile`]), each checked against its tag, and the
 //! [`Cache`]'s summaries borrow their ids, names and steps from it (each
 //! summary's steps as fixed-width columns of dates, statuses and date
 //! precisions). An answer bisects a summary's dates where they lie. The
@@ -80,7 +80,7 @@ pub(crate) use summary::Summing;
 
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Seek, Write};
 use std::ops::Range;
 use std::sync::OnceLock;
 use std::time::SystemTime;
@@ -120,16 +120,16 @@ pub struct InForce {
     pub forced: bool,
 }
 
-/// The cache file's bytes, read and checked a part at a time: the
+/// The cache file's bytes, read and checked a part at a time, the parts
+/// shared between the cores: the
 /// [`Cache`] made from it borrows its summaries from them, so that loading
 /// the cache copies no text and decodes no step. The recording times are
 /// read, and checked, only once asked for ([`Cache::read_times`]), from
 /// the file as it was opened.
 #[derive(Debug, Default)]
 pub struct CacheFile {
-    bytes: Vec<u8>,
-    /// Where each part of summaries lies in `bytes`.
-    parts: Vec<Range<usize>>,
+    /// The parts of summaries, each read and checked on its own.
+    parts: Vec<Vec<u8>>,
     found: Found,
     /// The file, open, to read the times from: the one the summaries
     /// were read from, whatever has its name since.
@@ -245,8 +245,9 @@ fn tag<'p>(
     hasher.finalize()
 }
 
-/// How many parts the summaries are written in, so that the file is read
-/// and checked a part at a time (and as many parts of their times).
+/// How many parts the summaries are written in, so that the file is read,
+/// checked and decoded a part at a time, on every core (and as many parts
+/// of their times).
 const PARTS: usize = 16;
 
 /// The longest part read (a part of a store of half a billion events): a
@@ -327,11 +328,8 @@ const HEADER_MAX: u64 = 2048;
 /// vector of their own.
 struct Append<'v, 'a> {
     summaries: &'v mut Vec<Summary<'a>>,
-    /// How many parts the file has: in a file pactlog wrote, each holds
-    /// about as many summaries as the first.
-    parts: usize,
-    /// How many summaries the whole file could hold at most: one per 32
-    /// bytes (a summary holds a 32-byte head hash, and more).
+    /// How many summaries the part could hold at most: one per 32 bytes
+    /// (a summary holds a 32-byte head hash, and more).
     most: usize,
     /// The place of this part among the parts of summaries, which is that
     /// of the part of their times.
@@ -358,16 +356,12 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for Append<'_, 'a> {
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let Append {
             summaries,
-            parts,
             most,
             part,
             times,
         } = self;
-        if summaries.is_empty() {
-            // a count the file claims, so no more than its bytes can hold
-            let each = seq.size_hint().unwrap_or(0);
-            let _ = summaries.try_reserve(each.saturating_mul(parts).min(most));
-        }
+        // a count the file claims, so no more than its bytes can hold
+        let _ = summaries.try_reserve(seq.size_hint().unwrap_or(0).min(most));
         while let Some(mut summary) = seq.next_element::<Summary<'a>>()? {
             // each summary's times follow the times of those before it
             summary.steps.times = Times::Elsewhere { part, at: *times };
@@ -429,7 +423,7 @@ impl Opening {
 /// Whether a part's bytes begin as a run of summaries does: with a count
 /// of at least one, and no more than its bytes can hold (a summary holds a
 /// 32-byte head hash, and more). A part of zeros, as a hole in a sparse
-/// file reads, does not, and no part after it is read.
+/// file reads, does not, and the cache is not used.
 fn begins_as_a_run(part: &[u8]) -> bool {
     postcard::take_from_bytes::<usize>(part)
         .is_ok_and(|(count, rest)| count >= 1 && count <= rest.len() / 32)
@@ -482,9 +476,9 @@ impl CacheFile {
 
     /// The parts of summaries of the cache file `file`, whose header
     /// `header` ends at `first`, each checked against its tag under `key`;
-    /// `None` when it is damaged or written under another key. No part is
-    /// read once one before it failed its check. The parts of times are
-    /// read later, if at all ([`CacheFile::times`]).
+    /// `None` when it is damaged or written under another key. The parts
+    /// are shared between the cores. The parts of times are read later, if
+    /// at all ([`CacheFile::times`]).
     fn read_parts(file: File, header: Header, first: u64, key: &Key) -> Option<CacheFile> {
         let len = file.metadata().ok()?.len();
         let count = header.parts.len();
@@ -501,27 +495,26 @@ impl CacheFile {
         let listed = postcard::to_stdvec(&header.listing).ok()?;
         let (runs, times) = header.parts.split_at(count / 2);
         let summaries: u64 = runs.iter().map(|&(part, _)| part).sum();
-        let mut bytes = Vec::new();
-        bytes
-            .try_reserve_exact(usize::try_from(summaries).ok()?)
-            .ok()?;
-        let mut parts = Vec::with_capacity(runs.len());
-        let mut reader = &file;
-        reader.seek(SeekFrom::Start(first)).ok()?;
-        for (place, &(part, expected)) in runs.iter().enumerate() {
-            let at = bytes.len();
-            // read into the space reserved, which is not zeroed first
-            let read = reader.take(part).read_to_end(&mut bytes).ok()?;
+        // each part read and checked on a core of its own
+        let mut offset = first;
+        let places: Vec<_> = runs
+            .iter()
+            .enumerate()
+            .map(|(place, &(len, expected))| {
+                offset += len;
+                (place, offset - len, len, expected)
+            })
+            .collect();
+        let parts = crate::log::par::map(&places, |&(place, offset, len, expected)| {
+            let mut part = vec![0; usize::try_from(len).ok()?];
+            read_exact_at(&file, &mut part, offset).ok()?;
             // a tag is compared in constant time
-            if read as u64 != part
-                || tag(key, place, count, &listed, [&bytes[at..]])
-                    != blake3::Hash::from_bytes(expected)
-                || !begins_as_a_run(&bytes[at..])
-            {
-                return None;
-            }
-            parts.push(at..bytes.len());
-        }
+            (tag(key, place, count, &listed, [part.as_slice()])
+                == blake3::Hash::from_bytes(expected)
+                && begins_as_a_run(&part))
+            .then_some(part)
+        });
+        let parts = parts.into_iter().collect::<Option<Vec<_>>>()?;
         let mut offset = first + summaries;
         let time_parts = times
             .iter()
@@ -537,7 +530,6 @@ impl CacheFile {
             })
             .collect();
         Some(CacheFile {
-            bytes,
             parts,
             found: Found::Cache,
             file: Some(file),
@@ -587,23 +579,27 @@ impl CacheFile {
     /// of each are; `None` when they do not decode, or do not take up
     /// exactly the parts of times the file has.
     fn summaries(&self) -> Option<Vec<Summary<'_>>> {
-        let mut summaries = Vec::new();
-        for (place, part) in self.parts.iter().enumerate() {
-            let mut decoder = postcard::Deserializer::from_bytes(&self.bytes[part.clone()]);
+        let places: Vec<usize> = (0..self.parts.len()).collect();
+        // each part decoded on a core of its own
+        let runs = crate::log::par::map(&places, |&place| {
+            let part = &self.parts[place];
+            let mut summaries = Vec::new();
+            let mut decoder = postcard::Deserializer::from_bytes(part);
             let mut times = 0;
             let append = Append {
                 summaries: &mut summaries,
-                parts: self.parts.len(),
-                most: self.bytes.len() / 32,
+                most: part.len() / 32,
                 part: place,
                 times: &mut times,
             };
             append.deserialize(&mut decoder).ok()?;
-            if !decoder.finalize().ok()?.is_empty()
-                || self.time_parts.get(place)?.len != times as u64
-            {
-                return None;
-            }
+            let whole = decoder.finalize().ok()?.is_empty()
+                && self.time_parts.get(place)?.len == times as u64;
+            whole.then_some(summaries)
+        });
+        let mut summaries = Vec::with_capacity(runs.iter().flatten().map(Vec::len).sum());
+        for run in runs {
+            summaries.append(&mut run?);
         }
         Some(summaries)
     }
