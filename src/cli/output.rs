@@ -66,7 +66,8 @@ pub fn json(out: &mut dyn Write, value: &impl Serialize, pretty: bool) -> Result
 
 /// Writes `items` as one JSON array, exactly as [`json`] would; compact, a
 /// long array is serialized a run of items per core, a few runs at a time,
-/// each batch written in order before the next is made.
+/// each batch written in order before the next is made, into the buffers
+/// the batch before was written from.
 pub fn json_array<T: Serialize + Sync>(
     out: &mut dyn Write,
     items: &[T],
@@ -75,15 +76,19 @@ pub fn json_array<T: Serialize + Sync>(
     /// Items serialized at a time by one core.
     const RUN: usize = 1024;
     /// Runs serialized before they are written.
-    const BATCH: usize = 16;
+    const BATCH: usize = 4;
     if pretty || items.len() <= RUN {
         return json(out, &items, pretty);
     }
     let runs: Vec<&[T]> = items.chunks(RUN).collect();
+    // buffers written out, to serialize into again: fresh memory is paged
+    // in a page at a time
+    let spare = std::sync::Mutex::new(Vec::<Vec<u8>>::new());
+    let take = || spare.lock().ok().and_then(|mut spare| spare.pop());
     out.write_all(b"[")?;
     for (b, batch) in runs.chunks(BATCH).enumerate() {
         let written = crate::log::par::map(batch, |run| {
-            let mut bytes = Vec::new();
+            let mut bytes = take().unwrap_or_default();
             for (i, item) in run.iter().enumerate() {
                 bytes.push(b',');
                 serde_json::to_writer(&mut bytes, item)?;
@@ -97,10 +102,14 @@ pub fn json_array<T: Serialize + Sync>(
             Ok::<_, serde_json::Error>(bytes)
         });
         for (r, run) in written.into_iter().enumerate() {
-            let run = run.map_err(io::Error::from)?;
+            let mut run = run.map_err(io::Error::from)?;
             // every item is written after a comma but the first
             let first = b == 0 && r == 0;
             out.write_all(if first { &run[1..] } else { &run })?;
+            run.clear();
+            if let Ok(mut spare) = spare.lock() {
+                spare.push(run);
+            }
         }
     }
     out.write_all(b"]\n")?;
