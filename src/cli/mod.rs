@@ -206,17 +206,20 @@ pub(crate) fn reported<T>(
     ctx: &mut Context<'_>,
     results: Vec<Result<T, Error>>,
 ) -> (Vec<T>, usize) {
-    let mut values = Vec::with_capacity(results.len());
     let mut failed = 0;
-    for result in results {
-        match result {
-            Ok(value) => values.push(value),
+    // collected where the results lay (a value takes no more room than a
+    // result), rather than into fresh memory
+    let values = results
+        .into_iter()
+        .filter_map(|result| match result {
+            Ok(value) => Some(value),
             Err(e) => {
                 report(ctx.err, &e, ctx.err_color);
                 failed += 1;
+                None
             }
-        }
-    }
+        })
+        .collect();
     (values, failed)
 }
 
