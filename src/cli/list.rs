@@ -41,7 +41,8 @@ pub struct Args {
 
 #[derive(Debug, Serialize)]
 struct Row<'a> {
-    pact: PactId,
+    /// Borrowed from the store's listing where the cache answers.
+    pact: Cow<'a, PactId>,
     /// Borrowed from the cache file where the cache answers.
     name: Cow<'a, str>,
     status: Option<Status>,
@@ -105,7 +106,7 @@ impl Args {
                     // not know it
                     let (current, certain) = summary.status_on(on, at);
                     summary.registered_by(at).then(|| Row {
-                        pact: id.clone(),
+                        pact: Cow::Borrowed(id),
                         name: summary.name_text(),
                         status: current.map(|c| c.status),
                         since: current.map(|c| c.since),
@@ -261,7 +262,7 @@ fn party_rows(
         // a party of the pact as it stood then, named as it was
         let pact = crate::replay::pact_of(&events).unwrap_or_else(|| stream.pact.clone());
         let mut row = Row {
-            pact: stream.pact.id.clone(),
+            pact: Cow::Owned(stream.pact.id.clone()),
             name: Cow::Owned(pact.name.clone()),
             status: None,
             since: None,

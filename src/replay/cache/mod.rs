@@ -651,25 +651,25 @@ impl<'a> Cache<'a> {
     /// read, and the cache learns its summary. Returns what `f` made of
     /// each, in order.
     ///
-    /// `f` is handed a summary that lives as long as the cache's file, so
-    /// that what it makes can borrow the file's text
-    /// ([`Summary::name_text`]).
-    pub fn map<T: Send>(
+    /// `f` is handed the id from `ids` and a summary that lives as long as
+    /// the cache's file, so that what it makes can borrow both (the file's
+    /// text by [`Summary::name_text`]).
+    pub fn map<'i, T: Send>(
         &mut self,
         store: &Store,
-        ids: &[PactId],
-        f: impl Fn(&PactId, &Summary<'a>) -> T + Sync,
+        ids: &'i [PactId],
+        f: impl Fn(&'i PactId, &Summary<'a>) -> T + Sync,
     ) -> Vec<Result<T, Error>> {
         self.map_at(store, ids, SystemTime::now(), f)
     }
 
     /// [`Cache::map`], with the clock read at `now`.
-    fn map_at<T: Send>(
+    fn map_at<'i, T: Send>(
         &mut self,
         store: &Store,
-        ids: &[PactId],
+        ids: &'i [PactId],
         now: SystemTime,
-        f: impl Fn(&PactId, &Summary<'a>) -> T + Sync,
+        f: impl Fn(&'i PactId, &Summary<'a>) -> T + Sync,
     ) -> Vec<Result<T, Error>> {
         let dir = Dir::open(store);
         let work = self.align(ids);
