@@ -49,10 +49,12 @@
 //! removing or renaming a file in a directory changes its stamp, so while
 //! the directory has the stamp noted, its streams are the cache's, and
 //! `list` does not list them again ([`Cache::listed_ids`]). To leave the
-//! directory as it was, the cache is written over in place (under a lock
-//! that keeps two writers apart) when it is a regular file of this user's
-//! with no other name; a reader that meets it half written finds its
-//! tags failing and reads the streams.
+//! directory as it was, a cache that notes a listing is written over in
+//! place when it is a regular file of this user's with no other name,
+//! under a lock that no other command shares: a command that finds the
+//! file locked by another reads the streams rather than a file half
+//! written, and one that would write it over while another reads it
+//! leaves it as it is.
 //!
 //! On network and user-space file systems, where a `stat` may answer from
 //! a cache or show a change time a tool set, no stamp is kept, and the key
@@ -179,7 +181,7 @@ struct TimesRead {
 /// What was found where the cache file is.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum Found {
-    /// No cache file.
+    /// No cache file, or one being written over by another command.
     #[default]
     Nothing,
     /// A file, but no key to check it with: it is not read.
@@ -272,6 +274,8 @@ fn encode_keyed(
     key: &Key,
     out: &mut impl Write,
 ) -> Option<()> {
+    // no part would authenticate the listing of an empty store
+    let listing = listing.filter(|_| !summaries.is_empty());
     let listed = postcard::to_stdvec(&listing).ok()?;
     let size = summaries.len().div_ceil(PARTS).max(1);
     let encoded = |part: &[Summary<'_>], mut bytes: Vec<u8>| {
@@ -441,7 +445,11 @@ impl CacheFile {
     /// [`CacheFile::read`] begins; [`Opening::read`] reads the rest.
     pub fn open(store: &Store) -> Opening {
         let opened = files::open_regular(&store.dir().join(FILE), OpenOptions::new().read(true));
-        let Ok(file) = opened else {
+        // a file being written over in place is not read half written: a
+        // reader shares a lock that its writer holds alone, and holds it
+        // while it reads, its times too (a file another holds is passed
+        // over, rather than waited on)
+        let Some(file) = opened.ok().filter(|file| !held(&lock(file, Lock::Shared))) else {
             return Opening {
                 file: None,
                 found: Found::Nothing,
@@ -490,6 +498,11 @@ impl CacheFile {
             total += part;
         }
         if first.checked_add(total)? != len {
+            return None;
+        }
+        // a listing is authenticated by the parts' tags: a file of none
+        // notes none
+        if count == 0 && header.listing.is_some() {
             return None;
         }
         let listed = postcard::to_stdvec(&header.listing).ok()?;
@@ -823,25 +836,36 @@ impl<'a> Cache<'a> {
             }
             found.is_some()
         });
-        self.changed |= self.entries.len() != before;
+        if self.entries.len() != before {
+            self.changed = true;
+            self.listing = None;
+        }
         self.entries.len() == before
     }
 
-    /// Writes the cache back if it changed. Over the cache file, in place,
-    /// when it is a regular file of this user's with no other name, so
-    /// that the store directory is left as it was (and the listing it has
-    /// noted stands); readers of the file as it was then find their tags
-    /// failing, and read the streams. Otherwise (or on the first write) to
-    /// a temporary file, created exclusively under a fresh name, renamed
-    /// over the old one (or over whatever else had its name). A cache that
-    /// cannot be written is no error: it is only a shortcut. Without a key,
-    /// none is written.
+    /// Writes the cache back if it changed. Where it notes the store's
+    /// listing, over the cache file, in place, when that is a regular file
+    /// of this user's with no other name, so that the store directory is
+    /// left as it was and the listing stands; it is written under a lock
+    /// that no reader shares, and not at all while another command reads
+    /// or writes it. Otherwise to a temporary file, created exclusively
+    /// under a fresh name, renamed over the old one (or over whatever else
+    /// had its name). A cache that cannot be written is no error: it is
+    /// only a shortcut. Without a key, none is written.
     pub fn save(mut self, store: &Store) {
         if !self.changed || key::get().is_none() {
             return;
         }
         self.read_times();
-        match open_in_place(store) {
+        // what was read is read: this command's own lock is let go
+        if let Some(file) = self.file.and_then(|file| file.file.as_ref()) {
+            let _ = lock(file, Lock::None);
+        }
+        let in_place = match self.listing {
+            Some(_) => open_in_place(store),
+            None => Err(InPlace::Not),
+        };
+        match in_place {
             Ok(file) => {
                 let written = encode(&self.entries, self.listing, &mut BufWriter::new(&file))
                     .and_then(|()| (&file).stream_position().ok());
@@ -869,7 +893,8 @@ impl<'a> Cache<'a> {
 
 /// Why a cache file is not written over in place.
 enum InPlace {
-    /// It is being written by another command, which will leave its own.
+    /// Another command is reading it or writing it: this one's learning
+    /// is left to the next command.
     Busy,
     /// There is none, or it is not one to write through: it is replaced.
     Not,
@@ -888,9 +913,55 @@ fn open_in_place(store: &Store) -> Result<File, InPlace> {
     if meta.nlink() != 1 || meta.uid() != rustix::process::geteuid().as_raw() {
         return Err(InPlace::Not);
     }
-    rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
-        .map_err(|_| InPlace::Busy)?;
-    Ok(file)
+    let locked = lock(&file, Lock::Alone);
+    if held(&locked) {
+        return Err(InPlace::Busy);
+    }
+    // where there are no locks, nothing is written over unlocked
+    locked.map(|()| file).map_err(|_| InPlace::Not)
+}
+
+/// The lock a command takes on the cache file.
+enum Lock {
+    /// To read it: shared with other readers, never with a writer.
+    Shared,
+    /// To write it over in place: held alone.
+    Alone,
+    /// None: a lock held is let go.
+    None,
+}
+
+/// Takes `lock` on the cache file `file`, without waiting for another
+/// command's.
+///
+/// # Errors
+///
+/// When it was not taken: another command holds a lock that bars it
+/// ([`held`]), or the file system has no such locks (then nothing is
+/// written over in place, and a reader reads as ever).
+fn lock(file: &File, lock: Lock) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use rustix::fs::{FlockOperation, flock};
+        let operation = match lock {
+            Lock::Shared => FlockOperation::NonBlockingLockShared,
+            Lock::Alone => FlockOperation::NonBlockingLockExclusive,
+            Lock::None => FlockOperation::NonBlockingUnlock,
+        };
+        Ok(flock(file, operation)?)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, lock);
+        Ok(())
+    }
+}
+
+/// Whether a [`lock`] failed because another command holds one.
+fn held(locked: &std::io::Result<()>) -> bool {
+    locked
+        .as_ref()
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock)
 }
 
 #[cfg(not(unix))]
@@ -1086,6 +1157,87 @@ mod tests {
         read.retain(&ids[..1]);
         assert_eq!(read.listed_ids(Some(listing)), None);
         assert_eq!(read.listing, None, "nor written back");
+    }
+
+    /// A settled stamp of a fresh directory, and the directory; `None`
+    /// where the cache keeps no stamps.
+    fn a_listing() -> Option<(Stamp, tempfile::TempDir)> {
+        let dir = tempfile::tempdir().unwrap();
+        let later = SystemTime::now() + stamp::SETTLED + std::time::Duration::from_secs(1);
+        let listing = Dir::open(&Store::new(dir.path())).listing(later)?;
+        Some((listing, dir))
+    }
+
+    #[test]
+    fn recording_times_that_fail_their_tags_take_the_listing_with_the_entries() {
+        let Some((listing, _dir)) = a_listing() else {
+            eprintln!("skipped: the cache keeps no stamps on this file system");
+            return;
+        };
+        let ids = [PactId::parse("p").unwrap(), PactId::parse("q").unwrap()];
+        let mut bytes = Vec::new();
+        encode_keyed(
+            &[summary("p"), summary("q")],
+            Some(listing),
+            &KEY,
+            &mut bytes,
+        )
+        .unwrap();
+        // the last byte is a recording time's
+        *bytes.last_mut().unwrap() ^= 1;
+        let file = read_back_without_times(&bytes, &KEY).expect("the summaries are sound");
+        let mut cache = file.cache();
+        assert_eq!(cache.listed_ids(Some(listing)), Some(ids.to_vec()));
+        assert!(!cache.read_times());
+        assert!(cache.entries.is_empty());
+        // written back, it notes no listing for the entries it lost
+        assert_eq!(cache.listing, None);
+        assert_eq!(cache.listed_ids(Some(listing)), None);
+    }
+
+    #[test]
+    fn a_cache_of_no_parts_notes_no_listing() {
+        let Some((listing, _dir)) = a_listing() else {
+            eprintln!("skipped: the cache keeps no stamps on this file system");
+            return;
+        };
+        // an empty store's cache has no part to authenticate one
+        let mut bytes = Vec::new();
+        encode_keyed(&[], Some(listing), &KEY, &mut bytes).unwrap();
+        let (header, _) = postcard::take_from_bytes::<Header>(&bytes).unwrap();
+        assert_eq!((header.parts.len(), header.listing), (0, None));
+        assert!(read_back_without_times(&bytes, &KEY).is_some());
+        // and a file claiming one without parts is not read: no key is
+        // needed to write it
+        let forged = postcard::to_stdvec(&Header {
+            version: VERSION,
+            listing: Some(listing),
+            parts: vec![],
+        })
+        .unwrap();
+        assert!(read_back_without_times(&forged, &KEY).is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_being_written_over_is_not_read_and_one_being_read_is_not_written_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let path = dir.path().join(FILE);
+        fs::write(&path, encoded(&[summary("p")], &KEY)).unwrap();
+        let other = File::open(&path).unwrap();
+
+        // another command writing it over
+        lock(&other, Lock::Alone).unwrap();
+        assert_eq!(CacheFile::open(&store).found, Found::Nothing);
+        lock(&other, Lock::None).unwrap();
+        assert_ne!(CacheFile::open(&store).found, Found::Nothing);
+
+        // another command reading it
+        lock(&other, Lock::Shared).unwrap();
+        assert!(matches!(open_in_place(&store), Err(InPlace::Busy)));
+        lock(&other, Lock::None).unwrap();
+        assert!(open_in_place(&store).is_ok());
     }
 
     #[test]
