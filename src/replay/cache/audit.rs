@@ -146,13 +146,14 @@ impl<'a> Audit<'a> {
         let mut cache = self.cache;
         for id in failed {
             if let Ok(at) = cache.position(id) {
-                cache.entries.remove(at);
+                cache.entries.gathered().remove(at);
             }
         }
         for summary in checked.into_iter().filter_map(|c| c.summary) {
-            match cache.entries.binary_search_by(|s| s.id.cmp(&summary.id)) {
-                Ok(at) => cache.entries[at] = summary,
-                Err(at) => cache.entries.insert(at, summary),
+            let entries = cache.entries.gathered();
+            match entries.binary_search_by(|s| s.id.cmp(&summary.id)) {
+                Ok(at) => entries[at] = summary,
+                Err(at) => entries.insert(at, summary),
             }
         }
         if let Ok(ids) = store.ids() {

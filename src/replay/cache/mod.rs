@@ -65,11 +65,14 @@
 //! Each job has its file: `summary` folds a stream into the [`Summary`]
 //! the cache keeps of it, and answers from one; `steps` lays out a
 //! summary's status events in columns; `stamp` takes a stream file's
-//! [`Stamp`] and knows where one can be trusted; `audit` is `verify`'s
-//! [`Audit`]; [`key`] keeps the key. This module holds the cache file,
+//! [`Stamp`] and knows where one can be trusted; `entries` keeps the
+//! summaries in the runs they were decoded in until one is added or
+//! removed; `audit` is `verify`'s [`Audit`]; [`key`] keeps the key. This
+//! module holds the cache file,
 //! how it is read and written, and the [`Cache`] loaded from it.
 
 mod audit;
+mod entries;
 pub mod key;
 mod stamp;
 mod steps;
@@ -99,6 +102,7 @@ use crate::model::event::Hash;
 use crate::model::pact::PactId;
 use crate::model::status::Status;
 
+use entries::Entries;
 use key::Key;
 use stamp::Dir;
 use steps::{TIME, Times};
@@ -197,7 +201,7 @@ pub enum Found {
 /// whether any changed.
 #[derive(Debug, Default)]
 pub struct Cache<'a> {
-    entries: Vec<Summary<'a>>,
+    entries: Entries<'a>,
     changed: bool,
     /// The file the entries were read from, which holds their times.
     file: Option<&'a CacheFile>,
@@ -591,7 +595,7 @@ impl CacheFile {
     /// The summaries the file holds, borrowed from it, with where the times
     /// of each are; `None` when they do not decode, or do not take up
     /// exactly the parts of times the file has.
-    fn summaries(&self) -> Option<Vec<Summary<'_>>> {
+    fn summaries(&self) -> Option<Vec<Vec<Summary<'_>>>> {
         let places: Vec<usize> = (0..self.parts.len()).collect();
         // each part decoded on a core of its own
         let runs = crate::log::par::map(&places, |&place| {
@@ -610,11 +614,7 @@ impl CacheFile {
                 && self.time_parts.get(place)?.len == times as u64;
             whole.then_some(summaries)
         });
-        let mut summaries = Vec::with_capacity(runs.iter().flatten().map(Vec::len).sum());
-        for run in runs {
-            summaries.append(&mut run?);
-        }
-        Some(summaries)
+        runs.into_iter().collect()
     }
 
     /// The cache the file holds: empty if it does not decode or its
@@ -622,7 +622,8 @@ impl CacheFile {
     pub fn cache(&self) -> Cache<'_> {
         let entries = self
             .summaries()
-            .filter(|summaries| summaries.is_sorted_by(|a, b| a.id < b.id));
+            .map(Entries::of_runs)
+            .filter(|entries| entries.iter().is_sorted_by(|a, b| a.id < b.id));
         // the listing stands for the entries only once they are all read
         let listing = entries.as_ref().and(self.listing);
         Cache {
@@ -718,11 +719,13 @@ impl<'a> Cache<'a> {
             }));
         }
         for (id, learned) in learned_any {
-            match self.position(id) {
-                Ok(at) => self.entries[at] = *learned,
+            let at = self.position(id);
+            let entries = self.entries.gathered();
+            match at {
+                Ok(at) => entries[at] = *learned,
                 Err(at) => {
                     // a stream the listing did not have
-                    self.entries.insert(at, *learned);
+                    entries.insert(at, *learned);
                     self.listing = None;
                 }
             }
@@ -751,11 +754,11 @@ impl<'a> Cache<'a> {
 
     /// Where the entry of `id` is, or would be.
     fn position(&self, id: &PactId) -> Result<usize, usize> {
-        self.entries.binary_search_by(|s| (*s.id).cmp(id.as_str()))
+        self.entries.position(id.as_str())
     }
 
     fn get(&self, id: &PactId) -> Option<&Summary<'a>> {
-        self.position(id).ok().map(|at| &self.entries[at])
+        self.position(id).ok().and_then(|at| self.entries.get(at))
     }
 
     /// Whether the entries are of exactly the streams of `ids`, in order.
@@ -774,6 +777,7 @@ impl<'a> Cache<'a> {
         if !self.of_streams(ids) {
             let before = self.entries.len();
             self.entries
+                .gathered()
                 .retain(|s| ids.binary_search_by(|id| id.as_str().cmp(&s.id)).is_ok());
             if self.entries.len() != before {
                 self.changed = true;
@@ -822,7 +826,7 @@ impl<'a> Cache<'a> {
         }
         let times = self.file.and_then(CacheFile::times);
         let before = self.entries.len();
-        self.entries.retain_mut(|summary| {
+        self.entries.gathered().retain_mut(|summary| {
             let Times::Elsewhere { part, at } = summary.steps.times else {
                 return true;
             };
@@ -867,8 +871,12 @@ impl<'a> Cache<'a> {
         };
         match in_place {
             Ok(file) => {
-                let written = encode(&self.entries, self.listing, &mut BufWriter::new(&file))
-                    .and_then(|()| (&file).stream_position().ok());
+                let written = encode(
+                    self.entries.gathered(),
+                    self.listing,
+                    &mut BufWriter::new(&file),
+                )
+                .and_then(|()| (&file).stream_position().ok());
                 // a cache cut short is one whose tags fail: none is left
                 let _ = file.set_len(written.unwrap_or(0));
             }
@@ -881,7 +889,7 @@ impl<'a> Cache<'a> {
                 };
                 let written = {
                     let mut out = BufWriter::new(temp.as_file_mut());
-                    encode(&self.entries, self.listing, &mut out)
+                    encode(self.entries.gathered(), self.listing, &mut out)
                 };
                 if written.is_some() {
                     let _ = temp.persist(store.dir().join(FILE));
@@ -1059,7 +1067,7 @@ mod tests {
     }
 
     /// A summary of the pact `id` with one step.
-    fn summary(id: &str) -> Summary<'static> {
+    pub(super) fn summary(id: &str) -> Summary<'static> {
         let step = step();
         Summary {
             id: Cow::Owned(id.to_owned()),
@@ -1102,7 +1110,7 @@ mod tests {
     fn loaded(file: &CacheFile) -> Vec<Summary<'_>> {
         let mut cache = file.cache();
         cache.read_times();
-        cache.entries
+        cache.entries.gathered().clone()
     }
 
     /// The cache file written of `summaries`, read back.
@@ -1121,7 +1129,7 @@ mod tests {
         };
         let ids = [PactId::parse("p").unwrap(), PactId::parse("q").unwrap()];
         let mut cache = Cache {
-            entries: vec![summary("p"), summary("q")],
+            entries: Entries::of_runs(vec![vec![summary("p"), summary("q")]]),
             ..Cache::default()
         };
         // noted only for the streams the entries are of, and a stamp
@@ -1134,7 +1142,7 @@ mod tests {
 
         // written and read back under its tags
         let mut bytes = Vec::new();
-        encode_keyed(&cache.entries, cache.listing, &KEY, &mut bytes).unwrap();
+        encode_keyed(cache.entries.gathered(), cache.listing, &KEY, &mut bytes).unwrap();
         let file = read_back(&bytes, &KEY).unwrap();
         let mut read = file.cache();
         assert_eq!(read.listed_ids(Some(listing)), Some(ids.to_vec()));
@@ -1189,7 +1197,7 @@ mod tests {
         let mut cache = file.cache();
         assert_eq!(cache.listed_ids(Some(listing)), Some(ids.to_vec()));
         assert!(!cache.read_times());
-        assert!(cache.entries.is_empty());
+        assert!(cache.entries.len() == 0);
         // written back, it notes no listing for the entries it lost
         assert_eq!(cache.listing, None);
         assert_eq!(cache.listed_ids(Some(listing)), None);
@@ -1341,7 +1349,7 @@ mod tests {
         assert!(file.times().is_none(), "the other file's times are refused");
         let mut cache = file.cache();
         assert!(!cache.read_times());
-        assert!(cache.entries.is_empty());
+        assert!(cache.entries.len() == 0);
     }
 
     #[test]
@@ -1359,7 +1367,7 @@ mod tests {
             "the summaries are read without their times"
         );
         let on = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
-        let answer = |cache: &Cache<'_>| cache.entries[0].status_on(on, None);
+        let answer = |cache: &Cache<'_>| cache.entries.get(0).unwrap().status_on(on, None);
         let expected = summaries[0].status_on(on, None);
         assert!(expected.0.is_some(), "in force by then");
         assert_eq!(answer(&cache), expected);
@@ -1369,7 +1377,7 @@ mod tests {
         );
         assert!(!cache.read_times());
         assert!(
-            cache.entries.is_empty(),
+            cache.entries.len() == 0,
             "times that fail their tag: every entry read again"
         );
         assert!(cache.changed);
@@ -1377,7 +1385,7 @@ mod tests {
         let file = read_back_without_times(&bytes, &KEY).unwrap();
         let mut cache = file.cache();
         assert!(cache.read_times());
-        assert_eq!(cache.entries, summaries);
+        assert_eq!(*cache.entries.gathered(), summaries);
         assert!(!cache.changed);
     }
 

@@ -247,13 +247,16 @@ mod tests {
         let later = SystemTime::now() + SETTLED + Duration::from_secs(1);
         let mut cache = Cache::default();
         cache.map_at(&store, &ids, later, |_, _| ());
-        assert!(cache.entries[0].stamp.is_some(), "stamped when read");
+        assert!(
+            cache.entries.get(0).unwrap().stamp.is_some(),
+            "stamped when read"
+        );
         cache.changed = false;
         cache.map_at(&store, &ids, later, |_, _| ());
         assert!(!cache.changed, "answered from the stamp, nothing learned");
         // a stamp taken too soon is not kept
         let mut soon = Cache::default();
         soon.map(&store, &ids, |_, _| ());
-        assert_eq!(soon.entries[0].stamp, None);
+        assert_eq!(soon.entries.get(0).unwrap().stamp, None);
     }
 }
