@@ -8,7 +8,7 @@ use crate::replay::cache::Summary;
 /// cache file's parts were decoded, one run a part, so that a warm `list`
 /// that changes nothing never copies them into one vector; the first
 /// change gathers them into one run.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub(super) struct Entries<'a> {
     runs: Vec<Vec<Summary<'a>>>,
 }

@@ -155,10 +155,9 @@ pub struct CacheFile {
 /// the store need be listed can be decided while they are read.
 #[derive(Debug)]
 pub struct Opening {
-    /// The file and its header, with where its parts begin; `None` where
-    /// there is none to read, for the reason `found`.
-    file: Option<(File, Header, u64)>,
-    found: Found,
+    /// The file, its header and where the parts after it lie; or what was
+    /// found instead of a file to read.
+    opened: Result<(File, Header, Range<u64>), Found>,
 }
 
 /// A part of times of a cache file, before it is read.
@@ -332,48 +331,44 @@ fn encode_keyed(
 /// take less.
 const HEADER_MAX: u64 = 2048;
 
-/// Decodes the summaries of one part onto the end of a vector, with no
-/// vector of their own.
-struct Append<'v, 'a> {
-    summaries: &'v mut Vec<Summary<'a>>,
+/// Decodes the run of summaries of one part, with how many bytes of its
+/// part of times they take.
+struct Run {
     /// How many summaries the part could hold at most: one per 32 bytes
     /// (a summary holds a 32-byte head hash, and more).
     most: usize,
     /// The place of this part among the parts of summaries, which is that
     /// of the part of their times.
     part: usize,
-    /// How many bytes of that part's times the summaries before took.
-    times: &'v mut usize,
 }
 
-impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for Append<'_, 'a> {
-    type Value = ();
+impl<'de> serde::de::DeserializeSeed<'de> for Run {
+    type Value = (Vec<Summary<'de>>, usize);
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de: 'a, 'a> serde::de::Visitor<'de> for Append<'_, 'a> {
-    type Value = ();
+impl<'de> serde::de::Visitor<'de> for Run {
+    type Value = (Vec<Summary<'de>>, usize);
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a run of summaries")
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let Append {
-            summaries,
-            most,
-            part,
-            times,
-        } = self;
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         // a count the file claims, so no more than its bytes can hold
-        let _ = summaries.try_reserve(seq.size_hint().unwrap_or(0).min(most));
-        while let Some(mut summary) = seq.next_element::<Summary<'a>>()? {
+        let mut summaries = Vec::new();
+        let _ = summaries.try_reserve(seq.size_hint().unwrap_or(0).min(self.most));
+        let mut times = 0_usize;
+        while let Some(mut summary) = seq.next_element::<Summary<'de>>()? {
             // each summary's times follow the times of those before it
-            summary.steps.times = Times::Elsewhere { part, at: *times };
-            *times = summary
+            summary.steps.times = Times::Elsewhere {
+                part: self.part,
+                at: times,
+            };
+            times = summary
                 .steps
                 .len
                 .checked_mul(TIME)
@@ -381,14 +376,14 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for Append<'_, 'a> {
                 .ok_or_else(|| serde::de::Error::custom("more times than a file holds"))?;
             summaries.push(summary);
         }
-        Ok(())
+        Ok((summaries, times))
     }
 }
 
-/// The header of the cache file `file`, and where the parts after it
-/// begin; `None` when it is not one of this version's, or claims more
-/// parts than one has.
-fn head(file: &File) -> Option<(Header, u64)> {
+/// The header of the cache file `file`, and where the parts after it lie
+/// (from the header's end to the file's); `None` when it is not one of
+/// this version's, or claims more parts than one has.
+fn head(file: &File) -> Option<(Header, Range<u64>)> {
     let len = file.metadata().ok()?.len();
     let mut start = vec![0; usize::try_from(len.min(HEADER_MAX)).ok()?];
     read_exact_at(file, &mut start, 0).ok()?;
@@ -397,7 +392,7 @@ fn head(file: &File) -> Option<(Header, u64)> {
     if header.version != VERSION || count > 2 * PARTS || !count.is_multiple_of(2) {
         return None;
     }
-    Some((header, (start.len() - rest.len()) as u64))
+    Some((header, (start.len() - rest.len()) as u64..len))
 }
 
 impl Opening {
@@ -405,25 +400,29 @@ impl Opening {
     /// at, before any part is checked: a guess of whether the store need
     /// be listed, to be confirmed by the cache read ([`Cache::listed_ids`]).
     pub fn listing(&self) -> Option<Stamp> {
-        self.file.as_ref().and_then(|(_, header, _)| header.listing)
+        self.opened
+            .as_ref()
+            .ok()
+            .and_then(|(_, header, _)| header.listing)
     }
 
     /// Reads the rest of the file: its parts of summaries, each checked
     /// against its tag under this user's key (see [`CacheFile::read`]).
     pub fn read(self) -> CacheFile {
-        let read = self.file.and_then(|(file, header, first)| {
-            CacheFile::read_parts(file, header, first, key::get()?)
-        });
-        match (read, self.found) {
-            (Some(file), _) => file,
-            (None, Found::Cache) => CacheFile {
-                found: Found::Unusable,
-                ..CacheFile::default()
-            },
-            (None, found) => CacheFile {
-                found,
-                ..CacheFile::default()
-            },
+        let found = match self.opened {
+            Ok((file, header, body)) => {
+                let read =
+                    key::get().and_then(|key| CacheFile::read_parts(file, header, body, key));
+                match read {
+                    Some(file) => return file,
+                    None => Found::Unusable,
+                }
+            }
+            Err(found) => found,
+        };
+        CacheFile {
+            found,
+            ..CacheFile::default()
         }
     }
 }
@@ -455,26 +454,19 @@ impl CacheFile {
         // over, rather than waited on)
         let Some(file) = opened.ok().filter(|file| !held(&lock(file, Lock::Shared))) else {
             return Opening {
-                file: None,
-                found: Found::Nothing,
+                opened: Err(Found::Nothing),
             };
         };
         if key::get().is_none() {
             return Opening {
-                file: None,
-                found: Found::NoKey,
+                opened: Err(Found::NoKey),
             };
         }
-        match head(&file) {
-            Some((header, first)) => Opening {
-                file: Some((file, header, first)),
-                found: Found::Cache,
-            },
-            None => Opening {
-                file: None,
-                found: Found::Unusable,
-            },
-        }
+        let opened = match head(&file) {
+            Some((header, body)) => Ok((file, header, body)),
+            None => Err(Found::Unusable),
+        };
+        Opening { opened }
     }
 
     /// The parts of summaries of the cache file `file`, each checked
@@ -482,47 +474,39 @@ impl CacheFile {
     /// damaged, or written under another key.
     #[cfg(test)]
     fn read_keyed(file: File, key: &Key) -> Option<CacheFile> {
-        let (header, first) = head(&file)?;
-        CacheFile::read_parts(file, header, first, key)
+        let (header, body) = head(&file)?;
+        CacheFile::read_parts(file, header, body, key)
     }
 
     /// The parts of summaries of the cache file `file`, whose header
-    /// `header` ends at `first`, each checked against its tag under `key`;
-    /// `None` when it is damaged or written under another key. The parts
-    /// are shared between the cores. The parts of times are read later, if
-    /// at all ([`CacheFile::times`]).
-    fn read_parts(file: File, header: Header, first: u64, key: &Key) -> Option<CacheFile> {
-        let len = file.metadata().ok()?.len();
+    /// `header` is followed by the parts in `body`, each checked against
+    /// its tag under `key`; `None` when it is damaged or written under
+    /// another key. The parts are shared between the cores. The parts of
+    /// times are read later, if at all ([`CacheFile::times`]).
+    fn read_parts(file: File, header: Header, body: Range<u64>, key: &Key) -> Option<CacheFile> {
         let count = header.parts.len();
-        let mut total = 0_u64;
-        for &(part, _) in &header.parts {
-            if part > PART_MAX {
-                return None;
-            }
-            total += part;
-        }
-        if first.checked_add(total)? != len {
-            return None;
-        }
         // a listing is authenticated by the parts' tags: a file of none
         // notes none
         if count == 0 && header.listing.is_some() {
             return None;
         }
+        // where each part lies, and its tag: they take up the body exactly
+        let mut offset = body.start;
+        let mut places = Vec::with_capacity(count);
+        for (place, &(len, tag)) in header.parts.iter().enumerate() {
+            if len > PART_MAX {
+                return None;
+            }
+            places.push((place, offset, len, tag));
+            offset = offset.checked_add(len)?;
+        }
+        if offset != body.end {
+            return None;
+        }
         let listed = postcard::to_stdvec(&header.listing).ok()?;
-        let (runs, times) = header.parts.split_at(count / 2);
-        let summaries: u64 = runs.iter().map(|&(part, _)| part).sum();
+        let (runs, times) = places.split_at(count / 2);
         // each part read and checked on a core of its own
-        let mut offset = first;
-        let places: Vec<_> = runs
-            .iter()
-            .enumerate()
-            .map(|(place, &(len, expected))| {
-                offset += len;
-                (place, offset - len, len, expected)
-            })
-            .collect();
-        let parts = crate::log::par::map(&places, |&(place, offset, len, expected)| {
+        let parts = crate::log::par::map(runs, |&(place, offset, len, expected)| {
             let mut part = vec![0; usize::try_from(len).ok()?];
             read_exact_at(&file, &mut part, offset).ok()?;
             // a tag is compared in constant time
@@ -532,18 +516,14 @@ impl CacheFile {
             .then_some(part)
         });
         let parts = parts.into_iter().collect::<Option<Vec<_>>>()?;
-        let mut offset = first + summaries;
         let time_parts = times
             .iter()
             .zip(runs)
-            .map(|(&(len, tag), &(_, of))| {
-                offset += len;
-                TimePart {
-                    offset: offset - len,
-                    len,
-                    tag,
-                    of,
-                }
+            .map(|(&(_, offset, len, tag), &(.., of))| TimePart {
+                offset,
+                len,
+                tag,
+                of,
             })
             .collect();
         Some(CacheFile {
@@ -600,16 +580,12 @@ impl CacheFile {
         // each part decoded on a core of its own
         let runs = crate::log::par::map(&places, |&place| {
             let part = &self.parts[place];
-            let mut summaries = Vec::new();
             let mut decoder = postcard::Deserializer::from_bytes(part);
-            let mut times = 0;
-            let append = Append {
-                summaries: &mut summaries,
+            let run = Run {
                 most: part.len() / 32,
                 part: place,
-                times: &mut times,
             };
-            append.deserialize(&mut decoder).ok()?;
+            let (summaries, times) = run.deserialize(&mut decoder).ok()?;
             let whole = decoder.finalize().ok()?.is_empty()
                 && self.time_parts.get(place)?.len == times as u64;
             whole.then_some(summaries)
@@ -1237,9 +1213,15 @@ mod tests {
 
         // another command writing it over
         lock(&other, Lock::Alone).unwrap();
-        assert_eq!(CacheFile::open(&store).found, Found::Nothing);
+        assert!(matches!(
+            CacheFile::open(&store).opened,
+            Err(Found::Nothing)
+        ));
         lock(&other, Lock::None).unwrap();
-        assert_ne!(CacheFile::open(&store).found, Found::Nothing);
+        assert!(!matches!(
+            CacheFile::open(&store).opened,
+            Err(Found::Nothing)
+        ));
 
         // another command reading it
         lock(&other, Lock::Shared).unwrap();
