@@ -46,6 +46,8 @@ fn main() {
         }
         _ => usage(),
     };
+    // the cache is opened after the working directory becomes the store
+    let dir = std::path::absolute(&dir).unwrap_or_else(|e| fail(&dir, &e));
     let cache = cache.map(|bytes| (dir.join(".pactlog-cache"), bytes));
     let names = match names {
         Some(file) => read_names(&file),
