@@ -2,7 +2,7 @@
 //! each stream is independent of the others.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 thread_local! {
     /// Whether this thread is one of several [`map`] shares the cores
@@ -23,64 +23,41 @@ const CHUNK: usize = 16;
 
 /// `f` of every item, computed on every core, in the order of `items`.
 pub fn map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> {
-    let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(items.len())
         .max(1);
     // each core takes about a quarter of its share at most at a time
     let chunk = (items.len() / (4 * workers)).clamp(1, CHUNK);
-    // each core keeps what it made in one vector, and the start and length
-    // of each run of items it took: a vector a run would be an allocation
-    // a run on the core's own arena, which grows a page at a time
-    let done: Vec<_> = std::thread::scope(|scope| {
+    // each result is put where it goes as it is made: the results are
+    // never gathered from the cores into fresh memory, which is paged in a
+    // page at a time, and copied there
+    let mut made: Vec<Option<T>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    let work = Mutex::new(made.chunks_mut(chunk).zip(items.chunks(chunk)));
+    let next = || work.lock().ok().and_then(|mut work| work.next());
+    std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
                     SHARING.set(workers > 1);
-                    // room for the core's share, which it grows into
-                    // rather than being copied as it grows
-                    let share = items.len().div_ceil(workers);
-                    let (mut runs, mut made) = (Vec::new(), Vec::with_capacity(share));
-                    loop {
-                        let start = next.fetch_add(chunk, Ordering::Relaxed);
-                        if start >= items.len() {
-                            break;
+                    while let Some((places, part)) = next() {
+                        for (place, item) in places.iter_mut().zip(part) {
+                            *place = Some(f(item));
                         }
-                        let part = &items[start..items.len().min(start + chunk)];
-                        runs.push((start, part.len()));
-                        made.extend(part.iter().map(&f));
                     }
-                    (runs, made)
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        for handle in handles {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
     });
-    // each core took its runs in order: merged by where each run starts
-    let mut cores: Vec<_> = done
-        .into_iter()
-        .map(|(runs, made)| (runs.into_iter().peekable(), made.into_iter()))
-        .collect();
-    let mut all = Vec::with_capacity(items.len());
-    loop {
-        let first = cores
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(core, (runs, _))| runs.peek().map(|&(start, _)| (start, core)))
-            .min();
-        let Some((_, core)) = first else { break };
-        let (runs, made) = &mut cores[core];
-        let (_, len) = runs.next().expect("a run, as peeked");
-        all.extend(made.by_ref().take(len));
-    }
-    all
+    // (where a result takes no more room than its place, in place)
+    made.into_iter()
+        .map(|made| made.expect("every item mapped, or a core panicked"))
+        .collect()
 }
 
 #[cfg(test)]
