@@ -119,8 +119,9 @@ impl Args {
                     })
                 });
                 let (answers, failed) = reported(ctx, answers);
-                cache.retain(&ids);
+                // streams the cache listed itself are its entries' own
                 if listed {
+                    cache.retain(&ids);
                     cache.listed(&ids, stamp);
                 }
                 // a command that meets a broken stream fails, and changes
@@ -149,7 +150,9 @@ impl Args {
             }
         };
         let later = answers.iter().filter(|answer| answer.is_none()).count();
-        let mut rows: Vec<Row> = answers.into_iter().flatten().collect();
+        // (`flatten` would collect into fresh memory, this in place)
+        #[expect(clippy::filter_map_identity, reason = "collected in place")]
+        let mut rows: Vec<Row> = answers.into_iter().filter_map(|row| row).collect();
         // as of a time, each pact's name as it was then: the cache knows
         // the name as it stands, so each stream's edits are read again
         if at.is_some() && self.party.is_none() {

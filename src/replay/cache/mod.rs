@@ -684,16 +684,21 @@ impl<'a> Cache<'a> {
                 }
             }
         });
-        let mut results = Vec::with_capacity(done.len());
         let mut learned_any = Vec::new();
-        for (id, result) in ids.iter().zip(done) {
-            results.push(result.map(|(value, learned)| {
-                if let Some(learned) = learned {
-                    learned_any.push((id, learned));
-                }
-                value
-            }));
-        }
+        // (in place: a value takes no more room than a value with what was
+        // learned)
+        let results = done
+            .into_iter()
+            .zip(ids)
+            .map(|(result, id)| {
+                result.map(|(value, learned)| {
+                    if let Some(learned) = learned {
+                        learned_any.push((id, learned));
+                    }
+                    value
+                })
+            })
+            .collect();
         for (id, learned) in learned_any {
             let at = self.position(id);
             let entries = self.entries.gathered();
