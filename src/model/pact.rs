@@ -32,7 +32,24 @@ impl PactId {
     ///
     /// [`Error::InvalidPactId`] saying what is wrong with it.
     pub fn parse(input: &str) -> Result<PactId, Error> {
-        let reason = if input.is_empty() {
+        match PactId::problem(input) {
+            Some(reason) => Err(Error::InvalidPactId {
+                input: input.to_owned(),
+                reason,
+            }),
+            None => Ok(PactId(input.to_owned())),
+        }
+    }
+
+    /// Whether `input` is a pact id, as [`PactId::parse`] would take it,
+    /// without making one.
+    pub fn is_valid(input: &str) -> bool {
+        PactId::problem(input).is_none()
+    }
+
+    /// What is wrong with `input` as a pact id, if anything.
+    fn problem(input: &str) -> Option<&'static str> {
+        if input.is_empty() {
             Some("it is empty")
         } else if input.len() > MAX_ID_LEN {
             Some("it is longer than 64 characters")
@@ -45,13 +62,6 @@ impl PactId {
             Some("it must start and end with a letter or digit")
         } else {
             None
-        };
-        match reason {
-            Some(reason) => Err(Error::InvalidPactId {
-                input: input.to_owned(),
-                reason,
-            }),
-            None => Ok(PactId(input.to_owned())),
         }
     }
 
