@@ -41,8 +41,8 @@ pub struct Args {
 
 #[derive(Debug, Serialize)]
 struct Row<'a> {
-    /// Borrowed from the store's listing where the cache answers.
-    pact: Cow<'a, PactId>,
+    /// Borrowed from the cache file where the cache answers.
+    pact: Cow<'a, str>,
     /// Borrowed from the cache file where the cache answers.
     name: Cow<'a, str>,
     status: Option<Status>,
@@ -83,14 +83,14 @@ impl Args {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (ids, cache)
         });
-        let (ids, listed) = match ids {
-            Some(ids) => (ids?, true),
-            None => match cache.listed_ids(stamp) {
-                Some(ids) => (ids, false),
-                // the cache read whole did not bear out its header: the
-                // store is listed after all
-                None => (ctx.store.ids()?, true),
-            },
+        // the store's streams as listed, or none where the cache answers
+        // for the streams it lists
+        let ids = match ids {
+            Some(ids) => Some(ids?),
+            None if cache.lists(stamp) => None,
+            // the cache read whole did not bear out its header: the store
+            // is listed after all
+            None => Some(ctx.store.ids()?),
         };
         let at = when.as_ref().map(|w| w.at);
         let today = ctx.today;
@@ -101,12 +101,12 @@ impl Args {
                     // for; without them, every stream is read
                     cache.read_times();
                 }
-                let answers = cache.map(&ctx.store, &ids, |id, summary| {
+                let answers = cache.map(&ctx.store, ids.as_deref(), |summary| {
                     // a pact not registered yet then is not listed: the record did
                     // not know it
                     let (current, certain) = summary.status_on(on, at);
                     summary.registered_by(at).then(|| Row {
-                        pact: Cow::Borrowed(id),
+                        pact: summary.id_text(),
                         name: summary.name_text(),
                         status: current.map(|c| c.status),
                         since: current.map(|c| c.since),
@@ -120,9 +120,9 @@ impl Args {
                 });
                 let (answers, failed) = reported(ctx, answers);
                 // streams the cache listed itself are its entries' own
-                if listed {
-                    cache.retain(&ids);
-                    cache.listed(&ids, stamp);
+                if let Some(ids) = &ids {
+                    cache.retain(ids);
+                    cache.listed(ids, stamp);
                 }
                 // a command that meets a broken stream fails, and changes
                 // no file
@@ -132,6 +132,10 @@ impl Args {
                 (answers, failed)
             }
             Some(party) => {
+                let ids = match ids.or_else(|| cache.listed_ids(stamp)) {
+                    Some(ids) => ids,
+                    None => ctx.store.ids()?,
+                };
                 let (answers, failed) = party_rows(ctx, &ids, party, on, at);
                 if failed == 0
                     && answers
@@ -158,7 +162,8 @@ impl Args {
         if at.is_some() && self.party.is_none() {
             let store = &ctx.store;
             let then = crate::log::par::map(&rows, |row| {
-                Outline::of_stream(store, &row.pact, at).map(|(_, _, o)| o.pact().cloned())
+                let id = PactId::parse(&row.pact)?;
+                Outline::of_stream(store, &id, at).map(|(_, _, o)| o.pact().cloned())
             });
             for (row, pact) in rows.iter_mut().zip(then) {
                 if let Ok(Some(pact)) = pact {
@@ -265,7 +270,7 @@ fn party_rows(
         // a party of the pact as it stood then, named as it was
         let pact = crate::replay::pact_of(&events).unwrap_or_else(|| stream.pact.clone());
         let mut row = Row {
-            pact: Cow::Owned(stream.pact.id.clone()),
+            pact: Cow::Owned(stream.pact.id.as_str().to_owned()),
             name: Cow::Owned(pact.name.clone()),
             status: None,
             since: None,

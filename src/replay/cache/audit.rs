@@ -98,7 +98,7 @@ impl<'a> Audit<'a> {
                 // was read to after: what was read is what it stamps
                 cached.stamp.is_some()
                     && cached.stamp == stamp
-                    && cached.stamp == self.dir.stamp(id, now)
+                    && cached.stamp == self.dir.stamp(id.as_str(), now)
             } else {
                 cached.len == meta.len() && cached.head == head.to_bytes()
             }
@@ -114,7 +114,9 @@ impl<'a> Audit<'a> {
             });
         }
         let summary = summing.finish(pact, head, meta.len(), stamp);
-        let disagrees = current.is_some_and(|cached| !cached.says_what(&summary));
+        let disagrees = current
+            .as_ref()
+            .is_some_and(|cached| !cached.says_what(&summary));
         Some(Checked {
             id: id.clone(),
             compared: current.is_some(),
@@ -144,13 +146,13 @@ impl<'a> Audit<'a> {
             return audited;
         }
         let mut cache = self.cache;
+        let entries = cache.all();
         for id in failed {
-            if let Ok(at) = cache.position(id) {
-                cache.entries.gathered().remove(at);
+            if let Ok(at) = entries.binary_search_by(|s| (*s.id).cmp(id.as_str())) {
+                entries.remove(at);
             }
         }
         for summary in checked.into_iter().filter_map(|c| c.summary) {
-            let entries = cache.entries.gathered();
             match entries.binary_search_by(|s| s.id.cmp(&summary.id)) {
                 Ok(at) => entries[at] = summary,
                 Err(at) => entries.insert(at, summary),

@@ -21,11 +21,12 @@
 //! its stream against the summary of the stream it has just read whole
 //! ([`Audit`]), and rebuilds a cache that disagrees or fails its tags.
 //!
-//! Loading it copies no text and decodes no step: the file's parts are
-//! read on every core ([`CacheFile`]), each checked against its tag, and the
-//! [`Cache`]'s summaries borrow their ids, names and steps from it (each
-//! summary's steps as fixed-width columns of dates, statuses and date
-//! precisions). An answer bisects a summary's dates where they lie. The
+//! Loading it decodes nothing: the file's parts are read on every core
+//! ([`CacheFile`]), each checked against its tag and its index, which says
+//! where each summary begins. A summary is decoded when it is asked for,
+//! on the core that answers with it, and borrows its id, name and steps
+//! from the part (its steps as fixed-width columns of dates, statuses and
+//! date precisions). An answer bisects a summary's dates where they lie. The
 //! steps' recording times, which only a question as of a time asks for,
 //! are kept in parts of their own after the summaries, read and checked
 //! only then (and when the cache is written back), from the file as it
@@ -66,8 +67,8 @@
 //! the cache keeps of it, and answers from one; `steps` lays out a
 //! summary's status events in columns; `stamp` takes a stream file's
 //! [`Stamp`] and knows where one can be trusted; `entries` keeps the
-//! summaries in the runs they were decoded in until one is added or
-//! removed; `audit` is `verify`'s [`Audit`]; [`key`] keeps the key. This
+//! summaries in the parts they were read in, and lays out a part, until
+//! one is added or removed; `audit` is `verify`'s [`Audit`]; [`key`] keeps the key. This
 //! module holds the cache file,
 //! how it is read and written, and the [`Cache`] loaded from it.
 
@@ -90,7 +91,6 @@ use std::ops::Range;
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
-use serde::de::DeserializeSeed;
 use serde::{Deserialize, Serialize};
 
 use crate::log::files;
@@ -102,7 +102,7 @@ use crate::model::event::Hash;
 use crate::model::pact::PactId;
 use crate::model::status::Status;
 
-use entries::Entries;
+use entries::{Entries, Part};
 use key::Key;
 use stamp::Dir;
 use steps::{TIME, Times};
@@ -111,7 +111,7 @@ use steps::{TIME, Times};
 pub const FILE: &str = crate::model::format::CACHE;
 /// Bumped whenever [`Summary`] or the file's layout changes shape: an
 /// older cache is rebuilt.
-const VERSION: u32 = 17;
+const VERSION: u32 = 18;
 
 /// The status a summary finds in force on a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,9 +127,8 @@ pub struct InForce {
 }
 
 /// The cache file's bytes, read and checked a part at a time, the parts
-/// shared between the cores: the
-/// [`Cache`] made from it borrows its summaries from them, so that loading
-/// the cache copies no text and decodes no step. The recording times are
+/// shared between the cores: the [`Cache`] made from it decodes each
+/// summary from them only when it is asked for, and borrows its text. The recording times are
 /// read, and checked, only once asked for ([`Cache::read_times`]), from
 /// the file as it was opened.
 #[derive(Debug, Default)]
@@ -213,8 +212,8 @@ pub struct Cache<'a> {
 /// The start of the cache file: the format's version, then the length and
 /// tag of each of the parts that follow: runs of summaries, then as many
 /// parts of their times, each the times of the summaries of its run. Each
-/// part of summaries is a run of summaries,
-/// in the order of their pacts' ids. A part whose bytes do not match its
+/// part of summaries is a run of summaries in the order of their pacts'
+/// ids, after an index of where each begins (see `entries`). A part whose bytes do not match its
 /// tag was damaged, edited or written under another key, and the cache is
 /// not used.
 #[derive(Debug, Serialize, Deserialize)]
@@ -282,8 +281,7 @@ fn encode_keyed(
     let listed = postcard::to_stdvec(&listing).ok()?;
     let size = summaries.len().div_ceil(PARTS).max(1);
     let encoded = |part: &[Summary<'_>], mut bytes: Vec<u8>| {
-        bytes.clear();
-        postcard::to_extend(part, bytes).ok()
+        entries::write_part(part, &mut bytes).map(|()| bytes)
     };
     let runs = summaries.chunks(size).len();
     let count = 2 * runs;
@@ -331,55 +329,6 @@ fn encode_keyed(
 /// take less.
 const HEADER_MAX: u64 = 2048;
 
-/// Decodes the run of summaries of one part, with how many bytes of its
-/// part of times they take.
-struct Run {
-    /// How many summaries the part could hold at most: one per 32 bytes
-    /// (a summary holds a 32-byte head hash, and more).
-    most: usize,
-    /// The place of this part among the parts of summaries, which is that
-    /// of the part of their times.
-    part: usize,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for Run {
-    type Value = (Vec<Summary<'de>>, usize);
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Run {
-    type Value = (Vec<Summary<'de>>, usize);
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a run of summaries")
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        // a count the file claims, so no more than its bytes can hold
-        let mut summaries = Vec::new();
-        let _ = summaries.try_reserve(seq.size_hint().unwrap_or(0).min(self.most));
-        let mut times = 0_usize;
-        while let Some(mut summary) = seq.next_element::<Summary<'de>>()? {
-            // each summary's times follow the times of those before it
-            summary.steps.times = Times::Elsewhere {
-                part: self.part,
-                at: times,
-            };
-            times = summary
-                .steps
-                .len
-                .checked_mul(TIME)
-                .and_then(|len| times.checked_add(len))
-                .ok_or_else(|| serde::de::Error::custom("more times than a file holds"))?;
-            summaries.push(summary);
-        }
-        Ok((summaries, times))
-    }
-}
-
 /// The header of the cache file `file`, and where the parts after it lie
 /// (from the header's end to the file's); `None` when it is not one of
 /// this version's, or claims more parts than one has.
@@ -425,15 +374,6 @@ impl Opening {
             ..CacheFile::default()
         }
     }
-}
-
-/// Whether a part's bytes begin as a run of summaries does: with a count
-/// of at least one, and no more than its bytes can hold (a summary holds a
-/// 32-byte head hash, and more). A part of zeros, as a hole in a sparse
-/// file reads, does not, and the cache is not used.
-fn begins_as_a_run(part: &[u8]) -> bool {
-    postcard::take_from_bytes::<usize>(part)
-        .is_ok_and(|(count, rest)| count >= 1 && count <= rest.len() / 32)
 }
 
 impl CacheFile {
@@ -510,9 +450,10 @@ impl CacheFile {
             let mut part = vec![0; usize::try_from(len).ok()?];
             read_exact_at(&file, &mut part, offset).ok()?;
             // a tag is compared in constant time
+            let sound = |part: &[u8]| Part::of(part, place).is_some_and(|part| part.sound());
             (tag(key, place, count, &listed, [part.as_slice()])
                 == blake3::Hash::from_bytes(expected)
-                && begins_as_a_run(&part))
+                && sound(&part))
             .then_some(part)
         });
         let parts = parts.into_iter().collect::<Option<Vec<_>>>()?;
@@ -572,38 +513,25 @@ impl CacheFile {
             .as_ref()
     }
 
-    /// The summaries the file holds, borrowed from it, with where the times
-    /// of each are; `None` when they do not decode, or do not take up
-    /// exactly the parts of times the file has.
-    fn summaries(&self) -> Option<Vec<Vec<Summary<'_>>>> {
-        let places: Vec<usize> = (0..self.parts.len()).collect();
-        // each part decoded on a core of its own
-        let runs = crate::log::par::map(&places, |&place| {
-            let part = &self.parts[place];
-            let mut decoder = postcard::Deserializer::from_bytes(part);
-            let run = Run {
-                most: part.len() / 32,
-                part: place,
-            };
-            let (summaries, times) = run.deserialize(&mut decoder).ok()?;
-            let whole = decoder.finalize().ok()?.is_empty()
-                && self.time_parts.get(place)?.len == times as u64;
-            whole.then_some(summaries)
-        });
-        runs.into_iter().collect()
-    }
-
-    /// The cache the file holds: empty if it does not decode or its
-    /// summaries are not in order.
+    /// The cache the file holds, its summaries left in the file's parts
+    /// until they are asked for: empty if its summaries are not in order.
+    /// (Each part was checked in itself as it was read.)
     pub fn cache(&self) -> Cache<'_> {
-        let entries = self
-            .summaries()
-            .map(Entries::of_runs)
-            .filter(|entries| entries.iter().is_sorted_by(|a, b| a.id < b.id));
+        let parts: Option<Vec<Part<'_>>> = self
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(place, bytes)| Part::of(bytes, place))
+            .collect();
+        let entries = parts.filter(|parts| {
+            parts
+                .windows(2)
+                .all(|pair| pair[0].id(pair[0].len() - 1) < pair[1].id(0))
+        });
         // the listing stands for the entries only once they are all read
         let listing = entries.as_ref().and(self.listing);
         Cache {
-            entries: entries.unwrap_or_default(),
+            entries: entries.map(Entries::Parts).unwrap_or_default(),
             changed: false,
             file: Some(self),
             listing,
@@ -612,16 +540,16 @@ impl CacheFile {
 }
 
 impl<'a> Cache<'a> {
-    /// The cached summary of `id` if the stream has not changed since it
-    /// was made. Where stamps can be trusted, any write changes the
-    /// stream's stamp, so the summary stands only while its stamp is the
-    /// one taken just now (`stamp`), and a stream with any other stamp,
-    /// or none yet, is read whole. Elsewhere, it stands while the stream
-    /// has its length and last line.
+    /// The cached summary of the stream of pact `id` if the stream has not
+    /// changed since it was made. Where stamps can be trusted, any write
+    /// changes the stream's stamp, so the summary stands only while its
+    /// stamp is the one taken just now (`stamp`), and a stream with any
+    /// other stamp, or none yet, is read whole. Elsewhere, it stands while
+    /// the stream has its length and last line.
     fn fresh<'c>(
         cached: Option<&'c Summary<'a>>,
         store: &Store,
-        id: &PactId,
+        id: &str,
         dir: &Dir,
         stamp: Option<Stamp>,
     ) -> Option<&'c Summary<'a>> {
@@ -629,49 +557,64 @@ impl<'a> Cache<'a> {
         if dir.stamps {
             return (stamp.is_some() && stamp == cached.stamp).then_some(cached);
         }
-        let (len, head) = tail_key(store, id).ok()?;
+        let (len, head) = tail_key(store, &PactId::parse(id).ok()?).ok()?;
         (len == cached.len && head.to_bytes() == cached.head).then_some(cached)
     }
 
     /// The summary of each stream of `ids` (the store's streams, as
-    /// [`Store::ids`] lists them), handed to `f` with its pact's id, on
-    /// every core. The cached summary is used if it is fresh: the stream's
-    /// stamp, taken just before, is the one kept, or else the stream's
-    /// length and last-line hash are the ones kept. Otherwise the stream is
-    /// read, and the cache learns its summary. Returns what `f` made of
-    /// each, in order.
+    /// [`Store::ids`] lists them), or without them of each stream the
+    /// cache lists ([`Cache::lists`]), handed to `f`, on every core. The
+    /// cached summary is used if it is fresh: the stream's stamp, taken
+    /// just before, is the one kept, or else the stream's length and
+    /// last-line hash are the ones kept. Otherwise the stream is read, and
+    /// the cache learns its summary. Returns what `f` made of each, in
+    /// order.
     ///
-    /// `f` is handed the id from `ids` and a summary that lives as long as
-    /// the cache's file, so that what it makes can borrow both (the file's
-    /// text by [`Summary::name_text`]).
-    pub fn map<'i, T: Send>(
+    /// `f` is handed a summary whose text lives as long as the cache's
+    /// file, so that what it makes can borrow it ([`Summary::id_text`],
+    /// [`Summary::name_text`]).
+    pub fn map<T: Send>(
         &mut self,
         store: &Store,
-        ids: &'i [PactId],
-        f: impl Fn(&'i PactId, &Summary<'a>) -> T + Sync,
+        ids: Option<&[PactId]>,
+        f: impl Fn(&Summary<'a>) -> T + Sync,
     ) -> Vec<Result<T, Error>> {
         self.map_at(store, ids, SystemTime::now(), f)
     }
 
     /// [`Cache::map`], with the clock read at `now`.
-    fn map_at<'i, T: Send>(
+    fn map_at<T: Send>(
         &mut self,
         store: &Store,
-        ids: &'i [PactId],
+        ids: Option<&[PactId]>,
         now: SystemTime,
-        f: impl Fn(&'i PactId, &Summary<'a>) -> T + Sync,
+        f: impl Fn(&Summary<'a>) -> T + Sync,
     ) -> Vec<Result<T, Error>> {
         let dir = Dir::open(store);
-        let work = self.align(ids);
-        let done = crate::log::par::map(&work, |&(id, cached)| {
+        let work = match ids {
+            Some(ids) => self.align(ids),
+            None => (0..self.entries.len()).map(|at| (None, Some(at))).collect(),
+        };
+        let entries = &self.entries;
+        let done = crate::log::par::map(&work, |&(id, at)| {
+            // each entry decoded here, on the core that answers with it
+            let cached = at.and_then(|at| entries.get(at));
+            let name = match id {
+                Some(id) => id.as_str(),
+                None => at.and_then(|at| entries.id(at)).unwrap_or_default(),
+            };
             // the stamp is taken before anything of the stream is read
-            let stamp = cached.and_then(|_| dir.stamp(id, now));
-            match Cache::fresh(cached, store, id, &dir, stamp) {
-                Some(summary) => Ok((f(id, summary), None)),
+            let stamp = cached.as_ref().and_then(|_| dir.stamp(name, now));
+            match Cache::fresh(cached.as_deref(), store, name, &dir, stamp) {
+                Some(summary) => Ok((f(summary), None)),
                 None => {
+                    let id = match id {
+                        Some(id) => Cow::Borrowed(id),
+                        None => Cow::Owned(PactId::parse(name)?),
+                    };
                     // the stream folded into its summary, never held whole
                     let mut summing = Summing::default();
-                    let folded = store.fold(id, |line| {
+                    let folded = store.fold(&id, |line| {
                         summing.visit(&line);
                         Ok(())
                     });
@@ -679,7 +622,7 @@ impl<'a> Cache<'a> {
                         let meta = lines.meta();
                         let stamp = dir.stamp_of(meta, now);
                         let summary = summing.finish(&stream.pact, stream.head, meta.len(), stamp);
-                        (f(id, &summary), Some(Box::new(summary)))
+                        (f(&summary), Some(Box::new(summary)))
                     })
                 }
             }
@@ -689,20 +632,16 @@ impl<'a> Cache<'a> {
         // learned)
         let results = done
             .into_iter()
-            .zip(ids)
-            .map(|(result, id)| {
+            .map(|result| {
                 result.map(|(value, learned)| {
-                    if let Some(learned) = learned {
-                        learned_any.push((id, learned));
-                    }
+                    learned_any.extend(learned);
                     value
                 })
             })
             .collect();
-        for (id, learned) in learned_any {
-            let at = self.position(id);
-            let entries = self.entries.gathered();
-            match at {
+        for learned in learned_any {
+            let entries = self.all();
+            match entries.binary_search_by(|s| s.id.cmp(&learned.id)) {
                 Ok(at) => entries[at] = *learned,
                 Err(at) => {
                     // a stream the listing did not have
@@ -715,20 +654,34 @@ impl<'a> Cache<'a> {
         results
     }
 
-    /// Each of `ids` with its entry, if it has one: the entries and, nearly
-    /// always, the ids are in order, so one walk through both pairs them.
-    fn align<'i>(&self, ids: &'i [PactId]) -> Vec<(&'i PactId, Option<&Summary<'a>>)> {
-        let mut entries = self.entries.iter().peekable();
+    /// The entries as one vector of summaries, to change: decoded, if
+    /// they were not; any that does not decode is forgotten, so that its
+    /// stream is read again, and with it the listing.
+    fn all(&mut self) -> &mut Vec<Summary<'a>> {
+        let (all, lost) = self.entries.gathered();
+        if lost {
+            self.listing = None;
+            self.changed = true;
+        }
+        all
+    }
+
+    /// Each of `ids` with the place of its entry, if it has one: the
+    /// entries and, nearly always, the ids are in order, so one walk
+    /// through both pairs them.
+    fn align<'i>(&self, ids: &'i [PactId]) -> Vec<(Option<&'i PactId>, Option<usize>)> {
+        let mut entries = self.entries.ids().enumerate().peekable();
         let mut last: Option<&PactId> = None;
         ids.iter()
             .map(|id| {
                 if last.is_some_and(|last| last > id) {
                     // out of order: look it up
-                    return (id, self.get(id));
+                    return (Some(id), self.position(id).ok());
                 }
                 last = Some(id);
-                while entries.next_if(|s| *s.id < *id.as_str()).is_some() {}
-                (id, entries.next_if(|s| s.id == id.as_str()))
+                while entries.next_if(|(_, e)| *e < id.as_str()).is_some() {}
+                let at = entries.next_if(|(_, e)| *e == id.as_str());
+                (Some(id), at.map(|(at, _)| at))
             })
             .collect()
     }
@@ -738,7 +691,8 @@ impl<'a> Cache<'a> {
         self.entries.position(id.as_str())
     }
 
-    fn get(&self, id: &PactId) -> Option<&Summary<'a>> {
+    /// The entry of `id`, if there is one that decodes.
+    fn get(&self, id: &PactId) -> Option<Cow<'_, Summary<'a>>> {
         self.position(id).ok().and_then(|at| self.entries.get(at))
     }
 
@@ -747,39 +701,46 @@ impl<'a> Cache<'a> {
         self.entries.len() == ids.len()
             && self
                 .entries
-                .iter()
+                .ids()
                 .zip(ids)
-                .all(|(s, id)| s.id == id.as_str())
+                .all(|(entry, id)| entry == id.as_str())
     }
 
     /// Forgets the entries of streams that are gone: `ids` are the store's
     /// streams, in order, as [`Store::ids`] gives them.
     pub fn retain(&mut self, ids: &[PactId]) {
         if !self.of_streams(ids) {
-            let before = self.entries.len();
-            self.entries
-                .gathered()
-                .retain(|s| ids.binary_search_by(|id| id.as_str().cmp(&s.id)).is_ok());
-            if self.entries.len() != before {
+            let all = self.all();
+            let before = all.len();
+            all.retain(|s| ids.binary_search_by(|id| id.as_str().cmp(&s.id)).is_ok());
+            if all.len() != before {
                 self.changed = true;
                 self.listing = None;
             }
         }
     }
 
-    /// The store's streams, from the entries, when the store directory's
-    /// stamp is `now` (see [`listing_stamp`]) and the entries are of the
-    /// streams listed when it had that stamp: nothing was created in the
-    /// directory, removed or renamed since, so listing it again would find
-    /// the same streams. `None` when the store must be listed.
+    /// Whether the entries are of the store's streams, as [`Cache::map`]
+    /// answers for them without being told: the store directory's stamp
+    /// is `now` (see [`listing_stamp`]) and the entries are of the streams
+    /// listed when it had that stamp, so that nothing was created in the
+    /// directory, removed or renamed since, and listing it again would
+    /// find the same streams.
+    pub fn lists(&self, now: Option<Stamp>) -> bool {
+        now.is_some() && now == self.listing
+    }
+
+    /// The store's streams, from the entries, when they are the streams
+    /// listed while the store directory had the stamp `now`
+    /// ([`Cache::lists`]); `None` when the store must be listed.
     pub fn listed_ids(&self, now: Option<Stamp>) -> Option<Vec<PactId>> {
-        if now.is_none() || now != self.listing {
+        if !self.lists(now) {
             return None;
         }
         // every id was a stream's name when written, under the key
         self.entries
-            .iter()
-            .map(|s| PactId::parse(&s.id).ok())
+            .ids()
+            .map(|id| PactId::parse(id).ok())
             .collect()
     }
 
@@ -799,33 +760,53 @@ impl<'a> Cache<'a> {
     /// which only a question as of a time asks for (and writing the cache
     /// back); `false` when they cannot be read, or a part of them fails its
     /// check: then every entry read from the file is forgotten, so that its
-    /// stream is read again, and the file is no cache to trust.
+    /// stream is read again, and the file is no cache to trust. So too
+    /// when an entry does not decode.
     pub fn read_times(&mut self) -> bool {
         let unread = |s: &Summary<'_>| matches!(s.steps.times, Times::Elsewhere { .. });
-        if !self.entries.iter().any(unread) {
-            return true;
-        }
-        let times = self.file.and_then(CacheFile::times);
         let before = self.entries.len();
-        self.entries.gathered().retain_mut(|summary| {
+        let file = self.file;
+        let all = self.all();
+        if !all.iter().any(unread) {
+            return all.len() == before;
+        }
+        let times = file.and_then(CacheFile::times).filter(|times| {
+            // the times of each part's summaries, one after another, take
+            // up exactly the part of times of that part
+            let mut next = vec![0_usize; times.parts.len()];
+            let mut placed = all.iter().filter_map(|s| match s.steps.times {
+                Times::Elsewhere { part, at } => Some((part, at, s.steps.len * TIME)),
+                Times::Here(_) => None,
+            });
+            placed.all(|(part, at, len)| {
+                next.get_mut(part)
+                    .filter(|next| **next == at)
+                    .map(|next| *next += len)
+                    .is_some()
+            }) && next
+                .iter()
+                .zip(&times.parts)
+                .all(|(&end, part)| end == part.len())
+        });
+        all.retain_mut(|summary| {
             let Times::Elsewhere { part, at } = summary.steps.times else {
                 return true;
             };
-            let found = times.and_then(|times| {
-                let part = times.parts.get(part)?;
-                let len = summary.steps.len * TIME;
-                times.bytes[part.clone()].get(at..at.checked_add(len)?)
+            let found = times.map(|times| {
+                let start = times.parts[part].start + at;
+                &times.bytes[start..start + summary.steps.len * TIME]
             });
             if let Some(found) = found {
                 summary.steps.times = Times::Here(Cow::Borrowed(found));
             }
             found.is_some()
         });
-        if self.entries.len() != before {
+        let kept = all.len() == before;
+        if !kept {
             self.changed = true;
             self.listing = None;
         }
-        self.entries.len() == before
+        kept
     }
 
     /// Writes the cache back if it changed. Where it notes the store's
@@ -852,12 +833,9 @@ impl<'a> Cache<'a> {
         };
         match in_place {
             Ok(file) => {
-                let written = encode(
-                    self.entries.gathered(),
-                    self.listing,
-                    &mut BufWriter::new(&file),
-                )
-                .and_then(|()| (&file).stream_position().ok());
+                let listing = self.listing;
+                let written = encode(self.all(), listing, &mut BufWriter::new(&file))
+                    .and_then(|()| (&file).stream_position().ok());
                 // a cache cut short is one whose tags fail: none is left
                 let _ = file.set_len(written.unwrap_or(0));
             }
@@ -868,9 +846,10 @@ impl<'a> Cache<'a> {
                 else {
                     return;
                 };
+                let listing = self.listing;
                 let written = {
                     let mut out = BufWriter::new(temp.as_file_mut());
-                    encode(self.entries.gathered(), self.listing, &mut out)
+                    encode(self.all(), listing, &mut out)
                 };
                 if written.is_some() {
                     let _ = temp.persist(store.dir().join(FILE));
@@ -1091,7 +1070,7 @@ mod tests {
     fn loaded(file: &CacheFile) -> Vec<Summary<'_>> {
         let mut cache = file.cache();
         cache.read_times();
-        cache.entries.gathered().clone()
+        cache.all().clone()
     }
 
     /// The cache file written of `summaries`, read back.
@@ -1110,7 +1089,7 @@ mod tests {
         };
         let ids = [PactId::parse("p").unwrap(), PactId::parse("q").unwrap()];
         let mut cache = Cache {
-            entries: Entries::of_runs(vec![vec![summary("p"), summary("q")]]),
+            entries: Entries::Decoded(vec![summary("p"), summary("q")]),
             ..Cache::default()
         };
         // noted only for the streams the entries are of, and a stamp
@@ -1123,7 +1102,7 @@ mod tests {
 
         // written and read back under its tags
         let mut bytes = Vec::new();
-        encode_keyed(cache.entries.gathered(), cache.listing, &KEY, &mut bytes).unwrap();
+        encode_keyed(cache.all(), Some(listing), &KEY, &mut bytes).unwrap();
         let file = read_back(&bytes, &KEY).unwrap();
         let mut read = file.cache();
         assert_eq!(read.listed_ids(Some(listing)), Some(ids.to_vec()));
@@ -1372,7 +1351,7 @@ mod tests {
         let file = read_back_without_times(&bytes, &KEY).unwrap();
         let mut cache = file.cache();
         assert!(cache.read_times());
-        assert_eq!(*cache.entries.gathered(), summaries);
+        assert_eq!(*cache.all(), summaries);
         assert!(!cache.changed);
     }
 
@@ -1408,7 +1387,12 @@ mod tests {
             fs::write(&path, bytes).unwrap();
             CacheFile::read_keyed(File::open(&path).unwrap(), &KEY).map(|file| loaded(&file).len())
         };
-        let part = postcard::to_stdvec([summary("p")].as_slice()).unwrap();
+        let part_of = |summaries: &[Summary<'_>]| {
+            let mut bytes = Vec::new();
+            entries::write_part(summaries, &mut bytes).unwrap();
+            bytes
+        };
+        let part = part_of(&[summary("p")]);
         let time = 1_i64.to_le_bytes();
         let both = [part.as_slice(), &time].concat();
         assert_eq!(
@@ -1418,7 +1402,7 @@ mod tests {
         );
         // as many parts as are written, a pact in each
         let runs: Vec<Vec<u8>> = (0..PARTS)
-            .map(|i| postcard::to_stdvec([summary(&format!("p{i:02}"))].as_slice()).unwrap())
+            .map(|i| part_of(&[summary(&format!("p{i:02}"))]))
             .collect();
         let parts: Vec<&[u8]> = runs
             .iter()
@@ -1447,16 +1431,27 @@ mod tests {
     }
 
     #[test]
-    fn summaries_that_do_not_decode_or_are_out_of_order_leave_the_cache_empty() {
+    fn summaries_out_of_order_leave_the_cache_empty_and_one_that_does_not_decode_is_not_used() {
         let entries = |summaries: &[Summary<'_>]| written(summaries).unwrap().cache().entries.len();
         assert_eq!(entries(&[summary("a"), summary("b")]), 2);
         assert_eq!(entries(&[summary("b"), summary("a")]), 0, "out of order");
-        let mut torn = summary("a");
+        let mut torn = summary("b");
         torn.steps.bytes = Cow::Owned(vec![0; STEP + 1]);
-        assert_eq!(entries(&[torn]), 0, "steps that are not whole");
-        let mut unknown = summary("a");
+        let mut unknown = summary("b");
         unknown.steps.bytes.to_mut()[4] = Status::ALL.len() as u8;
-        assert_eq!(entries(&[unknown]), 0, "a status byte that names none");
+        for (broken, why) in [
+            (torn, "steps that are not whole"),
+            (unknown, "a status byte that names none"),
+        ] {
+            let file = written(&[summary("a"), broken, summary("c")]).unwrap();
+            let mut cache = file.cache();
+            assert!(cache.entries.get(0).is_some() && cache.entries.get(2).is_some());
+            assert!(cache.entries.get(1).is_none(), "{why}");
+            // the file is no cache to trust: nothing of it is kept
+            assert!(!cache.read_times(), "{why}");
+            assert!(cache.all().is_empty(), "{why}");
+            assert!(cache.changed && cache.listing.is_none(), "{why}");
+        }
     }
 
     proptest::proptest! {

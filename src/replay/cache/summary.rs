@@ -21,7 +21,8 @@ use crate::replay::cache::steps::{FORCED, REPORTED, STEP, Steps, Times};
 /// made from a stream owns them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary<'a> {
-    /// The pact's id.
+    /// The pact's id: first, so that the cache file's index finds it
+    /// where a summary begins, without decoding the rest.
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     /// Its name.
@@ -399,6 +400,15 @@ impl Summary<'_> {
 }
 
 impl<'a> Summary<'a> {
+    /// The pact's id, borrowed from the cache file when the summary was
+    /// read from one.
+    pub fn id_text(&self) -> Cow<'a, str> {
+        match &self.id {
+            Cow::Borrowed(id) => Cow::Borrowed(id),
+            Cow::Owned(id) => Cow::Owned(id.clone()),
+        }
+    }
+
     /// The pact's name, borrowed from the cache file when the summary was
     /// read from one: a warm `list` copies none.
     pub fn name_text(&self) -> Cow<'a, str> {
