@@ -106,17 +106,26 @@ impl Steps<'_> {
         // that the day begins their month or year
         let (first, last) = (NaiveDate::MIN, NaiveDate::MAX);
         let span = first.num_days_from_ce()..=last.num_days_from_ce();
-        let whole = statuses
-            .iter()
-            .all(|&b| usize::from(b & !(REPORTED | FORCED)) < Status::ALL.len())
-            && days.iter().zip(dates).all(|(d, &code)| {
-                let day = i32::from_le_bytes(*d);
-                span.contains(&day)
-                    && (EffectiveDate::is_to_the_day(code)
-                        || NaiveDate::from_num_days_from_ce_opt(day)
-                            .and_then(|d| EffectiveDate::from_code(d, code))
-                            .is_some())
-            });
+        // every step is looked at, with no early exit, so that the checks
+        // run on whole vectors of steps: a summary is checked each time it
+        // is decoded
+        let named = statuses.iter().fold(true, |ok, &b| {
+            ok & (usize::from(b & !(REPORTED | FORCED)) < Status::ALL.len())
+        });
+        let to_the_day = days.iter().zip(dates).fold(true, |ok, (d, &code)| {
+            let day = i32::from_le_bytes(*d);
+            ok & (*span.start() <= day) & (day <= *span.end()) & EffectiveDate::is_to_the_day(code)
+        });
+        let whole = named
+            && (to_the_day
+                || days.iter().zip(dates).all(|(d, &code)| {
+                    let day = i32::from_le_bytes(*d);
+                    span.contains(&day)
+                        && (EffectiveDate::is_to_the_day(code)
+                            || NaiveDate::from_num_days_from_ce_opt(day)
+                                .and_then(|d| EffectiveDate::from_code(d, code))
+                                .is_some())
+                }));
         // where the times are is set as the summary is read from its part
         let times = Times::Elsewhere { part: 0, at: 0 };
         whole.then_some(Steps { bytes, times, len })
