@@ -76,14 +76,20 @@ enum Check {
 /// always, a tag only with the key it was written under.
 fn forge(bytes: &[u8], to: Status, key: Option<&Path>) -> Vec<u8> {
     // the header: the version, from format 17 the store directory's stamp
-    // when it was listed (if it was noted: a flag, then seven numbers),
-    // then each part's length and check
+    // when it was listed (if it was noted: a flag, then seven numbers, from
+    // format 20 their bytes, after their count), then each part's length
+    // and check
     let mut at = 0;
     let version = read_varint(bytes, &mut at);
     let start = at;
     if version >= 17 && read_varint(bytes, &mut at) == 1 {
-        for _ in 0..7 {
-            read_varint(bytes, &mut at);
+        if version >= 20 {
+            let len = read_varint(bytes, &mut at);
+            at += len as usize;
+        } else {
+            for _ in 0..7 {
+                read_varint(bytes, &mut at);
+            }
         }
     }
     let listing = bytes[start..at].to_vec();

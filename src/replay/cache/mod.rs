@@ -111,7 +111,7 @@ use steps::{TIME, Times};
 pub const FILE: &str = crate::model::format::CACHE;
 /// Bumped whenever [`Summary`] or the file's layout changes shape: an
 /// older cache is rebuilt.
-const VERSION: u32 = 19;
+const VERSION: u32 = 20;
 
 /// The status a summary finds in force on a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

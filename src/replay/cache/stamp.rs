@@ -12,14 +12,72 @@ use crate::log::store::Store;
 use crate::model::pact::{MAX_ID_LEN, PactId};
 
 /// What one `stat` of a stream file tells of its contents: while it is the
-/// same, the file has not been written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// same, the file has not been written. In the cache file it is written
+/// as [`STAMP`] bytes, each number at its place, read at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     len: u64,
     dev: u64,
     ino: u64,
     ctime: (i64, i64),
     mtime: (i64, i64),
+}
+
+/// The bytes of a stamp in the cache file: its length, device, inode and
+/// the seconds of its change and modification times (little-endian, 8
+/// bytes each), then the nanoseconds of those times (4 bytes each).
+const STAMP: usize = 5 * 8 + 2 * 4;
+
+impl Serialize for Stamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let nanos = |ns: i64| {
+            u32::try_from(ns).map_err(|_| serde::ser::Error::custom("nanoseconds past a second"))
+        };
+        let mut bytes = [0; STAMP];
+        let numbers = [
+            self.len.to_le_bytes(),
+            self.dev.to_le_bytes(),
+            self.ino.to_le_bytes(),
+            self.ctime.0.to_le_bytes(),
+            self.mtime.0.to_le_bytes(),
+        ];
+        for (at, number) in numbers.iter().enumerate() {
+            bytes[8 * at..8 * at + 8].copy_from_slice(number);
+        }
+        bytes[40..44].copy_from_slice(&nanos(self.ctime.1)?.to_le_bytes());
+        bytes[44..48].copy_from_slice(&nanos(self.mtime.1)?.to_le_bytes());
+        s.serialize_bytes(&bytes)
+    }
+}
+
+impl<'de> Deserialize<'de> for Stamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Stamp, D::Error> {
+        struct Bytes;
+        impl serde::de::Visitor<'_> for Bytes {
+            type Value = Stamp;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{STAMP} bytes of a stamp")
+            }
+
+            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Stamp, E> {
+                let bytes: &[u8; STAMP] = bytes
+                    .try_into()
+                    .map_err(|_| E::invalid_length(bytes.len(), &self))?;
+                let (wide, narrow) = bytes.split_at(40);
+                let (wide, narrow) = (wide.as_chunks::<8>().0, narrow.as_chunks::<4>().0);
+                let nanos = |at: usize| i64::from(u32::from_le_bytes(narrow[at]));
+                Ok(Stamp {
+                    len: u64::from_le_bytes(wide[0]),
+                    dev: u64::from_le_bytes(wide[1]),
+                    ino: u64::from_le_bytes(wide[2]),
+                    ctime: (i64::from_le_bytes(wide[3]), nanos(0)),
+                    mtime: (i64::from_le_bytes(wide[4]), nanos(1)),
+                })
+            }
+        }
+        d.deserialize_bytes(Bytes)
+    }
 }
 
 /// How long a file must have gone unchanged before its stamp is kept: far
@@ -212,6 +270,33 @@ mod tests {
 
     use super::*;
     use crate::replay::cache::Cache;
+
+    #[test]
+    fn a_stamp_is_written_as_its_bytes_and_read_back_whole() {
+        let stamp = Stamp {
+            len: u64::MAX,
+            dev: 1 << 40,
+            ino: 7,
+            ctime: (-1, 999_999_999),
+            mtime: (i64::MAX, 0),
+        };
+        let bytes = postcard::to_stdvec(&Some(stamp)).unwrap();
+        // a flag, the count of bytes, and the bytes
+        assert_eq!(bytes.len(), 1 + 1 + STAMP);
+        assert_eq!(
+            postcard::from_bytes::<Option<Stamp>>(&bytes),
+            Ok(Some(stamp))
+        );
+        // a stamp of another length is none
+        let short = [&bytes[..1], &[47], &bytes[2..STAMP + 1]].concat();
+        assert!(postcard::from_bytes::<Option<Stamp>>(&short).is_err());
+        // nanoseconds past a second are not written
+        let odd = Stamp {
+            ctime: (0, 1 << 32),
+            ..stamp
+        };
+        assert!(postcard::to_stdvec(&odd).is_err());
+    }
 
     #[test]
     fn a_file_changed_just_now_gets_no_stamp_and_a_write_changes_it() {
