@@ -206,7 +206,7 @@ fn write_rows(ctx: &mut Context<'_>, streams: &[(Folded, Rows)]) -> Result<(), E
                 .map(move |events| Piece { stream, events })
         })
         .collect();
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let cores = crate::log::par::cores();
     let store = &ctx.store;
     std::thread::scope(|scope| {
         let mut workers: Vec<_> = (0..cores.min(pieces.len()))

@@ -17,16 +17,20 @@ pub(crate) fn cores_free() -> bool {
     !SHARING.get()
 }
 
+/// How many cores this process may use, found once: finding out reads
+/// the process's control group files each time.
+pub(crate) fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
 /// The most items a core takes at a time: few enough that the cores finish
 /// together, many enough that they seldom meet to take more.
 const CHUNK: usize = 16;
 
 /// `f` of every item, computed on every core, in the order of `items`.
 pub fn map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(items.len())
-        .max(1);
+    let workers = cores().min(items.len()).max(1);
     // each core takes about a quarter of its share at most at a time
     let chunk = (items.len() / (4 * workers)).clamp(1, CHUNK);
     // each result is put where it goes as it is made: the results are
@@ -66,7 +70,7 @@ mod tests {
     fn a_few_items_are_shared_between_the_cores() {
         use std::sync::atomic::{AtomicUsize, Ordering};
         use std::time::{Duration, Instant};
-        if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
+        if super::cores() < 2 {
             eprintln!("skipped: one core here, so no two items can run at once");
             return;
         }
@@ -88,7 +92,7 @@ mod tests {
     fn the_cores_are_free_but_on_a_thread_that_shares_them() {
         assert!(super::cores_free());
         assert_eq!(super::map(&[0], |_| super::cores_free()), [true]);
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let cores = super::cores();
         let shared = super::map(&[0, 1, 2], |_| super::cores_free());
         assert_eq!(shared, [cores == 1; 3]);
         assert!(super::cores_free(), "the caller's own thread");

@@ -36,7 +36,7 @@ const CORES: usize = 4;
 pub(crate) fn worth(len: u64) -> bool {
     len > 4 * BLOCK
         && crate::log::par::cores_free()
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+        && crate::log::par::cores() > 1
 }
 
 /// The lines that begin in a block, read alone.
@@ -92,7 +92,7 @@ fn fold_in_blocks(
     mut visit: impl FnMut(Line<'_>) -> Result<(), StreamProblem>,
 ) -> Result<(Folded, Index), ReadError> {
     let blocks = len.div_ceil(size);
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let cores = crate::log::par::cores();
     let workers = u64::try_from(cores.min(CORES))
         .unwrap_or(1)
         .clamp(1, blocks.max(1));

@@ -1138,7 +1138,7 @@ pub fn plan_csv(
         bad: &bad,
         dry_run: options.dry_run,
     };
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let workers = crate::log::par::cores();
     let (unreadable, outcomes) = std::thread::scope(|scope| {
         let (give_back, used) = channel();
         let (senders, handles): (Vec<_>, Vec<_>) = (0..workers)
