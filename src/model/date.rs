@@ -351,27 +351,18 @@ pub(crate) fn put_digits(text: &mut [u8], mut value: u32) {
     }
 }
 
-impl fmt::Display for EffectiveDate {
-    /// The canonical form, as stored: `2019-08-23`, `2019-07`, `2004?`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let qualifier = match self.qualifier {
-            None => "",
-            Some(Qualifier::Uncertain) => "?",
-            Some(Qualifier::Approximate) => "~",
-        };
+impl EffectiveDate {
+    /// The canonical form, written into `text` when its year has four
+    /// digits, as nearly every one has (without chrono's formatting
+    /// machinery: every line written and every row read, to check that a
+    /// date is written as it is stored, comes here); `None` for a year
+    /// outside 0 to 9999.
+    fn text(self, text: &mut [u8; 11]) -> Option<&str> {
         let day = self.earliest;
         if !(0..=9999).contains(&day.year()) {
-            let text = match self.precision {
-                Precision::Day => day.format("%Y-%m-%d"),
-                Precision::Month => day.format("%Y-%m"),
-                Precision::Year => day.format("%Y"),
-            };
-            return f.pad(&format!("{text}{qualifier}"));
+            return None;
         }
-        // a year of four digits, as `%Y` writes it, without chrono's
-        // formatting machinery: every line written and every row read
-        // (to check that a date is written as it is stored) comes here
-        let mut text = *b"0000-00-00?";
+        *text = *b"0000-00-00?";
         put_digits(&mut text[..4], day.year().unsigned_abs());
         put_digits(&mut text[5..7], day.month());
         put_digits(&mut text[8..10], day.day());
@@ -380,15 +371,47 @@ impl fmt::Display for EffectiveDate {
             Precision::Month => 7,
             Precision::Year => 4,
         };
+        let qualifier = self.qualifier_text();
         text[len..len + qualifier.len()].copy_from_slice(qualifier.as_bytes());
         let text = &text[..len + qualifier.len()];
-        f.pad(std::str::from_utf8(text).expect("digits, - and the qualifier are ASCII"))
+        Some(std::str::from_utf8(text).expect("digits, - and the qualifier are ASCII"))
+    }
+
+    /// The qualifier as written after a date.
+    fn qualifier_text(self) -> &'static str {
+        match self.qualifier {
+            None => "",
+            Some(Qualifier::Uncertain) => "?",
+            Some(Qualifier::Approximate) => "~",
+        }
+    }
+}
+
+impl fmt::Display for EffectiveDate {
+    /// The canonical form, as stored: `2019-08-23`, `2019-07`, `2004?`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(text) = self.text(&mut [0; 11]) {
+            return f.pad(text);
+        }
+        // a year of other than four digits, as `%Y` writes it
+        let day = self.earliest;
+        let text = match self.precision {
+            Precision::Day => day.format("%Y-%m-%d"),
+            Precision::Month => day.format("%Y-%m"),
+            Precision::Year => day.format("%Y"),
+        };
+        f.pad(&format!("{text}{}", self.qualifier_text()))
     }
 }
 
 impl serde::Serialize for EffectiveDate {
+    /// As shown, written as one string rather than through the
+    /// formatting machinery: every row of a table's JSON has a date or two.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        match self.text(&mut [0; 11]) {
+            Some(text) => s.serialize_str(text),
+            None => s.collect_str(self),
+        }
     }
 }
 
@@ -405,6 +428,28 @@ mod tests {
         assert_eq!(shown("9999-12-31"), "[9999-12-31  ]");
         assert_eq!(shown("0001-01?"), "[0001-01?    ]");
         assert_eq!(shown("1900-02-28~"), "[1900-02-28~ ]");
+    }
+
+    #[test]
+    fn a_date_is_serialized_as_it_is_shown() {
+        let days = [
+            NaiveDate::from_ymd_opt(2019, 8, 23).unwrap(),
+            NaiveDate::from_ymd_opt(1, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(-5, 3, 1).unwrap(),
+            NaiveDate::from_ymd_opt(12345, 1, 1).unwrap(),
+        ];
+        for day in days {
+            for code in 0..=10 {
+                let Some(date) = EffectiveDate::from_code(day, code) else {
+                    continue;
+                };
+                let json = serde_json::to_string(&date).unwrap();
+                assert_eq!(json, format!("\"{date}\""), "{day} {code}");
+                assert!(!json.contains('\\'), "{json}");
+            }
+        }
+        let date = EffectiveDate::day(NaiveDate::from_ymd_opt(12345, 1, 1).unwrap());
+        assert_eq!(date.to_string(), "+12345-01-01");
     }
 
     fn parsed(text: &str) -> Result<String, &'static str> {
