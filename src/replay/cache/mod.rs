@@ -113,20 +113,24 @@ use steps::{TIME, Times};
 /// longer than copying its page).
 #[derive(Debug)]
 enum Bytes {
-    Mapped(memmap2::MmapMut),
+    /// A mapping, and how many of its bytes are wanted.
+    Mapped(memmap2::MmapMut, usize),
     Heap(Vec<u8>),
 }
 
 impl Bytes {
     /// `len` zeroed bytes; `None` if they cannot be had.
     fn zeroed(len: usize) -> Option<Bytes> {
+        // a mapping of whole huge pages, which the system places where a
+        // huge page can begin (and one of any other length, anywhere)
         if len >= HUGE
-            && let Ok(map) = memmap2::MmapMut::map_anon(len)
+            && let Some(whole) = len.checked_next_multiple_of(HUGE)
+            && let Ok(map) = memmap2::MmapMut::map_anon(whole)
         {
             // only advice: where there are no huge pages, small ones
             #[cfg(target_os = "linux")]
             let _ = map.advise(memmap2::Advice::HugePage);
-            return Some(Bytes::Mapped(map));
+            return Some(Bytes::Mapped(map, len));
         }
         let mut bytes = Vec::new();
         bytes.try_reserve_exact(len).ok()?;
@@ -146,7 +150,7 @@ impl std::ops::Deref for Bytes {
 
     fn deref(&self) -> &[u8] {
         match self {
-            Bytes::Mapped(map) => map,
+            Bytes::Mapped(map, len) => &map[..*len],
             Bytes::Heap(bytes) => bytes,
         }
     }
@@ -155,7 +159,7 @@ impl std::ops::Deref for Bytes {
 impl std::ops::DerefMut for Bytes {
     fn deref_mut(&mut self) -> &mut [u8] {
         match self {
-            Bytes::Mapped(map) => map,
+            Bytes::Mapped(map, len) => &mut map[..*len],
             Bytes::Heap(bytes) => bytes,
         }
     }
@@ -1512,7 +1516,7 @@ mod tests {
         let small = Bytes::zeroed(10).unwrap();
         assert!(matches!(small, Bytes::Heap(_)) && *small == [0; 10]);
         let mut large = Bytes::zeroed(HUGE + 1).unwrap();
-        assert!(matches!(large, Bytes::Mapped(_)), "{:?}", &large[..0]);
+        assert!(matches!(large, Bytes::Mapped(..)), "{:?}", &large[..0]);
         assert_eq!(large.len(), HUGE + 1);
         assert!(large.iter().all(|&b| b == 0));
         large[HUGE] = 1;
@@ -1522,7 +1526,7 @@ mod tests {
         let bytes = encoded(&summaries, &KEY);
         assert!(bytes.len() > HUGE);
         let file = read_back(&bytes, &KEY).unwrap();
-        assert!(matches!(file.bytes, Bytes::Mapped(_)));
+        assert!(matches!(file.bytes, Bytes::Mapped(..)));
         assert_eq!(loaded(&file), summaries);
     }
 
