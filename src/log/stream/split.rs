@@ -34,9 +34,7 @@ const CORES: usize = 4;
 /// one of a few blocks, which is read in a few milliseconds on one, nor on a
 /// thread of a whole-store command, whose other cores read other streams.
 pub(crate) fn worth(len: u64) -> bool {
-    len > 4 * BLOCK
-        && crate::log::par::cores_free()
-        && crate::log::par::cores() > 1
+    len > 4 * BLOCK && crate::log::par::cores_free() && crate::log::par::cores() > 1
 }
 
 /// The lines that begin in a block, read alone.
