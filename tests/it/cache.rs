@@ -321,6 +321,30 @@ fn a_stream_removed_after_the_store_was_last_listed_is_not_listed() {
     assert_eq!(listed(&store), ["gsomia"]);
 }
 
+/// A stream appended to, or removed, after the store's listing was noted:
+/// the cache's entries of the other streams are kept, not rebuilt.
+#[test]
+fn a_stream_changed_after_the_listing_leaves_the_other_entries_in_the_cache() {
+    let Some(store) = listed_store(&["accord", "treaty"]) else {
+        return;
+    };
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    assert_eq!(listed(&store), ["accord", "gsomia", "treaty"]);
+    // entries current for their streams, as verify compares them
+    let compared = |store: &Store| {
+        let run = store.json(&["verify"]);
+        run["cache"]["checked"].as_u64().expect("a count")
+    };
+    assert_eq!(compared(&store), 3);
+    store.ok(&["append", "treaty", "signed", "--on", "2015-01-01"]);
+    assert_eq!(list(&store, &[])[2]["status"], "signed");
+    // the entry just learned is not yet settled, and not compared
+    assert_eq!(compared(&store), 2, "the other entries kept");
+    std::fs::remove_file(store.stream("accord")).expect("remove the stream");
+    assert_eq!(listed(&store), ["gsomia", "treaty"]);
+    assert_eq!(compared(&store), 1, "gsomia's entry kept");
+}
+
 /// A cache file that has another name besides is not written through:
 /// the cache is replaced, and the other name keeps what it had.
 #[test]

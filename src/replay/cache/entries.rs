@@ -30,6 +30,9 @@ pub(super) struct Part<'a> {
     /// Its place among the parts of summaries, which is that of the part
     /// of their times.
     place: usize,
+    /// The length of that part of times, which its summaries' times take
+    /// up exactly, one after another.
+    times: usize,
 }
 
 /// Writes the part of `summaries` (in order, at least one) into `out`,
@@ -54,9 +57,10 @@ pub(super) fn write_part(summaries: &[Summary<'_>], out: &mut Vec<u8>) -> Option
 }
 
 impl<'a> Part<'a> {
-    /// The part held in `bytes`, the `place`th of its file, if its count and
-    /// index fit in it; whether the index is sound is [`Part::sound`].
-    pub(super) fn of(bytes: &'a [u8], place: usize) -> Option<Part<'a>> {
+    /// The part held in `bytes`, the `place`th of its file, whose times
+    /// take `times` bytes, if its count and index fit in it; whether the
+    /// index is sound is [`Part::sound`].
+    pub(super) fn of(bytes: &'a [u8], place: usize, times: usize) -> Option<Part<'a>> {
         let count =
             usize::try_from(u32::from_le_bytes(bytes.get(..COUNT)?.try_into().ok()?)).ok()?;
         let body = count.checked_mul(PLACE)?.checked_add(COUNT)?;
@@ -64,19 +68,22 @@ impl<'a> Part<'a> {
             bytes,
             count,
             place,
+            times,
         })
     }
 
     /// Whether the index is sound: each summary begins after the one
     /// before it, the first just after the index, and each begins with a
-    /// pact id after the one before it. A part of zeros, as a hole in a
-    /// sparse file reads, is not.
+    /// pact id after the one before it; the times of each begin where
+    /// those of the one before end (checked as each is decoded, which says
+    /// how many it has), the first at the part of times' start. A part of
+    /// zeros, as a hole in a sparse file reads, is not.
     pub(super) fn sound(&self) -> bool {
         let body = COUNT + PLACE * self.count;
         let mut last: Option<&str> = None;
         (0..self.count).all(|i| {
             let (start, end) = (self.start(i), self.end(i));
-            let first = i > 0 || start == body;
+            let first = i > 0 || (start == body && self.index(0, 1) == 0);
             let id = self.id(i);
             let ordered = last.is_none_or(|last| last < id);
             last = Some(id);
@@ -126,15 +133,23 @@ impl<'a> Part<'a> {
             .map_or("", |(id, _)| id)
     }
 
-    /// Summary `i`, decoded, if it decodes whole: its times are where the
-    /// index says.
+    /// Summary `i`, decoded, if it decodes whole and its times take up
+    /// the part of times from where the index says they begin to where the
+    /// next summary's begin (or the part ends).
     pub(super) fn summary(&self, i: usize) -> Option<Summary<'a>> {
         let (mut summary, rest) = postcard::take_from_bytes::<Summary<'a>>(self.span(i)?).ok()?;
+        let at = self.index(i, 1);
+        let end = if i + 1 < self.count {
+            self.index(i + 1, 1)
+        } else {
+            self.times
+        };
+        let len = summary.steps.len.checked_mul(TIME)?;
         summary.steps.times = Times::Elsewhere {
             part: self.place,
-            at: self.index(i, 1),
+            at,
         };
-        rest.is_empty().then_some(summary)
+        (rest.is_empty() && at.checked_add(len) == Some(end)).then_some(summary)
     }
 }
 
@@ -267,6 +282,12 @@ mod tests {
 
     use crate::replay::cache::tests::summary;
 
+    /// The times of a part of `n` summaries as the tests make them, of one
+    /// step each.
+    fn times(n: usize) -> usize {
+        n * TIME
+    }
+
     /// The parts of `runs` of the summaries of `ids`, written and read.
     fn written(ids: &[&str], runs: &[Vec<usize>]) -> Vec<Vec<u8>> {
         runs.iter()
@@ -287,7 +308,7 @@ mod tests {
             let parts: Vec<Part<'_>> = bytes
                 .iter()
                 .enumerate()
-                .map(|(place, bytes)| Part::of(bytes, place).unwrap())
+                .map(|(place, bytes)| Part::of(bytes, place, times(runs[place].len())).unwrap())
                 .collect();
             assert!(parts.iter().all(Part::sound));
             let mut entries = Entries::Parts(parts);
@@ -334,7 +355,7 @@ mod tests {
     fn a_part_whose_index_is_not_sound_is_refused() {
         let ids = ["b", "d", "f"];
         let bytes = written(&ids, &[vec![0, 1, 2]]).remove(0);
-        let sound = |bytes: &[u8]| Part::of(bytes, 0).is_some_and(|part| part.sound());
+        let sound = |bytes: &[u8]| Part::of(bytes, 0, times(3)).is_some_and(|part| part.sound());
         assert!(sound(&bytes));
         // zeros, as a hole reads; a count the bytes cannot hold
         assert!(!sound(&vec![0; bytes.len()]));
@@ -353,6 +374,33 @@ mod tests {
         let bad = written(&["b", "D", "f"], &[vec![0, 1, 2]]).remove(0);
         assert!(!sound(&bad));
         assert!(sound(&written(&["b", "d"], &[vec![0, 1]]).remove(0)));
+        // the first summary's times not at the part of times' start
+        let mut later = bytes.clone();
+        later[8..12].copy_from_slice(&1_u32.to_le_bytes());
+        assert!(!sound(&later));
+    }
+
+    #[test]
+    fn a_summary_whose_times_do_not_take_up_their_place_is_not_decoded() {
+        let ids = ["b", "d", "f"];
+        let bytes = written(&ids, &[vec![0, 1, 2]]).remove(0);
+        let decoded = |bytes: &[u8], times: usize| {
+            let part = Part::of(bytes, 0, times).unwrap();
+            assert!(part.sound());
+            (0..3)
+                .map(|i| part.summary(i).is_some())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(decoded(&bytes, times(3)), [true; 3]);
+        // a part of times longer than its summaries' times: the last one's
+        // do not end where it does
+        assert_eq!(decoded(&bytes, times(4)), [true, true, false]);
+        // the second summary's times placed a step later: the first's do
+        // not end where they begin, nor do the second's end where the
+        // third's begin
+        let mut moved = bytes.clone();
+        moved[16..20].copy_from_slice(&u32::try_from(2 * TIME).unwrap().to_le_bytes());
+        assert_eq!(decoded(&moved, times(3)), [false, false, true]);
     }
 
     #[test]
@@ -360,7 +408,7 @@ mod tests {
         let ids = ["b", "d", "f"];
         let mut bytes = written(&ids, &[vec![0, 1, 2]]).remove(0);
         // the middle summary's last byte, one its decoding does not take
-        let part = Part::of(&bytes, 0).unwrap();
+        let part = Part::of(&bytes, 0, times(3)).unwrap();
         let end = part.end(1);
         bytes.insert(end, 0);
         for i in 2..3 {
@@ -368,7 +416,7 @@ mod tests {
             let start = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) + 1;
             bytes[at..at + 4].copy_from_slice(&start.to_le_bytes());
         }
-        let part = Part::of(&bytes, 0).unwrap();
+        let part = Part::of(&bytes, 0, times(3)).unwrap();
         assert!(part.sound());
         let mut entries = Entries::Parts(vec![part]);
         assert!(entries.get(1).is_none());

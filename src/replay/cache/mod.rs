@@ -521,16 +521,20 @@ impl CacheFile {
         // each part read and checked on a core of its own, into its place
         let mut rest: &mut [u8] = &mut bytes;
         let mut work = Vec::with_capacity(runs.len());
-        for (&(place, offset, _, expected), range) in runs.iter().zip(&parts) {
+        for ((&(place, offset, _, expected), range), &(.., times, _)) in
+            runs.iter().zip(&parts).zip(times)
+        {
             let (part, after) = rest.split_at_mut(range.len());
             rest = after;
-            work.push((place, offset, expected, std::sync::Mutex::new(part)));
+            let times = usize::try_from(times).ok()?;
+            work.push((place, offset, expected, times, std::sync::Mutex::new(part)));
         }
-        let read = crate::log::par::map(&work, |(place, offset, expected, part)| {
+        let read = crate::log::par::map(&work, |(place, offset, expected, times, part)| {
             let mut part = part.lock().ok()?;
             read_exact_at(&file, &mut part, *offset).ok()?;
             // a tag is compared in constant time
-            let sound = |part: &[u8]| Part::of(part, *place).is_some_and(|part| part.sound());
+            let sound =
+                |part: &[u8]| Part::of(part, *place, *times).is_some_and(|part| part.sound());
             (tag(key, *place, count, &listed, [&**part]) == blake3::Hash::from_bytes(*expected)
                 && sound(&part))
             .then_some(())
@@ -602,7 +606,14 @@ impl CacheFile {
             .parts
             .iter()
             .enumerate()
-            .map(|(place, range)| Part::of(&self.bytes[range.clone()], place))
+            .zip(&self.time_parts)
+            .map(|((place, range), times)| {
+                Part::of(
+                    &self.bytes[range.clone()],
+                    place,
+                    usize::try_from(times.len).ok()?,
+                )
+            })
             .collect();
         let entries = parts.filter(|parts| {
             parts
@@ -851,31 +862,17 @@ impl<'a> Cache<'a> {
         if !all.iter().any(unread) {
             return all.len() == before;
         }
-        let times = file.and_then(CacheFile::times).filter(|times| {
-            // the times of each part's summaries, one after another, take
-            // up exactly the part of times of that part
-            let mut next = vec![0_usize; times.parts.len()];
-            let mut placed = all.iter().filter_map(|s| match s.steps.times {
-                Times::Elsewhere { part, at } => Some((part, at, s.steps.len * TIME)),
-                Times::Here(_) => None,
-            });
-            placed.all(|(part, at, len)| {
-                next.get_mut(part)
-                    .filter(|next| **next == at)
-                    .map(|next| *next += len)
-                    .is_some()
-            }) && next
-                .iter()
-                .zip(&times.parts)
-                .all(|(&end, part)| end == part.len())
-        });
+        // each summary's times were found to take up their place in their
+        // part as it was decoded
+        let times = file.and_then(CacheFile::times);
         all.retain_mut(|summary| {
             let Times::Elsewhere { part, at } = summary.steps.times else {
                 return true;
             };
-            let found = times.map(|times| {
-                let start = times.parts[part].start + at;
-                &times.bytes[start..start + summary.steps.len * TIME]
+            let found = times.and_then(|times| {
+                let part = times.parts.get(part)?;
+                let len = summary.steps.len * TIME;
+                times.bytes[part.clone()].get(at..at.checked_add(len)?)
             });
             if let Some(found) = found {
                 summary.steps.times = Times::Here(Cow::Borrowed(found));
@@ -1547,11 +1544,36 @@ mod tests {
             let mut cache = file.cache();
             assert!(cache.entries.get(0).is_some() && cache.entries.get(2).is_some());
             assert!(cache.entries.get(1).is_none(), "{why}");
-            // the file is no cache to trust: nothing of it is kept
+            // the file is no cache to trust: what does not decode is
+            // forgotten, and the listing with it
             assert!(!cache.read_times(), "{why}");
-            assert!(cache.all().is_empty(), "{why}");
+            let kept: Vec<Summary<'_>> = cache.all().clone();
+            assert_eq!(kept, [summary("a"), summary("c")], "{why}");
             assert!(cache.changed && cache.listing.is_none(), "{why}");
         }
+    }
+
+    #[test]
+    fn an_entry_replaced_or_removed_leaves_the_others_and_their_times() {
+        // three summaries a part: one replaced and one removed beside one
+        // kept in the same part, and whole parts untouched
+        let id = |i: usize| format!("p{i:02}");
+        let summaries: Vec<_> = (0..40).map(|i| summary(&id(i))).collect();
+        let file = written(&summaries).unwrap();
+        let mut cache = file.cache();
+        let mut learned = summary(&id(4));
+        learned.head = [8; 32];
+        cache.all()[4] = learned.clone();
+        let ids: Vec<PactId> = (0..40)
+            .filter(|&i| i != 5)
+            .map(|i| PactId::parse(&id(i)).unwrap())
+            .collect();
+        cache.retain(&ids);
+        assert!(cache.read_times(), "the others' times are theirs still");
+        let mut expected = summaries.clone();
+        expected[4] = learned;
+        expected.remove(5);
+        assert_eq!(*cache.all(), expected);
     }
 
     proptest::proptest! {
