@@ -83,6 +83,14 @@ impl Args {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (ids, cache)
         });
+        let at = when.as_ref().map(|w| w.at);
+        if at.is_some() && self.party.is_none() {
+            // as of a time, each status's recording time is asked for;
+            // without them, every stream is read. (Read before the cache is
+            // trusted to list the streams: entries forgotten for times that
+            // cannot be read take the listing with them.)
+            cache.read_times();
+        }
         // the store's streams as listed, or none where the cache answers
         // for the streams it lists
         let ids = match ids {
@@ -92,15 +100,9 @@ impl Args {
             // is listed after all
             None => Some(ctx.store.ids()?),
         };
-        let at = when.as_ref().map(|w| w.at);
         let today = ctx.today;
         let (answers, failed) = match self.party.as_deref() {
             None => {
-                if at.is_some() {
-                    // as of a time, each status's recording time is asked
-                    // for; without them, every stream is read
-                    cache.read_times();
-                }
                 let answers = cache.map(&ctx.store, ids.as_deref(), |summary| {
                     // a pact not registered yet then is not listed: the record did
                     // not know it

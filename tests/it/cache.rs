@@ -321,6 +321,33 @@ fn a_stream_removed_after_the_store_was_last_listed_is_not_listed() {
     assert_eq!(listed(&store), ["gsomia"]);
 }
 
+/// A `list` as of a time, on a store whose streams the cache lists, whose
+/// cache's recording times are damaged: the entries whose times cannot be
+/// read are forgotten, and with them the listing, so every stream is read
+/// and every pact listed.
+#[test]
+fn a_list_as_of_a_time_whose_cached_times_are_damaged_lists_every_pact() {
+    let Some(store) = listed_store(&["treaty"]) else {
+        return;
+    };
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    assert_eq!(listed(&store), ["gsomia", "treaty"], "the listing noted");
+    // the cache's last byte is a recording time's: written over in place,
+    // which leaves the directory's stamp, and so the listing, as it was
+    let cache = store.path().join(CACHE);
+    let mut bytes = std::fs::read(&cache).expect("the cache");
+    *bytes.last_mut().expect("a byte") ^= 1;
+    std::fs::write(&cache, &bytes).expect("damage the cache");
+    let rows = list(&store, &["--as-of", "2030-01-01T00:00:00Z"]);
+    let pacts: Vec<&str> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| row["pact"].as_str().expect("a pact"))
+        .collect();
+    assert_eq!(pacts, ["gsomia", "treaty"]);
+}
+
 /// A stream appended to, or removed, after the store's listing was noted:
 /// the cache's entries of the other streams are kept, not rebuilt.
 #[test]

@@ -49,7 +49,7 @@
 //! summaries are of exactly those streams ([`Cache::listed`]). Creating,
 //! removing or renaming a file in a directory changes its stamp, so while
 //! the directory has the stamp noted, its streams are the cache's, and
-//! `list` does not list them again ([`Cache::listed_ids`]). To leave the
+//! `list` does not list them again ([`Cache::lists`]). To leave the
 //! directory as it was, a cache that notes a listing is written over in
 //! place when it is a regular file of this user's with no other name,
 //! under a lock that no other command shares: a command that finds the
@@ -655,7 +655,9 @@ impl<'a> Cache<'a> {
 
     /// The summary of each stream of `ids` (the store's streams, as
     /// [`Store::ids`] lists them), or without them of each stream the
-    /// cache lists ([`Cache::lists`]), handed to `f`, on every core. The
+    /// cache lists ([`Cache::lists`]; if it no longer does, the store is
+    /// listed, and an error listing it is the one result), handed to `f`,
+    /// on every core. The
     /// cached summary is used if it is fresh: the stream's stamp, taken
     /// just before, is the one kept, or else the stream's length and
     /// last-line hash are the ones kept. Otherwise the stream is read, and
@@ -683,6 +685,20 @@ impl<'a> Cache<'a> {
         f: impl Fn(&Summary<'a>) -> T + Sync,
     ) -> Vec<Result<T, Error>> {
         let dir = Dir::open(store);
+        // without the streams, the entries must be those the cache listed:
+        // entries forgotten since take the listing with them, and then the
+        // store is listed after all
+        let listed;
+        let ids = match ids {
+            None if self.listing.is_none() => match store.ids() {
+                Ok(ids) => {
+                    listed = ids;
+                    Some(&listed[..])
+                }
+                Err(e) => return vec![Err(e)],
+            },
+            ids => ids,
+        };
         let work = match ids {
             Some(ids) => self.align(ids),
             None => (0..self.entries.len()).map(|at| (None, Some(at))).collect(),
@@ -1551,6 +1567,27 @@ mod tests {
             assert_eq!(kept, [summary("a"), summary("c")], "{why}");
             assert!(cache.changed && cache.listing.is_none(), "{why}");
         }
+    }
+
+    #[test]
+    fn a_cache_that_no_longer_lists_the_streams_has_the_store_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        for id in ["p", "q"] {
+            let id = PactId::parse(id).unwrap();
+            let pact = crate::Pact::named(id.clone(), "P");
+            let registered = |_: &_| Ok(crate::EventBody::Registered(pact));
+            store.create(&id, chrono::Utc::now(), registered).unwrap();
+        }
+        // a cache of one stream's entry, noting no listing: asked for the
+        // streams it lists, it lists the store
+        let mut cache = Cache {
+            entries: Entries::Decoded(vec![summary("p")]),
+            ..Cache::default()
+        };
+        let answered = cache.map(&store, None, |s| s.id_text().into_owned());
+        let answered: Vec<String> = answered.into_iter().map(Result::unwrap).collect();
+        assert_eq!(answered, ["p", "q"]);
     }
 
     #[test]
