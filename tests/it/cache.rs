@@ -261,11 +261,27 @@ fn listed_store(ids: &[&str]) -> Option<Store> {
 
 /// The pacts a `list` on `store` lists.
 fn listed(store: &Store) -> Vec<String> {
-    let rows = list(store, &[]);
+    pacts(&list(store, &[]))
+}
+
+/// The pacts of the rows of a `list --json`.
+fn pacts(rows: &serde_json::Value) -> Vec<String> {
     let rows = rows.as_array().expect("rows");
     rows.iter()
         .map(|row| row["pact"].as_str().expect("a pact").to_owned())
         .collect()
+}
+
+/// [`listed_store`], left past the two seconds after which the store
+/// directory's stamp is noted, and listed once more, which notes it: the
+/// next `list` takes the streams from the cache.
+fn noted_store(ids: &[&str]) -> Option<Store> {
+    let store = listed_store(ids)?;
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let mut all: Vec<&str> = ids.iter().copied().chain(["gsomia"]).collect();
+    all.sort_unstable();
+    assert_eq!(listed(&store), all, "the listing noted");
+    Some(store)
 }
 
 /// Once the store directory has gone unchanged for a while, `list` notes
@@ -310,11 +326,9 @@ fn a_stream_created_after_the_store_was_last_listed_is_listed() {
 /// A stream removed after the store's listing was noted is not looked for.
 #[test]
 fn a_stream_removed_after_the_store_was_last_listed_is_not_listed() {
-    let Some(store) = listed_store(&["treaty"]) else {
+    let Some(store) = noted_store(&["treaty"]) else {
         return;
     };
-    std::thread::sleep(std::time::Duration::from_millis(2200));
-    assert_eq!(listed(&store), ["gsomia", "treaty"], "the listing noted");
     std::fs::remove_file(store.stream("treaty")).expect("remove the stream");
     let run = store.run(&["list", "--on", "2020-01-01", "--json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -327,11 +341,9 @@ fn a_stream_removed_after_the_store_was_last_listed_is_not_listed() {
 /// and every pact listed.
 #[test]
 fn a_list_as_of_a_time_whose_cached_times_are_damaged_lists_every_pact() {
-    let Some(store) = listed_store(&["treaty"]) else {
+    let Some(store) = noted_store(&["treaty"]) else {
         return;
     };
-    std::thread::sleep(std::time::Duration::from_millis(2200));
-    assert_eq!(listed(&store), ["gsomia", "treaty"], "the listing noted");
     // the cache's last byte is a recording time's: written over in place,
     // which leaves the directory's stamp, and so the listing, as it was
     let cache = store.path().join(CACHE);
@@ -339,24 +351,16 @@ fn a_list_as_of_a_time_whose_cached_times_are_damaged_lists_every_pact() {
     *bytes.last_mut().expect("a byte") ^= 1;
     std::fs::write(&cache, &bytes).expect("damage the cache");
     let rows = list(&store, &["--as-of", "2030-01-01T00:00:00Z"]);
-    let pacts: Vec<&str> = rows
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|row| row["pact"].as_str().expect("a pact"))
-        .collect();
-    assert_eq!(pacts, ["gsomia", "treaty"]);
+    assert_eq!(pacts(&rows), ["gsomia", "treaty"]);
 }
 
 /// A stream appended to, or removed, after the store's listing was noted:
 /// the cache's entries of the other streams are kept, not rebuilt.
 #[test]
 fn a_stream_changed_after_the_listing_leaves_the_other_entries_in_the_cache() {
-    let Some(store) = listed_store(&["accord", "treaty"]) else {
+    let Some(store) = noted_store(&["accord", "treaty"]) else {
         return;
     };
-    std::thread::sleep(std::time::Duration::from_millis(2200));
-    assert_eq!(listed(&store), ["accord", "gsomia", "treaty"]);
     // entries current for their streams, as verify compares them
     let compared = |store: &Store| {
         let run = store.json(&["verify"]);
