@@ -74,6 +74,7 @@
 
 mod audit;
 mod entries;
+mod fixed;
 pub mod key;
 mod stamp;
 mod steps;

@@ -46,37 +46,23 @@ impl Serialize for Stamp {
         }
         bytes[40..44].copy_from_slice(&nanos(self.ctime.1)?.to_le_bytes());
         bytes[44..48].copy_from_slice(&nanos(self.mtime.1)?.to_le_bytes());
-        s.serialize_bytes(&bytes)
+        super::fixed::serialize(&bytes, s)
     }
 }
 
 impl<'de> Deserialize<'de> for Stamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Stamp, D::Error> {
-        struct Bytes;
-        impl serde::de::Visitor<'_> for Bytes {
-            type Value = Stamp;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{STAMP} bytes of a stamp")
-            }
-
-            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Stamp, E> {
-                let bytes: &[u8; STAMP] = bytes
-                    .try_into()
-                    .map_err(|_| E::invalid_length(bytes.len(), &self))?;
-                let (wide, narrow) = bytes.split_at(40);
-                let (wide, narrow) = (wide.as_chunks::<8>().0, narrow.as_chunks::<4>().0);
-                let nanos = |at: usize| i64::from(u32::from_le_bytes(narrow[at]));
-                Ok(Stamp {
-                    len: u64::from_le_bytes(wide[0]),
-                    dev: u64::from_le_bytes(wide[1]),
-                    ino: u64::from_le_bytes(wide[2]),
-                    ctime: (i64::from_le_bytes(wide[3]), nanos(0)),
-                    mtime: (i64::from_le_bytes(wide[4]), nanos(1)),
-                })
-            }
-        }
-        d.deserialize_bytes(Bytes)
+        let bytes: [u8; STAMP] = super::fixed::deserialize(d)?;
+        let (wide, narrow) = bytes.split_at(40);
+        let (wide, narrow) = (wide.as_chunks::<8>().0, narrow.as_chunks::<4>().0);
+        let nanos = |at: usize| i64::from(u32::from_le_bytes(narrow[at]));
+        Ok(Stamp {
+            len: u64::from_le_bytes(wide[0]),
+            dev: u64::from_le_bytes(wide[1]),
+            ino: u64::from_le_bytes(wide[2]),
+            ctime: (i64::from_le_bytes(wide[3]), nanos(0)),
+            mtime: (i64::from_le_bytes(wide[4]), nanos(1)),
+        })
     }
 }
 

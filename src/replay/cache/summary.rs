@@ -31,7 +31,7 @@ pub struct Summary<'a> {
     /// The stream file's length in bytes: half of the key.
     pub len: u64,
     /// The stream's head hash: the other half.
-    #[serde(with = "digest")]
+    #[serde(with = "super::fixed")]
     pub head: [u8; 32],
     /// The stream file's stamp when its head was last read, if the file had
     /// settled by then.
@@ -49,34 +49,6 @@ pub struct Summary<'a> {
     /// confirms, from when (the citation's time) until when (the time a
     /// retraction withdrew the citation; `i64::MAX` while none has).
     pub(super) confirmed: Vec<(u32, i64, i64)>,
-}
-
-/// A hash's 32 bytes in the cache file, as one run of bytes, read at once
-/// rather than as 32 numbers.
-mod digest {
-    use serde::{Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(bytes)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-        struct Digest;
-        impl serde::de::Visitor<'_> for Digest {
-            type Value = [u8; 32];
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("32 bytes")
-            }
-
-            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<[u8; 32], E> {
-                bytes
-                    .try_into()
-                    .map_err(|_| E::invalid_length(bytes.len(), &self))
-            }
-        }
-        d.deserialize_bytes(Digest)
-    }
 }
 
 /// A [`Summary`] made as its stream is read, a line at a time, in the
@@ -432,19 +404,22 @@ impl<'a> Summary<'a> {
     /// The pact's id, borrowed from the cache file when the summary was
     /// read from one.
     pub fn id_text(&self) -> Cow<'a, str> {
-        match &self.id {
-            Cow::Borrowed(id) => Cow::Borrowed(id),
-            Cow::Owned(id) => Cow::Owned(id.clone()),
-        }
+        lent(&self.id)
     }
 
     /// The pact's name, borrowed from the cache file when the summary was
     /// read from one: a warm `list` copies none.
     pub fn name_text(&self) -> Cow<'a, str> {
-        match &self.name {
-            Cow::Borrowed(name) => Cow::Borrowed(name),
-            Cow::Owned(name) => Cow::Owned(name.clone()),
-        }
+        lent(&self.name)
+    }
+}
+
+/// `text` as long as what it borrows from, when it borrows (from a cache
+/// file's bytes); a copy, when it owns its text.
+fn lent<'a>(text: &Cow<'a, str>) -> Cow<'a, str> {
+    match text {
+        Cow::Borrowed(text) => Cow::Borrowed(text),
+        Cow::Owned(text) => Cow::Owned(text.clone()),
     }
 }
 
