@@ -66,11 +66,12 @@
 //! Each job has its file: `summary` folds a stream into the [`Summary`]
 //! the cache keeps of it, and answers from one; `steps` lays out a
 //! summary's status events in columns; `stamp` takes a stream file's
-//! [`Stamp`] and knows where one can be trusted; `entries` keeps the
-//! summaries in the parts they were read in, and lays out a part, until
-//! one is added or removed; `audit` is `verify`'s [`Audit`]; [`key`] keeps the key. This
-//! module holds the cache file,
-//! how it is read and written, and the [`Cache`] loaded from it.
+//! [`Stamp`] and knows where one can be trusted; `entries` lays out a
+//! part of summaries, and keeps the summaries in the parts they were read
+//! in until one is added or removed; `fixed` writes a run of bytes of a
+//! fixed length; `audit` is `verify`'s [`Audit`]; [`key`] keeps the key.
+//! This module holds the cache file, how it is read and written, and the
+//! [`Cache`] loaded from it.
 
 mod audit;
 mod entries;
@@ -190,9 +191,9 @@ pub struct InForce {
 
 /// The cache file's bytes, read and checked a part at a time, the parts
 /// shared between the cores: the [`Cache`] made from it decodes each
-/// summary from them only when it is asked for, and borrows its text. The recording times are
-/// read, and checked, only once asked for ([`Cache::read_times`]), from
-/// the file as it was opened.
+/// summary from them only when it is asked for, and borrows its text. The
+/// recording times are read, and checked, only once asked for
+/// ([`Cache::read_times`]), from the file as it was opened.
 #[derive(Debug, Default)]
 pub struct CacheFile {
     /// The parts of summaries, one after the other, each read and checked
@@ -278,9 +279,9 @@ pub struct Cache<'a> {
 /// tag of each of the parts that follow: runs of summaries, then as many
 /// parts of their times, each the times of the summaries of its run. Each
 /// part of summaries is a run of summaries in the order of their pacts'
-/// ids, after an index of where each begins (see `entries`). A part whose bytes do not match its
-/// tag was damaged, edited or written under another key, and the cache is
-/// not used.
+/// ids, after an index of where each begins (see `entries`). A part whose
+/// bytes do not match its tag was damaged, edited or written under another
+/// key, and the cache is not used.
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
     version: u32,
@@ -412,7 +413,7 @@ fn head(file: &File) -> Option<(Header, Range<u64>)> {
 impl Opening {
     /// The store directory's stamp the header says its streams were listed
     /// at, before any part is checked: a guess of whether the store need
-    /// be listed, to be confirmed by the cache read ([`Cache::listed_ids`]).
+    /// be listed, to be confirmed by the cache read ([`Cache::lists`]).
     pub fn listing(&self) -> Option<Stamp> {
         self.opened
             .as_ref()
@@ -541,7 +542,9 @@ impl CacheFile {
             .then_some(())
         });
         drop(work);
-        read.into_iter().collect::<Option<Vec<()>>>()?;
+        if !read.iter().all(Option::is_some) {
+            return None;
+        }
         let time_parts = times
             .iter()
             .zip(runs)
@@ -658,12 +661,11 @@ impl<'a> Cache<'a> {
     /// [`Store::ids`] lists them), or without them of each stream the
     /// cache lists ([`Cache::lists`]; if it no longer does, the store is
     /// listed, and an error listing it is the one result), handed to `f`,
-    /// on every core. The
-    /// cached summary is used if it is fresh: the stream's stamp, taken
-    /// just before, is the one kept, or else the stream's length and
-    /// last-line hash are the ones kept. Otherwise the stream is read, and
-    /// the cache learns its summary. Returns what `f` made of each, in
-    /// order.
+    /// on every core. The cached summary is used if it is fresh: the
+    /// stream's stamp, taken just before, is the one kept, or else the
+    /// stream's length and last-line hash are the ones kept. Otherwise the
+    /// stream is read, and the cache learns its summary. Returns what `f`
+    /// made of each, in order.
     ///
     /// `f` is handed a summary whose text lives as long as the cache's
     /// file, so that what it makes can borrow it ([`Summary::id_text`],
@@ -1252,7 +1254,7 @@ mod tests {
         let mut cache = file.cache();
         assert_eq!(cache.listed_ids(Some(listing)), Some(ids.to_vec()));
         assert!(!cache.read_times());
-        assert!(cache.entries.len() == 0);
+        assert_eq!(cache.entries.len(), 0);
         // written back, it notes no listing for the entries it lost
         assert_eq!(cache.listing, None);
         assert_eq!(cache.listed_ids(Some(listing)), None);
@@ -1410,7 +1412,7 @@ mod tests {
         assert!(file.times().is_none(), "the other file's times are refused");
         let mut cache = file.cache();
         assert!(!cache.read_times());
-        assert!(cache.entries.len() == 0);
+        assert_eq!(cache.entries.len(), 0);
     }
 
     #[test]
@@ -1437,8 +1439,9 @@ mod tests {
             "and no time is read for an answer as of now"
         );
         assert!(!cache.read_times());
-        assert!(
-            cache.entries.len() == 0,
+        assert_eq!(
+            cache.entries.len(),
+            0,
             "times that fail their tag: every entry read again"
         );
         assert!(cache.changed);
@@ -1530,7 +1533,7 @@ mod tests {
         let small = Bytes::zeroed(10).unwrap();
         assert!(matches!(small, Bytes::Heap(_)) && *small == [0; 10]);
         let mut large = Bytes::zeroed(HUGE + 1).unwrap();
-        assert!(matches!(large, Bytes::Mapped(..)), "{:?}", &large[..0]);
+        assert!(matches!(large, Bytes::Mapped(..)));
         assert_eq!(large.len(), HUGE + 1);
         assert!(large.iter().all(|&b| b == 0));
         large[HUGE] = 1;

@@ -13,7 +13,7 @@ use crate::model::pact::{MAX_ID_LEN, PactId};
 
 /// What one `stat` of a stream file tells of its contents: while it is the
 /// same, the file has not been written. In the cache file it is written
-/// as [`STAMP`] bytes, each number at its place, read at once.
+/// as `STAMP` (48) bytes, each number at its place, read at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     len: u64,
