@@ -710,9 +710,11 @@ impl<'a> Cache<'a> {
         let done = crate::log::par::map(&work, |&(id, at)| {
             // each entry decoded here, on the core that answers with it
             let cached = at.and_then(|at| entries.get(at));
-            let name = match id {
-                Some(id) => id.as_str(),
-                None => at.and_then(|at| entries.id(at)).unwrap_or_default(),
+            // (an entry's id read again only where it did not decode)
+            let name = match (id, &cached) {
+                (Some(id), _) => id.as_str(),
+                (None, Some(cached)) => &cached.id,
+                (None, None) => at.and_then(|at| entries.id(at)).unwrap_or_default(),
             };
             // the stamp is taken before anything of the stream is read
             let stamp = cached.as_ref().and_then(|_| dir.stamp(name, now));
