@@ -1,18 +1,18 @@
 //! `pactlog export`: every stream out, as the JSON Lines it is stored as, or
 //! as CSV for a spreadsheet.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::cli::Context;
-use crate::cli::output::Csv;
+use crate::cli::output::{Cells, Csv, CsvBytes};
 use crate::cli::{reported, streams_failed};
 use crate::log::store::{Lines, Store};
 use crate::log::stream::Folded;
 use crate::model::date::EffectiveDate;
 use crate::model::error::Error;
 use crate::model::event::What;
-use crate::model::pact::{Pact, PactId};
+use crate::model::pact::PactId;
 use crate::model::status::Status;
 use crate::model::time::shown;
 use crate::transfer::import::CSV_COLUMNS;
@@ -42,10 +42,9 @@ pub struct Args {
 }
 
 /// One row as `export --csv` writes it, its fields in [`CSV_COLUMNS`]'
-/// order.
-#[derive(Debug)]
+/// order: of its pact's, those its [`Rows`] holds written.
+#[derive(Debug, Default)]
 struct Row<'a> {
-    pact: &'a PactId,
     /// `status` or `note`; empty on a pact's row of metadata alone.
     kind: &'static str,
     status: Option<Status>,
@@ -57,46 +56,18 @@ struct Row<'a> {
     note: Option<&'a str>,
     reported: Option<bool>,
     forced: Option<bool>,
-    name: &'a str,
-    aliases: &'a str,
-    parties: &'a str,
-    pact_kind: Option<&'a str>,
-    description: Option<&'a str>,
     event: Option<Uuid>,
-    recorded: Option<String>,
+    recorded: Option<&'a str>,
 }
 
 /// How many events' rows are made at a time, shared between the cores.
 const BATCH: usize = 2048;
 
-impl<'a> Row<'a> {
-    /// The row of a pact's metadata alone, which each of its rows repeats.
-    fn of_pact(rows: &'a Rows) -> Row<'a> {
-        let pact = &rows.pact;
-        Row {
-            pact: &pact.id,
-            kind: "",
-            status: None,
-            on: None,
-            party: String::new(),
-            source: None,
-            url: None,
-            note: None,
-            reported: None,
-            forced: None,
-            name: &pact.name,
-            aliases: &rows.aliases,
-            parties: &rows.parties,
-            pact_kind: pact.kind.as_deref(),
-            description: pact.description.as_deref(),
-            event: None,
-            recorded: None,
-        }
-    }
-
-    /// Writes the row's cells, each as its field's value is written (an
-    /// absent value an empty cell), `on` the room its date is written in.
-    fn write(&self, csv: &mut Csv<'_>, on: &mut String) -> Result<(), Error> {
+impl Row<'_> {
+    /// Writes the row of the pact of `rows`, each cell as its field's
+    /// value is written (an absent value an empty cell), `on` the room its
+    /// date is written in.
+    fn write(&self, rows: &Rows, csv: &mut CsvBytes, on: &mut String) {
         use std::fmt::Write;
         let flag = |flag: Option<bool>| match flag {
             Some(true) => "true",
@@ -112,8 +83,8 @@ impl<'a> Row<'a> {
             Some(id) => &*id.hyphenated().encode_lower(&mut event),
             None => "",
         };
-        csv.cells([
-            self.pact.as_str(),
+        csv.cells(&rows.pact_cell);
+        for cell in [
             self.kind,
             self.status.map_or("", Status::as_str),
             on,
@@ -123,33 +94,39 @@ impl<'a> Row<'a> {
             self.note.unwrap_or_default(),
             flag(self.reported),
             flag(self.forced),
-            self.name,
-            self.aliases,
-            self.parties,
-            self.pact_kind.unwrap_or_default(),
-            self.description.unwrap_or_default(),
-            event,
-            self.recorded.as_deref().unwrap_or_default(),
-        ])
+        ] {
+            csv.cell(cell);
+        }
+        csv.cells(&rows.metadata);
+        csv.cell(event);
+        csv.cell(self.recorded.unwrap_or_default());
+        csv.end_row(CSV_COLUMNS.len());
     }
 }
 
 /// The rows of `events` (each an event's line and where it begins) of the
 /// pact of `rows`, each event read again from `lines`, as CSV.
 fn rows_out(rows: &Rows, lines: &mut Lines, events: &[Kept]) -> Result<Vec<u8>, Error> {
-    let mut bytes = Vec::new();
-    let mut csv = Csv::continued(&mut bytes);
+    let mut csv = CsvBytes::new();
     let mut on = String::new();
+    // the recorded time last written, and as written: the lines of an
+    // import or an append of several were recorded at one time
+    let mut recorded: Option<(DateTime<Utc>, String)> = None;
     for &(_, _, line, offset) in events {
         // written from the line as it lies, no text copied
         let written = lines.lent(line, offset, |record, fact| {
-            let mut row = Row::of_pact(rows);
-            row.event = Some(fact.id);
-            row.recorded = Some(shown(fact.recorded));
-            row.party = record.party_list().join(";");
-            row.source = record.source();
-            row.url = record.url();
-            row.note = record.remark();
+            if recorded.as_ref().is_none_or(|(at, _)| *at != fact.recorded) {
+                recorded = Some((fact.recorded, shown(fact.recorded)));
+            }
+            let mut row = Row {
+                event: Some(fact.id),
+                recorded: recorded.as_ref().map(|(_, text)| text.as_str()),
+                party: record.party_list().join(";"),
+                source: record.source(),
+                url: record.url(),
+                note: record.remark(),
+                ..Row::default()
+            };
             match fact.what {
                 What::Status {
                     status,
@@ -170,16 +147,16 @@ fn rows_out(rows: &Rows, lines: &mut Lines, events: &[Kept]) -> Result<Vec<u8>, 
                 }
                 // a line of another kind in its place: the file was
                 // changed since the fold read it
-                _ => return Ok(false),
+                _ => return false,
             }
-            row.write(&mut csv, &mut on).map(|()| true)
-        })??;
+            row.write(rows, &mut csv, &mut on);
+            true
+        })?;
         if !written {
             return Err(lines.changed(line));
         }
     }
-    csv.finish()?;
-    Ok(bytes)
+    Ok(csv.into_bytes())
 }
 
 /// A part of the rows to write: a batch of the events of the `stream`th
@@ -257,11 +234,9 @@ fn rows_of_piece(
 ) -> Result<Vec<u8>, Error> {
     let (stream, rows) = &streams[piece.stream];
     if piece.events.is_empty() {
-        let mut bytes = Vec::new();
-        let mut csv = Csv::continued(&mut bytes);
-        Row::of_pact(rows).write(&mut csv, &mut String::new())?;
-        csv.finish()?;
-        return Ok(bytes);
+        let mut csv = CsvBytes::new();
+        Row::default().write(rows, &mut csv, &mut String::new());
+        return Ok(csv.into_bytes());
     }
     let lines = match open {
         Some((at, lines)) if *at == piece.stream => lines,
@@ -280,10 +255,10 @@ type Kept = (NaiveDate, i64, usize, u64);
 /// What a fold of a stream keeps for its rows: the pact as it stands, and
 /// each status and note that stands, in date order.
 struct Rows {
-    pact: Pact,
-    /// The pact's aliases and parties as a row writes them, joined once.
-    aliases: String,
-    parties: String,
+    /// The cells of the pact's id, and of its name, aliases, parties, kind
+    /// and description, as each of its rows has them, written once.
+    pact_cell: Cells,
+    metadata: Cells,
     events: Vec<Kept>,
 }
 
@@ -304,7 +279,7 @@ fn rows_of(store: &Store, id: &PactId) -> Result<(Folded, Rows), Error> {
         Ok(())
     })?;
     // as its registration and edits leave it
-    let pact = folded.pact.clone();
+    let pact = &folded.pact;
     // (in place: a long stream's events are most of what export holds)
     retracted.sort_unstable();
     events.retain(|e| retracted.binary_search(&e.2).is_err());
@@ -313,9 +288,14 @@ fn rows_of(store: &Store, id: &PactId) -> Result<(Folded, Rows), Error> {
     // order of their lines but after a git merge)
     events.sort_by_key(|e| (e.0, e.1));
     let rows = Rows {
-        aliases: pact.aliases.join(";"),
-        parties: pact.parties.join(";"),
-        pact,
+        pact_cell: Cells::of(&[pact.id.as_str()]),
+        metadata: Cells::of(&[
+            &pact.name,
+            &pact.aliases.join(";"),
+            &pact.parties.join(";"),
+            pact.kind.as_deref().unwrap_or_default(),
+            pact.description.as_deref().unwrap_or_default(),
+        ]),
         events,
     };
     Ok((folded, rows))

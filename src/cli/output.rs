@@ -178,35 +178,135 @@ impl<'w> Csv<'w> {
         Ok(Csv { writer })
     }
 
-    /// Rows to follow a header written before, as [`Csv::new`] writes them.
-    pub fn continued(out: &'w mut dyn Write) -> Csv<'w> {
-        let writer = csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(out);
-        Csv { writer }
-    }
-
     /// Writes one row.
     pub fn row<T: Serialize>(&mut self, row: &T) -> Result<(), Error> {
         // every cell a spreadsheet would run as a formula is defused
         Ok(self.writer.serialize(Defused(row)).map_err(csv_io)?)
     }
 
-    /// Writes one row of `cells`, in the columns' order: what [`Csv::row`]
-    /// writes of a row of these strings, each defused alike, without
-    /// serializing a row.
-    pub fn cells<'c>(&mut self, cells: impl IntoIterator<Item = &'c str>) -> Result<(), Error> {
-        for cell in cells {
-            let cell = crate::transfer::cell::defuse(cell);
-            self.writer.write_field(cell.as_bytes()).map_err(csv_io)?;
-        }
-        Ok(self.writer.write_record(None::<&[u8]>).map_err(csv_io)?)
-    }
-
     /// Writes out what is buffered.
     pub fn finish(mut self) -> Result<(), Error> {
         Ok(self.writer.flush()?)
     }
+}
+
+/// CSV rows written into memory a cell at a time, quoted as [`Csv`] quotes
+/// them (by the same writer underneath, as it is set up), each cell
+/// defused alike; for rows made in batches on several cores, with the runs
+/// of cells that every row of a batch repeats written once, as [`Cells`].
+pub struct CsvBytes {
+    writer: csv_core::Writer,
+    /// The rows written, in the first `used` bytes, then room to write in.
+    bytes: Vec<u8>,
+    used: usize,
+    /// The cells of the row being written, so far.
+    cells: usize,
+}
+
+/// A run of cells as [`CsvBytes`] writes them within a row, written once:
+/// each quoted where it must be, between delimiters.
+pub struct Cells {
+    bytes: Vec<u8>,
+    cells: usize,
+}
+
+impl Cells {
+    /// The run of `cells`, each defused.
+    pub fn of(cells: &[&str]) -> Cells {
+        let mut run = CsvBytes::new();
+        for cell in cells {
+            run.cell(cell);
+        }
+        // the last cell ended as the next would end it (its quote closed),
+        // without the delimiter that would follow it
+        run.delimit();
+        let mut bytes = run.into_bytes();
+        bytes.pop();
+        Cells {
+            bytes,
+            cells: cells.len(),
+        }
+    }
+}
+
+impl CsvBytes {
+    /// No rows yet.
+    pub fn new() -> CsvBytes {
+        CsvBytes {
+            writer: csv_core::Writer::new(),
+            bytes: Vec::new(),
+            used: 0,
+            cells: 0,
+        }
+    }
+
+    /// Writes the next cell of the row, defused.
+    pub fn cell(&mut self, text: &str) {
+        if self.cells > 0 {
+            self.delimit();
+        }
+        let text = crate::transfer::cell::defuse(text);
+        let field = text.as_bytes();
+        // (a field quoted whole, each of its bytes a quote, at most)
+        let room = room(&mut self.bytes, self.used, 2 * field.len() + 2);
+        let (done, _, wrote) = self.writer.field(field, room);
+        debug_assert!(matches!(done, csv_core::WriteResult::InputEmpty));
+        self.used += wrote;
+        self.cells += 1;
+    }
+
+    /// Writes the run of cells `run` as the row's next.
+    pub fn cells(&mut self, run: &Cells) {
+        if self.cells > 0 {
+            self.delimit();
+        }
+        let room = room(&mut self.bytes, self.used, run.bytes.len());
+        room[..run.bytes.len()].copy_from_slice(&run.bytes);
+        self.used += run.bytes.len();
+        self.cells += run.cells;
+    }
+
+    /// Ends the row: `cells` are how many it must have.
+    pub fn end_row(&mut self, cells: usize) {
+        debug_assert_eq!(self.cells, cells, "a row of every column");
+        let room = room(&mut self.bytes, self.used, 3);
+        let (done, wrote) = self.writer.terminator(room);
+        debug_assert!(matches!(done, csv_core::WriteResult::InputEmpty));
+        self.used += wrote;
+        self.cells = 0;
+    }
+
+    /// The rows written.
+    pub fn into_bytes(mut self) -> Vec<u8> {
+        self.bytes.truncate(self.used);
+        self.bytes
+    }
+
+    /// Ends the cell before: its closing quote, if it has one, and the
+    /// delimiter.
+    fn delimit(&mut self) {
+        let room = room(&mut self.bytes, self.used, 2);
+        let (done, wrote) = self.writer.delimiter(room);
+        debug_assert!(matches!(done, csv_core::WriteResult::InputEmpty));
+        self.used += wrote;
+    }
+}
+
+impl Default for CsvBytes {
+    fn default() -> Self {
+        CsvBytes::new()
+    }
+}
+
+/// At least `need` bytes of `bytes` to write in, from `used` on: the bytes
+/// are made longer, twice as long at least, when they have fewer (so that
+/// room is set to zero once, not each time it is asked for).
+fn room(bytes: &mut Vec<u8>, used: usize, need: usize) -> &mut [u8] {
+    if bytes.len() - used < need {
+        let len = (used + need).max(2 * bytes.len()).max(1 << 12);
+        bytes.resize(len, 0);
+    }
+    &mut bytes[used..]
 }
 
 /// A CSV writer's error, as the I/O error it is.
@@ -431,6 +531,62 @@ pub fn indented(text: &str, indent: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    /// Rows of cells as [`super::Csv`] writes them: the rows themselves,
+    /// the header being `columns`.
+    fn by_csv(columns: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut csv = super::Csv::new(&mut bytes, columns).unwrap();
+        for row in rows {
+            csv.row(row).unwrap();
+        }
+        csv.finish().unwrap();
+        let header = memchr::memchr(b'\n', &bytes).unwrap() + 1;
+        bytes.split_off(header)
+    }
+
+    proptest! {
+        /// Whatever the cells (quotes, delimiters, line breaks, formulas,
+        /// nothing), and whichever of them are written as runs, the rows
+        /// are those the CSV writer of every other table writes.
+        #[test]
+        fn rows_in_memory_are_written_as_csv_writes_them(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a-c,\"\r\n =+@'-]{0,4}", 5),
+                1..4,
+            ),
+            runs in proptest::collection::vec(0_usize..5, 0..3),
+        ) {
+            let columns = ["a", "b", "c", "d", "e"];
+            let mut bytes = super::CsvBytes::new();
+            for row in &rows {
+                // cells from `at` on, up to the next place a run begins, as one run
+                let mut at = 0;
+                let mut starts: Vec<usize> = runs.clone();
+                starts.sort_unstable();
+                starts.dedup();
+                for start in starts.into_iter().chain([5]) {
+                    while at < start {
+                        bytes.cell(&row[at]);
+                        at += 1;
+                    }
+                    if at == 5 {
+                        break;
+                    }
+                    let end = (at + 2).min(5);
+                    let cells: Vec<&str> = row[at..end].iter().map(String::as_str).collect();
+                    bytes.cells(&super::Cells::of(&cells));
+                    at = end;
+                }
+                bytes.end_row(5);
+            }
+            let ours = String::from_utf8(bytes.into_bytes()).unwrap();
+            let theirs = String::from_utf8(by_csv(&columns, &rows)).unwrap();
+            prop_assert_eq!(ours, theirs);
+        }
+    }
+
     #[test]
     fn a_note_keeps_its_line_breaks_indented_and_escapes_the_rest() {
         assert_eq!(
