@@ -50,47 +50,74 @@ pub(super) fn record(line: &str) -> Option<Record<'_>> {
     let kind = at.value()?;
     at.expect(key!("recorded"))?;
     let recorded = recorded::deserialize(at.string()?).ok()?;
-    let record = Record {
+    let name = at.optional(key!("name"), Cursor::value)?;
+    let aliases = at.optional(key!("aliases"), Cursor::strings)?;
+    let parties = at.optional(key!("parties"), Cursor::strings)?;
+    let add_aliases = at.optional(key!("add_aliases"), Cursor::strings)?;
+    let remove_aliases = at.optional(key!("remove_aliases"), Cursor::strings)?;
+    let add_parties = at.optional(key!("add_parties"), Cursor::strings)?;
+    let remove_parties = at.optional(key!("remove_parties"), Cursor::strings)?;
+    let pact_kind = at.optional(key!("pact_kind"), Cursor::value)?;
+    let description = at.optional(key!("description"), Cursor::value)?;
+    let status = at.optional(key!("status"), Cursor::value)?;
+    let on = at
+        .optional(key!("on"), |at| on::deserialize(at.string()?).ok())?
+        .flatten();
+    let text = at.optional(key!("text"), Cursor::value)?;
+    let source = at.optional(key!("source"), Cursor::value)?;
+    let url = at.optional(key!("url"), Cursor::value)?;
+    let note = at.optional(key!("note"), Cursor::value)?;
+    let reported = at.optional(key!("reported"), Cursor::boolean)?;
+    let forced = at.optional(key!("forced"), Cursor::boolean)?;
+    let amends = at.optional(key!("amends"), Cursor::value)?;
+    let target = at.optional(key!("target"), Cursor::value)?;
+    let official = at.optional(key!("official"), Cursor::boolean)?;
+    let reason = at.optional(key!("reason"), Cursor::value)?;
+    let relinked = at.optional(key!("relinked"), Cursor::value)?;
+    // the one optional member written as `null` when absent
+    let prev = at
+        .optional(key!("prev"), |at| match at.expect(b"null") {
+            Some(()) => Some(None),
+            None => at.value().map(Some),
+        })?
+        .flatten();
+    let crc = at.optional(key!("crc"), Cursor::value)?;
+    // (made where it is returned, not moved there: it is some 500 bytes)
+    if at.rest() != b"}" {
+        return None;
+    }
+    Some(Record {
         v,
         pact,
         seq,
         id,
         kind,
         recorded,
-        name: at.optional(key!("name"), Cursor::value)?,
-        aliases: at.optional(key!("aliases"), Cursor::strings)?,
-        parties: at.optional(key!("parties"), Cursor::strings)?,
-        add_aliases: at.optional(key!("add_aliases"), Cursor::strings)?,
-        remove_aliases: at.optional(key!("remove_aliases"), Cursor::strings)?,
-        add_parties: at.optional(key!("add_parties"), Cursor::strings)?,
-        remove_parties: at.optional(key!("remove_parties"), Cursor::strings)?,
-        pact_kind: at.optional(key!("pact_kind"), Cursor::value)?,
-        description: at.optional(key!("description"), Cursor::value)?,
-        status: at.optional(key!("status"), Cursor::value)?,
-        on: at
-            .optional(key!("on"), |at| on::deserialize(at.string()?).ok())?
-            .flatten(),
-        text: at.optional(key!("text"), Cursor::value)?,
-        source: at.optional(key!("source"), Cursor::value)?,
-        url: at.optional(key!("url"), Cursor::value)?,
-        note: at.optional(key!("note"), Cursor::value)?,
-        reported: at.optional(key!("reported"), Cursor::boolean)?,
-        forced: at.optional(key!("forced"), Cursor::boolean)?,
-        amends: at.optional(key!("amends"), Cursor::value)?,
-        target: at.optional(key!("target"), Cursor::value)?,
-        official: at.optional(key!("official"), Cursor::boolean)?,
-        reason: at.optional(key!("reason"), Cursor::value)?,
-        relinked: at.optional(key!("relinked"), Cursor::value)?,
-        // the one optional member written as `null` when absent
-        prev: at
-            .optional(key!("prev"), |at| match at.expect(b"null") {
-                Some(()) => Some(None),
-                None => at.value().map(Some),
-            })?
-            .flatten(),
-        crc: at.optional(key!("crc"), Cursor::value)?,
-    };
-    (at.rest() == b"}").then_some(record)
+        name,
+        aliases,
+        parties,
+        add_aliases,
+        remove_aliases,
+        add_parties,
+        remove_parties,
+        pact_kind,
+        description,
+        status,
+        on,
+        text,
+        source,
+        url,
+        note,
+        reported,
+        forced,
+        amends,
+        target,
+        official,
+        reason,
+        relinked,
+        prev,
+        crc,
+    })
 }
 
 /// A place in a line that holds no backslash and no control character.
