@@ -754,7 +754,15 @@ impl<'a> Cache<'a> {
             .collect();
         for learned in learned_any {
             let entries = self.all();
-            match entries.binary_search_by(|s| s.id.cmp(&learned.id)) {
+            // (the streams are learned in order: into a cache that had
+            // none of them, each goes after the last)
+            let at = match entries.last() {
+                Some(last) if last.id >= learned.id => {
+                    entries.binary_search_by(|s| s.id.cmp(&learned.id))
+                }
+                _ => Err(entries.len()),
+            };
+            match at {
                 Ok(at) => entries[at] = *learned,
                 Err(at) => {
                     // a stream the listing did not have
