@@ -332,10 +332,10 @@ fn encode(summaries: &[Summary<'_>], listing: Option<Stamp>, out: &mut impl Writ
 }
 
 /// Writes the cache file of `summaries` to `out`, under `key`: the header,
-/// then the parts of summaries, then the parts of their times. Each part
-/// of summaries is encoded twice, once for the header's length and tag and
-/// once to be written, so that no more than one part is held at a time;
-/// `None` if a summary's times were not read.
+/// then the parts of summaries, then the parts of their times. The parts
+/// are encoded and tagged on every core, and held until the header that
+/// holds their lengths and tags is written; `None` if a summary's times
+/// were not read.
 fn encode_keyed(
     summaries: &[Summary<'_>],
     listing: Option<Stamp>,
@@ -346,44 +346,38 @@ fn encode_keyed(
     let listing = listing.filter(|_| !summaries.is_empty());
     let listed = postcard::to_stdvec(&listing).ok()?;
     let size = summaries.len().div_ceil(PARTS).max(1);
-    let encoded = |part: &[Summary<'_>], mut bytes: Vec<u8>| {
-        entries::write_part(part, &mut bytes).map(|()| bytes)
-    };
-    let runs = summaries.chunks(size).len();
+    let parts: Vec<(usize, &[Summary<'_>])> = summaries.chunks(size).enumerate().collect();
+    let runs = parts.len();
     let count = 2 * runs;
-    let mut bytes = Vec::new();
-    let mut parts = Vec::with_capacity(count);
-    for (at, part) in summaries.chunks(size).enumerate() {
-        bytes = encoded(part, bytes)?;
-        let tag = tag(key, at, count, &listed, [bytes.as_slice()]);
-        parts.push((bytes.len() as u64, *tag.as_bytes()));
-    }
-    for (at, part) in summaries.chunks(size).enumerate() {
+    // each part of summaries, and the length and tag of it and of its times
+    let encoded = crate::log::par::map(&parts, |&(at, part)| {
+        let mut bytes = Vec::new();
+        entries::write_part(part, &mut bytes)?;
+        let of = *tag(key, at, count, &listed, [bytes.as_slice()]).as_bytes();
         let times = part
             .iter()
             .map(|s| s.steps.times())
             .collect::<Option<Vec<&[u8]>>>()?;
         let len = times.iter().map(|t| t.len() as u64).sum();
         // bound to their summaries: the tag of those covers these
-        let of = parts[at].1;
-        let tag = tag(
-            key,
-            runs + at,
-            count,
-            &listed,
-            std::iter::once(of.as_slice()).chain(times),
-        );
-        parts.push((len, *tag.as_bytes()));
-    }
+        let pieces = std::iter::once(of.as_slice()).chain(times);
+        let times = (len, *tag(key, runs + at, count, &listed, pieces).as_bytes());
+        Some((bytes, of, times))
+    })
+    .into_iter()
+    .collect::<Option<Vec<_>>>()?;
+    let summed = encoded
+        .iter()
+        .map(|(bytes, of, _)| (bytes.len() as u64, *of));
+    let timed = encoded.iter().map(|(_, _, times)| *times);
     let header = Header {
         version: VERSION,
         listing,
-        parts,
+        parts: summed.chain(timed).collect(),
     };
     out.write_all(&postcard::to_stdvec(&header).ok()?).ok()?;
-    for part in summaries.chunks(size) {
-        bytes = encoded(part, bytes)?;
-        out.write_all(&bytes).ok()?;
+    for (bytes, _, _) in &encoded {
+        out.write_all(bytes).ok()?;
     }
     for summary in summaries {
         out.write_all(summary.steps.times()?).ok()?;
