@@ -8,15 +8,6 @@ use crate::model::event::EventBody;
 use crate::model::status::Status;
 use crate::model::time::parse_effective;
 
-/// Correct a status or note recorded with a mistake in it.
-///
-/// The event is retracted, with the reason, and a corrected copy of it is
-/// recorded in its place, both in one write: the copy is the event with
-/// the fields given here instead of its own, and names the event it
-/// amends. It is checked as a new status is, in the timeline as it will
-/// be. Citations of the event are not carried over to the copy; cite the
-/// copy again. To make a party's status the pact's as a whole, retract it
-/// and append it anew.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  pactlog amend jp-kr-three-materials 01a225c3-2b0f-73e8-9031-a6a8d1d4c9a7 \\\n    \

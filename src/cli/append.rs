@@ -7,7 +7,6 @@ use crate::model::error::Error;
 use crate::model::status::Status;
 use crate::model::time::parse_effective;
 
-/// Record that a pact entered a status on a date.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  pactlog append gsomia termination-notified --on 2019-08-23 \\\n    \

@@ -17,10 +17,6 @@ use crate::model::status::Status;
 use crate::model::time::parse_date;
 use crate::replay::Outline;
 
-/// List the status changes of all pacts in a range of dates.
-///
-/// Every change effective from --from to --to (both included), by date
-/// then pact, with the status before and after.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  pactlog changes --from 2019-01-01 --to 2019-12-31\n  \

@@ -5,11 +5,6 @@ use crate::command::Write;
 use crate::log::store::AppendOptions;
 use crate::model::error::Error;
 
-/// Add a source to an earlier status or note, without changing it.
-///
-/// The event keeps its own source; answers list every source of it, its
-/// citations after its own. `--official` marks a source that confirms the
-/// event: from then on it is no longer known only from reports.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  pactlog cite gsomia 01a225c3-2b0f-73e8-9031-a6a8d1d4c9a7 \\\n    \

@@ -6,12 +6,6 @@ use crate::log::store::AppendOptions;
 use crate::model::error::Error;
 use crate::model::event::{Edit, EventBody};
 
-/// Change a pact's metadata: its name, aliases, parties or kind.
-///
-/// Its description, and the source its registration cites, too. The
-/// change is an event of its own: answers show the metadata as it
-/// stands, and `log` shows each change. Aliases stay unique across the
-/// store.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  pactlog edit open-skies --add-party BY --add-alias OST \\\n    \

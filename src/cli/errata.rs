@@ -17,11 +17,6 @@ use crate::model::time::{AsOf, parse_when};
 use crate::replay::errata::{self, Errata};
 use crate::replay::{Entry, Interval};
 
-/// Show how the recorded history changed between two recorded times.
-///
-/// For each pact, how its history as recorded at --until (default: now)
-/// differs from its history as recorded at --since: intervals added,
-/// removed, changed or amended, and the events and reasons that caused it.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog errata --since 2026-01-31\n  \
     pactlog errata --since 2026-01-31T12:00:00Z --until 2026-02-28 gsomia --json")]

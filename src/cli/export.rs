@@ -17,16 +17,6 @@ use crate::model::status::Status;
 use crate::model::time::shown;
 use crate::transfer::import::CSV_COLUMNS;
 
-/// Write every stream to standard output.
-///
-/// As JSON Lines: the stored lines themselves, stream after stream, which
-/// `import` turns back into the same files byte for byte. With --csv: one
-/// row per status or note that stands (retracted ones left out), the
-/// statuses of named parties included, each with its pact's metadata as it
-/// stands now, and one row for a pact with nothing else to show; pact after
-/// pact, each pact's rows in date order, which `import` takes back. A cell
-/// a spreadsheet would run as a formula (=, +, -, @) goes out with a '
-/// before it, which `import` takes off.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog export > backup.jsonl\n  \
     pactlog export --csv > record.csv")]

@@ -15,16 +15,6 @@ use crate::log::store::{STAGED_SUFFIX, STREAM_EXTENSION};
 use crate::model::error::Error;
 use crate::model::format::{CACHE, JOURNAL};
 
-/// Set up the git repository the store is in to merge streams.
-///
-/// Writes the store's `.gitattributes` line `*.jsonl merge=pactlog -text`
-/// (streams are kept byte for byte, and merged by `pactlog merge`), the
-/// store's `.gitignore` lines for the files pactlog derives (the cache, an
-/// import's journal and staged streams, torn lines `repair` moved aside),
-/// and the repository's git config for the merge driver
-/// (`merge.pactlog.driver` = `pactlog merge %O %A %B %P`, and its name).
-/// Commit the two files; the config is each clone's own, so run it in
-/// every clone. Running it again changes nothing.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog git-setup\n  pactlog --dir data/events git-setup")]
 pub struct Args {

@@ -21,7 +21,6 @@ use crate::model::status::Status;
 use crate::model::time::AsOf;
 use crate::replay::{Interval, Mark, Outline, Source};
 
-/// Show the status intervals of a pact, oldest first, with its notes.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  pactlog history gsomia")]
 pub struct Args {

@@ -13,27 +13,6 @@ use crate::cli::output::one_line;
 use crate::model::error::Error;
 use crate::transfer::import::{CsvOptions, plan_csv, plan_jsonl};
 
-/// Import statuses, notes and pacts from CSV, or streams from JSON Lines.
-///
-/// CSV has a header row with `pact` and `on` and any of the columns
-/// `export --csv` writes (`kind,status,party,source,url,note,reported,
-/// forced,name,aliases,parties,pact_kind,description,event,recorded`). A
-/// row is a status (`kind` empty or `status`), a note (`kind` `note`, its
-/// text in `note`), or, with no kind, status or date, its pact's metadata
-/// alone; lists are joined by `;`. Rows may come in any order: each pact's
-/// rows are applied by effective date (rows of one date in file order),
-/// each checked exactly as `append` or `note` would check it. Metadata
-/// repeated on several rows of a pact must agree, and for a pact the store
-/// holds, agree with it. A row whose `event` is an event its pact already
-/// holds, the same in every column, is skipped: a sheet from `export
-/// --csv`, added to, records only the rows added. JSON Lines is what
-/// `export` writes: it recreates streams that do not exist yet, byte for
-/// byte, and adds to a stream the store holds the lines after its own
-/// (when its own are the file's first). Either way, if any row is bad,
-/// nothing is written and every bad row is named (the first 20, and how
-/// many more); an import cut short by a crash is finished by the next
-/// command that records. Other writers to the store wait while an import
-/// runs.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  pactlog import treaties.csv --create-pacts\n  \

@@ -18,7 +18,6 @@ use crate::model::time::parse_date;
 use crate::replay::cache::{self, CacheFile};
 use crate::replay::{Outline, Timeline, as_of};
 
-/// List every pact with its status on a date (default: today).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog list --on 2020-01-01\n  \
     pactlog list --status terminated --json")]

@@ -12,11 +12,6 @@ use crate::model::error::Error;
 use crate::model::event::{Event, EventBody, Retraction, What};
 use crate::model::time::shown;
 
-/// Show a pact's raw events in append order.
-///
-/// Retracted events are marked, with the reason, and so are events a git
-/// merge brought in from another branch (recorded there, so perhaps before
-/// the events above them).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog log gsomia\n  pactlog log gsomia --as-of 2026-01-31")]
 pub struct Args {

@@ -10,20 +10,6 @@ use crate::model::error::Error;
 use crate::model::pact::PactId;
 use crate::transfer::merge::merge_files;
 
-/// Merge a stream that two git branches appended to: git's merge driver.
-///
-/// git runs it when both branches of a merge appended to one stream, as
-/// `pactlog merge %O %A %B %P` (`pactlog git-setup` sets that up): BASE is
-/// the stream as the two branches last had it in common (empty when both
-/// began it), OURS as this branch has it, THEIRS as the branch merged in
-/// has it, and PATH where it lives in the work tree. The merge, written to
-/// OURS, is ours followed by the events only theirs has, each re-linked (a
-/// new seq and prev; its id, recorded time and content kept). When the
-/// branches recorded events that cannot stand together (on the merged
-/// timeline a status the lifecycle does not allow after another, one event
-/// withdrawn by both, two registrations of the pact that differ, ...), it
-/// names both events, leaves OURS as it was and exits 1: git shows a
-/// conflict.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example (as git runs it, with its own temporary files):\n  \

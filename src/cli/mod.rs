@@ -68,28 +68,206 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    Register(register::Args),
-    Append(append::Args),
-    Note(note::Args),
-    Retract(retract::Args),
-    Amend(amend::Args),
-    Cite(cite::Args),
-    Edit(edit::Args),
-    Status(status::Args),
-    History(history::Args),
-    Log(log::Args),
-    List(list::Args),
-    Changes(changes::Args),
-    Errata(errata::Args),
-    Verify(verify::Args),
-    Repair(repair::Args),
-    Import(import::Args),
-    Export(export::Args),
-    Timeline(timeline::Args),
-    Merge(merge::Args),
-    GitSetup(git_setup::Args),
-    Completions(shell::Completions),
-    Man(shell::Man),
+    /// Register a new pact, creating its stream.
+    Register(Deferred<register::Args>),
+    /// Record that a pact entered a status on a date.
+    Append(Deferred<append::Args>),
+    /// Record a dated note that changes no status.
+    ///
+    /// A press report, an announcement: sourced and dated, shown with the
+    /// history.
+    Note(Deferred<note::Args>),
+    /// Withdraw an event recorded in error, with the reason.
+    ///
+    /// The event stays in the log, marked; from now on it no longer counts.
+    /// Answers `--as-of` a time before the retraction still include it.
+    Retract(Deferred<retract::Args>),
+    /// Correct a status or note recorded with a mistake in it.
+    ///
+    /// The event is retracted, with the reason, and a corrected copy of it is
+    /// recorded in its place, both in one write: the copy is the event with
+    /// the fields given here instead of its own, and names the event it
+    /// amends. It is checked as a new status is, in the timeline as it will
+    /// be. Citations of the event are not carried over to the copy; cite the
+    /// copy again. To make a party's status the pact's as a whole, retract it
+    /// and append it anew.
+    Amend(Deferred<amend::Args>),
+    /// Add a source to an earlier status or note, without changing it.
+    ///
+    /// The event keeps its own source; answers list every source of it, its
+    /// citations after its own. `--official` marks a source that confirms the
+    /// event: from then on it is no longer known only from reports.
+    Cite(Deferred<cite::Args>),
+    /// Change a pact's metadata: its name, aliases, parties or kind.
+    ///
+    /// Its description, and the source its registration cites, too. The
+    /// change is an event of its own: answers show the metadata as it
+    /// stands, and `log` shows each change. Aliases stay unique across the
+    /// store.
+    Edit(Deferred<edit::Args>),
+    /// Show a pact's status on a date (default: today).
+    Status(Deferred<status::Args>),
+    /// Show the status intervals of a pact, oldest first, with its notes.
+    History(Deferred<history::Args>),
+    /// Show a pact's raw events in append order.
+    ///
+    /// Retracted events are marked, with the reason, and so are events a git
+    /// merge brought in from another branch (recorded there, so perhaps before
+    /// the events above them).
+    Log(Deferred<log::Args>),
+    /// List every pact with its status on a date (default: today).
+    List(Deferred<list::Args>),
+    /// List the status changes of all pacts in a range of dates.
+    ///
+    /// Every change effective from --from to --to (both included), by date
+    /// then pact, with the status before and after.
+    Changes(Deferred<changes::Args>),
+    /// Show how the recorded history changed between two recorded times.
+    ///
+    /// For each pact, how its history as recorded at --until (default: now)
+    /// differs from its history as recorded at --since: intervals added,
+    /// removed, changed or amended, and the events and reasons that caused it.
+    Errata(Deferred<errata::Args>),
+    /// Check streams and print their head hashes.
+    ///
+    /// Checks every stream (or those named): line format, checksums, seq, hash
+    /// chain, retractions and lifecycle; and that the cache says what the
+    /// streams say, rebuilding it where it does not. Exits 1 on any problem.
+    Verify(Deferred<verify::Args>),
+    /// Move a torn last line aside, into a file beside the stream.
+    ///
+    /// A write that was interrupted leaves a torn last line; its bytes move into
+    /// a quarantine file beside the stream, which then verifies. Any other
+    /// damage is refused and left for a person.
+    Repair(Deferred<repair::Args>),
+    /// Import statuses, notes and pacts from CSV, or streams from JSON Lines.
+    ///
+    /// CSV has a header row with `pact` and `on` and any of the columns
+    /// `export --csv` writes (`kind,status,party,source,url,note,reported,
+    /// forced,name,aliases,parties,pact_kind,description,event,recorded`). A
+    /// row is a status (`kind` empty or `status`), a note (`kind` `note`, its
+    /// text in `note`), or, with no kind, status or date, its pact's metadata
+    /// alone; lists are joined by `;`. Rows may come in any order: each pact's
+    /// rows are applied by effective date (rows of one date in file order),
+    /// each checked exactly as `append` or `note` would check it. Metadata
+    /// repeated on several rows of a pact must agree, and for a pact the store
+    /// holds, agree with it. A row whose `event` is an event its pact already
+    /// holds, the same in every column, is skipped: a sheet from `export
+    /// --csv`, added to, records only the rows added. JSON Lines is what
+    /// `export` writes: it recreates streams that do not exist yet, byte for
+    /// byte, and adds to a stream the store holds the lines after its own
+    /// (when its own are the file's first). Either way, if any row is bad,
+    /// nothing is written and every bad row is named (the first 20, and how
+    /// many more); an import cut short by a crash is finished by the next
+    /// command that records. Other writers to the store wait while an import
+    /// runs.
+    Import(Deferred<import::Args>),
+    /// Write every stream to standard output.
+    ///
+    /// As JSON Lines: the stored lines themselves, stream after stream, which
+    /// `import` turns back into the same files byte for byte. With --csv: one
+    /// row per status or note that stands (retracted ones left out), the
+    /// statuses of named parties included, each with its pact's metadata as it
+    /// stands now, and one row for a pact with nothing else to show; pact after
+    /// pact, each pact's rows in date order, which `import` takes back. A cell
+    /// a spreadsheet would run as a formula (=, +, -, @) goes out with a '
+    /// before it, which `import` takes off.
+    Export(Deferred<export::Args>),
+    /// Draw the status intervals of pacts (default: all) as SVG or HTML.
+    ///
+    /// One band per pact, one coloured segment per status, notes as markers,
+    /// scheduled statuses hatched; the HTML page adds a table of every event
+    /// with its source as a link, and needs nothing from the network.
+    Timeline(Deferred<timeline::Args>),
+    /// Merge a stream that two git branches appended to: git's merge driver.
+    ///
+    /// git runs it when both branches of a merge appended to one stream, as
+    /// `pactlog merge %O %A %B %P` (`pactlog git-setup` sets that up): BASE is
+    /// the stream as the two branches last had it in common (empty when both
+    /// began it), OURS as this branch has it, THEIRS as the branch merged in
+    /// has it, and PATH where it lives in the work tree. The merge, written to
+    /// OURS, is ours followed by the events only theirs has, each re-linked (a
+    /// new seq and prev; its id, recorded time and content kept). When the
+    /// branches recorded events that cannot stand together (on the merged
+    /// timeline a status the lifecycle does not allow after another, one event
+    /// withdrawn by both, two registrations of the pact that differ, ...), it
+    /// names both events, leaves OURS as it was and exits 1: git shows a
+    /// conflict.
+    Merge(Deferred<merge::Args>),
+    /// Set up the git repository the store is in to merge streams.
+    ///
+    /// Writes the store's `.gitattributes` line `*.jsonl merge=pactlog -text`
+    /// (streams are kept byte for byte, and merged by `pactlog merge`), the
+    /// store's `.gitignore` lines for the files pactlog derives (the cache, an
+    /// import's journal and staged streams, torn lines `repair` moved aside),
+    /// and the repository's git config for the merge driver
+    /// (`merge.pactlog.driver` = `pactlog merge %O %A %B %P`, and its name).
+    /// Commit the two files; the config is each clone's own, so run it in
+    /// every clone. Running it again changes nothing.
+    GitSetup(Deferred<git_setup::Args>),
+    /// Print a shell completion script.
+    Completions(Deferred<shell::Completions>),
+    /// Print the manual page (roff) of pactlog, or of one of its commands.
+    Man(Deferred<shell::Man>),
+}
+
+/// A subcommand's arguments `T`, defined only once it is the one given:
+/// the arguments of every other subcommand are never built, which was
+/// most of what parsing the command line cost at each start. What a
+/// subcommand is for is said by its variant of [`Command`], so that
+/// `pactlog --help` has it without building it.
+#[derive(Debug)]
+struct Deferred<T>(T);
+
+impl<T: clap::Args> clap::Args for Deferred<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(defined::<T>)
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(defined::<T>)
+    }
+}
+
+/// The subcommand `cmd` with the arguments of `T`, what it is for as its
+/// variant said: the doc comment of a group of arguments it takes in (as
+/// [`FormatArgs`]) would say otherwise.
+fn defined<T: clap::Args>(cmd: clap::Command) -> clap::Command {
+    let about = cmd.get_about().cloned();
+    let long = cmd.get_long_about().cloned();
+    let cmd = T::augment_args(cmd);
+    let cmd = match about {
+        Some(about) => cmd.about(about),
+        None => cmd.about(None::<&str>),
+    };
+    match long {
+        Some(long) => cmd.long_about(long),
+        None => cmd.long_about(None::<&str>),
+    }
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Deferred)
+    }
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Deferred)
+    }
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
+}
+
+impl<T> std::ops::Deref for Deferred<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
 /// `--as-of WHEN`, shared by the commands that read the past.

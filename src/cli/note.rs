@@ -6,10 +6,6 @@ use crate::log::store::AppendOptions;
 use crate::model::error::Error;
 use crate::model::time::parse_effective;
 
-/// Record a dated note that changes no status.
-///
-/// A press report, an announcement: sourced and dated, shown with the
-/// history.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  pactlog note gsomia 'Seoul announces it will terminate GSOMIA' \

@@ -6,7 +6,6 @@ use crate::command::Registration;
 use crate::model::error::Error;
 use crate::model::pact::{Pact, PactId};
 
-/// Register a new pact, creating its stream.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  pactlog register gsomia --name \"Korea-Japan GSOMIA\" \

@@ -8,11 +8,6 @@ use crate::log::store::Repair;
 use crate::model::error::Error;
 use crate::model::pact::PactId;
 
-/// Move a torn last line aside, into a file beside the stream.
-///
-/// A write that was interrupted leaves a torn last line; its bytes move into
-/// a quarantine file beside the stream, which then verifies. Any other
-/// damage is refused and left for a person.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  pactlog repair gsomia")]
 pub struct Args {

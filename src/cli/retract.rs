@@ -5,10 +5,6 @@ use crate::command::Write;
 use crate::log::store::AppendOptions;
 use crate::model::error::Error;
 
-/// Withdraw an event recorded in error, with the reason.
-///
-/// The event stays in the log, marked; from now on it no longer counts.
-/// Answers `--as-of` a time before the retraction still include it.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  pactlog retract gsomia 01a225c3-2b0f-73e8-9031-a6a8d1d4c9a7 \

@@ -12,7 +12,6 @@ use clap_mangen::roff::{Roff, bold, italic, roman};
 use crate::cli::{Cli, Context};
 use crate::model::error::Error;
 
-/// Print a shell completion script.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     pactlog completions bash > ~/.local/share/bash-completion/completions/pactlog\n  \
@@ -61,7 +60,6 @@ fn fish_positionals(script: &mut Vec<u8>) {
     }
 }
 
-/// Print the manual page (roff) of pactlog, or of one of its commands.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pactlog man | man -l -\n  \
     pactlog man append | man -l -\n  \

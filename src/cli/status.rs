@@ -16,7 +16,6 @@ use crate::model::status::Status;
 use crate::model::time::{AsOf, parse_date};
 use crate::replay::{self, OnDay, Outline, Source, Step, Timeline};
 
-/// Show a pact's status on a date (default: today).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  pactlog status gsomia --on 2020-01-01")]
 pub struct Args {

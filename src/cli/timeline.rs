@@ -18,11 +18,6 @@ use crate::model::pact::PactId;
 use crate::model::time::parse_date;
 use crate::replay::{Mark, Outline};
 
-/// Draw the status intervals of pacts (default: all) as SVG or HTML.
-///
-/// One band per pact, one coloured segment per status, notes as markers,
-/// scheduled statuses hatched; the HTML page adds a table of every event
-/// with its source as a link, and needs nothing from the network.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  pactlog timeline gsomia --svg gsomia.svg\n  \

@@ -21,11 +21,6 @@ use crate::model::time::shown;
 use crate::replay::cache::{self, Audited, Found};
 use crate::replay::verify::{self, Problem, Warning, verify};
 
-/// Check streams and print their head hashes.
-///
-/// Checks every stream (or those named): line format, checksums, seq, hash
-/// chain, retractions and lifecycle; and that the cache says what the
-/// streams say, rebuilding it where it does not. Exits 1 on any problem.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  pactlog verify\n  pactlog verify gsomia --json\n  \

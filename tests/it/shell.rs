@@ -178,6 +178,27 @@ fn man_append_prints_the_page_of_append() {
 }
 
 #[test]
+fn every_command_is_described_in_the_list_as_its_own_help_describes_it() {
+    let help = pactlog(&["--help"]).run().stdout;
+    for command in subcommands() {
+        // `  name   What it does`, as the list of commands has it
+        let listed = help
+            .lines()
+            .find_map(|line| line.trim_start().strip_prefix(&format!("{command} ")))
+            .map(str::trim)
+            .unwrap_or_default();
+        assert!(
+            !listed.is_empty(),
+            "{command} is listed without a word: {help}"
+        );
+        let own = pactlog(&[&command, "-h"]).run().stdout;
+        assert_eq!(own.lines().next(), Some(listed), "{command}");
+        // and its arguments are there when it is the one asked about
+        assert!(own.contains("--dir <DIR>"), "{command}: {own}");
+    }
+}
+
+#[test]
 fn every_command_the_man_page_lists_has_a_page() {
     let top = section(&page(&[]), "SUBCOMMANDS");
     for command in subcommands() {
