@@ -97,12 +97,15 @@ fn fold_in_blocks(
     std::thread::scope(|scope| {
         // each core reads every `workers`th block, from its own, into one
         // of two rooms: the other is the block before, which this thread
-        // checks meanwhile, or which waits for it
+        // checks meanwhile, or which waits for it. A block read waits in
+        // its channel, not in its core, for this thread to take it: its
+        // core reads on as soon as the room of the block before that is
+        // given back
         let mut handles = Vec::new();
         let mut from = Vec::new();
         let mut spares = Vec::new();
         for first in 0..workers {
-            let (send, receive) = sync_channel(0);
+            let (send, receive) = sync_channel(1);
             // the blocks this thread is done with, to read the next into
             let (spare, take_spare) = channel::<Block>();
             handles.push(scope.spawn(move || {
