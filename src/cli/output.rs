@@ -222,6 +222,9 @@ impl Cells {
         run.delimit();
         let mut bytes = run.into_bytes();
         bytes.pop();
+        // (a command may hold a run for each of many streams: none keeps
+        // the room it was written in)
+        bytes.shrink_to_fit();
         Cells {
             bytes,
             cells: cells.len(),

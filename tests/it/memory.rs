@@ -67,6 +67,30 @@ fn begun(store: &Store, id: &str) -> (BufWriter<File>, Hash) {
 }
 
 #[test]
+fn export_as_csv_holds_little_for_each_pact_of_a_store() {
+    // the peak of the export of a store of `pacts` pacts, each registered
+    let peak = |pacts: usize| {
+        let store = Store::new();
+        for n in 0..pacts {
+            let (mut file, _) = begun(&store, &format!("p{n:05}"));
+            file.flush().unwrap();
+        }
+        let (run, peak) = measured(store.path(), &["export", "--csv"])?;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.stdout.lines().count(), pacts + 1, "a row for each pact");
+        Some(peak)
+    };
+    let (Some(few), Some(many)) = (peak(1000), peak(5000)) else {
+        return;
+    };
+    // every pact's rows are made before any is written: what each holds
+    // until then is its metadata, not room to write it in
+    let each = (many - few) * 1024.0 / 4000.0;
+    eprintln!("{few:.1} MiB for 1000 pacts, {many:.1} MiB for 5000: {each:.2} KiB a pact");
+    assert!(each < 2.0, "{each:.2} KiB a pact");
+}
+
+#[test]
 fn a_line_over_its_limit_is_refused_having_read_no_more_than_the_limit() {
     let store = Store::new();
     let (mut file, _) = begun(&store, "long");
