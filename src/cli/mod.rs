@@ -221,28 +221,26 @@ struct Deferred<T>(T);
 
 impl<T: clap::Args> clap::Args for Deferred<T> {
     fn augment_args(cmd: clap::Command) -> clap::Command {
-        cmd.defer(defined::<T>)
+        cmd.defer(defined::<T, false>)
     }
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        cmd.defer(defined::<T>)
+        cmd.defer(defined::<T, true>)
     }
 }
 
-/// The subcommand `cmd` with the arguments of `T`, what it is for as its
-/// variant said: the doc comment of a group of arguments it takes in (as
-/// [`FormatArgs`]) would say otherwise.
-fn defined<T: clap::Args>(cmd: clap::Command) -> clap::Command {
-    let about = cmd.get_about().cloned();
-    let long = cmd.get_long_about().cloned();
-    let cmd = T::augment_args(cmd);
-    let cmd = match about {
-        Some(about) => cmd.about(about),
-        None => cmd.about(None::<&str>),
+/// The subcommand `cmd` with the arguments of `T` (as they are for an
+/// update, with `UPDATE`), what it is for as its variant said: the doc
+/// comment of a group of arguments it takes in (as [`FormatArgs`]) would
+/// say otherwise.
+fn defined<T: clap::Args, const UPDATE: bool>(cmd: clap::Command) -> clap::Command {
+    use clap::builder::Resettable;
+    let about = Resettable::from(cmd.get_about().cloned());
+    let long = Resettable::from(cmd.get_long_about().cloned());
+    let cmd = match UPDATE {
+        true => T::augment_args_for_update(cmd),
+        false => T::augment_args(cmd),
     };
-    match long {
-        Some(long) => cmd.long_about(long),
-        None => cmd.long_about(None::<&str>),
-    }
+    cmd.about(about).long_about(long)
 }
 
 impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
